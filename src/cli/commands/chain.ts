@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../client.js';
+import { emit } from '../output.js';
+import type { CommandContext } from '../context.js';
+
+interface RequestView {
+  id: string;
+  state: string;
+  approvals: number;
+  requiredApprovals: number;
+  warrantId: string | null;
+  body: Record<string, unknown>;
+}
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
+/** `--scope db/orders=read,write` becomes `{resource: 'db/orders', permissions: ['read','write']}`. */
+export function parseScopeFlag(v: string): { resource: string; permissions: string[] } {
+  const at = v.lastIndexOf('=');
+  if (at <= 0 || at === v.length - 1) {
+    throw new CliError(`--scope ${v}: use RESOURCE=PERM[,PERM]`, EXIT.usage);
+  }
+  return { resource: v.slice(0, at), permissions: v.slice(at + 1).split(',') };
+}
+
+export function chainCommands(program: Command, cx: CommandContext): void {
+  const nhi = program.command('nhi').description('non-human identities');
+  nhi
+    .command('add')
+    .description('register an NHI')
+    .requiredOption('--id <id>', 'e.g. svc:payments-api')
+    .requiredOption('--kind <kind>', 'service_account|api_key|secret|workload|ai_agent|pipeline')
+    .requiredOption('--owner <owner>', 'owning team or person')
+    .option('--description <text>')
+    .action(async (o: { id: string; kind: string; owner: string; description?: string }) => {
+      const out = await cx.client().call<{ id: string }>('POST', '/v1/nhis', o);
+      emit(cx.json(), out, () => out.id);
+    });
+  nhi.command('show <id>').action(async (id: string) => {
+    const out = await cx.client().call('GET', `/v1/nhis/${encodeURIComponent(id)}`);
+    emit(true, out, () => '');
+  });
+
+  const request = program.command('request').description('approval requests');
+  request
+    .command('create')
+    .description('ask for approval; prints the request id')
+    .requiredOption('--subject <nhi>', 'the NHI the change is about')
+    .requiredOption('--action <action>', 'grant|rotate|revoke|retrieve_secret|custom')
+    .requiredOption('--scope <res=perm,...>', 'resource and permissions (repeatable)', collect, [])
+    .requiredOption('--env <environment>')
+    .option('--target <target>', 'where fulfilment must happen (repeatable)', collect, [])
+    .requiredOption('--executor <principal>', 'the principal that may redeem the warrant')
+    .option('--duration <d>', 'window length, e.g. 2h')
+    .option('--not-before <ts>', 'RFC 3339 start (default now)')
+    .option('--not-after <ts>', 'RFC 3339 end')
+    .option('--max-uses <n>', 'uses allowed (default 1)', (v) => Number.parseInt(v, 10))
+    .requiredOption('--reason <text>')
+    .option('--ticket <ref>', 'external ticket reference')
+    .action(async (o: Record<string, unknown>) => {
+      const scope = (o.scope as string[]).map(parseScopeFlag);
+      const body = {
+        subject: o.subject,
+        action: o.action,
+        scope,
+        environment: o.env,
+        targets: o.target,
+        executor: { principal: o.executor },
+        reason: o.reason,
+        ...(o.duration ? { duration: o.duration } : {}),
+        ...(o.notBefore ? { notBefore: o.notBefore } : {}),
+        ...(o.notAfter ? { notAfter: o.notAfter } : {}),
+        ...(o.maxUses !== undefined ? { maxUses: o.maxUses } : {}),
+        ...(o.ticket ? { ticket: o.ticket } : {}),
+      };
+      if (!o.duration && !o.notAfter) body.duration = '1h';
+      const out = await cx.client().call<RequestView>('POST', '/v1/requests', body);
+      emit(cx.json(), out, () => out.id);
+    });
+  request.command('show <id>').action(async (id: string) => {
+    const r = await cx.client().call<RequestView>('GET', `/v1/requests/${encodeURIComponent(id)}`);
+    emit(cx.json(), r, () =>
+      [
+        `id:        ${r.id}`,
+        `state:     ${r.state}`,
+        `approvals: ${r.approvals}/${r.requiredApprovals}`,
+        `warrant:   ${r.warrantId ?? '-'}`,
+        `requester: ${String(r.body.requester)}  subject: ${String(r.body.subject)}  env: ${String(r.body.environment)}`,
+      ].join('\n'),
+    );
+  });
+  request
+    .command('list')
+    .option('--state <state>', 'pending|approved|denied|expired|withdrawn|revoked|exhausted')
+    .action(async (o: { state?: string }) => {
+      const q = o.state ? `?state=${encodeURIComponent(o.state)}` : '';
+      const out = await cx
+        .client()
+        .call<{ requests: Array<Record<string, string>> }>('GET', `/v1/requests${q}`);
+      emit(cx.json(), out, () =>
+        out.requests
+          .map((r) => `${r.id}  ${r.state}  ${r.subject}  ${r.action}  ${r.environment}`)
+          .join('\n'),
+      );
+    });
+  request
+    .command('withdraw <id>')
+    .requiredOption('--reason <text>')
+    .action(async (id: string, o: { reason: string }) => {
+      const out = await cx
+        .client()
+        .call<RequestView>('POST', `/v1/requests/${encodeURIComponent(id)}/withdrawal`, o);
+      emit(cx.json(), out, () => out.state);
+    });
+}

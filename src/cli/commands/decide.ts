@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { REDEMPTION_DENIAL_CODES } from '../../redemption/redemption.js';
+import { CliError, EXIT } from '../client.js';
+import type { CommandContext } from '../context.js';
+import { emit } from '../output.js';
+
+interface DecideOut {
+  state: string;
+  approvals: number;
+  warrantId: string | null;
+}
+
+interface RedeemOut {
+  receipt: string;
+  use: number;
+  maxUses: number;
+  warrantId: string;
+}
+
+export function decisionCommands(program: Command, cx: CommandContext): void {
+  const decideAs = (decision: 'approve' | 'deny') => async (id: string, o: { reason?: string }) => {
+    const out = await cx
+      .client()
+      .call<DecideOut>('POST', `/v1/requests/${encodeURIComponent(id)}/decisions`, {
+        decision,
+        ...o,
+      });
+    emit(cx.json(), out, () =>
+      out.warrantId
+        ? `${out.state}: warrant ${out.warrantId} issued`
+        : `${out.state} (${out.approvals} approval(s))`,
+    );
+  };
+  program.command('approve <requestId>').option('--reason <text>').action(decideAs('approve'));
+  program.command('deny <requestId>').requiredOption('--reason <text>').action(decideAs('deny'));
+
+  program
+    .command('warrant <requestId>')
+    .description("print the request's warrant (a compact JWS)")
+    .action(async (id: string) => {
+      const out = await cx
+        .client()
+        .call<{ token: string }>('GET', `/v1/requests/${encodeURIComponent(id)}/warrant`);
+      emit(cx.json(), out, () => out.token);
+    });
+
+  program
+    .command('redeem')
+    .description('redeem a warrant for one concrete action; prints the receipt JWS last')
+    .requiredOption(
+      '--warrant <token>',
+      'the warrant JWS, or @FILE to read it from a file, or - for stdin',
+    )
+    .requiredOption('--resource <resource>')
+    .requiredOption('--permission <permission>')
+    .requiredOption('--env <environment>')
+    .option('--target <target>')
+    .action(
+      async (o: {
+        warrant: string;
+        resource: string;
+        permission: string;
+        env: string;
+        target?: string;
+      }) => {
+        const warrant = await readTokenArg(o.warrant);
+        const action = {
+          resource: o.resource,
+          permission: o.permission,
+          environment: o.env,
+          ...(o.target ? { target: o.target } : {}),
+        };
+        try {
+          const out = await cx
+            .client()
+            .call<RedeemOut>('POST', '/v1/redemptions', { warrant, action });
+          emit(cx.json(), out, () => `allowed: use ${out.use} of ${out.maxUses}\n${out.receipt}`);
+        } catch (e) {
+          if (e instanceof CliError && e.code && e.exitCode === EXIT.usage && DENIALS.has(e.code)) {
+            throw new CliError(`denied: ${e.message}`, EXIT.denied, e.code);
+          }
+          throw e;
+        }
+      },
+    );
+
+  program
+    .command('revoke <warrantId>')
+    .requiredOption('--reason <text>')
+    .action(async (id: string, o: { reason: string }) => {
+      const out = await cx
+        .client()
+        .call<{ revokedAt: string }>(
+          'POST',
+          `/v1/warrants/${encodeURIComponent(id)}/revocation`,
+          o,
+        );
+      emit(cx.json(), out, () => `revoked at ${out.revokedAt}`);
+    });
+}
+
+const DENIALS: ReadonlySet<string> = new Set(REDEMPTION_DENIAL_CODES);
+
+async function readTokenArg(v: string): Promise<string> {
+  if (v === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').trim();
+  }
+  if (v.startsWith('@')) return (await readFile(v.slice(1), 'utf8')).trim();
+  return v;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isCountersignError } from '../core/errors.js';
+import { Client, CliError, EXIT } from './client.js';
+import { chainCommands } from './commands/chain.js';
+import { decisionCommands } from './commands/decide.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommands } from './commands/token.js';
+import type { CommandContext } from './context.js';
+
+const program = new Command('countersign')
+  .description('approval integrity for non-human identities')
+  .option(
+    '--addr <url>',
+    'server address (env COUNTERSIGN_ADDR)',
+    process.env.COUNTERSIGN_ADDR ?? 'http://127.0.0.1:8470',
+  )
+  .option('--json', 'machine-readable output')
+  .exitOverride()
+  .showHelpAfterError();
+
+const cx: CommandContext = {
+  client: () =>
+    new Client({
+      addr: program.opts<{ addr: string }>().addr,
+      token: process.env.COUNTERSIGN_TOKEN,
+    }),
+  json: () => program.opts<{ json?: boolean }>().json === true,
+};
+
+serveCommand(program);
+chainCommands(program, cx);
+decisionCommands(program, cx);
+tokenCommands(program, cx);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (e instanceof CliError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else if (isCountersignError(e)) {
+    process.stderr.write(`error: ${e.code}: ${e.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.exitCode = EXIT.server;
+  }
+}

@@ -1,0 +1,102 @@
+import { CountersignError, type CoreErrorCode } from './errors.js';
+
+/**
+ * Scope algebra. A resource is a `/`-separated name; in a scope or policy pattern a
+ * `*` segment matches exactly one segment. Actions name concrete resources only, so
+ * a redemption can never ask for more than a pattern grants.
+ */
+export interface ScopeEntry {
+  readonly resource: string;
+  readonly permissions: readonly string[];
+}
+export type Scope = readonly ScopeEntry[];
+
+export interface ConcreteAction {
+  readonly resource: string;
+  readonly permission: string;
+}
+
+const SEGMENT = /^[A-Za-z0-9._:@=+-]{1,128}$/;
+const PERMISSION = /^[A-Za-z0-9._:-]{1,64}$/;
+const MAX_SEGMENTS = 32;
+
+function fail(message: string): CountersignError<CoreErrorCode> {
+  return new CountersignError('INVALID_SCOPE', message);
+}
+
+function segments(resource: string, allowWildcard: boolean): string[] {
+  const parts = resource.split('/');
+  if (resource.length > 1024 || parts.length > MAX_SEGMENTS) throw fail('resource is too long');
+  for (const p of parts) {
+    if (p === '*' && allowWildcard) continue;
+    // '.' and '..' are refused so that no consumer can read a path traversal into a name.
+    if (!SEGMENT.test(p) || p === '.' || p === '..') {
+      throw fail(`invalid resource segment ${JSON.stringify(p.slice(0, 64))}`);
+    }
+  }
+  return parts;
+}
+
+/** Validates a resource pattern (may contain `*` segments). */
+export function assertPattern(pattern: string): void {
+  segments(pattern, true);
+}
+
+/** Validates a concrete resource name (no wildcards). */
+export function assertResource(resource: string): void {
+  segments(resource, false);
+}
+
+export function assertPermission(permission: string): void {
+  if (!PERMISSION.test(permission)) {
+    throw fail(`invalid permission ${JSON.stringify(permission.slice(0, 64))}`);
+  }
+}
+
+/** True when the concrete `resource` is matched by `pattern`. */
+export function patternMatches(pattern: string, resource: string): boolean {
+  const p = pattern.split('/');
+  const r = resource.split('/');
+  if (p.length !== r.length) return false;
+  return p.every((seg, i) => seg === '*' || seg === r[i]);
+}
+
+/** True when every resource `inner` can match is also matched by `outer`. */
+export function patternWithin(inner: string, outer: string): boolean {
+  const a = inner.split('/');
+  const b = outer.split('/');
+  if (a.length !== b.length) return false;
+  return b.every((seg, i) => seg === '*' || seg === a[i]);
+}
+
+/** Validates a scope and returns it with permissions sorted and de-duplicated. */
+export function normaliseScope(scope: Scope): Scope {
+  if (scope.length === 0) throw fail('scope must name at least one resource');
+  if (scope.length > 256) throw fail('scope has too many entries');
+  return scope.map((e) => {
+    assertPattern(e.resource);
+    if (e.permissions.length === 0) throw fail(`resource ${e.resource} has no permissions`);
+    e.permissions.forEach(assertPermission);
+    return { resource: e.resource, permissions: [...new Set(e.permissions)].sort() };
+  });
+}
+
+/** The core no-broadening check: is this concrete action inside the scope? */
+export function scopeAllows(scope: Scope, action: ConcreteAction): boolean {
+  if (action.resource.includes('*')) return false;
+  for (const e of scope) {
+    if (e.permissions.includes(action.permission) && patternMatches(e.resource, action.resource)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** True when every (resource, permission) pair of `inner` is allowed by `outer`. */
+export function scopeWithin(inner: Scope, outer: Scope): boolean {
+  return inner.every((e) =>
+    e.permissions.every((perm) =>
+      outer.some((o) => o.permissions.includes(perm) && patternWithin(e.resource, o.resource)),
+    ),
+  );
+}

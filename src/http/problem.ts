@@ -1,0 +1,118 @@
+import type { CoreErrorCode } from '../core/errors.js';
+import type { IdentityErrorCode } from '../identity/principal.js';
+import type { KeyErrorCode } from '../keys/seal.js';
+import type { NhiErrorCode } from '../nhi/nhi.js';
+import type { PolicyErrorCode } from '../policy/policy.js';
+import type { RedemptionDenialCode } from '../redemption/redemption.js';
+import type { RequestErrorCode } from '../request/request.js';
+import type { ServiceErrorCode } from '../service/context.js';
+import type { WarrantErrorCode } from '../warrant/warrant.js';
+
+/** Codes raised by the HTTP edge itself. */
+export type HttpErrorCode =
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'OVERLOADED'
+  | 'INTERNAL';
+
+/** Every code the API can answer with. The map below must cover each one. */
+export type ErrorCode =
+  | CoreErrorCode
+  | NhiErrorCode
+  | RequestErrorCode
+  | PolicyErrorCode
+  | WarrantErrorCode
+  | RedemptionDenialCode
+  | KeyErrorCode
+  | IdentityErrorCode
+  | ServiceErrorCode
+  | HttpErrorCode;
+
+/** The one place where codes become HTTP statuses. */
+export const STATUS: Readonly<Record<ErrorCode, number>> = {
+  INVALID_JSON: 400,
+  DUPLICATE_JSON_KEY: 400,
+  JSON_TOO_DEEP: 400,
+  NON_CANONICAL_VALUE: 400,
+  VALIDATION_FAILED: 400,
+  INVALID_SCOPE: 400,
+  INVALID_NHI_ID: 400,
+  REQUEST_WINDOW_INVALID: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_REQUESTER: 403,
+  SEPARATION_OF_DUTIES: 403,
+  NOT_IN_APPROVER_GROUP: 403,
+  SIGNATURE_INVALID: 403,
+  KEY_REVOKED: 403,
+  WARRANT_UNKNOWN: 403,
+  WARRANT_REVOKED: 403,
+  WARRANT_NOT_YET_VALID: 403,
+  WARRANT_EXPIRED: 403,
+  EXECUTOR_MISMATCH: 403,
+  ENVIRONMENT_MISMATCH: 403,
+  SCOPE_EXCEEDED: 403,
+  TARGET_UNKNOWN: 403,
+  WARRANT_EXHAUSTED: 403,
+  NOT_FOUND: 404,
+  NHI_UNKNOWN: 404,
+  REQUEST_UNKNOWN: 404,
+  WARRANT_NOT_ISSUED: 404,
+  WARRANT_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NHI_EXISTS: 409,
+  REQUEST_NOT_PENDING: 409,
+  REQUEST_EXPIRED: 409,
+  DUPLICATE_APPROVER: 409,
+  WARRANT_ALREADY_REVOKED: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NO_MATCHING_POLICY: 422,
+  POLICY_LIMIT_EXCEEDED: 422,
+  INTERNAL: 500,
+  REQUEST_TAMPERED: 500,
+  POLICY_INVALID: 500,
+  KEK_MISSING: 500,
+  KEK_INVALID: 500,
+  KEY_UNSEAL_FAILED: 500,
+  KEY_UNKNOWN: 500,
+  OVERLOADED: 503,
+};
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(STATUS, code);
+}
+
+/** An RFC 9457 problem details body, with countersign's stable `code`. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
+}
+
+export function problem(
+  code: ErrorCode,
+  detail: string,
+  instance?: string,
+  details?: Readonly<Record<string, unknown>>,
+): Problem {
+  return {
+    ...details,
+    type: `urn:countersign:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: code
+      .toLowerCase()
+      .split('_')
+      .map((w, i) => (i === 0 ? w[0]?.toUpperCase() + w.slice(1) : w))
+      .join(' '),
+    status: STATUS[code],
+    code,
+    detail,
+    ...(instance === undefined ? {} : { instance }),
+  };
+}

@@ -1,0 +1,166 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as edSign,
+  type KeyObject,
+} from 'node:crypto';
+import { calculateJwkThumbprint, CompactSign, compactVerify, type JWK } from 'jose';
+import { CountersignError } from '../core/errors.js';
+import { sealPrivateKey, unsealPrivateKey, type KeyErrorCode } from './seal.js';
+
+export type KeyState = 'active' | 'retired' | 'revoked';
+
+/** A signing key as stored: public JWK in clear, private key sealed under the KEK. */
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly publicJwk: string;
+  readonly sealedPrivate: string;
+  readonly state: KeyState;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+interface LoadedKey {
+  readonly kid: string;
+  readonly state: KeyState;
+  readonly publicKey: KeyObject;
+  readonly publicJwk: JWK;
+  readonly privateKey: KeyObject | null;
+}
+
+/** A verified compact JWS: the payload bytes and which key signed it. */
+export interface VerifiedJws {
+  readonly payload: Uint8Array;
+  readonly kid: string;
+  readonly keyState: KeyState;
+}
+
+/** Creates a fresh Ed25519 signing key, sealed under `kek`. */
+export async function generateSigningKey(kek: Uint8Array, now: Date): Promise<SigningKeyRecord> {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: jwk.x as string });
+  const pub: JWK = {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    x: jwk.x as string,
+    kid,
+    alg: 'EdDSA',
+    use: 'sig',
+  };
+  return {
+    kid,
+    publicJwk: JSON.stringify(pub),
+    sealedPrivate: sealPrivateKey(privateKey.export({ format: 'der', type: 'pkcs8' }), kek, kid),
+    state: 'active',
+    createdAt: now.toISOString(),
+    revokedAt: null,
+  };
+}
+
+/**
+ * The key ring: Ed25519 keys for warrants, receipts, checkpoints and DSSE. KeyObjects
+ * are built once and cached; signing never re-parses key material.
+ */
+export class KeyRing {
+  readonly #keys: ReadonlyMap<string, LoadedKey>;
+  readonly #active: LoadedKey;
+
+  private constructor(keys: Map<string, LoadedKey>, active: LoadedKey) {
+    this.#keys = keys;
+    this.#active = active;
+  }
+
+  static load(records: readonly SigningKeyRecord[], kek: Uint8Array): KeyRing {
+    const keys = new Map<string, LoadedKey>();
+    let active: LoadedKey | undefined;
+    for (const r of records) {
+      const publicJwk = JSON.parse(r.publicJwk) as JWK;
+      const loaded: LoadedKey = {
+        kid: r.kid,
+        state: r.state,
+        publicJwk,
+        publicKey: createPublicKey({ key: publicJwk as Record<string, string>, format: 'jwk' }),
+        privateKey:
+          r.state === 'active'
+            ? createPrivateKey({
+                key: unsealPrivateKey(r.sealedPrivate, kek, r.kid),
+                format: 'der',
+                type: 'pkcs8',
+              })
+            : null,
+      };
+      keys.set(r.kid, loaded);
+      if (r.state === 'active') active = loaded;
+    }
+    if (!active) {
+      throw new CountersignError<KeyErrorCode>(
+        'KEY_UNKNOWN',
+        'the key ring has no active signing key',
+      );
+    }
+    return new KeyRing(keys, active);
+  }
+
+  get activeKid(): string {
+    return this.#active.kid;
+  }
+
+  get activePublicKey(): KeyObject {
+    return this.#active.publicKey;
+  }
+
+  isRevoked(kid: string): boolean {
+    return this.#keys.get(kid)?.state === 'revoked';
+  }
+
+  /** JWKS of every key not revoked, so tokens signed before a rotation still verify. */
+  jwks(): { keys: JWK[] } {
+    return {
+      keys: [...this.#keys.values()].filter((k) => k.state !== 'revoked').map((k) => k.publicJwk),
+    };
+  }
+
+  /** Signs `payload` as a compact JWS with EdDSA and the active key. */
+  async signJws(payload: object, typ: string): Promise<string> {
+    const bytes = new TextEncoder().encode(JSON.stringify(payload));
+    return new CompactSign(bytes)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.#active.kid, typ })
+      .sign(this.#active.privateKey as KeyObject);
+  }
+
+  /** Signs raw bytes with the active key (for signed notes and DSSE). */
+  signBytes(data: Uint8Array): { kid: string; signature: Buffer } {
+    return {
+      kid: this.#active.kid,
+      signature: edSign(null, data, this.#active.privateKey as KeyObject),
+    };
+  }
+
+  /**
+   * Verifies a compact JWS of the expected `typ` against any known key. Returns null
+   * for anything that does not verify; the caller decides what a failure means.
+   */
+  async verifyJws(token: string, typ: string): Promise<VerifiedJws | null> {
+    if (token.length > 16_384) return null;
+    let kid = '';
+    try {
+      const { payload, protectedHeader } = await compactVerify(
+        token,
+        (header) => {
+          const key = typeof header.kid === 'string' ? this.#keys.get(header.kid) : undefined;
+          if (!key || header.typ !== typ) throw new Error('unknown key or type');
+          kid = key.kid;
+          return key.publicKey;
+        },
+        { algorithms: ['EdDSA'] },
+      );
+      if (protectedHeader.crit !== undefined) return null;
+      const key = this.#keys.get(kid) as LoadedKey;
+      return { payload, kid, keyState: key.state };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { patternWithin, type Scope } from '../core/scope.js';
+import type { NhiKind } from '../nhi/nhi.js';
+import type { RequestAction } from '../request/request.js';
+import type { Policy, PolicyRule } from './policy.js';
+
+export interface MatchInput {
+  readonly environment: string;
+  readonly nhiKind: NhiKind;
+  readonly action: RequestAction;
+  readonly scope: Scope;
+}
+
+/**
+ * The first rule, in file order, whose environment, NHI kind and action match and
+ * whose resource patterns contain every scope entry. First match wins so that
+ * operators can put narrow, strict rules before broad ones.
+ */
+export function matchRule(policy: Policy, input: MatchInput): PolicyRule | null {
+  return policy.rules.find((rule) => ruleMatches(rule, input)) ?? null;
+}
+
+function ruleMatches(rule: PolicyRule, input: MatchInput): boolean {
+  const m = rule.match;
+  if (m.environments && !m.environments.includes(input.environment)) return false;
+  if (m.nhiKinds && !m.nhiKinds.includes(input.nhiKind)) return false;
+  if (m.actions && !m.actions.includes(input.action)) return false;
+  const patterns = m.resources;
+  if (patterns) {
+    return input.scope.every((e) => patterns.some((p) => patternWithin(e.resource, p)));
+  }
+  return true;
+}

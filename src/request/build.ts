@@ -1,0 +1,130 @@
+import { digestOf } from '../core/canonical.js';
+import { CountersignError } from '../core/errors.js';
+import type { PrincipalId, RequestId } from '../core/ids.js';
+import { normaliseScope, type Scope } from '../core/scope.js';
+import type { Nhi } from '../nhi/nhi.js';
+import { matchRule } from '../policy/match.js';
+import type { Policy, PolicyErrorCode } from '../policy/policy.js';
+import type { ExecutorBinding, RequestAction, RequestBody, RequestErrorCode } from './request.js';
+
+/** What a requester submits; everything else in the body is set by the server. */
+export interface RequestInput {
+  readonly subject: string;
+  readonly action: RequestAction;
+  readonly scope: Scope;
+  readonly environment: string;
+  readonly targets?: readonly string[];
+  readonly executor: ExecutorBinding;
+  readonly notBefore?: string;
+  readonly notAfter?: string;
+  readonly durationMs?: number;
+  readonly maxUses?: number;
+  readonly reason: string;
+  readonly ticket?: string;
+}
+
+export interface BuildContext {
+  readonly requester: PrincipalId;
+  readonly nhi: Nhi;
+  readonly policy: Policy;
+  readonly now: Date;
+  readonly nonce: string;
+}
+
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+function windowError(message: string): CountersignError<RequestErrorCode> {
+  return new CountersignError('REQUEST_WINDOW_INVALID', message);
+}
+
+function parseInstant(text: string, field: string): Date {
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t)) {
+    throw windowError(`${field} must be an RFC 3339 timestamp`);
+  }
+  return new Date(t);
+}
+
+/**
+ * Builds the immutable body of a new request and pins the matching policy rule.
+ * Refuses what no rule allows: an unmatched request, a window longer than the
+ * rule's maximum, or more uses than it permits.
+ */
+export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
+  const scope = normaliseScope(input.scope);
+  const targets = [...new Set(input.targets ?? [])].sort();
+  const rule = matchRule(ctx.policy, {
+    environment: input.environment,
+    nhiKind: ctx.nhi.kind,
+    action: input.action,
+    scope,
+  });
+  if (!rule) {
+    throw new CountersignError<PolicyErrorCode>(
+      'NO_MATCHING_POLICY',
+      `no policy rule allows ${input.action} on ${ctx.nhi.kind} in ${input.environment} for this scope`,
+    );
+  }
+  const notBefore = input.notBefore ? parseInstant(input.notBefore, 'notBefore') : ctx.now;
+  if (notBefore.getTime() < ctx.now.getTime() - MAX_CLOCK_SKEW_MS) {
+    throw windowError('notBefore lies in the past');
+  }
+  if ((input.notAfter === undefined) === (input.durationMs === undefined)) {
+    throw windowError('give exactly one of duration or notAfter');
+  }
+  const notAfter = input.notAfter
+    ? parseInstant(input.notAfter, 'notAfter')
+    : new Date(notBefore.getTime() + (input.durationMs as number));
+  const span = notAfter.getTime() - notBefore.getTime();
+  if (span <= 0) throw windowError('notAfter must be after notBefore');
+  if (span > rule.maxDurationMs) {
+    throw new CountersignError<PolicyErrorCode>(
+      'POLICY_LIMIT_EXCEEDED',
+      `window exceeds the maximum duration of rule ${rule.name}`,
+      { details: { rule: rule.name, maxDurationMs: rule.maxDurationMs } },
+    );
+  }
+  const maxUses = input.maxUses ?? 1;
+  if (maxUses > rule.maxUses) {
+    throw new CountersignError<PolicyErrorCode>(
+      'POLICY_LIMIT_EXCEEDED',
+      `maxUses exceeds the maximum of rule ${rule.name}`,
+      { details: { rule: rule.name, maxUses: rule.maxUses } },
+    );
+  }
+  const body: RequestBody = {
+    v: 1,
+    requester: ctx.requester,
+    subject: ctx.nhi.id,
+    subjectKind: ctx.nhi.kind,
+    subjectOwner: ctx.nhi.owner,
+    action: input.action,
+    scope,
+    environment: input.environment,
+    targets,
+    executor: input.executor,
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    maxUses,
+    reason: input.reason,
+    ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
+    createdAt: ctx.now.toISOString(),
+    pendingExpiresAt: new Date(
+      Math.min(ctx.now.getTime() + rule.pendingExpiryMs, notAfter.getTime()),
+    ).toISOString(),
+    nonce: ctx.nonce,
+    policy: {
+      version: ctx.policy.version,
+      rule: rule.name,
+      requiredApprovals: rule.approvals.required,
+      approverGroups: rule.approvals.groups,
+      excludeOwner: rule.excludeOwner,
+    },
+  };
+  return body;
+}
+
+/** The request id: `sha256:` + hex digest of the body's canonical JSON. */
+export function requestIdOf(body: RequestBody): RequestId {
+  return digestOf(body) as RequestId;
+}

@@ -1,0 +1,75 @@
+import type { Scope } from '../core/scope.js';
+import type { NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
+import type { NhiKind } from '../nhi/nhi.js';
+
+export const REQUEST_ACTIONS = ['grant', 'rotate', 'revoke', 'retrieve_secret', 'custom'] as const;
+export type RequestAction = (typeof REQUEST_ACTIONS)[number];
+
+/**
+ * Who may redeem the warrant. A tagged union so that workload-identity matchers
+ * can join the principal binding without changing the signed format's shape.
+ */
+export type ExecutorBinding = { readonly kind: 'principal'; readonly principal: PrincipalId };
+
+/** The approval requirements of the matching policy rule, pinned at creation. */
+export interface PinnedPolicy {
+  readonly version: `sha256:${string}`;
+  readonly rule: string;
+  readonly requiredApprovals: number;
+  readonly approverGroups: readonly string[];
+  readonly excludeOwner: boolean;
+}
+
+/**
+ * The immutable request body. Its RFC 8785 digest is the request id, so any
+ * change to any field (including the nonce) makes a different request.
+ */
+export interface RequestBody {
+  readonly v: 1;
+  readonly requester: PrincipalId;
+  readonly subject: NhiId;
+  readonly subjectKind: NhiKind;
+  readonly subjectOwner: string;
+  readonly action: RequestAction;
+  readonly scope: Scope;
+  readonly environment: string;
+  readonly targets: readonly string[];
+  readonly executor: ExecutorBinding;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly maxUses: number;
+  readonly reason: string;
+  readonly ticket?: string;
+  readonly createdAt: string;
+  readonly pendingExpiresAt: string;
+  readonly nonce: string;
+  readonly policy: PinnedPolicy;
+}
+
+export const REQUEST_STATES = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'withdrawn',
+  'revoked',
+  'exhausted',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+/** A request as stored: the body plus its mutable lifecycle. */
+export interface RequestRecord {
+  readonly id: RequestId;
+  readonly body: RequestBody;
+  readonly state: RequestState;
+  readonly warrantId: WarrantId | null;
+  readonly updatedAt: string;
+}
+
+export type RequestErrorCode =
+  | 'REQUEST_UNKNOWN'
+  | 'REQUEST_NOT_PENDING'
+  | 'REQUEST_EXPIRED'
+  | 'REQUEST_WINDOW_INVALID'
+  | 'REQUEST_TAMPERED'
+  | 'NOT_REQUESTER';

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { CountersignError } from '../core/errors.js';
+import { ROLES } from '../identity/principal.js';
+
+export type ConfigErrorCode = 'CONFIG_INVALID';
+
+const PrincipalSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9._:@-]{1,128}$' }),
+    roles: Type.Array(Type.Union(ROLES.map((r) => Type.Literal(r))), { minItems: 1 }),
+    groups: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }))),
+    tokenSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+);
+
+/** The server configuration file (YAML or JSON). Every field is optional in dev mode. */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    dataDir: Type.Optional(Type.String()),
+    database: Type.Optional(Type.String()),
+    policyFile: Type.Optional(Type.String()),
+    issuer: Type.Optional(Type.String({ minLength: 1 })),
+    kekFile: Type.Optional(Type.String()),
+    bodyLimit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
+    logLevel: Type.Optional(
+      Type.Union(
+        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      ),
+    ),
+    principals: Type.Optional(Type.Array(PrincipalSchema)),
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigSchema>;
+
+/** Reads and validates a config file; relative paths in it resolve against its folder. */
+export function loadConfigFile(path: string): ConfigFile {
+  let doc: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    doc = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
+  } catch (cause) {
+    throw new CountersignError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `config ${path}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  const first = Value.Errors(ConfigSchema, doc).First();
+  if (first) {
+    throw new CountersignError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `config ${path}: ${first.path || '/'}: ${first.message}`,
+    );
+  }
+  const cfg = doc as ConfigFile;
+  const base = dirname(resolve(path));
+  const rel = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
+  return {
+    ...cfg,
+    ...(cfg.dataDir ? { dataDir: rel(cfg.dataDir) } : {}),
+    ...(cfg.policyFile ? { policyFile: rel(cfg.policyFile) } : {}),
+    ...(cfg.kekFile ? { kekFile: rel(cfg.kekFile) } : {}),
+  } as ConfigFile;
+}

@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { sha256Hex } from '../core/crypto.js';
+import { newApiToken, type ApiTokenPrincipal } from '../identity/api-tokens.js';
+import type { Role } from '../identity/principal.js';
+
+export const SAMPLE_POLICY = `# countersign sample policy (dev mode). Rules are tried in order; the first match wins.
+version: 1
+rules:
+  - name: prod
+    match:
+      environments: [prod]
+    approvals:
+      required: 2
+      groups: [sre]
+    excludeOwner: true
+    maxDuration: 8h
+    maxUses: 10
+    pendingExpiry: 24h
+  - name: non-prod
+    approvals:
+      required: 1
+      groups: [sre]
+    maxDuration: 8h
+    maxUses: 10
+    pendingExpiry: 24h
+`;
+
+const DEV_PRINCIPALS: ReadonlyArray<{ id: string; roles: Role[]; groups?: string[] }> = [
+  { id: 'alice', roles: ['requester'] },
+  { id: 'bob', roles: ['approver', 'requester'], groups: ['sre'] },
+  { id: 'carol', roles: ['approver', 'requester'], groups: ['sre'] },
+  { id: 'deploy-eu', roles: ['executor'] },
+  { id: 'deploy-us', roles: ['executor'] },
+  { id: 'audra', roles: ['auditor'] },
+  { id: 'admin', roles: ['admin'] },
+];
+
+export interface DevBootstrap {
+  readonly policyFile: string;
+  readonly kekFile: string;
+  readonly principals: ApiTokenPrincipal[];
+  readonly tokensFile: string;
+  readonly created: boolean;
+}
+
+/**
+ * Prepares a dev data dir: sample policy, a key-encryption key and dev principals
+ * with tokens in `dev-tokens.json`. An existing data dir is reused as it is.
+ */
+export function bootstrapDevDataDir(dataDir: string): DevBootstrap {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const policyFile = join(dataDir, 'policy.yaml');
+  const kekFile = join(dataDir, 'kek');
+  const tokensFile = join(dataDir, 'dev-tokens.json');
+  const created = !existsSync(tokensFile);
+  if (!existsSync(policyFile)) writeFileSync(policyFile, SAMPLE_POLICY, { mode: 0o600 });
+  if (!existsSync(kekFile))
+    writeFileSync(kekFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  const tokens: Record<string, string> = existsSync(tokensFile)
+    ? (JSON.parse(readFileSync(tokensFile, 'utf8')) as Record<string, string>)
+    : {};
+  const principals = DEV_PRINCIPALS.map((p) => {
+    const token = tokens[p.id] ?? newApiToken().token;
+    tokens[p.id] = token;
+    return { ...p, tokenSha256: sha256Hex(token) };
+  });
+  writeFileSync(tokensFile, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
+  return { policyFile, kekFile, principals, tokensFile, created };
+}

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
+import { CountersignError } from '../core/errors.js';
+import { buildApp } from '../http/app.js';
+import { ApiTokenAuthenticator, type ApiTokenPrincipal } from '../identity/api-tokens.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { parseKek, type KeyErrorCode } from '../keys/seal.js';
+import { parsePolicyText } from '../policy/load.js';
+import type { ServiceContext } from '../service/context.js';
+import { loadOrCreateKeyRing } from '../service/keys.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
+import { bootstrapDevDataDir } from './dev.js';
+
+export interface ServeOptions {
+  readonly dev: boolean;
+  readonly configFile?: string;
+  readonly dataDir?: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly url: string;
+  readonly tokensFile: string | null;
+  close(): Promise<void>;
+}
+
+function kekFrom(env: NodeJS.ProcessEnv, file: string | undefined): Buffer | null {
+  if (env.COUNTERSIGN_KEK) return parseKek(env.COUNTERSIGN_KEK);
+  const path = env.COUNTERSIGN_KEK_FILE ?? file;
+  return path ? parseKek(readFileSync(path, 'utf8')) : null;
+}
+
+/** Wires configuration, store, keys, policy and HTTP, and starts listening. */
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  const file: ConfigFile = opts.configFile ? loadConfigFile(opts.configFile) : {};
+  const dataDir = resolve(opts.dataDir ?? file.dataDir ?? './data');
+  const dev = opts.dev ? bootstrapDevDataDir(dataDir) : null;
+  const principals: ApiTokenPrincipal[] = [...(dev?.principals ?? []), ...(file.principals ?? [])];
+  const policyFile = file.policyFile ?? dev?.policyFile;
+  if (!policyFile) {
+    throw new CountersignError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      'no policy: set policyFile in the config',
+    );
+  }
+  const policy = parsePolicyText(
+    readFileSync(policyFile, 'utf8'),
+    extname(policyFile) === '.json' ? 'json' : 'yaml',
+  );
+  const kek = kekFrom(env, file.kekFile ?? dev?.kekFile);
+  if (!kek) {
+    throw new CountersignError<KeyErrorCode>(
+      'KEK_MISSING',
+      'no key-encryption key: set COUNTERSIGN_KEK or COUNTERSIGN_KEK_FILE (or kekFile in the config)',
+    );
+  }
+  const devClock = opts.dev ? new OffsetClock() : undefined;
+  const clock: Clock = devClock ?? systemClock;
+  const store = await openStore(
+    env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`,
+  );
+  let keys: KeyRing = await loadOrCreateKeyRing(store, kek, clock);
+  const ctx: ServiceContext = {
+    store,
+    clock,
+    keys: () => keys,
+    policy,
+    issuer: file.issuer ?? 'countersign',
+  };
+  const app = await buildApp({
+    ctx,
+    authenticator: new ApiTokenAuthenticator(principals),
+    logger: { level: env.COUNTERSIGN_LOG_LEVEL ?? file.logLevel ?? 'info' },
+    ...(file.bodyLimit ? { bodyLimit: file.bodyLimit } : {}),
+    ...(devClock ? { devClock } : {}),
+  });
+  const host = opts.host ?? file.host ?? '127.0.0.1';
+  const port = opts.port ?? file.port ?? 8470;
+  const url = await app.listen({ host, port });
+  return {
+    app,
+    store,
+    url,
+    tokensFile: dev?.tokensFile ?? null,
+    async close() {
+      await app.close();
+      await store.close();
+      keys = undefined as unknown as KeyRing;
+    },
+  };
+}

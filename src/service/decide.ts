@@ -1,0 +1,142 @@
+import { evaluateDecision, type Decision, type DecisionKind } from '../approval/decision.js';
+import { CountersignError } from '../core/errors.js';
+import { newDecisionId, newWarrantId, type WarrantId } from '../core/ids.js';
+import type { Principal } from '../identity/principal.js';
+import { effectiveState } from '../request/lifecycle.js';
+import type { RequestErrorCode, RequestState } from '../request/request.js';
+import { WARRANT_TYP, warrantClaims } from '../warrant/warrant.js';
+import { record, type ServiceContext } from './context.js';
+import { loadRequest } from './load-request.js';
+
+export interface DecideResult {
+  readonly decision: Decision;
+  readonly state: RequestState;
+  readonly approvals: number;
+  readonly warrantId: WarrantId | null;
+}
+
+/**
+ * Records one approver's decision. The Nth approval issues the warrant in the same
+ * transaction; one denial ends the request.
+ */
+export async function decide(
+  ctx: ServiceContext,
+  approver: Principal,
+  requestId: string,
+  kind: DecisionKind,
+  reason: string,
+): Promise<DecideResult> {
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const result = await ctx.store.transaction(async (tx) => {
+    const request = await loadRequest(tx, requestId);
+    if (
+      effectiveState(request.state, request.body.pendingExpiresAt, now) === 'expired' &&
+      request.state === 'pending'
+    ) {
+      // Record the expiry that this attempt discovered, then refuse after commit.
+      await tx.transitionRequest(request.id, 'pending', 'expired', at);
+      await record(
+        tx,
+        'request.expired',
+        now,
+        approver.id,
+        { request: request.id },
+        {
+          pendingExpiresAt: request.body.pendingExpiresAt,
+        },
+      );
+      return 'expired' as const;
+    }
+    const prior = await tx.listDecisions(request.id);
+    const outcome = evaluateDecision(request, prior, approver, kind, now);
+    const decision: Decision = {
+      id: newDecisionId(),
+      requestId: request.id,
+      requestDigest: request.id,
+      approver: approver.id,
+      decision: kind,
+      reason,
+      at,
+    };
+    await tx.insertDecision(decision);
+    const type = kind === 'approve' ? 'decision.approved' : 'decision.denied';
+    await record(
+      tx,
+      type,
+      now,
+      approver.id,
+      { request: request.id },
+      {
+        decision,
+        policyVersion: request.body.policy.version,
+        rule: request.body.policy.rule,
+      },
+    );
+    switch (outcome.kind) {
+      case 'denied':
+        await tx.transitionRequest(request.id, 'pending', 'denied', at);
+        return { decision, state: 'denied' as const, approvals: 0, warrantId: null };
+      case 'recorded':
+        return {
+          decision,
+          state: 'pending' as const,
+          approvals: outcome.approvals,
+          warrantId: null,
+        };
+      case 'quorum': {
+        const approvals = [...prior.filter((d) => d.decision === 'approve'), decision];
+        const id = newWarrantId();
+        const keys = ctx.keys();
+        const claims = warrantClaims({
+          issuer: ctx.issuer,
+          id,
+          requestId: request.id,
+          body: request.body,
+          approvals: approvals.map((d) => d.id),
+          now,
+        });
+        const token = await keys.signJws(claims, WARRANT_TYP);
+        await tx.insertWarrant({
+          id,
+          requestId: request.id,
+          kid: keys.activeKid,
+          token,
+          claims,
+          uses: 0,
+          maxUses: claims.max_uses,
+          state: 'active',
+          issuedAt: at,
+          revokedAt: null,
+          revokedBy: null,
+          revokeReason: null,
+        });
+        await tx.transitionRequest(request.id, 'pending', 'approved', at, id);
+        await record(
+          tx,
+          'warrant.issued',
+          now,
+          'countersign',
+          { request: request.id, warrant: id, nhi: claims.sub },
+          {
+            claims,
+            kid: keys.activeKid,
+          },
+        );
+        return {
+          decision,
+          state: 'approved' as const,
+          approvals: outcome.approvals,
+          warrantId: id,
+        };
+      }
+    }
+  });
+  if (result === 'expired') {
+    throw new CountersignError<RequestErrorCode>(
+      'REQUEST_EXPIRED',
+      'the request expired before a decision',
+    );
+  }
+  return result;
+}

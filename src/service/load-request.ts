@@ -1,0 +1,24 @@
+import { constantTimeEqual } from '../core/crypto.js';
+import { CountersignError } from '../core/errors.js';
+import type { RequestId } from '../core/ids.js';
+import { requestIdOf } from '../request/build.js';
+import type { RequestErrorCode, RequestRecord } from '../request/request.js';
+import type { Repo } from '../store/store.js';
+
+/**
+ * Loads a request and re-derives its id from the stored body, so that an edit to
+ * the body in the database is caught before anyone decides on it.
+ */
+export async function loadRequest(repo: Repo, id: string): Promise<RequestRecord> {
+  const request = await repo.getRequest(id as RequestId);
+  if (!request) {
+    throw new CountersignError<RequestErrorCode>('REQUEST_UNKNOWN', 'no such request');
+  }
+  if (!constantTimeEqual(requestIdOf(request.body), request.id)) {
+    throw new CountersignError<RequestErrorCode>(
+      'REQUEST_TAMPERED',
+      'the stored request body no longer matches its digest',
+    );
+  }
+  return request;
+}

@@ -1,0 +1,104 @@
+import type { Decision } from '../approval/decision.js';
+import { CountersignError } from '../core/errors.js';
+import type { RequestId } from '../core/ids.js';
+import { effectiveState } from '../request/lifecycle.js';
+import type { RequestBody, RequestErrorCode, RequestState } from '../request/request.js';
+import type { WarrantErrorCode } from '../warrant/warrant.js';
+import type { ServiceContext } from './context.js';
+import { loadRequest } from './load-request.js';
+
+export interface RequestView {
+  readonly id: RequestId;
+  readonly state: RequestState;
+  readonly body: RequestBody;
+  readonly approvals: number;
+  readonly requiredApprovals: number;
+  readonly decisions: readonly Decision[];
+  readonly warrantId: string | null;
+}
+
+export async function getRequest(ctx: ServiceContext, id: string): Promise<RequestView> {
+  const r = await loadRequest(ctx.store, id);
+  const decisions = await ctx.store.listDecisions(r.id);
+  return {
+    id: r.id,
+    state: effectiveState(r.state, r.body.pendingExpiresAt, ctx.clock.now()),
+    body: r.body,
+    approvals: decisions.filter((d) => d.decision === 'approve').length,
+    requiredApprovals: r.body.policy.requiredApprovals,
+    decisions,
+    warrantId: r.warrantId,
+  };
+}
+
+export interface RequestSummary {
+  readonly id: RequestId;
+  readonly state: RequestState;
+  readonly requester: string;
+  readonly subject: string;
+  readonly action: string;
+  readonly environment: string;
+  readonly createdAt: string;
+}
+
+export async function listRequests(
+  ctx: ServiceContext,
+  state: RequestState | undefined,
+  limit: number,
+): Promise<RequestSummary[]> {
+  const now = ctx.clock.now();
+  // A pending request past its deadline reads as expired; filter on what callers see.
+  const stored = state === 'expired' ? undefined : state;
+  const rows = await ctx.store.listRequests({
+    ...(stored ? { state: stored } : {}),
+    limit: state === 'expired' ? 10 * limit : limit,
+  });
+  return rows
+    .map((r) => ({
+      id: r.id,
+      state: effectiveState(r.state, r.body.pendingExpiresAt, now),
+      requester: r.body.requester,
+      subject: r.body.subject,
+      action: r.body.action,
+      environment: r.body.environment,
+      createdAt: r.body.createdAt,
+    }))
+    .filter((r) => state === undefined || r.state === state)
+    .slice(0, limit);
+}
+
+export interface WarrantView {
+  readonly warrantId: string;
+  readonly requestId: string;
+  readonly token: string;
+  readonly state: 'active' | 'revoked';
+  readonly uses: number;
+  readonly maxUses: number;
+  readonly notBefore: string;
+  readonly notAfter: string;
+}
+
+export async function getWarrantForRequest(
+  ctx: ServiceContext,
+  requestId: string,
+): Promise<WarrantView> {
+  const r = await ctx.store.getRequest(requestId as RequestId);
+  if (!r) throw new CountersignError<RequestErrorCode>('REQUEST_UNKNOWN', 'no such request');
+  const w = await ctx.store.getWarrantByRequest(r.id);
+  if (!w) {
+    throw new CountersignError<WarrantErrorCode>(
+      'WARRANT_NOT_ISSUED',
+      `no warrant: the request is ${r.state}`,
+    );
+  }
+  return {
+    warrantId: w.id,
+    requestId: w.requestId,
+    token: w.token,
+    state: w.state,
+    uses: w.uses,
+    maxUses: w.maxUses,
+    notBefore: new Date(w.claims.nbf * 1000).toISOString(),
+    notAfter: new Date(w.claims.exp * 1000).toISOString(),
+  };
+}

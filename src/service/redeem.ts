@@ -1,0 +1,142 @@
+import { epochSeconds } from '../core/clock.js';
+import { sha256Hex } from '../core/crypto.js';
+import { CountersignError } from '../core/errors.js';
+import { newReceiptId, type ReceiptId, type WarrantId } from '../core/ids.js';
+import type { Principal } from '../identity/principal.js';
+import { checkRedemption } from '../redemption/check.js';
+import {
+  RECEIPT_TYP,
+  type ReceiptClaims,
+  type RedemptionAction,
+  type RedemptionDecision,
+  type RedemptionDenialCode,
+} from '../redemption/redemption.js';
+import { parseWarrantClaims } from '../warrant/parse.js';
+import { WARRANT_TYP } from '../warrant/warrant.js';
+import { record, type ServiceContext } from './context.js';
+
+export interface RedeemAllowed {
+  readonly receipt: string;
+  readonly receiptId: ReceiptId;
+  readonly warrantId: WarrantId;
+  readonly requestId: string;
+  readonly use: number;
+  readonly maxUses: number;
+  readonly remaining: number;
+}
+
+/**
+ * Redemption at the point of execution. The pure check decides; on allow the use is
+ * spent by a conditional update, and the outcome (allow or deny, with its code) is
+ * recorded in the same transaction. A denial is thrown only after that commit.
+ */
+export async function redeem(
+  ctx: ServiceContext,
+  executor: Principal,
+  token: string,
+  action: RedemptionAction,
+): Promise<RedeemAllowed> {
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const keys = ctx.keys();
+  const verified = await keys.verifyJws(token, WARRANT_TYP);
+  const claims = verified ? parseWarrantClaims(verified.payload) : null;
+  const outcome = await ctx.store.transaction(async (tx) => {
+    const rec = claims ? await tx.getWarrant(claims.jti) : null;
+    let decision: RedemptionDecision = checkRedemption({
+      claims,
+      keyRevoked: verified?.keyState === 'revoked',
+      record: rec,
+      action,
+      executor: executor.id,
+      now,
+    });
+    let use: number | null = null;
+    if (decision.kind === 'allow' && rec) {
+      use = await tx.consumeWarrantUse(rec.id);
+      if (use === null) {
+        decision = {
+          kind: 'deny',
+          code: 'WARRANT_EXHAUSTED',
+          reason: 'every approved use is spent',
+        };
+      }
+    }
+    const id = newReceiptId();
+    const warrantId = rec?.id ?? null;
+    const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
+    if (decision.kind === 'deny' || !rec || use === null) {
+      const code = decision.kind === 'deny' ? decision.code : 'WARRANT_UNKNOWN';
+      await tx.insertRedemption({
+        id,
+        warrantId,
+        outcome: 'deny',
+        code,
+        useNumber: null,
+        executor: executor.id,
+        action,
+        at,
+      });
+      await record(tx, 'redemption.denied', now, executor.id, links, {
+        code,
+        action,
+        // Identifies the presented token without recording it.
+        tokenSha256: sha256Hex(token),
+        ...(claims ? { claimedWarrant: claims.jti } : {}),
+      });
+      return {
+        kind: 'deny' as const,
+        code,
+        reason: decision.kind === 'deny' ? decision.reason : '',
+      };
+    }
+    const receiptClaims: ReceiptClaims = {
+      iss: ctx.issuer,
+      jti: id,
+      iat: epochSeconds(now),
+      warrant_id: rec.id,
+      request_id: rec.requestId,
+      sub: rec.claims.sub,
+      use,
+      max_uses: rec.maxUses,
+      action,
+      executor: executor.id,
+    };
+    const receipt = await keys.signJws(receiptClaims, RECEIPT_TYP);
+    await tx.insertRedemption({
+      id,
+      warrantId,
+      outcome: 'allow',
+      code: null,
+      useNumber: use,
+      executor: executor.id,
+      action,
+      at,
+    });
+    await record(tx, 'redemption.allowed', now, executor.id, links, {
+      receipt: receiptClaims,
+      receiptSha256: sha256Hex(receipt),
+      kid: keys.activeKid,
+    });
+    if (use === rec.maxUses) {
+      await tx.transitionRequest(rec.requestId, 'approved', 'exhausted', at);
+      await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
+    }
+    return {
+      kind: 'allow' as const,
+      result: {
+        receipt,
+        receiptId: id,
+        warrantId: rec.id,
+        requestId: rec.requestId,
+        use,
+        maxUses: rec.maxUses,
+        remaining: rec.maxUses - use,
+      },
+    };
+  });
+  if (outcome.kind === 'deny') {
+    throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);
+  }
+  return outcome.result;
+}

@@ -1,0 +1,74 @@
+import { CountersignError } from '../core/errors.js';
+import type { WarrantId } from '../core/ids.js';
+import { hasRole, type Principal } from '../identity/principal.js';
+import type { RequestErrorCode } from '../request/request.js';
+import type { WarrantErrorCode } from '../warrant/warrant.js';
+import { record, type ServiceContext, type ServiceErrorCode } from './context.js';
+
+/** Revokes a warrant. Only an admin or the request's requester may. */
+export async function revokeWarrant(
+  ctx: ServiceContext,
+  actor: Principal,
+  warrantId: string,
+  reason: string,
+): Promise<{ warrantId: WarrantId; revokedAt: string }> {
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  return ctx.store.transaction(async (tx) => {
+    const w = await tx.getWarrant(warrantId as WarrantId);
+    if (!w) throw new CountersignError<WarrantErrorCode>('WARRANT_NOT_FOUND', 'no such warrant');
+    const request = await tx.getRequest(w.requestId);
+    if (!hasRole(actor, 'admin') && request?.body.requester !== actor.id) {
+      throw new CountersignError<ServiceErrorCode>(
+        'FORBIDDEN',
+        'only an admin or the requester may revoke this warrant',
+      );
+    }
+    if (!(await tx.revokeWarrant(w.id, actor.id, reason, at))) {
+      throw new CountersignError<WarrantErrorCode>(
+        'WARRANT_ALREADY_REVOKED',
+        'the warrant is already revoked',
+      );
+    }
+    // An exhausted request stays exhausted; the warrant row still records the revocation.
+    await tx.transitionRequest(w.requestId, 'approved', 'revoked', at);
+    await record(
+      tx,
+      'warrant.revoked',
+      now,
+      actor.id,
+      { request: w.requestId, warrant: w.id, nhi: w.claims.sub },
+      {
+        reason,
+      },
+    );
+    return { warrantId: w.id, revokedAt: at };
+  });
+}
+
+/** Withdraws a pending request. Only its requester may. */
+export async function withdrawRequest(
+  ctx: ServiceContext,
+  actor: Principal,
+  requestId: string,
+  reason: string,
+): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.store.transaction(async (tx) => {
+    const r = await tx.getRequest(requestId as never);
+    if (!r) throw new CountersignError<RequestErrorCode>('REQUEST_UNKNOWN', 'no such request');
+    if (r.body.requester !== actor.id) {
+      throw new CountersignError<RequestErrorCode>(
+        'NOT_REQUESTER',
+        'only the requester may withdraw',
+      );
+    }
+    if (!(await tx.transitionRequest(r.id, 'pending', 'withdrawn', now.toISOString()))) {
+      throw new CountersignError<RequestErrorCode>(
+        'REQUEST_NOT_PENDING',
+        `the request is ${r.state}`,
+      );
+    }
+    await record(tx, 'request.withdrawn', now, actor.id, { request: r.id }, { reason });
+  });
+}

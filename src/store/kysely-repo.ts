@@ -1,0 +1,301 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Decision, DecisionKind } from '../approval/decision.js';
+import type { DecisionId, NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
+import type { KeyState, SigningKeyRecord } from '../keys/keyring.js';
+import type { EncodedEvent } from '../log/event.js';
+import type { Nhi, NhiKind } from '../nhi/nhi.js';
+import type { RequestBody, RequestRecord, RequestState } from '../request/request.js';
+import type { WarrantClaims, WarrantRecord, WarrantState } from '../warrant/warrant.js';
+import type { Database, RequestsTable, WarrantsTable } from './schema.js';
+import type { RedemptionRow, Repo, RequestListFilter } from './store.js';
+
+const toRequest = (r: Selectable<RequestsTable>): RequestRecord => ({
+  id: r.id as RequestId,
+  body: JSON.parse(r.body) as RequestBody,
+  state: r.state as RequestState,
+  warrantId: r.warrant_id as WarrantId | null,
+  updatedAt: r.updated_at,
+});
+
+const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => ({
+  id: w.id as WarrantId,
+  requestId: w.request_id as RequestId,
+  kid: w.kid,
+  token: w.token,
+  claims: JSON.parse(w.claims) as WarrantClaims,
+  uses: Number(w.uses),
+  maxUses: Number(w.max_uses),
+  state: w.state as WarrantState,
+  issuedAt: w.issued_at,
+  revokedAt: w.revoked_at,
+  revokedBy: w.revoked_by,
+  revokeReason: w.revoke_reason,
+});
+
+/** The `Repo` over any Kysely executor: the database itself or an open transaction. */
+export class KyselyRepo implements Repo {
+  constructor(protected readonly db: Kysely<Database>) {}
+
+  async getNhi(id: NhiId): Promise<Nhi | null> {
+    const r = await this.db.selectFrom('nhis').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    return {
+      id: r.id as NhiId,
+      kind: r.kind as NhiKind,
+      owner: r.owner,
+      description: r.description,
+      createdAt: r.created_at,
+      createdBy: r.created_by,
+    };
+  }
+
+  async insertNhi(n: Nhi): Promise<void> {
+    await this.db
+      .insertInto('nhis')
+      .values({
+        id: n.id,
+        kind: n.kind,
+        owner: n.owner,
+        description: n.description,
+        created_at: n.createdAt,
+        created_by: n.createdBy,
+      })
+      .execute();
+  }
+
+  async getRequest(id: RequestId): Promise<RequestRecord | null> {
+    const r = await this.db
+      .selectFrom('requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? toRequest(r) : null;
+  }
+
+  async listRequests(filter: RequestListFilter): Promise<RequestRecord[]> {
+    let q = this.db.selectFrom('requests').selectAll();
+    if (filter.state) q = q.where('state', '=', filter.state);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+    return rows.map(toRequest);
+  }
+
+  async insertRequest(r: RequestRecord): Promise<void> {
+    await this.db
+      .insertInto('requests')
+      .values({
+        id: r.id,
+        body: JSON.stringify(r.body),
+        state: r.state,
+        requester: r.body.requester,
+        subject: r.body.subject,
+        environment: r.body.environment,
+        created_at: r.body.createdAt,
+        pending_expires_at: r.body.pendingExpiresAt,
+        warrant_id: r.warrantId,
+        updated_at: r.updatedAt,
+      })
+      .execute();
+  }
+
+  async transitionRequest(
+    id: RequestId,
+    from: RequestState,
+    to: RequestState,
+    at: string,
+    warrantId?: WarrantId,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('requests')
+      .set({ state: to, updated_at: at, ...(warrantId ? { warrant_id: warrantId } : {}) })
+      .where('id', '=', id)
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async listDecisions(requestId: RequestId): Promise<Decision[]> {
+    const rows = await this.db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((d) => ({
+      id: d.id as DecisionId,
+      requestId: d.request_id as RequestId,
+      requestDigest: d.request_digest as `sha256:${string}`,
+      approver: d.approver as PrincipalId,
+      decision: d.decision as DecisionKind,
+      reason: d.reason,
+      at: d.at,
+    }));
+  }
+
+  async insertDecision(d: Decision): Promise<void> {
+    await this.db
+      .insertInto('decisions')
+      .values({
+        id: d.id,
+        request_id: d.requestId,
+        request_digest: d.requestDigest,
+        approver: d.approver,
+        decision: d.decision,
+        reason: d.reason,
+        at: d.at,
+      })
+      .execute();
+  }
+
+  async getWarrant(id: WarrantId): Promise<WarrantRecord | null> {
+    const w = await this.db
+      .selectFrom('warrants')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return w ? toWarrant(w) : null;
+  }
+
+  async getWarrantByRequest(requestId: RequestId): Promise<WarrantRecord | null> {
+    const w = await this.db
+      .selectFrom('warrants')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+    return w ? toWarrant(w) : null;
+  }
+
+  async insertWarrant(w: WarrantRecord): Promise<void> {
+    await this.db
+      .insertInto('warrants')
+      .values({
+        id: w.id,
+        request_id: w.requestId,
+        kid: w.kid,
+        token: w.token,
+        claims: JSON.stringify(w.claims),
+        uses: w.uses,
+        max_uses: w.maxUses,
+        state: w.state,
+        issued_at: w.issuedAt,
+        revoked_at: w.revokedAt,
+        revoked_by: w.revokedBy,
+        revoke_reason: w.revokeReason,
+      })
+      .execute();
+  }
+
+  async consumeWarrantUse(id: WarrantId): Promise<number | null> {
+    const row = await this.db
+      .updateTable('warrants')
+      .set((eb) => ({ uses: eb('uses', '+', 1) }))
+      .where('id', '=', id)
+      .where('state', '=', 'active')
+      .whereRef('uses', '<', 'max_uses')
+      .returning('uses')
+      .executeTakeFirst();
+    return row ? Number(row.uses) : null;
+  }
+
+  async revokeWarrant(id: WarrantId, by: string, reason: string, at: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('warrants')
+      .set({ state: 'revoked', revoked_at: at, revoked_by: by, revoke_reason: reason })
+      .where('id', '=', id)
+      .where('state', '=', 'active')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async insertRedemption(r: RedemptionRow): Promise<void> {
+    await this.db
+      .insertInto('redemptions')
+      .values({
+        id: r.id,
+        warrant_id: r.warrantId,
+        outcome: r.outcome,
+        code: r.code,
+        use_number: r.useNumber,
+        executor: r.executor,
+        action: JSON.stringify(r.action),
+        at: r.at,
+      })
+      .execute();
+  }
+
+  async listRedemptions(warrantId: WarrantId): Promise<RedemptionRow[]> {
+    const rows = await this.db
+      .selectFrom('redemptions')
+      .selectAll()
+      .where('warrant_id', '=', warrantId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      warrantId: r.warrant_id as WarrantId | null,
+      outcome: r.outcome as 'allow' | 'deny',
+      code: r.code,
+      useNumber: r.use_number === null ? null : Number(r.use_number),
+      executor: r.executor,
+      action: JSON.parse(r.action) as unknown,
+      at: r.at,
+    }));
+  }
+
+  async appendEvent(e: EncodedEvent): Promise<number> {
+    const row = await this.db
+      .insertInto('events')
+      .values({
+        type: e.event.type,
+        at: e.event.at,
+        actor: e.event.actor,
+        request_id: e.event.links.request ?? null,
+        warrant_id: e.event.links.warrant ?? null,
+        nhi_id: e.event.links.nhi ?? null,
+        leaf: e.leaf,
+        leaf_hash: e.leafHash,
+        leaf_index: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async listKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .execute();
+    return rows.map((k) => ({
+      kid: k.kid,
+      publicJwk: k.public_jwk,
+      sealedPrivate: k.sealed_private,
+      state: k.state as KeyState,
+      createdAt: k.created_at,
+      revokedAt: k.revoked_at,
+    }));
+  }
+
+  async insertKey(k: SigningKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('signing_keys')
+      .values({
+        kid: k.kid,
+        public_jwk: k.publicJwk,
+        sealed_private: k.sealedPrivate,
+        state: k.state,
+        created_at: k.createdAt,
+        revoked_at: k.revokedAt,
+      })
+      .execute();
+  }
+
+  async setKeyState(kid: string, state: KeyState, at: string): Promise<void> {
+    await this.db
+      .updateTable('signing_keys')
+      .set({ state, ...(state === 'revoked' ? { revoked_at: at } : {}) })
+      .where('kid', '=', kid)
+      .execute();
+  }
+}

@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { KyselyRepo } from '../kysely-repo.js';
+import { migrations } from '../migrations.js';
+import type { Database } from '../schema.js';
+import type { Repo, Store } from '../store.js';
+
+export interface SqliteOptions {
+  readonly file: string;
+}
+
+/**
+ * The embedded SQLite store. WAL with `synchronous=FULL`: a commit is on disk before
+ * it is acknowledged. Transactions start with BEGIN IMMEDIATE so that two processes
+ * sharing the file serialise their writers instead of failing on lock upgrade.
+ */
+export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
+  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+  const raw = new SqliteDatabase(opts.file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('busy_timeout = 10000');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const migrator = new Migrator({ db, provider: migrations('sqlite') });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  return new SqliteStore(db);
+}
+
+class SqliteStore extends KyselyRepo implements Store {
+  readonly dialect = 'sqlite' as const;
+
+  async transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const out = await fn(new KyselyRepo(conn));
+        await sql`commit`.execute(conn);
+        return out;
+      } catch (e) {
+        await sql`rollback`.execute(conn);
+        throw e;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,76 @@
+import { epochSeconds } from '../core/clock.js';
+import type { DecisionId, NhiId, RequestId, WarrantId } from '../core/ids.js';
+import type { Scope } from '../core/scope.js';
+import type { ExecutorBinding, RequestAction, RequestBody } from '../request/request.js';
+
+export const WARRANT_TYP = 'warrant+jwt';
+
+/** The signed claims of a warrant. Field names follow JWT conventions (RFC 7519). */
+export interface WarrantClaims {
+  readonly iss: string;
+  readonly jti: WarrantId;
+  readonly sub: NhiId;
+  readonly iat: number;
+  readonly nbf: number;
+  readonly exp: number;
+  readonly request_id: RequestId;
+  readonly action: RequestAction;
+  readonly environment: string;
+  readonly scope: Scope;
+  readonly targets: readonly string[];
+  readonly executor: ExecutorBinding;
+  readonly max_uses: number;
+  readonly approvals: readonly DecisionId[];
+  readonly policy_version: `sha256:${string}`;
+}
+
+export type WarrantState = 'active' | 'revoked';
+
+/** The server's record of an issued warrant: its claims plus the use counter. */
+export interface WarrantRecord {
+  readonly id: WarrantId;
+  readonly requestId: RequestId;
+  readonly kid: string;
+  readonly token: string;
+  readonly claims: WarrantClaims;
+  readonly uses: number;
+  readonly maxUses: number;
+  readonly state: WarrantState;
+  readonly issuedAt: string;
+  readonly revokedAt: string | null;
+  readonly revokedBy: string | null;
+  readonly revokeReason: string | null;
+}
+
+export type WarrantErrorCode =
+  'WARRANT_NOT_ISSUED' | 'WARRANT_NOT_FOUND' | 'WARRANT_ALREADY_REVOKED';
+
+/** Builds the claims of the warrant that a quorum of approvals issues. */
+export function warrantClaims(args: {
+  readonly issuer: string;
+  readonly id: WarrantId;
+  readonly requestId: RequestId;
+  readonly body: RequestBody;
+  readonly approvals: readonly DecisionId[];
+  readonly now: Date;
+}): WarrantClaims {
+  const { body } = args;
+  return {
+    iss: args.issuer,
+    jti: args.id,
+    sub: body.subject,
+    iat: epochSeconds(args.now),
+    nbf: epochSeconds(new Date(body.notBefore)),
+    // Round up so the signed window never ends before the approved notAfter second.
+    exp: Math.ceil(Date.parse(body.notAfter) / 1000),
+    request_id: args.requestId,
+    action: body.action,
+    environment: body.environment,
+    scope: body.scope,
+    targets: body.targets,
+    executor: body.executor,
+    max_uses: body.maxUses,
+    approvals: args.approvals,
+    policy_version: body.policy.version,
+  };
+}

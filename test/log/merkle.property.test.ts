@@ -1,0 +1,154 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { leafHash } from '../../src/log/hash.js';
+import {
+  appendBatch,
+  consistencyCompute,
+  consistencyPlan,
+  inclusionCompute,
+  inclusionPlan,
+  nodeKey,
+  rootCompute,
+  rootPlan,
+} from '../../src/log/tree.js';
+import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
+import type { MemoryStore } from './reference.js';
+import { buildStore, flipBit, naiveConsistency, naivePath, naiveRoot, read } from './reference.js';
+
+const MAX = 300;
+const leaves = Array.from({ length: MAX }, (_, i) => leafHash(Buffer.from(`leaf ${i}`, 'utf8')));
+const store = buildStore(leaves);
+const roots = Array.from({ length: MAX + 1 }, (_, n) => naiveRoot(leaves.slice(0, n)));
+
+/** A size and a leaf index inside it. */
+const sizeAndIndex = fc
+  .integer({ min: 1, max: MAX })
+  .chain((size) => fc.record({ size: fc.constant(size), index: fc.nat(size - 1) }));
+
+/** Two sizes 0 < m <= n. */
+const sizePair = fc
+  .integer({ min: 1, max: MAX })
+  .chain((n) => fc.record({ n: fc.constant(n), m: fc.integer({ min: 1, max: n }) }));
+
+describe('tree', () => {
+  describe('when sizes and indices are random', () => {
+    it('computes the same root as the naive recursive MTH', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: MAX }), (size) => {
+          expect(rootCompute(size, read(store, rootPlan(size), size))).toEqual(roots[size]);
+        }),
+      );
+    });
+
+    it('computes audit paths equal to the naive PATH that verify against the naive root', () => {
+      fc.assert(
+        fc.property(sizeAndIndex, ({ size, index }) => {
+          const proof = inclusionCompute(
+            index,
+            size,
+            read(store, inclusionPlan(index, size), size),
+          );
+          expect(proof).toEqual(naivePath(index, leaves.slice(0, size)));
+          expect(verifyInclusion(leaves[index]!, index, size, proof, roots[size]!)).toBe(true);
+        }),
+      );
+    });
+
+    it('computes consistency proofs equal to the naive PROOF that verify', () => {
+      fc.assert(
+        fc.property(sizePair, ({ m, n }) => {
+          const proof = consistencyCompute(m, n, read(store, consistencyPlan(m, n), n));
+          expect(proof).toEqual(naiveConsistency(m, leaves.slice(0, n)));
+          expect(verifyConsistency(m, n, proof, roots[m]!, roots[n]!)).toBe(true);
+        }),
+      );
+    });
+
+    it('reads O(log n) nodes for any plan', () => {
+      fc.assert(
+        fc.property(sizeAndIndex, sizePair, ({ size, index }, { m, n }) => {
+          const log = Math.ceil(Math.log2(Math.max(size, n, 2)));
+          expect(inclusionPlan(index, size).length).toBeLessThanOrEqual(2 * log);
+          expect(consistencyPlan(m, n).length).toBeLessThanOrEqual(2 * log + 1);
+          expect(rootPlan(size).length).toBeLessThanOrEqual(log + 1);
+        }),
+      );
+    });
+  });
+
+  describe('when arbitrary leaves are appended in random batches', () => {
+    it('stores the same nodes as appending one by one', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.uint8Array({ maxLength: 8 }), { maxLength: 64 }),
+          fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }),
+          async (data, cuts) => {
+            const hashes = data.map((d) => leafHash(d));
+            const batched: MemoryStore = new Map();
+            let size = 0;
+            for (let c = 0; size < hashes.length; c++) {
+              const batch = hashes.slice(size, size + cuts[c % cuts.length]!);
+              const at = size;
+              const result = await appendBatch(at, batch, (ids) =>
+                Promise.resolve(read(batched, ids, at)),
+              );
+              for (const node of result.nodes) batched.set(nodeKey(node.id), node.hash);
+              size = result.size;
+              expect(result.root).toEqual(naiveRoot(hashes.slice(0, size)));
+            }
+            expect(batched).toEqual(buildStore(hashes));
+          },
+        ),
+      );
+    });
+  });
+});
+
+describe('verifyInclusion', () => {
+  describe('when a generated proof is tampered with', () => {
+    it('rejects a flipped bit, a dropped or extra hash, and a wrong index', () => {
+      fc.assert(
+        fc.property(sizeAndIndex, fc.nat(), fc.nat(255), ({ size, index }, pick, bit) => {
+          const proof = inclusionCompute(
+            index,
+            size,
+            read(store, inclusionPlan(index, size), size),
+          );
+          const root = roots[size]!;
+          const leaf = leaves[index]!;
+          if (proof.length > 0) {
+            const at = pick % proof.length;
+            const flipped = proof.map((p, j) => (j === at ? flipBit(p, bit) : p));
+            expect(verifyInclusion(leaf, index, size, flipped, root)).toBe(false);
+            expect(verifyInclusion(leaf, index, size, proof.slice(0, -1), root)).toBe(false);
+          }
+          expect(verifyInclusion(leaf, index, size, [...proof, root], root)).toBe(false);
+          const other = (index + 1 + (pick % size)) % size;
+          if (other !== index) expect(verifyInclusion(leaf, other, size, proof, root)).toBe(false);
+        }),
+      );
+    });
+  });
+});
+
+describe('verifyConsistency', () => {
+  describe('when a generated proof is tampered with', () => {
+    it('rejects a flipped bit, a dropped or extra hash, and swapped roots', () => {
+      fc.assert(
+        fc.property(sizePair, fc.nat(), fc.nat(255), ({ m, n }, pick, bit) => {
+          const proof = consistencyCompute(m, n, read(store, consistencyPlan(m, n), n));
+          const [rm, rn] = [roots[m]!, roots[n]!];
+          if (proof.length > 0) {
+            const at = pick % proof.length;
+            const flipped = proof.map((p, j) => (j === at ? flipBit(p, bit) : p));
+            expect(verifyConsistency(m, n, flipped, rm, rn)).toBe(false);
+            expect(verifyConsistency(m, n, proof.slice(0, -1), rm, rn)).toBe(false);
+          }
+          expect(verifyConsistency(m, n, [...proof, rn], rm, rn)).toBe(false);
+          if (m !== n) expect(verifyConsistency(m, n, proof, rn, rm)).toBe(false);
+          expect(verifyConsistency(m, n, proof, flipBit(rm, bit), rn)).toBe(false);
+        }),
+      );
+    });
+  });
+});
