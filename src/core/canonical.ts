@@ -43,7 +43,10 @@ function assertCanonicalisable(v: unknown, path: string, depth: number): void {
       }
       for (const [k, x] of Object.entries(v)) assertCanonicalisable(x, `${path}.${k}`, depth + 1);
       return;
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       throw fail(path);
   }
 }

@@ -1,9 +1,9 @@
-import { Type, type TLiteral } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { NHI_KINDS } from '../nhi/nhi.js';
 import { REQUEST_ACTIONS, REQUEST_STATES } from '../request/request.js';
 
 const literals = <T extends readonly string[]>(values: T) =>
-  Type.Union(values.map((v) => Type.Literal(v)));
+  Type.Union(values.map((v) => Type.Literal<T[number]>(v)));
 
 const Strict = { additionalProperties: false } as const;
 const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' });

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseStrictJson } from '../core/json.js';
 import type { WarrantClaims } from './warrant.js';
@@ -34,8 +34,6 @@ const ClaimsSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-type ParsedClaims = Static<typeof ClaimsSchema>;
 
 /**
  * Parses a verified warrant payload. Duplicate keys are refused even after the
