@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { startServer } from '../../server/start.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -19,7 +18,9 @@ export function serveCommand(program: Command): void {
         port?: number;
         host?: string;
       }) => {
-        const server = await startServer({
+        // Loaded lazily: client commands should not pay for the server's modules.
+      const { startServer } = await import('../../server/start.js');
+      const server = await startServer({
           dev: o.dev === true,
           ...(o.config ? { configFile: o.config } : {}),
           ...(o.data ? { dataDir: o.data } : {}),
