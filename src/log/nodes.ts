@@ -49,7 +49,7 @@ export function assertCount(name: string, value: number): void {
 /** @internal The largest power of two strictly less than `n` (n > 1), RFC 9162 §2.1.1 `k`. */
 export function splitPoint(n: number): number {
   let k = 1;
-  while (k * 2 <= n) k *= 2;
+  while (k * 2 < n) k *= 2;
   return k;
 }
 

@@ -18,6 +18,7 @@ export interface CliResult {
 export interface HttpResult {
   readonly status: number;
   readonly headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON answers
   readonly body: any;
   readonly text: string;
 }

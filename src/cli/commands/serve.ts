@@ -19,8 +19,8 @@ export function serveCommand(program: Command): void {
         host?: string;
       }) => {
         // Loaded lazily: client commands should not pay for the server's modules.
-      const { startServer } = await import('../../server/start.js');
-      const server = await startServer({
+        const { startServer } = await import('../../server/start.js');
+        const server = await startServer({
           dev: o.dev === true,
           ...(o.config ? { configFile: o.config } : {}),
           ...(o.data ? { dataDir: o.data } : {}),

@@ -1,0 +1,315 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequest, uniqueNhi } from '../helpers/chain.js';
+import { rowCounts } from '../helpers/db.js';
+import { TestServer, type DevPrincipal } from '../helpers/server.js';
+
+let s: TestServer;
+let requestId: string;
+beforeAll(async () => {
+  s = await TestServer.start();
+  requestId = await createRequest(s);
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+interface Case {
+  readonly name: string;
+  readonly method: string;
+  readonly path: () => string;
+  readonly as?: DevPrincipal;
+  readonly raw?: () => string;
+  readonly body?: () => unknown;
+  readonly headers?: Record<string, string>;
+  readonly status: number;
+  readonly code: string;
+}
+
+const nhi = (extra: Record<string, unknown> = {}) => ({
+  id: uniqueNhi(),
+  kind: 'secret',
+  owner: 'x',
+  ...extra,
+});
+
+const CASES: Case[] = [
+  {
+    name: 'malformed JSON',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    raw: () => '{"id":',
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'an empty JSON body',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    raw: () => '',
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'an oversized body',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    body: () => nhi({ description: 'x'.repeat(100_000) }),
+    status: 413,
+    code: 'BODY_TOO_LARGE',
+  },
+  {
+    name: 'a wrong type',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    body: () => nhi({ kind: 5 }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'an unknown field',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    body: () => nhi({ admin: true }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'duplicate keys',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    raw: () => `{"id":"${uniqueNhi()}","kind":"secret","owner":"a","owner":"b"}`,
+    status: 400,
+    code: 'DUPLICATE_JSON_KEY',
+  },
+  {
+    name: 'deep nesting',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    raw: () => '['.repeat(5000) + ']'.repeat(5000),
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+  },
+  {
+    name: 'a huge number',
+    method: 'POST',
+    path: () => '/v1/requests',
+    as: 'alice',
+    raw: () => '{"maxUses":1e400}',
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'a non-JSON content type',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'admin',
+    raw: () => 'id=x',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'a request for an unregistered subject',
+    method: 'POST',
+    path: () => '/v1/requests',
+    as: 'alice',
+    body: () => ({
+      subject: 'agent:nope',
+      action: 'grant',
+      scope: [{ resource: 'db/../x', permissions: ['read'] }],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: '1h',
+      reason: 'r',
+    }),
+    status: 404,
+    code: 'NHI_UNKNOWN',
+  },
+  {
+    name: 'an unknown request id',
+    method: 'GET',
+    path: () => `/v1/requests/sha256:${'0'.repeat(64)}`,
+    as: 'audra',
+    status: 404,
+    code: 'REQUEST_UNKNOWN',
+  },
+  {
+    name: 'a malformed request id',
+    method: 'GET',
+    path: () => '/v1/requests/not-a-digest',
+    as: 'audra',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a decision on an unknown request',
+    method: 'POST',
+    path: () => `/v1/requests/sha256:${'1'.repeat(64)}/decisions`,
+    as: 'bob',
+    body: () => ({ decision: 'approve' }),
+    status: 404,
+    code: 'REQUEST_UNKNOWN',
+  },
+  {
+    name: 'a denial without a reason',
+    method: 'POST',
+    path: () => `/v1/requests/${requestId}/decisions`,
+    as: 'bob',
+    body: () => ({ decision: 'deny' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'revoking an unknown warrant',
+    method: 'POST',
+    path: () => '/v1/warrants/wrt_nope/revocation',
+    as: 'admin',
+    body: () => ({ reason: 'x' }),
+    status: 404,
+    code: 'WARRANT_NOT_FOUND',
+  },
+  {
+    name: 'an unknown NHI',
+    method: 'GET',
+    path: () => '/v1/nhis/svc:nobody',
+    as: 'audra',
+    status: 404,
+    code: 'NHI_UNKNOWN',
+  },
+  {
+    name: 'an executor creating a request',
+    method: 'POST',
+    path: () => '/v1/requests',
+    as: 'deploy-eu',
+    body: () => ({}),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'a requester redeeming',
+    method: 'POST',
+    path: () => '/v1/redemptions',
+    as: 'alice',
+    body: () => ({ warrant: 'x', action: { resource: 'a', permission: 'b', environment: 'c' } }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'an auditor approving',
+    method: 'POST',
+    path: () => `/v1/requests/${requestId}/decisions`,
+    as: 'audra',
+    body: () => ({ decision: 'approve' }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'an auditor registering an NHI',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    as: 'audra',
+    body: () => nhi(),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+  {
+    name: 'no token',
+    method: 'POST',
+    path: () => '/v1/nhis',
+    body: () => nhi(),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'an unknown token',
+    method: 'GET',
+    path: () => '/v1/requests',
+    headers: { authorization: 'Bearer cs_not-a-real-token-at-all' },
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'an unknown route',
+    method: 'GET',
+    path: () => '/v1/../../etc/passwd',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'a malformed duration',
+    method: 'POST',
+    path: () => '/v1/requests',
+    as: 'alice',
+    body: () => ({
+      subject: 'agent:nope',
+      action: 'grant',
+      scope: [{ resource: 'db/x', permissions: ['read'] }],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: 'banana',
+      reason: 'r',
+    }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  },
+];
+
+describe('bad input', () => {
+  for (const c of CASES) {
+    describe(`when a client sends ${c.name}`, () => {
+      it(`answers ${c.status} problem+json with code ${c.code} and writes nothing`, async () => {
+        const before = rowCounts(s.dataDir);
+        const res = await s.http(c.method, c.path(), {
+          ...(c.as ? { as: c.as } : {}),
+          ...(c.raw ? { raw: c.raw() } : {}),
+          ...(c.body ? { body: c.body() } : {}),
+          ...(c.headers ? { headers: c.headers } : {}),
+        });
+        expect(res.status, res.text).toBe(c.status);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        expect(res.body).toMatchObject({ status: c.status, code: c.code });
+        expect(typeof res.body.detail).toBe('string');
+        expect(rowCounts(s.dataDir)).toEqual(before);
+      });
+    });
+  }
+
+  describe('when a request exceeds the policy', () => {
+    it('refuses a window longer than the rule allows with POLICY_LIMIT_EXCEEDED', async () => {
+      const before = rowCounts(s.dataDir);
+      await expect(createRequest(s, { duration: '9h' })).rejects.toThrow(/POLICY_LIMIT_EXCEEDED/);
+      await expect(createRequest(s, { maxUses: 11 })).rejects.toThrow(/POLICY_LIMIT_EXCEEDED/);
+      // Only the NHIs registered by the helper were written.
+      const after = rowCounts(s.dataDir);
+      expect(after.requests).toBe(before.requests);
+    });
+  });
+});
+
+describe('a policy that no rule matches', () => {
+  it('refuses the request at creation with NO_MATCHING_POLICY', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-policy-'));
+    writeFileSync(
+      join(dir, 'policy.yaml'),
+      'version: 1\nrules:\n  - name: prod-only\n    match: { environments: [prod], nhiKinds: [pipeline] }\n    approvals: { required: 2, groups: [sre] }\n    maxDuration: 1h\n    maxUses: 1\n',
+    );
+    const t = await TestServer.start({ dataDir: dir });
+    try {
+      await expect(createRequest(t, { env: 'staging' })).rejects.toThrow(/NO_MATCHING_POLICY/);
+      expect(rowCounts(dir).requests).toBe(0);
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

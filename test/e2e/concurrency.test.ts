@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueWarrant } from '../helpers/chain.js';
+import { query } from '../helpers/db.js';
+import { TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await TestServer.start();
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe('concurrent redemptions over HTTP', () => {
+  describe('when N executors race one warrant with maxUses k', () => {
+    it('allows exactly k and refuses the rest with WARRANT_EXHAUSTED', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc
+            .integer({ min: 1, max: 5 })
+            .chain((k) => fc.tuple(fc.constant(k), fc.integer({ min: k, max: 40 }))),
+          async ([k, n]) => {
+            const { token, warrantId } = await issueWarrant(s, { maxUses: k });
+            const body = {
+              warrant: token,
+              action: { resource: 'db/orders', permission: 'read', environment: 'staging' },
+            };
+            const results = await Promise.all(
+              Array.from({ length: n }, () =>
+                s.http('POST', '/v1/redemptions', { as: 'deploy-eu', body }),
+              ),
+            );
+            const allowed = results.filter((r) => r.status === 200);
+            const refused = results.filter((r) => r.status === 403);
+            expect(allowed).toHaveLength(k);
+            expect(refused).toHaveLength(n - k);
+            expect(new Set(refused.map((r) => r.body.code))).toEqual(
+              n > k ? new Set(['WARRANT_EXHAUSTED']) : new Set(),
+            );
+            expect(allowed.map((r) => r.body.use).sort()).toEqual(
+              Array.from({ length: k }, (_, i) => i + 1),
+            );
+            const [w] = query<{ uses: number }>(
+              s.dataDir,
+              'select uses from warrants where id = ?',
+              warrantId,
+            );
+            expect(w!.uses).toBe(k);
+          },
+        ),
+        { numRuns: 8 },
+      );
+    });
+  });
+});

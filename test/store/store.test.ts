@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NhiId, PrincipalId, RequestId, WarrantId } from '../../src/core/ids.js';
+import { encodeEvent } from '../../src/log/event.js';
+import type { Nhi } from '../../src/nhi/nhi.js';
+import type { RequestBody, RequestRecord } from '../../src/request/request.js';
+import type { Store } from '../../src/store/store.js';
+import type { WarrantRecord } from '../../src/warrant/warrant.js';
+import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+
+const nhi: Nhi = {
+  id: 'svc:store-test' as NhiId,
+  kind: 'service_account',
+  owner: 'team',
+  description: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  createdBy: 'admin',
+};
+
+function request(id: string): RequestRecord {
+  return {
+    id: id as RequestId,
+    body: {
+      requester: 'alice' as PrincipalId,
+      subject: nhi.id,
+      environment: 'prod',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      pendingExpiresAt: '2026-01-02T00:00:00.000Z',
+    } as unknown as RequestBody,
+    state: 'pending',
+    warrantId: null,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+function warrant(id: string, requestId: string, maxUses: number): WarrantRecord {
+  return {
+    id: id as WarrantId,
+    requestId: requestId as RequestId,
+    kid: 'k1',
+    token: 'header.payload.sig',
+    claims: {} as WarrantRecord['claims'],
+    uses: 0,
+    maxUses,
+    state: 'active',
+    issuedAt: '2026-01-01T00:00:00.000Z',
+    revokedAt: null,
+    revokedBy: null,
+    revokeReason: null,
+  };
+}
+
+const event = (type: 'nhi.registered' | 'request.created') =>
+  encodeEvent({ v: 1, type, at: '2026-01-01T00:00:00.000Z', actor: 'test', links: {}, data: {} });
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.unavailable !== null)(`the ${dialect.name} store`, () => {
+    let fx: StoreFixture;
+    let store: Store;
+    beforeEach(async () => {
+      fx = await dialect.open();
+      store = fx.store;
+      await store.transaction(async (tx) => {
+        await tx.insertNhi(nhi);
+        await tx.insertRequest(request('sha256:' + 'a'.repeat(64)));
+      });
+    });
+    afterEach(async () => {
+      await fx.dispose();
+    });
+
+    describe('when a transaction fails after writing', () => {
+      it('keeps neither the state change nor its event', async () => {
+        const eventsBefore = await store.transaction(async (tx) =>
+          tx.appendEvent(event('nhi.registered')),
+        );
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.insertNhi({ ...nhi, id: 'svc:rolled-back' as NhiId });
+            await tx.appendEvent(event('nhi.registered'));
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.getNhi('svc:rolled-back' as NhiId)).toBeNull();
+        const next = await store.transaction(async (tx) =>
+          tx.appendEvent(event('request.created')),
+        );
+        expect(next).toBe(eventsBefore + 1);
+      });
+    });
+
+    describe('when a request moves between states', () => {
+      it('only moves from the state it is in', async () => {
+        const id = ('sha256:' + 'a'.repeat(64)) as RequestId;
+        expect(await store.transitionRequest(id, 'approved', 'revoked', 'now')).toBe(false);
+        expect(await store.transitionRequest(id, 'pending', 'denied', 'now')).toBe(true);
+        expect(await store.transitionRequest(id, 'pending', 'approved', 'now')).toBe(false);
+        expect((await store.getRequest(id))?.state).toBe('denied');
+      });
+    });
+
+    describe('when many callers consume one warrant at once', () => {
+      it('never spends more uses than maxUses', async () => {
+        const rid = 'sha256:' + 'a'.repeat(64);
+        await store.transaction((tx) => tx.insertWarrant(warrant('wrt_race', rid, 3)));
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () =>
+            store.transaction((tx) => tx.consumeWarrantUse('wrt_race' as WarrantId)),
+          ),
+        );
+        expect(results.filter((r) => r !== null).sort()).toEqual([1, 2, 3]);
+        expect((await store.getWarrant('wrt_race' as WarrantId))?.uses).toBe(3);
+      });
+
+      it('spends nothing from a revoked warrant', async () => {
+        const rid = 'sha256:' + 'a'.repeat(64);
+        await store.transaction((tx) => tx.insertWarrant(warrant('wrt_rev', rid, 3)));
+        expect(await store.revokeWarrant('wrt_rev' as WarrantId, 'admin', 'x', 'now')).toBe(true);
+        expect(await store.revokeWarrant('wrt_rev' as WarrantId, 'admin', 'x', 'now')).toBe(false);
+        expect(await store.consumeWarrantUse('wrt_rev' as WarrantId)).toBeNull();
+      });
+    });
+
+    describe('when an NHI id is registered twice', () => {
+      it('refuses the second insert', async () => {
+        await expect(store.transaction((tx) => tx.insertNhi(nhi))).rejects.toThrow();
+      });
+    });
+  });
+}
