@@ -4,4 +4,6 @@ import type { Client } from './client.js';
 export interface CommandContext {
   client(): Client;
   json(): boolean;
+  /** The same context against another server address. */
+  withAddr(addr: string): CommandContext;
 }

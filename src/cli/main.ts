@@ -4,6 +4,7 @@ import { isCountersignError } from '../core/errors.js';
 import { Client, CliError, EXIT } from './client.js';
 import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
+import { logCommands } from './commands/log.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
 import type { CommandContext } from './context.js';
@@ -19,19 +20,20 @@ const program = new Command('countersign')
   .exitOverride()
   .showHelpAfterError();
 
-const cx: CommandContext = {
-  client: () =>
-    new Client({
-      addr: program.opts<{ addr: string }>().addr,
-      token: process.env.COUNTERSIGN_TOKEN,
-    }),
-  json: () => program.opts<{ json?: boolean }>().json === true,
-};
+function contextFor(addr: () => string): CommandContext {
+  return {
+    client: () => new Client({ addr: addr(), token: process.env.COUNTERSIGN_TOKEN }),
+    json: () => program.opts<{ json?: boolean }>().json === true,
+    withAddr: (a) => contextFor(() => a),
+  };
+}
+const cx = contextFor(() => program.opts<{ addr: string }>().addr);
 
 serveCommand(program);
 chainCommands(program, cx);
 decisionCommands(program, cx);
 tokenCommands(program, cx);
+logCommands(program, cx);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import type { ServiceContext } from '../service/context.js';
 import { installAuth } from './auth.js';
 import { isErrorCode, problem, STATUS, type ErrorCode } from './problem.js';
 import { chainRoutes } from './routes/chain.js';
+import { logRoutes } from './routes/log.js';
 import { publicRoutes } from './routes/public.js';
 import { requestRoutes } from './routes/requests.js';
 
@@ -18,6 +19,8 @@ export interface AppOptions {
   readonly logger?: boolean | { level: string };
   readonly bodyLimit?: number;
   readonly devClock?: OffsetClock;
+  readonly origin: string;
+  readonly flushLog: () => Promise<void>;
 }
 
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -114,10 +117,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   installAuth(app, opts.authenticator);
-  const routeOpts = { ctx: opts.ctx, ...(opts.devClock ? { devClock: opts.devClock } : {}) };
+  const routeOpts = {
+    ctx: opts.ctx,
+    origin: opts.origin,
+    flushLog: opts.flushLog,
+    ...(opts.devClock ? { devClock: opts.devClock } : {}),
+  };
   await app.register(publicRoutes, routeOpts);
   await app.register(chainRoutes, routeOpts);
   await app.register(requestRoutes, routeOpts);
+  await app.register(logRoutes, routeOpts);
   app.get('/openapi.json', { schema: { hide: true }, config: { roles: 'public' } }, () =>
     app.swagger(),
   );

@@ -1,6 +1,7 @@
 import type { CoreErrorCode } from '../core/errors.js';
 import type { IdentityErrorCode } from '../identity/principal.js';
 import type { KeyErrorCode } from '../keys/seal.js';
+import type { LogErrorCode } from '../log/errors.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
@@ -28,6 +29,7 @@ export type ErrorCode =
   | KeyErrorCode
   | IdentityErrorCode
   | ServiceErrorCode
+  | LogErrorCode
   | HttpErrorCode;
 
 /** The one place where codes become HTTP statuses. */
@@ -40,6 +42,10 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_SCOPE: 400,
   INVALID_NHI_ID: 400,
   REQUEST_WINDOW_INVALID: 400,
+  LOG_RANGE_INVALID: 400,
+  NOTE_INVALID: 400,
+  NOTE_SIGNATURE_INVALID: 400,
+  CHECKPOINT_INVALID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_REQUESTER: 403,
@@ -61,6 +67,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_UNKNOWN: 404,
   WARRANT_NOT_ISSUED: 404,
   WARRANT_NOT_FOUND: 404,
+  LOG_EMPTY: 404,
   METHOD_NOT_ALLOWED: 405,
   NHI_EXISTS: 409,
   REQUEST_NOT_PENDING: 409,
@@ -78,6 +85,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   KEK_INVALID: 500,
   KEY_UNSEAL_FAILED: 500,
   KEY_UNKNOWN: 500,
+  LOG_INCONSISTENT: 500,
   OVERLOADED: 503,
 };
 

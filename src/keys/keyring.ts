@@ -7,6 +7,7 @@ import {
 } from 'node:crypto';
 import { calculateJwkThumbprint, CompactSign, compactVerify, type JWK } from 'jose';
 import { CountersignError } from '../core/errors.js';
+import { encodeVerifierKey, NoteSigner } from '../log/note.js';
 import { sealPrivateKey, unsealPrivateKey, type KeyErrorCode } from './seal.js';
 
 export type KeyState = 'active' | 'retired' | 'revoked';
@@ -101,6 +102,37 @@ export class KeyRing {
       );
     }
     return new KeyRing(keys, active);
+  }
+
+  #noteSigner: NoteSigner | undefined;
+
+  /** The C2SP note signer for checkpoints: the active key under the log's origin name. */
+  noteSigner(origin: string): NoteSigner {
+    if (this.#noteSigner?.name !== origin) {
+      this.#noteSigner = new NoteSigner(origin, this.#active.privateKey as KeyObject);
+    }
+    return this.#noteSigner;
+  }
+
+  /** C2SP verifier keys of stored keys not revoked, read without unsealing anything. */
+  static publicVerifierKeys(records: readonly SigningKeyRecord[], origin: string): string[] {
+    return records
+      .filter((r) => r.state !== 'revoked')
+      .map((r) =>
+        encodeVerifierKey(
+          origin,
+          Buffer.from((JSON.parse(r.publicJwk) as JWK).x as string, 'base64url'),
+        ),
+      );
+  }
+
+  /** C2SP verifier keys of every key not revoked, the active one first. */
+  logVerifierKeys(origin: string): string[] {
+    const raw = (k: LoadedKey) => Buffer.from(k.publicJwk.x as string, 'base64url');
+    const others = [...this.#keys.values()].filter(
+      (k) => k.state !== 'revoked' && k !== this.#active,
+    );
+    return [this.#active, ...others].map((k) => encodeVerifierKey(origin, raw(k)));
   }
 
   get activeKid(): string {

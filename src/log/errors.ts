@@ -8,6 +8,7 @@ import { CountersignError } from '../core/errors.js';
  * - `NOTE_INVALID`: a signed note or note key is malformed (C2SP signed-note).
  * - `NOTE_SIGNATURE_INVALID`: a signature by a known key fails, or no known key signed.
  * - `CHECKPOINT_INVALID`: a checkpoint body breaks C2SP tlog-checkpoint.
+ * - `LOG_EMPTY`: no checkpoint has been signed yet.
  * - `LOG_INCONSISTENT`: the node store did not return a node the math needs,
  *   or returned a hash of the wrong length.
  */
@@ -16,7 +17,8 @@ export type LogErrorCode =
   | 'NOTE_INVALID'
   | 'NOTE_SIGNATURE_INVALID'
   | 'CHECKPOINT_INVALID'
-  | 'LOG_INCONSISTENT';
+  | 'LOG_INCONSISTENT'
+  | 'LOG_EMPTY';
 
 /** An error raised by the transparency-log math, notes or checkpoints. */
 export class LogError extends CountersignError<LogErrorCode> {

@@ -27,6 +27,7 @@ export const ConfigSchema = Type.Object(
     database: Type.Optional(Type.String()),
     policyFile: Type.Optional(Type.String()),
     issuer: Type.Optional(Type.String({ minLength: 1 })),
+    logOrigin: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._/:-]{1,200}$' })),
     kekFile: Type.Optional(Type.String()),
     bodyLimit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
     logLevel: Type.Optional(

@@ -14,6 +14,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
+import { Integrator } from './integrator.js';
 
 export interface ServeOptions {
   readonly dev: boolean;
@@ -76,7 +77,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     policy,
     issuer: file.issuer ?? 'countersign',
   };
+  const origin = file.logOrigin ?? 'countersign.local/log';
+  const integrator = new Integrator({ store, clock, keys: () => keys, origin }, undefined);
   const app = await buildApp({
+    origin,
+    flushLog: () => integrator.flush(),
     ctx,
     authenticator: new ApiTokenAuthenticator(principals),
     logger: { level: env.COUNTERSIGN_LOG_LEVEL ?? file.logLevel ?? 'info' },
@@ -86,6 +91,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? file.host ?? '127.0.0.1';
   const port = opts.port ?? file.port ?? 8470;
   const url = await app.listen({ host, port });
+  integrator.start();
   return {
     app,
     store,
@@ -93,6 +99,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     tokensFile: dev?.tokensFile ?? null,
     async close() {
       await app.close();
+      await integrator.stop();
       await store.close();
       keys = undefined as unknown as KeyRing;
     },

@@ -6,6 +6,7 @@ import type { EncodedEvent } from '../log/event.js';
 import type { Nhi, NhiKind } from '../nhi/nhi.js';
 import type { RequestBody, RequestRecord, RequestState } from '../request/request.js';
 import type { WarrantClaims, WarrantRecord, WarrantState } from '../warrant/warrant.js';
+import { KyselyLogRepo } from './kysely-log-repo.js';
 import type { Database, RequestsTable, WarrantsTable } from './schema.js';
 import type { RedemptionRow, Repo, RequestListFilter } from './store.js';
 
@@ -33,8 +34,10 @@ const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => ({
 });
 
 /** The `Repo` over any Kysely executor: the database itself or an open transaction. */
-export class KyselyRepo implements Repo {
-  constructor(protected readonly db: Kysely<Database>) {}
+export class KyselyRepo extends KyselyLogRepo implements Repo {
+  constructor(db: Kysely<Database>) {
+    super(db);
+  }
 
   async getNhi(id: NhiId): Promise<Nhi | null> {
     const r = await this.db.selectFrom('nhis').selectAll().where('id', '=', id).executeTakeFirst();

@@ -85,7 +85,23 @@ export interface SigningKeysTable {
   revoked_at: string | null;
 }
 
+export interface LogNodesTable {
+  level: number;
+  idx: number;
+  hash: string;
+}
+
+export interface CheckpointsTable {
+  size: number;
+  root: string;
+  note: string;
+  kid: string;
+  at: string;
+}
+
 export interface Database {
+  log_nodes: LogNodesTable;
+  checkpoints: CheckpointsTable;
   nhis: NhisTable;
   requests: RequestsTable;
   decisions: DecisionsTable;

@@ -5,6 +5,7 @@ import type { EncodedEvent } from '../log/event.js';
 import type { Nhi } from '../nhi/nhi.js';
 import type { RequestRecord, RequestState } from '../request/request.js';
 import type { WarrantRecord } from '../warrant/warrant.js';
+import type { LogRepo } from './log-repo.js';
 import type { Dialect } from './migrations.js';
 
 export interface RedemptionRow {
@@ -28,7 +29,7 @@ export interface RequestListFilter {
  * Every write a use case makes goes through one `transaction`, together with the
  * event that records it.
  */
-export interface Repo {
+export interface Repo extends LogRepo {
   getNhi(id: NhiId): Promise<Nhi | null>;
   insertNhi(nhi: Nhi): Promise<void>;
 

@@ -3,6 +3,10 @@ import type { ServiceContext } from '../../service/context.js';
 
 export interface RoutesOptions {
   readonly ctx: ServiceContext;
+  /** The log's checkpoint origin and note key name. */
+  readonly origin: string;
+  /** Integrates queued events now, for readers that need the latest entries signed. */
+  readonly flushLog: () => Promise<void>;
   /** Present only in dev mode: lets end-to-end tests move time forward. */
   readonly devClock?: OffsetClock;
 }

@@ -9,6 +9,8 @@ import type { Repo, Store } from '../store.js';
 
 export interface SqliteOptions {
   readonly file: string;
+  /** Open an existing database without migrating or writing (offline verification). */
+  readonly readonly?: boolean;
 }
 
 /**
@@ -17,6 +19,10 @@ export interface SqliteOptions {
  * sharing the file serialise their writers instead of failing on lock upgrade.
  */
 export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
+  if (opts.readonly) {
+    const raw = new SqliteDatabase(opts.file, { readonly: true, fileMustExist: true });
+    return new SqliteStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }));
+  }
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
   const raw = new SqliteDatabase(opts.file);
   raw.pragma('journal_mode = WAL');

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { auditLog, type AuditEntry, type AuditReport } from '../../log/audit.js';
+import { NoteVerifier } from '../../log/note.js';
+import { CliError, EXIT } from '../client.js';
+import type { CommandContext } from '../context.js';
+import { emit } from '../output.js';
+import { witness } from '../witness.js';
+
+const PAGE = 1000;
+
+function progress(): (done: number, total: number) => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  return (done, total) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+function verifiersFrom(keys: readonly string[]): NoteVerifier[] {
+  return keys.filter((k) => k.trim() !== '').map((k) => NoteVerifier.fromVerifierKey(k.trim()));
+}
+
+async function auditDataDir(
+  dir: string,
+  logKey: string | undefined,
+  origin: string | undefined,
+): Promise<AuditReport & { origin: string }> {
+  const { openSqliteStore } = await import('../../store/sqlite/open.js');
+  const { KeyRing } = await import('../../keys/keyring.js');
+  const store = await openSqliteStore({ file: join(dir, 'countersign.db'), readonly: true });
+  try {
+    const checkpoints = await store.listCheckpoints();
+    const o = origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
+    const keys = logKey ? [logKey] : KeyRing.publicVerifierKeys(await store.listKeys(), o);
+    async function* entries(): AsyncGenerator<AuditEntry> {
+      for (let from = 0; ;) {
+        const page = await store.getEntryPage(from, 10_000);
+        yield* page;
+        if (page.length < 10_000) return;
+        from = (page.at(-1)?.index ?? from) + 1;
+      }
+    }
+    const report = await auditLog({
+      entries: entries(),
+      checkpoints: checkpoints.map((c) => c.note),
+      verifiers: verifiersFrom(keys),
+      origin: o,
+      onProgress: progress(),
+    });
+    return { ...report, origin: o };
+  } finally {
+    await store.close();
+  }
+}
+
+async function auditServer(
+  cx: CommandContext,
+  logKey: string | undefined,
+): Promise<AuditReport & { origin: string }> {
+  const client = cx.client();
+  const note = await client.call<string>('GET', '/v1/log/checkpoint');
+  const keys = logKey
+    ? [logKey]
+    : (await client.call<string>('GET', '/v1/log/verifier-key')).split('\n');
+  const origin = note.split('\n')[0] ?? '';
+  const size = Number(note.split('\n')[1]);
+  async function* entries(): AsyncGenerator<AuditEntry> {
+    for (let start = 0; start < size; start += PAGE) {
+      const page = await client.call<{ entries: AuditEntry[] }>(
+        'GET',
+        `/v1/log/entries?start=${start}&end=${Math.min(size, start + PAGE)}`,
+      );
+      yield* page.entries;
+    }
+  }
+  const report = await auditLog({
+    entries: entries(),
+    checkpoints: [note],
+    verifiers: verifiersFrom(keys),
+    origin,
+    onProgress: progress(),
+  });
+  return { ...report, origin };
+}
+
+export function logCommands(program: Command, cx: CommandContext): void {
+  const log = program.command('log').description('the tamper-evident event log');
+  log
+    .command('verify')
+    .description('recompute every leaf hash and root and check every signed checkpoint')
+    .option('--data <dir>', 'verify the data dir offline (SQLite), instead of a server')
+    .option('--addr <url>', 'verify a running server (needs an auditor token)')
+    .option('--log-key <key>', 'pin the C2SP verifier key instead of trusting the source')
+    .option('--origin <origin>', 'the expected checkpoint origin')
+    .action(async (o: { data?: string; addr?: string; logKey?: string; origin?: string }) => {
+      const report = o.data
+        ? await auditDataDir(o.data, o.logKey, o.origin)
+        : await auditServer(o.addr ? cx.withAddr(o.addr) : cx, o.logKey);
+      emit(cx.json(), report, () =>
+        report.ok
+          ? `log OK: ${report.entries} entries, ${report.checkpoints} checkpoint(s) verified, tree size ${report.size} (${report.origin})`
+          : `log DIVERGES at entry ${report.divergence?.index}: ${report.divergence?.kind}: ${report.divergence?.detail}`,
+      );
+      if (!report.ok)
+        throw new CliError('log verification failed', EXIT.inconsistent, report.divergence?.kind);
+    });
+  log
+    .command('witness')
+    .description(
+      'check the newest checkpoint is consistent with the last one seen (exit 4 on rollback or fork)',
+    )
+    .requiredOption('--state <file>', 'where the last seen checkpoint is remembered')
+    .option('--log-key <key>', 'the C2SP verifier key to pin on first use')
+    .action(async (o: { state: string; logKey?: string }) => {
+      const out = await witness(cx.client(), o.state, o.logKey);
+      emit(cx.json(), out, () => out.message);
+    });
+}

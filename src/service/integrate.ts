@@ -1,0 +1,84 @@
+import { LogError } from '../log/errors.js';
+import { signCheckpoint } from '../log/checkpoint.js';
+import {
+  appendBatchCompute,
+  appendBatchPlan,
+  consistencyCompute,
+  consistencyPlan,
+} from '../log/tree.js';
+import { verifyConsistency } from '../log/verify.js';
+import type { KeyRing } from '../keys/keyring.js';
+import type { Clock } from '../core/clock.js';
+import type { Store } from '../store/store.js';
+
+export interface IntegrateContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly keys: () => KeyRing;
+  /** The checkpoint origin line and note key name, e.g. `countersign.example.com/log`. */
+  readonly origin: string;
+}
+
+export interface IntegrateResult {
+  readonly integrated: number;
+  readonly size: number;
+}
+
+/**
+ * Integrates one batch of queued events: assigns leaf indices in queue order, stores
+ * the newly complete subtree hashes and signs one checkpoint, all in one transaction.
+ *
+ * Before signing, the new root is proven consistent with the last signed checkpoint
+ * from the stored nodes (RFC 9162 §2.1.4); if it is not, nothing is signed. So the
+ * log never signs two checkpoints that are inconsistent with each other.
+ */
+export async function integrateBatch(
+  ctx: IntegrateContext,
+  maxBatch = 4096,
+): Promise<IntegrateResult> {
+  return ctx.store.transaction(async (tx) => {
+    const last = await tx.latestCheckpoint();
+    const start = last?.size ?? 0;
+    const pending = await tx.pendingEvents(maxBatch);
+    if (pending.length === 0) return { integrated: 0, size: start };
+    const hashes = await tx.getNodes(appendBatchPlan(start, pending.length));
+    const leafHashes = pending.map((p) => Buffer.from(p.leafHash, 'hex'));
+    const appended = appendBatchCompute(start, leafHashes, hashes);
+    await tx.assignLeafIndices(pending.map((p, i) => ({ id: p.id, index: start + i })));
+    await tx.putNodes(appended.nodes);
+    if (last) {
+      const proof = consistencyCompute(
+        start,
+        appended.size,
+        await tx.getNodes(consistencyPlan(start, appended.size)),
+      );
+      if (
+        !verifyConsistency(
+          start,
+          appended.size,
+          proof,
+          Buffer.from(last.root, 'hex'),
+          appended.root,
+        )
+      ) {
+        throw new LogError(
+          'LOG_INCONSISTENT',
+          `new tree of size ${appended.size} is not consistent with the last checkpoint`,
+        );
+      }
+    }
+    const keys = ctx.keys();
+    const note = signCheckpoint(
+      { origin: ctx.origin, size: appended.size, rootHash: appended.root },
+      keys.noteSigner(ctx.origin),
+    );
+    await tx.insertCheckpoint({
+      size: appended.size,
+      root: appended.root.toString('hex'),
+      note,
+      kid: keys.activeKid,
+      at: ctx.clock.now().toISOString(),
+    });
+    return { integrated: pending.length, size: appended.size };
+  });
+}

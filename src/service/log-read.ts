@@ -1,0 +1,66 @@
+import { LogError } from '../log/errors.js';
+import {
+  consistencyCompute,
+  consistencyPlan,
+  inclusionCompute,
+  inclusionPlan,
+} from '../log/tree.js';
+import type { LogEntry, StoredCheckpoint } from '../store/log-repo.js';
+import type { Repo } from '../store/store.js';
+
+export const MAX_ENTRIES_PER_CALL = 1000;
+
+export async function latestCheckpoint(repo: Repo): Promise<StoredCheckpoint> {
+  const cp = await repo.latestCheckpoint();
+  if (!cp) throw new LogError('LOG_EMPTY', 'no checkpoint has been signed yet');
+  return cp;
+}
+
+function assertWithin(name: string, value: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new LogError('LOG_RANGE_INVALID', `${name} must be an integer from 0 to ${max}`);
+  }
+}
+
+/** Entries [start, end) of the signed tree, at most {@link MAX_ENTRIES_PER_CALL}. */
+export async function readEntries(repo: Repo, start: number, end: number): Promise<LogEntry[]> {
+  const size = (await latestCheckpoint(repo)).size;
+  assertWithin('start', start, size);
+  assertWithin('end', end, size);
+  if (end <= start) throw new LogError('LOG_RANGE_INVALID', 'end must be greater than start');
+  return repo.getEntries(start, Math.min(end, start + MAX_ENTRIES_PER_CALL));
+}
+
+/** The RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `size` leaves. */
+export async function inclusionProof(
+  repo: Repo,
+  index: number,
+  size: number,
+): Promise<{ index: number; size: number; leafHash: string; proof: string[] }> {
+  assertWithin('size', size, (await latestCheckpoint(repo)).size);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+    throw new LogError('LOG_RANGE_INVALID', 'index must be below size');
+  }
+  const [leaf] = await repo.getEntries(index, index + 1);
+  const proof = inclusionCompute(index, size, await repo.getNodes(inclusionPlan(index, size)));
+  return {
+    index,
+    size,
+    leafHash: Buffer.from(leaf?.leafHash ?? '', 'hex').toString('base64'),
+    proof: proof.map((h) => h.toString('base64')),
+  };
+}
+
+/** The RFC 9162 §2.1.4 consistency proof between two tree sizes. */
+export async function consistencyProof(
+  repo: Repo,
+  from: number,
+  to: number,
+): Promise<{ from: number; to: number; proof: string[] }> {
+  assertWithin('to', to, (await latestCheckpoint(repo)).size);
+  if (!Number.isSafeInteger(from) || from < 1 || from > to) {
+    throw new LogError('LOG_RANGE_INVALID', 'from must be between 1 and to');
+  }
+  const proof = consistencyCompute(from, to, await repo.getNodes(consistencyPlan(from, to)));
+  return { from, to, proof: proof.map((h) => h.toString('base64')) };
+}

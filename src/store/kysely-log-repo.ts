@@ -1,0 +1,161 @@
+import type { Kysely } from 'kysely';
+import { nodeKey, type NewNode, type NodeHashes, type NodeId } from '../log/tree.js';
+import type { LogEntry, LogRepo, PendingEvent, StoredCheckpoint } from './log-repo.js';
+import type { Database } from './schema.js';
+
+const toCheckpoint = (r: {
+  size: number | string;
+  root: string;
+  note: string;
+  kid: string;
+  at: string;
+}): StoredCheckpoint => ({
+  size: Number(r.size),
+  root: r.root,
+  note: r.note,
+  kid: r.kid,
+  at: r.at,
+});
+
+/** The log tables over any Kysely executor. */
+export class KyselyLogRepo implements LogRepo {
+  constructor(protected readonly db: Kysely<Database>) {}
+
+  async pendingEvents(limit: number): Promise<PendingEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['id', 'leaf_hash'])
+      .where('leaf_index', 'is', null)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), leafHash: r.leaf_hash }));
+  }
+
+  async countPendingEvents(): Promise<number> {
+    const r = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('leaf_index', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async assignLeafIndices(rows: ReadonlyArray<{ id: number; index: number }>): Promise<void> {
+    // Runs of consecutive ids and indices are assigned with one statement each.
+    let i = 0;
+    while (i < rows.length) {
+      const first = rows[i] as { id: number; index: number };
+      let j = i + 1;
+      while (
+        j < rows.length &&
+        rows[j]?.id === first.id + (j - i) &&
+        rows[j]?.index === first.index + (j - i)
+      )
+        j++;
+      const offset = first.index - first.id;
+      await this.db
+        .updateTable('events')
+        .set((eb) => ({ leaf_index: eb('id', '+', offset) }))
+        .where('id', '>=', first.id)
+        .where('id', '<=', first.id + (j - i - 1))
+        .where('leaf_index', 'is', null)
+        .execute();
+      i = j;
+    }
+  }
+
+  async getNodes(ids: readonly NodeId[]): Promise<NodeHashes> {
+    const out = new Map<string, Uint8Array>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('log_nodes')
+      .select(['level', 'idx', 'hash'])
+      .where((eb) =>
+        eb.or(ids.map((id) => eb.and([eb('level', '=', id.level), eb('idx', '=', id.index)]))),
+      )
+      .execute();
+    for (const r of rows) {
+      out.set(
+        nodeKey({ level: Number(r.level), index: Number(r.idx) }),
+        Buffer.from(r.hash, 'hex'),
+      );
+    }
+    return out;
+  }
+
+  async putNodes(nodes: readonly NewNode[]): Promise<void> {
+    // Chunked so that one statement stays under every dialect's parameter limit.
+    for (let i = 0; i < nodes.length; i += 300) {
+      await this.db
+        .insertInto('log_nodes')
+        .values(
+          nodes
+            .slice(i, i + 300)
+            .map((n) => ({ level: n.id.level, idx: n.id.index, hash: n.hash.toString('hex') })),
+        )
+        .execute();
+    }
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    const r = await this.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? toCheckpoint(r) : null;
+  }
+
+  async getCheckpoint(size: number): Promise<StoredCheckpoint | null> {
+    const r = await this.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('size', '=', size)
+      .executeTakeFirst();
+    return r ? toCheckpoint(r) : null;
+  }
+
+  async listCheckpoints(): Promise<StoredCheckpoint[]> {
+    const rows = await this.db.selectFrom('checkpoints').selectAll().orderBy('size').execute();
+    return rows.map(toCheckpoint);
+  }
+
+  async insertCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    await this.db.insertInto('checkpoints').values(cp).execute();
+  }
+
+  async getEntries(start: number, end: number): Promise<LogEntry[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf', 'leaf_hash'])
+      .where('leaf_index', '>=', start)
+      .where('leaf_index', '<', end)
+      .orderBy('leaf_index')
+      .execute();
+    return rows.map((r) => ({ index: Number(r.leaf_index), leaf: r.leaf, leafHash: r.leaf_hash }));
+  }
+
+  async getEntryPage(from: number, limit: number): Promise<LogEntry[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf', 'leaf_hash'])
+      .where('leaf_index', '>=', from)
+      .orderBy('leaf_index')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ index: Number(r.leaf_index), leaf: r.leaf, leafHash: r.leaf_hash }));
+  }
+
+  async entriesForRequest(requestId: string): Promise<LogEntry[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf', 'leaf_hash'])
+      .where('request_id', '=', requestId)
+      .where('leaf_index', 'is not', null)
+      .orderBy('leaf_index')
+      .execute();
+    return rows.map((r) => ({ index: Number(r.leaf_index), leaf: r.leaf, leafHash: r.leaf_hash }));
+  }
+}
