@@ -81,9 +81,22 @@ export function normaliseScope(scope: Scope): Scope {
   });
 }
 
-/** The core no-broadening check: is this concrete action inside the scope? */
+function isConcrete(resource: string): boolean {
+  try {
+    segments(resource, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The core no-broadening check: is this concrete action inside the scope? An action
+ * resource that is not a valid concrete name (a wildcard, `..`, an empty segment) is
+ * never inside any scope, so a `*` can never be stretched over a traversal.
+ */
 export function scopeAllows(scope: Scope, action: ConcreteAction): boolean {
-  if (action.resource.includes('*')) return false;
+  if (!isConcrete(action.resource)) return false;
   for (const e of scope) {
     if (e.permissions.includes(action.permission) && patternMatches(e.resource, action.resource)) {
       return true;

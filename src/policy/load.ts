@@ -58,6 +58,14 @@ function invalid(message: string): CountersignError<PolicyErrorCode> {
   return new CountersignError('POLICY_INVALID', `policy: ${message}`);
 }
 
+function duration(text: string, path: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw invalid(`${path}: ${(e as Error).message}`);
+  }
+}
+
 /** Parses policy text (YAML, or JSON which YAML also reads) and validates it. */
 export function parsePolicyText(text: string, format: 'yaml' | 'json'): Policy {
   let doc: unknown;
@@ -106,9 +114,9 @@ export function compilePolicy(doc: unknown): Policy {
       },
       approvals: { required: r.approvals.required, groups: r.approvals.groups },
       excludeOwner: r.excludeOwner ?? false,
-      maxDurationMs: parseDuration(r.maxDuration),
+      maxDurationMs: duration(r.maxDuration, `${at}/maxDuration`),
       maxUses: r.maxUses,
-      pendingExpiryMs: parseDuration(r.pendingExpiry ?? DEFAULT_PENDING_EXPIRY),
+      pendingExpiryMs: duration(r.pendingExpiry ?? DEFAULT_PENDING_EXPIRY, `${at}/pendingExpiry`),
     };
   });
   return { version: digestOf(file), rules };

@@ -1,5 +1,5 @@
 import { digestOf } from '../core/canonical.js';
-import { CountersignError } from '../core/errors.js';
+import { CountersignError, type CoreErrorCode } from '../core/errors.js';
 import type { PrincipalId, RequestId } from '../core/ids.js';
 import { normaliseScope, type Scope } from '../core/scope.js';
 import type { Nhi } from '../nhi/nhi.js';
@@ -37,10 +37,26 @@ function windowError(message: string): CountersignError<RequestErrorCode> {
   return new CountersignError('REQUEST_WINDOW_INVALID', message);
 }
 
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * RFC 3339 only, with an explicit offset: `Date.parse` alone would read a missing
+ * offset in the server's zone and roll 29 February into March.
+ */
 function parseInstant(text: string, field: string): Date {
+  const m = RFC3339.exec(text);
   const t = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t)) {
-    throw windowError(`${field} must be an RFC 3339 timestamp`);
+  const [y, mo, d, h, mi, s] = (m ?? []).slice(1, 7).map(Number) as number[];
+  const calendar = m ? new Date(Date.UTC(y as number, (mo as number) - 1, d)) : null;
+  if (
+    !m ||
+    Number.isNaN(t) ||
+    calendar?.getUTCDate() !== d ||
+    (h as number) > 23 ||
+    (mi as number) > 59 ||
+    (s as number) > 59
+  ) {
+    throw windowError(`${field} must be an RFC 3339 timestamp with an offset`);
   }
   return new Date(t);
 }
@@ -72,6 +88,12 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
   if ((input.notAfter === undefined) === (input.durationMs === undefined)) {
     throw windowError('give exactly one of duration or notAfter');
   }
+  if (
+    input.durationMs !== undefined &&
+    !(Number.isSafeInteger(input.durationMs) && input.durationMs > 0)
+  ) {
+    throw windowError('duration must be a positive number of milliseconds');
+  }
   const notAfter = input.notAfter
     ? parseInstant(input.notAfter, 'notAfter')
     : new Date(notBefore.getTime() + (input.durationMs as number));
@@ -85,6 +107,12 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     );
   }
   const maxUses = input.maxUses ?? 1;
+  if (!Number.isSafeInteger(maxUses) || maxUses < 1) {
+    throw new CountersignError<CoreErrorCode>(
+      'VALIDATION_FAILED',
+      'maxUses must be a positive integer',
+    );
+  }
   if (maxUses > rule.maxUses) {
     throw new CountersignError<PolicyErrorCode>(
       'POLICY_LIMIT_EXCEEDED',

@@ -29,28 +29,14 @@ async function auditDataDir(
   origin: string | undefined,
 ): Promise<AuditReport & { origin: string }> {
   const { openSqliteStore } = await import('../../store/sqlite/open.js');
-  const { KeyRing } = await import('../../keys/keyring.js');
+  const { auditStore } = await import('../../service/audit-log.js');
   const store = await openSqliteStore({ file: join(dir, 'countersign.db'), readonly: true });
   try {
-    const checkpoints = await store.listCheckpoints();
-    const o = origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
-    const keys = logKey ? [logKey] : KeyRing.publicVerifierKeys(await store.listKeys(), o);
-    async function* entries(): AsyncGenerator<AuditEntry> {
-      for (let from = 0; ;) {
-        const page = await store.getEntryPage(from, 10_000);
-        yield* page;
-        if (page.length < 10_000) return;
-        from = (page.at(-1)?.index ?? from) + 1;
-      }
-    }
-    const report = await auditLog({
-      entries: entries(),
-      checkpoints: checkpoints.map((c) => c.note),
-      verifiers: verifiersFrom(keys),
-      origin: o,
+    return await auditStore(store, {
+      ...(logKey ? { logKey } : {}),
+      ...(origin ? { origin } : {}),
       onProgress: progress(),
     });
-    return { ...report, origin: o };
   } finally {
     await store.close();
   }

@@ -1,0 +1,134 @@
+/**
+ * Human-readable chain of custody. Every value from the bundle passes through
+ * `printable`, so a hostile bundle cannot inject terminal escapes or bidi controls.
+ */
+import type { CustodyAction, CustodyChain, CustodyGap } from './custody.js';
+import { printable } from './read.js';
+import type { VerificationReport } from './report.js';
+
+const p = (value: string | number | null | undefined): string =>
+  value === null || value === undefined ? '(missing)' : printable(String(value));
+
+function actionText(a: CustodyAction | null): string {
+  if (a === null) return '(no action recorded)';
+  const target = a.target === null ? '' : ` on target ${p(a.target)}`;
+  return `${p(a.permission)} ${p(a.resource)} in ${p(a.environment)}${target}`;
+}
+
+function gapText(g: CustodyGap): string {
+  switch (g.kind) {
+    case 'request_missing':
+      return 'no request.created event: what was approved is unknown';
+    case 'quorum_short':
+      return `warrant issued with ${g.approvers} distinct approver(s); policy required ${g.required}`;
+    case 'target_unfulfilled':
+      return `approved target ${p(g.target)} has no successful fulfilment`;
+    case 'redeemed_without_warrant':
+      return `redemption at ${p(g.at)} but no warrant.issued event`;
+    case 'redeemed_before_validity':
+      return `redemption at ${p(g.at)} before the warrant's nbf ${p(g.nbf)}`;
+    case 'redeemed_after_expiry':
+      return `redemption at ${p(g.at)} at or after the warrant's exp ${p(g.exp)}`;
+    case 'redeemed_after_revocation':
+      return `redemption at ${p(g.at)} after the warrant was revoked at ${p(g.revokedAt)}`;
+    case 'uses_exceeded':
+      return `${g.uses} redemptions exceed the warrant's max uses ${g.maxUses}`;
+  }
+}
+
+function requestLines(c: CustodyChain): string[] {
+  const r = c.request;
+  if (r === null) return ['Request', '  (no request.created event)'];
+  const scope = r.scope.map((s) => `${p(s.resource)} [${s.permissions.map(p).join(', ')}]`);
+  const ticket = r.ticket === null ? '' : ` (ticket ${p(r.ticket)})`;
+  const pol = r.policy;
+  return [
+    'Request',
+    `  requested by ${p(r.requester)} at ${p(r.at)}`,
+    `  subject ${p(r.subject)}: ${p(r.action)} in environment ${p(r.environment)}`,
+    `  scope: ${scope.join('; ') || '(none)'}`,
+    `  targets: ${r.targets.map(p).join(', ') || '(none)'}`,
+    `  executor: ${p(r.executor)}`,
+    `  window: ${p(r.notBefore)} to ${p(r.notAfter)}, max uses ${p(r.maxUses)}`,
+    `  reason: ${p(r.reason)}${ticket}`,
+    `  policy ${p(pol.version)}, rule ${p(pol.rule)}: ${p(pol.requiredApprovals)} approval(s) from ${pol.approverGroups.map(p).join(', ') || '(none)'}`,
+  ];
+}
+
+function chainLines(c: CustodyChain): string[] {
+  const out = requestLines(c);
+  out.push('Decisions');
+  if (c.decisions.length === 0) out.push('  (none)');
+  for (const d of c.decisions) {
+    const why = d.reason === null ? '' : `: ${p(d.reason)}`;
+    out.push(
+      `  ${d.kind} by ${p(d.approver)} at ${p(d.at)} under policy ${p(d.policyVersion)}, rule ${p(d.rule)}${why}`,
+    );
+  }
+  const w = c.warrant;
+  if (w === null) out.push('Warrant', '  (none issued)');
+  else {
+    out.push(
+      `Warrant ${p(w.id)}`,
+      `  issued at ${p(w.issuedAt)}, signed by key ${p(w.kid)}`,
+      `  bound to executor ${p(w.executor)}`,
+      `  valid ${p(w.notBefore)} to ${p(w.notAfter)}, max uses ${p(w.maxUses)}`,
+    );
+  }
+  out.push('Redemptions');
+  if (c.redemptions.length === 0 && c.denials.length === 0) out.push('  (none)');
+  for (const r of c.redemptions) {
+    out.push(
+      `  allowed use ${p(r.use)}/${p(r.maxUses)} by ${p(r.executor)} at ${p(r.at)}: ${actionText(r.action)}`,
+    );
+  }
+  for (const d of c.denials) {
+    out.push(`  denied ${p(d.code)} for ${p(d.executor)} at ${p(d.at)}: ${actionText(d.action)}`);
+  }
+  if (c.ends.length > 0) out.push('End');
+  for (const e of c.ends) {
+    const why = e.reason === null ? '' : `: ${p(e.reason)}`;
+    out.push(`  ${e.kind} at ${p(e.at)} by ${p(e.actor)}${why}`);
+  }
+  if (c.fulfilments.length > 0) out.push('Fulfilments');
+  for (const f of c.fulfilments) {
+    const fp = f.fingerprint === null ? '' : `, fingerprint ${p(f.fingerprint)}`;
+    out.push(
+      `  ${p(f.target)}: ${p(f.outcome)} (${p(f.type)} by ${p(f.actor)} at ${p(f.at)}${fp})`,
+    );
+  }
+  if (c.other.length > 0) out.push('Other events');
+  for (const o of c.other) out.push(`  ${p(o.type)} by ${p(o.actor)} at ${p(o.at)}`);
+  out.push('Gaps');
+  if (c.gaps.length === 0) out.push('  (none)');
+  for (const g of c.gaps) out.push(`  - ${gapText(g)}`);
+  return out;
+}
+
+const TRUST_TEXT: Readonly<Record<VerificationReport['trust'], string>> = {
+  pinned: 'pinned (log key and JWKS given by the verifier)',
+  partial: 'partial (one anchor taken from the bundle itself)',
+  embedded: 'embedded (anchors taken from the bundle itself: proves consistency, not origin)',
+};
+
+/**
+ * Renders a verification report as text: the verdict, the failing checks, then the
+ * chain of custody and its gaps.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(renderCustody(await verifyBundle(text, { jwks, logVerifierKey })));
+ * ```
+ */
+export function renderCustody(report: VerificationReport): string {
+  const failed = report.checks.filter((c) => !c.ok);
+  const head = [
+    `Evidence for request ${p(report.requestId)}`,
+    `Verification: ${report.ok ? 'PASSED' : 'FAILED'}; trust ${TRUST_TEXT[report.trust]}`,
+    ...failed.map((c) => {
+      const at = c.index === undefined ? '' : ` (entry ${c.index})`;
+      return `  FAILED ${c.code}${at}: ${p(c.detail)}`;
+    }),
+  ];
+  return `${[...head, ...chainLines(report.custody)].join('\n')}\n`;
+}

@@ -1,0 +1,30 @@
+import type { CustodyChain } from './custody.js';
+import type { EvidenceCheckCode } from './errors.js';
+
+/** The outcome of one named check. `index` names the log entry a per-entry check is about. */
+export interface VerificationCheck {
+  readonly code: EvidenceCheckCode;
+  readonly ok: boolean;
+  /** What was checked or why it failed; names fields, never echoes keys or tokens. */
+  readonly detail: string;
+  readonly index?: number;
+}
+
+/**
+ * Where the trust anchors came from:
+ * - `pinned`: the caller gave both the log verifier key and the JWKS;
+ * - `partial`: the caller gave one of them, the other was taken from the bundle;
+ * - `embedded`: both were taken from the bundle, so the report shows only that the
+ *   bundle is internally consistent, not who produced it.
+ */
+export type TrustMode = 'pinned' | 'partial' | 'embedded';
+
+/** What the offline verifier found. `ok` is true exactly when every check passed. */
+export interface VerificationReport {
+  readonly ok: boolean;
+  /** The bundle's request id, or `null` when the bundle could not be read at all. */
+  readonly requestId: string | null;
+  readonly trust: TrustMode;
+  readonly checks: readonly VerificationCheck[];
+  readonly custody: CustodyChain;
+}

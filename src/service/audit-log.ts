@@ -1,0 +1,41 @@
+import { KeyRing } from '../keys/keyring.js';
+import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
+import { NoteVerifier } from '../log/note.js';
+import type { Repo } from '../store/store.js';
+
+const PAGE = 10_000;
+
+export interface StoreAuditOptions {
+  /** A pinned C2SP verifier key; without it, the store's own public keys are used. */
+  readonly logKey?: string;
+  readonly origin?: string;
+  readonly onProgress?: (entries: number, total: number) => void;
+}
+
+/** Audits the log held in a store: every entry, every stored checkpoint. */
+export async function auditStore(
+  repo: Repo,
+  opts: StoreAuditOptions = {},
+): Promise<AuditReport & { origin: string; trust: 'pinned' | 'store' }> {
+  const checkpoints = await repo.listCheckpoints();
+  const origin = opts.origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
+  const keys = opts.logKey
+    ? [opts.logKey]
+    : KeyRing.publicVerifierKeys(await repo.listKeys(), origin);
+  async function* entries(): AsyncGenerator<AuditEntry> {
+    for (let from = 0; ;) {
+      const page = await repo.getEntryPage(from, PAGE);
+      yield* page;
+      if (page.length < PAGE) return;
+      from = (page.at(-1)?.index ?? from) + 1;
+    }
+  }
+  const report = await auditLog({
+    entries: entries(),
+    checkpoints: checkpoints.map((c) => c.note),
+    verifiers: keys.map((k) => NoteVerifier.fromVerifierKey(k.trim())),
+    origin,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  return { ...report, origin, trust: opts.logKey ? 'pinned' : 'store' };
+}

@@ -1,0 +1,33 @@
+import { expect } from 'vitest';
+import { CountersignError } from '../../src/core/errors.js';
+
+/** Runs `fn`, expects a CountersignError with `code`, and returns it for further checks. */
+export function expectCode(fn: () => unknown, code: string): CountersignError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${code} to be thrown`).toBeInstanceOf(CountersignError);
+  const err = caught as CountersignError;
+  expect(err.code).toBe(code);
+  return err;
+}
+
+/** Like {@link expectCode} for async functions. */
+export async function expectCodeAsync(
+  fn: () => Promise<unknown>,
+  code: string,
+): Promise<CountersignError> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${code} to be thrown`).toBeInstanceOf(CountersignError);
+  const err = caught as CountersignError;
+  expect(err.code).toBe(code);
+  return err;
+}

@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import type { Scope } from '../../src/core/scope.js';
+import { parsePolicyText } from '../../src/policy/load.js';
+import { matchRule, type MatchInput } from '../../src/policy/match.js';
+import { SAMPLE_POLICY } from '../../src/server/dev.js';
+import { expectCode } from './helpers.js';
+
+const HOUR = 3_600_000;
+
+/** The sample policy as JSON, written by hand with a different key order. */
+const SAMPLE_JSON = `{
+  "rules": [
+    { "name": "prod", "match": { "environments": ["prod"] },
+      "approvals": { "groups": ["sre"], "required": 2 }, "excludeOwner": true,
+      "maxDuration": "8h", "maxUses": 10, "pendingExpiry": "24h" },
+    { "maxUses": 10, "pendingExpiry": "24h", "maxDuration": "8h", "name": "non-prod",
+      "approvals": { "required": 1, "groups": ["sre"] } }
+  ],
+  "version": 1
+}`;
+
+const edit = (from: string, to: string): string => {
+  expect(SAMPLE_POLICY).toContain(from);
+  return SAMPLE_POLICY.replace(from, to);
+};
+
+describe('parsePolicyText', () => {
+  describe('when given the sample policy', () => {
+    it('loads two rules in file order with durations in milliseconds', () => {
+      const policy = parsePolicyText(SAMPLE_POLICY, 'yaml');
+      expect(policy.rules).toEqual([
+        {
+          name: 'prod',
+          match: { environments: ['prod'], nhiKinds: null, actions: null, resources: null },
+          approvals: { required: 2, groups: ['sre'] },
+          excludeOwner: true,
+          maxDurationMs: 8 * HOUR,
+          maxUses: 10,
+          pendingExpiryMs: 24 * HOUR,
+        },
+        {
+          name: 'non-prod',
+          match: { environments: null, nhiKinds: null, actions: null, resources: null },
+          approvals: { required: 1, groups: ['sre'] },
+          excludeOwner: false,
+          maxDurationMs: 8 * HOUR,
+          maxUses: 10,
+          pendingExpiryMs: 24 * HOUR,
+        },
+      ]);
+    });
+
+    it('loads the same rules and version from the equivalent JSON', () => {
+      const yaml = parsePolicyText(SAMPLE_POLICY, 'yaml');
+      const json = parsePolicyText(SAMPLE_JSON, 'json');
+      expect(json.rules).toEqual(yaml.rules);
+      expect(json.version).toBe(yaml.version);
+    });
+
+    it('defaults pendingExpiry to 24h and excludeOwner to false', () => {
+      const policy = parsePolicyText(
+        'version: 1\nrules:\n  - name: a\n    approvals: {required: 1, groups: [g]}\n' +
+          '    maxDuration: 1h30m\n    maxUses: 1\n',
+        'yaml',
+      );
+      expect(policy.rules[0]).toMatchObject({
+        excludeOwner: false,
+        maxDurationMs: 1.5 * HOUR,
+        pendingExpiryMs: 24 * HOUR,
+      });
+    });
+  });
+
+  describe('when the policy is invalid', () => {
+    const ENV = 'environments: [prod]';
+    it.each([
+      [
+        'approvals is missing',
+        '    approvals:\n      required: 2\n      groups: [sre]\n',
+        '',
+        '/rules/0/approvals',
+      ],
+      ['required is 0', 'required: 2', 'required: 0', '/rules/0/approvals/required'],
+      ['required is 17', 'required: 1', 'required: 17', '/rules/1/approvals/required'],
+      ['groups is empty', 'groups: [sre]', 'groups: []', '/rules/0/approvals/groups'],
+      [
+        'a rule has an unknown field',
+        'maxUses: 10',
+        'maxUses: 10\n    colour: red',
+        '/rules/0/colour',
+      ],
+      ['the file has an unknown field', 'version: 1', 'version: 1\ncolour: red', '/colour'],
+      ['match has an unknown field', ENV, 'environment: [prod]', '/rules/0/match/environment'],
+      ['maxDuration has a bad unit', 'maxDuration: 8h', 'maxDuration: 8x', '/rules/0/maxDuration'],
+      ['maxDuration is a number', 'maxDuration: 8h', 'maxDuration: 8', '/rules/0/maxDuration'],
+      [
+        'pendingExpiry is a word',
+        'pendingExpiry: 24h',
+        'pendingExpiry: soon',
+        '/rules/0/pendingExpiry',
+      ],
+      ['the version is 2', 'version: 1', 'version: 2', '/version'],
+      ['an NHI kind is unknown', ENV, 'nhiKinds: [robot]', '/rules/0/match/nhiKinds/0'],
+      ['a rule name repeats', 'name: non-prod', 'name: prod', '/rules/1/name'],
+      ['a group repeats', 'groups: [sre]', 'groups: [sre, sre]', '/rules/0/approvals/groups'],
+      ['a pattern has ".."', ENV, 'resources: [db/../x]', '/rules/0/match/resources/0'],
+      [
+        'a pattern has an empty segment',
+        ENV,
+        'resources: [db/x, "db//x"]',
+        '/rules/0/match/resources/1',
+      ],
+      ['a pattern is non-ASCII', ENV, 'resources: [db/\u043erders]', '/rules/0/match/resources/0'],
+    ])('refuses it when %s with POLICY_INVALID naming the path', (_, from, to, path) => {
+      const text = edit(from, to);
+      const err = expectCode(() => parsePolicyText(text, 'yaml'), 'POLICY_INVALID');
+      expect(err.message).toContain(`${path}:`);
+    });
+
+    it('refuses a duplicate YAML key with POLICY_INVALID naming the line', () => {
+      const text = edit('maxUses: 10', 'maxUses: 10\n    maxUses: 1000');
+      const err = expectCode(() => parsePolicyText(text, 'yaml'), 'POLICY_INVALID');
+      expect(err.message).toMatch(/unique/i);
+      expect(err.message).toMatch(/line 1[0-9]/);
+    });
+
+    it.each([
+      ['a duplicate key', SAMPLE_JSON.replace('"maxUses": 10,', '"maxUses": 10, "maxUses": 99,')],
+      ['trailing data', `${SAMPLE_JSON} {}`],
+      ['a non-finite number', SAMPLE_JSON.replace('"maxUses": 10,', '"maxUses": 1e400,')],
+    ])('refuses JSON with %s with POLICY_INVALID', (_, text) => {
+      expect(text).not.toBe(SAMPLE_JSON);
+      expectCode(() => parsePolicyText(text, 'json'), 'POLICY_INVALID');
+    });
+
+    it('refuses an empty document with POLICY_INVALID', () => {
+      expectCode(() => parsePolicyText('', 'yaml'), 'POLICY_INVALID');
+      expectCode(() => parsePolicyText('version: 1\nrules: []\n', 'yaml'), 'POLICY_INVALID');
+    });
+
+    // Durations that match the schema's pattern but are not positive safe integers of
+    // milliseconds escape compilePolicy as VALIDATION_FAILED with no path (load.ts:109-111).
+    it.each([
+      ['maxDuration is 0s', edit('maxDuration: 8h', 'maxDuration: 0s'), '/rules/0/maxDuration'],
+      [
+        'pendingExpiry is 0m',
+        edit('pendingExpiry: 24h', 'pendingExpiry: 0m'),
+        '/rules/0/pendingExpiry',
+      ],
+      [
+        'maxDuration overflows',
+        edit('maxDuration: 8h', 'maxDuration: 99999999999999999d'),
+        '/rules/0/maxDuration',
+      ],
+    ])('refuses it when %s with POLICY_INVALID naming the path', (_, text, path) => {
+      const err = expectCode(() => parsePolicyText(text, 'yaml'), 'POLICY_INVALID');
+      expect(err.message).toContain(path);
+    });
+  });
+
+  describe('when computing the version', () => {
+    it('is a sha256 digest that is stable across reloads', () => {
+      const a = parsePolicyText(SAMPLE_POLICY, 'yaml').version;
+      expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(parsePolicyText(SAMPLE_POLICY, 'yaml').version).toBe(a);
+      expect(parsePolicyText(SAMPLE_POLICY, 'yaml').version).toBe(a);
+    });
+
+    it('changes with every edit to the policy content, each edit to a distinct version', () => {
+      const edits = [
+        SAMPLE_POLICY,
+        edit('required: 2', 'required: 3'),
+        edit('groups: [sre]', 'groups: [sre, dba]'),
+        edit('excludeOwner: true', 'excludeOwner: false'),
+        edit('maxDuration: 8h', 'maxDuration: 7h'),
+        edit('maxDuration: 8h', 'maxDuration: 480m'),
+        edit('maxUses: 10', 'maxUses: 11'),
+        edit('pendingExpiry: 24h', 'pendingExpiry: 23h'),
+        edit('environments: [prod]', 'environments: [prod, dr]'),
+        edit('name: non-prod', 'name: nonprod'),
+        edit('    excludeOwner: true\n', ''),
+        edit('pendingExpiry: 24h', 'pendingExpiry: 1d'),
+      ];
+      const versions = edits.map((t) => parsePolicyText(t, 'yaml').version);
+      expect(new Set(versions).size).toBe(edits.length);
+    });
+  });
+});
+
+describe('matchRule', () => {
+  const policy = parsePolicyText(
+    `version: 1
+rules:
+  - name: prod-db-grant
+    match: { environments: [prod], nhiKinds: [service_account], actions: [grant], resources: ['db/*', 'kv/app/*'] }
+    approvals: { required: 2, groups: [dba] }
+    maxDuration: 1h
+    maxUses: 1
+  - name: prod
+    match: { environments: [prod] }
+    approvals: { required: 2, groups: [sre] }
+    maxDuration: 1h
+    maxUses: 1
+  - name: agents
+    match: { nhiKinds: [ai_agent], actions: [retrieve_secret, rotate] }
+    approvals: { required: 1, groups: [sre] }
+    maxDuration: 1h
+    maxUses: 1
+  - name: catch-all
+    approvals: { required: 1, groups: [sre] }
+    maxDuration: 1h
+    maxUses: 1
+`,
+    'yaml',
+  );
+  const dbScope: Scope = [{ resource: 'db/orders', permissions: ['read'] }];
+  const input = (over: Partial<MatchInput> = {}): MatchInput => ({
+    environment: 'prod',
+    nhiKind: 'service_account',
+    action: 'grant',
+    scope: dbScope,
+    ...over,
+  });
+  const pick = (over: Partial<MatchInput>): string | undefined =>
+    matchRule(policy, input(over))?.name;
+
+  describe('when several rules match', () => {
+    it('picks the first in file order', () => {
+      expect(pick({})).toBe('prod-db-grant');
+      const reversed = { ...policy, rules: [...policy.rules].reverse() };
+      expect(matchRule(reversed, input())?.name).toBe('catch-all');
+    });
+  });
+
+  describe('when one criterion of the first rule fails', () => {
+    it.each<[string, Partial<MatchInput>, string]>([
+      ['the environment', { environment: 'staging' }, 'catch-all'],
+      ['the NHI kind', { nhiKind: 'pipeline' }, 'prod'],
+      ['the action', { action: 'rotate' }, 'prod'],
+      [
+        'a resource outside every pattern',
+        { scope: [...dbScope, { resource: 'kv/other/x', permissions: ['read'] }] },
+        'prod',
+      ],
+      [
+        'a wider resource than the pattern',
+        { scope: [{ resource: '*/orders', permissions: ['read'] }] },
+        'prod',
+      ],
+      [
+        'a resource with fewer segments',
+        { scope: [{ resource: 'db', permissions: ['read'] }] },
+        'prod',
+      ],
+    ])('falls through on %s', (_, over, expected) => {
+      expect(pick(over)).toBe(expected);
+    });
+  });
+
+  describe('when every scope entry lies within some pattern', () => {
+    it('matches, including a wildcard entry within a wildcard pattern', () => {
+      const scope: Scope = [
+        { resource: 'db/orders', permissions: ['read'] },
+        { resource: 'kv/app/token', permissions: ['read'] },
+        { resource: 'db/*', permissions: ['read'] },
+      ];
+      expect(pick({ scope })).toBe('prod-db-grant');
+    });
+  });
+
+  describe('when the NHI kind and action lists restrict a later rule', () => {
+    it('respects both lists', () => {
+      expect(pick({ environment: 'dev', nhiKind: 'ai_agent', action: 'rotate' })).toBe('agents');
+      expect(pick({ environment: 'dev', nhiKind: 'ai_agent', action: 'grant' })).toBe('catch-all');
+      expect(pick({ environment: 'dev', nhiKind: 'workload', action: 'rotate' })).toBe('catch-all');
+    });
+  });
+
+  describe('when no rule matches', () => {
+    it('returns null', () => {
+      const strict = { ...policy, rules: policy.rules.slice(0, 3) };
+      expect(matchRule(strict, input({ environment: 'dev' }))).toBeNull();
+    });
+  });
+});

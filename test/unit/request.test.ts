@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { digestOf } from '../../src/core/canonical.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { buildRequestBody, requestIdOf } from '../../src/request/build.js';
+import { effectiveState, nextState, type RequestTransition } from '../../src/request/lifecycle.js';
+import { REQUEST_STATES, type RequestState } from '../../src/request/request.js';
+import { context, HOUR, nhi, policy, prodInput, T0 } from './fixtures.js';
+import { expectCode } from './helpers.js';
+
+const at = (ms: number): string => new Date(Date.parse(T0) + ms).toISOString();
+
+describe('buildRequestBody', () => {
+  describe('when a rule matches and the window fits', () => {
+    it('fills the body from the input, the context and the clock', () => {
+      const body = buildRequestBody(
+        prodInput({ targets: ['eu-2', 'eu-1', 'eu-2'], maxUses: 3, ticket: 'INC-42' }),
+        context(),
+      );
+      expect(body).toEqual({
+        v: 1,
+        requester: 'alice',
+        subject: 'svc:payments-api',
+        subjectKind: 'service_account',
+        subjectOwner: 'olga',
+        action: 'grant',
+        scope: [{ resource: 'db/orders', permissions: ['read', 'write'] }],
+        environment: 'prod',
+        targets: ['eu-1', 'eu-2'],
+        executor: { kind: 'principal', principal: 'deploy-eu' },
+        notBefore: T0,
+        notAfter: at(HOUR),
+        maxUses: 3,
+        reason: 'hotfix for INC-42',
+        ticket: 'INC-42',
+        createdAt: T0,
+        pendingExpiresAt: at(HOUR),
+        nonce: 'nonce-1',
+        policy: {
+          version: policy.version,
+          rule: 'prod-db',
+          requiredApprovals: 2,
+          approverGroups: ['dba', 'sre'],
+          excludeOwner: true,
+        },
+      });
+    });
+
+    it('pins the first matching rule, here the looser staging rule', () => {
+      const body = buildRequestBody(
+        prodInput({ environment: 'staging', action: 'rotate', durationMs: 20 * HOUR }),
+        context(),
+      );
+      expect(body.policy).toEqual({
+        version: policy.version,
+        rule: 'staging',
+        requiredApprovals: 1,
+        approverGroups: ['sre'],
+        excludeOwner: false,
+      });
+      expect(body.maxUses).toBe(1);
+      expect(body).not.toHaveProperty('ticket');
+    });
+
+    it('ends the approval deadline at notAfter when the window is shorter than pendingExpiry', () => {
+      const body = buildRequestBody(prodInput({ durationMs: HOUR / 2 }), context());
+      expect(body.pendingExpiresAt).toBe(at(HOUR / 2));
+      expect(body.notAfter).toBe(at(HOUR / 2));
+    });
+
+    it('takes an explicit future window and allows exactly the rule maximum', () => {
+      const body = buildRequestBody(
+        prodInput({
+          durationMs: undefined,
+          notBefore: at(HOUR),
+          notAfter: at(3 * HOUR),
+          maxUses: 5,
+        }),
+        context(),
+      );
+      expect([body.notBefore, body.notAfter, body.maxUses]).toEqual([at(HOUR), at(3 * HOUR), 5]);
+      expect(body.pendingExpiresAt).toBe(at(HOUR));
+    });
+
+    it('accepts a notBefore up to five minutes in the past for clock skew', () => {
+      const body = buildRequestBody(prodInput({ notBefore: at(-5 * 60_000) }), context());
+      expect(body.notBefore).toBe(at(-5 * 60_000));
+    });
+  });
+
+  describe('when no rule matches', () => {
+    it.each([
+      ['an unknown environment', prodInput({ environment: 'dev' })],
+      ['another action in prod', prodInput({ action: 'rotate' })],
+      [
+        'a resource outside db/* in prod',
+        prodInput({ scope: [{ resource: 'kv/x', permissions: ['read'] }] }),
+      ],
+      [
+        'one of two resources outside db/*',
+        prodInput({
+          scope: [
+            { resource: 'db/a', permissions: ['read'] },
+            { resource: 'db', permissions: ['read'] },
+          ],
+        }),
+      ],
+    ])('refuses %s with NO_MATCHING_POLICY', (_, input) => {
+      expectCode(() => buildRequestBody(input, context()), 'NO_MATCHING_POLICY');
+    });
+
+    it('refuses another NHI kind in prod with NO_MATCHING_POLICY', () => {
+      const ctx = context(undefined, { nhi: { ...nhi, kind: 'ai_agent' } });
+      expectCode(() => buildRequestBody(prodInput(), ctx), 'NO_MATCHING_POLICY');
+    });
+  });
+
+  describe('when the request asks for more than the rule allows', () => {
+    it.each([
+      ['a duration 1 ms over 2h', prodInput({ durationMs: 2 * HOUR + 1 })],
+      [
+        'a notAfter over 2h away',
+        prodInput({ durationMs: undefined, notAfter: at(2 * HOUR + 1000) }),
+      ],
+      ['6 uses where 5 is the maximum', prodInput({ maxUses: 6 })],
+    ])('refuses %s with POLICY_LIMIT_EXCEEDED naming the rule', (_, input) => {
+      const err = expectCode(() => buildRequestBody(input, context()), 'POLICY_LIMIT_EXCEEDED');
+      expect(err.details).toMatchObject({ rule: 'prod-db' });
+    });
+
+    it('allows a duration of exactly the maximum', () => {
+      expect(buildRequestBody(prodInput({ durationMs: 2 * HOUR }), context()).notAfter).toBe(
+        at(2 * HOUR),
+      );
+    });
+  });
+
+  describe('when the window is malformed', () => {
+    it.each([
+      ['both duration and notAfter', prodInput({ notAfter: at(HOUR) })],
+      ['neither duration nor notAfter', prodInput({ durationMs: undefined })],
+      [
+        'notAfter before notBefore',
+        prodInput({ durationMs: undefined, notBefore: at(HOUR), notAfter: at(HOUR - 1000) }),
+      ],
+      ['notAfter equal to notBefore', prodInput({ durationMs: undefined, notAfter: T0 })],
+      ['a zero duration', prodInput({ durationMs: 0 })],
+      ['a negative duration', prodInput({ durationMs: -HOUR })],
+      [
+        'notBefore more than five minutes in the past',
+        prodInput({ notBefore: at(-5 * 60_000 - 1000) }),
+      ],
+      ['a notBefore that is not RFC 3339', prodInput({ notBefore: 'March 1, 2026' })],
+      [
+        'a notAfter that is not a date',
+        prodInput({ durationMs: undefined, notAfter: '2026-13-45T99:00:00Z' }),
+      ],
+    ])('refuses %s with REQUEST_WINDOW_INVALID', (_, input) => {
+      expectCode(() => buildRequestBody(input, context()), 'REQUEST_WINDOW_INVALID');
+    });
+  });
+
+  describe('when a timestamp passes the prefix check but is not RFC 3339', () => {
+    // parseInstant (build.ts:37-43) only checks /^\d{4}-\d{2}-\d{2}T/ and Date.parse, which
+    // rolls 29 February 2026 over to 1 March and reads a zone-less time in the server's zone.
+    it.each([
+      ['a day that does not exist', '2026-02-29T13:00:00Z'],
+      ['no time zone offset', '2026-03-01T13:00:00'],
+    ])('refuses notAfter with %s as not RFC 3339', (_, notAfter) => {
+      const input = prodInput({ durationMs: undefined, notAfter });
+      const err = expectCode(() => buildRequestBody(input, context()), 'REQUEST_WINDOW_INVALID');
+      expect(err.message).toContain('RFC 3339');
+    });
+  });
+
+  describe('when the scope is invalid', () => {
+    it('refuses it with INVALID_SCOPE before matching', () => {
+      const input = prodInput({ scope: [{ resource: 'db/../orders', permissions: ['read'] }] });
+      expectCode(() => buildRequestBody(input, context()), 'INVALID_SCOPE');
+    });
+  });
+});
+
+describe('requestIdOf', () => {
+  describe('when the body is built', () => {
+    it('is sha256: and 64 hex digits, the digest of the body', () => {
+      const body = buildRequestBody(prodInput(), context());
+      expect(requestIdOf(body)).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(requestIdOf(body)).toBe(digestOf(body));
+    });
+
+    it('is the same for identical inputs, context and nonce', () => {
+      const a = requestIdOf(buildRequestBody(prodInput(), context()));
+      const b = requestIdOf(buildRequestBody(prodInput(), context()));
+      expect(a).toBe(b);
+    });
+  });
+
+  describe('when two identical inputs carry different nonces', () => {
+    it('gives different ids', () => {
+      const a = requestIdOf(buildRequestBody(prodInput(), context(undefined, { nonce: 'n-1' })));
+      const b = requestIdOf(buildRequestBody(prodInput(), context(undefined, { nonce: 'n-2' })));
+      expect(a).not.toBe(b);
+    });
+  });
+
+  describe('when the clock moves between two builds', () => {
+    it('gives different ids', () => {
+      const clock = new ManualClock(T0);
+      const a = requestIdOf(buildRequestBody(prodInput(), context(clock)));
+      clock.advance(1);
+      const b = requestIdOf(buildRequestBody(prodInput(), context(clock)));
+      expect(a).not.toBe(b);
+    });
+  });
+});
+
+describe('nextState', () => {
+  const TRANSITIONS: readonly RequestTransition[] = [
+    'approve',
+    'deny',
+    'expire',
+    'withdraw',
+    'revoke',
+    'exhaust',
+  ];
+  // Columns follow TRANSITIONS: approve, deny, expire, withdraw, revoke, exhaust.
+  const EXPECTED: Record<RequestState, readonly (RequestState | null)[]> = {
+    pending: ['approved', 'denied', 'expired', 'withdrawn', null, null],
+    approved: [null, null, 'expired', null, 'revoked', 'exhausted'],
+    denied: [null, null, null, null, null, null],
+    expired: [null, null, null, null, null, null],
+    withdrawn: [null, null, null, null, null, null],
+    revoked: [null, null, null, null, null, null],
+    exhausted: [null, null, null, null, null, null],
+  };
+  const pairs = REQUEST_STATES.flatMap((s) =>
+    TRANSITIONS.map((t, i) => [s, t, EXPECTED[s][i]] as const),
+  );
+
+  describe('when each state meets each transition', () => {
+    it('covers all 7 × 6 pairs', () => {
+      expect(pairs).toHaveLength(42);
+    });
+
+    it.each(pairs)('takes %s on %s to %s', (state, t, expected) => {
+      expect(nextState(state, t)).toBe(expected);
+    });
+  });
+
+  describe('when the state is terminal', () => {
+    it.each(['denied', 'expired', 'withdrawn', 'revoked', 'exhausted'] as const)(
+      'accepts no transition from %s',
+      (state) => {
+        expect(TRANSITIONS.map((t) => nextState(state, t))).toEqual(TRANSITIONS.map(() => null));
+      },
+    );
+  });
+});
+
+describe('effectiveState', () => {
+  describe('when a pending request reaches its approval deadline', () => {
+    it('reads as expired from exactly the deadline, and pending one millisecond before', () => {
+      expect(effectiveState('pending', at(HOUR), new Date(Date.parse(at(HOUR)) - 1))).toBe(
+        'pending',
+      );
+      expect(effectiveState('pending', at(HOUR), new Date(at(HOUR)))).toBe('expired');
+    });
+  });
+
+  describe('when the request is not pending', () => {
+    it.each(REQUEST_STATES.filter((s) => s !== 'pending'))('leaves %s unchanged', (state) => {
+      expect(effectiveState(state, at(HOUR), new Date(at(2 * HOUR)))).toBe(state);
+    });
+  });
+});

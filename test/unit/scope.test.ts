@@ -1,0 +1,297 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  normaliseScope,
+  patternMatches,
+  patternWithin,
+  scopeAllows,
+  scopeWithin,
+  type ConcreteAction,
+  type Scope,
+} from '../../src/core/scope.js';
+import { expectCode } from './helpers.js';
+
+// A tiny alphabet so that generated patterns, resources and actions often collide.
+const NAMES = ['db', 'orders', 'invoices', 'a', 'b'] as const;
+const PERMS = ['read', 'write', 'admin'] as const;
+
+const name = fc.constantFrom(...NAMES);
+const patternSeg = fc.oneof(name, fc.constant('*'));
+const pattern = fc.array(patternSeg, { minLength: 1, maxLength: 3 }).map((s) => s.join('/'));
+const resource = fc.array(name, { minLength: 1, maxLength: 3 }).map((s) => s.join('/'));
+const permission = fc.constantFrom(...PERMS);
+const permissions = fc.subarray([...PERMS], { minLength: 1 });
+const entry = fc.record({ resource: pattern, permissions });
+const scope: fc.Arbitrary<Scope> = fc.array(entry, { minLength: 1, maxLength: 4 });
+const action: fc.Arbitrary<ConcreteAction> = fc.record({ resource, permission });
+
+/** Replaces some `*` segments of `p` with names: a pattern within `p`. */
+const narrowed = (p: string): fc.Arbitrary<string> =>
+  fc
+    .tuple(...p.split('/').map((seg) => (seg === '*' ? patternSeg : fc.constant(seg))))
+    .map((s) => s.join('/'));
+
+/** Replaces every `*` of `p` with a name: a resource that `p` matches. */
+const instance = (p: string): fc.Arbitrary<string> =>
+  fc
+    .tuple(...p.split('/').map((seg) => (seg === '*' ? name : fc.constant(seg))))
+    .map((s) => s.join('/'));
+
+/** An action that some entry of `s` covers. */
+const covered = (s: Scope): fc.Arbitrary<ConcreteAction> =>
+  fc
+    .constantFrom(...s)
+    .chain((e) =>
+      fc.record({ resource: instance(e.resource), permission: fc.constantFrom(...e.permissions) }),
+    );
+
+/** The reference reading of the algebra, written independently of the implementation. */
+function referenceAllows(s: Scope, a: ConcreteAction): boolean {
+  const r = a.resource.split('/');
+  return s.some((e) => {
+    const p = e.resource.split('/');
+    return (
+      e.permissions.includes(a.permission) &&
+      p.length === r.length &&
+      p.every((seg, i) => seg === '*' || seg === r[i])
+    );
+  });
+}
+
+describe('scopeAllows', () => {
+  describe('when the scope and action are random', () => {
+    it('never broadens: an allow implies an entry that matches segment by segment and lists the permission', () => {
+      fc.assert(
+        fc.property(scope, action, (s, a) => {
+          if (scopeAllows(s, a)) expect(referenceAllows(s, a)).toBe(true);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('allows every action that such an entry covers', () => {
+      fc.assert(
+        fc.property(
+          scope.chain((s) => fc.tuple(fc.constant(s), covered(s))),
+          ([s, a]) => {
+            expect(scopeAllows(s, a)).toBe(true);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe('when the action resource contains a wildcard', () => {
+    it('is never allowed, not even by an entry with the identical pattern', () => {
+      const wildResource = fc.oneof(
+        pattern.filter((p) => p.includes('*')),
+        fc.tuple(resource, fc.constantFrom('*', 'ord*', '**', '*x')).map(([r, w]) => `${r}/${w}`),
+      );
+      fc.assert(
+        fc.property(scope, wildResource, permission, (s, r, perm) => {
+          const withSelf: Scope = [...s, { resource: r, permissions: [perm] }];
+          expect(scopeAllows(withSelf, { resource: r, permission: perm })).toBe(false);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe('when the scope is the field case', () => {
+    const field: Scope = [
+      { resource: 'db/orders', permissions: ['read', 'write'] },
+      { resource: 'db/invoices', permissions: ['read'] },
+    ];
+
+    it('allows db/orders write and db/invoices read', () => {
+      expect(scopeAllows(field, { resource: 'db/orders', permission: 'write' })).toBe(true);
+      expect(scopeAllows(field, { resource: 'db/orders', permission: 'read' })).toBe(true);
+      expect(scopeAllows(field, { resource: 'db/invoices', permission: 'read' })).toBe(true);
+    });
+
+    it.each([
+      ['db/customers', 'read'],
+      ['db/invoices', 'write'],
+      ['db/*', 'read'],
+      ['db', 'read'],
+      ['db/orders/items', 'read'],
+      ['DB/orders', 'read'],
+      ['db/orders', 'READ'],
+      ['db/\u043erders', 'read'], // Cyrillic о
+    ])('refuses %s %s', (r, permission) => {
+      expect(scopeAllows(field, { resource: r, permission })).toBe(false);
+    });
+  });
+
+  describe('when the action resource is not a valid concrete resource', () => {
+    // scope.ts refuses "." and ".." segments "so that no consumer can read a path traversal
+    // into a name", yet scopeAllows lets a `*` segment match them (and an empty segment).
+    it.each<[string, string]>([
+      ['a ".." segment', 'files/..'],
+      ['a "." segment', 'files/.'],
+      ['an empty segment', 'files/'],
+    ])('refuses %s matched by a wildcard', (_, r) => {
+      const s: Scope = [{ resource: 'files/*', permissions: ['read'] }];
+      expect(scopeAllows(s, { resource: r, permission: 'read' })).toBe(false);
+    });
+  });
+});
+
+describe('patternWithin', () => {
+  describe('when patterns are random', () => {
+    it('is reflexive', () => {
+      fc.assert(
+        fc.property(pattern, (p) => {
+          expect(patternWithin(p, p)).toBe(true);
+        }),
+      );
+    });
+
+    it('is transitive along any chain of narrowings', () => {
+      const chain = pattern.chain((c) =>
+        narrowed(c).chain((b) => narrowed(b).map((a) => [a, b, c] as const)),
+      );
+      fc.assert(
+        fc.property(chain, ([a, b, c]) => {
+          expect(patternWithin(a, b)).toBe(true);
+          expect(patternWithin(b, c)).toBe(true);
+          expect(patternWithin(a, c)).toBe(true);
+        }),
+      );
+    });
+
+    it('carries matches outward: within(a, b) and a matches r imply b matches r', () => {
+      const triple = pattern.chain((b) =>
+        narrowed(b).chain((a) => instance(a).map((r) => [a, b, r] as const)),
+      );
+      fc.assert(
+        fc.property(triple, ([a, b, r]) => {
+          expect(patternWithin(a, b)).toBe(true);
+          expect(patternMatches(a, r)).toBe(true);
+          expect(patternMatches(b, r)).toBe(true);
+        }),
+      );
+      fc.assert(
+        fc.property(pattern, pattern, resource, (a, b, r) => {
+          if (patternWithin(a, b) && patternMatches(a, r)) expect(patternMatches(b, r)).toBe(true);
+        }),
+        { numRuns: 500 },
+      );
+    });
+  });
+
+  describe('when the inner pattern is wider than the outer', () => {
+    it('is false', () => {
+      expect(patternWithin('db/*', 'db/orders')).toBe(false);
+      expect(patternWithin('*/orders', 'db/*')).toBe(false);
+      expect(patternWithin('db/orders', 'db')).toBe(false);
+      expect(patternWithin('db', 'db/*')).toBe(false);
+    });
+  });
+});
+
+describe('scopeWithin', () => {
+  describe('when the inner scope is within the outer', () => {
+    const narrowerScope = (outer: Scope): fc.Arbitrary<Scope> =>
+      fc.array(
+        fc.constantFrom(...outer).chain((e) =>
+          fc.record({
+            resource: narrowed(e.resource),
+            permissions: fc.subarray([...e.permissions], { minLength: 1 }),
+          }),
+        ),
+        { minLength: 1, maxLength: 4 },
+      );
+
+    it('allows through the outer every action the inner allows', () => {
+      const triple = scope.chain((outer) =>
+        narrowerScope(outer).chain((inner) =>
+          covered(inner).map((a) => [inner, outer, a] as const),
+        ),
+      );
+      fc.assert(
+        fc.property(triple, ([inner, outer, a]) => {
+          expect(scopeWithin(inner, outer)).toBe(true);
+          expect(scopeAllows(inner, a)).toBe(true);
+          expect(scopeAllows(outer, a)).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('keeps the implication for unrelated random scopes', () => {
+      fc.assert(
+        fc.property(
+          scope,
+          scope,
+          fc.array(action, { minLength: 1, maxLength: 8 }),
+          (inner, outer, as) => {
+            if (!scopeWithin(inner, outer)) return;
+            for (const a of as) if (scopeAllows(inner, a)) expect(scopeAllows(outer, a)).toBe(true);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+  });
+
+  describe('when the inner scope asks for more', () => {
+    it('is false for a wider pattern or an extra permission', () => {
+      const outer: Scope = [{ resource: 'db/orders', permissions: ['read'] }];
+      expect(scopeWithin([{ resource: 'db/*', permissions: ['read'] }], outer)).toBe(false);
+      expect(scopeWithin([{ resource: 'db/orders', permissions: ['read', 'write'] }], outer)).toBe(
+        false,
+      );
+    });
+  });
+});
+
+describe('normaliseScope', () => {
+  describe('when the scope is valid', () => {
+    it('sorts and de-duplicates permissions and keeps wildcard patterns', () => {
+      expect(
+        normaliseScope([
+          { resource: 'db/*', permissions: ['write', 'read', 'write'] },
+          { resource: 'kv/app:prod@eu', permissions: ['get'] },
+        ]),
+      ).toEqual([
+        { resource: 'db/*', permissions: ['read', 'write'] },
+        { resource: 'kv/app:prod@eu', permissions: ['get'] },
+      ]);
+    });
+  });
+
+  describe('when a resource is not a safe name', () => {
+    it.each([
+      ['a ".." segment', 'db/../orders'],
+      ['a "." segment', 'db/./orders'],
+      ['an empty segment', 'db//orders'],
+      ['a leading slash', '/db/orders'],
+      ['a trailing slash', 'db/orders/'],
+      ['an empty resource', ''],
+      ['a Cyrillic о confusable', 'db/\u043erders'],
+      ['a non-ASCII letter', 'db/ordérs'],
+      ['a space', 'db/my orders'],
+      ['a partial wildcard', 'db/ord*'],
+      ['a double wildcard', 'db/**'],
+      ['a backslash', 'db\\orders'],
+      ['33 segments', Array.from({ length: 33 }, () => 'a').join('/')],
+      ['a 129-character segment', `db/${'x'.repeat(129)}`],
+    ])('refuses %s with INVALID_SCOPE', (_, r) => {
+      expectCode(() => normaliseScope([{ resource: r, permissions: ['read'] }]), 'INVALID_SCOPE');
+    });
+  });
+
+  describe('when permissions or entries are missing or malformed', () => {
+    it.each<[string, Scope]>([
+      ['an empty scope', []],
+      ['an empty permission list', [{ resource: 'db/orders', permissions: [] }]],
+      ['an empty permission', [{ resource: 'db/orders', permissions: [''] }]],
+      ['a permission with a space', [{ resource: 'db/orders', permissions: ['read all'] }]],
+      ['a wildcard permission', [{ resource: 'db/orders', permissions: ['*'] }]],
+    ])('refuses %s with INVALID_SCOPE', (_, s) => {
+      expectCode(() => normaliseScope(s), 'INVALID_SCOPE');
+    });
+  });
+});
