@@ -46,16 +46,9 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|
 function parseInstant(text: string, field: string): Date {
   const m = RFC3339.exec(text);
   const t = Date.parse(text);
-  const [y, mo, d, h, mi, s] = (m ?? []).slice(1, 7).map(Number) as number[];
-  const calendar = m ? new Date(Date.UTC(y as number, (mo as number) - 1, d)) : null;
-  if (
-    !m ||
-    Number.isNaN(t) ||
-    calendar?.getUTCDate() !== d ||
-    (h as number) > 23 ||
-    (mi as number) > 59 ||
-    (s as number) > 59
-  ) {
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = (m ?? []).slice(1, 7).map(Number);
+  const calendarDay = new Date(Date.UTC(y, mo - 1, d)).getUTCDate();
+  if (!m || Number.isNaN(t) || calendarDay !== d || h > 23 || mi > 59 || s > 59) {
     throw windowError(`${field} must be an RFC 3339 timestamp with an offset`);
   }
   return new Date(t);
