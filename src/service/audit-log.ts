@@ -3,7 +3,7 @@ import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
 import { NoteVerifier } from '../log/note.js';
 import type { Repo } from '../store/store.js';
 
-const PAGE = 10_000;
+const PAGE = 50_000;
 
 export interface StoreAuditOptions {
   /** A pinned C2SP verifier key; without it, the store's own public keys are used. */
@@ -22,16 +22,16 @@ export async function auditStore(
   const keys = opts.logKey
     ? [opts.logKey]
     : KeyRing.publicVerifierKeys(await repo.listKeys(), origin);
-  async function* entries(): AsyncGenerator<AuditEntry> {
+  async function* pages(): AsyncGenerator<readonly AuditEntry[]> {
     for (let from = 0; ;) {
       const page = await repo.getEntryPage(from, PAGE);
-      yield* page;
+      yield page;
       if (page.length < PAGE) return;
       from = (page.at(-1)?.index ?? from) + 1;
     }
   }
   const report = await auditLog({
-    entries: entries(),
+    pages: pages(),
     checkpoints: checkpoints.map((c) => c.note),
     verifiers: keys.map((k) => NoteVerifier.fromVerifierKey(k.trim())),
     origin,

@@ -53,17 +53,17 @@ async function auditServer(
     : (await client.call<string>('GET', '/v1/log/verifier-key')).split('\n');
   const origin = note.split('\n')[0] ?? '';
   const size = Number(note.split('\n')[1]);
-  async function* entries(): AsyncGenerator<AuditEntry> {
+  async function* pages(): AsyncGenerator<readonly AuditEntry[]> {
     for (let start = 0; start < size; start += PAGE) {
       const page = await client.call<{ entries: AuditEntry[] }>(
         'GET',
         `/v1/log/entries?start=${start}&end=${Math.min(size, start + PAGE)}`,
       );
-      yield* page.entries;
+      yield page.entries;
     }
   }
   const report = await auditLog({
-    entries: entries(),
+    pages: pages(),
     checkpoints: [note],
     verifiers: verifiersFrom(keys),
     origin,
