@@ -5,6 +5,7 @@ import { Client, CliError, EXIT } from './client.js';
 import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
 import { logCommands } from './commands/log.js';
+import { evidenceCommands } from './commands/evidence.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
 import type { CommandContext } from './context.js';
@@ -34,6 +35,7 @@ chainCommands(program, cx);
 decisionCommands(program, cx);
 tokenCommands(program, cx);
 logCommands(program, cx);
+evidenceCommands(program, cx);
 
 try {
   await program.parseAsync(process.argv);

@@ -215,14 +215,16 @@ function gapsOf(chain: Omit<CustodyChain, 'gaps'>): CustodyGap[] {
     gaps.push({ kind: 'quorum_short', required, approvers: approvers.size });
   }
   const targets = warrant.targets.length > 0 ? warrant.targets : (request?.targets ?? []);
-  for (const target of targets) {
-    const done = chain.fulfilments.some(
-      (f) =>
-        f.target === target &&
-        f.outcome !== null &&
-        FULFILMENT_SUCCESS_OUTCOMES.includes(f.outcome),
-    );
-    if (!done) gaps.push({ kind: 'target_unfulfilled', target });
+  // One pass over the fulfilments, so a hostile bundle cannot make this quadratic.
+  const done = new Set(
+    chain.fulfilments.flatMap((f) =>
+      f.target !== null && f.outcome !== null && FULFILMENT_SUCCESS_OUTCOMES.includes(f.outcome)
+        ? [f.target]
+        : [],
+    ),
+  );
+  for (const target of new Set(targets)) {
+    if (!done.has(target)) gaps.push({ kind: 'target_unfulfilled', target });
   }
   const revokedAt = chain.ends.find((x) => x.kind === 'revoked')?.at ?? null;
   for (const r of redemptions) {

@@ -110,9 +110,9 @@ export function parseEvent(leaf: string): EvidenceEvent | undefined {
  * long values are cut.
  */
 export function printable(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
   const safe = text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/gu,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return safe.length > max ? `${safe.slice(0, max)}…` : safe;

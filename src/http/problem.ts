@@ -2,6 +2,7 @@ import type { CoreErrorCode } from '../core/errors.js';
 import type { IdentityErrorCode } from '../identity/principal.js';
 import type { KeyErrorCode } from '../keys/seal.js';
 import type { LogErrorCode } from '../log/errors.js';
+import type { EvidenceErrorCode } from '../evidence/errors.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
@@ -30,6 +31,7 @@ export type ErrorCode =
   | IdentityErrorCode
   | ServiceErrorCode
   | LogErrorCode
+  | EvidenceErrorCode
   | HttpErrorCode;
 
 /** The one place where codes become HTTP statuses. */
@@ -86,6 +88,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   KEY_UNSEAL_FAILED: 500,
   KEY_UNKNOWN: 500,
   LOG_INCONSISTENT: 500,
+  EVIDENCE_INPUT_INVALID: 500,
   OVERLOADED: 503,
 };
 

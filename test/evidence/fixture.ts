@@ -212,16 +212,16 @@ function requestEvents(key: FixtureKey, opts: FixtureOptions) {
   return { requestId, warrantId, claims, events };
 }
 
-/** Another request's event, to interleave with ours in the log. */
+/** Another request's event (a withdrawal), to interleave with ours in the log. */
 function noise(n: number): string {
   const other = `sha256:${sha256Hex(`other ${n}`)}`;
   return canonicalJson({
     v: 1,
-    type: 'request.created',
+    type: 'request.withdrawn',
     at: at(n),
     actor: 'dave',
     links: { request: other },
-    data: { n },
+    data: { reason: `noise ${n}` },
   });
 }
 

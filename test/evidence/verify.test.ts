@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../../src/evidence/bundle.js';
 import type { EvidenceBundle } from '../../src/evidence/bundle.js';
 import { renderCustody } from '../../src/evidence/custody.js';
 import { EVIDENCE_CHECK_CODES } from '../../src/evidence/errors.js';
@@ -87,7 +88,7 @@ describe('verifyBundle', () => {
       expect(failed(report)).toEqual(['ENTRY_ORDER_INVALID', 'STATEMENT_MISMATCH']);
     });
 
-    it("fails INCLUSION_PROOF_INVALID for the entry whose index changed", async () => {
+    it('fails INCLUSION_PROOF_INVALID for the entry whose index changed', async () => {
       const entries = fx.bundle.entries.map((e, i) => (i === 2 ? { ...e, index: e.index + 2 } : e));
       const report = await verify({ ...fx.bundle, entries });
       const bad = report.checks.filter((c) => !c.ok && c.code === 'INCLUSION_PROOF_INVALID');
@@ -122,7 +123,11 @@ describe('verifyBundle', () => {
     it('fails CHECKPOINT_SIGNATURE_INVALID when the embedded log key is another valid key', async () => {
       const other = await newKey();
       const report = await verify({ ...fx.bundle, logVerifierKey: other.noteSigner.verifierKey() });
-      expect(failed(report)).toEqual(['CHECKPOINT_SIGNATURE_INVALID', ...inclusionFailures(), 'STATEMENT_MISMATCH']);
+      expect(failed(report)).toEqual([
+        'CHECKPOINT_SIGNATURE_INVALID',
+        ...inclusionFailures(),
+        'STATEMENT_MISMATCH',
+      ]);
     });
 
     it('fails LOG_KEY_MISMATCH when the embedded log key is not the pinned one', async () => {
@@ -186,7 +191,6 @@ describe('verifyBundle', () => {
   describe('when the attestation is changed', () => {
     it('fails DSSE_SIGNATURE_INVALID when signed by a key outside the JWKS', async () => {
       const other = await newKey(ORIGIN);
-      const { buildBundle } = await import('../../src/evidence/bundle.js');
       const forged = buildBundle(fx.input, other.signer);
       const report = await verify(forged);
       expect(failed(report)).toEqual(['DSSE_SIGNATURE_INVALID']);

@@ -5,6 +5,7 @@ import { createRequest } from '../../service/create-request.js';
 import { decide } from '../../service/decide.js';
 import { getRequest, getWarrantForRequest, listRequests } from '../../service/queries.js';
 import { withdrawRequest } from '../../service/revoke.js';
+import { exportEvidence } from '../../service/evidence.js';
 import { principalOf } from '../auth.js';
 import {
   CreateRequestBody,
@@ -19,7 +20,10 @@ import type { RoutesOptions } from './options.js';
 
 const READERS = ['requester', 'approver', 'executor', 'auditor', 'admin'] as const;
 
-export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
+export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
+  app,
+  { ctx, origin, flushLog },
+) => {
   app.post(
     '/v1/requests',
     { schema: { body: CreateRequestBody, tags: ['requests'] }, config: { roles: ['requester'] } },
@@ -92,5 +96,17 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (ap
       config: { roles: ['requester', 'executor', 'auditor', 'admin'] },
     },
     async (req) => getWarrantForRequest(ctx, req.params.id),
+  );
+
+  app.get(
+    '/v1/requests/:id/evidence',
+    {
+      schema: { params: RequestIdParam, tags: ['evidence'] },
+      config: { roles: ['requester', 'approver', 'auditor', 'admin'] },
+    },
+    async (req) => {
+      await flushLog();
+      return exportEvidence(ctx, req.params.id, origin);
+    },
   );
 };

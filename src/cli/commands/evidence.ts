@@ -1,0 +1,44 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../client.js';
+import type { CommandContext } from '../context.js';
+import { emit } from '../output.js';
+
+export function evidenceCommands(program: Command, cx: CommandContext): void {
+  const evidence = program.command('evidence').description('offline-verifiable evidence bundles');
+  evidence
+    .command('export <requestId>')
+    .description("write one request's chain of custody with log proofs and a signed attestation")
+    .option('-o, --output <file>', 'write the bundle here instead of stdout')
+    .action(async (id: string, o: { output?: string }) => {
+      const bundle = await cx
+        .client()
+        .call<unknown>('GET', `/v1/requests/${encodeURIComponent(id)}/evidence`);
+      const text = JSON.stringify(bundle, null, 2) + '\n';
+      if (o.output) {
+        await writeFile(o.output, text, { mode: 0o644 });
+        process.stderr.write(`wrote ${o.output}\n`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
+  evidence
+    .command('verify <bundle>')
+    .description('verify a bundle fully offline and print its chain of custody')
+    .option('--log-key <key>', "pin the log's C2SP verifier key")
+    .option('--jwks <file>', 'pin the JWKS (a file)')
+    .action(async (file: string, o: { logKey?: string; jwks?: string }) => {
+      // Loaded lazily so that other commands do not pay for the verifier.
+      const { renderCustody, verifyBundle } = await import('../../evidence/index.js');
+      const jwks = o.jwks
+        ? (JSON.parse(await readFile(o.jwks, 'utf8')) as { keys: [] })
+        : undefined;
+      const report = await verifyBundle(await readFile(file), {
+        ...(o.logKey ? { logVerifierKey: o.logKey } : {}),
+        ...(jwks ? { jwks } : {}),
+      });
+      emit(cx.json(), report, () => renderCustody(report));
+      if (!report.ok)
+        throw new CliError('evidence verification failed', EXIT.inconsistent, 'EVIDENCE_INVALID');
+    });
+}

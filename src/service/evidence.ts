@@ -1,0 +1,53 @@
+import { buildBundle, type EvidenceBundle } from '../evidence/index.js';
+import type { RequestId } from '../core/ids.js';
+import { inclusionCompute, inclusionPlan } from '../log/tree.js';
+import type { ServiceContext } from './context.js';
+import { loadRequest } from './load-request.js';
+import { latestCheckpoint } from './log-read.js';
+
+/**
+ * Exports one request's chain of custody: every event linked to it, each with its
+ * inclusion proof against one signed checkpoint, the keys in force, the warrant, and
+ * an in-toto statement in a DSSE envelope signed by the active key.
+ *
+ * The caller integrates queued events first, so the checkpoint covers the newest ones.
+ */
+export async function exportEvidence(
+  ctx: ServiceContext,
+  requestId: string,
+  origin: string,
+): Promise<EvidenceBundle> {
+  const request = await loadRequest(ctx.store, requestId);
+  const checkpoint = await latestCheckpoint(ctx.store);
+  const size = checkpoint.size;
+  const entries = (await ctx.store.entriesForRequest(request.id as RequestId)).filter(
+    (e) => e.index < size,
+  );
+  const withProofs = [];
+  for (const e of entries) {
+    const proof = inclusionCompute(
+      e.index,
+      size,
+      await ctx.store.getNodes(inclusionPlan(e.index, size)),
+    );
+    withProofs.push({
+      index: e.index,
+      leaf: e.leaf,
+      proof: proof.map((h) => h.toString('base64')),
+    });
+  }
+  const warrant = await ctx.store.getWarrantByRequest(request.id);
+  const keys = ctx.keys();
+  const signerKid = keys.activeKid;
+  return buildBundle(
+    {
+      requestId: request.id,
+      checkpoint: checkpoint.note,
+      logVerifierKey: keys.logVerifierKeys(origin)[0] as string,
+      jwks: keys.jwks(),
+      warrant: warrant?.token ?? null,
+      entries: withProofs,
+    },
+    { keyid: signerKid, sign: (d) => keys.signBytes(d).signature },
+  );
+}
