@@ -1,5 +1,4 @@
 import { buildBundle, type EvidenceBundle } from '../evidence/index.js';
-import type { RequestId } from '../core/ids.js';
 import { inclusionCompute, inclusionPlan } from '../log/tree.js';
 import type { ServiceContext } from './context.js';
 import { loadRequest } from './load-request.js';
