@@ -7,7 +7,7 @@ import { decodeBase64Strict } from '../log/base64.js';
 import { openCheckpoint, parseCheckpoint } from '../log/checkpoint.js';
 import type { Checkpoint } from '../log/checkpoint.js';
 import { leafHash } from '../log/hash.js';
-import { NoteVerifier } from '../log/note.js';
+import { noteVerifierFor } from './key-cache.js';
 import { verifyInclusion } from '../log/verify.js';
 import type { JWK } from 'jose';
 import type { EvidenceBundle } from './bundle.js';
@@ -63,7 +63,7 @@ function jwksInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): Jwks | u
 
 function openCp(note: string, logKey: string, add: Add): Checkpoint | undefined {
   try {
-    const { checkpoint, verifiedBy } = openCheckpoint(note, [NoteVerifier.fromVerifierKey(logKey)]);
+    const { checkpoint, verifiedBy } = openCheckpoint(note, [noteVerifierFor(logKey)]);
     add(
       'CHECKPOINT_SIGNATURE_INVALID',
       true,
