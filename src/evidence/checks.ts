@@ -2,7 +2,6 @@
  * @internal The checks of `verify.ts` that look inside the entries: request digest and
  * links, warrant signature and claims, and the attested statement.
  */
-import { verify as edVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { constantTimeEqual, sha256Hex } from '../core/crypto.js';
@@ -10,10 +9,12 @@ import { CountersignError } from '../core/errors.js';
 import type { Checkpoint } from '../log/checkpoint.js';
 import type { EvidenceBundle } from './bundle.js';
 import { envelopePayload } from './dsse.js';
+import { verifyCompactJws } from '../keys/jws.js';
 import { ed25519FromJwk } from './key-cache.js';
 import type { EvidenceCheckCode } from './errors.js';
 import type { EvidenceEvent } from './read.js';
-import { canonicalOrUndefined, decodeBase64UrlStrict, member, parseJson, str } from './read.js';
+import { decodeBase64UrlStrict } from '../core/base64.js';
+import { canonicalOrUndefined, member, parseJson, str } from './read.js';
 import { approvalChainStatement, IN_TOTO_PAYLOAD_TYPE, statementBytes } from './statement.js';
 
 const WARRANT_TYP = 'warrant+jwt';
@@ -130,31 +131,9 @@ export function keyResolver(jwks: Jwks): (keyid: string) => KeyObject | undefine
   };
 }
 
-/**
- * RFC 7515 compact JWS verification for EdDSA (RFC 8037) only: the header must name
- * `alg: EdDSA`, `typ: warrant+jwt` and a `kid` of the key set, with no `crit`.
- */
+/** The warrant must verify as an EdDSA `warrant+jwt` under a key of the key set. */
 function verifyWarrantJws(token: string, jwks: Jwks): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3) return false;
-  const [h, p, sig] = parts as [string, string, string];
-  const header = decodeSegment(h);
-  if (
-    str(member(header, 'alg')) !== 'EdDSA' ||
-    str(member(header, 'typ')) !== WARRANT_TYP ||
-    member(header, 'crit') !== undefined
-  ) {
-    return false;
-  }
-  const key = keyResolver(jwks)(str(member(header, 'kid')) ?? '');
-  const signature = decodeBase64UrlStrict(sig);
-  if (key === undefined || signature?.length !== 64 || decodeBase64UrlStrict(p) === undefined)
-    return false;
-  try {
-    return edVerify(null, Buffer.from(`${h}.${p}`, 'ascii'), key, signature);
-  } catch {
-    return false;
-  }
+  return verifyCompactJws(token, WARRANT_TYP, keyResolver(jwks)) !== null;
 }
 
 export function checkStatement(

@@ -6,7 +6,7 @@
  */
 import { verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { decodeBase64Strict } from '../log/base64.js';
+import { decodeBase64Strict } from '../core/base64.js';
 import { hasExactKeys, isObject } from './read.js';
 
 /** One signature of an envelope (DSSE envelope.md). Both fields are standard base64 or text. */

@@ -62,18 +62,11 @@ export function canonicalOrUndefined(value: unknown): string | undefined {
   }
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
 /**
  * Decodes unpadded base64url (RFC 4648 §5) only in its canonical form: decoders
  * ignore the spare low bits of the last character, so without the re-encoding
  * check two strings would decode to the same key or signature.
  */
-export function decodeBase64UrlStrict(text: string): Buffer | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  const bytes = Buffer.from(text, 'base64url');
-  return bytes.toString('base64url') === text ? bytes : undefined;
-}
 
 /** A v1 log event as read from a leaf; `type` stays open so later event kinds still parse. */
 export interface EvidenceEvent {

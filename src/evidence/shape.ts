@@ -4,13 +4,14 @@
  */
 import type { JWK } from 'jose';
 import { REQUEST_ID_PATTERN } from '../core/ids.js';
-import { decodeBase64Strict } from '../log/base64.js';
+import { decodeBase64Strict } from '../core/base64.js';
 import { HASH_SIZE } from '../log/hash.js';
 import type { EvidenceBundle } from './bundle.js';
 import { EVIDENCE_MEDIA_TYPE } from './bundle.js';
 import { envelopePayload } from './dsse.js';
 import type { JsonObject } from './read.js';
-import { decodeBase64UrlStrict, hasExactKeys, isObject, parseJson } from './read.js';
+import { decodeBase64UrlStrict } from '../core/base64.js';
+import { hasExactKeys, isObject, parseJson } from './read.js';
 
 /** Upper bounds that keep verification of a hostile bundle cheap. */
 export const BUNDLE_LIMITS = {

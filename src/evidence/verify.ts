@@ -3,7 +3,7 @@
  * failure is a named check in the report, and every check runs even after another
  * failed, so the report says everything that is wrong.
  */
-import { decodeBase64Strict } from '../log/base64.js';
+import { decodeBase64Strict } from '../core/base64.js';
 import { openCheckpoint, parseCheckpoint } from '../log/checkpoint.js';
 import type { Checkpoint } from '../log/checkpoint.js';
 import { leafHash } from '../log/hash.js';

@@ -5,7 +5,8 @@ import {
   sign as edSign,
   type KeyObject,
 } from 'node:crypto';
-import { calculateJwkThumbprint, CompactSign, compactVerify, type JWK } from 'jose';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { signCompactJws, verifyCompactJws } from './jws.js';
 import { CountersignError } from '../core/errors.js';
 import { encodeVerifierKey, NoteSigner } from '../log/note.js';
 import { sealPrivateKey, unsealPrivateKey, type KeyErrorCode } from './seal.js';
@@ -155,11 +156,9 @@ export class KeyRing {
   }
 
   /** Signs `payload` as a compact JWS with EdDSA and the active key. */
-  async signJws(payload: object, typ: string): Promise<string> {
-    const bytes = new TextEncoder().encode(JSON.stringify(payload));
-    return new CompactSign(bytes)
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.#active.kid, typ })
-      .sign(this.#active.privateKey as KeyObject);
+  signJws(payload: object, typ: string): Promise<string> {
+    const header = { alg: 'EdDSA' as const, kid: this.#active.kid, typ };
+    return Promise.resolve(signCompactJws(header, payload, this.#active.privateKey as KeyObject));
   }
 
   /** Signs raw bytes with the active key (for signed notes and DSSE). */
@@ -174,25 +173,11 @@ export class KeyRing {
    * Verifies a compact JWS of the expected `typ` against any known key. Returns null
    * for anything that does not verify; the caller decides what a failure means.
    */
-  async verifyJws(token: string, typ: string): Promise<VerifiedJws | null> {
-    if (token.length > 16_384) return null;
-    let kid = '';
-    try {
-      const { payload, protectedHeader } = await compactVerify(
-        token,
-        (header) => {
-          const key = typeof header.kid === 'string' ? this.#keys.get(header.kid) : undefined;
-          if (!key || header.typ !== typ) throw new Error('unknown key or type');
-          kid = key.kid;
-          return key.publicKey;
-        },
-        { algorithms: ['EdDSA'] },
-      );
-      if (protectedHeader.crit !== undefined) return null;
-      const key = this.#keys.get(kid) as LoadedKey;
-      return { payload, kid, keyState: key.state };
-    } catch {
-      return null;
-    }
+  verifyJws(token: string, typ: string): Promise<VerifiedJws | null> {
+    const v = verifyCompactJws(token, typ, (kid) => this.#keys.get(kid)?.publicKey);
+    const key = v ? this.#keys.get(v.kid) : undefined;
+    return Promise.resolve(
+      v && key ? { payload: v.payload, kid: v.kid, keyState: key.state } : null,
+    );
   }
 }

@@ -4,7 +4,7 @@
  *
  * @see https://c2sp.org/tlog-checkpoint
  */
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Strict } from '../core/base64.js';
 import { LogError } from './errors.js';
 import { HASH_SIZE } from './hash.js';
 import { openNote, signNote } from './note.js';

@@ -8,7 +8,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { sha256 } from '../core/crypto.js';
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Strict } from '../core/base64.js';
 import { LogError } from './errors.js';
 
 /** C2SP signed-note §Signature types: `0x01` is Ed25519. */

@@ -5,7 +5,7 @@
  * @see https://c2sp.org/signed-note
  */
 import { LogError } from './errors.js';
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Strict } from '../core/base64.js';
 import { NoteSigner, isNoteText, isValidKeyName, noteError } from './note-key.js';
 import type { NoteVerifier } from './note-key.js';
 

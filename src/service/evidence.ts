@@ -19,9 +19,7 @@ export async function exportEvidence(
   const request = await loadRequest(ctx.store, requestId);
   const checkpoint = await latestCheckpoint(ctx.store);
   const size = checkpoint.size;
-  const entries = (await ctx.store.entriesForRequest(request.id)).filter(
-    (e) => e.index < size,
-  );
+  const entries = (await ctx.store.entriesForRequest(request.id)).filter((e) => e.index < size);
   const withProofs = [];
   for (const e of entries) {
     const proof = inclusionCompute(

@@ -15,3 +15,15 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
   const bytes = Buffer.from(text, 'base64');
   return bytes.toString('base64') === text ? bytes : undefined;
 }
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Decodes canonical unpadded base64url (RFC 4648 §5, as JOSE uses it), or returns
+ * `undefined`: re-encoding must give back the input, so no two texts decode alike.
+ */
+export function decodeBase64UrlStrict(text: string): Buffer | undefined {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
