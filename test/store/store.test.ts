@@ -88,6 +88,29 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('when many transactions run at once and some of them fail', () => {
+      it('keeps exactly the writes of those that succeeded, each with its event', async () => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 60 }, (_, i) =>
+            store.transaction(async (tx) => {
+              await tx.insertNhi({ ...nhi, id: `svc:batch-${i}` as NhiId });
+              await tx.appendEvent(event('nhi.registered'));
+              if (i % 3 === 0) throw new Error(`job ${i} fails`);
+              return i;
+            }),
+          ),
+        );
+        const kept = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        expect(kept).toHaveLength(40);
+        for (let i = 0; i < 60; i++) {
+          expect(await store.getNhi(`svc:batch-${i}` as NhiId), `nhi ${i}`).toEqual(
+            i % 3 === 0 ? null : expect.objectContaining({ id: `svc:batch-${i}` }),
+          );
+        }
+        expect(await store.countPendingEvents()).toBe(40);
+      });
+    });
+
     describe('when a request moves between states', () => {
       it('only moves from the state it is in', async () => {
         const id = ('sha256:' + 'a'.repeat(64)) as RequestId;

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { KyselyRepo } from '../kysely-repo.js';
+import { GroupCommit } from './group-commit.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
 import type { Repo, Store } from '../store.js';
@@ -39,18 +40,10 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
 class SqliteStore extends KyselyRepo implements Store {
   readonly dialect = 'sqlite' as const;
 
-  async transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
-    return this.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const out = await fn(new KyselyRepo(conn));
-        await sql`commit`.execute(conn);
-        return out;
-      } catch (e) {
-        await sql`rollback`.execute(conn);
-        throw e;
-      }
-    });
+  readonly #group = new GroupCommit(this.db);
+
+  transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+    return this.#group.run(fn);
   }
 
   async close(): Promise<void> {
