@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { progress, round, tempDir, type Figure } from './util.js';
+
+const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const CONNECTIONS = 64;
+const DURATION_S = 10;
+
+// A policy that allows long-lived, many-use warrants, so a few warrants carry the whole load.
+const BENCH_POLICY = `version: 1
+rules:
+  - name: bench
+    approvals: { required: 1, groups: [sre] }
+    maxDuration: 8h
+    maxUses: 1000000
+`;
+
+async function startServer(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--dev', '--data', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  const url = await new Promise<string>((ok, fail) => {
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) ok(m[1] as string);
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', () => fail(new Error(out)));
+  });
+  return { proc, url };
+}
+
+async function call(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, string>> {
+  const res = await fetch(url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json()) as Record<string, string>;
+  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((ok, fail) => {
+    autocannon(opts, (err, result) =>
+      err ? fail(err instanceof Error ? err : new Error(String(err))) : ok(result),
+    );
+  });
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Redemptions over HTTP against a real server, beside a bare Fastify route, in one run. */
+export async function redeemBenchmarks(): Promise<Figure[]> {
+  const t = tempDir('redeem');
+  const dir = join(t.dir, 'data');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY);
+  const { proc, url } = await startServer(dir);
+  const bare = Fastify({ logger: false });
+  bare.get('/bare', () => ({ ok: true }));
+  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const tokens = JSON.parse(readFileSync(join(dir, 'dev-tokens.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    const warrants: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await call(url, tokens.admin as string, 'POST', '/v1/nhis', {
+        id: `agent:bench-${i}`,
+        kind: 'ai_agent',
+        owner: 'team',
+      });
+      const r = await call(url, tokens.alice as string, 'POST', '/v1/requests', {
+        subject: `agent:bench-${i}`,
+        action: 'grant',
+        scope: [{ resource: 'db/*', permissions: ['read'] }],
+        environment: 'staging',
+        executor: { principal: 'deploy-eu' },
+        duration: '8h',
+        maxUses: 1_000_000,
+        reason: 'bench',
+      });
+      await call(url, tokens.bob as string, 'POST', `/v1/requests/${r.id}/decisions`, {
+        decision: 'approve',
+      });
+      warrants.push(
+        (await call(url, tokens.admin as string, 'GET', `/v1/requests/${r.id}/warrant`)).token,
+      );
+    }
+    const bodies = warrants.map((w, i) =>
+      JSON.stringify({
+        warrant: w,
+        action: { resource: `db/table${i}`, permission: 'read', environment: 'staging' },
+      }),
+    );
+    let n = 0;
+    progress(`redeem: ${DURATION_S}s of redemptions over ${CONNECTIONS} connections`);
+    const redeemed = await run({
+      url: `${url}/v1/redemptions`,
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+      requests: [
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${tokens['deploy-eu']}`,
+            'content-type': 'application/json',
+          },
+          setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
+        },
+      ],
+    });
+    const rss = peakRssMb(proc.pid as number);
+    progress(`redeem: ${DURATION_S}s against a bare Fastify route`);
+    const bareResult = await run({
+      url: `${bareUrl}/bare`,
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+    });
+    const non2xx = redeemed.non2xx + redeemed.errors;
+    if (non2xx > 0) progress(`redeem: ${non2xx} non-2xx answers or errors`);
+    return [
+      {
+        key: 'redeem_http_rps',
+        label: `durable redemptions/s over HTTP (${CONNECTIONS} connections, full path)`,
+        value: round(redeemed.requests.average, 0),
+        unit: '/s',
+        goal: { target: 5000, higherIsBetter: true, text: '≥ 5,000/s' },
+      },
+      {
+        key: 'redeem_http_p50_ms',
+        label: 'redemption latency p50',
+        value: redeemed.latency.p50,
+        unit: 'ms',
+      },
+      {
+        key: 'redeem_http_p99_ms',
+        label: 'redemption latency p99',
+        value: redeemed.latency.p99,
+        unit: 'ms',
+        goal: { target: 25, higherIsBetter: false, text: '≤ 25 ms' },
+      },
+      {
+        key: 'bare_http_rps',
+        label: 'bare Fastify route returning a constant, same run',
+        value: round(bareResult.requests.average, 0),
+        unit: '/s',
+      },
+      {
+        key: 'redeem_http_ratio_vs_bare',
+        label: 'redemptions/s ÷ bare route req/s',
+        value: round(redeemed.requests.average / bareResult.requests.average, 3),
+        unit: '×',
+        goal: { target: 0.15, higherIsBetter: true, text: '≥ 0.15' },
+      },
+      {
+        key: 'redeem_http_non2xx',
+        label: 'non-2xx answers or errors during the redemption run',
+        value: non2xx,
+        unit: '',
+      },
+      {
+        key: 'peak_rss_mb',
+        label: 'server peak RSS under the redemption load',
+        value: round(rss, 0),
+        unit: 'MB',
+        goal: { target: 300, higherIsBetter: false, text: '≤ 300 MB' },
+      },
+    ];
+  } finally {
+    proc.kill('SIGTERM');
+    await bare.close();
+    t.cleanup();
+  }
+}
