@@ -107,7 +107,8 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
         decision: 'approve',
       });
       warrants.push(
-        (await call(url, tokens.admin as string, 'GET', `/v1/requests/${r.id}/warrant`)).token,
+        (await call(url, tokens.admin as string, 'GET', `/v1/requests/${r.id}/warrant`)).token ??
+          '',
       );
     }
     const bodies = warrants.map((w, i) =>
