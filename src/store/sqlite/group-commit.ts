@@ -41,7 +41,13 @@ export class GroupCommit {
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0, this.maxBatch));
+      for (;;) {
+        // better-sqlite3 is synchronous, so a batch never yields to I/O by itself. Let the
+        // event loop read the requests that arrived meanwhile before taking the next batch.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.#queue.length === 0) break;
+        await this.#commit(this.#queue.splice(0, this.maxBatch));
+      }
     } finally {
       this.#draining = false;
     }

@@ -1,7 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  SqliteDialect,
+  type SqliteDatabase as SqliteKyselyDatabase,
+} from 'kysely';
 import { KyselyRepo } from '../kysely-repo.js';
 import { GroupCommit } from './group-commit.js';
 import { migrations } from '../migrations.js';
@@ -22,7 +27,9 @@ export interface SqliteOptions {
 export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   if (opts.readonly) {
     const raw = new SqliteDatabase(opts.file, { readonly: true, fileMustExist: true });
-    return new SqliteStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }));
+    return new SqliteStore(
+      new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) }),
+    );
   }
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
   const raw = new SqliteDatabase(opts.file);
@@ -30,11 +37,33 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(raw) }),
+  });
   const migrator = new Migrator({ db, provider: migrations('sqlite') });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return new SqliteStore(db);
+}
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, and the
+ * hot paths run the same few SQL texts, so prepared statements are kept by SQL text.
+ */
+function cachingStatements(raw: SqliteDatabase.Database): SqliteKyselyDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare: (text: string) => {
+      let st = cache.get(text);
+      if (!st) {
+        st = raw.prepare(text);
+        if (cache.size >= 512) cache.clear();
+        cache.set(text, st);
+      }
+      return st;
+    },
+  };
 }
 
 class SqliteStore extends KyselyRepo implements Store {
