@@ -1,0 +1,231 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { CountersignError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { ROLES, type Role } from '../principal.js';
+import type { OidcConfigErrorCode } from './errors.js';
+
+/** What an issuer vouches for: people, or one of the workload platforms. */
+export const ISSUER_KINDS = [
+  'human',
+  'github_actions',
+  'kubernetes',
+  'spiffe',
+  'generic_workload',
+] as const;
+export type IssuerKind = (typeof ISSUER_KINDS)[number];
+
+/**
+ * Asymmetric JWS algorithms (RFC 7518 §3, RFC 8037) an issuer may be trusted for.
+ * `none` and the HMAC family are absent on purpose: a shared-secret algorithm lets
+ * anyone holding the issuer's *public* key forge tokens (key confusion).
+ */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** Roles a workload token may be granted. Approving and administering stay with people. */
+export const WORKLOAD_ROLES = ['requester', 'executor', 'observer'] as const;
+
+export const DEFAULT_APPROVAL_AUTH_MAX_AGE = '10m';
+
+const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const Url = Type.String({ minLength: 1, maxLength: 2048 });
+const ClaimName = Type.String({ pattern: '^[A-Za-z0-9_:./-]{1,128}$' });
+
+export const TrustedIssuerSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+    issuer: Url,
+    kind: Type.Union(ISSUER_KINDS.map((k) => Type.Literal(k))),
+    audience: Type.String({ minLength: 1, maxLength: 256 }),
+    algorithms: Type.Array(Type.String({ minLength: 1, maxLength: 16 }), {
+      minItems: 1,
+      maxItems: 16,
+    }),
+    jwksUri: Type.Optional(Url),
+    typ: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    claims: Type.Optional(
+      Type.Object(
+        { subject: Type.Optional(ClaimName), groups: Type.Optional(ClaimName) },
+        { additionalProperties: false },
+      ),
+    ),
+    roles: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Array(RoleSchema)),
+    ),
+    workloadRoles: Type.Optional(Type.Array(RoleSchema)),
+    maxTokenAge: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The `oidc` section of the server configuration, as written. Embed it in `ConfigSchema`. */
+export const OidcConfigSchema = Type.Object(
+  {
+    issuers: Type.Array(TrustedIssuerSchema, { maxItems: 64 }),
+    approvalAuthMaxAge: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type OidcConfigFile = Static<typeof OidcConfigSchema>;
+
+/** One trusted issuer, validated and with its defaults applied. */
+export interface TrustedIssuer {
+  readonly name: string;
+  /** Compared exactly (OIDC Discovery §4.3): no normalisation of case or trailing slash. */
+  readonly issuer: string;
+  readonly kind: IssuerKind;
+  readonly audience: string;
+  readonly algorithms: readonly AsymmetricAlgorithm[];
+  /** Null means: find it through OIDC discovery. */
+  readonly jwksUri: string | null;
+  /** Required `typ` header (compared as RFC 8725 §3.11 says), or null for any. */
+  readonly typ: string | null;
+  readonly claims: { readonly subject: string; readonly groups: string };
+  /** Group → roles, for human issuers. A map, so a group named `__proto__` is just a name. */
+  readonly roles: ReadonlyMap<string, readonly Role[]>;
+  /** Roles of every verified token, for workload issuers. */
+  readonly workloadRoles: readonly Role[];
+  readonly maxTokenAgeSeconds: number | null;
+}
+
+export interface OidcConfig {
+  readonly issuers: readonly TrustedIssuer[];
+  /** How recent `auth_time` must be for an approval. */
+  readonly approvalAuthMaxAgeSeconds: number;
+}
+
+function invalid(message: string): CountersignError<OidcConfigErrorCode> {
+  return new CountersignError<OidcConfigErrorCode>('CONFIG_INVALID', `oidc config: ${message}`);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Why `text` is not an acceptable issuer or JWKS URL, or null when it is: HTTPS, or
+ * plain HTTP to a loopback address (tests and local IdPs); no credentials, no fragment,
+ * and for an issuer no query (OIDC Discovery §2).
+ */
+export function urlProblem(text: string, forIssuer: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'not an absolute URL';
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK.has(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp) {
+    return 'must use https (plain http only to a loopback address)';
+  }
+  if (url.username || url.password) return 'must not carry credentials';
+  if (url.hash || text.includes('#')) return 'must not have a fragment';
+  if (forIssuer && (url.search || text.includes('?'))) return 'must not have a query';
+  return null;
+}
+
+function checkUrl(text: string, at: string, forIssuer: boolean): void {
+  const problem = urlProblem(text, forIssuer);
+  if (problem !== null) throw invalid(`${at}: ${problem}`);
+}
+
+function checkAlgorithms(algs: readonly string[], at: string): AsymmetricAlgorithm[] {
+  return algs.map((alg, j) => {
+    if (alg.toLowerCase() === 'none') {
+      throw invalid(`${at}/${j}: "none" means unsigned and is never allowed`);
+    }
+    if (/^HS/i.test(alg)) {
+      throw invalid(`${at}/${j}: ${alg} is a shared-secret algorithm and is never allowed`);
+    }
+    if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw invalid(
+        `${at}/${j}: unsupported algorithm (use one of ${ASYMMETRIC_ALGORITHMS.join(', ')})`,
+      );
+    }
+    return alg as AsymmetricAlgorithm;
+  });
+}
+
+function seconds(text: string, at: string): number {
+  try {
+    return Math.floor(parseDuration(text) / 1000);
+  } catch (e) {
+    throw invalid(`${at}: ${(e as Error).message}`);
+  }
+}
+
+function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): TrustedIssuer {
+  checkUrl(i.issuer, `${at}/issuer`, true);
+  if (i.jwksUri !== undefined) checkUrl(i.jwksUri, `${at}/jwksUri`, false);
+  const human = i.kind === 'human';
+  if (human && i.workloadRoles !== undefined) {
+    throw invalid(`${at}/workloadRoles: only workload issuers grant workload roles`);
+  }
+  if (!human && i.roles !== undefined) {
+    throw invalid(`${at}/roles: group roles apply to human issuers only; use workloadRoles`);
+  }
+  if (!human && i.claims?.groups !== undefined) {
+    throw invalid(`${at}/claims/groups: workload identities carry no groups`);
+  }
+  for (const [j, role] of (i.workloadRoles ?? []).entries()) {
+    if (!(WORKLOAD_ROLES as readonly string[]).includes(role)) {
+      throw invalid(`${at}/workloadRoles/${j}: a workload may not hold the ${role} role`);
+    }
+  }
+  return {
+    name: i.name,
+    issuer: i.issuer,
+    kind: i.kind,
+    audience: i.audience,
+    algorithms: checkAlgorithms(i.algorithms, `${at}/algorithms`),
+    jwksUri: i.jwksUri ?? null,
+    typ: i.typ ?? null,
+    claims: { subject: i.claims?.subject ?? 'sub', groups: i.claims?.groups ?? 'groups' },
+    roles: new Map(Object.entries(i.roles ?? {}).map(([g, r]) => [g, [...new Set(r)]])),
+    workloadRoles: [...new Set(i.workloadRoles ?? [])],
+    maxTokenAgeSeconds:
+      i.maxTokenAge === undefined ? null : seconds(i.maxTokenAge, `${at}/maxTokenAge`),
+  };
+}
+
+/**
+ * Validates the `oidc` configuration section and applies its defaults. Errors carry the
+ * code `CONFIG_INVALID` and a message naming the JSON path of the first problem.
+ *
+ * @param at JSON path of the section inside the whole file, for messages (e.g. `/oidc`).
+ * @example
+ * const oidc = parseOidcConfig(parseYaml(text), '/oidc');
+ */
+export function parseOidcConfig(doc: unknown, at = ''): OidcConfig {
+  const first = Value.Errors(OidcConfigSchema, doc).First();
+  if (first) throw invalid(`${at}${first.path || '/'}: ${first.message}`);
+  const file = doc as OidcConfigFile;
+  const names = new Set<string>();
+  const issuers = new Set<string>();
+  const compiled = file.issuers.map((raw, n) => {
+    const path = `${at}/issuers/${n}`;
+    if (names.has(raw.name)) throw invalid(`${path}/name: duplicate issuer name`);
+    if (issuers.has(raw.issuer)) throw invalid(`${path}/issuer: duplicate issuer`);
+    names.add(raw.name);
+    issuers.add(raw.issuer);
+    return compileIssuer(raw, path);
+  });
+  return {
+    issuers: compiled,
+    approvalAuthMaxAgeSeconds: seconds(
+      file.approvalAuthMaxAge ?? DEFAULT_APPROVAL_AUTH_MAX_AGE,
+      `${at}/approvalAuthMaxAge`,
+    ),
+  };
+}
