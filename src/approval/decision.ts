@@ -1,5 +1,6 @@
 import { CountersignError } from '../core/errors.js';
 import type { DecisionId, PrincipalId, RequestId } from '../core/ids.js';
+import type { IdentityProof } from '../identity/proof.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
 import { effectiveState } from '../request/lifecycle.js';
 import type { RequestErrorCode, RequestRecord } from '../request/request.js';
@@ -15,6 +16,11 @@ export interface Decision {
   readonly decision: DecisionKind;
   readonly reason: string;
   readonly at: string;
+  /**
+   * How the approver proved who they were (issuer, subject, sign-in time and token
+   * digest for an OIDC token). Absent on decisions recorded before proofs existed.
+   */
+  readonly approverIdentity?: IdentityProof;
 }
 
 /** The approver as the pure core sees it. */

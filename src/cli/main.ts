@@ -6,6 +6,7 @@ import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
 import { logCommands } from './commands/log.js';
 import { evidenceCommands } from './commands/evidence.js';
+import { reconcileCommands } from './commands/reconcile.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
 import type { CommandContext } from './context.js';
@@ -36,6 +37,7 @@ decisionCommands(program, cx);
 tokenCommands(program, cx);
 logCommands(program, cx);
 evidenceCommands(program, cx);
+reconcileCommands(program, cx);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,9 +7,11 @@ import type { OffsetClock } from '../core/clock.js';
 import type { Authenticator } from '../identity/principal.js';
 import type { ServiceContext } from '../service/context.js';
 import { installAuth } from './auth.js';
+import { bearerChallenge } from './challenge.js';
 import { isErrorCode, problem, STATUS, type ErrorCode } from './problem.js';
 import { chainRoutes } from './routes/chain.js';
 import { logRoutes } from './routes/log.js';
+import { reconcileRoutes } from './routes/reconcile.js';
 import { publicRoutes } from './routes/public.js';
 import { requestRoutes } from './routes/requests.js';
 
@@ -63,6 +65,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (isCountersignError(err) && isErrorCode(err.code)) {
       if (STATUS[err.code] >= 500)
         req.log.error({ code: err.code, err: { message: err.message } }, 'server-side failure');
+      const challenge = bearerChallenge(err.code, err.details);
+      if (challenge !== null) void reply.header('www-authenticate', challenge);
       return reply
         .code(STATUS[err.code])
         .type('application/problem+json')
@@ -127,6 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(chainRoutes, routeOpts);
   await app.register(requestRoutes, routeOpts);
   await app.register(logRoutes, routeOpts);
+  await app.register(reconcileRoutes, routeOpts);
   app.get('/openapi.json', { schema: { hide: true }, config: { roles: 'public' } }, () =>
     app.swagger(),
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CountersignError } from '../core/errors.js';
 import type { Authenticator, IdentityErrorCode, Principal, Role } from '../identity/principal.js';
+import { applyRouteRoles } from './authz.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,10 +15,12 @@ declare module 'fastify' {
 
 /**
  * Authenticates every request before its body is parsed, then enforces the route's
- * role list. Everything a route does not grant is denied; a route without a role
- * list is denied to everyone, so forgetting one fails closed.
+ * role list, which {@link applyRouteRoles} takes from the one table in `authz.ts`.
+ * Everything a route does not grant is denied; a route without a role list is denied
+ * to everyone, so forgetting one fails closed.
  */
 export function installAuth(app: FastifyInstance, authenticator: Authenticator): void {
+  applyRouteRoles(app);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req) => {
     const roles = req.routeOptions.config.roles;

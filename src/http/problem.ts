@@ -1,8 +1,14 @@
 import type { CoreErrorCode } from '../core/errors.js';
+import type { IdentityTokenErrorCode } from '../identity/oidc/errors.js';
 import type { IdentityErrorCode } from '../identity/principal.js';
 import type { KeyErrorCode } from '../keys/seal.js';
 import type { LogErrorCode } from '../log/errors.js';
 import type { EvidenceErrorCode } from '../evidence/errors.js';
+import type { FulfilmentErrorCode } from '../fulfilment/fulfilment.js';
+import type { ObservationErrorCode } from '../observation/observation.js';
+import type { FindingErrorCode } from '../reconcile/finding.js';
+import type { FindingsErrorCode } from '../service/findings.js';
+import type { ObserveErrorCode } from '../service/observe.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
@@ -29,9 +35,15 @@ export type ErrorCode =
   | RedemptionDenialCode
   | KeyErrorCode
   | IdentityErrorCode
+  | IdentityTokenErrorCode
   | ServiceErrorCode
   | LogErrorCode
   | EvidenceErrorCode
+  | FulfilmentErrorCode
+  | ObservationErrorCode
+  | ObserveErrorCode
+  | FindingErrorCode
+  | FindingsErrorCode
   | HttpErrorCode;
 
 /** The one place where codes become HTTP statuses. */
@@ -43,18 +55,36 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   INVALID_SCOPE: 400,
   INVALID_NHI_ID: 400,
+  FULFILMENT_INVALID: 400,
+  OBSERVATION_INVALID: 400,
+  OBSERVATION_DUPLICATE: 400,
   REQUEST_WINDOW_INVALID: 400,
+  EXECUTOR_BINDING_INVALID: 400,
   LOG_RANGE_INVALID: 400,
   NOTE_INVALID: 400,
   NOTE_SIGNATURE_INVALID: 400,
   CHECKPOINT_INVALID: 400,
   UNAUTHENTICATED: 401,
+  TOKEN_MALFORMED: 401,
+  TOKEN_ISSUER_UNTRUSTED: 401,
+  TOKEN_ALG_REJECTED: 401,
+  TOKEN_SIGNATURE_INVALID: 401,
+  TOKEN_KEY_UNKNOWN: 401,
+  TOKEN_AUDIENCE_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_NOT_YET_VALID: 401,
+  TOKEN_ISSUER_INVALID: 401,
+  TOKEN_CLAIM_INVALID: 401,
+  TOKEN_REPLAYED: 401,
+  AUTH_TOO_OLD: 401,
   FORBIDDEN: 403,
   NOT_REQUESTER: 403,
   SEPARATION_OF_DUTIES: 403,
   NOT_IN_APPROVER_GROUP: 403,
   SIGNATURE_INVALID: 403,
   KEY_REVOKED: 403,
+  RECEIPT_INVALID: 403,
+  RECEIPT_NOT_YOURS: 403,
   WARRANT_UNKNOWN: 403,
   WARRANT_REVOKED: 403,
   WARRANT_NOT_YET_VALID: 403,
@@ -69,17 +99,25 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_UNKNOWN: 404,
   WARRANT_NOT_ISSUED: 404,
   WARRANT_NOT_FOUND: 404,
+  FINDING_UNKNOWN: 404,
   LOG_EMPTY: 404,
+  KEY_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   NHI_EXISTS: 409,
   REQUEST_NOT_PENDING: 409,
   REQUEST_EXPIRED: 409,
   DUPLICATE_APPROVER: 409,
   WARRANT_ALREADY_REVOKED: 409,
+  FULFILMENT_DUPLICATE: 409,
+  OBSERVATION_OUT_OF_ORDER: 409,
+  FINDING_TRANSITION_INVALID: 409,
+  KEY_ALREADY_REVOKED: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NO_MATCHING_POLICY: 422,
   POLICY_LIMIT_EXCEEDED: 422,
+  SECRET_MATERIAL_REJECTED: 422,
+  TARGET_NOT_APPROVED: 422,
   INTERNAL: 500,
   REQUEST_TAMPERED: 500,
   POLICY_INVALID: 500,
@@ -90,6 +128,9 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   LOG_INCONSISTENT: 500,
   EVIDENCE_INPUT_INVALID: 500,
   OVERLOADED: 503,
+  ISSUER_DISCOVERY_FAILED: 503,
+  JWKS_UNAVAILABLE: 503,
+  REPLAY_CACHE_FULL: 503,
 };
 
 export function isErrorCode(code: string): code is ErrorCode {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ClaimMatcherSchema } from '../identity/oidc/matcher.js';
 import { NHI_KINDS } from '../nhi/nhi.js';
 import { REQUEST_ACTIONS, REQUEST_STATES } from '../request/request.js';
 
@@ -37,7 +38,14 @@ export const ScopeEntrySchema = Type.Object(
   Strict,
 );
 
-export const ExecutorSchema = Type.Object({ principal: Name }, Strict);
+/**
+ * Who may redeem: one principal by id, or a workload token matcher (issuer plus claim
+ * conditions: exact strings, or `{pattern}` globs).
+ */
+export const ExecutorSchema = Type.Union([
+  Type.Object({ principal: Name }, Strict),
+  ClaimMatcherSchema,
+]);
 
 export const CreateRequestBody = Type.Object(
   {

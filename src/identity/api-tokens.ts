@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, sha256Hex } from '../core/crypto.js';
 import type { PrincipalId } from '../core/ids.js';
-import type { Authenticator, Principal, Role } from './principal.js';
+import type { ApiTokenCaller, Authenticator, Principal, Role } from './principal.js';
 
 /** A principal configured with the SHA-256 of its bearer token; the token itself is never stored. */
 export interface ApiTokenPrincipal {
@@ -24,7 +24,7 @@ export function newApiToken(): { token: string; sha256: string } {
  * up by hash, then compared in constant time.
  */
 export class ApiTokenAuthenticator implements Authenticator {
-  readonly #byHash: ReadonlyMap<string, Principal & { readonly hash: string }>;
+  readonly #byHash: ReadonlyMap<string, ApiTokenCaller & { readonly hash: string }>;
 
   constructor(principals: readonly ApiTokenPrincipal[]) {
     this.#byHash = new Map(

@@ -1,15 +1,23 @@
 import type { PrincipalId } from '../core/ids.js';
+import type { FederatedPrincipal } from './oidc/authenticator.js';
 
 export const ROLES = ['requester', 'approver', 'executor', 'observer', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** An authenticated caller, however it proved who it is. */
-export interface Principal {
+/** A caller proven by a static bearer API token (bootstrap and dev). */
+export interface ApiTokenCaller {
   readonly id: PrincipalId;
   readonly roles: readonly Role[];
   readonly groups: readonly string[];
   readonly via: 'api_token';
 }
+
+/**
+ * An authenticated caller, tagged by how it proved who it is: a static API token, or
+ * a verified OIDC / workload token whose identity travels with it (for the approval's
+ * identity proof, recent-authentication checks and executor claim matching).
+ */
+export type Principal = ApiTokenCaller | FederatedPrincipal;
 
 export type IdentityErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN';
 

@@ -2,7 +2,13 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CountersignError } from '../core/errors.js';
 
 export type KeyErrorCode =
-  'KEK_MISSING' | 'KEK_INVALID' | 'KEY_UNSEAL_FAILED' | 'KEY_REVOKED' | 'KEY_UNKNOWN';
+  | 'KEK_MISSING'
+  | 'KEK_INVALID'
+  | 'KEY_UNSEAL_FAILED'
+  | 'KEY_REVOKED'
+  | 'KEY_UNKNOWN'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_ALREADY_REVOKED';
 
 const PREFIX = 'aes256gcm.v1.';
 

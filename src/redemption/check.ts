@@ -1,4 +1,7 @@
 import { scopeAllows } from '../core/scope.js';
+import type { VerifiedIdentity } from '../identity/oidc/identity.js';
+import { matchClaims } from '../identity/oidc/matcher.js';
+import type { ExecutorBinding } from '../request/request.js';
 import type { WarrantClaims, WarrantRecord } from '../warrant/warrant.js';
 import type { RedemptionAction, RedemptionDecision, RedemptionDenialCode } from './redemption.js';
 
@@ -10,7 +13,10 @@ export interface RedemptionInput {
   /** The server's record for `claims.jti`, or null when there is none. */
   readonly record: WarrantRecord | null;
   readonly action: RedemptionAction;
+  /** The caller's principal id. */
   readonly executor: string;
+  /** The caller's verified federated identity, or null for an API-token caller. */
+  readonly executorIdentity: Pick<VerifiedIdentity, 'kind' | 'issuer' | 'claims'> | null;
   readonly now: Date;
 }
 
@@ -37,13 +43,8 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
   if (t < claims.nbf * 1000)
     return deny('WARRANT_NOT_YET_VALID', 'the warrant window has not opened');
   if (t >= claims.exp * 1000) return deny('WARRANT_EXPIRED', 'the warrant window has closed');
-  switch (claims.executor.kind) {
-    case 'principal':
-      if (claims.executor.principal !== input.executor) {
-        return deny('EXECUTOR_MISMATCH', 'the warrant names a different executor');
-      }
-      break;
-  }
+  const mismatch = executorMismatch(claims.executor, input);
+  if (mismatch !== null) return deny('EXECUTOR_MISMATCH', mismatch);
   if (action.environment !== claims.environment) {
     return deny('ENVIRONMENT_MISMATCH', 'the warrant is for a different environment');
   }
@@ -58,4 +59,24 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
   if (record.uses >= record.maxUses)
     return deny('WARRANT_EXHAUSTED', 'every approved use is spent');
   return { kind: 'allow' };
+}
+
+/** Why the caller is not the executor the warrant binds, or null when it is. */
+function executorMismatch(binding: ExecutorBinding, input: RedemptionInput): string | null {
+  switch (binding.kind) {
+    case 'principal':
+      return binding.principal === input.executor ? null : 'the warrant names a different executor';
+    case 'claims': {
+      const identity = input.executorIdentity;
+      // Only a verified workload token can satisfy a claim binding: never an API token,
+      // never a person's ID token, whatever claims it happens to carry.
+      if (identity?.kind !== 'workload') {
+        return 'the warrant binds a workload identity; present a workload token';
+      }
+      const match = matchClaims(binding.matcher, identity);
+      return match.ok
+        ? null
+        : `the workload token does not match the binding (claim ${match.claim})`;
+    }
+  }
 }

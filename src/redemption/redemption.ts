@@ -1,4 +1,5 @@
 import type { PrincipalId, ReceiptId, WarrantId } from '../core/ids.js';
+import type { IdentityProof } from '../identity/proof.js';
 
 /** The concrete action an executor asks to perform at the point of execution. */
 export interface RedemptionAction {
@@ -40,6 +41,8 @@ export interface ReceiptClaims {
   readonly max_uses: number;
   readonly action: RedemptionAction;
   readonly executor: PrincipalId;
+  /** How the executor proved who it is: for a workload, its token's issuer, subject and digest. */
+  readonly executor_identity: IdentityProof;
 }
 
 export const RECEIPT_TYP = 'receipt+jwt';

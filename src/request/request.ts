@@ -1,15 +1,19 @@
 import type { Scope } from '../core/scope.js';
 import type { NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
+import type { ClaimMatcher } from '../identity/oidc/matcher.js';
 import type { NhiKind } from '../nhi/nhi.js';
 
 export const REQUEST_ACTIONS = ['grant', 'rotate', 'revoke', 'retrieve_secret', 'custom'] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 
 /**
- * Who may redeem the warrant. A tagged union so that workload-identity matchers
- * can join the principal binding without changing the signed format's shape.
+ * Who may redeem the warrant: one principal by id, or any workload whose verified
+ * token comes from `matcher.issuer` and satisfies every claim condition (for
+ * example a GitHub Actions job of one repository and environment).
  */
-export type ExecutorBinding = { readonly kind: 'principal'; readonly principal: PrincipalId };
+export type ExecutorBinding =
+  | { readonly kind: 'principal'; readonly principal: PrincipalId }
+  | { readonly kind: 'claims'; readonly matcher: ClaimMatcher };
 
 /** The approval requirements of the matching policy rule, pinned at creation. */
 export interface PinnedPolicy {
@@ -72,4 +76,5 @@ export type RequestErrorCode =
   | 'REQUEST_EXPIRED'
   | 'REQUEST_WINDOW_INVALID'
   | 'REQUEST_TAMPERED'
-  | 'NOT_REQUESTER';
+  | 'NOT_REQUESTER'
+  | 'EXECUTOR_BINDING_INVALID';

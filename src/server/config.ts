@@ -36,6 +36,22 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     principals: Type.Optional(Type.Array(PrincipalSchema)),
+    reconcileInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+    webhooks: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            url: Type.String({ pattern: '^https?://' }),
+            secretEnv: Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' }),
+            events: Type.Array(
+              Type.Union([Type.Literal('request.pending'), Type.Literal('finding.raised')]),
+              { minItems: 1 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -34,6 +34,7 @@ const DEV_PRINCIPALS: ReadonlyArray<{ id: string; roles: Role[]; groups?: string
   { id: 'deploy-eu', roles: ['executor'] },
   { id: 'deploy-us', roles: ['executor'] },
   { id: 'audra', roles: ['auditor'] },
+  { id: 'collector', roles: ['observer'] },
   { id: 'admin', roles: ['admin'] },
 ];
 

@@ -15,6 +15,11 @@ import type { Store } from '../store/store.js';
 import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { Integrator } from './integrator.js';
+import { every } from './periodic.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { runReconcile } from '../service/reconcile.js';
+import type { WebhookTarget } from '../service/webhooks.js';
+import { parseDuration } from '../core/duration.js';
 
 export interface ServeOptions {
   readonly dev: boolean;
@@ -37,6 +42,19 @@ function kekFrom(env: NodeJS.ProcessEnv, file: string | undefined): Buffer | nul
   if (env.COUNTERSIGN_KEK) return parseKek(env.COUNTERSIGN_KEK);
   const path = env.COUNTERSIGN_KEK_FILE ?? file;
   return path ? parseKek(readFileSync(path, 'utf8')) : null;
+}
+
+function webhookTargets(file: ConfigFile, env: NodeJS.ProcessEnv): WebhookTarget[] {
+  return (file.webhooks ?? []).map((w) => {
+    const secret = env[w.secretEnv];
+    if (!secret) {
+      throw new CountersignError<ConfigErrorCode>(
+        'CONFIG_INVALID',
+        `webhook ${w.url}: environment variable ${w.secretEnv} is not set`,
+      );
+    }
+    return { url: w.url, secret, events: w.events };
+  });
 }
 
 /** Wires configuration, store, keys, policy and HTTP, and starts listening. */
@@ -70,12 +88,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`,
   );
   let keys: KeyRing = await loadOrCreateKeyRing(store, kek, clock);
+  const webhooks = webhookTargets(file, env);
   const ctx: ServiceContext = {
     store,
     clock,
     keys: () => keys,
     policy,
     issuer: file.issuer ?? 'countersign',
+    webhooks,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const integrator = new Integrator({ store, clock, keys: () => keys, origin }, undefined);
@@ -92,6 +112,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const port = opts.port ?? file.port ?? 8470;
   const url = await app.listen({ host, port });
   integrator.start();
+  const reconciler = every(
+    parseDuration(file.reconcileInterval ?? '1m'),
+    'reconciliation',
+    () => runReconcile(ctx),
+    app.log,
+  );
+  const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
+  dispatcher.start();
   return {
     app,
     store,
@@ -99,6 +127,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     tokensFile: dev?.tokensFile ?? null,
     async close() {
       await app.close();
+      await reconciler.stop();
+      await dispatcher.stop();
       await integrator.stop();
       await store.close();
       keys = undefined as unknown as KeyRing;

@@ -1,8 +1,12 @@
 import type { Clock } from '../core/clock.js';
+import type { IssuerKind } from '../identity/oidc/config.js';
+import type { ReplayGuard } from '../identity/oidc/replay.js';
+import type { KeyRingHolder } from '../keys/holder.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { encodeEvent, type EventType } from '../log/event.js';
 import type { Policy } from '../policy/policy.js';
 import type { Repo, Store } from '../store/store.js';
+import type { WebhookTarget } from './webhooks.js';
 
 /** Everything a use case needs, injected once at start. */
 export interface ServiceContext {
@@ -10,9 +14,24 @@ export interface ServiceContext {
   readonly clock: Clock;
   /** Read through a getter: key rotation swaps the ring without restarting. */
   readonly keys: () => KeyRing;
+  /** Mints sealed keys and swaps the ring, for rotation and revocation. */
+  readonly keyAdmin: Pick<KeyRingHolder, 'newKey' | 'reload'>;
   readonly policy: Policy;
   /** The `iss` of warrants and receipts. */
   readonly issuer: string;
+  readonly identity: IdentitySettings;
+  /** Webhook endpoints notified of pending approvals and new findings. */
+  readonly webhooks?: readonly WebhookTarget[];
+}
+
+/** What the use cases need to know about federated identities. */
+export interface IdentitySettings {
+  /** Remembers every federated token spent at redemption, so none redeems twice. */
+  readonly replayGuard: ReplayGuard;
+  /** How recent a person's sign-in (`auth_time`) must be to approve or deny. */
+  readonly approvalAuthMaxAgeSeconds: number;
+  /** Issuer URL → kind, of the issuers trusted for workloads: what a claim binding may name. */
+  readonly workloadIssuers: ReadonlyMap<string, Exclude<IssuerKind, 'human'>>;
 }
 
 export type ServiceErrorCode = 'FORBIDDEN';

@@ -1,11 +1,13 @@
 import { randomNonce } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
 import type { NhiId } from '../core/ids.js';
+import { executorBindingProblem } from '../identity/oidc/binding.js';
 import type { Principal } from '../identity/principal.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import { buildRequestBody, requestIdOf, type RequestInput } from '../request/build.js';
-import type { RequestRecord } from '../request/request.js';
+import type { RequestErrorCode, RequestRecord } from '../request/request.js';
 import { record, type ServiceContext } from './context.js';
+import { enqueueWebhook } from './webhooks.js';
 
 /** Creates a pending request, pinned to the policy rule that matched it. */
 export async function createRequest(
@@ -13,6 +15,12 @@ export async function createRequest(
   requester: Principal,
   input: RequestInput,
 ): Promise<RequestRecord> {
+  if (input.executor.kind === 'claims') {
+    const problem = executorBindingProblem(ctx.identity.workloadIssuers, input.executor.matcher);
+    if (problem !== null) {
+      throw new CountersignError<RequestErrorCode>('EXECUTOR_BINDING_INVALID', problem);
+    }
+  }
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
     const nhi = await tx.getNhi(input.subject as NhiId);
@@ -47,6 +55,15 @@ export async function createRequest(
         body,
       },
     );
+    await enqueueWebhook(tx, ctx.webhooks ?? [], 'request.pending', now, {
+      requestId: request.id,
+      requester: body.requester,
+      subject: body.subject,
+      action: body.action,
+      environment: body.environment,
+      requiredApprovals: body.policy.requiredApprovals,
+      approverGroups: body.policy.approverGroups,
+    });
     return request;
   });
 }

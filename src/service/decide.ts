@@ -1,7 +1,9 @@
 import { evaluateDecision, type Decision, type DecisionKind } from '../approval/decision.js';
 import { CountersignError } from '../core/errors.js';
 import { newDecisionId, newWarrantId, type WarrantId } from '../core/ids.js';
+import { requireRecentAuth } from '../identity/oidc/authenticator.js';
 import type { Principal } from '../identity/principal.js';
+import { identityProof } from '../identity/proof.js';
 import { effectiveState } from '../request/lifecycle.js';
 import type { RequestErrorCode, RequestState } from '../request/request.js';
 import { WARRANT_TYP, warrantClaims } from '../warrant/warrant.js';
@@ -17,7 +19,9 @@ export interface DecideResult {
 
 /**
  * Records one approver's decision. The Nth approval issues the warrant in the same
- * transaction; one denial ends the request.
+ * transaction; one denial ends the request. A person signed in through OIDC must have
+ * signed in recently (`AUTH_TOO_OLD` otherwise, with nothing written), and the
+ * decision, in its row and its event, carries the proof of who they were.
  */
 export async function decide(
   ctx: ServiceContext,
@@ -27,6 +31,10 @@ export async function decide(
   reason: string,
 ): Promise<DecideResult> {
   const now = ctx.clock.now();
+  if (approver.via === 'oidc') {
+    // A decision must ride on a recent sign-in, not on a day-old session (RFC 9470).
+    requireRecentAuth(approver.identity, now, ctx.identity.approvalAuthMaxAgeSeconds);
+  }
   const at = now.toISOString();
   const result = await ctx.store.transaction(async (tx) => {
     const request = await loadRequest(tx, requestId);
@@ -58,6 +66,7 @@ export async function decide(
       decision: kind,
       reason,
       at,
+      approverIdentity: identityProof(approver),
     };
     await tx.insertDecision(decision);
     const type = kind === 'approve' ? 'decision.approved' : 'decision.denied';

@@ -2,7 +2,9 @@ import { epochSeconds } from '../core/clock.js';
 import { sha256Hex } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
 import { newReceiptId, type ReceiptId, type WarrantId } from '../core/ids.js';
+import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
+import { identityProof } from '../identity/proof.js';
 import { checkRedemption } from '../redemption/check.js';
 import {
   RECEIPT_TYP,
@@ -26,9 +28,11 @@ export interface RedeemAllowed {
 }
 
 /**
- * Redemption at the point of execution. The pure check decides; on allow the use is
- * spent by a conditional update, and the outcome (allow or deny, with its code) is
- * recorded in the same transaction. A denial is thrown only after that commit.
+ * Redemption at the point of execution. A federated caller's token is spent first
+ * (a replay is refused with `TOKEN_REPLAYED` and nothing is written). The pure check
+ * then decides; on allow the use is spent by a conditional update, and the outcome
+ * (allow or deny, with its code, and which identity asked) is recorded in the same
+ * transaction. A denial is thrown only after that commit.
  */
 export async function redeem(
   ctx: ServiceContext,
@@ -36,6 +40,15 @@ export async function redeem(
   token: string,
   action: RedemptionAction,
 ): Promise<RedeemAllowed> {
+  const identity = executor.via === 'oidc' ? executor.identity : null;
+  if (identity) {
+    // Spend the federated token first, so it is spent even when the redemption is then
+    // denied: a token redeems at most once (jti, or for a jti-less human token its digest).
+    await consumeToken(ctx.identity.replayGuard, identity, {
+      requireJti: identity.kind === 'workload',
+    });
+  }
+  const proof = identityProof(executor);
   const now = ctx.clock.now();
   const at = now.toISOString();
   const keys = ctx.keys();
@@ -49,6 +62,7 @@ export async function redeem(
       record: rec,
       action,
       executor: executor.id,
+      executorIdentity: identity,
       now,
     });
     let use: number | null = null;
@@ -82,6 +96,7 @@ export async function redeem(
         action,
         // Identifies the presented token without recording it.
         tokenSha256: sha256Hex(token),
+        executor_identity: proof,
         ...(claims ? { claimedWarrant: claims.jti } : {}),
       });
       return {
@@ -101,6 +116,7 @@ export async function redeem(
       max_uses: rec.maxUses,
       action,
       executor: executor.id,
+      executor_identity: proof,
     };
     const receipt = await keys.signJws(receiptClaims, RECEIPT_TYP);
     await tx.insertRedemption({

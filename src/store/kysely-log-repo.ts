@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { nodeKey, type NewNode, type NodeHashes, type NodeId } from '../log/tree.js';
 import type { LogEntry, LogRepo, PendingEvent, StoredCheckpoint } from './log-repo.js';
+import { KyselyReconcileRepo } from './kysely-reconcile-repo.js';
 import type { Database } from './schema.js';
 
 const toCheckpoint = (r: {
@@ -18,8 +19,10 @@ const toCheckpoint = (r: {
 });
 
 /** The log tables over any Kysely executor. */
-export class KyselyLogRepo implements LogRepo {
-  constructor(protected readonly db: Kysely<Database>) {}
+export class KyselyLogRepo extends KyselyReconcileRepo implements LogRepo {
+  constructor(db: Kysely<Database>) {
+    super(db);
+  }
 
   async pendingEvents(limit: number): Promise<PendingEvent[]> {
     const rows = await this.db

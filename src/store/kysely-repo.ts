@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Decision, DecisionKind } from '../approval/decision.js';
 import type { DecisionId, NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
+import { canonicalJson } from '../core/canonical.js';
+import type { IdentityProof } from '../identity/proof.js';
 import type { KeyState, SigningKeyRecord } from '../keys/keyring.js';
 import type { EncodedEvent } from '../log/event.js';
 import type { Nhi, NhiKind } from '../nhi/nhi.js';
@@ -132,6 +134,9 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
       decision: d.decision as DecisionKind,
       reason: d.reason,
       at: d.at,
+      ...(d.approver_identity === null
+        ? {}
+        : { approverIdentity: JSON.parse(d.approver_identity) as IdentityProof }),
     }));
   }
 
@@ -146,6 +151,8 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
         decision: d.decision,
         reason: d.reason,
         at: d.at,
+        approver_identity:
+          d.approverIdentity === undefined ? null : canonicalJson(d.approverIdentity),
       })
       .execute();
   }

@@ -1,6 +1,8 @@
 import type { MigrationProvider } from 'kysely';
 import { approvalChain } from './migrations/001-approval-chain.js';
 import { merkleLog } from './migrations/002-merkle-log.js';
+import { reconciliation } from './migrations/003-reconciliation.js';
+import { federatedIdentity } from './migrations/004-identity.js';
 import type { Dialect } from './migrations/types.js';
 
 export type { Dialect } from './migrations/types.js';
@@ -16,6 +18,8 @@ export function migrations(dialect: Dialect): MigrationProvider {
       Promise.resolve({
         '001_approval_chain': approvalChain(dialect),
         '002_merkle_log': merkleLog(dialect),
+        '003_reconciliation': reconciliation(dialect),
+        '004_identity': federatedIdentity(dialect),
       }),
   };
 }

@@ -34,6 +34,8 @@ export interface DecisionsTable {
   decision: string;
   reason: string;
   at: string;
+  /** Canonical JSON of the approver's `IdentityProof`; null on rows from before 004. */
+  approver_identity: string | null;
 }
 
 export interface WarrantsTable {
@@ -49,6 +51,7 @@ export interface WarrantsTable {
   revoked_at: string | null;
   revoked_by: string | null;
   revoke_reason: string | null;
+  expiry_recorded_at: Generated<string | null>;
 }
 
 export interface RedemptionsTable {
@@ -99,7 +102,69 @@ export interface CheckpointsTable {
   at: string;
 }
 
+export interface FulfilmentsTable {
+  id: string;
+  request_id: string;
+  warrant_id: string;
+  receipt_id: string;
+  executor: string;
+  subject: string;
+  target: string;
+  phase: string;
+  outcome: string;
+  fingerprint: string | null;
+  detail: string | null;
+  at: string;
+  event_id: number;
+}
+
+export interface ObservationsTable {
+  id: string;
+  key: string;
+  observer: string;
+  subject: string;
+  target: string;
+  fact_key: string;
+  fact: string;
+  observed_at: string;
+  received_at: string;
+  event_id: number;
+}
+
+export interface FindingsTable {
+  id: string;
+  key: string;
+  kind: string;
+  state: string;
+  request_id: string | null;
+  warrant_id: string | null;
+  subject: string;
+  target: string | null;
+  detail: string;
+  evidence: string;
+  raised_at: string;
+  updated_at: string;
+  resolution: string | null;
+  event_id: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint: string;
+  event_type: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+}
+
 export interface Database {
+  fulfilments: FulfilmentsTable;
+  observations: ObservationsTable;
+  findings: FindingsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   log_nodes: LogNodesTable;
   checkpoints: CheckpointsTable;
   nhis: NhisTable;

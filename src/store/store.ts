@@ -6,6 +6,7 @@ import type { Nhi } from '../nhi/nhi.js';
 import type { RequestRecord, RequestState } from '../request/request.js';
 import type { WarrantRecord } from '../warrant/warrant.js';
 import type { LogRepo } from './log-repo.js';
+import type { ReconcileRepo } from './reconcile-repo.js';
 import type { Dialect } from './migrations.js';
 
 export interface RedemptionRow {
@@ -29,7 +30,7 @@ export interface RequestListFilter {
  * Every write a use case makes goes through one `transaction`, together with the
  * event that records it.
  */
-export interface Repo extends LogRepo {
+export interface Repo extends LogRepo, ReconcileRepo {
   getNhi(id: NhiId): Promise<Nhi | null>;
   insertNhi(nhi: Nhi): Promise<void>;
 

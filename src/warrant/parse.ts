@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseStrictJson } from '../core/json.js';
+import { ClaimMatcherSchema } from '../identity/oidc/matcher.js';
 import type { WarrantClaims } from './warrant.js';
 
 const ScopeEntry = Type.Object(
@@ -24,10 +25,16 @@ const ClaimsSchema = Type.Object(
     environment: Type.String(),
     scope: Type.Array(ScopeEntry, { maxItems: 256 }),
     targets: Type.Array(Type.String(), { maxItems: 256 }),
-    executor: Type.Object(
-      { kind: Type.Literal('principal'), principal: Type.String() },
-      { additionalProperties: false },
-    ),
+    executor: Type.Union([
+      Type.Object(
+        { kind: Type.Literal('principal'), principal: Type.String() },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        { kind: Type.Literal('claims'), matcher: ClaimMatcherSchema },
+        { additionalProperties: false },
+      ),
+    ]),
     max_uses: Type.Integer({ minimum: 1 }),
     approvals: Type.Array(Type.String()),
     policy_version: Type.String(),

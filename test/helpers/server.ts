@@ -34,13 +34,18 @@ export class TestServer {
     private readonly ownsDir: boolean,
   ) {}
 
-  static async start(opts: { dataDir?: string; extraArgs?: string[] } = {}): Promise<TestServer> {
+  static async start(
+    opts: { dataDir?: string; extraArgs?: string[]; env?: Record<string, string> } = {},
+  ): Promise<TestServer> {
     const ownsDir = opts.dataDir === undefined;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'countersign-test-'));
     const proc = spawn(
       process.execPath,
       [CLI, 'serve', '--dev', '--data', dataDir, '--port', '0', ...(opts.extraArgs ?? [])],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'info' } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'info', ...opts.env },
+      },
     );
     const output: string[] = [];
     const url = await new Promise<string>((ok, fail) => {
@@ -126,9 +131,10 @@ export class TestServer {
   }
 
   /** Moves the dev server's clock forward (dev mode only), instead of sleeping. */
-  async advanceClock(advance: string): Promise<void> {
+  async advanceClock(advance: string): Promise<Date> {
     const r = await this.http('POST', '/v1/dev/clock', { as: 'admin', body: { advance } });
     if (r.status !== 200) throw new Error(`clock advance failed: ${r.text}`);
+    return new Date((r.body as { now: string }).now);
   }
 }
 

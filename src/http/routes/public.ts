@@ -7,26 +7,19 @@ export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
   { ctx, devClock },
 ) => {
-  app.get(
-    '/.well-known/jwks.json',
-    { schema: { tags: ['keys'] }, config: { roles: 'public' } },
-    async (_req, reply) =>
-      reply.header('cache-control', 'public, max-age=60').send(ctx.keys().jwks()),
+  app.get('/.well-known/jwks.json', { schema: { tags: ['keys'] } }, async (_req, reply) =>
+    reply.header('cache-control', 'public, max-age=60').send(ctx.keys().jwks()),
   );
 
-  app.get('/healthz', { schema: { tags: ['health'] }, config: { roles: 'public' } }, async () => ({
+  app.get('/healthz', { schema: { tags: ['health'] } }, async () => ({
     status: 'ok',
   }));
 
   if (devClock) {
     // Dev mode only: end-to-end tests move the server's clock instead of sleeping.
-    app.post(
-      '/v1/dev/clock',
-      { schema: { body: ClockBody, hide: true }, config: { roles: ['admin'] } },
-      async (req) => {
-        devClock.advance(parseDuration(req.body.advance));
-        return { now: devClock.now().toISOString(), offsetMs: devClock.offsetMs };
-      },
-    );
+    app.post('/v1/dev/clock', { schema: { body: ClockBody, hide: true } }, async (req) => {
+      devClock.advance(parseDuration(req.body.advance));
+      return { now: devClock.now().toISOString(), offsetMs: devClock.offsetMs };
+    });
   }
 };

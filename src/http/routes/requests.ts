@@ -18,15 +18,13 @@ import { CountersignError } from '../../core/errors.js';
 import type { CoreErrorCode } from '../../core/errors.js';
 import type { RoutesOptions } from './options.js';
 
-const READERS = ['requester', 'approver', 'executor', 'auditor', 'admin'] as const;
-
 export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
   { ctx, origin, flushLog },
 ) => {
   app.post(
     '/v1/requests',
-    { schema: { body: CreateRequestBody, tags: ['requests'] }, config: { roles: ['requester'] } },
+    { schema: { body: CreateRequestBody, tags: ['requests'] } },
     async (req, reply) => {
       const b = req.body;
       const created = await createRequest(ctx, principalOf(req), {
@@ -35,7 +33,10 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
         scope: b.scope,
         environment: b.environment,
         ...(b.targets ? { targets: b.targets } : {}),
-        executor: { kind: 'principal', principal: b.executor.principal as PrincipalId },
+        executor:
+          'principal' in b.executor
+            ? { kind: 'principal', principal: b.executor.principal as PrincipalId }
+            : { kind: 'claims', matcher: b.executor },
         ...(b.notBefore ? { notBefore: b.notBefore } : {}),
         ...(b.notAfter ? { notAfter: b.notAfter } : {}),
         ...(b.duration ? { durationMs: parseDuration(b.duration) } : {}),
@@ -49,7 +50,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
 
   app.get(
     '/v1/requests',
-    { schema: { querystring: ListRequestsQuery, tags: ['requests'] }, config: { roles: READERS } },
+    { schema: { querystring: ListRequestsQuery, tags: ['requests'] } },
     async (req) => ({
       requests: await listRequests(ctx, req.query.state, Number(req.query.limit ?? '100')),
     }),
@@ -57,7 +58,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
 
   app.get(
     '/v1/requests/:id',
-    { schema: { params: RequestIdParam, tags: ['requests'] }, config: { roles: READERS } },
+    { schema: { params: RequestIdParam, tags: ['requests'] } },
     async (req) => getRequest(ctx, req.params.id),
   );
 
@@ -65,7 +66,6 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/requests/:id/decisions',
     {
       schema: { params: RequestIdParam, body: DecisionBody, tags: ['requests'] },
-      config: { roles: ['approver'] },
     },
     async (req, reply) => {
       const { decision, reason } = req.body;
@@ -81,7 +81,6 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/requests/:id/withdrawal',
     {
       schema: { params: RequestIdParam, body: ReasonBody, tags: ['requests'] },
-      config: { roles: ['requester'] },
     },
     async (req) => {
       await withdrawRequest(ctx, principalOf(req), req.params.id, req.body.reason);
@@ -93,7 +92,6 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/requests/:id/warrant',
     {
       schema: { params: RequestIdParam, tags: ['warrants'] },
-      config: { roles: ['requester', 'executor', 'auditor', 'admin'] },
     },
     async (req) => getWarrantForRequest(ctx, req.params.id),
   );
@@ -102,7 +100,6 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/requests/:id/evidence',
     {
       schema: { params: RequestIdParam, tags: ['evidence'] },
-      config: { roles: ['requester', 'approver', 'auditor', 'admin'] },
     },
     async (req) => {
       await flushLog();

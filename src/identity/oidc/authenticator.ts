@@ -84,7 +84,7 @@ export function requireRecentAuth(
   now: Date,
   maxAgeSeconds: number,
 ): void {
-  const details = { claim: 'auth_time', issuerName: identity.issuerName };
+  const details = { claim: 'auth_time', issuerName: identity.issuerName, maxAge: maxAgeSeconds };
   if (identity.authTime === null) {
     throw tokenError(
       'AUTH_TOO_OLD',

@@ -51,6 +51,8 @@ export interface IdentityTokenErrorDetails {
   readonly claim?: string;
   readonly issuerName?: string;
   readonly reason?: string;
+  /** For `AUTH_TOO_OLD`: the longest accepted age of a sign-in, in seconds. */
+  readonly maxAge?: number;
 }
 
 export type IdentityTokenError = CountersignError<IdentityTokenErrorCode>;

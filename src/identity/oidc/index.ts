@@ -58,3 +58,4 @@ export type {
   FederatedPrincipal,
   IdentityTokenVerifier,
 } from './authenticator.js';
+export { IDENTIFYING_CLAIMS, executorBindingProblem } from './binding.js';

@@ -1,0 +1,167 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { emit } from '../output.js';
+
+interface FindingView {
+  id: string;
+  kind: string;
+  state: string;
+  requestId: string | null;
+  subject: string;
+  target: string | null;
+  detail: string;
+  logIndices: number[];
+}
+
+interface ExceptionView {
+  requestId: string;
+  subject: string;
+  status: string;
+  endsAt: string;
+  targets: Array<{ target: string; revoked: boolean; stillObserved: boolean }>;
+  logIndices: number[];
+}
+
+export function reconcileCommands(program: Command, cx: CommandContext): void {
+  program
+    .command('fulfil')
+    .description('report what was done at one target, against a redemption receipt')
+    .requiredOption('--receipt <jws>', 'the receipt JWS from `redeem`')
+    .requiredOption('--target <target>')
+    .requiredOption('--outcome <outcome>', 'success|failure')
+    .option('--fingerprint <sha256:hex>', 'digest of the resulting state (never the secret itself)')
+    .option('--detail <text>')
+    .option('--revocation', 'this reports taking a time-boxed grant away again')
+    .action(
+      async (o: {
+        receipt: string;
+        target: string;
+        outcome: string;
+        fingerprint?: string;
+        detail?: string;
+        revocation?: boolean;
+      }) => {
+        const out = await cx.client().call<{ id: string }>('POST', '/v1/fulfilments', {
+          receipt: o.receipt,
+          target: o.target,
+          outcome: o.outcome,
+          phase: o.revocation ? 'revoke' : 'apply',
+          ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
+          ...(o.detail ? { detail: o.detail } : {}),
+        });
+        emit(cx.json(), out, () => out.id);
+      },
+    );
+
+  program
+    .command('observe')
+    .description('report one observed fact (collectors; batches go to POST /v1/observations)')
+    .requiredOption('--subject <nhi>')
+    .requiredOption('--target <target>')
+    .option('--secret-version <sha256:hex>', 'the secret version fingerprint in use')
+    .option('--grant <res=perm>', 'a grant the NHI holds (or no longer holds, with --absent)')
+    .option('--absent', 'the grant is not present')
+    .option('--at <ts>', 'RFC 3339 observation time (default now)')
+    .action(
+      async (o: {
+        subject: string;
+        target: string;
+        secretVersion?: string;
+        grant?: string;
+        absent?: boolean;
+        at?: string;
+      }) => {
+        const [resource, permission] = (o.grant ?? '').split('=');
+        const fact = o.secretVersion
+          ? { kind: 'secret_version', fingerprint: o.secretVersion }
+          : { kind: 'grant', resource, permission, present: o.absent !== true };
+        const out = await cx
+          .client()
+          .call<{ recorded: number; duplicates: number }>('POST', '/v1/observations', {
+            observations: [
+              {
+                subject: o.subject,
+                target: o.target,
+                observedAt: o.at ?? new Date().toISOString(),
+                fact,
+              },
+            ],
+          });
+        emit(cx.json(), out, () => `recorded ${out.recorded}, duplicates ${out.duplicates}`);
+      },
+    );
+
+  program
+    .command('reconcile')
+    .description('compare approved, claimed and observed state now and record findings')
+    .option('--now', 'run immediately (the server also runs on its schedule)')
+    .action(async () => {
+      const out = await cx
+        .client()
+        .call<{ raised: number; resolved: number; expired: number }>('POST', '/v1/reconcile');
+      emit(
+        cx.json(),
+        out,
+        () => `raised ${out.raised}, resolved ${out.resolved}, expiries recorded ${out.expired}`,
+      );
+    });
+
+  const findings = program
+    .command('findings')
+    .description('list findings')
+    .option('--state <state>', 'open|acknowledged|resolved')
+    .action(async (o: { state?: string }) => {
+      const q = o.state ? `?state=${encodeURIComponent(o.state)}` : '';
+      const out = await cx.client().call<{ findings: FindingView[] }>('GET', `/v1/findings${q}`);
+      emit(cx.json(), out, () =>
+        out.findings
+          .map(
+            (f) =>
+              `${f.id}  ${f.state.padEnd(12)} ${f.kind.padEnd(24)} ${f.subject}  ${f.target ?? '-'}  log ${f.logIndices.join(',')}\n    ${f.detail}`,
+          )
+          .join('\n'),
+      );
+    });
+  for (const [name, path] of [
+    ['ack', 'acknowledgement'],
+    ['resolve', 'resolution'],
+  ] as const) {
+    findings
+      .command(`${name} <id>`)
+      .requiredOption('--reason <text>')
+      .action(async (id: string, o: { reason: string }) => {
+        const out = await cx
+          .client()
+          .call<FindingView>('POST', `/v1/findings/${encodeURIComponent(id)}/${path}`, o);
+        emit(cx.json(), out, () => `${out.id} ${out.state}`);
+      });
+  }
+
+  program
+    .command('report')
+    .description('reports')
+    .command('exceptions')
+    .description('every approved time-boxed grant, and whether it was revoked on every target')
+    .option('--since <ts>', 'only exceptions ending at or after this time')
+    .action(async (o: { since?: string }) => {
+      const q = o.since ? `?since=${encodeURIComponent(o.since)}` : '';
+      const out = await cx
+        .client()
+        .call<{ exceptions: ExceptionView[] }>('GET', `/v1/reports/exceptions${q}`);
+      emit(cx.json(), out, () =>
+        out.exceptions
+          .map(
+            (e) =>
+              `${e.status.padEnd(20)} ${e.subject}  ends ${e.endsAt}  ${e.requestId}\n` +
+              e.targets
+                .map(
+                  (t) =>
+                    `    ${t.target}: ${t.revoked ? 'revoked' : 'NOT revoked'}${t.stillObserved ? ', still observed' : ''}`,
+                )
+                .join('\n') +
+              `\n    proof: log ${e.logIndices.join(',') || '-'}`,
+          )
+          .join('\n'),
+      );
+    });
+}

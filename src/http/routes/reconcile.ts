@@ -1,0 +1,148 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { FINDING_STATES } from '../../reconcile/finding.js';
+import { exceptionsSince } from '../../service/exceptions.js';
+import { decideFinding, listFindings } from '../../service/findings.js';
+import { reportFulfilment } from '../../service/fulfil.js';
+import { recordObservations } from '../../service/observe.js';
+import { runReconcile } from '../../service/reconcile.js';
+import { principalOf } from '../auth.js';
+import { IdParam, ReasonBody } from '../schemas.js';
+import type { RoutesOptions } from './options.js';
+
+const Strict = { additionalProperties: false } as const;
+const Name = Type.String({ minLength: 1, maxLength: 128 });
+const Fingerprint = Type.String({ maxLength: 200 });
+
+const FulfilmentBody = Type.Object(
+  {
+    receipt: Type.String({ minLength: 1, maxLength: 16_384 }),
+    target: Name,
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+    phase: Type.Optional(Type.Union([Type.Literal('apply'), Type.Literal('revoke')])),
+    fingerprint: Type.Optional(Fingerprint),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  Strict,
+);
+
+const Fact = Type.Union([
+  Type.Object({ kind: Type.Literal('secret_version'), fingerprint: Fingerprint }, Strict),
+  Type.Object(
+    {
+      kind: Type.Literal('grant'),
+      resource: Type.String({ minLength: 1, maxLength: 1024 }),
+      permission: Name,
+      present: Type.Boolean(),
+    },
+    Strict,
+  ),
+]);
+
+const ObservationsBody = Type.Object(
+  {
+    observations: Type.Array(
+      Type.Object(
+        {
+          subject: Type.String({ minLength: 3, maxLength: 233 }),
+          target: Name,
+          observedAt: Type.String({ maxLength: 40 }),
+          fact: Fact,
+        },
+        Strict,
+      ),
+      { minItems: 1, maxItems: 500 },
+    ),
+  },
+  Strict,
+);
+
+const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
+
+export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
+  app,
+  { ctx },
+) => {
+  app.post(
+    '/v1/fulfilments',
+    { schema: { body: FulfilmentBody, tags: ['fulfilments'] }, config: { roles: ['executor'] } },
+    async (req, reply) => {
+      const { receipt, ...input } = req.body;
+      return reply.code(201).send(await reportFulfilment(ctx, principalOf(req), receipt, input));
+    },
+  );
+
+  app.post(
+    '/v1/observations',
+    { schema: { body: ObservationsBody, tags: ['observations'] }, config: { roles: ['observer'] } },
+    async (req) => recordObservations(ctx, principalOf(req), req.body.observations),
+  );
+
+  app.get(
+    '/v1/findings',
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            state: Type.Optional(Type.Union(FINDING_STATES.map((s) => Type.Literal(s)))),
+            limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+          },
+          Strict,
+        ),
+        tags: ['findings'],
+      },
+      config: { roles: READERS },
+    },
+    async (req) => ({
+      findings: await listFindings(ctx, req.query.state, Number(req.query.limit ?? '1000')),
+    }),
+  );
+
+  for (const [path, action] of [
+    ['acknowledgement', 'acknowledge'],
+    ['resolution', 'resolve'],
+  ] as const) {
+    app.post(
+      `/v1/findings/:id/${path}`,
+      {
+        schema: { params: IdParam, body: ReasonBody, tags: ['findings'] },
+        config: { roles: ['admin'] },
+      },
+      async (req) => decideFinding(ctx, principalOf(req), req.params.id, action, req.body.reason),
+    );
+  }
+
+  app.post(
+    '/v1/reconcile',
+    { schema: { tags: ['findings'] }, config: { roles: ['admin'] } },
+    async () => runReconcile(ctx),
+  );
+
+  app.get(
+    '/v1/reports/exceptions',
+    {
+      schema: {
+        querystring: Type.Object({ since: Type.Optional(Type.String({ maxLength: 40 })) }, Strict),
+        tags: ['reports'],
+      },
+      config: { roles: ['auditor', 'admin'] },
+    },
+    async (req) => {
+      const since = req.query.since ? new Date(req.query.since) : null;
+      return {
+        exceptions: await exceptionsSince(
+          ctx,
+          since && !Number.isNaN(since.getTime()) ? since : null,
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/dead-letters',
+    { schema: { tags: ['webhooks'] }, config: { roles: ['auditor', 'admin'] } },
+    async () => ({
+      deadLetters: (await ctx.store.listDeliveries('dead', 500)).map(({ payload: _p, ...d }) => d),
+    }),
+  );
+};

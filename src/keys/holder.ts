@@ -1,0 +1,30 @@
+import { generateSigningKey, KeyRing, type SigningKeyRecord } from './keyring.js';
+
+/**
+ * Holds the server's current {@link KeyRing} and the key-encryption key, so that a
+ * rotation or revocation can mint a sealed key and swap the ring without a restart.
+ * Everything else reads the ring through `ring`, never keeping one across requests.
+ */
+export class KeyRingHolder {
+  #ring: KeyRing;
+  readonly #kek: Uint8Array;
+
+  constructor(ring: KeyRing, kek: Uint8Array) {
+    this.#ring = ring;
+    this.#kek = kek;
+  }
+
+  get ring(): KeyRing {
+    return this.#ring;
+  }
+
+  /** A fresh active Ed25519 key, sealed under the KEK, not yet stored. */
+  newKey(now: Date): Promise<SigningKeyRecord> {
+    return generateSigningKey(this.#kek, now);
+  }
+
+  /** Replaces the ring with one loaded from `records` (the store's keys after a commit). */
+  reload(records: readonly SigningKeyRecord[]): void {
+    this.#ring = KeyRing.load(records, this.#kek);
+  }
+}

@@ -1,0 +1,126 @@
+import { randomId } from '../core/crypto.js';
+import { CountersignError } from '../core/errors.js';
+import type { Brand } from '../core/ids.js';
+
+/**
+ * Findings: what reconciliation learned by comparing what was approved, what
+ * executors claimed and what collectors observed. A finding is raised once per
+ * fact (its `key`) and then moves open → acknowledged → resolved.
+ */
+
+export type FindingId = Brand<string, 'FindingId'>;
+export const newFindingId = (): FindingId => randomId('fnd') as FindingId;
+
+export const FINDING_KINDS = [
+  'UNFULFILLED_TARGET',
+  'FULFILMENT_MISMATCH',
+  'UNAPPROVED_CHANGE',
+  'SCOPE_EXCEEDED_OBSERVED',
+  'EXPIRED_NOT_REVOKED',
+  'REDEMPTION_ABUSE',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export const FINDING_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export type FindingState = (typeof FINDING_STATES)[number];
+
+export type FindingTransition = 'acknowledge' | 'resolve';
+
+/** - `FINDING_TRANSITION_INVALID`: the transition is not allowed from the current state. */
+export type FindingErrorCode = 'FINDING_TRANSITION_INVALID';
+
+/** The ids of the records a finding rests on; the service maps them to log indices. */
+export interface FindingEvidence {
+  readonly fulfilments: readonly string[];
+  readonly observations: readonly string[];
+  readonly redemptions: readonly string[];
+}
+
+export interface FindingResolution {
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+  /** True when reconciliation saw the condition clear, false when a person resolved it. */
+  readonly automatic: boolean;
+}
+
+export interface Finding {
+  readonly id: FindingId;
+  readonly key: string;
+  readonly kind: FindingKind;
+  readonly state: FindingState;
+  readonly requestId: string | null;
+  readonly warrantId: string | null;
+  readonly subject: string;
+  readonly target: string | null;
+  readonly detail: string;
+  readonly evidence: FindingEvidence;
+  readonly raisedAt: string;
+  readonly updatedAt: string;
+  readonly resolution: FindingResolution | null;
+}
+
+/** What reconciliation asks the service to record: a finding without id, state or times. */
+export interface NewFinding {
+  readonly kind: FindingKind;
+  readonly key: string;
+  readonly requestId: string | null;
+  readonly warrantId: string | null;
+  readonly subject: string;
+  readonly target: string | null;
+  /** A human sentence. Names, digests and counts only: never secret material. */
+  readonly detail: string;
+  readonly evidence: FindingEvidence;
+}
+
+/**
+ * The key of each kind of finding: the identity of the fact it reports. A key is
+ * raised at most once, whatever later happens to its finding.
+ */
+export const findingKey = {
+  unfulfilledTarget: (warrantId: string, target: string): string =>
+    `UNFULFILLED_TARGET|${warrantId}|${target}`,
+  fulfilmentMismatch: (fulfilmentId: string): string => `FULFILMENT_MISMATCH|${fulfilmentId}`,
+  unapprovedVersion: (subject: string, target: string, fingerprint: string): string =>
+    `UNAPPROVED_CHANGE|${subject}|${target}|${fingerprint}`,
+  unapprovedGrant: (
+    subject: string,
+    target: string,
+    resource: string,
+    permission: string,
+  ): string => `UNAPPROVED_CHANGE|${subject}|${target}|${resource}|${permission}`,
+  scopeExceeded: (subject: string, target: string, resource: string, permission: string): string =>
+    `SCOPE_EXCEEDED_OBSERVED|${subject}|${target}|${resource}|${permission}`,
+  expiredNotRevoked: (warrantId: string, target: string): string =>
+    `EXPIRED_NOT_REVOKED|${warrantId}|${target}`,
+  redemptionAbuse: (warrantId: string): string => `REDEMPTION_ABUSE|${warrantId}`,
+} as const;
+
+function refuse(state: FindingState, t: FindingTransition): CountersignError<FindingErrorCode> {
+  return new CountersignError(
+    'FINDING_TRANSITION_INVALID',
+    `cannot ${t} a finding that is ${state}`,
+    {
+      details: { state, transition: t },
+    },
+  );
+}
+
+/**
+ * The finding state machine: `open` may be acknowledged or resolved, `acknowledged`
+ * may be resolved, `resolved` is final. Anything else throws `FINDING_TRANSITION_INVALID`.
+ *
+ * @example
+ * transitionFinding('open', 'acknowledge'); // 'acknowledged'
+ */
+export function transitionFinding(state: FindingState, t: FindingTransition): FindingState {
+  switch (state) {
+    case 'open':
+      return t === 'acknowledge' ? 'acknowledged' : 'resolved';
+    case 'acknowledged':
+      if (t === 'resolve') return 'resolved';
+      throw refuse(state, t);
+    case 'resolved':
+      throw refuse(state, t);
+  }
+}

@@ -1,0 +1,155 @@
+import type { NewFinding } from './finding.js';
+import { findingKey } from './finding.js';
+import {
+  capEvidence,
+  type AutomaticResolution,
+  type DenialRecord,
+  type ExistingFinding,
+  type FindingSink,
+  type ReconcileInput,
+  type ReconcileResult,
+} from './input.js';
+import { buildIndexes, type Indexes } from './indexes.js';
+import { fulfilmentMismatches, observedGrants, unapprovedVersions } from './observed.js';
+import { expiredNotRevoked, unfulfilledTargets } from './windows.js';
+
+export type {
+  ApprovedGrant,
+  AutomaticResolution,
+  DenialRecord,
+  ExistingFinding,
+  ReconcileInput,
+  ReconcileResult,
+} from './input.js';
+
+export const DEFAULT_ABUSE_THRESHOLD = 3;
+
+/**
+ * Collects verdicts. A key is raised at most once and never when it already exists
+ * (whatever its state); a clearance resolves only an existing unresolved finding,
+ * and never one whose key some rule found to hold in this same run.
+ */
+function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink & {
+  result(): ReconcileResult;
+} {
+  const raise = new Map<string, NewFinding>();
+  const held = new Set<string>();
+  const resolve = new Map<string, AutomaticResolution>();
+  return {
+    holds(f) {
+      held.add(f.key);
+      if (!existing.has(f.key) && !raise.has(f.key)) raise.set(f.key, f);
+    },
+    cleared(key, reason) {
+      const e = existing.get(key);
+      if (e === undefined || e.state === 'resolved' || resolve.has(key)) return;
+      resolve.set(key, { findingId: e.id, key, reason });
+    },
+    result: () => ({
+      raise: [...raise.values()],
+      resolve: [...resolve.values()].filter((r) => !held.has(r.key)),
+    }),
+  };
+}
+
+/**
+ * `REDEMPTION_ABUSE`: a warrant with at least `threshold` denied redemptions, of
+ * any code. The subject is the warrant's, or `''` when the warrant is unknown.
+ */
+function redemptionAbuse(
+  denials: readonly DenialRecord[],
+  idx: Indexes,
+  threshold: number,
+  sink: FindingSink,
+): void {
+  const byWarrant = new Map<string, DenialRecord[]>();
+  for (const d of denials) {
+    const list = byWarrant.get(d.warrantId);
+    if (list) list.push(d);
+    else byWarrant.set(d.warrantId, [d]);
+  }
+  for (const [warrantId, list] of byWarrant) {
+    if (list.length < threshold) continue;
+    const grant = idx.grants.get(warrantId);
+    const codes = [...new Set(list.map((d) => d.code))].sort().join(', ');
+    const executors = new Set(list.map((d) => d.executor)).size;
+    sink.holds({
+      kind: 'REDEMPTION_ABUSE',
+      key: findingKey.redemptionAbuse(warrantId),
+      requestId: grant?.requestId ?? list[0]?.requestId ?? null,
+      warrantId,
+      subject: grant?.subject ?? '',
+      target: null,
+      detail: `warrant ${warrantId} was refused ${list.length} times by ${executors} caller(s) (${codes})`,
+      evidence: {
+        fulfilments: [],
+        observations: [],
+        redemptions: capEvidence(list.map((d) => d.id)),
+      },
+    });
+  }
+}
+
+/** A usable threshold: at least 1, whole; a missing or non-finite value means the default. */
+const abuseThreshold = (t: number | undefined): number =>
+  t === undefined || !Number.isFinite(t) ? DEFAULT_ABUSE_THRESHOLD : Math.max(1, Math.ceil(t));
+
+/**
+ * Compares what was approved (`grants`), what executors claimed (`fulfilments`)
+ * and what collectors observed (`observations`), and returns the findings to raise
+ * and the existing findings to resolve automatically. Pure and deterministic: the
+ * same input gives the same output, in input order.
+ *
+ * Kinds and keys (an untargeted warrant has the one target `default`). Only
+ * fulfilments of `rotate` and `custom` warrants claim secret versions: a `grant`
+ * fulfilment's fingerprint describes the grant it applied.
+ *
+ * - `UNFULFILLED_TARGET|warrantId|target`: the window has ended (`now >= notAfter`),
+ *   the warrant was not revoked before `notAfter`, and the target has no `success`
+ *   `apply` fulfilment. Cleared by a late success.
+ * - `FULFILMENT_MISMATCH|fulfilmentId`: a `success` `apply` claims fingerprint F at
+ *   (subject, target), and the latest `secret_version` observation there, made at or
+ *   after the fulfilment (and before the next claim there, which owns later
+ *   observations), shows another fingerprint. Cleared by a newer observation of F.
+ * - `UNAPPROVED_CHANGE|subject|target|fingerprint`: in `observedAt` order the first
+ *   `secret_version` is the baseline; each later change to a fingerprint that no
+ *   `success` `apply` for that subject and target claims. Cleared by a later claim,
+ *   since a collector may see a rotation before its executor reports it.
+ * - `UNAPPROVED_CHANGE|subject|target|resource|permission`: a grant observed
+ *   present (at any time) for a subject no `grant`-action warrant covers at that
+ *   target (targets include it, or are empty), in force or not.
+ * - `SCOPE_EXCEEDED_OBSERVED|subject|target|resource|permission`: such warrants
+ *   exist, but no scope entry lists the permission on a pattern containing the
+ *   observed resource (`db/*` observed is not within `db/orders`).
+ * - `EXPIRED_NOT_REVOKED|warrantId|target`: a `grant`-action exception has ended
+ *   (at `notAfter`, or at an earlier warrant revocation) and an in-scope grant's
+ *   latest observation shows it present after the end, or no `success` `revoke`
+ *   fulfilment exists there. Cleared when both are untrue. A presence accounted for
+ *   by a renewal (another covering grant warrant in force then) does not count; a
+ *   warrant revoked early needs a revocation only where it was applied or seen.
+ * - `REDEMPTION_ABUSE|warrantId`: at least `abuseThreshold` (default 3) denials.
+ *
+ * A key in `existing` is never raised again, whatever its state. Automatic
+ * resolutions (`condition cleared: …`) apply to existing `open` and `acknowledged`
+ * findings of the kinds above that can clear, when their condition was evaluated
+ * and no longer holds; keys whose grant or fulfilment is not in the input are left alone.
+ *
+ * Cost: one pass per input to build maps, then one pass per rule over those maps;
+ * only each (subject, target)'s secret versions are sorted. No rule scans all
+ * observations per grant or all grants per observation.
+ *
+ * @example
+ * const { raise, resolve } = reconcile({ now, grants, fulfilments, observations,
+ *   denials, existing: new Map() });
+ */
+export function reconcile(input: ReconcileInput): ReconcileResult {
+  const idx = buildIndexes(input.grants, input.fulfilments, input.observations);
+  const sink = collector(input.existing);
+  unfulfilledTargets(idx, input.now, sink);
+  fulfilmentMismatches(input.fulfilments, idx, sink);
+  unapprovedVersions(idx, sink);
+  observedGrants(idx, sink);
+  expiredNotRevoked(idx, input.now, sink);
+  redemptionAbuse(input.denials, idx, abuseThreshold(input.abuseThreshold), sink);
+  return sink.result();
+}

@@ -1,0 +1,84 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../core/clock.js';
+import {
+  backoffMs,
+  MAX_ATTEMPTS,
+  SIGNATURE_HEADER,
+  signDelivery,
+  type WebhookTarget,
+} from '../service/webhooks.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * Delivers queued webhooks with retries and exponential backoff. A delivery that
+ * keeps failing moves to the dead-letter list (visible over the API) after
+ * {@link MAX_ATTEMPTS}. Delivery is at least once; receivers deduplicate by event id.
+ */
+export class WebhookDispatcher {
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #busy: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly targets: readonly WebhookTarget[],
+    private readonly log: FastifyBaseLogger | undefined,
+    private readonly intervalMs = 250,
+  ) {}
+
+  start(): void {
+    if (this.targets.length === 0) return;
+    const tick = (): void => {
+      this.#busy = this.deliverDue()
+        .catch((e: unknown) =>
+          this.log?.warn({ err: { message: (e as Error).message } }, 'webhook dispatch failed'),
+        )
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.intervalMs);
+        });
+    };
+    this.#timer = setTimeout(tick, this.intervalMs);
+  }
+
+  async deliverDue(): Promise<void> {
+    const now = this.clock.now();
+    for (const d of await this.store.dueDeliveries(now.toISOString(), 50)) {
+      const target = this.targets.find((t) => t.url === d.endpoint);
+      let error: string | null = target ? null : 'endpoint no longer configured';
+      if (target) {
+        try {
+          const res = await fetch(target.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/cloudevents+json',
+              [SIGNATURE_HEADER]: signDelivery(
+                target.secret,
+                d.payload,
+                Math.floor(now.getTime() / 1000),
+              ),
+            },
+            body: d.payload,
+            signal: AbortSignal.timeout(5000),
+          });
+          if (!res.ok) error = `HTTP ${res.status}`;
+        } catch (e) {
+          error = (e as Error).name === 'TimeoutError' ? 'timeout' : 'connection failed';
+        }
+      }
+      const attempts = d.attempts + 1;
+      await this.store.updateDelivery(d.id, {
+        state: error === null ? 'delivered' : attempts >= MAX_ATTEMPTS ? 'dead' : 'pending',
+        attempts,
+        nextAttemptAt: new Date(now.getTime() + backoffMs(attempts)).toISOString(),
+        lastError: error,
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#busy;
+  }
+}

@@ -1,0 +1,83 @@
+import { CountersignError } from '../core/errors.js';
+import type { Principal } from '../identity/principal.js';
+import { transitionFinding, type Finding, type FindingState } from '../reconcile/finding.js';
+import { record, type ServiceContext } from './context.js';
+
+export type FindingsErrorCode = 'FINDING_UNKNOWN';
+
+/** A finding as the API shows it: with the log indices of its evidence. */
+export interface FindingView extends Finding {
+  readonly logIndices: readonly number[];
+}
+
+async function withIndices(
+  ctx: ServiceContext,
+  findings: readonly Finding[],
+): Promise<FindingView[]> {
+  const store = ctx.store;
+  const ful = await store.eventIdsOf(
+    'fulfilments',
+    findings.flatMap((f) => f.evidence.fulfilments),
+  );
+  const obs = await store.eventIdsOf(
+    'observations',
+    findings.flatMap((f) => f.evidence.observations),
+  );
+  const eventIds = (f: Finding): number[] => [
+    ...f.evidence.fulfilments.flatMap((id) => (ful.has(id) ? [ful.get(id) as number] : [])),
+    ...f.evidence.observations.flatMap((id) => (obs.has(id) ? [obs.get(id) as number] : [])),
+    ...f.evidence.redemptions.map(Number).filter(Number.isSafeInteger),
+  ];
+  const leaves = await store.leafIndicesOf(findings.flatMap(eventIds));
+  return findings.map((f) => ({
+    ...f,
+    logIndices: eventIds(f)
+      .flatMap((e) => (leaves.has(e) ? [leaves.get(e) as number] : []))
+      .sort((a, b) => a - b),
+  }));
+}
+
+export async function listFindings(
+  ctx: ServiceContext,
+  state: FindingState | undefined,
+  limit: number,
+): Promise<FindingView[]> {
+  return withIndices(ctx, await ctx.store.listFindings(state, limit));
+}
+
+/**
+ * Acknowledges or resolves a finding with a reason. Resolution is a log event and the
+ * finding stays on record; nothing is deleted.
+ */
+export async function decideFinding(
+  ctx: ServiceContext,
+  actor: Principal,
+  id: string,
+  action: 'acknowledge' | 'resolve',
+  reason: string,
+): Promise<FindingView> {
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const updated = await ctx.store.transaction(async (tx) => {
+    const f = await tx.getFinding(id);
+    if (!f) throw new CountersignError<FindingsErrorCode>('FINDING_UNKNOWN', 'no such finding');
+    const state = transitionFinding(f.state, action);
+    const resolution =
+      action === 'resolve' ? { by: actor.id, reason, at, automatic: false } : f.resolution;
+    await tx.updateFinding(f.id, state, resolution, at);
+    await record(
+      tx,
+      action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',
+      now,
+      actor.id,
+      {
+        ...(f.requestId ? { request: f.requestId } : {}),
+        ...(f.warrantId ? { warrant: f.warrantId } : {}),
+        nhi: f.subject,
+      },
+      { id: f.id, kind: f.kind, key: f.key, reason },
+    );
+    return { ...f, state, resolution, updatedAt: at };
+  });
+  return (await withIndices(ctx, [updated]))[0] as FindingView;
+}

@@ -1,0 +1,95 @@
+import { CountersignError } from '../core/errors.js';
+import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../core/ids.js';
+import {
+  assertNotDuplicate,
+  newFulfilmentId,
+  validateFulfilmentInput,
+  type Fulfilment,
+  type FulfilmentErrorCode,
+  type FulfilmentInput,
+} from '../fulfilment/fulfilment.js';
+import type { Principal } from '../identity/principal.js';
+import { parseReceiptClaims } from '../redemption/receipt.js';
+import { RECEIPT_TYP } from '../redemption/redemption.js';
+import { record, type ServiceContext } from './context.js';
+
+const invalidReceipt = (): CountersignError<FulfilmentErrorCode> =>
+  new CountersignError('RECEIPT_INVALID', 'the receipt does not verify as a countersign receipt');
+
+/**
+ * Records what an executor says it did at one target. The report must carry a
+ * receipt the server signed, and only the executor it names may report against it.
+ * Fingerprints only: fields that look like secret material are refused unstored.
+ */
+export async function reportFulfilment(
+  ctx: ServiceContext,
+  caller: Principal,
+  receipt: string,
+  input: FulfilmentInput,
+): Promise<Fulfilment> {
+  const verified = await ctx.keys().verifyJws(receipt, RECEIPT_TYP);
+  const claims = verified ? parseReceiptClaims(verified.payload) : null;
+  if (!claims) throw invalidReceipt();
+  const now = ctx.clock.now();
+  return ctx.store.transaction(async (tx) => {
+    const warrant = await tx.getWarrant(claims.warrant_id as WarrantId);
+    if (!warrant || warrant.requestId !== claims.request_id) throw invalidReceipt();
+    const report = validateFulfilmentInput(input, {
+      receiptExecutor: claims.executor,
+      caller: caller.id,
+      warrantTargets: warrant.claims.targets,
+      now,
+      windowEnd: new Date(warrant.claims.exp * 1000),
+    });
+    if (await tx.hasSuccessfulFulfilment(claims.jti, report.target, report.phase)) {
+      assertNotDuplicate(
+        [
+          {
+            receiptId: claims.jti as ReceiptId,
+            target: report.target,
+            phase: report.phase,
+            outcome: 'success',
+          },
+        ],
+        {
+          receiptId: claims.jti,
+          target: report.target,
+          phase: report.phase,
+        },
+      );
+    }
+    const f: Fulfilment = {
+      id: newFulfilmentId(),
+      requestId: warrant.requestId as RequestId,
+      warrantId: warrant.id,
+      receiptId: claims.jti as ReceiptId,
+      executor: caller.id as PrincipalId,
+      subject: warrant.claims.sub as NhiId,
+      target: report.target,
+      phase: report.phase,
+      outcome: report.outcome,
+      fingerprint: report.fingerprint,
+      detail: report.detail,
+      at: report.at,
+    };
+    const eventId = await record(
+      tx,
+      'fulfilment.recorded',
+      now,
+      caller.id,
+      { request: f.requestId, warrant: f.warrantId, nhi: f.subject },
+      {
+        id: f.id,
+        receiptId: f.receiptId,
+        target: f.target,
+        phase: f.phase,
+        outcome: f.outcome,
+        fingerprint: f.fingerprint,
+        detail: f.detail,
+        afterWindow: report.afterWindow,
+      },
+    );
+    await tx.insertFulfilment(f, eventId);
+    return f;
+  });
+}

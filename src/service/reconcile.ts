@@ -1,0 +1,107 @@
+import { newFindingId, type Finding } from '../reconcile/finding.js';
+import { reconcile } from '../reconcile/reconcile.js';
+import type { Repo } from '../store/store.js';
+import { record, type ServiceContext } from './context.js';
+import { enqueueWebhook } from './webhooks.js';
+
+export interface ReconcileSummary {
+  readonly at: string;
+  readonly raised: number;
+  readonly resolved: number;
+  readonly expired: number;
+  readonly findings: readonly string[];
+}
+
+/** Records the end of every warrant window that has passed and is not yet recorded. */
+async function recordExpiries(tx: Repo, now: Date): Promise<number> {
+  const due = await tx.warrantsToExpire(now.toISOString());
+  for (const w of due) {
+    await tx.markExpiryRecorded(w.warrantId, now.toISOString());
+    await record(
+      tx,
+      'warrant.expired',
+      now,
+      'countersign',
+      { request: w.requestId, warrant: w.warrantId, nhi: w.subject },
+      {
+        notAfter: w.notAfter,
+      },
+    );
+  }
+  return due.length;
+}
+
+/**
+ * One reconciliation pass: approved (warrants and windows) against claimed
+ * (fulfilments) and observed state. New findings and automatic resolutions are log
+ * events written in one transaction with the findings themselves; a finding's key is
+ * never raised twice.
+ */
+export async function runReconcile(ctx: ServiceContext): Promise<ReconcileSummary> {
+  const webhooks = ctx.webhooks ?? [];
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  return ctx.store.transaction(async (tx) => {
+    const expired = await recordExpiries(tx, now);
+    const result = reconcile({
+      now,
+      grants: await tx.listApprovedGrants(),
+      fulfilments: await tx.listFulfilments(),
+      observations: await tx.listObservations(),
+      denials: await tx.listDenials(),
+      existing: await tx.existingFindings(),
+    });
+    const raised: string[] = [];
+    for (const n of result.raise) {
+      const finding: Finding = {
+        ...n,
+        id: newFindingId(),
+        state: 'open',
+        raisedAt: at,
+        updatedAt: at,
+        resolution: null,
+      };
+      const links = {
+        ...(n.requestId ? { request: n.requestId } : {}),
+        ...(n.warrantId ? { warrant: n.warrantId } : {}),
+        nhi: n.subject,
+      };
+      const eventId = await record(tx, 'finding.raised', now, 'countersign', links, {
+        id: finding.id,
+        kind: finding.kind,
+        key: finding.key,
+        target: finding.target,
+        detail: finding.detail,
+        evidence: finding.evidence,
+      });
+      await tx.insertFinding(finding, eventId);
+      await enqueueWebhook(tx, webhooks, 'finding.raised', now, { finding });
+      raised.push(finding.id);
+    }
+    for (const r of result.resolve) {
+      const f = await tx.getFinding(r.findingId);
+      if (!f || f.state === 'resolved') continue;
+      const resolution = { by: 'countersign', reason: r.reason, at, automatic: true };
+      await tx.updateFinding(f.id, 'resolved', resolution, at);
+      await record(
+        tx,
+        'finding.resolved',
+        now,
+        'countersign',
+        {
+          ...(f.requestId ? { request: f.requestId } : {}),
+          ...(f.warrantId ? { warrant: f.warrantId } : {}),
+          nhi: f.subject,
+        },
+        { id: f.id, kind: f.kind, key: f.key, resolution },
+      );
+    }
+    return {
+      at,
+      raised: raised.length,
+      resolved: result.resolve.length,
+      expired,
+      findings: raised,
+    };
+  });
+}

@@ -1,0 +1,247 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
+import {
+  findingsOf,
+  fp,
+  fulfil,
+  observe,
+  receiptFor,
+  reconcileNow,
+} from '../helpers/fulfilment.js';
+import { TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+afterEach(async () => {
+  await s.stop();
+});
+
+const subjectOf = async (requestId: string): Promise<string> =>
+  (
+    (await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' })).body as {
+      body: { subject: string };
+    }
+  ).body.subject;
+
+describe('reconciliation against a real server', () => {
+  describe('when a rotation approved for three clusters is deployed to two', () => {
+    it('flags the third as UNFULFILLED_TARGET, then a false claim as FULFILMENT_MISMATCH', async () => {
+      s = await TestServer.start();
+      const { token, requestId } = await issueWarrant(s, {
+        action: 'rotate',
+        scope: [{ resource: 'secrets/payments', permissions: ['rotate'] }],
+        targets: ['eu', 'us', 'ap'],
+        maxUses: 3,
+      });
+      const subject = await subjectOf(requestId);
+      const OLD = fp('v1');
+      const F = fp('v2');
+      const at = async () => (await s.advanceClock('1s')).toISOString();
+      const t0 = await at();
+      expect(
+        (
+          await observe(
+            s,
+            ['eu', 'us', 'ap'].map((target) => ({
+              subject,
+              target,
+              observedAt: t0,
+              fact: { kind: 'secret_version', fingerprint: OLD },
+            })),
+          )
+        ).status,
+      ).toBe(200);
+      const action = (target: string) => ({
+        resource: 'secrets/payments',
+        permission: 'rotate',
+        environment: 'staging',
+        target,
+      });
+      const receipts = {
+        eu: await receiptFor(s, token, action('eu')),
+        us: await receiptFor(s, token, action('us')),
+        ap: await receiptFor(s, token, action('ap')),
+      };
+      for (const target of ['eu', 'us'] as const) {
+        expect(
+          (
+            await fulfil(s, {
+              receipt: receipts[target],
+              target,
+              outcome: 'success',
+              fingerprint: F,
+            })
+          ).status,
+        ).toBe(201);
+      }
+      const t1 = await at();
+      await observe(s, [
+        { subject, target: 'eu', observedAt: t1, fact: { kind: 'secret_version', fingerprint: F } },
+        { subject, target: 'us', observedAt: t1, fact: { kind: 'secret_version', fingerprint: F } },
+        {
+          subject,
+          target: 'ap',
+          observedAt: t1,
+          fact: { kind: 'secret_version', fingerprint: OLD },
+        },
+      ]);
+
+      await s.advanceClock('2h1m');
+      await reconcileNow(s);
+      const first = await findingsOf(s, subject);
+      expect(first.map((f) => [f.kind, f.target, f.state])).toEqual([
+        ['UNFULFILLED_TARGET', 'ap', 'open'],
+      ]);
+      expect(first[0]!.requestId).toBe(requestId);
+
+      // The ap executor now claims F while collectors still see the old version.
+      expect(
+        (
+          await fulfil(s, {
+            receipt: receipts.ap,
+            target: 'ap',
+            outcome: 'success',
+            fingerprint: F,
+          })
+        ).status,
+      ).toBe(201);
+      await observe(s, [
+        {
+          subject,
+          target: 'ap',
+          observedAt: await at(),
+          fact: { kind: 'secret_version', fingerprint: OLD },
+        },
+      ]);
+      await reconcileNow(s);
+      const second = await findingsOf(s, subject);
+      const mismatch = second.find((f) => f.kind === 'FULFILMENT_MISMATCH');
+      expect(mismatch).toMatchObject({ target: 'ap', state: 'open' });
+      expect(mismatch!.logIndices.length).toBeGreaterThan(0);
+      // Running again raises nothing twice.
+      expect((await reconcileNow(s)).raised).toBe(0);
+      const cli = await s.cli(['--json', 'findings', '--state', 'open'], 'audra');
+      expect(
+        JSON.parse(cli.stdout).findings.some((f: { id: string }) => f.id === mismatch!.id),
+      ).toBe(true);
+    });
+  });
+
+  describe('when an agent keeps a two-table grant after its window', () => {
+    it('raises EXPIRED_NOT_REVOKED, which resolves itself after revocation is fulfilled and observed', async () => {
+      s = await TestServer.start();
+      const { token, requestId } = await issueWarrant(s, {
+        scope: [
+          { resource: 'db/orders', permissions: ['read'] },
+          { resource: 'db/invoices', permissions: ['read'] },
+        ],
+        targets: ['pg-eu'],
+        duration: '2h',
+      });
+      const subject = await subjectOf(requestId);
+      const receipt = await receiptFor(s, token, {
+        resource: 'db/orders',
+        permission: 'read',
+        environment: 'staging',
+        target: 'pg-eu',
+      });
+      expect(
+        (
+          await fulfil(s, {
+            receipt,
+            target: 'pg-eu',
+            outcome: 'success',
+            fingerprint: fp('grant-applied'),
+          })
+        ).status,
+      ).toBe(201);
+      const grant = (present: boolean, observedAt: string) => ({
+        subject,
+        target: 'pg-eu',
+        observedAt,
+        fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present },
+      });
+      await observe(s, [grant(true, (await s.advanceClock('1s')).toISOString())]);
+
+      const after = await s.advanceClock('2h1m');
+      await observe(s, [grant(true, after.toISOString())]);
+      await reconcileNow(s);
+      const open = await findingsOf(s, subject);
+      expect(open.map((f) => [f.kind, f.state])).toEqual([['EXPIRED_NOT_REVOKED', 'open']]);
+
+      expect(
+        (await fulfil(s, { receipt, target: 'pg-eu', outcome: 'success', phase: 'revoke' })).status,
+      ).toBe(201);
+      await observe(s, [grant(false, (await s.advanceClock('1s')).toISOString())]);
+      await reconcileNow(s);
+      const done = await findingsOf(s, subject);
+      expect(done).toHaveLength(1);
+      expect(done[0]).toMatchObject({
+        kind: 'EXPIRED_NOT_REVOKED',
+        state: 'resolved',
+        resolution: { automatic: true },
+      });
+
+      const report = await s.cli(['--json', 'report', 'exceptions'], 'audra');
+      const mine = JSON.parse(report.stdout).exceptions.find(
+        (e: { requestId: string }) => e.requestId === requestId,
+      );
+      expect(mine).toMatchObject({
+        status: 'revoked',
+        targets: [{ target: 'pg-eu', revoked: true, stillObserved: false }],
+      });
+      expect(mine.logIndices.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('when a grant is observed that no warrant covers', () => {
+    it('raises UNAPPROVED_CHANGE', async () => {
+      s = await TestServer.start();
+      const subject = uniqueNhi('svc');
+      await s.http('POST', '/v1/nhis', {
+        as: 'admin',
+        body: { id: subject, kind: 'service_account', owner: 'x' },
+      });
+      await observe(s, [
+        {
+          subject,
+          target: 'pg-eu',
+          observedAt: new Date().toISOString(),
+          fact: { kind: 'grant', resource: 'db/customers', permission: 'write', present: true },
+        },
+      ]);
+      await reconcileNow(s);
+      expect((await findingsOf(s, subject)).map((f) => f.kind)).toEqual(['UNAPPROVED_CHANGE']);
+    });
+  });
+
+  describe('the exceptions report', () => {
+    it('lists a revoked and an unrevoked exception correctly', async () => {
+      s = await TestServer.start();
+      const revoked = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
+      const kept = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
+      const action = {
+        resource: 'db/orders',
+        permission: 'read',
+        environment: 'staging',
+        target: 't1',
+      };
+      const r1 = await receiptFor(s, revoked.token, action);
+      const r2 = await receiptFor(s, kept.token, action);
+      await fulfil(s, { receipt: r1, target: 't1', outcome: 'success', fingerprint: fp('a') });
+      await fulfil(s, { receipt: r2, target: 't1', outcome: 'success', fingerprint: fp('b') });
+      await s.advanceClock('1h1m');
+      await fulfil(s, { receipt: r1, target: 't1', outcome: 'success', phase: 'revoke' });
+      const out = await s.cli(['--json', 'report', 'exceptions'], 'audra');
+      const byRequest = new Map(
+        JSON.parse(out.stdout).exceptions.map((e: { requestId: string; status: string }) => [
+          e.requestId,
+          e.status,
+        ]),
+      );
+      expect(byRequest.get(revoked.requestId)).toBe('revoked');
+      expect(byRequest.get(kept.requestId)).toBe('expired_not_revoked');
+      const human = await s.cli(['report', 'exceptions'], 'audra');
+      expect(human.stdout).toContain('NOT revoked');
+    });
+  });
+});

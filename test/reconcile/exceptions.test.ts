@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { exceptionsReport, type ExceptionEntry } from '../../src/reconcile/exceptions.js';
+import { fp, fulfilment, grant, held, HOUR, iso, MINUTE, observation, when } from './builders.js';
+
+const AGENT = 'agent:ops-bot';
+const window2h = { subject: AGENT, notAfter: iso(2 * HOUR), targets: ['eu', 'us'] };
+const seen = (id: string, target: string, ms: number, present: boolean) =>
+  observation(id, AGENT, target, ms, held('db/orders', 'read', present));
+const applied = (warrantId: string, target: string, subject = AGENT) =>
+  fulfilment({
+    id: `ful_${warrantId}_${target}`,
+    warrantId,
+    subject,
+    target,
+    fingerprint: fp(warrantId),
+  });
+const revoked = (warrantId: string, target: string, atMs = 2 * HOUR + 5 * MINUTE) =>
+  fulfilment({
+    id: `rev_${warrantId}_${target}`,
+    warrantId,
+    subject: AGENT,
+    target,
+    phase: 'revoke',
+    atMs,
+  });
+
+const byWarrant = (entries: readonly ExceptionEntry[]): Map<string, ExceptionEntry> =>
+  new Map(entries.map((e) => [e.warrantId, e]));
+
+describe('exceptionsReport', () => {
+  describe('when time-boxed grants were revoked, left in place, or are still running', () => {
+    const grants = [
+      grant({ ...window2h, warrantId: 'wrt_done' }),
+      grant({ ...window2h, warrantId: 'wrt_left', targets: ['eu'], subject: 'agent:other' }),
+      grant({ ...window2h, warrantId: 'wrt_half', subject: 'svc:half' }),
+      grant({
+        ...window2h,
+        warrantId: 'wrt_running',
+        subject: 'svc:running',
+        notAfter: iso(10 * HOUR),
+      }),
+      grant({ ...window2h, warrantId: 'wrt_rotation', action: 'rotate' }),
+      grant({
+        ...window2h,
+        warrantId: 'wrt_unused',
+        subject: 'svc:unused',
+        revokedAt: iso(MINUTE),
+      }),
+    ];
+    const fulfilments = [
+      applied('wrt_done', 'eu'),
+      applied('wrt_done', 'us'),
+      revoked('wrt_done', 'eu'),
+      revoked('wrt_done', 'us'),
+      applied('wrt_left', 'eu', 'agent:other'),
+      revoked('wrt_half', 'eu'),
+    ];
+    const observations = [
+      seen('o_done_eu', 'eu', 2 * HOUR + 10 * MINUTE, false),
+      seen('o_done_us', 'us', 2 * HOUR + 10 * MINUTE, false),
+      observation('o_left', 'agent:other', 'eu', 3 * HOUR, held('db/orders', 'read')),
+      observation('o_running', 'svc:running', 'eu', HOUR, held('db/orders', 'read')),
+    ];
+    const report = byWarrant(exceptionsReport(grants, fulfilments, observations, when(4 * HOUR)));
+
+    it('lists only grant-action warrants', () => {
+      expect([...report.keys()]).toEqual([
+        'wrt_done',
+        'wrt_left',
+        'wrt_half',
+        'wrt_running',
+        'wrt_unused',
+      ]);
+    });
+
+    it('reports a grant revoked at every target and no longer seen as revoked', () => {
+      const done = report.get('wrt_done');
+      expect(done?.status).toBe('revoked');
+      expect(done?.targets).toEqual([
+        expect.objectContaining({
+          target: 'eu',
+          revoked: true,
+          stillObserved: false,
+          windowEnded: true,
+        }),
+        expect.objectContaining({
+          target: 'us',
+          revoked: true,
+          stillObserved: false,
+          windowEnded: true,
+        }),
+      ]);
+      expect(done?.targets[0]?.evidence.fulfilments).toEqual([
+        'ful_wrt_done_eu',
+        'rev_wrt_done_eu',
+      ]);
+    });
+
+    it('reports a grant still observed after its window as expired and not revoked', () => {
+      const left = report.get('wrt_left');
+      expect(left?.status).toBe('expired_not_revoked');
+      expect(left?.targets).toEqual([
+        expect.objectContaining({ target: 'eu', revoked: false, stillObserved: true }),
+      ]);
+      expect(left?.targets[0]?.evidence.observations).toEqual(['o_left']);
+    });
+
+    it('reports a grant revoked at only some targets as expired and not revoked', () => {
+      const half = report.get('wrt_half');
+      expect(half?.status).toBe('expired_not_revoked');
+      expect(half?.targets.map((t) => [t.target, t.revoked])).toEqual([
+        ['eu', true],
+        ['us', false],
+      ]);
+    });
+
+    it('reports a grant whose window is still open as active', () => {
+      const running = report.get('wrt_running');
+      expect(running?.status).toBe('active');
+      expect(running?.targets[0]).toMatchObject({
+        windowEnded: false,
+        stillObserved: true,
+        revoked: false,
+      });
+    });
+
+    it('reports a warrant revoked before use as revoked, with nothing to take away', () => {
+      const unused = report.get('wrt_unused');
+      expect(unused?.status).toBe('revoked');
+      expect(unused?.endsAt).toBe(iso(MINUTE));
+      expect(unused?.targets.every((t) => !t.revocationRequired && !t.revoked)).toBe(true);
+    });
+  });
+
+  describe('when a renewal is in force after the first grant ended', () => {
+    it('does not count the renewed presence against the first grant', () => {
+      const first = grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] });
+      const renewal = grant({
+        ...window2h,
+        warrantId: 'wrt_2',
+        targets: ['eu'],
+        notBefore: iso(2 * HOUR),
+        notAfter: iso(6 * HOUR),
+      });
+      const report = byWarrant(
+        exceptionsReport(
+          [first, renewal],
+          [revoked('wrt_1', 'eu')],
+          [seen('o1', 'eu', 3 * HOUR, true)],
+          when(4 * HOUR),
+        ),
+      );
+      expect(report.get('wrt_1')?.status).toBe('revoked');
+      expect(report.get('wrt_2')?.status).toBe('active');
+    });
+  });
+});

@@ -1,0 +1,231 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { FulfilmentPhase } from '../../src/fulfilment/fulfilment.js';
+import type { Observation } from '../../src/observation/observation.js';
+import { FINDING_STATES, type FindingState } from '../../src/reconcile/finding.js';
+import type { ApprovedGrant, ExistingFinding, ReconcileInput } from '../../src/reconcile/input.js';
+import { reconcile } from '../../src/reconcile/reconcile.js';
+import { exceptionsReport } from '../../src/reconcile/exceptions.js';
+import {
+  denial,
+  fp,
+  fulfilment,
+  grant,
+  held,
+  HOUR,
+  iso,
+  MINUTE,
+  observation,
+  version,
+  when,
+} from './builders.js';
+import { generateReconcileInput } from './generate.js';
+import { input, keys, recorded } from './helpers.js';
+
+// Tiny alphabets, so that generated records often meet at the same subject and target.
+const SUBJECTS = ['svc:a', 'svc:b', 'agent:c'];
+const TARGETS = ['eu', 'us', 'ap', 'default'];
+const RESOURCES = ['db/orders', 'db/invoices', 'db/*', 'queue/x'];
+const PERMS = ['read', 'write'];
+const WARRANTS = ['wrt_0', 'wrt_1', 'wrt_2', 'wrt_3', 'wrt_9'];
+
+const minutes = fc.integer({ min: -120, max: 480 }).map((m) => m * MINUTE);
+const oneOf = <T>(xs: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...xs);
+
+const grants: fc.Arbitrary<ApprovedGrant[]> = fc
+  .array(
+    fc.record({
+      subject: oneOf(SUBJECTS),
+      action: oneOf(['grant', 'grant', 'rotate', 'custom'] as const),
+      resource: oneOf(RESOURCES),
+      perms: fc.subarray(PERMS, { minLength: 1 }),
+      targets: fc.subarray(['eu', 'us', 'ap']),
+      start: minutes,
+      hours: fc.integer({ min: 1, max: 3 }),
+      revokedAfter: fc.option(fc.integer({ min: 0, max: 240 }).map((m) => m * MINUTE)),
+    }),
+    { maxLength: 4 },
+  )
+  .map((specs) =>
+    specs.map((s, i) =>
+      grant({
+        warrantId: `wrt_${i}`,
+        subject: s.subject,
+        action: s.action,
+        scope: [{ resource: s.resource, permissions: s.perms }],
+        targets: s.targets,
+        notBefore: iso(s.start),
+        notAfter: iso(s.start + s.hours * HOUR),
+        revokedAt: s.revokedAfter === null ? null : iso(s.start + s.revokedAfter),
+      }),
+    ),
+  );
+
+const fulfilments = fc
+  .array(
+    fc.record({
+      warrantId: oneOf(WARRANTS),
+      subject: oneOf(SUBJECTS),
+      target: oneOf(TARGETS),
+      phase: oneOf<FulfilmentPhase>(['apply', 'revoke']),
+      outcome: oneOf(['success', 'success', 'failure'] as const),
+      fingerprint: oneOf([fp('1'), fp('2'), fp('3')]),
+      atMs: minutes,
+    }),
+    { maxLength: 8 },
+  )
+  .map((specs) => specs.map((s, i) => fulfilment({ ...s, id: `ful_${i}` })));
+
+const observations: fc.Arbitrary<Observation[]> = fc
+  .array(
+    fc.record({
+      subject: oneOf(SUBJECTS),
+      target: oneOf(TARGETS),
+      ms: minutes,
+      fact: fc.oneof(
+        oneOf([fp('1'), fp('2'), fp('3')]).map(version),
+        fc.tuple(oneOf(RESOURCES), oneOf(PERMS), fc.boolean()).map(([r, p, x]) => held(r, p, x)),
+      ),
+    }),
+    { maxLength: 16 },
+  )
+  .map((specs) => specs.map((s, i) => observation(`obs_${i}`, s.subject, s.target, s.ms, s.fact)));
+
+const denials = fc
+  .array(oneOf(WARRANTS), { maxLength: 8 })
+  .map((ws) => ws.map((w, i) => denial(`den_${i}`, w, i)));
+
+const inputs: fc.Arbitrary<ReconcileInput> = fc
+  .record({ now: minutes, grants, fulfilments, observations, denials })
+  .map((r) => input({ ...r, now: when(r.now) }));
+
+/** Some earlier findings, in every state, on keys that reconcile may or may not raise. */
+const withExisting = (
+  base: ReconcileInput,
+  states: readonly (FindingState | undefined)[],
+): ReconcileInput => {
+  const candidates = keys(reconcile(base).raise);
+  const existing = new Map<string, ExistingFinding>(
+    candidates.flatMap((key, i) => {
+      const state = states[i];
+      return state === undefined ? [] : [[key, { id: `fnd_${i}`, state }] as const];
+    }),
+  );
+  return { ...base, existing };
+};
+
+describe('reconcile', () => {
+  describe('when one warrant is refused again and again', () => {
+    const g = grant({ warrantId: 'wrt_x', notAfter: iso(10 * HOUR) });
+    const three = [
+      denial('d1', 'wrt_x', 1),
+      denial('d2', 'wrt_x', 2),
+      denial('d3', 'wrt_x', 3, 'EXECUTOR_MISMATCH'),
+    ];
+
+    it('raises REDEMPTION_ABUSE at three denials, with the denials as evidence', () => {
+      const { raise } = reconcile(input({ now: when(0), grants: [g], denials: three }));
+      expect(raise).toEqual([
+        expect.objectContaining({
+          kind: 'REDEMPTION_ABUSE',
+          key: 'REDEMPTION_ABUSE|wrt_x',
+          subject: g.subject,
+          requestId: g.requestId,
+          evidence: { fulfilments: [], observations: [], redemptions: ['d1', 'd2', 'd3'] },
+        }),
+      ]);
+    });
+
+    it('raises nothing below the threshold, and honours a lower threshold', () => {
+      const two = { now: when(0), grants: [g], denials: three.slice(0, 2) };
+      expect(reconcile(input(two)).raise).toEqual([]);
+      expect(keys(reconcile(input({ ...two, abuseThreshold: 2 })).raise)).toEqual([
+        'REDEMPTION_ABUSE|wrt_x',
+      ]);
+    });
+
+    it('never raises a key that already exists, whatever its state', () => {
+      for (const state of FINDING_STATES) {
+        const existing = new Map([['REDEMPTION_ABUSE|wrt_x', { id: 'fnd_1', state }]]);
+        const r = reconcile(input({ now: when(0), grants: [g], denials: three, existing }));
+        expect(r).toEqual({ raise: [], resolve: [] });
+      }
+    });
+  });
+
+  describe('when run twice, with the first run recorded', () => {
+    it('raises nothing the second time, for any input', () => {
+      fc.assert(
+        fc.property(inputs, (base) => {
+          const first = reconcile(base);
+          const again = reconcile({ ...base, existing: recorded(first.raise, base.existing) });
+          expect(again.raise).toEqual([]);
+        }),
+      );
+    });
+
+    it('raises nothing the second time on generated realistic inputs', () => {
+      for (const seed of [1, 2, 3]) {
+        const base = generateReconcileInput(60, 400, seed);
+        const first = reconcile(base);
+        expect(first.raise.length).toBeGreaterThan(0);
+        expect(reconcile({ ...base, existing: recorded(first.raise) }).raise).toEqual([]);
+      }
+    });
+  });
+
+  describe('when some findings already exist in any state', () => {
+    const states = fc.array(fc.option(oneOf(FINDING_STATES), { nil: undefined }), {
+      maxLength: 12,
+    });
+
+    it('raises each key at most once and never one that exists', () => {
+      fc.assert(
+        fc.property(inputs, states, (base, s) => {
+          const withOld = withExisting(base, s);
+          const { raise } = reconcile(withOld);
+          const raised = keys(raise);
+          expect(new Set(raised).size).toBe(raised.length);
+          for (const key of raised) expect(withOld.existing.has(key)).toBe(false);
+          for (const f of raise) expect(f.key.startsWith(`${f.kind}|`)).toBe(true);
+        }),
+      );
+    });
+
+    it('resolves only unresolved existing findings, with the reason "condition cleared"', () => {
+      fc.assert(
+        fc.property(inputs, states, (base, s) => {
+          const withOld = withExisting(base, s);
+          for (const r of reconcile(withOld).resolve) {
+            const e = withOld.existing.get(r.key);
+            expect(e?.id).toBe(r.findingId);
+            expect(e?.state).not.toBe('resolved');
+            expect(r.reason).toMatch(/^condition cleared: /);
+          }
+        }),
+      );
+    });
+  });
+
+  describe('when compared with the exceptions report', () => {
+    it('raises EXPIRED_NOT_REVOKED exactly for the exceptions reported expired and not revoked', () => {
+      fc.assert(
+        fc.property(inputs, (base) => {
+          const expired = new Set(
+            reconcile(base)
+              .raise.filter((f) => f.kind === 'EXPIRED_NOT_REVOKED')
+              .map((f) => f.warrantId),
+          );
+          const report = exceptionsReport(
+            base.grants,
+            base.fulfilments,
+            base.observations,
+            base.now,
+          );
+          const reported = report.filter((e) => e.status === 'expired_not_revoked');
+          expect(new Set(reported.map((e) => e.warrantId))).toEqual(expired);
+        }),
+      );
+    });
+  });
+});

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import type { Fulfilment } from '../../src/fulfilment/fulfilment.js';
+import type { Observation } from '../../src/observation/observation.js';
+import type { ApprovedGrant, ReconcileInput } from '../../src/reconcile/input.js';
+import { reconcile } from '../../src/reconcile/reconcile.js';
+import {
+  fp,
+  fulfilment,
+  grant,
+  held,
+  HOUR,
+  iso,
+  MINUTE,
+  observation,
+  version,
+  when,
+} from './builders.js';
+import { input, keys, recorded } from './helpers.js';
+
+describe('reconcile', () => {
+  describe('when a rotation approved for eu, us and ap was fulfilled only in eu and us', () => {
+    const [F, OLD, SUBJECT] = [fp('new'), fp('old'), 'svc:payments-api'];
+    const rotation = grant({
+      warrantId: 'wrt_rot',
+      action: 'rotate',
+      scope: [{ resource: 'secret/payments-db', permissions: ['rotate'] }],
+      targets: ['eu', 'us', 'ap'],
+    });
+    const claimed = (target: string, atMs: number): Fulfilment =>
+      fulfilment({ id: `ful_${target}`, warrantId: 'wrt_rot', target, fingerprint: F, atMs });
+    const seen = (id: string, target: string, ms: number, fingerprint: string): Observation =>
+      observation(id, SUBJECT, target, ms, version(fingerprint));
+    const first: ReconcileInput = input({
+      now: when(2 * HOUR),
+      grants: [rotation],
+      fulfilments: [claimed('eu', 10 * MINUTE), claimed('us', 12 * MINUTE)],
+      observations: [
+        ...['eu', 'us', 'ap'].map((t) => seen(`obs_${t}_0`, t, -HOUR, OLD)),
+        seen('obs_eu_1', 'eu', 20 * MINUTE, F),
+        seen('obs_us_1', 'us', 20 * MINUTE, F),
+        seen('obs_ap_1', 'ap', 20 * MINUTE, OLD),
+      ],
+    });
+
+    it('raises nothing while the window is still open', () => {
+      expect(reconcile({ ...first, now: when(30 * MINUTE) }).raise).toEqual([]);
+    });
+
+    it('raises exactly one UNFULFILLED_TARGET, for ap, after the deadline', () => {
+      const { raise } = reconcile(first);
+      expect(keys(raise)).toEqual(['UNFULFILLED_TARGET|wrt_rot|ap']);
+      expect(raise[0]).toMatchObject({ warrantId: 'wrt_rot', target: 'ap', subject: SUBJECT });
+      expect(raise[0]?.requestId).toBe(rotation.requestId);
+    });
+
+    describe('when ap then claims F while the newest observation still shows the old version', () => {
+      const existing = recorded(reconcile(first).raise);
+      const second: ReconcileInput = {
+        ...first,
+        now: when(3 * HOUR),
+        existing,
+        fulfilments: [...first.fulfilments, claimed('ap', 2 * HOUR + 10 * MINUTE)],
+        observations: [...first.observations, seen('obs_ap_2', 'ap', 2 * HOUR + 15 * MINUTE, OLD)],
+      };
+
+      it('raises FULFILMENT_MISMATCH for that fulfilment, with both records as evidence', () => {
+        const { raise } = reconcile(second);
+        expect(keys(raise)).toEqual(['FULFILMENT_MISMATCH|ful_ap']);
+        expect(raise[0]?.evidence).toEqual({
+          fulfilments: ['ful_ap'],
+          observations: ['obs_ap_2'],
+          redemptions: [],
+        });
+      });
+
+      it('resolves the UNFULFILLED_TARGET automatically, since the late success clears it', () => {
+        expect(reconcile(second).resolve).toEqual([
+          {
+            findingId: existing.get('UNFULFILLED_TARGET|wrt_rot|ap')?.id,
+            key: 'UNFULFILLED_TARGET|wrt_rot|ap',
+            reason: expect.stringMatching(/^condition cleared: fulfilment ful_ap/),
+          },
+        ]);
+      });
+
+      it('resolves the mismatch once a newer observation shows F', () => {
+        const third: ReconcileInput = {
+          ...second,
+          existing: recorded(reconcile(second).raise, existing),
+          observations: [...second.observations, seen('obs_ap_3', 'ap', 2 * HOUR + 40 * MINUTE, F)],
+        };
+        const { raise, resolve } = reconcile(third);
+        expect(raise).toEqual([]);
+        expect(keys(resolve)).toEqual([
+          'UNFULFILLED_TARGET|wrt_rot|ap',
+          'FULFILMENT_MISMATCH|ful_ap',
+        ]);
+      });
+    });
+  });
+
+  describe('when an agent was granted db/orders and db/invoices for 2 hours', () => {
+    const AGENT = 'agent:ops-bot';
+    const g = grant({
+      warrantId: 'wrt_agent',
+      subject: AGENT,
+      scope: [
+        { resource: 'db/orders', permissions: ['read', 'write'] },
+        { resource: 'db/invoices', permissions: ['read'] },
+      ],
+      notAfter: iso(2 * HOUR),
+    });
+    const KEY = 'EXPIRED_NOT_REVOKED|wrt_agent|eu';
+    const base = { warrantId: 'wrt_agent', subject: AGENT, target: 'eu' };
+    const applied = fulfilment({ ...base, id: 'ful_apply', fingerprint: fp('grant') });
+    const revoked = fulfilment({ ...base, id: 'ful_revoke', phase: 'revoke', atMs: 3 * HOUR });
+    const seen = (id: string, ms: number, present: boolean): Observation[] => [
+      observation(`${id}_ow`, AGENT, 'eu', ms, held('db/orders', 'write', present)),
+      observation(`${id}_ir`, AGENT, 'eu', ms, held('db/invoices', 'read', present)),
+    ];
+    const after: ReconcileInput = input({
+      now: when(3 * HOUR),
+      grants: [g],
+      fulfilments: [applied],
+      observations: [
+        ...seen('obs_during', 30 * MINUTE, true),
+        ...seen('obs_after', 150 * MINUTE, true),
+      ],
+    });
+
+    it('raises nothing during the window', () => {
+      expect(reconcile({ ...after, now: when(HOUR) }).raise).toEqual([]);
+    });
+
+    it('raises EXPIRED_NOT_REVOKED when the grant is still observed after the window', () => {
+      const { raise } = reconcile(after);
+      expect(keys(raise)).toEqual([KEY]);
+      expect(raise[0]?.evidence.observations).toEqual(['obs_after_ow', 'obs_after_ir']);
+      expect(raise[0]?.detail).toContain('still observed present');
+    });
+
+    it('keeps it open while a revoke is reported but the grant is still observed', () => {
+      const existing = recorded(reconcile(after).raise);
+      const r = reconcile({
+        ...after,
+        now: when(4 * HOUR),
+        existing,
+        fulfilments: [applied, revoked],
+      });
+      expect(r).toEqual({ raise: [], resolve: [] });
+    });
+
+    it('resolves it after a revoke fulfilment and an observation that the grant is gone', () => {
+      const existing = recorded(reconcile(after).raise);
+      const { raise, resolve } = reconcile({
+        ...after,
+        now: when(4 * HOUR),
+        existing,
+        fulfilments: [applied, revoked],
+        observations: [...after.observations, ...seen('obs_gone', 3 * HOUR + 10 * MINUTE, false)],
+      });
+      expect(raise).toEqual([]);
+      expect(resolve).toEqual([
+        {
+          findingId: existing.get(KEY)?.id,
+          key: KEY,
+          reason: expect.stringMatching(/^condition cleared: fulfilment ful_revoke/),
+        },
+      ]);
+    });
+
+    it('raises it without any observation when no revocation is ever reported', () => {
+      const { raise } = reconcile({ ...after, observations: [] });
+      expect(keys(raise)).toEqual([KEY]);
+      expect(raise[0]?.detail).toContain('no revocation was reported');
+    });
+
+    it('asks nothing of a warrant revoked before it was used', () => {
+      const unused: ApprovedGrant = { ...g, revokedAt: iso(5 * MINUTE) };
+      const r = reconcile({ ...after, grants: [unused], fulfilments: [], observations: [] });
+      expect(r.raise).toEqual([]);
+    });
+  });
+
+  describe('when grants are observed that no warrant approved', () => {
+    const orders = grant({ warrantId: 'wrt_orders', subject: 'agent:ops-bot' });
+    const run = (grants: ApprovedGrant[], observations: Observation[]): string[] =>
+      keys(reconcile(input({ now: when(0), grants, observations })).raise).sort();
+
+    it('raises UNAPPROVED_CHANGE for a subject with no grant warrant at that target', () => {
+      const found = run(
+        [orders],
+        [
+          observation('o1', 'svc:reports', 'eu', 0, held('db/orders', 'read')),
+          observation('o2', 'agent:ops-bot', 'us', 0, held('db/orders', 'read')),
+          observation('o3', 'svc:reports', 'eu', 0, held('db/invoices', 'read', false)),
+        ],
+      );
+      expect(found).toEqual([
+        'UNAPPROVED_CHANGE|agent:ops-bot|us|db/orders|read',
+        'UNAPPROVED_CHANGE|svc:reports|eu|db/orders|read',
+      ]);
+    });
+
+    it('raises SCOPE_EXCEEDED_OBSERVED for a wildcard db/* grant where only db/orders was approved', () => {
+      const { raise } = reconcile(
+        input({
+          now: when(0),
+          grants: [orders],
+          observations: [
+            observation('o1', 'agent:ops-bot', 'eu', 0, held('db/orders', 'read')),
+            observation('o2', 'agent:ops-bot', 'eu', 0, held('db/*', 'read')),
+            observation('o3', 'agent:ops-bot', 'eu', 0, held('db/orders', 'write')),
+          ],
+        }),
+      );
+      expect(keys(raise).sort()).toEqual([
+        'SCOPE_EXCEEDED_OBSERVED|agent:ops-bot|eu|db/*|read',
+        'SCOPE_EXCEEDED_OBSERVED|agent:ops-bot|eu|db/orders|write',
+      ]);
+      const wildcard = raise.find((f) => f.key.includes('db/*'));
+      expect(wildcard?.evidence.observations).toEqual(['o2']);
+      expect(wildcard?.detail).toBe(
+        'read on db/* held by agent:ops-bot at eu was observed, and no approved grant scope covers it',
+      );
+    });
+
+    it('accepts a grant that a wildcard scope covers, and treats no targets as every target', () => {
+      const anywhere = {
+        ...orders,
+        targets: [],
+        scope: [{ resource: 'db/*', permissions: ['read'] }],
+      };
+      const obs = [
+        observation('o1', 'agent:ops-bot', 'ap', 0, held('db/orders', 'read')),
+        observation('o2', 'agent:ops-bot', 'us', 0, held('db/*', 'read')),
+      ];
+      expect(run([anywhere], obs)).toEqual([]);
+    });
+
+    it('raises UNAPPROVED_CHANGE for an unclaimed change of secret version, not for the baseline', () => {
+      const obs = [
+        observation('v1', 'svc:payments-api', 'eu', 0, version(fp('a'))),
+        observation('v2', 'svc:payments-api', 'eu', MINUTE, version(fp('a'))),
+        observation('v3', 'svc:payments-api', 'eu', 2 * MINUTE, version(fp('b'))),
+      ];
+      const { raise } = reconcile(input({ now: when(0), observations: [...obs].reverse() }));
+      expect(keys(raise)).toEqual([`UNAPPROVED_CHANGE|svc:payments-api|eu|${fp('b')}`]);
+      expect(raise[0]?.evidence.observations).toEqual(['v2', 'v3']);
+    });
+  });
+});
