@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { OffsetClock } from '../src/core/clock.js';
 import type { PrincipalId } from '../src/core/ids.js';
 import type { Principal } from '../src/identity/principal.js';
+import { KeyRingHolder } from '../src/keys/holder.js';
 import { parsePolicyText } from '../src/policy/load.js';
 import { SAMPLE_POLICY } from '../src/server/dev.js';
+import { wireIdentity } from '../src/server/identity.js';
 import type { ServiceContext } from '../src/service/context.js';
 import { createRequest } from '../src/service/create-request.js';
 import { decide } from '../src/service/decide.js';
@@ -30,13 +32,16 @@ export const deployEu = who('deploy-eu', ['executor']);
 export async function benchContext(dir: string): Promise<ServiceContext> {
   const store = await openSqliteStore({ file: join(dir, 'countersign.db') });
   const clock = new OffsetClock();
-  const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+  const kek = randomBytes(32);
+  const keys = new KeyRingHolder(await loadOrCreateKeyRing(store, kek, clock), kek);
   return {
     store,
     clock,
-    keys: () => ring,
+    keys: () => keys.ring,
+    keyAdmin: keys,
     policy: parsePolicyText(SAMPLE_POLICY, 'yaml'),
     issuer: 'countersign',
+    identity: wireIdentity(undefined, [], clock).settings,
   };
 }
 

@@ -6,6 +6,7 @@ import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
 import { logCommands } from './commands/log.js';
 import { evidenceCommands } from './commands/evidence.js';
+import { keyCommands } from './commands/keys.js';
 import { reconcileCommands } from './commands/reconcile.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
@@ -37,6 +38,7 @@ decisionCommands(program, cx);
 tokenCommands(program, cx);
 logCommands(program, cx);
 evidenceCommands(program, cx);
+keyCommands(program, cx);
 reconcileCommands(program, cx);
 
 try {

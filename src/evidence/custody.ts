@@ -179,7 +179,8 @@ export function custodyOf(events: readonly EvidenceEvent[]): CustodyChain {
         ends.push(end('withdrawn'));
         break;
       default:
-        if (e.type.startsWith('fulfilment.')) {
+        // A revocation report takes a grant away again; it does not fulfil the target.
+        if (e.type.startsWith('fulfilment.') && str(e.data.phase) !== 'revoke') {
           fulfilments.push({
             type: e.type,
             at: e.at,

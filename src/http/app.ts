@@ -10,6 +10,7 @@ import { installAuth } from './auth.js';
 import { bearerChallenge } from './challenge.js';
 import { isErrorCode, problem, STATUS, type ErrorCode } from './problem.js';
 import { chainRoutes } from './routes/chain.js';
+import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/log.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { publicRoutes } from './routes/public.js';
@@ -131,6 +132,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(chainRoutes, routeOpts);
   await app.register(requestRoutes, routeOpts);
   await app.register(logRoutes, routeOpts);
+  await app.register(keyRoutes, routeOpts);
   await app.register(reconcileRoutes, routeOpts);
   app.get('/openapi.json', { schema: { hide: true }, config: { roles: 'public' } }, () =>
     app.swagger(),

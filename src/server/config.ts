@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { CountersignError } from '../core/errors.js';
+import { OidcConfigSchema } from '../identity/oidc/config.js';
 import { ROLES } from '../identity/principal.js';
 
 export type ConfigErrorCode = 'CONFIG_INVALID';
@@ -36,6 +37,8 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     principals: Type.Optional(Type.Array(PrincipalSchema)),
+    /** Trusted OIDC issuers for people and workloads; validated by `parseOidcConfig`. */
+    oidc: Type.Optional(OidcConfigSchema),
     reconcileInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     webhooks: Type.Optional(
       Type.Array(

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
 import { CountersignError } from '../core/errors.js';
 import { buildApp } from '../http/app.js';
-import { ApiTokenAuthenticator, type ApiTokenPrincipal } from '../identity/api-tokens.js';
-import type { KeyRing } from '../keys/keyring.js';
+import type { ApiTokenPrincipal } from '../identity/api-tokens.js';
+import { KeyRingHolder } from '../keys/holder.js';
 import { parseKek, type KeyErrorCode } from '../keys/seal.js';
 import { parsePolicyText } from '../policy/load.js';
 import type { ServiceContext } from '../service/context.js';
@@ -14,6 +14,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
+import { wireIdentity } from './identity.js';
 import { Integrator } from './integrator.js';
 import { every } from './periodic.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -84,26 +85,29 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const devClock = opts.dev ? new OffsetClock() : undefined;
   const clock: Clock = devClock ?? systemClock;
+  const identity = wireIdentity(file.oidc, principals, clock);
   const store = await openStore(
     env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`,
   );
-  let keys: KeyRing = await loadOrCreateKeyRing(store, kek, clock);
+  const keys = new KeyRingHolder(await loadOrCreateKeyRing(store, kek, clock), kek);
   const webhooks = webhookTargets(file, env);
   const ctx: ServiceContext = {
     store,
     clock,
-    keys: () => keys,
+    keys: () => keys.ring,
+    keyAdmin: keys,
     policy,
     issuer: file.issuer ?? 'countersign',
+    identity: identity.settings,
     webhooks,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
-  const integrator = new Integrator({ store, clock, keys: () => keys, origin }, undefined);
+  const integrator = new Integrator({ store, clock, keys: () => keys.ring, origin }, undefined);
   const app = await buildApp({
     origin,
     flushLog: () => integrator.flush(),
     ctx,
-    authenticator: new ApiTokenAuthenticator(principals),
+    authenticator: identity.authenticator,
     logger: { level: env.COUNTERSIGN_LOG_LEVEL ?? file.logLevel ?? 'info' },
     ...(file.bodyLimit ? { bodyLimit: file.bodyLimit } : {}),
     ...(devClock ? { devClock } : {}),
@@ -131,7 +135,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await dispatcher.stop();
       await integrator.stop();
       await store.close();
-      keys = undefined as unknown as KeyRing;
     },
   };
 }

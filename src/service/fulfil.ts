@@ -1,5 +1,5 @@
 import { CountersignError } from '../core/errors.js';
-import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../core/ids.js';
+import type { ReceiptId, WarrantId } from '../core/ids.js';
 import {
   assertNotDuplicate,
   newFulfilmentId,
@@ -45,7 +45,7 @@ export async function reportFulfilment(
       assertNotDuplicate(
         [
           {
-            receiptId: claims.jti as ReceiptId,
+            receiptId: claims.jti,
             target: report.target,
             phase: report.phase,
             outcome: 'success',
@@ -60,11 +60,11 @@ export async function reportFulfilment(
     }
     const f: Fulfilment = {
       id: newFulfilmentId(),
-      requestId: warrant.requestId as RequestId,
+      requestId: warrant.requestId,
       warrantId: warrant.id,
       receiptId: claims.jti as ReceiptId,
-      executor: caller.id as PrincipalId,
-      subject: warrant.claims.sub as NhiId,
+      executor: caller.id,
+      subject: warrant.claims.sub,
       target: report.target,
       phase: report.phase,
       outcome: report.outcome,

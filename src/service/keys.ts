@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import { generateSigningKey, KeyRing } from '../keys/keyring.js';
+import { generateSigningKey, KeyRing, type KeyState } from '../keys/keyring.js';
 import { encodeEvent } from '../log/event.js';
 import type { Store } from '../store/store.js';
 
@@ -31,4 +31,24 @@ export async function loadOrCreateKeyRing(
     );
   });
   return KeyRing.load(await store.listKeys(), kek);
+}
+
+/** A signing key as the API shows it: never the sealed private key. */
+export interface KeyView {
+  readonly kid: string;
+  readonly state: KeyState;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+  readonly publicJwk: unknown;
+}
+
+/** Every signing key, oldest first, with its state (active, retired or revoked). */
+export async function listSigningKeys(store: Store): Promise<KeyView[]> {
+  return (await store.listKeys()).map((k) => ({
+    kid: k.kid,
+    state: k.state,
+    createdAt: k.createdAt,
+    revokedAt: k.revokedAt,
+    publicJwk: JSON.parse(k.publicJwk) as unknown,
+  }));
 }

@@ -1,5 +1,4 @@
 import { CountersignError } from '../core/errors.js';
-import type { NhiId, PrincipalId } from '../core/ids.js';
 import { approvedTargets } from '../fulfilment/fulfilment.js';
 import type { Principal } from '../identity/principal.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
@@ -86,8 +85,8 @@ export async function recordObservations(
     for (const v of fresh) {
       const o: Observation = {
         id: newObservationId(),
-        observer: observer.id as PrincipalId,
-        subject: v.subject as NhiId,
+        observer: observer.id,
+        subject: v.subject,
         target: v.target,
         observedAt: v.observedAt,
         fact: v.fact,

@@ -30,6 +30,12 @@ const toFinding = (r: Selectable<FindingsTable>): Finding => ({
   resolution: r.resolution === null ? null : (JSON.parse(r.resolution) as FindingResolution),
 });
 
+/** The denial code recorded in a `redemption.denied` leaf. */
+function codeOf(leaf: string): string {
+  const code = (JSON.parse(leaf) as { data: { code?: unknown } }).data.code;
+  return typeof code === 'string' ? code : '';
+}
+
 const toDelivery = (r: Selectable<WebhookDeliveriesTable>): WebhookDelivery => ({
   id: r.id,
   endpoint: r.endpoint,
@@ -290,7 +296,7 @@ export class KyselyReconcileRepo implements ReconcileRepo {
       id: String(r.id),
       warrantId: r.warrant_id as string,
       requestId: r.request_id,
-      code: String((JSON.parse(r.leaf) as { data: { code?: unknown } }).data.code ?? ''),
+      code: codeOf(r.leaf),
       executor: r.actor,
       at: r.at,
     }));

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
 import {
@@ -243,5 +246,51 @@ describe('reconciliation against a real server', () => {
       const human = await s.cli(['report', 'exceptions'], 'audra');
       expect(human.stdout).toContain('NOT revoked');
     });
+  });
+});
+
+describe('evidence after reconciliation', () => {
+  it("holds the request's fulfilments, observations and findings, and verifies offline", async () => {
+    s = await TestServer.start();
+    const { token, requestId } = await issueWarrant(s, {
+      action: 'rotate',
+      scope: [{ resource: 'secrets/app', permissions: ['rotate'] }],
+      targets: ['eu', 'us'],
+      maxUses: 2,
+    });
+    const subject = await subjectOf(requestId);
+    const receipt = await receiptFor(s, token, {
+      resource: 'secrets/app',
+      permission: 'rotate',
+      environment: 'staging',
+      target: 'eu',
+    });
+    await fulfil(s, { receipt, target: 'eu', outcome: 'success', fingerprint: fp('new') });
+    await observe(s, [
+      {
+        subject,
+        target: 'eu',
+        observedAt: (await s.advanceClock('1s')).toISOString(),
+        fact: { kind: 'secret_version', fingerprint: fp('new') },
+      },
+    ]);
+    await s.advanceClock('2h1m');
+    await reconcileNow(s);
+    const out = await s.cli(['--json', 'evidence', 'export', requestId], 'audra');
+    const bundle = JSON.parse(out.stdout);
+    const types = bundle.entries.map((e: { leaf: string }) => JSON.parse(e.leaf).type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'fulfilment.recorded',
+        'observation.recorded',
+        'finding.raised',
+        'warrant.expired',
+      ]),
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'cs-ev-')), 'b.json');
+    writeFileSync(file, out.stdout);
+    const verified = await s.cli(['evidence', 'verify', file]);
+    expect(verified.code, verified.stdout).toBe(0);
+    expect(verified.stdout).toContain('approved target us has no successful fulfilment');
   });
 });

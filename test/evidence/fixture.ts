@@ -182,6 +182,7 @@ function requestEvents(key: FixtureKey, opts: FixtureOptions) {
     max_uses: 2,
     action,
     executor: p('deploy-eu'),
+    executor_identity: { via: 'api_token' },
   };
   const ev = (
     type: string,

@@ -88,6 +88,7 @@ const inputOf = (s: Spec): RedemptionInput => ({
   record: s.record ? recordOf(baseClaims(), s.record) : null,
   action: s.action,
   executor: s.executor,
+  executorIdentity: null,
   now: new Date(s.now),
 });
 

@@ -23,6 +23,37 @@ export function parseScopeFlag(v: string): { resource: string; permissions: stri
   return { resource: v.slice(0, at), permissions: v.slice(at + 1).split(',') };
 }
 
+type ClaimCondition = string | { pattern: string };
+
+/** `--executor-claim repository=acme/deploy` is an exact value; `ref~=refs/tags/v*` a glob. */
+export function parseClaimFlag(v: string): [string, ClaimCondition] {
+  const m = /^([^=~]+)(~?=)(.+)$/.exec(v);
+  if (!m) throw new CliError(`--executor-claim ${v}: use NAME=VALUE or NAME~=GLOB`, EXIT.usage);
+  const [, name, op, value] = m as unknown as [string, string, string, string];
+  return [name, op === '~=' ? { pattern: value } : value];
+}
+
+/** The request's executor binding from the flags: a principal, or a workload claim matcher. */
+function executorFrom(o: Record<string, unknown>): object {
+  const issuer = o.executorIssuer as string | undefined;
+  const claims = o.executorClaim as string[];
+  const principal = o.executor as string | undefined;
+  if (principal !== undefined && (issuer !== undefined || claims.length > 0)) {
+    throw new CliError(
+      'give --executor, or --executor-issuer with --executor-claim, not both',
+      EXIT.usage,
+    );
+  }
+  if (principal !== undefined) return { principal };
+  if (issuer === undefined || claims.length === 0) {
+    throw new CliError(
+      'give --executor PRINCIPAL, or --executor-issuer URL with at least one --executor-claim',
+      EXIT.usage,
+    );
+  }
+  return { issuer, claims: Object.fromEntries(claims.map(parseClaimFlag)) };
+}
+
 export function chainCommands(program: Command, cx: CommandContext): void {
   const nhi = program.command('nhi').description('non-human identities');
   nhi
@@ -50,7 +81,14 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .requiredOption('--scope <res=perm,...>', 'resource and permissions (repeatable)', collect, [])
     .requiredOption('--env <environment>')
     .option('--target <target>', 'where fulfilment must happen (repeatable)', collect, [])
-    .requiredOption('--executor <principal>', 'the principal that may redeem the warrant')
+    .option('--executor <principal>', 'the principal that may redeem the warrant')
+    .option('--executor-issuer <url>', 'or: the workload token issuer that may redeem it')
+    .option(
+      '--executor-claim <name=value>',
+      'with --executor-issuer: a claim the token must carry (NAME=VALUE, or NAME~=GLOB; repeatable)',
+      collect,
+      [],
+    )
     .option('--duration <d>', 'window length, e.g. 2h')
     .option('--not-before <ts>', 'RFC 3339 start (default now)')
     .option('--not-after <ts>', 'RFC 3339 end')
@@ -65,7 +103,7 @@ export function chainCommands(program: Command, cx: CommandContext): void {
         scope,
         environment: o.env,
         targets: o.target,
-        executor: { principal: o.executor },
+        executor: executorFrom(o),
         reason: o.reason,
         ...(o.duration ? { duration: o.duration } : {}),
         ...(o.notBefore ? { notBefore: o.notBefore } : {}),

@@ -59,10 +59,7 @@ const ObservationsBody = Type.Object(
 
 const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
 
-export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
-  app,
-  { ctx },
-) => {
+export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
   app.post(
     '/v1/fulfilments',
     { schema: { body: FulfilmentBody, tags: ['fulfilments'] }, config: { roles: ['executor'] } },

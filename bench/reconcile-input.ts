@@ -1,9 +1,9 @@
-import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../../src/core/ids.js';
-import type { Scope } from '../../src/core/scope.js';
-import type { Fulfilment, FulfilmentId } from '../../src/fulfilment/fulfilment.js';
-import type { Observation, ObservationId } from '../../src/observation/observation.js';
-import type { ApprovedGrant, DenialRecord, ReconcileInput } from '../../src/reconcile/input.js';
-import type { RequestAction } from '../../src/request/request.js';
+import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../src/core/ids.js';
+import type { Scope } from '../src/core/scope.js';
+import type { Fulfilment, FulfilmentId } from '../src/fulfilment/fulfilment.js';
+import type { Observation, ObservationId } from '../src/observation/observation.js';
+import type { ApprovedGrant, DenialRecord, ReconcileInput } from '../src/reconcile/input.js';
+import type { RequestAction } from '../src/request/request.js';
 
 /** mulberry32: a small, fast, seeded PRNG, so a seed always yields the same input. */
 function prng(seed: number): () => number {

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { DecisionId, NhiId, RequestId, WarrantId } from '../../src/core/ids.js';
+import { executorBindingProblem } from '../../src/identity/oidc/binding.js';
+import type { ClaimMatcher } from '../../src/identity/oidc/matcher.js';
+import { checkRedemption, type RedemptionInput } from '../../src/redemption/check.js';
+import type { WarrantClaims } from '../../src/warrant/warrant.js';
+
+const GHA = 'https://token.actions.githubusercontent.com';
+const MATCHER: ClaimMatcher = {
+  issuer: GHA,
+  claims: { repository: 'acme/deploy', environment: 'prod', ref: { pattern: 'refs/heads/*' } },
+};
+const NBF = 1_770_000_000;
+
+const claims: WarrantClaims = {
+  iss: 'countersign',
+  jti: 'wrt_1' as WarrantId,
+  sub: 'svc:payments' as NhiId,
+  iat: NBF,
+  nbf: NBF,
+  exp: NBF + 3600,
+  request_id: `sha256:${'a'.repeat(64)}` as RequestId,
+  action: 'grant',
+  environment: 'prod',
+  scope: [{ resource: 'db/orders', permissions: ['read'] }],
+  targets: [],
+  executor: { kind: 'claims', matcher: MATCHER },
+  max_uses: 1,
+  approvals: ['dec_1'] as DecisionId[],
+  policy_version: `sha256:${'b'.repeat(64)}`,
+};
+
+const job = (over: Record<string, unknown> = {}) => ({
+  kind: 'workload' as const,
+  issuer: GHA,
+  claims: { repository: 'acme/deploy', environment: 'prod', ref: 'refs/heads/main', ...over },
+});
+
+const input = (executorIdentity: RedemptionInput['executorIdentity']): RedemptionInput => ({
+  claims,
+  keyRevoked: false,
+  record: {
+    id: claims.jti,
+    requestId: claims.request_id,
+    kid: 'k',
+    token: 't',
+    claims,
+    uses: 0,
+    maxUses: 1,
+    state: 'active',
+    issuedAt: '2026-01-01T00:00:00Z',
+    revokedAt: null,
+    revokedBy: null,
+    revokeReason: null,
+  },
+  action: { resource: 'db/orders', permission: 'read', environment: 'prod' },
+  executor: 'gha:repo:acme/deploy:environment:prod',
+  executorIdentity,
+  now: new Date((NBF + 60) * 1000),
+});
+
+const codeOf = (i: RedemptionInput) => {
+  const d = checkRedemption(i);
+  return d.kind === 'deny' ? d.code : 'allow';
+};
+
+describe('checkRedemption with a claim binding', () => {
+  describe('when a workload token satisfies every condition', () => {
+    it('allows the redemption', () => {
+      expect(codeOf(input(job()))).toBe('allow');
+    });
+  });
+
+  describe('when the caller is not that workload', () => {
+    it.each([
+      ['another repository', job({ repository: 'acme/other' })],
+      ['another environment', job({ environment: 'staging' })],
+      ['a ref outside the pattern', job({ ref: 'refs/tags/v1' })],
+      ['a missing claim', job({ environment: undefined })],
+      ['another issuer', { ...job(), issuer: 'https://evil.example' }],
+      ['a person with the same claims', { ...job(), kind: 'human' as const }],
+      ['an API-token caller', null],
+    ])('denies %s with EXECUTOR_MISMATCH', (_name, identity) => {
+      expect(codeOf(input(identity))).toBe('EXECUTOR_MISMATCH');
+    });
+
+    it('names the failing claim but never its value', () => {
+      const d = checkRedemption(input(job({ repository: 'acme/other' })));
+      expect(d).toMatchObject({ kind: 'deny', reason: expect.stringContaining('repository') });
+      expect(JSON.stringify(d)).not.toContain('acme/other');
+    });
+  });
+});
+
+describe('executorBindingProblem', () => {
+  const trusted = new Map([[GHA, 'github_actions' as const]]);
+
+  it('accepts a binding that names the repository', () => {
+    expect(executorBindingProblem(trusted, MATCHER)).toBeNull();
+  });
+
+  it('refuses an issuer not trusted for workloads', () => {
+    expect(executorBindingProblem(trusted, { ...MATCHER, issuer: 'https://x.example' })).toMatch(
+      /not a trusted workload issuer/,
+    );
+  });
+
+  it('refuses a GitHub binding that would admit every repository', () => {
+    expect(
+      executorBindingProblem(trusted, { issuer: GHA, claims: { environment: 'prod' } }),
+    ).toMatch(/repository/);
+  });
+});
