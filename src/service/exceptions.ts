@@ -1,5 +1,6 @@
 import { exceptionsReport, type ExceptionEntry } from '../reconcile/exceptions.js';
 import type { ServiceContext } from './context.js';
+import { logIndicesOf } from './evidence-indices.js';
 
 export interface ExceptionView extends ExceptionEntry {
   /** Log indices of the fulfilments and observations each target's state rests on. */
@@ -24,24 +25,12 @@ export async function exceptionsSince(
     await s.listObservations(),
     ctx.clock.now(),
   );
-  const ful = await s.eventIdsOf(
-    'fulfilments',
-    entries.flatMap((e) => e.targets.flatMap((t) => t.evidence.fulfilments)),
+  const indices = await logIndicesOf(
+    s,
+    entries.map((e) => ({
+      fulfilments: e.targets.flatMap((t) => t.evidence.fulfilments),
+      observations: e.targets.flatMap((t) => t.evidence.observations),
+    })),
   );
-  const obs = await s.eventIdsOf(
-    'observations',
-    entries.flatMap((e) => e.targets.flatMap((t) => t.evidence.observations)),
-  );
-  const eventIds = (e: ExceptionEntry): number[] =>
-    e.targets.flatMap((t) => [
-      ...t.evidence.fulfilments.flatMap((id) => (ful.has(id) ? [ful.get(id) as number] : [])),
-      ...t.evidence.observations.flatMap((id) => (obs.has(id) ? [obs.get(id) as number] : [])),
-    ]);
-  const leaves = await s.leafIndicesOf(entries.flatMap(eventIds));
-  return entries.map((e) => ({
-    ...e,
-    logIndices: eventIds(e)
-      .flatMap((id) => (leaves.has(id) ? [leaves.get(id) as number] : []))
-      .sort((a, b) => a - b),
-  }));
+  return entries.map((e, i) => ({ ...e, logIndices: indices[i] ?? [] }));
 }

@@ -2,6 +2,7 @@ import { CountersignError } from '../core/errors.js';
 import type { Principal } from '../identity/principal.js';
 import { transitionFinding, type Finding, type FindingState } from '../reconcile/finding.js';
 import { record, type ServiceContext } from './context.js';
+import { logIndicesOf } from './evidence-indices.js';
 
 export type FindingsErrorCode = 'FINDING_UNKNOWN';
 
@@ -14,27 +15,11 @@ async function withIndices(
   ctx: ServiceContext,
   findings: readonly Finding[],
 ): Promise<FindingView[]> {
-  const store = ctx.store;
-  const ful = await store.eventIdsOf(
-    'fulfilments',
-    findings.flatMap((f) => f.evidence.fulfilments),
+  const indices = await logIndicesOf(
+    ctx.store,
+    findings.map((f) => f.evidence),
   );
-  const obs = await store.eventIdsOf(
-    'observations',
-    findings.flatMap((f) => f.evidence.observations),
-  );
-  const eventIds = (f: Finding): number[] => [
-    ...f.evidence.fulfilments.flatMap((id) => (ful.has(id) ? [ful.get(id) as number] : [])),
-    ...f.evidence.observations.flatMap((id) => (obs.has(id) ? [obs.get(id) as number] : [])),
-    ...f.evidence.redemptions.map(Number).filter(Number.isSafeInteger),
-  ];
-  const leaves = await store.leafIndicesOf(findings.flatMap(eventIds));
-  return findings.map((f) => ({
-    ...f,
-    logIndices: eventIds(f)
-      .flatMap((e) => (leaves.has(e) ? [leaves.get(e) as number] : []))
-      .sort((a, b) => a - b),
-  }));
+  return findings.map((f, i) => ({ ...f, logIndices: indices[i] ?? [] }));
 }
 
 export async function listFindings(
