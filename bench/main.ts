@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
+import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { evidenceBenchmarks } from './evidence.js';
 import { logBenchmarks } from './log.js';
 import { reconcileBenchmarks } from './reconcile.js';
@@ -13,6 +13,8 @@ interface Machine {
   readonly node: string;
   readonly os: string;
   readonly date: string;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  readonly loadAtStart: number;
 }
 
 function machine(): Machine {
@@ -23,6 +25,7 @@ function machine(): Machine {
     node: process.version,
     os: `${platform()} ${release()}`,
     date: new Date().toISOString(),
+    loadAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
@@ -57,6 +60,7 @@ Do not edit the figures by hand: run the command again.
 | Node.js | ${m.node} |
 | OS | ${m.os} |
 | run at | ${m.date} |
+| load average at start | ${m.loadAtStart} (on ${m.cores} cores) |
 | run took | ${Math.round(seconds)} s |
 
 ## Figures
@@ -98,6 +102,7 @@ ${rows.join('\n')}
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const bigLog = Number(process.env.BENCH_BIG_LOG ?? 1_000_000);
+  const m = machine();
   const started = process.hrtime.bigint();
   const figures: Figure[] = [];
   figures.push(...(await redeemBenchmarks()));
@@ -105,7 +110,6 @@ async function main(): Promise<void> {
   figures.push(...(await evidenceBenchmarks()));
   figures.push(...(await reconcileBenchmarks()));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const m = machine();
   const command = `npm run bench${json ? ' -- --json' : ''}`;
   writeFileSync('BENCHMARKS.md', markdown(m, figures, 'npm run bench', seconds));
   progress('wrote BENCHMARKS.md');
