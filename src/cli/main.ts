@@ -8,6 +8,7 @@ import { logCommands } from './commands/log.js';
 import { evidenceCommands } from './commands/evidence.js';
 import { keyCommands } from './commands/keys.js';
 import { reconcileCommands } from './commands/reconcile.js';
+import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
 import type { CommandContext } from './context.js';
@@ -33,6 +34,7 @@ function contextFor(addr: () => string): CommandContext {
 const cx = contextFor(() => program.opts<{ addr: string }>().addr);
 
 serveCommand(program);
+migrateCommand(program, cx);
 chainCommands(program, cx);
 decisionCommands(program, cx);
 tokenCommands(program, cx);

@@ -39,6 +39,17 @@ export interface CustodyDecision {
   readonly requestDigest: string | null;
   readonly policyVersion: string | null;
   readonly rule: string | null;
+  /** How the approver signed in, when the decision carries an OIDC identity proof. */
+  readonly signIn: CustodySignIn | null;
+}
+
+/** An approver's federated sign-in, from the decision's identity proof. */
+export interface CustodySignIn {
+  readonly issuer: string;
+  readonly subject: string;
+  /** `auth_time` as an RFC 3339 instant, or null when the token carried none. */
+  readonly authTime: string | null;
+  readonly tokenDigest: string | null;
 }
 
 export interface CustodyWarrant {

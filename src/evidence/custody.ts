@@ -15,6 +15,7 @@ import type {
   CustodyOther,
   CustodyRedemption,
   CustodyRequest,
+  CustodySignIn,
   CustodyWarrant,
 } from './chain.js';
 import type { EvidenceEvent } from './read.js';
@@ -94,6 +95,19 @@ function decisionOf(e: EvidenceEvent, kind: CustodyDecision['kind']): CustodyDec
     requestDigest: str(member(d, 'requestDigest')),
     policyVersion: str(e.data.policyVersion),
     rule: str(e.data.rule),
+    signIn: signInOf(member(d, 'approverIdentity')),
+  };
+}
+
+function signInOf(proof: unknown): CustodySignIn | null {
+  const issuer = str(member(proof, 'issuer'));
+  const subject = str(member(proof, 'subject'));
+  if (member(proof, 'via') !== 'oidc' || issuer === null || subject === null) return null;
+  return {
+    issuer,
+    subject,
+    authTime: instant(int(member(proof, 'auth_time'))),
+    tokenDigest: str(member(proof, 'token_digest')),
   };
 }
 

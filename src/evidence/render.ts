@@ -64,6 +64,12 @@ function chainLines(c: CustodyChain): string[] {
     out.push(
       `  ${d.kind} by ${p(d.approver)} at ${p(d.at)} under policy ${p(d.policyVersion)}, rule ${p(d.rule)}${why}`,
     );
+    if (d.signIn !== null) {
+      const i = d.signIn;
+      out.push(
+        `    signed in via ${p(i.issuer)} as ${p(i.subject)} at ${p(i.authTime)}, token ${p(i.tokenDigest)}`,
+      );
+    }
   }
   const w = c.warrant;
   if (w === null) out.push('Warrant', '  (none issued)');

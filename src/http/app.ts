@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { isCountersignError } from '../core/errors.js';
 import { parseStrictJson } from '../core/json.js';
 import type { OffsetClock } from '../core/clock.js';
@@ -13,6 +13,8 @@ import { chainRoutes } from './routes/chain.js';
 import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/log.js';
 import { reconcileRoutes } from './routes/reconcile.js';
+import { installLoadShedding, type LoadLimits } from './shed.js';
+import { redactedRequest } from './log-redact.js';
 import { publicRoutes } from './routes/public.js';
 import { requestRoutes } from './routes/requests.js';
 
@@ -24,6 +26,8 @@ export interface AppOptions {
   readonly devClock?: OffsetClock;
   readonly origin: string;
   readonly flushLog: () => Promise<void>;
+  /** Load-shedding limits; unset fields take the defaults in `shed.ts`. */
+  readonly loadLimits?: Partial<LoadLimits>;
 }
 
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -46,12 +50,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
               paths: ['req.headers.authorization', 'req.headers.cookie'],
               censor: '[redacted]',
             },
+            serializers: { req: redactedRequest },
           },
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     return503OnClosing: true,
+    // Errors raised by the router itself (an undecodable path such as `%C0%AF`) bypass the
+    // error handler; answer them as problems too, without echoing the path.
+    frameworkErrors: (_err, _req, reply) => {
+      void (reply as FastifyReply)
+        .code(400)
+        .type('application/problem+json')
+        .send(problem('VALIDATION_FAILED', 'the request path is not a valid URL'));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // First hook of all: an overloaded server refuses before reading or changing state.
+  installLoadShedding(app, opts.loadLimits ?? {});
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {

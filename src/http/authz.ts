@@ -19,6 +19,7 @@ const ALL_READERS = ['requester', 'approver', 'executor', 'auditor', 'admin'] as
  */
 export const ROUTE_ROLES = {
   'GET /healthz': 'public',
+  'GET /readyz': 'public',
   'GET /openapi.json': 'public',
   'GET /.well-known/jwks.json': 'public',
   'GET /v1/log/checkpoint': 'public',

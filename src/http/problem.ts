@@ -23,6 +23,7 @@ export type HttpErrorCode =
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'OVERLOADED'
+  | 'NOT_READY'
   | 'INTERNAL';
 
 /** Every code the API can answer with. The map below must cover each one. */
@@ -128,6 +129,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   LOG_INCONSISTENT: 500,
   EVIDENCE_INPUT_INVALID: 500,
   OVERLOADED: 503,
+  NOT_READY: 503,
   ISSUER_DISCOVERY_FAILED: 503,
   JWKS_UNAVAILABLE: 503,
   REPLAY_CACHE_FULL: 503,

@@ -115,10 +115,17 @@ export class KeyRing {
     return this.#noteSigner;
   }
 
-  /** C2SP verifier keys of stored keys not revoked, read without unsealing anything. */
-  static publicVerifierKeys(records: readonly SigningKeyRecord[], origin: string): string[] {
+  /**
+   * C2SP verifier keys of stored keys not revoked (or of every key, for auditing what a
+   * key signed before its revocation), read without unsealing anything.
+   */
+  static publicVerifierKeys(
+    records: readonly SigningKeyRecord[],
+    origin: string,
+    includeRevoked = false,
+  ): string[] {
     return records
-      .filter((r) => r.state !== 'revoked')
+      .filter((r) => includeRevoked || r.state !== 'revoked')
       .map((r) =>
         encodeVerifierKey(
           origin,

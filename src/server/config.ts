@@ -31,6 +31,12 @@ export const ConfigSchema = Type.Object(
     logOrigin: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._/:-]{1,200}$' })),
     kekFile: Type.Optional(Type.String()),
     bodyLimit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
+    /** Load shedding (503 OVERLOADED): requests served at once; 0 turns the limit off. */
+    maxInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    /** Mean event-loop delay (ms) above which new requests are refused; 0 turns it off. */
+    maxEventLoopDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    /** V8 heap in use (MiB) above which new requests are refused; 0 turns it off. */
+    maxHeapUsedMb: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
     logLevel: Type.Optional(
       Type.Union(
         ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -110,6 +110,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     authenticator: identity.authenticator,
     logger: { level: env.COUNTERSIGN_LOG_LEVEL ?? file.logLevel ?? 'info' },
     ...(file.bodyLimit ? { bodyLimit: file.bodyLimit } : {}),
+    loadLimits: {
+      ...(file.maxInFlight === undefined ? {} : { maxInFlight: file.maxInFlight }),
+      ...(file.maxEventLoopDelayMs === undefined
+        ? {}
+        : { maxEventLoopDelayMs: file.maxEventLoopDelayMs }),
+      ...(file.maxHeapUsedMb === undefined
+        ? {}
+        : { maxHeapUsedBytes: file.maxHeapUsedMb * 1024 * 1024 }),
+    },
     ...(devClock ? { devClock } : {}),
   });
   const host = opts.host ?? file.host ?? '127.0.0.1';

@@ -1,6 +1,7 @@
-import { KeyRing } from '../keys/keyring.js';
+import { KeyRing, type SigningKeyRecord } from '../keys/keyring.js';
 import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
 import { NoteVerifier } from '../log/note.js';
+import type { StoredCheckpoint } from '../store/log-repo.js';
 import type { Repo } from '../store/store.js';
 
 const PAGE = 50_000;
@@ -19,9 +20,27 @@ export async function auditStore(
 ): Promise<AuditReport & { origin: string; trust: 'pinned' | 'store' }> {
   const checkpoints = await repo.listCheckpoints();
   const origin = opts.origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
-  const keys = opts.logKey
-    ? [opts.logKey]
-    : KeyRing.publicVerifierKeys(await repo.listKeys(), origin);
+  const records = opts.logKey ? [] : await repo.listKeys();
+  // A revoked key still vouches for the checkpoints it signed before its revocation
+  // (their roots are recomputed from the leaves all the same); one it signed after
+  // is refused outright.
+  const late = checkpoints.find((c) => signedAfterRevocation(c, records));
+  if (late) {
+    return {
+      ok: false,
+      entries: 0,
+      checkpoints: 0,
+      size: 0,
+      divergence: {
+        kind: 'CHECKPOINT_SIGNATURE_INVALID',
+        index: late.size,
+        detail: `the checkpoint of size ${late.size} was signed by key ${late.kid} after its revocation`,
+      },
+      origin,
+      trust: 'store',
+    };
+  }
+  const keys = opts.logKey ? [opts.logKey] : KeyRing.publicVerifierKeys(records, origin, true);
   async function* pages(): AsyncGenerator<readonly AuditEntry[]> {
     for (let from = 0; ;) {
       const page = await repo.getEntryPage(from, PAGE);
@@ -38,4 +57,12 @@ export async function auditStore(
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   return { ...report, origin, trust: opts.logKey ? 'pinned' : 'store' };
+}
+
+function signedAfterRevocation(
+  checkpoint: StoredCheckpoint,
+  keys: readonly SigningKeyRecord[],
+): boolean {
+  const key = keys.find((k) => k.kid === checkpoint.kid);
+  return key !== undefined && key.revokedAt !== null && checkpoint.at >= key.revokedAt;
 }

@@ -1,6 +1,6 @@
 import { evaluateDecision, type Decision, type DecisionKind } from '../approval/decision.js';
 import { CountersignError } from '../core/errors.js';
-import { newDecisionId, newWarrantId, type WarrantId } from '../core/ids.js';
+import { newDecisionId, newWarrantId, type RequestId, type WarrantId } from '../core/ids.js';
 import { requireRecentAuth } from '../identity/oidc/authenticator.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
@@ -37,6 +37,9 @@ export async function decide(
   }
   const at = now.toISOString();
   const result = await ctx.store.transaction(async (tx) => {
+    // Decisions on one request are counted one at a time: on PostgreSQL two approvals
+    // racing at READ COMMITTED would each miss the other and never reach quorum.
+    await tx.lockRequest(requestId as RequestId);
     const request = await loadRequest(tx, requestId);
     if (
       effectiveState(request.state, request.body.pendingExpiresAt, now) === 'expired' &&

@@ -31,12 +31,21 @@ export interface IntegrateResult {
  * Before signing, the new root is proven consistent with the last signed checkpoint
  * from the stored nodes (RFC 9162 §2.1.4); if it is not, nothing is signed. So the
  * log never signs two checkpoints that are inconsistent with each other.
+ *
+ * The transaction holds the log lock from its first statement to its commit, so on
+ * several nodes there is still one sequence of batches, each extending the last
+ * committed checkpoint. It is safe to rerun as a whole (it has no effect outside the
+ * transaction but the signing, which is pure).
  */
 export async function integrateBatch(
   ctx: IntegrateContext,
   maxBatch = 4096,
 ): Promise<IntegrateResult> {
   return ctx.store.transaction(async (tx) => {
+    // The sequencer lock, before anything is read: across nodes sharing a PostgreSQL
+    // database one integrator at a time extends the tree from the latest checkpoint
+    // (docs/decisions/0005). On SQLite, BEGIN IMMEDIATE already serialises this.
+    await tx.lockLog();
     const last = await tx.latestCheckpoint();
     const start = last?.size ?? 0;
     const pending = await tx.pendingEvents(maxBatch);

@@ -17,6 +17,8 @@ export async function loadOrCreateKeyRing(
   const now = clock.now();
   const key = await generateSigningKey(kek, now);
   await store.transaction(async (tx) => {
+    // Nodes starting together on an empty database create one first key, not one each.
+    await tx.lockKeyRing();
     if ((await tx.listKeys()).length > 0) return;
     await tx.insertKey(key);
     await tx.appendEvent(

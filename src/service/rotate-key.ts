@@ -33,6 +33,8 @@ async function promote(
   fresh: SigningKeyRecord,
   reason: string | null,
 ): Promise<string[]> {
+  // On PostgreSQL, nodes rotating at once would each retire the old key and leave two active.
+  await tx.lockKeyRing();
   const retired = (await tx.listKeys()).filter((k) => k.state === 'active').map((k) => k.kid);
   for (const kid of retired) await tx.setKeyState(kid, 'retired', now.toISOString());
   await tx.insertKey(fresh);
@@ -54,8 +56,28 @@ async function promote(
 }
 
 /**
+ * Runs a change to the signing keys in one transaction and swaps the server's key ring
+ * as its last step, before the commit: whatever is serialised after it (a checkpoint in
+ * the same group commit, the next warrant) already signs with the new active key, and
+ * nothing signs with a revoked key once its revocation is visible. If the transaction
+ * fails after all, the ring is reloaded from what the store still holds.
+ */
+async function changeKeys<T>(ctx: ServiceContext, change: (tx: Repo) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.store.transaction(async (tx) => {
+      const out = await change(tx);
+      ctx.keyAdmin.reload(await tx.listKeys());
+      return out;
+    });
+  } catch (e) {
+    ctx.keyAdmin.reload(await ctx.store.listKeys());
+    throw e;
+  }
+}
+
+/**
  * Rotates the signing key: a new Ed25519 key becomes active for warrants, receipts,
- * checkpoints and DSSE, in one transaction with its log event; then the running
+ * checkpoints and DSSE, in one transaction with its log event, and the running
  * server swaps its key ring.
  */
 export async function rotateSigningKey(
@@ -65,8 +87,7 @@ export async function rotateSigningKey(
 ): Promise<RotationResult> {
   const now = ctx.clock.now();
   const fresh = await ctx.keyAdmin.newKey(now);
-  const retired = await ctx.store.transaction((tx) => promote(tx, actor, now, fresh, reason));
-  ctx.keyAdmin.reload(await ctx.store.listKeys());
+  const retired = await changeKeys(ctx, (tx) => promote(tx, actor, now, fresh, reason));
   return { kid: fresh.kid, retired, at: now.toISOString() };
 }
 
@@ -84,7 +105,8 @@ export async function revokeSigningKey(
   const now = ctx.clock.now();
   const at = now.toISOString();
   const fresh = await ctx.keyAdmin.newKey(now);
-  const replacedBy = await ctx.store.transaction(async (tx) => {
+  const replacedBy = await changeKeys(ctx, async (tx) => {
+    await tx.lockKeyRing();
     const key = (await tx.listKeys()).find((k) => k.kid === kid);
     if (!key) {
       throw new CountersignError<KeyErrorCode>('KEY_NOT_FOUND', 'no signing key has this kid');
@@ -105,6 +127,5 @@ export async function revokeSigningKey(
     );
     return successor;
   });
-  ctx.keyAdmin.reload(await ctx.store.listKeys());
   return { kid, revokedAt: at, replacedBy };
 }

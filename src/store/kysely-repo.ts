@@ -301,6 +301,15 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
       .execute();
   }
 
+  /** No-op here: SQLite's BEGIN IMMEDIATE already serialises writers. See `PostgresRepo`. */
+  async lockLog(): Promise<void> {}
+
+  /** No-op here: SQLite's BEGIN IMMEDIATE already serialises writers. See `PostgresRepo`. */
+  async lockKeyRing(): Promise<void> {}
+
+  /** No-op here: SQLite's BEGIN IMMEDIATE already serialises writers. See `PostgresRepo`. */
+  async lockRequest(_id: RequestId): Promise<void> {}
+
   async setKeyState(kid: string, state: KeyState, at: string): Promise<void> {
     await this.db
       .updateTable('signing_keys')

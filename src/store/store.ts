@@ -68,10 +68,28 @@ export interface Repo extends LogRepo, ReconcileRepo {
   listKeys(): Promise<SigningKeyRecord[]>;
   insertKey(key: SigningKeyRecord): Promise<void>;
   setKeyState(kid: string, state: KeyState, at: string): Promise<void>;
+
+  // Serialising locks, held until the transaction ends. Take them first in a transaction,
+  // before reading what they guard. On SQLite they are no-ops (BEGIN IMMEDIATE already
+  // serialises every writer); on PostgreSQL, where transactions run at READ COMMITTED on
+  // several nodes at once, they make the read-then-write use cases safe.
+  /** The log sequencer: one integrator at a time extends the tree and signs a checkpoint. */
+  lockLog(): Promise<void>;
+  /** The key ring: creating the first key or promoting a new one happens once. */
+  lockKeyRing(): Promise<void>;
+  /** One request row (`SELECT … FOR UPDATE`): decisions on it are counted one at a time. */
+  lockRequest(id: RequestId): Promise<void>;
 }
 
 export interface Store extends Repo {
   readonly dialect: Dialect;
+  /**
+   * Runs `fn` in one transaction. On PostgreSQL `fn` may run more than once: a
+   * serialization failure, a deadlock, a lost race on a unique key, or a connection lost
+   * before COMMIT reruns it as a whole, so it must have no effects outside `tx`.
+   */
   transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,10 +12,14 @@ export interface ChainOptions {
   readonly env?: string;
   readonly scope?: Array<{ resource: string; permissions: string[] }>;
   readonly executor?: DevPrincipal;
+  /** The request's `executor` as sent, e.g. a workload claim matcher; overrides `executor`. */
+  readonly executorBinding?: Record<string, unknown>;
   readonly maxUses?: number;
   readonly duration?: string;
   readonly targets?: string[];
   readonly requester?: DevPrincipal;
+  /** Create the request with this bearer credential (e.g. an OIDC token) instead. */
+  readonly bearer?: string;
   readonly action?: string;
 }
 
@@ -28,14 +32,14 @@ export async function createRequest(s: TestServer, o: ChainOptions = {}): Promis
   });
   if (nhi.status !== 201) throw new Error(`nhi: ${nhi.text}`);
   const r = await s.http('POST', '/v1/requests', {
-    as: o.requester ?? 'alice',
+    ...(o.bearer === undefined ? { as: o.requester ?? 'alice' } : { bearer: o.bearer }),
     body: {
       subject,
       action: o.action ?? 'grant',
       scope: o.scope ?? [{ resource: 'db/orders', permissions: ['read'] }],
       environment: o.env ?? 'staging',
       targets: o.targets ?? [],
-      executor: { principal: o.executor ?? 'deploy-eu' },
+      executor: o.executorBinding ?? { principal: o.executor ?? 'deploy-eu' },
       duration: o.duration ?? '2h',
       maxUses: o.maxUses ?? 1,
       reason: 'test',

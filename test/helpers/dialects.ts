@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { Store } from '../../src/store/store.js';
+import { POSTGRES_UNAVAILABLE, sharedPostgres, stopSharedPostgres } from './postgres.js';
 
 /** A store on a throwaway database, and how to dispose of it. */
 export interface StoreFixture {
@@ -15,6 +17,8 @@ export interface DialectHarness {
   /** Null when the dialect cannot run here; the reason is printed as the skip message. */
   readonly unavailable: string | null;
   open(): Promise<StoreFixture>;
+  /** Releases what the harness keeps across tests (a database server); call in afterAll. */
+  close(): Promise<void>;
 }
 
 const sqlite: DialectHarness = {
@@ -31,7 +35,27 @@ const sqlite: DialectHarness = {
       },
     };
   },
+  async close() {},
+};
+
+/** A database per fixture on one throwaway PostgreSQL 15 cluster per test process. */
+const postgres: DialectHarness = {
+  name: 'postgres',
+  unavailable: POSTGRES_UNAVAILABLE,
+  async open() {
+    const cluster = await sharedPostgres();
+    const url = await cluster.createDatabase('store');
+    const store = await openPostgresStore({ url });
+    return {
+      store,
+      async dispose() {
+        await store.close();
+        await cluster.dropDatabase(url);
+      },
+    };
+  },
+  close: stopSharedPostgres,
 };
 
 /** Every dialect the store suite runs on. */
-export const DIALECTS: readonly DialectHarness[] = [sqlite];
+export const DIALECTS: readonly DialectHarness[] = [sqlite, postgres];

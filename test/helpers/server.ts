@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -7,7 +7,15 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
 export type DevPrincipal =
-  'alice' | 'bob' | 'carol' | 'deploy-eu' | 'deploy-us' | 'audra' | 'admin';
+  'alice' | 'bob' | 'carol' | 'deploy-eu' | 'deploy-us' | 'audra' | 'collector' | 'admin';
+
+export interface StartOptions {
+  readonly dataDir?: string;
+  readonly extraArgs?: string[];
+  readonly env?: Record<string, string>;
+  /** Written as JSON into the data dir and passed with `--config` (e.g. an `oidc` section). */
+  readonly config?: Record<string, unknown>;
+}
 
 export interface CliResult {
   readonly code: number;
@@ -34,19 +42,19 @@ export class TestServer {
     private readonly ownsDir: boolean,
   ) {}
 
-  static async start(
-    opts: { dataDir?: string; extraArgs?: string[]; env?: Record<string, string> } = {},
-  ): Promise<TestServer> {
+  static async start(opts: StartOptions = {}): Promise<TestServer> {
     const ownsDir = opts.dataDir === undefined;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'countersign-test-'));
-    const proc = spawn(
-      process.execPath,
-      [CLI, 'serve', '--dev', '--data', dataDir, '--port', '0', ...(opts.extraArgs ?? [])],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'info', ...opts.env },
-      },
-    );
+    const args = ['serve', '--dev', '--data', dataDir, '--port', '0', ...(opts.extraArgs ?? [])];
+    if (opts.config) {
+      const file = join(dataDir, 'test-config.json');
+      writeFileSync(file, JSON.stringify(opts.config));
+      args.push('--config', file);
+    }
+    const proc = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'info', ...opts.env },
+    });
     const output: string[] = [];
     const url = await new Promise<string>((ok, fail) => {
       const timer = setTimeout(
@@ -91,6 +99,8 @@ export class TestServer {
     path: string,
     opts: {
       as?: DevPrincipal;
+      /** A bearer credential of any kind (an OIDC token, a configured API token). */
+      bearer?: string;
       body?: unknown;
       raw?: string;
       headers?: Record<string, string>;
@@ -98,6 +108,7 @@ export class TestServer {
   ): Promise<HttpResult> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.as) headers.authorization = `Bearer ${this.tokens[opts.as]}`;
+    if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
     let body: string | undefined;
     if (opts.raw !== undefined) body = opts.raw;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
@@ -122,11 +133,12 @@ export class TestServer {
     return { status: res.status, headers: res.headers, body: parsed, text };
   }
 
-  /** Runs the real CLI against this server as a dev principal. */
-  cli(args: string[], as?: DevPrincipal): Promise<CliResult> {
+  /** Runs the real CLI against this server as a dev principal, or with any bearer token. */
+  cli(args: string[], as?: DevPrincipal | { bearer: string }): Promise<CliResult> {
+    const token = typeof as === 'object' ? as.bearer : as ? this.tokens[as] : undefined;
     return runCli(args, {
       COUNTERSIGN_ADDR: this.url,
-      ...(as ? { COUNTERSIGN_TOKEN: this.tokens[as] } : {}),
+      ...(token === undefined ? {} : { COUNTERSIGN_TOKEN: token }),
     });
   }
 

@@ -59,7 +59,10 @@ const ObservationsBody = Type.Object(
 
 const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
 
-export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
+export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
+  app,
+  { ctx, flushLog },
+) => {
   app.post(
     '/v1/fulfilments',
     { schema: { body: FulfilmentBody, tags: ['fulfilments'] }, config: { roles: ['executor'] } },
@@ -90,9 +93,13 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       },
       config: { roles: READERS },
     },
-    async (req) => ({
-      findings: await listFindings(ctx, req.query.state, Number(req.query.limit ?? '1000')),
-    }),
+    async (req) => {
+      // Evidence is shown as log indices: integrate what is queued so every index exists.
+      await flushLog();
+      return {
+        findings: await listFindings(ctx, req.query.state, Number(req.query.limit ?? '1000')),
+      };
+    },
   );
 
   for (const [path, action] of [
@@ -125,6 +132,7 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       config: { roles: ['auditor', 'admin'] },
     },
     async (req) => {
+      await flushLog();
       const since = req.query.since ? new Date(req.query.since) : null;
       return {
         exceptions: await exceptionsSince(

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
   Migrator,
+  sql,
   SqliteDialect,
   type SqliteDatabase as SqliteKyselyDatabase,
 } from 'kysely';
@@ -73,6 +74,10 @@ class SqliteStore extends KyselyRepo implements Store {
 
   transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
     return this.#group.run(fn);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {

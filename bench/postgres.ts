@@ -1,0 +1,285 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { ManualClock } from '../src/core/clock.js';
+import { encodeEvent } from '../src/log/event.js';
+import { integrateBatch } from '../src/service/integrate.js';
+import { loadOrCreateKeyRing } from '../src/service/keys.js';
+import { openPostgresStore } from '../src/store/postgres/open.js';
+import { openSqliteStore } from '../src/store/sqlite/open.js';
+import type { Store } from '../src/store/store.js';
+import { startPostgres } from '../test/helpers/postgres.js';
+import { now, progress, round, seconds, tempDir, type Figure } from './util.js';
+
+const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const CONNECTIONS = 64;
+const DURATION_S = 8;
+const APPENDS = 20_000;
+const BATCH = 1000;
+const KEK = randomBytes(32);
+
+const BENCH_POLICY = `version: 1
+rules:
+  - name: bench
+    approvals: { required: 1, groups: [sre] }
+    maxDuration: 8h
+    maxUses: 1000000
+`;
+
+// ---- appends through the Store: transactions of BATCH events, each batch integrated ----
+
+async function appender(store: Store): Promise<(from: number, count: number) => Promise<void>> {
+  const clock = new ManualClock();
+  const ring = await loadOrCreateKeyRing(store, KEK, clock);
+  const ctx = { store, clock, keys: () => ring, origin: 'countersign.bench/log' };
+  return async (from, count) => {
+    for (let i = from; i < from + count; i += BATCH) {
+      const n = Math.min(BATCH, from + count - i);
+      await store.transaction(async (tx) => {
+        for (let j = 0; j < n; j++) {
+          await tx.appendEvent(
+            encodeEvent({
+              v: 1,
+              type: 'redemption.allowed',
+              at: new Date(1_700_000_000_000 + i + j).toISOString(),
+              actor: 'deploy-eu',
+              links: { warrant: `wrt_${i + j}` },
+              data: { use: 1 },
+            }),
+          );
+        }
+      });
+      while ((await integrateBatch(ctx, 65_536)).integrated > 0) {
+        // until the queue is empty
+      }
+    }
+  };
+}
+
+/** Appends/s with `stores.length` writers (one per node), each appending its share. */
+async function appendsPerSecond(stores: readonly Store[]): Promise<number> {
+  const writers = await Promise.all(stores.map(appender));
+  const share = APPENDS / writers.length;
+  const start = now();
+  await Promise.all(writers.map((w, k) => w(k * share, share)));
+  return APPENDS / seconds(start);
+}
+
+// ---- redemptions over HTTP against real server processes ----
+
+async function startNode(
+  dir: string,
+  databaseUrl?: string,
+): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--dev', '--data', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      COUNTERSIGN_LOG_LEVEL: 'warn',
+      ...(databaseUrl ? { COUNTERSIGN_DATABASE_URL: databaseUrl } : {}),
+    },
+  });
+  let out = '';
+  const url = await new Promise<string>((ok, fail) => {
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) ok(m[1] as string);
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', () => fail(new Error(out)));
+  });
+  return { proc, url };
+}
+
+async function call(url: string, token: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json()) as Record<string, string>;
+  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Eight many-use warrants, issued through `url`, as redemption bodies. */
+async function redemptionBodies(url: string, tokens: Record<string, string>): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const subject = `agent:pgbench-${i}`;
+    await call(url, tokens.admin!, 'POST', '/v1/nhis', {
+      id: subject,
+      kind: 'ai_agent',
+      owner: 't',
+    });
+    const r = await call(url, tokens.alice!, 'POST', '/v1/requests', {
+      subject,
+      action: 'grant',
+      scope: [{ resource: 'db/*', permissions: ['read'] }],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: '8h',
+      maxUses: 1_000_000,
+      reason: 'bench',
+    });
+    await call(url, tokens.bob!, 'POST', `/v1/requests/${r.id}/decisions`, { decision: 'approve' });
+    const w = await call(url, tokens.admin!, 'GET', `/v1/requests/${r.id}/warrant`);
+    bodies.push(
+      JSON.stringify({
+        warrant: w.token,
+        action: { resource: `db/table${i}`, permission: 'read', environment: 'staging' },
+      }),
+    );
+  }
+  return bodies;
+}
+
+function cannon(url: string, token: string, bodies: readonly string[], connections: number) {
+  let n = 0;
+  return new Promise<autocannon.Result>((ok, fail) => {
+    autocannon(
+      {
+        url: `${url}/v1/redemptions`,
+        connections,
+        duration: DURATION_S,
+        requests: [
+          {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
+          },
+        ],
+      },
+      (err, result) =>
+        err ? fail(err instanceof Error ? err : new Error(String(err))) : ok(result),
+    );
+  });
+}
+
+/** Redemptions/s over `urls` (the connections split between them), and non-2xx answers. */
+async function redemptionsPerSecond(
+  urls: readonly string[],
+  token: string,
+  bodies: readonly string[],
+): Promise<{ rps: number; non2xx: number }> {
+  const results = await Promise.all(
+    urls.map((u) => cannon(u, token, bodies, CONNECTIONS / urls.length)),
+  );
+  return {
+    rps: results.reduce((s, r) => s + r.requests.average, 0),
+    non2xx: results.reduce((s, r) => s + r.non2xx + r.errors, 0),
+  };
+}
+
+function benchDataDir(root: string, name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY);
+  return dir;
+}
+
+/**
+ * PostgreSQL beside SQLite: durable appends/s through the Store (one writer, then two
+ * writers contending for the log lock as two nodes would), and redemptions/s over HTTP
+ * with one server process and with two sharing one database.
+ */
+export async function postgresBenchmarks(): Promise<Figure[]> {
+  const t = tempDir('postgres');
+  const cluster = await startPostgres();
+  const procs: ChildProcess[] = [];
+  try {
+    progress(`postgres: ${APPENDS} appends in batches of ${BATCH}, SQLite, then PostgreSQL ×1, ×2`);
+    const lite = await openSqliteStore({ file: join(t.dir, 'append.db') });
+    const sqliteAppends = await appendsPerSecond([lite]);
+    await lite.close();
+    const one = await openPostgresStore({ url: await cluster.createDatabase('append1') });
+    const pgAppends1 = await appendsPerSecond([one]);
+    await one.close();
+    const url2 = await cluster.createDatabase('append2');
+    const two = [await openPostgresStore({ url: url2 }), await openPostgresStore({ url: url2 })];
+    const pgAppends2 = await appendsPerSecond(two);
+    await Promise.all(two.map((s) => s.close()));
+
+    progress(`postgres: ${DURATION_S}s of redemptions each on SQLite, PostgreSQL ×1 and ×2`);
+    const liteDir = benchDataDir(t.dir, 'sqlite');
+    const liteNode = await startNode(liteDir);
+    procs.push(liteNode.proc);
+    const liteTokens = JSON.parse(readFileSync(join(liteDir, 'dev-tokens.json'), 'utf8'));
+    const sqliteRedeem = await redemptionsPerSecond(
+      [liteNode.url],
+      liteTokens['deploy-eu'],
+      await redemptionBodies(liteNode.url, liteTokens),
+    );
+    liteNode.proc.kill('SIGTERM');
+
+    const dbUrl = await cluster.createDatabase('redeem');
+    const pgDir = benchDataDir(t.dir, 'pg');
+    const a = await startNode(pgDir, dbUrl);
+    procs.push(a.proc);
+    const tokens = JSON.parse(readFileSync(join(pgDir, 'dev-tokens.json'), 'utf8'));
+    const bodies = await redemptionBodies(a.url, tokens);
+    const pg1 = await redemptionsPerSecond([a.url], tokens['deploy-eu'], bodies);
+    const b = await startNode(pgDir, dbUrl);
+    procs.push(b.proc);
+    const pg2 = await redemptionsPerSecond([a.url, b.url], tokens['deploy-eu'], bodies);
+    const non2xx = sqliteRedeem.non2xx + pg1.non2xx + pg2.non2xx;
+    if (non2xx > 0) progress(`postgres: ${non2xx} non-2xx answers or errors`);
+
+    return [
+      {
+        key: 'pg_append_per_s_1',
+        label: `PostgreSQL durable appends/s, one writer (batches of ${BATCH}, integrated)`,
+        value: round(pgAppends1, 0),
+        unit: '/s',
+      },
+      {
+        key: 'pg_append_per_s_2',
+        label: 'PostgreSQL durable appends/s, two writers sharing the log lock',
+        value: round(pgAppends2, 0),
+        unit: '/s',
+      },
+      {
+        key: 'pg_append_sqlite_per_s',
+        label: 'SQLite durable appends/s, same method, same run',
+        value: round(sqliteAppends, 0),
+        unit: '/s',
+      },
+      {
+        key: 'pg_redeem_http_rps_1',
+        label: `PostgreSQL redemptions/s over HTTP, one node (${CONNECTIONS} connections)`,
+        value: round(pg1.rps, 0),
+        unit: '/s',
+      },
+      {
+        key: 'pg_redeem_http_rps_2',
+        label: `PostgreSQL redemptions/s over HTTP, two nodes (${CONNECTIONS / 2} connections each)`,
+        value: round(pg2.rps, 0),
+        unit: '/s',
+      },
+      {
+        key: 'pg_redeem_sqlite_http_rps',
+        label: 'SQLite redemptions/s over HTTP, one node, same run',
+        value: round(sqliteRedeem.rps, 0),
+        unit: '/s',
+      },
+      {
+        key: 'pg_redeem_http_non2xx',
+        label: 'non-2xx answers or errors during the three redemption runs',
+        value: non2xx,
+        unit: '',
+      },
+    ];
+  } finally {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await cluster.stop();
+    t.cleanup();
+  }
+}

@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrations } from '../migrations.js';
+import type { Database } from '../schema.js';
+import type { Repo, Store } from '../store.js';
+import { PostgresRepo } from './repo.js';
+import { backoffMs, DEFAULT_RETRY, mayRetry, type RetryPolicy } from './retry.js';
+
+export interface PostgresOptions {
+  /** A `postgres://` or `postgresql://` connection URL (libpq parameters allowed). */
+  readonly url: string;
+  /** Most connections this node holds. Default 10. */
+  readonly poolMax?: number;
+  /** Skip migrations at start (a `countersign migrate` step runs them instead). */
+  readonly migrate?: boolean;
+  /** @internal tests shorten the backoff. */
+  readonly retry?: RetryPolicy;
+}
+
+/** int8 text → number, refusing values a JS number cannot hold exactly. */
+function safeInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${text} exceeds 2^53 - 1`);
+  return n;
+}
+
+/**
+ * Type parsers for this pool only (never pg's global registry, which other code in
+ * the process may rely on): `bigint`/`bigserial` ids and `count(*)` come back as
+ * numbers, as the repos expect and as SQLite returns them.
+ */
+function numericTypes(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, safeInteger);
+  types.setTypeParser(pg.types.builtins.NUMERIC, Number);
+  return types;
+}
+
+/**
+ * The PostgreSQL store, for several countersign nodes sharing one database.
+ *
+ * Migrations run at open under Kysely's migrator, which holds a PostgreSQL advisory
+ * lock for the whole run, so nodes starting together migrate once. Transactions run at
+ * READ COMMITTED; use cases that read before they write take a lock first
+ * (`lockLog`, `lockKeyRing`, `lockRequest`), and a warrant use is spent by a
+ * conditional UPDATE, which PostgreSQL re-checks against the latest row version.
+ */
+export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolMax ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    // A node that stalls inside a transaction must not hold the log lock for ever: the
+    // server ends its session, which rolls the transaction back and frees its locks.
+    idle_in_transaction_session_timeout: 60_000,
+    application_name: 'countersign',
+    types: numericTypes(),
+  });
+  // A client whose server went away emits 'error'; with no listener the process would
+  // crash. Idle clients report through the pool, checked-out ones on themselves (their
+  // query fails too, and is retried or surfaced). The pool then drops the broken client.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (opts.migrate !== false) await migrate(db);
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return new PostgresStore(db, opts.retry ?? DEFAULT_RETRY);
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrations('postgres') });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+}
+
+class PostgresStore extends PostgresRepo implements Store {
+  readonly dialect = 'postgres' as const;
+
+  constructor(
+    db: Kysely<Database>,
+    private readonly retry: RetryPolicy,
+  ) {
+    super(db);
+  }
+
+  /**
+   * Runs `fn` in a READ COMMITTED transaction, rerunning the whole function after a
+   * serialization failure, a deadlock, a lost unique-key race, or a connection lost
+   * before COMMIT (see `retryVerdict`). `fn` must therefore have no effects outside
+   * `tx`: no network calls, no in-memory state it cannot redo. A connection lost
+   * during COMMIT is surfaced, never retried, because the commit may have happened.
+   */
+  async transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let committing = false;
+      try {
+        return await this.db
+          .transaction()
+          .setIsolationLevel('read committed')
+          .execute(async (trx) => {
+            const value = await fn(new PostgresRepo(trx));
+            committing = true;
+            return value;
+          });
+      } catch (error) {
+        if (!mayRetry(this.retry, error, committing, attempt)) throw error;
+        await sleep(backoffMs(this.retry, attempt));
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,246 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpoint, type Checkpoint } from '../../src/log/checkpoint.js';
+import type { NoteVerifier } from '../../src/log/note.js';
+import { verifyConsistency } from '../../src/log/verify.js';
+import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
+import { settledPgCheckpoint, verifierOf } from '../helpers/pg-log.js';
+import {
+  pgQuery,
+  POSTGRES_UNAVAILABLE,
+  startPostgres,
+  type PostgresCluster,
+} from '../helpers/postgres.js';
+import { TestServer } from '../helpers/server.js';
+
+const b64 = (x: string) => Buffer.from(x, 'base64');
+const LOAD_MS = Number(process.env.COUNTERSIGN_MULTINODE_LOAD_MS ?? 12_000);
+
+/**
+ * Two (then three) countersign server processes on one PostgreSQL database, sharing one
+ * data dir for the dev tokens and the key-encryption key, as nodes behind a load
+ * balancer share their configuration.
+ */
+describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  let url: string;
+  let dir: string;
+  let a: TestServer;
+  let b: TestServer;
+  const startNode = () =>
+    TestServer.start({ dataDir: join(dir, 'data'), env: { COUNTERSIGN_DATABASE_URL: url } });
+
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    url = await cluster.createDatabase('multinode');
+    dir = mkdtempSync(join(tmpdir(), 'countersign-multinode-'));
+    // The first node bootstraps the dev data dir; the second starts on it as it is.
+    a = await startNode();
+    b = await startNode();
+  });
+  afterAll(async () => {
+    await a?.stop();
+    if (b && b.proc.exitCode === null && b.proc.signalCode === null) await b.stop();
+    await cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const redeemBody = (token: string) => ({
+    warrant: token,
+    action: { resource: 'db/orders', permission: 'read', environment: 'staging' },
+  });
+
+  async function race(maxUses: number, attempts: number) {
+    const { token, warrantId } = await issueWarrant(a, { maxUses });
+    const body = redeemBody(token);
+    const results = await Promise.all(
+      Array.from({ length: attempts }, (_, i) =>
+        (i % 2 === 0 ? a : b).http('POST', '/v1/redemptions', { as: 'deploy-eu', body }),
+      ),
+    );
+    const allowed = results.filter((r) => r.status === 200).length;
+    const exhausted = results.filter(
+      (r) => r.status === 403 && r.body.code === 'WARRANT_EXHAUSTED',
+    ).length;
+    const other = results.length - allowed - exhausted;
+    const [w] = await pgQuery<{ uses: number }>(url, 'select uses from warrants where id = $1', [
+      warrantId,
+    ]);
+    const [rows] = await pgQuery<{ allow: number; deny: number }>(
+      url,
+      `select count(*) filter (where outcome = 'allow')::int as allow,
+              count(*) filter (where outcome = 'deny')::int as deny
+         from redemptions where warrant_id = $1`,
+      [warrantId],
+    );
+    process.stdout.write(
+      `multi-node race: maxUses ${maxUses}, ${attempts} attempts over 2 nodes → ` +
+        `${allowed} allowed, ${exhausted} WARRANT_EXHAUSTED, ${other} other\n`,
+    );
+    return { allowed, exhausted, other, uses: w!.uses, rows: rows! };
+  }
+
+  describe('when 500 redemptions of one single-use warrant race across both nodes', () => {
+    it('allows exactly one and refuses 499 with WARRANT_EXHAUSTED', async () => {
+      const r = await race(1, 500);
+      expect(r).toEqual({
+        allowed: 1,
+        exhausted: 499,
+        other: 0,
+        uses: 1,
+        rows: { allow: 1, deny: 499 },
+      });
+    });
+  });
+
+  describe('when 1,000 redemptions of a warrant with maxUses 10 race across both nodes', () => {
+    it('allows exactly ten', async () => {
+      const r = await race(10, 1000);
+      expect(r).toEqual({
+        allowed: 10,
+        exhausted: 990,
+        other: 0,
+        uses: 10,
+        rows: { allow: 10, deny: 990 },
+      });
+    });
+  });
+
+  describe('when both nodes write events at once for a while', () => {
+    it('keeps one log: every checkpoint either node signed is consistent with every later one', async () => {
+      const verifier: NoteVerifier = await verifierOf(a);
+      // Both nodes serve one log key: they sign with the same key ring.
+      expect((await b.http('GET', '/v1/log/verifier-key')).text).toBe(
+        (await a.http('GET', '/v1/log/verifier-key')).text,
+      );
+      const seen = new Map<number, Checkpoint>();
+      const until = Date.now() + LOAD_MS;
+      let written = 0;
+      const writer = async (node: TestServer) => {
+        while (Date.now() < until) {
+          const r = await node.http('POST', '/v1/nhis', {
+            as: 'admin',
+            body: { id: uniqueNhi('mn'), kind: 'service_account', owner: 'team' },
+          });
+          expect(r.status, r.text).toBe(201);
+          written += 1;
+        }
+      };
+      const watcher = async () => {
+        while (Date.now() < until) {
+          for (const node of [a, b]) {
+            const res = await node.http('GET', '/v1/log/checkpoint');
+            if (res.status === 200) {
+              const { checkpoint } = openCheckpoint(res.text, [verifier]);
+              const prior = seen.get(checkpoint.size);
+              // One size, one root: no node ever signed a different tree of the same size.
+              if (prior) expect(prior.rootHash.equals(checkpoint.rootHash)).toBe(true);
+              seen.set(checkpoint.size, checkpoint);
+            }
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await Promise.all([...[a, b, a, b, a, b, a, b].map(writer), watcher()]);
+      const final = await settledPgCheckpoint(a, url);
+      expect((await settledPgCheckpoint(b, url)).rootHash.equals(final.rootHash)).toBe(true);
+
+      // Every checkpoint stored (signed by either node), and every one served while the
+      // nodes were busy, is a prefix of the final tree; hence of every later one too.
+      const stored = await pgQuery<{ size: number; root: string; note: string }>(
+        url,
+        'select size::int as size, root, note from checkpoints order by size',
+      );
+      const all = new Map<number, Buffer>(stored.map((c) => [c.size, Buffer.from(c.root, 'hex')]));
+      for (const c of stored) {
+        expect(openCheckpoint(c.note, [verifier]).checkpoint.rootHash.toString('hex')).toBe(c.root);
+      }
+      for (const [size, cp] of seen) expect(all.get(size)?.equals(cp.rootHash)).toBe(true);
+      let i = 0;
+      for (const [size, root] of all) {
+        if (size === final.size) continue;
+        const node = i++ % 2 === 0 ? a : b;
+        const p = (
+          await node.http('GET', `/v1/log/proof/consistency?from=${size}&to=${final.size}`)
+        ).body;
+        expect(
+          verifyConsistency(size, final.size, p.proof.map(b64), root, final.rootHash),
+          `checkpoint ${size} → ${final.size}`,
+        ).toBe(true);
+      }
+      // Leaf indices are dense: one total order over both nodes' events.
+      const [idx] = await pgQuery<{ n: number; max: number; distinct: number }>(
+        url,
+        'select count(*)::int as n, max(leaf_index)::int as max, count(distinct leaf_index)::int as distinct from events',
+      );
+      expect(idx).toEqual({ n: final.size, max: final.size - 1, distinct: final.size });
+      process.stdout.write(
+        `multi-node log: ${written} writes in ${LOAD_MS} ms over 2 nodes, ${stored.length} checkpoints, ` +
+          `${seen.size} observed live, final size ${final.size}\n`,
+      );
+
+      for (const node of [a, b]) {
+        const out = await node.cli(['log', 'verify'], 'audra');
+        expect(out.code, out.stderr).toBe(0);
+        expect(out.stdout).toMatch(/log OK/);
+      }
+    });
+  });
+
+  describe('when one node is killed with SIGKILL mid-load', () => {
+    it('keeps serving on the other and loses nothing acknowledged', async () => {
+      const acknowledged: string[] = [];
+      let afterKill = 0;
+      let killed = false;
+      const until = Date.now() + Math.min(LOAD_MS, 8000);
+      const writer = async (node: TestServer) => {
+        while (Date.now() < until) {
+          const id = uniqueNhi('fault');
+          try {
+            const r = await node.http('POST', '/v1/nhis', {
+              as: 'admin',
+              body: { id, kind: 'service_account', owner: 'team' },
+            });
+            if (r.status === 201) {
+              acknowledged.push(id);
+              if (killed && node === a) afterKill += 1;
+            } else if (node === a) {
+              throw new Error(`surviving node answered ${r.status}: ${r.text}`);
+            }
+          } catch (e) {
+            if (node === a) throw e;
+            return; // the killed node stops answering: nothing it did not acknowledge counts
+          }
+        }
+      };
+      const killer = async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        b.proc.kill('SIGKILL');
+        killed = true;
+      };
+      await Promise.all([writer(a), writer(a), writer(b), writer(b), writer(b), killer()]);
+      expect(afterKill).toBeGreaterThan(0);
+      expect((await a.http('GET', '/readyz')).status).toBe(200);
+
+      // Every acknowledged write is in the database with its event, and the surviving
+      // node integrates all of them (including the dead node's queued events) into the log.
+      const cp = await settledPgCheckpoint(a, url);
+      const rows = await pgQuery<{ id: string; leaf_index: number | null }>(
+        url,
+        `select n.id, e.leaf_index::int as leaf_index from nhis n
+           join events e on e.nhi_id = n.id and e.type = 'nhi.registered'
+          where n.id = any($1)`,
+        [acknowledged],
+      );
+      expect(rows).toHaveLength(acknowledged.length);
+      expect(rows.every((r) => r.leaf_index !== null && r.leaf_index < cp.size)).toBe(true);
+      const out = await a.cli(['log', 'verify'], 'audra');
+      expect(out.code, out.stderr).toBe(0);
+      process.stdout.write(
+        `multi-node fault: ${acknowledged.length} acknowledged writes, ${afterKill} served by the survivor after SIGKILL, none lost\n`,
+      );
+    });
+  });
+});

@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequest, uniqueNhi } from '../helpers/chain.js';
+import { query, rowCounts } from '../helpers/db.js';
+import { AUDIENCE, FederatedServer } from '../helpers/federated.js';
+import type { GithubJob } from '../helpers/oidc-issuer.js';
+import type { TestServer } from '../helpers/server.js';
+
+let f: FederatedServer;
+let s: TestServer;
+beforeAll(async () => {
+  f = await FederatedServer.start();
+  s = f.server;
+});
+afterAll(async () => {
+  await f.stop();
+});
+
+const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+const JOB_ID = 'gha:repo:acme/deploy:environment:prod';
+const ACTION = ['--resource', 'db/orders', '--permission', 'read', '--env', 'prod'];
+
+/** A GitHub-Actions-style OIDC token of a job (default: acme/deploy, environment prod). */
+const jobToken = (job: GithubJob = {}) => f.github.mintGithubActions(new Date(), AUDIENCE, job);
+
+const redeem = async (warrant: string, bearer: string) =>
+  s.cli(['redeem', '--warrant', warrant, ...ACTION], { bearer });
+
+/** A prod request created through the CLI, bound to jobs of acme/deploy in environment prod. */
+async function boundWarrant(maxUses = 3): Promise<{ requestId: string; token: string }> {
+  const subject = uniqueNhi('svc');
+  await s.cli(
+    ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'team-data'],
+    'admin',
+  );
+  const created = await s.cli(
+    [
+      'request',
+      'create',
+      '--subject',
+      subject,
+      '--action',
+      'grant',
+      '--scope',
+      'db/orders=read',
+      '--env',
+      'prod',
+      '--duration',
+      '1h',
+      '--max-uses',
+      String(maxUses),
+      '--reason',
+      'deploy',
+      '--executor-issuer',
+      f.github.issuer,
+      '--executor-claim',
+      'repository=acme/deploy',
+      '--executor-claim',
+      'environment=prod',
+      '--executor-claim',
+      'ref~=refs/heads/*',
+    ],
+    'alice',
+  );
+  expect(created.code, created.stderr).toBe(0);
+  const requestId = created.stdout.trim();
+  for (const who of ['bob', 'carol'] as const) {
+    expect((await s.cli(['approve', requestId], who)).code).toBe(0);
+  }
+  const w = await s.cli(['warrant', requestId], 'deploy-eu');
+  return { requestId, token: w.stdout.trim() };
+}
+
+describe('redeeming with a GitHub Actions workload token', () => {
+  describe('when the job matches the claim binding', () => {
+    let requestId: string;
+    let receipt: Record<string, unknown>;
+    let token: string;
+    beforeAll(async () => {
+      const w = await boundWarrant();
+      requestId = w.requestId;
+      token = await jobToken();
+      const out = await redeem(w.token, token);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toContain('allowed: use 1 of 3');
+      receipt = decodeJwt(out.stdout.trim().split('\n').at(-1)!);
+    });
+
+    it('signs the binding into the warrant', async () => {
+      const view = await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' });
+      expect(view.body.body.executor).toEqual({
+        kind: 'claims',
+        matcher: {
+          issuer: f.github.issuer,
+          claims: {
+            environment: 'prod',
+            ref: { pattern: 'refs/heads/*' },
+            repository: 'acme/deploy',
+          },
+        },
+      });
+    });
+
+    it('names the workload identity in the receipt', () => {
+      expect(receipt.executor).toBe(JOB_ID);
+      expect(receipt.executor_identity).toEqual({
+        via: 'oidc',
+        issuer: f.github.issuer,
+        subject: 'repo:acme/deploy:environment:prod',
+        auth_time: null,
+        token_digest: sha256(decodeJwt(token).jti!),
+      });
+    });
+
+    it('records the identity in the redemption event', () => {
+      const [row] = query<{ leaf: string }>(
+        s.dataDir,
+        "select leaf from events where type = 'redemption.allowed' and request_id = ?",
+        requestId,
+      );
+      expect(JSON.parse(row!.leaf).data.receipt.executor_identity).toEqual(
+        receipt.executor_identity,
+      );
+    });
+
+    it('refuses the same token replayed with TOKEN_REPLAYED, writing nothing', async () => {
+      const { token: warrant } = await boundWarrant();
+      const before = rowCounts(s.dataDir);
+      const r = await s.http('POST', '/v1/redemptions', {
+        bearer: token,
+        body: {
+          warrant,
+          action: { resource: 'db/orders', permission: 'read', environment: 'prod' },
+        },
+      });
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ code: 'TOKEN_REPLAYED', claim: 'jti' });
+      expect(r.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(rowCounts(s.dataDir)).toEqual(before);
+    });
+  });
+
+  describe('when the token belongs to another job', () => {
+    let warrant: string;
+    let requestId: string;
+    beforeAll(async () => {
+      ({ token: warrant, requestId } = await boundWarrant());
+    });
+
+    it.each([
+      ['another repository', { repository: 'acme/other' }],
+      ['another environment', { environment: 'staging' }],
+      ['a tag instead of a branch', { ref: 'refs/tags/v1.2.3' }],
+    ])('refuses %s with EXECUTOR_MISMATCH and records the denial', async (_n, job) => {
+      const token = await jobToken(job);
+      const out = await redeem(warrant, token);
+      expect(out.code).toBe(3);
+      expect(out.stderr).toContain('EXECUTOR_MISMATCH');
+      const denied = query<{ leaf: string }>(
+        s.dataDir,
+        "select leaf from events where type = 'redemption.denied' and request_id = ?",
+        requestId,
+      ).map((r) => JSON.parse(r.leaf).data);
+      expect(denied.at(-1)).toMatchObject({
+        code: 'EXECUTOR_MISMATCH',
+        executor_identity: { via: 'oidc', token_digest: sha256(decodeJwt(token).jti!) },
+      });
+    });
+
+    it('refuses an API-token executor with EXECUTOR_MISMATCH', async () => {
+      const out = await s.cli(['redeem', '--warrant', warrant, ...ACTION], 'deploy-eu');
+      expect(out.code).toBe(3);
+      expect(out.stderr).toContain('EXECUTOR_MISMATCH');
+    });
+
+    it('still redeems for the right job afterwards', async () => {
+      const out = await redeem(warrant, await jobToken());
+      expect(out.code, out.stderr).toBe(0);
+      expect(decodeProtectedHeader(out.stdout.trim().split('\n').at(-1)!).typ).toBe('receipt+jwt');
+    });
+  });
+
+  describe('when a request names a binding no workload could satisfy safely', () => {
+    it.each([
+      ['an untrusted issuer', { issuer: 'https://token.example', claims: { repository: 'a/b' } }],
+      ['a human issuer', () => ({ issuer: f.corp.issuer, claims: { sub: 'alice' } })],
+      ['no repository', () => ({ issuer: f.github.issuer, claims: { environment: 'prod' } })],
+    ])('refuses %s with EXECUTOR_BINDING_INVALID', async (_n, binding) => {
+      const executorBinding = typeof binding === 'function' ? binding() : binding;
+      await expect(createRequest(s, { executorBinding })).rejects.toThrow(
+        /EXECUTOR_BINDING_INVALID/,
+      );
+    });
+
+    it('refuses a matcher without claims as a validation error', async () => {
+      await expect(
+        createRequest(s, { executorBinding: { issuer: f.github.issuer, claims: {} } }),
+      ).rejects.toThrow(/VALIDATION_FAILED/);
+    });
+
+    it('makes the CLI insist on one kind of binding', async () => {
+      const out = await s.cli(
+        [
+          'request',
+          'create',
+          '--subject',
+          'x:y',
+          '--action',
+          'grant',
+          '--scope',
+          'a=b',
+          '--env',
+          'prod',
+          '--reason',
+          'r',
+          '--executor',
+          'deploy-eu',
+          '--executor-issuer',
+          f.github.issuer,
+          '--executor-claim',
+          'repository=a/b',
+        ],
+        'alice',
+      );
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain('not both');
+    });
+  });
+});
