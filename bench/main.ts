@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { evidenceBenchmarks } from './evidence.js';
 import { logBenchmarks } from './log.js';
 import { reconcileBenchmarks } from './reconcile.js';
+import { postgresBenchmarks } from './postgres.js';
 import { redeemBenchmarks } from './redeem.js';
 import { progress, type Figure } from './util.js';
 
@@ -94,6 +95,8 @@ ${rows.join('\n')}
   (with fulfilments and denials) against 10k, 100k and 1M observations, about 5% of them real
   problems. Linear scaling shows as a ≈10× time ratio between 100k and 1M observations. Peak
   RSS is the bench process's high-water mark, input included.
+- **PostgreSQL** figures put the same appends and redemptions on a throwaway PostgreSQL 15
+  cluster, with one node and with two nodes sharing the database, beside SQLite in the same run.
 - **log verify** recomputes every leaf hash and the root from the stored events and checks every
   stored checkpoint, as \`countersign log verify --data\` does.
 `;
@@ -109,6 +112,11 @@ async function main(): Promise<void> {
   figures.push(...(await logBenchmarks({ bigLog })));
   figures.push(...(await evidenceBenchmarks()));
   figures.push(...(await reconcileBenchmarks()));
+  try {
+    figures.push(...(await postgresBenchmarks()));
+  } catch (e) {
+    progress(`postgres figures skipped: ${(e as Error).message}`);
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const command = `npm run bench${json ? ' -- --json' : ''}`;
   writeFileSync('BENCHMARKS.md', markdown(m, figures, 'npm run bench', seconds));

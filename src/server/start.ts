@@ -133,6 +133,21 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   );
   const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
   dispatcher.start();
+  // Other nodes may rotate or revoke keys: pick up the stored key set when it changes.
+  const keySet = (records: ReadonlyArray<{ kid: string; state: string }>): string =>
+    records.map((r) => `${r.kid}:${r.state}`).join(',');
+  let knownKeys = keySet(await store.listKeys());
+  const keyRefresh = every(
+    15_000,
+    'key ring refresh',
+    async () => {
+      const records = await store.listKeys();
+      if (keySet(records) === knownKeys) return;
+      keys.reload(records);
+      knownKeys = keySet(records);
+    },
+    app.log,
+  );
   return {
     app,
     store,
@@ -141,6 +156,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     async close() {
       await app.close();
       await reconciler.stop();
+      await keyRefresh.stop();
       await dispatcher.stop();
       await integrator.stop();
       await store.close();
