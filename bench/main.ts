@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
+import { decisionBenchmarks } from './decision.js';
 import { evidenceBenchmarks } from './evidence.js';
 import { logBenchmarks } from './log.js';
 import { reconcileBenchmarks } from './reconcile.js';
@@ -80,6 +81,10 @@ ${rows.join('\n')}
   after, on the same machine: the ratio is what the whole redemption path costs relative to
   Fastify itself. Peak RSS is the server's \`VmHWM\` after the redemption run.
 
+- **Redemption decision** is the pure check (\`redemption/check.ts\`) in-process over 64 varied
+  actions against a 10-entry scope with wildcards. Cedar answers the same question from a
+  preparsed policy set (one \`permit\` per scope entry on the resource path, environment and
+  target); both must agree on every action before timing starts.
 - **Durable appends** are log events written through the store in transactions of 1,000 (one
   fsync each, SQLite WAL with \`synchronous=FULL\`), each batch then integrated into the Merkle
   tree with its subtree hashes and one signed checkpoint. The raw figure inserts the same rows
@@ -99,6 +104,25 @@ ${rows.join('\n')}
   cluster, with one node and with two nodes sharing the database, beside SQLite in the same run.
 - **log verify** recomputes every leaf hash and the root from the stored events and checks every
   stored checkpoint, as \`countersign log verify --data\` does.
+
+## Where goals are missed: profiles
+
+Profiles taken with \`node --cpu-prof\` on the server under the redemption load and on the
+verifiers name these costs (see the figures above for how far each goal is):
+
+- **Redemptions over HTTP**: the largest self time is \`executeQuery\` in the SQLite driver —
+  better-sqlite3 runs every statement and the group commit's fsync synchronously on the event loop —
+  followed by Ed25519 verification of the warrant and signing of the receipt, then Kysely query
+  compilation and JSON parsing. Group commit (one fsync per batch) and reusing prepared statements
+  were the two largest improvements; the next ones are a hand-written hot path that skips Kysely's
+  per-query compilation and moving the commit off the event loop (a worker owning the database).
+- **log verify at 1M**: one SHA-256 per leaf and per interior node (about two million hashes) plus
+  reading a million rows; both are single-threaded. Splitting the hashing across worker threads by
+  subtree is the way to go below the goal.
+- **Evidence verification**: three Ed25519 verifications per bundle (checkpoint, warrant, DSSE) and
+  re-canonicalising every leaf to prove it canonical.
+- **Reconciliation at 1M observations**: building JavaScript objects for every stored row and the
+  indexes over them, in one process; memory is dominated by the input, not the result.
 `;
 }
 
@@ -109,6 +133,7 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const figures: Figure[] = [];
   figures.push(...(await redeemBenchmarks()));
+  figures.push(...decisionBenchmarks());
   figures.push(...(await logBenchmarks({ bigLog })));
   figures.push(...(await evidenceBenchmarks()));
   figures.push(...(await reconcileBenchmarks()));
