@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { call, startNode } from './server.js';
 import { ManualClock } from '../src/core/clock.js';
 import { encodeEvent } from '../src/log/event.js';
 import { integrateBatch } from '../src/service/integrate.js';
@@ -13,7 +14,6 @@ import type { Store } from '../src/store/store.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { now, progress, round, seconds, tempDir, type Figure } from './util.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const CONNECTIONS = 64;
 const DURATION_S = 8;
 const APPENDS = 20_000;
@@ -68,46 +68,6 @@ async function appendsPerSecond(stores: readonly Store[]): Promise<number> {
 }
 
 // ---- redemptions over HTTP against real server processes ----
-
-async function startNode(
-  dir: string,
-  databaseUrl?: string,
-): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--dev', '--data', dir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      COUNTERSIGN_LOG_LEVEL: 'warn',
-      ...(databaseUrl ? { COUNTERSIGN_DATABASE_URL: databaseUrl } : {}),
-    },
-  });
-  let out = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const onData = (c: Buffer): void => {
-      out += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) ok(m[1] as string);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', () => fail(new Error(out)));
-  });
-  return { proc, url };
-}
-
-async function call(url: string, token: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await res.json()) as Record<string, string>;
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** Eight many-use warrants, issued through `url`, as redemption bodies. */
 async function redemptionBodies(url: string, tokens: Record<string, string>): Promise<string[]> {

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { call, startNode } from './server.js';
 import Fastify from 'fastify';
 import { progress, round, tempDir, type Figure } from './util.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const CONNECTIONS = 64;
 const DURATION_S = 10;
 
@@ -17,45 +16,6 @@ rules:
     maxDuration: 8h
     maxUses: 1000000
 `;
-
-async function startServer(dir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--dev', '--data', dir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const onData = (c: Buffer): void => {
-      out += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) ok(m[1] as string);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', () => fail(new Error(out)));
-  });
-  return { proc, url };
-}
-
-async function call(
-  url: string,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, string>> {
-  const res = await fetch(url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await res.json()) as Record<string, string>;
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((ok, fail) => {
@@ -77,7 +37,7 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
   const dir = join(t.dir, 'data');
   mkdirSync(dir);
   writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY);
-  const { proc, url } = await startServer(dir);
+  const { proc, url } = await startNode(dir);
   const bare = Fastify({ logger: false });
   bare.get('/bare', () => ({ ok: true }));
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, issueWarrant, uniqueNhi } from '../helpers/chain.js';
 import { TestServer, type DevPrincipal } from '../helpers/server.js';
 import { redemptionBody } from './support.js';
+import { REDEMPTION_DENIAL_CODES } from '../../src/redemption/redemption.js';
 
 const CASES = 1500;
 const PRINCIPALS: DevPrincipal[] = [
@@ -19,19 +20,7 @@ const PRINCIPALS: DevPrincipal[] = [
   'admin',
 ];
 /** Refusals the server records on purpose (an audited denial is a state change by design). */
-const RECORDED_DENIALS = new Set([
-  'SIGNATURE_INVALID',
-  'KEY_REVOKED',
-  'WARRANT_UNKNOWN',
-  'WARRANT_REVOKED',
-  'WARRANT_NOT_YET_VALID',
-  'WARRANT_EXPIRED',
-  'EXECUTOR_MISMATCH',
-  'ENVIRONMENT_MISMATCH',
-  'SCOPE_EXCEEDED',
-  'TARGET_UNKNOWN',
-  'WARRANT_EXHAUSTED',
-]);
+const RECORDED_DENIALS: ReadonlySet<string> = new Set(REDEMPTION_DENIAL_CODES);
 
 interface Route {
   readonly method: string;
