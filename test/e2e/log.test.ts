@@ -1,40 +1,55 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../../src/log/checkpoint.js';
+import { RootAccumulator } from '../../src/log/accumulator.js';
 import { leafHash } from '../../src/log/hash.js';
 import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
 import { issueWarrant } from '../helpers/chain.js';
-import { query } from '../helpers/db.js';
-import { settledCheckpoint } from '../helpers/log.js';
-import { runCli, TestServer } from '../helpers/server.js';
-
-let s: TestServer;
-beforeAll(async () => {
-  s = await TestServer.start();
-  const { token } = await issueWarrant(s, { maxUses: 2 });
-  const body = {
-    warrant: token,
-    action: { resource: 'db/orders', permission: 'read', environment: 'staging' },
-  };
-  await s.http('POST', '/v1/redemptions', { as: 'deploy-eu', body });
-  await s.http('POST', '/v1/redemptions', { as: 'deploy-us', body });
-});
-afterAll(async () => {
-  await s.stop();
-});
+import { describeOnEveryStore } from '../helpers/e2e-stores.js';
+import { settledLog } from '../helpers/pg-log.js';
+import { runCli, type TestServer } from '../helpers/server.js';
 
 const b64 = (x: string) => Buffer.from(x, 'base64');
 
-describe('the event log', () => {
+interface Entry {
+  readonly index: number;
+  readonly leaf: string;
+}
+
+describeOnEveryStore('the event log', (store) => {
+  let s: TestServer;
+  /** Every checkpoint a witness polling after each step would have seen. */
+  const seen: Checkpoint[] = [];
+  const step = async (): Promise<void> => {
+    seen.push(await settledLog(s));
+  };
+
+  beforeAll(async () => {
+    s = await store.start();
+    await step();
+    const { token } = await issueWarrant(s, { maxUses: 2 });
+    await step();
+    const body = {
+      warrant: token,
+      action: { resource: 'db/orders', permission: 'read', environment: 'staging' },
+    };
+    await s.http('POST', '/v1/redemptions', { as: 'deploy-eu', body });
+    await step();
+    await s.http('POST', '/v1/redemptions', { as: 'deploy-us', body });
+    await step();
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  const entries = async (size: number): Promise<Entry[]> =>
+    (await s.http('GET', `/v1/log/entries?start=0&end=${size}`, { as: 'audra' })).body.entries;
+
   describe('when a chain has run', () => {
     it('holds one leaf per state change, each provably included in the signed checkpoint', async () => {
-      const cp = await settledCheckpoint(s);
-      const types = query<{ type: string }>(
-        s.dataDir,
-        'select type from events order by leaf_index',
-      ).map((r) => r.type);
-      expect(types).toEqual([
+      const cp = seen.at(-1)!;
+      const all = await entries(cp.size);
+      expect(all.map((e) => JSON.parse(e.leaf).type)).toEqual([
         'key.created',
         'nhi.registered',
         'request.created',
@@ -43,10 +58,7 @@ describe('the event log', () => {
         'redemption.allowed',
         'redemption.denied',
       ]);
-      const entries = (
-        await s.http('GET', `/v1/log/entries?start=0&end=${cp.size}`, { as: 'audra' })
-      ).body.entries;
-      for (const e of entries) {
+      for (const e of all) {
         const proof = (
           await s.http('GET', `/v1/log/proof/inclusion?index=${e.index}&size=${cp.size}`)
         ).body;
@@ -58,30 +70,30 @@ describe('the event log', () => {
       }
     });
 
-    it('serves consistency proofs between every earlier size and the current one', async () => {
-      const cp = await settledCheckpoint(s);
-      const stored = query<{ size: number; root: string }>(
-        s.dataDir,
-        'select size, root from checkpoints order by size',
-      );
-      for (const old of stored) {
-        if (old.size === cp.size) continue;
-        const p = (await s.http('GET', `/v1/log/proof/consistency?from=${old.size}&to=${cp.size}`))
+    it('serves consistency proofs from every earlier tree, each checkpoint seen on the way included', async () => {
+      const cp = seen.at(-1)!;
+      // The root of every prefix, recomputed from the leaves as an auditor would.
+      const acc = new RootAccumulator();
+      const roots = new Map<number, Buffer>();
+      for (const e of await entries(cp.size)) {
+        acc.push(leafHash(Buffer.from(e.leaf, 'utf8')));
+        roots.set(acc.size, acc.root());
+      }
+      expect(roots.get(cp.size)).toEqual(cp.rootHash);
+      for (const old of seen) expect(roots.get(old.size), `seen ${old.size}`).toEqual(old.rootHash);
+      expect(new Set(seen.map((c) => c.size)).size).toBe(seen.length);
+      for (let size = 1; size < cp.size; size++) {
+        const p = (await s.http('GET', `/v1/log/proof/consistency?from=${size}&to=${cp.size}`))
           .body;
         expect(
-          verifyConsistency(
-            old.size,
-            cp.size,
-            p.proof.map(b64),
-            Buffer.from(old.root, 'hex'),
-            cp.rootHash,
-          ),
+          verifyConsistency(size, cp.size, p.proof.map(b64), roots.get(size)!, cp.rootHash),
+          `from ${size}`,
         ).toBe(true);
       }
     });
 
     it('refuses out-of-range proofs with LOG_RANGE_INVALID', async () => {
-      const cp = await settledCheckpoint(s);
+      const cp = seen.at(-1)!;
       const r = await s.http('GET', `/v1/log/proof/inclusion?index=${cp.size}&size=${cp.size}`);
       expect(r.status).toBe(400);
       expect(r.body.code).toBe('LOG_RANGE_INVALID');
@@ -91,54 +103,61 @@ describe('the event log', () => {
       expect((await s.http('GET', '/v1/log/entries?start=0&end=1')).status).toBe(401);
     });
 
-    it('verifies end to end with `log verify`, offline and over HTTP', async () => {
-      await settledCheckpoint(s);
-      const offline = await runCli(['log', 'verify', '--data', s.dataDir], {});
-      expect(offline.code, offline.stderr).toBe(0);
-      expect(offline.stdout).toMatch(/log OK: \d+ entries/);
+    it('verifies end to end with `log verify` over HTTP with the auditor token', async () => {
       const online = await s.cli(['log', 'verify'], 'audra');
       expect(online.code, online.stderr).toBe(0);
+      expect(online.stdout).toContain(`log OK: ${seen.at(-1)!.size} entries`);
     });
+
+    // `log verify --data` reads a data dir's SQLite file; a PostgreSQL deployment is
+    // audited through a node instead (README, "Running several nodes on PostgreSQL").
+    it.runIf(store.name === 'SQLite')(
+      'verifies offline from the data dir with `log verify --data`',
+      async () => {
+        const offline = await runCli(['--json', 'log', 'verify', '--data', s.dataDir], {});
+        expect(offline.code, offline.stderr).toBe(0);
+        const report = JSON.parse(offline.stdout);
+        expect(report).toMatchObject({ ok: true, entries: seen.at(-1)!.size });
+        // Offline, every stored checkpoint is checked, not just the latest.
+        expect(report.checkpoints).toBeGreaterThanOrEqual(seen.length);
+      },
+    );
   });
-});
 
-describe('log witness', () => {
-  it('accepts growth with a consistency proof and exits 4 on a rollback after a bad restore', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'countersign-witness-'));
-    const backup = join(dir, 'backup');
-    const state = join(dir, 'witness.json');
-    let t = await TestServer.start({ dataDir: join(dir, 'data') });
-    try {
-      await issueWarrant(t);
-      await settledCheckpoint(t);
-      expect((await t.cli(['log', 'witness', '--state', state])).stdout).toContain('pinned');
-      await t.stop();
-      cpSync(join(dir, 'data'), backup, { recursive: true });
-      t = await TestServer.start({ dataDir: join(dir, 'data') });
-      await issueWarrant(t);
-      await settledCheckpoint(t);
-      const grown = await t.cli(['log', 'witness', '--state', state]);
-      expect(grown.code, grown.stderr).toBe(0);
-      expect(grown.stdout).toContain('consistent');
-      await t.stop();
+  describe('log witness', () => {
+    it('accepts growth with a consistency proof and exits 4 on a rollback and then a fork after a bad restore', async () => {
+      const d = await store.deployment();
+      let t = await d.start();
+      const state = join(t.dataDir, 'witness.json');
+      try {
+        await issueWarrant(t);
+        await settledLog(t);
+        expect((await t.cli(['log', 'witness', '--state', state])).stdout).toContain('pinned');
+        const backup = await d.backup();
+        await issueWarrant(t);
+        await settledLog(t);
+        const grown = await t.cli(['log', 'witness', '--state', state]);
+        expect(grown.code, grown.stderr).toBe(0);
+        expect(grown.stdout).toContain('consistent');
 
-      // A bad restore puts the old database back: the witness sees the log shrink.
-      rmSync(join(dir, 'data'), { recursive: true });
-      cpSync(backup, join(dir, 'data'), { recursive: true });
-      t = await TestServer.start({ dataDir: join(dir, 'data') });
-      const rolled = await t.cli(['log', 'witness', '--state', state]);
-      expect(rolled.code).toBe(4);
-      expect(rolled.stderr).toContain('ROLLBACK');
+        // A bad restore puts the old database back: the witness sees the log shrink.
+        await t.stop();
+        await d.restore(backup);
+        t = await d.start();
+        const rolled = await t.cli(['log', 'witness', '--state', state]);
+        expect(rolled.code).toBe(4);
+        expect(rolled.stderr).toContain('ROLLBACK');
 
-      // Writing past the old size on the restored log forks it: no consistency proof exists.
-      for (let i = 0; i < 3; i++) await issueWarrant(t);
-      await settledCheckpoint(t);
-      const forked = await t.cli(['log', 'witness', '--state', state]);
-      expect(forked.code).toBe(4);
-      expect(forked.stderr).toContain('FORK');
-    } finally {
-      await t.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+        // Writing past the old size on the restored log forks it: no consistency proof exists.
+        for (let i = 0; i < 3; i++) await issueWarrant(t);
+        await settledLog(t);
+        const forked = await t.cli(['log', 'witness', '--state', state]);
+        expect(forked.code).toBe(4);
+        expect(forked.stderr).toContain('FORK');
+      } finally {
+        await t.stop();
+        await d.dispose();
+      }
+    });
   });
 });

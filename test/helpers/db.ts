@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { isPostgresUrl } from '../../src/store/open.js';
+import { pgQuery } from './postgres.js';
 
 const TABLES = [
   'nhis',
@@ -11,27 +13,42 @@ const TABLES = [
   'signing_keys',
 ];
 
-/** Row counts of every table, read straight from the server's SQLite file. */
-export function rowCounts(dataDir: string): Record<string, number> {
-  const db = new Database(join(dataDir, 'countersign.db'), { readonly: true, fileMustExist: true });
+function readSqlite<T>(file: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return Object.fromEntries(
-      TABLES.map((t) => [
-        t,
-        (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n,
-      ]),
-    );
+    return fn(db);
   } finally {
     db.close();
   }
 }
 
+/** Row counts of every table, read straight from the server's SQLite file. */
+export function rowCounts(dataDir: string): Record<string, number> {
+  return readSqlite(join(dataDir, 'countersign.db'), (db) =>
+    Object.fromEntries(
+      TABLES.map((t) => [
+        t,
+        (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n,
+      ]),
+    ),
+  );
+}
+
 /** Runs a read-only query against the server's SQLite file. */
 export function query<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(join(dataDir, 'countersign.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
+  return readSqlite(join(dataDir, 'countersign.db'), (db) => db.prepare(sql).all(...params) as T[]);
+}
+
+/**
+ * How many events (integrated or still queued) a database holds, on either store: what
+ * a settled log must cover. `databaseUrl` is a server's `sqlite:` or `postgres://` URL.
+ */
+export async function eventCount(databaseUrl: string): Promise<number> {
+  const sql = 'select count(*) as n from events';
+  if (isPostgresUrl(databaseUrl)) {
+    // count(*) is a bigint, which the pg driver hands back as a string.
+    return Number((await pgQuery<{ n: string }>(databaseUrl, sql))[0]!.n);
   }
+  const file = databaseUrl.replace(/^sqlite:/, '');
+  return readSqlite(file, (db) => (db.prepare(sql).get() as { n: number }).n);
 }

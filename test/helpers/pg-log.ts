@@ -1,6 +1,6 @@
 import { openCheckpoint, type Checkpoint } from '../../src/log/checkpoint.js';
 import { NoteVerifier } from '../../src/log/note.js';
-import { pgQuery } from './postgres.js';
+import { eventCount } from './db.js';
 import type { TestServer } from './server.js';
 
 /** The log's note verifier, as a server publishes it. */
@@ -11,21 +11,26 @@ export async function verifierOf(s: TestServer): Promise<NoteVerifier> {
 }
 
 /**
- * Waits until the checkpoint a server serves covers every event in the PostgreSQL
- * database (the SQLite twin of this reads the data dir; see log.ts).
+ * Waits until the checkpoint a server serves covers every event in its database, on
+ * either store, and has stopped growing. `url` names the database when it is not the one
+ * the server was started with (several nodes sharing one PostgreSQL database).
  */
-export async function settledPgCheckpoint(s: TestServer, url: string): Promise<Checkpoint> {
+export async function settledLog(s: TestServer, url = s.databaseUrl): Promise<Checkpoint> {
   const verifier = await verifierOf(s);
   let last = -1;
   for (let i = 0; i < 200; i++) {
     const res = await s.http('GET', '/v1/log/checkpoint');
     if (res.status === 200) {
       const { checkpoint } = openCheckpoint(res.text, [verifier]);
-      const [row] = await pgQuery<{ n: number }>(url, 'select count(*)::int as n from events');
-      if (checkpoint.size === row!.n && checkpoint.size === last) return checkpoint;
+      const events = await eventCount(url);
+      if (checkpoint.size === events && checkpoint.size === last) return checkpoint;
       last = checkpoint.size;
     }
     await new Promise((r) => setTimeout(r, 60));
   }
   throw new Error('the log did not settle');
 }
+
+/** {@link settledLog} on a PostgreSQL database the caller names. */
+export const settledPgCheckpoint = (s: TestServer, url: string): Promise<Checkpoint> =>
+  settledLog(s, url);

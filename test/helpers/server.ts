@@ -15,6 +15,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Written as JSON into the data dir and passed with `--config` (e.g. an `oidc` section). */
   readonly config?: Record<string, unknown>;
+  /** The store to serve (`COUNTERSIGN_DATABASE_URL`); SQLite in the data dir by default. */
+  readonly databaseUrl?: string;
 }
 
 export interface CliResult {
@@ -38,6 +40,8 @@ export class TestServer {
     readonly url: string,
     readonly dataDir: string,
     readonly tokens: Readonly<Record<DevPrincipal, string>>,
+    /** `sqlite:<file>` or the `postgres://` URL the server was started on. */
+    readonly databaseUrl: string,
     private readonly output: string[],
     private readonly ownsDir: boolean,
   ) {}
@@ -53,7 +57,12 @@ export class TestServer {
     }
     const proc = spawn(process.execPath, [CLI, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'info', ...opts.env },
+      env: {
+        ...process.env,
+        COUNTERSIGN_LOG_LEVEL: 'info',
+        ...(opts.databaseUrl === undefined ? {} : { COUNTERSIGN_DATABASE_URL: opts.databaseUrl }),
+        ...opts.env,
+      },
     });
     const output: string[] = [];
     const url = await new Promise<string>((ok, fail) => {
@@ -77,7 +86,8 @@ export class TestServer {
       DevPrincipal,
       string
     >;
-    return new TestServer(proc, url, dataDir, tokens, output, ownsDir);
+    const databaseUrl = opts.databaseUrl ?? `sqlite:${join(dataDir, 'countersign.db')}`;
+    return new TestServer(proc, url, dataDir, tokens, databaseUrl, output, ownsDir);
   }
 
   /** Everything the server printed so far (its log lines). */
