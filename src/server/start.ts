@@ -85,10 +85,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const devClock = opts.dev ? new OffsetClock() : undefined;
   const clock: Clock = devClock ?? systemClock;
-  const identity = wireIdentity(file.oidc, principals, clock);
   const store = await openStore(
     env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`,
   );
+  const identity = wireIdentity(file.oidc, principals, clock, store);
   const keys = new KeyRingHolder(await loadOrCreateKeyRing(store, kek, clock), kek);
   const webhooks = webhookTargets(file, env);
   const ctx: ServiceContext = {
@@ -148,6 +148,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     },
     app.log,
   );
+  const spentTokens = every(
+    60_000,
+    'spent-token pruning',
+    () => identity.pruneSpentTokens(),
+    app.log,
+  );
   return {
     app,
     store,
@@ -157,6 +163,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await app.close();
       await reconciler.stop();
       await keyRefresh.stop();
+      await spentTokens.stop();
       await dispatcher.stop();
       await integrator.stop();
       await store.close();

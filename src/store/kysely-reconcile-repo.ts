@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../core/ids.js';
 import type { Fulfilment, FulfilmentId, FulfilmentPhase } from '../fulfilment/fulfilment.js';
 import type { ObservationId, Observation, ObservedFact } from '../observation/observation.js';
@@ -11,8 +11,9 @@ import type {
 } from '../reconcile/finding.js';
 import type { ApprovedGrant, DenialRecord, ExistingFinding } from '../reconcile/input.js';
 import type { RequestBody } from '../request/request.js';
+import { KyselyReplayRepo } from './kysely-replay-repo.js';
 import type { ExpiringWarrant, ReconcileRepo, WebhookDelivery } from './reconcile-repo.js';
-import type { Database, FindingsTable, WebhookDeliveriesTable } from './schema.js';
+import type { FindingsTable, WebhookDeliveriesTable } from './schema.js';
 
 const toFinding = (r: Selectable<FindingsTable>): Finding => ({
   id: r.id as FindingId,
@@ -49,9 +50,7 @@ const toDelivery = (r: Selectable<WebhookDeliveriesTable>): WebhookDelivery => (
 });
 
 /** Fulfilments, observations, findings and webhook deliveries over any Kysely executor. */
-export class KyselyReconcileRepo implements ReconcileRepo {
-  constructor(protected readonly db: Kysely<Database>) {}
-
+export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRepo {
   async insertFulfilment(f: Fulfilment, eventId: number): Promise<void> {
     await this.db
       .insertInto('fulfilments')

@@ -3,6 +3,7 @@ import { approvalChain } from './migrations/001-approval-chain.js';
 import { merkleLog } from './migrations/002-merkle-log.js';
 import { reconciliation } from './migrations/003-reconciliation.js';
 import { federatedIdentity } from './migrations/004-identity.js';
+import { singleUse } from './migrations/005-single-use.js';
 import type { Dialect } from './migrations/types.js';
 
 export type { Dialect } from './migrations/types.js';
@@ -20,6 +21,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '002_merkle_log': merkleLog(dialect),
         '003_reconciliation': reconciliation(dialect),
         '004_identity': federatedIdentity(dialect),
+        '005_single_use': singleUse(dialect),
       }),
   };
 }

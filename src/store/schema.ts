@@ -160,11 +160,19 @@ export interface WebhookDeliveriesTable {
   created_at: string;
 }
 
+/** A spent federated token (see migration 005); `expires_at` is in epoch seconds. */
+export interface TokenReplaysTable {
+  issuer: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface Database {
   fulfilments: FulfilmentsTable;
   observations: ObservationsTable;
   findings: FindingsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  token_replays: TokenReplaysTable;
   log_nodes: LogNodesTable;
   checkpoints: CheckpointsTable;
   nhis: NhisTable;

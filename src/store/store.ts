@@ -65,6 +65,15 @@ export interface Repo extends LogRepo, ReconcileRepo {
   /** Appends an event to the log queue; the sequencer assigns its leaf index. */
   appendEvent(event: EncodedEvent): Promise<number>;
 
+  /**
+   * Records a federated token as spent until `expiresAt` (epoch seconds), atomically
+   * across nodes: true when this call spent it, false when a record of it is still
+   * live at `now` (a replay). A record that expired before `now` is taken over.
+   */
+  spendToken(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes the spent-token records that expired before `before`; returns how many. */
+  forgetSpentTokens(before: number): Promise<number>;
+
   listKeys(): Promise<SigningKeyRecord[]>;
   insertKey(key: SigningKeyRecord): Promise<void>;
   setKeyState(kid: string, state: KeyState, at: string): Promise<void>;

@@ -13,8 +13,9 @@ export const REPLAY_RETENTION_LEEWAY_SECONDS = 300;
  * Remembers which tokens have been redeemed. `seen` must be atomic: of two concurrent
  * calls with the same `(issuer, jti)`, exactly one answers false.
  *
- * The in-memory guard below serves one node; several nodes need a shared, store-backed
- * guard (an `INSERT … ON CONFLICT DO NOTHING` on `(issuer, jti)` with an `exp` column).
+ * {@link MemoryReplayGuard} serves one process; {@link SharedReplayGuard} keeps its
+ * records in the database every node shares, so a token spent at one node is refused
+ * at all of them.
  */
 export interface ReplayGuard {
   /** True when `(issuer, jti)` was already recorded; otherwise records it until `exp`. */
@@ -67,6 +68,44 @@ export class MemoryReplayGuard implements ReplayGuard {
 
   #sweep(now: number): void {
     for (const [key, until] of this.#entries) if (until < now) this.#entries.delete(key);
+  }
+}
+
+/** Where a {@link SharedReplayGuard} keeps its records: the store, on any dialect. */
+export interface SpentTokenRecords {
+  /**
+   * Records `(issuer, jti)` until `expiresAt` unless a record of it is live at `now`;
+   * true when it recorded. Must be one atomic step across every node sharing the records.
+   */
+  spendToken(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes the records that expired before `before`; returns how many. */
+  forgetSpentTokens(before: number): Promise<number>;
+}
+
+/**
+ * A {@link ReplayGuard} over records shared by several nodes. Unbounded, unlike the
+ * memory guard: the database holds every live token, and {@link prune} (run
+ * periodically) deletes the expired ones, which only saves space, since an expired
+ * record is taken over rather than refused.
+ */
+export class SharedReplayGuard implements ReplayGuard {
+  constructor(
+    private readonly records: SpentTokenRecords,
+    private readonly clock: Clock,
+  ) {}
+
+  async seen(issuer: string, jti: string, exp: number): Promise<boolean> {
+    const now = epochSeconds(this.clock.now());
+    return !(await this.records.spendToken(
+      issuer,
+      jti,
+      exp + REPLAY_RETENTION_LEEWAY_SECONDS,
+      now,
+    ));
+  }
+
+  prune(): Promise<number> {
+    return this.records.forgetSpentTokens(epochSeconds(this.clock.now()));
   }
 }
 
