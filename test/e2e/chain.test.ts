@@ -1,51 +1,61 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueWarrant, uniqueNhi, createRequest } from '../helpers/chain.js';
-import { query } from '../helpers/db.js';
-import { TestServer } from '../helpers/server.js';
+import { describeOnEveryStore } from '../helpers/e2e-stores.js';
+import type { TestServer } from '../helpers/server.js';
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await TestServer.start();
-});
-afterAll(async () => {
-  await s.stop();
-});
+interface Redemption {
+  readonly resource?: string;
+  readonly permission?: string;
+  readonly env?: string;
+  readonly target?: string;
+  readonly as?: 'deploy-eu' | 'deploy-us';
+}
 
-const redeem = (
-  token: string,
-  resource: string,
-  as: 'deploy-eu' | 'deploy-us' = 'deploy-eu',
-  permission = 'read',
-  env = 'staging',
-) =>
+const redeem = (s: TestServer, token: string, o: Redemption = {}) =>
   s.cli(
     [
       'redeem',
       '--warrant',
       token,
       '--resource',
-      resource,
+      o.resource ?? 'db/orders',
       '--permission',
-      permission,
+      o.permission ?? 'read',
       '--env',
-      env,
+      o.env ?? 'staging',
+      ...(o.target === undefined ? [] : ['--target', o.target]),
     ],
-    as,
+    o.as ?? 'deploy-eu',
   );
 
-describe('the approval chain, through the CLI against a real server', () => {
+/** The log entries of one request, as an auditor's evidence export holds them. */
+async function loggedEvents(
+  s: TestServer,
+  requestId: string,
+): Promise<Array<{ type: string; leaf: string; data: Record<string, unknown> }>> {
+  const r = await s.http('GET', `/v1/requests/${requestId}/evidence`, { as: 'audra' });
+  if (r.status !== 200) throw new Error(`evidence: ${r.text}`);
+  return r.body.entries.map((e: { leaf: string }) => ({ ...JSON.parse(e.leaf), leaf: e.leaf }));
+}
+
+describeOnEveryStore('the approval chain, through the CLI against a real server', (store) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await store.start();
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
   describe('when a requester walks one full chain', () => {
     it('creates, approves, issues a warrant and redeems it for a signed receipt', async () => {
       const subject = uniqueNhi('svc');
-      expect(
-        (
-          await s.cli(
-            ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'payments'],
-            'alice',
-          )
-        ).code,
-      ).toBe(0);
+      const add = await s.cli(
+        ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'payments'],
+        'alice',
+      );
+      expect(add.code, add.stderr).toBe(0);
       const created = await s.cli(
         [
           'request',
@@ -79,22 +89,12 @@ describe('the approval chain, through the CLI against a real server', () => {
       expect((await s.cli(['approve', id], 'carol')).stdout).toContain('warrant');
       const token = (await s.cli(['warrant', id], 'deploy-eu')).stdout.trim();
 
-      const redeemed = await s.cli(
-        [
-          'redeem',
-          '--warrant',
-          token,
-          '--resource',
-          'secrets/payments',
-          '--permission',
-          'rotate',
-          '--env',
-          'prod',
-          '--target',
-          'eu',
-        ],
-        'deploy-eu',
-      );
+      const redeemed = await redeem(s, token, {
+        resource: 'secrets/payments',
+        permission: 'rotate',
+        env: 'prod',
+        target: 'eu',
+      });
       expect(redeemed.code, redeemed.stderr).toBe(0);
       const receipt = redeemed.stdout.trim().split('\n').at(-1) as string;
 
@@ -127,7 +127,9 @@ describe('the approval chain, through the CLI against a real server', () => {
       const out = await s.cli(['approve', id], 'bob');
       expect(out.code).toBe(2);
       expect(out.stderr).toContain('SEPARATION_OF_DUTIES');
-      expect(query(s.dataDir, 'select * from decisions where request_id = ?', id)).toHaveLength(0);
+      const shown = await s.http('GET', `/v1/requests/${id}`, { as: 'audra' });
+      expect(shown.body).toMatchObject({ state: 'pending', approvals: 0, decisions: [] });
+      expect((await loggedEvents(s, id)).map((e) => e.type)).toEqual(['request.created']);
     });
   });
 
@@ -157,17 +159,19 @@ describe('the approval chain, through the CLI against a real server', () => {
 
   describe('when the warrant is bound to pipeline A', () => {
     it('is refused to pipeline B with EXECUTOR_MISMATCH and exit code 3', async () => {
-      const { token, warrantId } = await issueWarrant(s, { executor: 'deploy-eu' });
-      const out = await redeem(token, 'db/orders', 'deploy-us');
+      const { token, requestId } = await issueWarrant(s, { executor: 'deploy-eu' });
+      const out = await redeem(s, token, { as: 'deploy-us' });
       expect(out.code).toBe(3);
       expect(out.stderr).toContain('EXECUTOR_MISMATCH');
-      const rows = query<{ outcome: string; code: string }>(
-        s.dataDir,
-        'select outcome, code from redemptions where warrant_id = ?',
-        warrantId,
+      const redemptions = (await loggedEvents(s, requestId)).filter((e) =>
+        e.type.startsWith('redemption.'),
       );
-      expect(rows).toEqual([{ outcome: 'deny', code: 'EXECUTOR_MISMATCH' }]);
-      expect((await redeem(token, 'db/orders', 'deploy-eu')).code).toBe(0);
+      expect(redemptions.map((e) => [e.type, e.data.code])).toEqual([
+        ['redemption.denied', 'EXECUTOR_MISMATCH'],
+      ]);
+      const warrant = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'audra' });
+      expect(warrant.body.uses).toBe(0);
+      expect((await redeem(s, token)).code).toBe(0);
     });
   });
 
@@ -180,14 +184,14 @@ describe('the approval chain, through the CLI against a real server', () => {
           { resource: 'db/invoices', permissions: ['read'] },
         ],
       });
-      expect((await redeem(token, 'db/orders')).code).toBe(0);
-      expect((await redeem(token, 'db/invoices')).code).toBe(0);
-      const third = await redeem(token, 'db/customers');
+      expect((await redeem(s, token)).code).toBe(0);
+      expect((await redeem(s, token, { resource: 'db/invoices' })).code).toBe(0);
+      const third = await redeem(s, token, { resource: 'db/customers' });
       expect(third.code).toBe(3);
       expect(third.stderr).toContain('SCOPE_EXCEEDED');
-      const write = await redeem(token, 'db/orders', 'deploy-eu', 'write');
+      const write = await redeem(s, token, { permission: 'write' });
       expect(write.stderr).toContain('SCOPE_EXCEEDED');
-      const otherEnv = await redeem(token, 'db/orders', 'deploy-eu', 'read', 'prod');
+      const otherEnv = await redeem(s, token, { env: 'prod' });
       expect(otherEnv.stderr).toContain('ENVIRONMENT_MISMATCH');
     });
   });
@@ -195,8 +199,8 @@ describe('the approval chain, through the CLI against a real server', () => {
   describe('when a single-use warrant is redeemed twice', () => {
     it('refuses the second with WARRANT_EXHAUSTED', async () => {
       const { token, requestId } = await issueWarrant(s);
-      expect((await redeem(token, 'db/orders')).code).toBe(0);
-      const second = await redeem(token, 'db/orders');
+      expect((await redeem(s, token)).code).toBe(0);
+      const second = await redeem(s, token);
       expect(second.code).toBe(3);
       expect(second.stderr).toContain('WARRANT_EXHAUSTED');
       expect((await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' })).body.state).toBe(
@@ -211,7 +215,7 @@ describe('the approval chain, through the CLI against a real server', () => {
       expect(
         (await s.cli(['revoke', warrantId, '--reason', 'compromised runner'], 'alice')).code,
       ).toBe(0);
-      const out = await redeem(token, 'db/orders');
+      const out = await redeem(s, token);
       expect(out.code).toBe(3);
       expect(out.stderr).toContain('WARRANT_REVOKED');
       expect((await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' })).body.state).toBe(
@@ -233,7 +237,7 @@ describe('the approval chain, through the CLI against a real server', () => {
       const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
       claims.scope = [{ resource: 'db/customers', permissions: ['read'] }];
       const forged = [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), sig].join('.');
-      const out = await redeem(forged, 'db/customers');
+      const out = await redeem(s, forged, { resource: 'db/customers' });
       expect(out.code).toBe(3);
       expect(out.stderr).toContain('SIGNATURE_INVALID');
     });
@@ -241,63 +245,30 @@ describe('the approval chain, through the CLI against a real server', () => {
 
   describe('when redemptions are denied', () => {
     it('records every denial with its code in the log, without the token', async () => {
-      const { token, warrantId } = await issueWarrant(s);
-      await redeem(token, 'db/customers');
-      const events = query<{ type: string; leaf: string }>(
-        s.dataDir,
-        'select type, leaf from events where warrant_id = ? order by id',
-        warrantId,
-      );
+      const { token, requestId } = await issueWarrant(s);
+      await redeem(s, token, { resource: 'db/customers' });
+      const events = await loggedEvents(s, requestId);
       const denied = events.find((e) => e.type === 'redemption.denied');
-      expect(JSON.parse(denied!.leaf).data.code).toBe('SCOPE_EXCEEDED');
+      expect(denied!.data.code).toBe('SCOPE_EXCEEDED');
       expect(events.map((e) => e.leaf).join('')).not.toContain(token);
       expect(s.logs()).not.toContain(token);
     });
   });
-});
 
-describe('a warrant after its window', () => {
-  it('is refused with WARRANT_EXPIRED once the clock has moved past it', async () => {
-    const t = await TestServer.start();
-    try {
-      const { token } = await (async () => issueWarrant(t, { maxUses: 2, duration: '2h' }))();
-      expect(
-        (
-          await t.cli(
-            [
-              'redeem',
-              '--warrant',
-              token,
-              '--resource',
-              'db/orders',
-              '--permission',
-              'read',
-              '--env',
-              'staging',
-            ],
-            'deploy-eu',
-          )
-        ).code,
-      ).toBe(0);
-      await t.advanceClock('2h1m');
-      const late = await t.cli(
-        [
-          'redeem',
-          '--warrant',
-          token,
-          '--resource',
-          'db/orders',
-          '--permission',
-          'read',
-          '--env',
-          'staging',
-        ],
-        'deploy-eu',
-      );
-      expect(late.code).toBe(3);
-      expect(late.stderr).toContain('WARRANT_EXPIRED');
-    } finally {
-      await t.stop();
-    }
+  describe('a warrant after its window', () => {
+    it('is refused with WARRANT_EXPIRED once the clock has moved past it', async () => {
+      // A server of its own: moving the clock would expire the shared server's warrants.
+      const t = await store.start();
+      try {
+        const { token } = await issueWarrant(t, { maxUses: 2, duration: '2h' });
+        expect((await redeem(t, token)).code).toBe(0);
+        await t.advanceClock('2h1m');
+        const late = await redeem(t, token);
+        expect(late.code).toBe(3);
+        expect(late.stderr).toContain('WARRANT_EXPIRED');
+      } finally {
+        await t.stop();
+      }
+    });
   });
 });
