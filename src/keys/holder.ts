@@ -7,6 +7,7 @@ import { generateSigningKey, KeyRing, type SigningKeyRecord } from './keyring.js
  */
 export class KeyRingHolder {
   #ring: KeyRing;
+  #loadedFrom: string | null = null;
   readonly #kek: Uint8Array;
 
   constructor(ring: KeyRing, kek: Uint8Array) {
@@ -25,6 +26,11 @@ export class KeyRingHolder {
 
   /** Replaces the ring with one loaded from `records` (the store's keys after a commit). */
   reload(records: readonly SigningKeyRecord[]): void {
+    // Nodes re-read the key set periodically; an unchanged set keeps the ring, and with
+    // it the cache of tokens already verified, instead of unsealing every key again.
+    const from = JSON.stringify(records.map((r) => [r.kid, r.state, r.publicJwk, r.sealedPrivate]));
+    if (from === this.#loadedFrom) return;
     this.#ring = KeyRing.load(records, this.#kek);
+    this.#loadedFrom = from;
   }
 }

@@ -6,7 +6,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { signCompactJws, verifyCompactJws } from './jws.js';
+import { signCompactJws, verifyCompactJwsOffThread } from './jws.js';
+import { VerifiedTokenCache } from './verified-cache.js';
 import { CountersignError } from '../core/errors.js';
 import { encodeVerifierKey, NoteSigner } from '../log/note.js';
 import { sealPrivateKey, unsealPrivateKey, type KeyErrorCode } from './seal.js';
@@ -68,6 +69,7 @@ export async function generateSigningKey(kek: Uint8Array, now: Date): Promise<Si
 export class KeyRing {
   readonly #keys: ReadonlyMap<string, LoadedKey>;
   readonly #active: LoadedKey;
+  readonly #verified = new VerifiedTokenCache<VerifiedJws>();
 
   private constructor(keys: Map<string, LoadedKey>, active: LoadedKey) {
     this.#keys = keys;
@@ -180,11 +182,14 @@ export class KeyRing {
    * Verifies a compact JWS of the expected `typ` against any known key. Returns null
    * for anything that does not verify; the caller decides what a failure means.
    */
-  verifyJws(token: string, typ: string): Promise<VerifiedJws | null> {
-    const v = verifyCompactJws(token, typ, (kid) => this.#keys.get(kid)?.publicKey);
+  async verifyJws(token: string, typ: string): Promise<VerifiedJws | null> {
+    const cached = this.#verified.get(typ, token);
+    if (cached) return cached;
+    const v = await verifyCompactJwsOffThread(token, typ, (kid) => this.#keys.get(kid)?.publicKey);
     const key = v ? this.#keys.get(v.kid) : undefined;
-    return Promise.resolve(
-      v && key ? { payload: v.payload, kid: v.kid, keyState: key.state } : null,
-    );
+    if (!v || !key) return null;
+    const verified: VerifiedJws = { payload: v.payload, kid: v.kid, keyState: key.state };
+    this.#verified.set(typ, token, verified);
+    return verified;
   }
 }

@@ -8,6 +8,7 @@ import type { EncodedEvent } from '../log/event.js';
 import type { Nhi, NhiKind } from '../nhi/nhi.js';
 import type { RequestBody, RequestRecord, RequestState } from '../request/request.js';
 import type { WarrantClaims, WarrantRecord, WarrantState } from '../warrant/warrant.js';
+import { eventValues, hotQueries, redemptionValues } from './hot-queries.js';
 import { KyselyLogRepo } from './kysely-log-repo.js';
 import type { Database, RequestsTable, WarrantsTable } from './schema.js';
 import type { RedemptionRow, Repo, RequestListFilter } from './store.js';
@@ -20,7 +21,7 @@ const toRequest = (r: Selectable<RequestsTable>): RequestRecord => ({
   updatedAt: r.updated_at,
 });
 
-const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => ({
+export const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => ({
   id: w.id as WarrantId,
   requestId: w.request_id as RequestId,
   kid: w.kid,
@@ -158,11 +159,7 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
   }
 
   async getWarrant(id: WarrantId): Promise<WarrantRecord | null> {
-    const w = await this.db
-      .selectFrom('warrants')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const w = await hotQueries.getWarrant(this.db, { id }).executeTakeFirst();
     return w ? toWarrant(w) : null;
   }
 
@@ -196,14 +193,7 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
   }
 
   async consumeWarrantUse(id: WarrantId): Promise<number | null> {
-    const row = await this.db
-      .updateTable('warrants')
-      .set((eb) => ({ uses: eb('uses', '+', 1) }))
-      .where('id', '=', id)
-      .where('state', '=', 'active')
-      .whereRef('uses', '<', 'max_uses')
-      .returning('uses')
-      .executeTakeFirst();
+    const row = await hotQueries.consumeWarrantUse(this.db, { id }).executeTakeFirst();
     return row ? Number(row.uses) : null;
   }
 
@@ -218,19 +208,7 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
   }
 
   async insertRedemption(r: RedemptionRow): Promise<void> {
-    await this.db
-      .insertInto('redemptions')
-      .values({
-        id: r.id,
-        warrant_id: r.warrantId,
-        outcome: r.outcome,
-        code: r.code,
-        use_number: r.useNumber,
-        executor: r.executor,
-        action: JSON.stringify(r.action),
-        at: r.at,
-      })
-      .execute();
+    await hotQueries.insertRedemption(this.db, redemptionValues(r)).execute();
   }
 
   async listRedemptions(warrantId: WarrantId): Promise<RedemptionRow[]> {
@@ -253,21 +231,7 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
   }
 
   async appendEvent(e: EncodedEvent): Promise<number> {
-    const row = await this.db
-      .insertInto('events')
-      .values({
-        type: e.event.type,
-        at: e.event.at,
-        actor: e.event.actor,
-        request_id: e.event.links.request ?? null,
-        warrant_id: e.event.links.warrant ?? null,
-        nhi_id: e.event.links.nhi ?? null,
-        leaf: e.leaf,
-        leaf_hash: e.leafHash,
-        leaf_index: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const row = await hotQueries.appendEvent(this.db, eventValues(e)).executeTakeFirstOrThrow();
     return Number(row.id);
   }
 

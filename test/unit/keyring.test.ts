@@ -9,6 +9,7 @@ import {
   type JWK,
 } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { KeyRingHolder } from '../../src/keys/holder.js';
 import { generateSigningKey, KeyRing, type SigningKeyRecord } from '../../src/keys/keyring.js';
 import { parseKek, sealPrivateKey, unsealPrivateKey } from '../../src/keys/seal.js';
 import { T0 } from './fixtures.js';
@@ -114,6 +115,11 @@ describe('KeyRing', () => {
       expect(await ring.verifyJws(`${h}.${p}.${s.slice(0, -4)}`, TYP)).toBeNull();
     });
 
+    it('returns null for a verified token asked for under another typ', async () => {
+      expect(await ring.verifyJws(token, TYP)).not.toBeNull();
+      expect(await ring.verifyJws(token, 'receipt+jwt')).toBeNull();
+    });
+
     it('returns null for the wrong typ', async () => {
       expect(await ring.verifyJws(token, 'receipt+jwt')).toBeNull();
       expect(await ring.verifyJws(await ring.signJws(claims, 'receipt+jwt'), TYP)).toBeNull();
@@ -183,6 +189,22 @@ describe('KeyRing', () => {
       expect((await revoked.verifyJws(token, TYP))?.keyState).toBe('revoked');
       expect(revoked.isRevoked(rec.kid)).toBe(true);
       expect(revoked.jwks().keys.map((k) => k.kid)).toEqual([next.kid]);
+    });
+
+    it('reports a key revoked after a token was verified and cached, once the holder reloads', async () => {
+      const next = await generateSigningKey(kek, NOW);
+      const holder = new KeyRingHolder(
+        KeyRing.load([{ ...rec, state: 'retired' }, next], kek),
+        kek,
+      );
+      holder.reload([{ ...rec, state: 'retired' }, next]);
+      const before = holder.ring;
+      expect((await before.verifyJws(token, TYP))?.keyState).toBe('retired');
+      holder.reload([{ ...rec, state: 'retired' }, next]);
+      expect(holder.ring).toBe(before);
+      holder.reload([{ ...rec, state: 'revoked' }, next]);
+      expect(holder.ring).not.toBe(before);
+      expect((await holder.ring.verifyJws(token, TYP))?.keyState).toBe('revoked');
     });
 
     it('refuses a ring with no active key with KEY_UNKNOWN', () => {

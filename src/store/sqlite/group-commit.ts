@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
-import { KyselyRepo } from '../kysely-repo.js';
+import type SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Repo } from '../store.js';
+import { HotStatements, SqliteTxRepo } from './tx-repo.js';
 
 interface Job {
   readonly fn: (tx: Repo) => Promise<unknown>;
@@ -25,11 +26,27 @@ type Outcome =
 export class GroupCommit {
   readonly #queue: Job[] = [];
   #draining = false;
+  readonly #hot: HotStatements;
+  readonly #control: Record<
+    'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
+    SqliteDatabase.Statement
+  >;
 
   constructor(
     private readonly db: Kysely<Database>,
+    raw: SqliteDatabase.Database,
     private readonly maxBatch = 256,
-  ) {}
+  ) {
+    this.#hot = new HotStatements(raw, db);
+    this.#control = {
+      begin: raw.prepare('begin immediate'),
+      savepoint: raw.prepare('savepoint job'),
+      release: raw.prepare('release job'),
+      rollbackTo: raw.prepare('rollback to job'),
+      commit: raw.prepare('commit'),
+      rollback: raw.prepare('rollback'),
+    };
+  }
 
   run<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -56,25 +73,32 @@ export class GroupCommit {
   async #commit(batch: readonly Job[]): Promise<void> {
     const outcomes: Outcome[] = [];
     try {
+      // Holding Kysely's connection keeps every other query off it while the raw
+      // statements below run inside the batch's transaction.
       await this.db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
+        const c = this.#control;
+        c.begin.run();
         try {
-          const repo = new KyselyRepo(conn);
+          const repo = new SqliteTxRepo(conn, this.#hot);
           for (const job of batch) {
-            await sql`savepoint job`.execute(conn);
+            c.savepoint.run();
             try {
               const value = await job.fn(repo);
-              await sql`release job`.execute(conn);
+              c.release.run();
               outcomes.push({ ok: true, value });
             } catch (error) {
-              await sql`rollback to job`.execute(conn);
-              await sql`release job`.execute(conn);
+              c.rollbackTo.run();
+              c.release.run();
               outcomes.push({ ok: false, error });
             }
           }
-          await sql`commit`.execute(conn);
+          c.commit.run();
         } catch (e) {
-          await sql`rollback`.execute(conn).catch(() => undefined);
+          try {
+            c.rollback.run();
+          } catch {
+            // No transaction left to roll back (SQLite ends it itself on some errors).
+          }
           throw e;
         }
       });

@@ -30,6 +30,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
     const raw = new SqliteDatabase(opts.file, { readonly: true, fileMustExist: true });
     return new SqliteStore(
       new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) }),
+      raw,
     );
   }
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
@@ -44,7 +45,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   const migrator = new Migrator({ db, provider: migrations('sqlite') });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
-  return new SqliteStore(db);
+  return new SqliteStore(db, raw);
 }
 
 /**
@@ -70,9 +71,18 @@ function cachingStatements(raw: SqliteDatabase.Database): SqliteKyselyDatabase {
 class SqliteStore extends KyselyRepo implements Store {
   readonly dialect = 'sqlite' as const;
 
-  readonly #group = new GroupCommit(this.db);
+  #group: GroupCommit | undefined;
+
+  constructor(
+    db: Kysely<Database>,
+    private readonly raw: SqliteDatabase.Database,
+  ) {
+    super(db);
+  }
 
   transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+    // Prepared on first use: a read-only store (offline verification) never writes.
+    this.#group ??= new GroupCommit(this.db, this.raw);
     return this.#group.run(fn);
   }
 
