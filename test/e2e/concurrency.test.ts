@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
-import { query } from '../helpers/db.js';
-import { TestServer } from '../helpers/server.js';
+import { describeOnEveryStore } from '../helpers/e2e-stores.js';
+import type { TestServer } from '../helpers/server.js';
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await TestServer.start();
-});
-afterAll(async () => {
-  await s.stop();
-});
+describeOnEveryStore('concurrent redemptions over HTTP', (store) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await store.start();
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
 
-describe('concurrent redemptions over HTTP', () => {
   describe('when N executors race one warrant with maxUses k', () => {
     it('allows exactly k and refuses the rest with WARRANT_EXHAUSTED', async () => {
       await fc.assert(
@@ -21,7 +21,7 @@ describe('concurrent redemptions over HTTP', () => {
             .integer({ min: 1, max: 5 })
             .chain((k) => fc.tuple(fc.constant(k), fc.integer({ min: k, max: 40 }))),
           async ([k, n]) => {
-            const { token, warrantId } = await issueWarrant(s, { maxUses: k });
+            const { token, requestId } = await issueWarrant(s, { maxUses: k });
             const body = {
               warrant: token,
               action: { resource: 'db/orders', permission: 'read', environment: 'staging' },
@@ -41,12 +41,8 @@ describe('concurrent redemptions over HTTP', () => {
             expect(allowed.map((r) => r.body.use).sort()).toEqual(
               Array.from({ length: k }, (_, i) => i + 1),
             );
-            const [w] = query<{ uses: number }>(
-              s.dataDir,
-              'select uses from warrants where id = ?',
-              warrantId,
-            );
-            expect(w!.uses).toBe(k);
+            const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'audra' });
+            expect(w.body).toMatchObject({ uses: k, maxUses: k });
           },
         ),
         { numRuns: 8 },

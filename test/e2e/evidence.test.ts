@@ -4,36 +4,43 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../src/evidence/index.js';
 import { issueWarrant } from '../helpers/chain.js';
-import { runCli, TestServer } from '../helpers/server.js';
+import { describeOnEveryStore } from '../helpers/e2e-stores.js';
+import { runCli, type TestServer } from '../helpers/server.js';
 
-let s: TestServer;
-let dir: string;
-let requestId: string;
-let logKey: string;
-let jwksFile: string;
-let bundleFile: string;
+describeOnEveryStore('evidence bundles', (store) => {
+  let s: TestServer;
+  let dir: string;
+  let requestId: string;
+  let logKey: string;
+  let jwksFile: string;
+  let bundleFile: string;
 
-beforeAll(async () => {
-  s = await TestServer.start();
-  dir = mkdtempSync(join(tmpdir(), 'countersign-evidence-'));
-  const w = await issueWarrant(s, { env: 'prod', maxUses: 2, targets: ['eu', 'us'] });
-  requestId = w.requestId;
-  const action = { resource: 'db/orders', permission: 'read', environment: 'prod', target: 'eu' };
-  await s.http('POST', '/v1/redemptions', { as: 'deploy-eu', body: { warrant: w.token, action } });
-  await s.http('POST', '/v1/redemptions', { as: 'deploy-us', body: { warrant: w.token, action } });
-  logKey = (await s.http('GET', '/v1/log/verifier-key')).text.split('\n')[0]!;
-  jwksFile = join(dir, 'jwks.json');
-  writeFileSync(jwksFile, (await s.http('GET', '/.well-known/jwks.json')).text);
-  bundleFile = join(dir, 'bundle.json');
-  const out = await s.cli(['evidence', 'export', requestId, '-o', bundleFile], 'audra');
-  if (out.code !== 0) throw new Error(out.stderr);
-});
-afterAll(async () => {
-  await s.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+  beforeAll(async () => {
+    s = await store.start();
+    dir = mkdtempSync(join(tmpdir(), 'countersign-evidence-'));
+    const w = await issueWarrant(s, { env: 'prod', maxUses: 2, targets: ['eu', 'us'] });
+    requestId = w.requestId;
+    const action = { resource: 'db/orders', permission: 'read', environment: 'prod', target: 'eu' };
+    await s.http('POST', '/v1/redemptions', {
+      as: 'deploy-eu',
+      body: { warrant: w.token, action },
+    });
+    await s.http('POST', '/v1/redemptions', {
+      as: 'deploy-us',
+      body: { warrant: w.token, action },
+    });
+    logKey = (await s.http('GET', '/v1/log/verifier-key')).text.split('\n')[0]!;
+    jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, (await s.http('GET', '/.well-known/jwks.json')).text);
+    bundleFile = join(dir, 'bundle.json');
+    const out = await s.cli(['evidence', 'export', requestId, '-o', bundleFile], 'audra');
+    if (out.code !== 0) throw new Error(out.stderr);
+  });
+  afterAll(async () => {
+    await s?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-describe('evidence bundles', () => {
   describe('when an auditor exports a request and verifies it offline with pinned keys', () => {
     it('passes and prints the chain of custody', async () => {
       // No server address is given: the verifier needs none.
