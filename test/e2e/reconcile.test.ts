@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,24 +11,26 @@ import {
   receiptFor,
   reconcileNow,
 } from '../helpers/fulfilment.js';
-import { TestServer } from '../helpers/server.js';
+import { describeOnEveryStore } from '../helpers/e2e-stores.js';
+import type { TestServer } from '../helpers/server.js';
 
-let s: TestServer;
-afterEach(async () => {
-  await s.stop();
-});
+describeOnEveryStore('reconciliation against a real server', (store) => {
+  // A server per test: each one moves its clock past the warrants' windows.
+  let s: TestServer;
+  afterEach(async () => {
+    await s?.stop();
+  });
 
-const subjectOf = async (requestId: string): Promise<string> =>
-  (
-    (await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' })).body as {
-      body: { subject: string };
-    }
-  ).body.subject;
+  const subjectOf = async (requestId: string): Promise<string> =>
+    (
+      (await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' })).body as {
+        body: { subject: string };
+      }
+    ).body.subject;
 
-describe('reconciliation against a real server', () => {
   describe('when a rotation approved for three clusters is deployed to two', () => {
     it('flags the third as UNFULFILLED_TARGET, then a false claim as FULFILMENT_MISMATCH', async () => {
-      s = await TestServer.start();
+      s = await store.start();
       const { token, requestId } = await issueWarrant(s, {
         action: 'rotate',
         scope: [{ resource: 'secrets/payments', permissions: ['rotate'] }],
@@ -131,7 +133,7 @@ describe('reconciliation against a real server', () => {
 
   describe('when an agent keeps a two-table grant after its window', () => {
     it('raises EXPIRED_NOT_REVOKED, which resolves itself after revocation is fulfilled and observed', async () => {
-      s = await TestServer.start();
+      s = await store.start();
       const { token, requestId } = await issueWarrant(s, {
         scope: [
           { resource: 'db/orders', permissions: ['read'] },
@@ -198,7 +200,7 @@ describe('reconciliation against a real server', () => {
 
   describe('when a grant is observed that no warrant covers', () => {
     it('raises UNAPPROVED_CHANGE', async () => {
-      s = await TestServer.start();
+      s = await store.start();
       const subject = uniqueNhi('svc');
       await s.http('POST', '/v1/nhis', {
         as: 'admin',
@@ -219,7 +221,7 @@ describe('reconciliation against a real server', () => {
 
   describe('the exceptions report', () => {
     it('lists a revoked and an unrevoked exception correctly', async () => {
-      s = await TestServer.start();
+      s = await store.start();
       const revoked = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
       const kept = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
       const action = {
@@ -247,50 +249,52 @@ describe('reconciliation against a real server', () => {
       expect(human.stdout).toContain('NOT revoked');
     });
   });
-});
 
-describe('evidence after reconciliation', () => {
-  it("holds the request's fulfilments, observations and findings, and verifies offline", async () => {
-    s = await TestServer.start();
-    const { token, requestId } = await issueWarrant(s, {
-      action: 'rotate',
-      scope: [{ resource: 'secrets/app', permissions: ['rotate'] }],
-      targets: ['eu', 'us'],
-      maxUses: 2,
-    });
-    const subject = await subjectOf(requestId);
-    const receipt = await receiptFor(s, token, {
-      resource: 'secrets/app',
-      permission: 'rotate',
-      environment: 'staging',
-      target: 'eu',
-    });
-    await fulfil(s, { receipt, target: 'eu', outcome: 'success', fingerprint: fp('new') });
-    await observe(s, [
-      {
-        subject,
+  describe('evidence after reconciliation', () => {
+    it("holds the request's fulfilments, observations and findings, and verifies offline", async () => {
+      s = await store.start();
+      const { token, requestId } = await issueWarrant(s, {
+        action: 'rotate',
+        scope: [{ resource: 'secrets/app', permissions: ['rotate'] }],
+        targets: ['eu', 'us'],
+        maxUses: 2,
+      });
+      const subject = await subjectOf(requestId);
+      const receipt = await receiptFor(s, token, {
+        resource: 'secrets/app',
+        permission: 'rotate',
+        environment: 'staging',
         target: 'eu',
-        observedAt: (await s.advanceClock('1s')).toISOString(),
-        fact: { kind: 'secret_version', fingerprint: fp('new') },
-      },
-    ]);
-    await s.advanceClock('2h1m');
-    await reconcileNow(s);
-    const out = await s.cli(['--json', 'evidence', 'export', requestId], 'audra');
-    const bundle = JSON.parse(out.stdout);
-    const types = bundle.entries.map((e: { leaf: string }) => JSON.parse(e.leaf).type);
-    expect(types).toEqual(
-      expect.arrayContaining([
-        'fulfilment.recorded',
-        'observation.recorded',
-        'finding.raised',
-        'warrant.expired',
-      ]),
-    );
-    const file = join(mkdtempSync(join(tmpdir(), 'cs-ev-')), 'b.json');
-    writeFileSync(file, out.stdout);
-    const verified = await s.cli(['evidence', 'verify', file]);
-    expect(verified.code, verified.stdout).toBe(0);
-    expect(verified.stdout).toContain('approved target us has no successful fulfilment');
+      });
+      await fulfil(s, { receipt, target: 'eu', outcome: 'success', fingerprint: fp('new') });
+      await observe(s, [
+        {
+          subject,
+          target: 'eu',
+          observedAt: (await s.advanceClock('1s')).toISOString(),
+          fact: { kind: 'secret_version', fingerprint: fp('new') },
+        },
+      ]);
+      await s.advanceClock('2h1m');
+      await reconcileNow(s);
+      const out = await s.cli(['--json', 'evidence', 'export', requestId], 'audra');
+      const bundle = JSON.parse(out.stdout);
+      const types = bundle.entries.map((e: { leaf: string }) => JSON.parse(e.leaf).type);
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'fulfilment.recorded',
+          'observation.recorded',
+          'finding.raised',
+          'warrant.expired',
+        ]),
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'cs-ev-'));
+      const file = join(dir, 'b.json');
+      writeFileSync(file, out.stdout);
+      const verified = await s.cli(['evidence', 'verify', file]);
+      rmSync(dir, { recursive: true });
+      expect(verified.code, verified.stdout).toBe(0);
+      expect(verified.stdout).toContain('approved target us has no successful fulfilment');
+    });
   });
 });
