@@ -41,6 +41,10 @@ export async function reportFulfilment(
       now,
       windowEnd: new Date(warrant.claims.exp * 1000),
     });
+    // Two nodes on PostgreSQL (READ COMMITTED) can both pass this check. The partial
+    // unique index of migration 005 then refuses the later insert; the store reruns the
+    // whole transaction after that unique violation (nothing of the first run is kept),
+    // and the rerun finds the winner's row here and refuses with FULFILMENT_DUPLICATE.
     if (await tx.hasSuccessfulFulfilment(claims.jti, report.target, report.phase)) {
       assertNotDuplicate(
         [

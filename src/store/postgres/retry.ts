@@ -6,7 +6,9 @@
  *   the transaction back, so running it again is safe whenever it happened.
  * - `23505` unique_violation: a concurrent transaction inserted the same key first.
  *   The use cases check before they insert (an NHI id, a request digest, a finding
- *   key), so a rerun sees the winner's row and takes its ordinary path.
+ *   key, a successful fulfilment's receipt, target and phase), so a rerun sees the
+ *   winner's row and takes its ordinary path, such as a 409. PostgreSQL reports the
+ *   violation only once the winner has committed, so one rerun settles it.
  * - A lost connection (SQLSTATE class `08`, `57P01`–`57P03`, a socket reset) before
  *   COMMIT was sent: the server rolls back a transaction whose session ends. During
  *   COMMIT the outcome is unknown (it may have committed), so it is surfaced instead.
