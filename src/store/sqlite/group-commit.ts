@@ -10,18 +10,24 @@ interface Job {
   readonly reject: (error: unknown) => void;
 }
 
+/** What makes a committed batch durable before it is acknowledged (a {@link WalSync}). */
+export interface DurabilityBarrier {
+  sync(): Promise<void>;
+}
+
 type Outcome =
   { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 /**
  * Group commit for SQLite. Transactions that arrive while a commit is in progress
- * queue up and run in the next batch: one `BEGIN IMMEDIATE … COMMIT` (one fsync under
- * `synchronous=FULL`) for the whole batch, each job inside its own SAVEPOINT.
+ * queue up and run in the next batch: one `BEGIN IMMEDIATE … COMMIT` for the whole
+ * batch, each job inside its own SAVEPOINT.
  *
  * A job that throws is rolled back to its savepoint alone, so each job keeps its
  * all-or-nothing guarantee (a state change and its event commit together or not at
- * all). No job is acknowledged before the batch's COMMIT returns, so durability is
- * the same as one fsync per transaction.
+ * all). No job is acknowledged before its batch is on disk: with a barrier (WalSync)
+ * that is after the WAL's fdatasync (on the thread pool, while the next batch runs);
+ * without one, after a COMMIT under `synchronous=FULL`.
  */
 export class GroupCommit {
   readonly #queue: Job[] = [];
@@ -32,9 +38,13 @@ export class GroupCommit {
     SqliteDatabase.Statement
   >;
 
+  /** Batches committed whose fdatasync has not returned yet. */
+  readonly #syncing = new Set<Promise<void>>();
+
   constructor(
     private readonly db: Kysely<Database>,
     raw: SqliteDatabase.Database,
+    private readonly wal: DurabilityBarrier | null,
     private readonly maxBatch = 256,
   ) {
     this.#hot = new HotStatements(raw, db);
@@ -63,11 +73,18 @@ export class GroupCommit {
         // event loop read the requests that arrived meanwhile before taking the next batch.
         await new Promise((resolve) => setImmediate(resolve));
         if (this.#queue.length === 0) break;
+        // Bounded pipelining: a few batches may wait for their fdatasync at once.
+        if (this.#syncing.size >= 4) await Promise.race(this.#syncing);
         await this.#commit(this.#queue.splice(0, this.maxBatch));
       }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** Waits for every committed batch to be on disk and acknowledged. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#syncing]);
   }
 
   async #commit(batch: readonly Job[]): Promise<void> {
@@ -106,10 +123,17 @@ export class GroupCommit {
       for (const job of batch) job.reject(error);
       return;
     }
-    batch.forEach((job, i) => {
-      const o = outcomes[i] as Outcome;
-      if (o.ok) job.resolve(o.value);
-      else job.reject(o.error);
+    const settle = (): void =>
+      batch.forEach((job, i) => {
+        const o = outcomes[i] as Outcome;
+        if (o.ok) job.resolve(o.value);
+        else job.reject(o.error);
+      });
+    if (!this.wal) return settle();
+    const synced = this.wal.sync().then(settle, (error: unknown) => {
+      for (const job of batch) job.reject(error);
     });
+    this.#syncing.add(synced);
+    void synced.finally(() => this.#syncing.delete(synced));
   }
 }

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NhiId } from '../../src/core/ids.js';
+import type { Database } from '../../src/store/schema.js';
+import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { WalSync } from '../../src/store/sqlite/wal-sync.js';
+
+/** A durability barrier the test opens by hand. */
+class Gate {
+  readonly waiting: (() => void)[] = [];
+  fail: Error | null = null;
+  sync(): Promise<void> {
+    if (this.fail) return Promise.reject(this.fail);
+    return new Promise((ok) => this.waiting.push(ok));
+  }
+  open(): void {
+    for (const ok of this.waiting.splice(0)) ok();
+  }
+}
+
+const nhi = (id: string) => ({
+  id: id as NhiId,
+  kind: 'service_account' as const,
+  owner: 'team',
+  description: null,
+  createdAt: '2026-03-01T12:00:00.000Z',
+  createdBy: 'admin',
+});
+
+describe('group commit on SQLite', () => {
+  let dir: string;
+  let raw: SqliteDatabase.Database;
+  let db: Kysely<Database>;
+  const stored = () =>
+    (raw.prepare('select id from nhis order by id').all() as { id: string }[]).map((r) => r.id);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'countersign-gc-'));
+    await (await openSqliteStore({ file: join(dir, 'db') })).close();
+    raw = new SqliteDatabase(join(dir, 'db'));
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  });
+  afterEach(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('acknowledges a committed transaction only once the durability barrier returns', async () => {
+    const gate = new Gate();
+    const group = new GroupCommit(db, raw, gate);
+    let acknowledged = false;
+    const done = group.run((tx) => tx.insertNhi(nhi('svc:a'))).then(() => (acknowledged = true));
+    await new Promise((ok) => setTimeout(ok, 20));
+    expect(stored()).toEqual(['svc:a']);
+    expect(acknowledged).toBe(false);
+    gate.open();
+    await done;
+    expect(acknowledged).toBe(true);
+  });
+
+  it('rejects every transaction of a batch whose barrier fails', async () => {
+    const gate = new Gate();
+    gate.fail = new Error('disk gone');
+    const group = new GroupCommit(db, raw, gate);
+    const results = await Promise.allSettled([
+      group.run((tx) => tx.insertNhi(nhi('svc:a'))),
+      group.run((tx) => tx.insertNhi(nhi('svc:b'))),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('rolls back a failing transaction alone while the rest of its batch commits', async () => {
+    const group = new GroupCommit(db, raw, null);
+    const results = await Promise.allSettled([
+      group.run((tx) => tx.insertNhi(nhi('svc:a'))),
+      group.run(async (tx) => {
+        await tx.insertNhi(nhi('svc:b'));
+        throw new Error('changed its mind');
+      }),
+      group.run((tx) => tx.insertNhi(nhi('svc:c'))),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(stored()).toEqual(['svc:a', 'svc:c']);
+  });
+});
+
+describe('WalSync', () => {
+  it('fails, and keeps failing, when the WAL cannot be synced', async () => {
+    const wal = new WalSync(join(tmpdir(), 'countersign-no-such-dir', 'db-wal'));
+    await expect(wal.sync()).rejects.toThrow(/no longer acknowledged/);
+    await expect(wal.sync()).rejects.toThrow(/no longer acknowledged/);
+  });
+});
