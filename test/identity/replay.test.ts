@@ -3,6 +3,7 @@ import { ManualClock, epochSeconds } from '../../src/core/clock.js';
 import {
   MemoryReplayGuard,
   REPLAY_RETENTION_LEEWAY_SECONDS,
+  SharedReplayGuard,
   consumeToken,
 } from '../../src/identity/oidc/replay.js';
 import { expectRefused } from './federation.js';
@@ -68,6 +69,48 @@ describe('MemoryReplayGuard', () => {
       await expectRefused(g.seen('iss', 'c', exp), 'REPLAY_CACHE_FULL');
       expect(await g.seen('iss', 'a', exp)).toBe(true);
     });
+  });
+});
+
+describe('SharedReplayGuard', () => {
+  const recording = (spent: boolean) => {
+    const calls: unknown[][] = [];
+    return {
+      calls,
+      records: {
+        spendToken: (...args: [string, string, number, number]) => {
+          calls.push(['spend', ...args]);
+          return Promise.resolve(spent);
+        },
+        forgetSpentTokens: (before: number) => {
+          calls.push(['forget', before]);
+          return Promise.resolve(2);
+        },
+      },
+    };
+  };
+
+  it('keeps a token until its exp plus the leeway, as the memory guard does', async () => {
+    const c = clock();
+    const now = epochSeconds(c.now());
+    const r = recording(true);
+    expect(await new SharedReplayGuard(r.records, c).seen('iss', 'j1', now + 60)).toBe(false);
+    expect(r.calls).toEqual([
+      ['spend', 'iss', 'j1', now + 60 + REPLAY_RETENTION_LEEWAY_SECONDS, now],
+    ]);
+  });
+
+  it('answers seen when the records hold the token already', async () => {
+    const c = clock();
+    const g = new SharedReplayGuard(recording(false).records, c);
+    expect(await g.seen('iss', 'j1', epochSeconds(c.now()) + 60)).toBe(true);
+  });
+
+  it('prunes the records that expired before now', async () => {
+    const c = clock();
+    const r = recording(true);
+    expect(await new SharedReplayGuard(r.records, c).prune()).toBe(2);
+    expect(r.calls).toEqual([['forget', epochSeconds(c.now())]]);
   });
 });
 
