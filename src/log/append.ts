@@ -5,7 +5,7 @@
 import { HASH_SIZE, nodeHash } from './hash.js';
 import { LogError } from './errors.js';
 import type { AppendResult, NewNode, NodeHashes, NodeId } from './nodes.js';
-import { assertCount, lookup, nodeKey, rangeHash, rangeNodes } from './nodes.js';
+import { assertCount, lookup, rangeHash, rangeNodes } from './nodes.js';
 
 function assertBatch(startSize: number, count: number): void {
   assertCount('startSize', startSize);
@@ -25,7 +25,11 @@ export function appendBatchPlan(startSize: number, count: number): NodeId[] {
   return rangeNodes([0, startSize]);
 }
 
-/** Hashes the new leaves in, completing parents; returns a lookup over old + new nodes. */
+/**
+ * Hashes the new leaves in, completing parents; returns a lookup over old + new nodes.
+ * A right child's sibling is the newest node on its level, so one slot per level
+ * holds every sibling the batch made itself; older ones come from the read.
+ */
 function appendLeaves(
   startSize: number,
   leafHashes: readonly Uint8Array[],
@@ -33,11 +37,10 @@ function appendLeaves(
   nodes: NewNode[],
 ): (id: NodeId) => Uint8Array {
   assertBatch(startSize, leafHashes.length);
-  const local = new Map<string, Uint8Array>();
-  const get = (id: NodeId): Uint8Array => local.get(nodeKey(id)) ?? lookup(hashes, id);
-  const add = (id: NodeId, hash: Buffer): void => {
-    local.set(nodeKey(id), hash);
-    nodes.push({ id, hash });
+  const newest: Array<{ index: number; hash: Buffer } | undefined> = [];
+  const get = (id: NodeId): Uint8Array => {
+    const n = newest[id.level];
+    return n?.index === id.index ? n.hash : lookup(hashes, id);
   };
   leafHashes.forEach((leaf, offset) => {
     if (leaf.length !== HASH_SIZE) {
@@ -46,14 +49,15 @@ function appendLeaves(
     let level = 0;
     let index = startSize + offset;
     let hash: Buffer = Buffer.from(leaf);
-    add({ level, index }, hash);
+    nodes.push({ id: { level, index }, hash });
     // A right child (odd index) completes its parent (RFC 9162 §2.1.1 node hash).
     while (index % 2 === 1) {
       hash = nodeHash(get({ level, index: index - 1 }), hash);
       level += 1;
       index = (index - 1) / 2;
-      add({ level, index }, hash);
+      nodes.push({ id: { level, index }, hash });
     }
+    newest[level] = { index, hash };
   });
   return get;
 }
