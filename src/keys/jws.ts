@@ -17,9 +17,30 @@ export interface JwsHeader {
 
 const b64u = (data: string | Uint8Array): string => Buffer.from(data).toString('base64url');
 
+const signingInput = (header: JwsHeader, payload: object): string =>
+  `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+
 export function signCompactJws(header: JwsHeader, payload: object, key: KeyObject): string {
-  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  const input = signingInput(header, payload);
   return `${input}.${b64u(edSign(null, Buffer.from(input, 'ascii'), key))}`;
+}
+
+/**
+ * {@link signCompactJws} with the Ed25519 signature computed on libuv's thread pool.
+ * Ed25519 is deterministic: both give the same token for the same header, payload and key.
+ */
+export function signCompactJwsOffThread(
+  header: JwsHeader,
+  payload: object,
+  key: KeyObject,
+): Promise<string> {
+  const input = signingInput(header, payload);
+  return new Promise((ok, fail) => {
+    edSign(null, Buffer.from(input, 'ascii'), key, (error, signature) => {
+      if (error) fail(error);
+      else ok(`${input}.${b64u(signature)}`);
+    });
+  });
 }
 
 export interface VerifiedCompactJws {

@@ -6,7 +6,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { signCompactJws, verifyCompactJwsOffThread } from './jws.js';
+import { signCompactJwsOffThread, verifyCompactJwsOffThread } from './jws.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 import { CountersignError } from '../core/errors.js';
 import { encodeVerifierKey, NoteSigner } from '../log/note.js';
@@ -164,10 +164,10 @@ export class KeyRing {
     };
   }
 
-  /** Signs `payload` as a compact JWS with EdDSA and the active key. */
+  /** Signs `payload` as a compact JWS with EdDSA and the active key, on the thread pool. */
   signJws(payload: object, typ: string): Promise<string> {
     const header = { alg: 'EdDSA' as const, kid: this.#active.kid, typ };
-    return Promise.resolve(signCompactJws(header, payload, this.#active.privateKey as KeyObject));
+    return signCompactJwsOffThread(header, payload, this.#active.privateKey as KeyObject);
   }
 
   /** Signs raw bytes with the active key (for signed notes and DSSE). */

@@ -118,7 +118,6 @@ export async function redeem(
       executor: executor.id,
       executor_identity: proof,
     };
-    const receipt = await keys.signJws(receiptClaims, RECEIPT_TYP);
     await tx.insertRedemption({
       id,
       warrantId,
@@ -131,7 +130,6 @@ export async function redeem(
     });
     await record(tx, 'redemption.allowed', now, executor.id, links, {
       receipt: receiptClaims,
-      receiptSha256: sha256Hex(receipt),
       kid: keys.activeKid,
     });
     if (use === rec.maxUses) {
@@ -140,8 +138,8 @@ export async function redeem(
     }
     return {
       kind: 'allow' as const,
+      receiptClaims,
       result: {
-        receipt,
         receiptId: id,
         warrantId: rec.id,
         requestId: rec.requestId,
@@ -154,5 +152,10 @@ export async function redeem(
   if (outcome.kind === 'deny') {
     throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);
   }
-  return outcome.result;
+  // Signed after the commit, off the event loop and outside the batch: the event holds the
+  // claims and the kid, and Ed25519 is deterministic, so the receipt is exactly the one the
+  // log describes. A crash in between leaves a spent use without a receipt, as a crash
+  // before the answer is written would.
+  const receipt = await keys.signJws(outcome.receiptClaims, RECEIPT_TYP);
+  return { receipt, ...outcome.result };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/canonical.js';
 import { query } from '../helpers/db.js';
 import { settledCheckpoint } from '../helpers/log.js';
 import { runCli, TestServer } from '../helpers/server.js';
@@ -14,15 +15,17 @@ const KILL_AFTER = [120, 80, null] as const;
 
 interface Round {
   attempts: number;
-  allowed: Array<{ warrantId: string; jti: string }>;
+  allowed: Array<{ warrantId: string; jti: string; claims: string }>;
   other: Map<number, number>;
   failed: number;
   shed: number;
 }
 
-function receiptJti(receipt: string): string {
+/** The receipt's claims, in canonical JSON so they compare with what the log holds. */
+function receiptClaims(receipt: string): { jti: string; claims: string } {
   const payload = receipt.split('.')[1] ?? '';
-  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { jti: string }).jti;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { jti: string };
+  return { jti: claims.jti, claims: canonicalJson(claims) };
 }
 
 /** 2,000 concurrent redemptions, five per warrant; SIGKILL once `killAfter` allows are in. */
@@ -53,7 +56,7 @@ async function round(
         });
       }
       if (res.status === 200) {
-        r.allowed.push({ warrantId: w.warrantId, jti: receiptJti(res.body.receipt as string) });
+        r.allowed.push({ warrantId: w.warrantId, ...receiptClaims(res.body.receipt as string) });
         expect(res.body.receiptId).toBe(r.allowed.at(-1)?.jti);
         // Kill from the response callback itself, so the kill lands while commits are in flight.
         if (r.allowed.length === killAfter) s.proc.kill('SIGKILL');
@@ -110,9 +113,10 @@ describe('redemptions across SIGKILL', () => {
           'select id, uses, max_uses from warrants',
         ).filter((w) => ids.has(w.id));
         expect(stored).toHaveLength(WARRANTS);
-        const events = query<{ warrant_id: string; jti: string }>(
+        const events = query<{ warrant_id: string; jti: string; claims: string }>(
           dir,
-          `select warrant_id, json_extract(leaf, '$.data.receipt.jti') as jti
+          `select warrant_id, json_extract(leaf, '$.data.receipt.jti') as jti,
+                  json_extract(leaf, '$.data.receipt') as claims
              from events where type = 'redemption.allowed'`,
         );
         const eventsPer = new Map<string, number>();
@@ -126,8 +130,9 @@ describe('redemptions across SIGKILL', () => {
         }
         // The last round ran to completion, so every warrant is spent exactly.
         expect(stored.every((w) => w.uses === w.max_uses)).toBe(true);
-        const logged = new Set(events.map((e) => e.jti));
-        const lost = acked.filter((a) => !logged.has(a.jti));
+        // Receipts are signed after the commit: each must carry exactly the logged claims.
+        const logged = new Map(events.map((e) => [e.jti, canonicalJson(JSON.parse(e.claims))]));
+        const lost = acked.filter((a) => logged.get(a.jti) !== a.claims);
         expect(lost, 'acknowledged receipts missing from the log').toEqual([]);
         expect(new Set(acked.map((a) => a.jti)).size).toBe(acked.length);
 

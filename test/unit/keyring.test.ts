@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import {
   calculateJwkThumbprint,
@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KeyRingHolder } from '../../src/keys/holder.js';
+import { signCompactJws } from '../../src/keys/jws.js';
 import { generateSigningKey, KeyRing, type SigningKeyRecord } from '../../src/keys/keyring.js';
 import { parseKek, sealPrivateKey, unsealPrivateKey } from '../../src/keys/seal.js';
 import { T0 } from './fixtures.js';
@@ -77,6 +78,15 @@ describe('KeyRing', () => {
       const { payload } = await jwtVerify(token, jwks, { typ: TYP, algorithms: ['EdDSA'] });
       expect(payload).toEqual(claims);
       await expect(jwtVerify(token, jwks, { typ: 'receipt+jwt' })).rejects.toThrow();
+    });
+
+    it('signs on the thread pool exactly what the synchronous signer signs (Ed25519 is deterministic)', async () => {
+      const rec2 = await generateSigningKey(kek, NOW);
+      const der = unsealPrivateKey(rec2.sealedPrivate, kek, rec2.kid);
+      const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      const header = { alg: 'EdDSA' as const, kid: rec2.kid, typ: TYP };
+      const offThread = await KeyRing.load([rec2], kek).signJws(claims, TYP);
+      expect(offThread).toBe(signCompactJws(header, claims, key));
     });
 
     it('verifies with verifyJws, naming the key and its state', async () => {
