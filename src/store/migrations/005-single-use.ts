@@ -15,6 +15,8 @@ export function singleUse(dialect: Dialect): Migration {
   const { bigint } = columnTypes(dialect);
   return {
     async up(db: Kysely<unknown>) {
+      // First, before any change: SQLite runs DDL outside the migration's transaction.
+      await refuseDuplicateSuccesses(db);
       await db.schema
         .createTable('token_replays')
         .addColumn('issuer', 'text', (c) => c.notNull())
@@ -27,7 +29,6 @@ export function singleUse(dialect: Dialect): Migration {
         .on('token_replays')
         .column('expires_at')
         .execute();
-      await refuseDuplicateSuccesses(db);
       await db.schema
         .createIndex('fulfilments_one_success')
         .on('fulfilments')
