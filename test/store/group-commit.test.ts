@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -86,6 +86,33 @@ describe('group commit on SQLite', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(stored()).toEqual(['svc:a', 'svc:c']);
+  });
+});
+
+describe('the SQLite store', () => {
+  it('copies the WAL into the database file from its checkpoint worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-ckpt-'));
+    const file = join(dir, 'db');
+    const store = await openSqliteStore({ file });
+    try {
+      const before = statSync(file).size;
+      for (let i = 0; i < 40; i++) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            store.transaction((tx) =>
+              tx.insertNhi({ ...nhi(`svc:${i}-${j}`), description: 'x'.repeat(500) }),
+            ),
+          ),
+        );
+      }
+      // The serving connection never checkpoints by itself (wal_autocheckpoint = 0).
+      await expect
+        .poll(() => statSync(file).size, { timeout: 5000 })
+        .toBeGreaterThan(before + 500_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

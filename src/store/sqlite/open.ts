@@ -10,6 +10,7 @@ import {
 } from 'kysely';
 import { KyselyRepo } from '../kysely-repo.js';
 import { GroupCommit } from './group-commit.js';
+import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
@@ -33,6 +34,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
       new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) }),
       raw,
       null,
+      null,
     );
   }
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
@@ -50,7 +52,8 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   const migrator = new Migrator({ db, provider: migrations('sqlite') });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
-  return new SqliteStore(db, raw, wal);
+  const checkpointer = wal ? await Checkpointer.start(raw, opts.file) : null;
+  return new SqliteStore(db, raw, wal, checkpointer);
 }
 
 /**
@@ -82,6 +85,7 @@ class SqliteStore extends KyselyRepo implements Store {
     db: Kysely<Database>,
     private readonly raw: SqliteDatabase.Database,
     private readonly wal: WalSync | null,
+    private readonly checkpointer: Checkpointer | null,
   ) {
     super(db);
   }
@@ -98,6 +102,7 @@ class SqliteStore extends KyselyRepo implements Store {
 
   async close(): Promise<void> {
     await this.#group?.flush();
+    await this.checkpointer?.stop();
     this.wal?.close();
     await this.db.destroy();
   }
