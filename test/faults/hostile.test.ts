@@ -466,6 +466,9 @@ describe('hostile input on every endpoint', () => {
         });
       });
 
+      const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+      // Printed first, so a failing run can be replayed even when its report is cut short.
+      console.log(`hostile: FUZZ_SEED=${seed} replays this run`);
       let cases = 0;
       const statuses = new Map<number, number>();
       const kinds = new Map<string, number>();
@@ -498,7 +501,7 @@ describe('hostile input on every endpoint', () => {
         {
           numRuns: CASES,
           endOnFailure: true,
-          seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
+          seed,
         },
       );
       const health = await s.http('GET', '/healthz');
