@@ -1,3 +1,4 @@
+import { LogError } from './errors.js';
 import { EMPTY_ROOT, nodeHash } from './hash.js';
 
 /**
@@ -16,16 +17,28 @@ export class RootAccumulator {
   }
 
   push(leafHash: Uint8Array): void {
-    let hash: Buffer = Buffer.from(leafHash);
-    let size = 1;
-    while (this.#sizes.length > 0 && this.#sizes[this.#sizes.length - 1] === size) {
+    this.pushSubtree(leafHash, 1);
+  }
+
+  /**
+   * Appends the root of a perfect subtree of `size` (a power of two) leaves. It must be
+   * aligned: the leaves pushed so far are a multiple of `size`, as with the pieces of
+   * `alignedPieces`, so the stack stays the compact range of the new size.
+   */
+  pushSubtree(root: Uint8Array, size: number): void {
+    if (this.#size % size !== 0) {
+      throw new LogError('LOG_RANGE_INVALID', `a subtree of ${size} leaves is not aligned`);
+    }
+    let hash: Buffer = Buffer.from(root);
+    let merged = size;
+    while (this.#sizes.length > 0 && this.#sizes[this.#sizes.length - 1] === merged) {
       this.#sizes.pop();
       hash = nodeHash(this.#hashes.pop() as Buffer, hash);
-      size *= 2;
+      merged *= 2;
     }
     this.#hashes.push(hash);
-    this.#sizes.push(size);
-    this.#size += 1;
+    this.#sizes.push(merged);
+    this.#size += size;
   }
 
   root(): Buffer {

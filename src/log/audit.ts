@@ -1,7 +1,18 @@
+import { availableParallelism } from 'node:os';
 import { canonicalJson } from '../core/canonical.js';
-import { constantTimeEqual } from '../core/crypto.js';
 import { parseStrictJson } from '../core/json.js';
 import { RootAccumulator } from './accumulator.js';
+import { auditInChunks } from './audit-parallel.js';
+import { WorkerHasher, type ChunkHasher } from './audit-pool.js';
+import {
+  CheckpointCursor,
+  fail,
+  finish,
+  leafMismatch,
+  positionProblem,
+  type OpenedCheckpoint,
+} from './audit-steps.js';
+import { sameHash } from './chunk.js';
 import { openCheckpoint } from './checkpoint.js';
 import { leafHashHex } from './hash.js';
 import type { NoteVerifier } from './note.js';
@@ -47,7 +58,18 @@ export interface AuditInput {
   readonly onProgress?: (entries: number, total: number) => void;
   /** Also re-canonicalise every leaf (slower; the hashes already bind every byte). */
   readonly strict?: boolean;
+  /**
+   * Who hashes the leaves: `null` for this thread, entry by entry; a hasher for runs of
+   * entries in parallel. By default, worker threads once the log is large enough to
+   * repay starting them (and there is a spare core), else this thread.
+   */
+  readonly hasher?: ChunkHasher | null;
+  /** Entries per run handed to the hasher (tests use small ones). */
+  readonly chunkSize?: number;
 }
+
+// Below this many entries a verify takes well under a second on one thread.
+const PARALLEL_FROM = 2 ** 16;
 
 /**
  * Recomputes every leaf hash and the tree root from stored events and checks every
@@ -55,7 +77,7 @@ export interface AuditInput {
  * edited, deleted, reordered or inserted row all change a leaf hash, an index or a root.
  */
 export async function auditLog(input: AuditInput): Promise<AuditReport> {
-  const opened: Array<{ size: number; root: Buffer }> = [];
+  const opened: OpenedCheckpoint[] = [];
   for (const note of input.checkpoints) {
     try {
       const { checkpoint } = openCheckpoint(note, input.verifiers, { origin: input.origin });
@@ -70,53 +92,41 @@ export async function auditLog(input: AuditInput): Promise<AuditReport> {
   }
   opened.sort((a, b) => a.size - b.size);
   const total = opened.at(-1)?.size ?? 0;
-  const acc = new RootAccumulator();
-  let next = 0;
-  const checkUpTo = (size: number): Divergence | null => {
-    while (next < opened.length && (opened[next] as { size: number }).size <= size) {
-      const cp = opened[next] as { size: number; root: Buffer };
-      next += 1;
-      if (cp.size === size && !constantTimeEqual(acc.root(), cp.root)) {
-        return {
-          kind: 'CHECKPOINT_ROOT_MISMATCH',
-          index: size,
-          detail: `the recomputed root of the first ${size} entries differs from the signed checkpoint`,
-        };
-      }
-    }
-    return null;
-  };
-  const early = checkUpTo(0);
+  const cursor = new CheckpointCursor(opened);
+  const early = cursor.checkUpTo(new RootAccumulator());
   if (early) return fail(0, 0, opened.length, early);
+  // Re-canonicalising is per entry, in order, so a strict verify stays on this thread.
+  const auto =
+    input.strict !== true &&
+    total >= PARALLEL_FROM &&
+    availableParallelism() > 1 &&
+    WorkerHasher.available();
+  if (input.hasher === null || (input.hasher === undefined && !auto)) {
+    return auditEntryByEntry(input, opened, total, cursor);
+  }
+  const hasher =
+    input.hasher ?? new WorkerHasher(Math.min(4, Math.max(1, availableParallelism() - 1)));
+  try {
+    return await auditInChunks(input, hasher, opened, total, cursor);
+  } finally {
+    if (input.hasher === undefined) await hasher.close();
+  }
+}
+
+async function auditEntryByEntry(
+  input: AuditInput,
+  opened: readonly OpenedCheckpoint[],
+  total: number,
+  cursor: CheckpointCursor,
+): Promise<AuditReport> {
+  const acc = new RootAccumulator();
   for await (const page of input.pages)
     for (const e of page) {
       const at = acc.size;
-      if (e.index !== at) {
-        const kind = e.index > at ? 'INDEX_GAP' : 'INDEX_OUT_OF_ORDER';
-        return fail(at, at, opened.length, {
-          kind,
-          index: at,
-          detail: `expected entry ${at}, found ${e.index}`,
-        });
-      }
-      if (at >= total) {
-        return fail(at, at, opened.length, {
-          kind: 'ENTRIES_BEYOND_CHECKPOINT',
-          index: at,
-          detail: `entry ${at} is not covered by any signed checkpoint`,
-        });
-      }
+      const misplaced = positionProblem(e, at, total);
+      if (misplaced) return fail(at, at, opened.length, misplaced);
       const hex = leafHashHex(e.leaf);
-      const hash = Buffer.from(hex, 'hex');
-      // Stored hashes are lowercase hex, so the string test settles nearly every entry;
-      // the byte compare keeps any other spelling of the same hash acceptable.
-      if (hex !== e.leafHash && !constantTimeEqual(hash, Buffer.from(e.leafHash, 'hex'))) {
-        return fail(at, at, opened.length, {
-          kind: 'LEAF_HASH_MISMATCH',
-          index: at,
-          detail: `entry ${at} does not hash to its stored leaf hash`,
-        });
-      }
+      if (!sameHash(hex, e.leafHash)) return fail(at, at, opened.length, leafMismatch(at));
       if (input.strict === true && !isCanonical(e.leaf)) {
         return fail(at, at, opened.length, {
           kind: 'LEAF_NOT_CANONICAL',
@@ -124,20 +134,13 @@ export async function auditLog(input: AuditInput): Promise<AuditReport> {
           detail: `entry ${at} is not RFC 8785 canonical JSON`,
         });
       }
-      acc.push(hash);
-      const d = checkUpTo(acc.size);
+      acc.push(Buffer.from(hex, 'hex'));
+      const d = cursor.checkUpTo(acc);
       if (d) return fail(acc.size, acc.size, opened.length, d);
       if (acc.size % 10_000 === 0) input.onProgress?.(acc.size, total);
     }
   input.onProgress?.(acc.size, total);
-  if (acc.size < total) {
-    return fail(acc.size, acc.size, opened.length, {
-      kind: 'ENTRIES_MISSING',
-      index: acc.size,
-      detail: `the log holds ${acc.size} entries but a checkpoint signs ${total}`,
-    });
-  }
-  return { ok: true, entries: acc.size, checkpoints: opened.length, size: total, divergence: null };
+  return finish(acc.size, total, opened.length);
 }
 
 function isCanonical(leaf: string): boolean {
@@ -146,13 +149,4 @@ function isCanonical(leaf: string): boolean {
   } catch {
     return false;
   }
-}
-
-function fail(
-  entries: number,
-  size: number,
-  checkpoints: number,
-  divergence: Divergence,
-): AuditReport {
-  return { ok: false, entries, checkpoints, size, divergence };
 }

@@ -69,3 +69,13 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   nodeInput.set(right, 1 + HASH_SIZE);
   return digest(nodeInput);
 }
+
+/**
+ * Writes the hash of the node whose children sit side by side at `src[srcOffset..+64]`
+ * to `dst[dstOffset..+32]`: whole subtrees are folded in place with no allocation.
+ * `dst` may be `src` as long as the output does not land beyond the input.
+ */
+export function nodeHashInto(src: Buffer, srcOffset: number, dst: Buffer, dstOffset: number): void {
+  src.copy(nodeInput, 1, srcOffset, srcOffset + 2 * HASH_SIZE);
+  dst.write(hash('sha256', nodeInput, 'binary'), dstOffset, 'latin1');
+}

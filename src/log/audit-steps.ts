@@ -1,0 +1,92 @@
+/**
+ * The checks a log verify makes, shared by the entry-by-entry and the parallel pass so
+ * that both report the same first divergence, with the same index and detail.
+ */
+import { constantTimeEqual } from '../core/crypto.js';
+import type { RootAccumulator } from './accumulator.js';
+import type { AuditEntry, AuditReport, Divergence } from './audit.js';
+
+export interface OpenedCheckpoint {
+  readonly size: number;
+  readonly root: Buffer;
+}
+
+/** Walks the checkpoints (sorted by size) as the recomputed tree grows past them. */
+export class CheckpointCursor {
+  #next = 0;
+
+  constructor(private readonly opened: readonly OpenedCheckpoint[]) {}
+
+  /** The smallest checkpoint size above `size`, if any: a pass must stop there to check it. */
+  nextSizeAbove(size: number): number | undefined {
+    return this.opened.find((c) => c.size > size)?.size;
+  }
+
+  /** Checks every checkpoint of exactly the accumulated size, and passes all below it. */
+  checkUpTo(acc: RootAccumulator): Divergence | null {
+    const size = acc.size;
+    while (
+      this.#next < this.opened.length &&
+      (this.opened[this.#next] as OpenedCheckpoint).size <= size
+    ) {
+      const cp = this.opened[this.#next] as OpenedCheckpoint;
+      this.#next += 1;
+      if (cp.size === size && !constantTimeEqual(acc.root(), cp.root)) {
+        return {
+          kind: 'CHECKPOINT_ROOT_MISMATCH',
+          index: size,
+          detail: `the recomputed root of the first ${size} entries differs from the signed checkpoint`,
+        };
+      }
+    }
+    return null;
+  }
+}
+
+/** What is wrong with `e` standing at position `at` of a log whose checkpoints sign `total`. */
+export function positionProblem(e: AuditEntry, at: number, total: number): Divergence | null {
+  if (e.index !== at) {
+    return {
+      kind: e.index > at ? 'INDEX_GAP' : 'INDEX_OUT_OF_ORDER',
+      index: at,
+      detail: `expected entry ${at}, found ${e.index}`,
+    };
+  }
+  if (at >= total) {
+    return {
+      kind: 'ENTRIES_BEYOND_CHECKPOINT',
+      index: at,
+      detail: `entry ${at} is not covered by any signed checkpoint`,
+    };
+  }
+  return null;
+}
+
+export function leafMismatch(at: number): Divergence {
+  return {
+    kind: 'LEAF_HASH_MISMATCH',
+    index: at,
+    detail: `entry ${at} does not hash to its stored leaf hash`,
+  };
+}
+
+/** The verdict once every entry has been read and hashed. */
+export function finish(entries: number, total: number, checkpoints: number): AuditReport {
+  if (entries < total) {
+    return fail(entries, entries, checkpoints, {
+      kind: 'ENTRIES_MISSING',
+      index: entries,
+      detail: `the log holds ${entries} entries but a checkpoint signs ${total}`,
+    });
+  }
+  return { ok: true, entries, checkpoints, size: total, divergence: null };
+}
+
+export function fail(
+  entries: number,
+  size: number,
+  checkpoints: number,
+  divergence: Divergence,
+): AuditReport {
+  return { ok: false, entries, checkpoints, size, divergence };
+}
