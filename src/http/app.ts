@@ -8,6 +8,7 @@ import type { Authenticator } from '../identity/principal.js';
 import type { ServiceContext } from '../service/context.js';
 import { installAuth } from './auth.js';
 import { bearerChallenge } from './challenge.js';
+import { answerClientError } from './client-error.js';
 import { isErrorCode, problem, STATUS, type ErrorCode } from './problem.js';
 import { chainRoutes } from './routes/chain.js';
 import { keyRoutes } from './routes/keys.js';
@@ -54,6 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           },
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     // Errors raised by the router itself (an undecodable path such as `%C0%AF`) bypass the
     // error handler; answer them as problems too, without echoing the path.
     frameworkErrors: (_err, _req, reply) => {

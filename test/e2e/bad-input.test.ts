@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, uniqueNhi } from '../helpers/chain.js';
@@ -262,7 +263,28 @@ const CASES: Case[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
   },
+  {
+    name: 'headers over the HTTP parser limit',
+    method: 'GET',
+    path: () => '/v1/requests',
+    as: 'alice',
+    headers: { 'x-junk': 'a'.repeat(20_000) },
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+  },
 ];
+
+/** Sends raw bytes on a fresh connection and returns everything the server answers. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((ok, fail) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    socket.on('close', () => ok(answer));
+    socket.on('error', fail);
+  });
+}
 
 describe('bad input', () => {
   for (const c of CASES) {
@@ -283,6 +305,17 @@ describe('bad input', () => {
       });
     });
   }
+
+  describe('when a client sends bytes that are not HTTP', () => {
+    it('answers 400 problem+json with code MALFORMED_HTTP, closes the connection and keeps serving', async () => {
+      const answer = await rawExchange(s.url, 'NOT HTTP AT ALL\r\n\r\n');
+      const [head, body] = answer.split('\r\n\r\n') as [string, string];
+      expect(head).toMatch(/^HTTP\/1\.1 400 /);
+      expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(JSON.parse(body)).toMatchObject({ status: 400, code: 'MALFORMED_HTTP' });
+      expect((await s.http('GET', '/healthz')).status).toBe(200);
+    });
+  });
 
   describe('when a request exceeds the policy', () => {
     it('refuses a window longer than the rule allows with POLICY_LIMIT_EXCEEDED', async () => {
