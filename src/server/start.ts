@@ -85,12 +85,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const devClock = opts.dev ? new OffsetClock() : undefined;
   const clock: Clock = devClock ?? systemClock;
+  const webhooks = webhookTargets(file, env);
   const store = await openStore(
     env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`,
   );
-  const identity = wireIdentity(file.oidc, principals, clock, store);
-  const keys = new KeyRingHolder(await loadOrCreateKeyRing(store, kek, clock), kek);
-  const webhooks = webhookTargets(file, env);
+  // A configuration refused from here on must not leave the store (and its workers) open.
+  const closingStore = async <T>(step: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await step();
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw e;
+    }
+  };
+  const identity = await closingStore(() => wireIdentity(file.oidc, principals, clock, store));
+  const keys = new KeyRingHolder(
+    await closingStore(() => loadOrCreateKeyRing(store, kek, clock)),
+    kek,
+  );
   const ctx: ServiceContext = {
     store,
     clock,
@@ -123,7 +135,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const host = opts.host ?? file.host ?? '127.0.0.1';
   const port = opts.port ?? file.port ?? 8470;
-  const url = await app.listen({ host, port });
+  const url = await closingStore(() => app.listen({ host, port }));
   integrator.start();
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),
