@@ -93,6 +93,11 @@ const tampers: Record<string, Tamper> = {
     const e = log.entries[at];
     if (e) log.entries[at] = { ...e, leafHash: `${e.leafHash.slice(0, 40)}zz` };
   },
+  // Lone surrogates encode as U+FFFD on both paths (a string hashed vs bytes written).
+  surrogate: (log, at) => {
+    const leaf = `{"x":"\ud800${at}"}`;
+    if (log.entries[at]) log.entries[at] = { index: at, leaf, leafHash: leafHashHex(leaf) };
+  },
   delete: (log, at) => void log.entries.splice(at, 1),
   swap: (log, at) => {
     const [a, b] = [log.entries[at], log.entries[at + 1]];
@@ -124,6 +129,15 @@ describe('parallel log verify', () => {
         expect(pos).toBe(a + len);
       }),
     );
+  });
+
+  it('refuses a subtree that does not start at a multiple of its size', () => {
+    const acc = new RootAccumulator();
+    acc.push(Buffer.alloc(32));
+    expect(() => acc.pushSubtree(Buffer.alloc(32), 2)).toThrow(/not aligned/);
+    acc.push(Buffer.alloc(32));
+    acc.pushSubtree(Buffer.alloc(32), 2);
+    expect(acc.size).toBe(4);
   });
 
   it('reports exactly what the entry-by-entry pass reports, tampered or not', async () => {
