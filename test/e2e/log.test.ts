@@ -109,19 +109,18 @@ describeOnEveryStore('the event log', (store) => {
       expect(online.stdout).toContain(`log OK: ${seen.at(-1)!.size} entries`);
     });
 
-    // `log verify --data` reads a data dir's SQLite file; a PostgreSQL deployment is
-    // audited through a node instead (README, "Running several nodes on PostgreSQL").
-    it.runIf(store.name === 'SQLite')(
-      'verifies offline from the data dir with `log verify --data`',
-      async () => {
-        const offline = await runCli(['--json', 'log', 'verify', '--data', s.dataDir], {});
+    it('verifies offline straight from the database with `log verify --database`, and from a SQLite data dir with --data', async () => {
+      const sources = [['--database', s.databaseUrl]];
+      if (store.name === 'SQLite') sources.push(['--data', s.dataDir]);
+      for (const source of sources) {
+        const offline = await runCli(['--json', 'log', 'verify', ...source], {});
         expect(offline.code, offline.stderr).toBe(0);
         const report = JSON.parse(offline.stdout);
         expect(report).toMatchObject({ ok: true, entries: seen.at(-1)!.size });
         // Offline, every stored checkpoint is checked, not just the latest.
         expect(report.checkpoints).toBeGreaterThanOrEqual(seen.length);
-      },
-    );
+      }
+    });
   });
 
   describe('log witness', () => {

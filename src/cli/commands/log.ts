@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { auditLog, type AuditEntry, type AuditReport } from '../../log/audit.js';
 import { NoteVerifier } from '../../log/note.js';
+import { isPostgresUrl } from '../../store/open.js';
+import type { Store } from '../../store/store.js';
 import { CliError, EXIT } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
@@ -23,14 +25,26 @@ function verifiersFrom(keys: readonly string[]): NoteVerifier[] {
   return keys.filter((k) => k.trim() !== '').map((k) => NoteVerifier.fromVerifierKey(k.trim()));
 }
 
-async function auditDataDir(
-  dir: string,
+/** Opens a store only to read it: no migration, nothing written. */
+async function openForAudit(source: { data?: string; database?: string }): Promise<Store> {
+  if (source.database && isPostgresUrl(source.database)) {
+    const { openPostgresStore } = await import('../../store/postgres/open.js');
+    return openPostgresStore({ url: source.database, migrate: false, poolMax: 2 });
+  }
+  const { openSqliteStore } = await import('../../store/sqlite/open.js');
+  const file = source.database
+    ? source.database.replace(/^sqlite:/, '')
+    : join(source.data ?? '.', 'countersign.db');
+  return openSqliteStore({ file, readonly: true });
+}
+
+async function auditDatabase(
+  source: { data?: string; database?: string },
   logKey: string | undefined,
   origin: string | undefined,
 ): Promise<AuditReport & { origin: string }> {
-  const { openSqliteStore } = await import('../../store/sqlite/open.js');
   const { auditStore } = await import('../../service/audit-log.js');
-  const store = await openSqliteStore({ file: join(dir, 'countersign.db'), readonly: true });
+  const store = await openForAudit(source);
   try {
     return await auditStore(store, {
       ...(logKey ? { logKey } : {}),
@@ -78,21 +92,34 @@ export function logCommands(program: Command, cx: CommandContext): void {
     .command('verify')
     .description('recompute every leaf hash and root and check every signed checkpoint')
     .option('--data <dir>', 'verify the data dir offline (SQLite), instead of a server')
+    .option(
+      '--database <url>',
+      'verify a database directly (postgres://… or sqlite:PATH), reading only; a read-only role is enough',
+    )
     .option('--addr <url>', 'verify a running server (needs an auditor token)')
     .option('--log-key <key>', 'pin the C2SP verifier key instead of trusting the source')
     .option('--origin <origin>', 'the expected checkpoint origin')
-    .action(async (o: { data?: string; addr?: string; logKey?: string; origin?: string }) => {
-      const report = o.data
-        ? await auditDataDir(o.data, o.logKey, o.origin)
-        : await auditServer(o.addr ? cx.withAddr(o.addr) : cx, o.logKey);
-      emit(cx.json(), report, () =>
-        report.ok
-          ? `log OK: ${report.entries} entries, ${report.checkpoints} checkpoint(s) verified, tree size ${report.size} (${report.origin})`
-          : `log DIVERGES at entry ${report.divergence?.index}: ${report.divergence?.kind}: ${report.divergence?.detail}`,
-      );
-      if (!report.ok)
-        throw new CliError('log verification failed', EXIT.inconsistent, report.divergence?.kind);
-    });
+    .action(
+      async (o: {
+        data?: string;
+        database?: string;
+        addr?: string;
+        logKey?: string;
+        origin?: string;
+      }) => {
+        const report =
+          o.data || o.database
+            ? await auditDatabase(o, o.logKey, o.origin)
+            : await auditServer(o.addr ? cx.withAddr(o.addr) : cx, o.logKey);
+        emit(cx.json(), report, () =>
+          report.ok
+            ? `log OK: ${report.entries} entries, ${report.checkpoints} checkpoint(s) verified, tree size ${report.size} (${report.origin})`
+            : `log DIVERGES at entry ${report.divergence?.index}: ${report.divergence?.kind}: ${report.divergence?.detail}`,
+        );
+        if (!report.ok)
+          throw new CliError('log verification failed', EXIT.inconsistent, report.divergence?.kind);
+      },
+    );
   log
     .command('witness')
     .description(
