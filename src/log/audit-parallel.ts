@@ -4,9 +4,9 @@
  * folded strictly in order, so the first divergence reported is the one the
  * entry-by-entry pass would report.
  *
- * Runs end at every checkpoint size (and every `chunkSize` entries), so each
- * checkpoint's root is checked right after the run that reaches it, before any later
- * entry can be blamed.
+ * A run is cut into segments at every checkpoint size inside it, so each checkpoint's
+ * root is checked right after the segment that reaches it, before any later entry can
+ * be blamed; runs stay large however densely checkpoints were signed.
  */
 import { RootAccumulator } from './accumulator.js';
 import type { ChunkHasher } from './audit-pool.js';
@@ -28,7 +28,7 @@ const AHEAD = 3;
 
 interface Pending {
   readonly begin: number;
-  readonly end: number;
+  readonly cuts: readonly number[];
   readonly result: Promise<ChunkResult>;
 }
 
@@ -46,16 +46,24 @@ export async function auditInChunks(
 
   // Folds the oldest run into the tree; a report if it, or a checkpoint it reaches, fails.
   const settle = async (): Promise<AuditReport | null> => {
-    const { begin, end, result } = queue.shift() as Pending;
+    const { begin, cuts, result } = queue.shift() as Pending;
     const r = await result;
     spare.push(r.leaves);
+    let from = begin;
+    let k = 0;
+    for (const cut of cuts) {
+      // The segment holding a mismatch was not folded; the checkpoints before it were.
+      if (r.mismatch !== null && cut > r.mismatch) break;
+      for (const width of alignedPieces(from, cut)) {
+        acc.pushSubtree(r.roots.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), width);
+        k += 1;
+      }
+      from = cut;
+      const d = cursor.checkUpTo(acc);
+      if (d) return fail(acc.size, acc.size, opened.length, d);
+    }
     if (r.mismatch !== null)
       return fail(r.mismatch, r.mismatch, opened.length, leafMismatch(r.mismatch));
-    alignedPieces(begin, end).forEach((width, i) =>
-      acc.pushSubtree(r.roots.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE), width),
-    );
-    const d = cursor.checkUpTo(acc);
-    if (d) return fail(acc.size, acc.size, opened.length, d);
     if (Math.floor(acc.size / 10_000) > Math.floor(begin / 10_000))
       input.onProgress?.(acc.size, total);
     return null;
@@ -63,19 +71,19 @@ export async function auditInChunks(
 
   let at = 0;
   let run = new ChunkBuilder(0);
-  const boundary = (): number =>
-    Math.min(Math.floor(at / chunk) * chunk + chunk, cursor.nextSizeAbove(at) ?? Infinity);
-  let end = boundary();
+  let cuts: number[] = [];
+  let nextCut = cursor.nextSizeAbove(0);
   const dispatch = (): void => {
     if (run.count > 0) {
-      const result = hasher.hash(run.build());
+      if (cuts.at(-1) !== at) cuts.push(at);
+      const result = hasher.hash(run.build(cuts));
       // Awaited in order by settle; a run abandoned after an earlier failure must not
       // surface as an unhandled rejection.
       result.catch(() => undefined);
-      queue.push({ begin: run.begin, end: at, result });
+      queue.push({ begin: run.begin, cuts, result });
     }
     run = new ChunkBuilder(at, spare.pop());
-    end = boundary();
+    cuts = [];
   };
 
   let stop: Divergence | null = null;
@@ -85,7 +93,11 @@ export async function auditInChunks(
       if (stop) break read;
       run.add(e.leaf, e.leafHash);
       at += 1;
-      if (at === end) {
+      if (at === nextCut) {
+        cuts.push(at);
+        nextCut = cursor.nextSizeAbove(at);
+      }
+      if (at % chunk === 0) {
         dispatch();
         while (queue.length > AHEAD * hasher.size) {
           const report = await settle();

@@ -19,7 +19,15 @@ export class CheckpointCursor {
 
   /** The smallest checkpoint size above `size`, if any: a pass must stop there to check it. */
   nextSizeAbove(size: number): number | undefined {
-    return this.opened.find((c) => c.size > size)?.size;
+    // Binary search: a server signs a checkpoint per integrated batch, so there can be many.
+    let lo = 0;
+    let hi = this.opened.length;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((this.opened[mid] as OpenedCheckpoint).size > size) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.opened[lo]?.size;
   }
 
   /** Checks every checkpoint of exactly the accumulated size, and passes all below it. */

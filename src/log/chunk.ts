@@ -18,6 +18,11 @@ import { hash } from 'node:crypto';
 export interface Chunk {
   readonly begin: number;
   readonly count: number;
+  /**
+   * Where the run's segments end, ascending, the last at `begin + count`: every
+   * checkpoint size inside the run, so that the root there can be checked.
+   */
+  readonly cuts: readonly number[];
   /** `0x00 || leaf` for each entry, back to back. */
   readonly leaves: Uint8Array;
   /** Where each entry's `0x00 || leaf` ends in `leaves`. */
@@ -31,7 +36,10 @@ export interface ChunkResult {
   readonly begin: number;
   /** The first entry whose leaf does not hash to its stored leaf hash, if any. */
   readonly mismatch: number | null;
-  /** The roots of {@link alignedPieces}`(begin, end)`, 32 bytes each, in order. */
+  /**
+   * The roots of {@link alignedPieces} of each segment, 32 bytes each, in order: of
+   * every segment before the mismatch, if there is one.
+   */
   readonly roots: Uint8Array;
   /** The run's leaves buffer, handed back for the next run to fill. */
   readonly leaves: Uint8Array;
@@ -81,7 +89,7 @@ export class ChunkBuilder {
     this.#stored.push(leafHash);
   }
 
-  build(): Chunk {
+  build(cuts: readonly number[]): Chunk {
     const count = this.count;
     const stored = new Uint8Array(count * HASH_SIZE);
     const valid = new Uint8Array(count);
@@ -91,7 +99,15 @@ export class ChunkBuilder {
     });
     // allocUnsafeSlow: the builder's own buffer, never the shared pool, so it can be handed over.
     const leaves = this.#leaves.subarray(0, this.#used);
-    return { begin: this.begin, count, leaves, ends: Uint32Array.from(this.#ends), stored, valid };
+    return {
+      begin: this.begin,
+      count,
+      cuts,
+      leaves,
+      ends: Uint32Array.from(this.#ends),
+      stored,
+      valid,
+    };
   }
 }
 
@@ -124,34 +140,48 @@ export function alignedPieces(begin: number, end: number): number[] {
   return out;
 }
 
-/** Checks every leaf of `chunk` against its stored hash and folds the aligned subtrees. */
+/**
+ * Checks every leaf of `chunk` against its stored hash and folds the aligned subtrees
+ * of each segment, segment by segment, stopping at the first mismatch.
+ */
 export function hashChunk(chunk: Chunk): ChunkResult {
-  const { begin, count, ends, valid } = chunk;
+  const { begin, count, ends, valid, cuts } = chunk;
   const leaves = Buffer.from(chunk.leaves.buffer, chunk.leaves.byteOffset, chunk.leaves.byteLength);
   const stored = Buffer.from(chunk.stored.buffer, chunk.stored.byteOffset, chunk.stored.byteLength);
   const level = Buffer.allocUnsafe(count * HASH_SIZE);
-  let start = 0;
-  for (let i = 0; i < count; i++) {
-    const end = ends[i] as number;
-    const at = i * HASH_SIZE;
-    level.write(hash('sha256', leaves.subarray(start, end), 'binary'), at, 'latin1');
-    if (valid[i] !== 1 || level.compare(stored, at, at + HASH_SIZE, at, at + HASH_SIZE) !== 0) {
-      return { begin, mismatch: begin + i, roots: new Uint8Array(0), leaves: chunk.leaves };
-    }
-    start = end;
-  }
-  const pieces = alignedPieces(begin, begin + count);
-  const roots = new Uint8Array(pieces.length * HASH_SIZE);
-  let first = 0;
-  pieces.forEach((width, p) => {
-    // Fold the piece in place, halving its width each round, until one root is left.
-    for (let w = width; w > 1; w /= 2) {
-      for (let j = 0; j < w / 2; j++) {
-        nodeHashInto(level, (first + 2 * j) * HASH_SIZE, level, (first + j) * HASH_SIZE);
+  const pieces = cuts.map((cut, s) =>
+    alignedPieces(s === 0 ? begin : (cuts[s - 1] as number), cut),
+  );
+  const roots = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0) * HASH_SIZE);
+  const done = (mismatch: number | null, written: number): ChunkResult => ({
+    begin,
+    mismatch,
+    roots: roots.subarray(0, written * HASH_SIZE),
+    leaves: chunk.leaves,
+  });
+  let i = 0;
+  let written = 0;
+  for (let s = 0; s < cuts.length; s++) {
+    let first = i;
+    for (const limit = (cuts[s] as number) - begin; i < limit; i++) {
+      const at = i * HASH_SIZE;
+      const from = i === 0 ? 0 : (ends[i - 1] as number);
+      level.write(hash('sha256', leaves.subarray(from, ends[i]), 'binary'), at, 'latin1');
+      if (valid[i] !== 1 || level.compare(stored, at, at + HASH_SIZE, at, at + HASH_SIZE) !== 0) {
+        return done(begin + i, written);
       }
     }
-    roots.set(level.subarray(first * HASH_SIZE, (first + 1) * HASH_SIZE), p * HASH_SIZE);
-    first += width;
-  });
-  return { begin, mismatch: null, roots, leaves: chunk.leaves };
+    for (const width of pieces[s] as number[]) {
+      // Fold the piece in place, halving its width each round, until one root is left.
+      for (let w = width; w > 1; w /= 2) {
+        for (let j = 0; j < w / 2; j++) {
+          nodeHashInto(level, (first + 2 * j) * HASH_SIZE, level, (first + j) * HASH_SIZE);
+        }
+      }
+      roots.set(level.subarray(first * HASH_SIZE, (first + 1) * HASH_SIZE), written * HASH_SIZE);
+      written += 1;
+      first += width;
+    }
+  }
+  return done(null, written);
 }
