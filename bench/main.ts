@@ -80,9 +80,9 @@ ${rows.join('\n')}
   many-use warrants. Each warrant's signature is verified once and then found in the key ring's
   cache of verified tokens; a load where every request brings a warrant never seen before pays
   one Ed25519 verification more per request (on the thread pool). The bare
-  route is a Fastify route returning a constant, measured by the same autocannon settings right
-  after, on the same machine: the ratio is what the whole redemption path costs relative to
-  Fastify itself. Peak RSS is the server's \`VmHWM\` after the redemption run.
+  route is a Fastify route returning a constant, in a process of its own started once the
+  countersign server has exited, measured by the same autocannon settings on the same machine:
+  the ratio is what the whole redemption path costs relative to Fastify itself. Peak RSS is the server's \`VmHWM\` after the redemption run.
 
 - **Redemption decision** is the pure check (\`redemption/check.ts\`) in-process over 64 varied
   actions against a 10-entry scope with wildcards. Cedar answers the same question from a

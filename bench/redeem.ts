@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { call, startNode } from './server.js';
-import Fastify from 'fastify';
+import type { ChildProcess } from 'node:child_process';
+import { call, startBare, startNode, stopProcess } from './server.js';
 import { progress, round, tempDir, type Figure } from './util.js';
 
 const CONNECTIONS = 64;
@@ -38,9 +38,7 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
   mkdirSync(dir);
   writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY);
   const { proc, url } = await startNode(dir);
-  const bare = Fastify({ logger: false });
-  bare.get('/bare', () => ({ ok: true }));
-  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+  let bare: ChildProcess | undefined;
   try {
     const tokens = JSON.parse(readFileSync(join(dir, 'dev-tokens.json'), 'utf8')) as Record<
       string,
@@ -95,9 +93,14 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
       ],
     });
     const rss = peakRssMb(proc.pid as number);
+    // The countersign server keeps integrating the log for a while after the load: stop
+    // it, so that the baseline runs on a machine as quiet as the redemptions started on.
+    await stopProcess(proc);
     progress(`redeem: ${DURATION_S}s against a bare Fastify route`);
+    const started = await startBare();
+    bare = started.proc;
     const bareResult = await run({
-      url: `${bareUrl}/bare`,
+      url: `${started.url}/bare`,
       connections: CONNECTIONS,
       duration: DURATION_S,
     });
@@ -152,8 +155,8 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
       },
     ];
   } finally {
-    proc.kill('SIGTERM');
-    await bare.close();
+    await stopProcess(proc);
+    if (bare) await stopProcess(bare);
     t.cleanup();
   }
 }

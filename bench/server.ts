@@ -3,22 +3,12 @@ import { resolve } from 'node:path';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
-/** A dev-mode server process on a free loopback port, optionally on a database URL. */
-export async function startNode(
-  dir: string,
-  databaseUrl?: string,
+/** Spawns a Node process and resolves with the loopback URL it says it listens on. */
+async function spawnListening(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
 ): Promise<{ proc: ChildProcess; url: string }> {
-  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [...nodeArgs, CLI, 'serve', '--dev', '--data', dir, '--port', '0'];
-  const proc = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      COUNTERSIGN_LOG_LEVEL: 'warn',
-      ...(databaseUrl ? { COUNTERSIGN_DATABASE_URL: databaseUrl } : {}),
-    },
-  });
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   const url = await new Promise<string>((ok, fail) => {
     const onData = (c: Buffer): void => {
@@ -31,6 +21,33 @@ export async function startNode(
     proc.once('exit', () => fail(new Error(out)));
   });
   return { proc, url };
+}
+
+/** A dev-mode server process on a free loopback port, optionally on a database URL. */
+export function startNode(
+  dir: string,
+  databaseUrl?: string,
+): Promise<{ proc: ChildProcess; url: string }> {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawnListening([...nodeArgs, CLI, 'serve', '--dev', '--data', dir, '--port', '0'], {
+    ...process.env,
+    COUNTERSIGN_LOG_LEVEL: 'warn',
+    ...(databaseUrl ? { COUNTERSIGN_DATABASE_URL: databaseUrl } : {}),
+  });
+}
+
+/** The bare Fastify route, in its own process (see bare-server.ts). */
+export function startBare(): Promise<{ proc: ChildProcess; url: string }> {
+  return spawnListening([resolve(import.meta.dirname, 'bare-server.js')], process.env);
+}
+
+/** Stops a server process and waits until it has exited. */
+export async function stopProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((ok) => proc.once('exit', ok));
+  proc.kill('SIGTERM');
+  await exited;
 }
 
 /** One authenticated JSON call; throws with the problem body on a non-2xx answer. */
