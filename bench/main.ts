@@ -110,22 +110,30 @@ ${rows.join('\n')}
 
 ## Where goals are missed: profiles
 
-Profiles taken with \`node --cpu-prof\` on the server under the redemption load and on the
-verifiers name these costs (see the figures above for how far each goal is):
+Profiles taken with \`node --cpu-prof\` on the server under the redemption load
+(\`BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" npm run bench\`) and on the reconciler
+name these costs (see the figures above for how far each goal is):
 
-- **Redemptions over HTTP**: the largest self time is \`executeQuery\` in the SQLite driver —
-  better-sqlite3 runs every statement and the group commit's fsync synchronously on the event loop —
-  followed by Ed25519 verification of the warrant and signing of the receipt, then Kysely query
-  compilation and JSON parsing. Group commit (one fsync per batch) and reusing prepared statements
-  were the two largest improvements; the next ones are a hand-written hot path that skips Kysely's
-  per-query compilation and moving the commit off the event loop (a worker owning the database).
-- **log verify at 1M**: one SHA-256 per leaf and per interior node (about two million hashes) plus
-  reading a million rows; both are single-threaded. Splitting the hashing across worker threads by
-  subtree is the way to go below the goal.
-- **Evidence verification**: three Ed25519 verifications per bundle (checkpoint, warrant, DSSE) and
-  re-canonicalising every leaf to prove it canonical.
+- **Redemptions over HTTP** (throughput, p99, ratio). The server's main thread is saturated; one
+  redemption costs it about 1/throughput of a second. Shares of its time under load, largest
+  first: the batch's SQLite statements (savepoint, warrant read, conditional update, redemption
+  and event inserts, commit) about 18%; the log integrator (leaf indices, subtree hashes, one
+  signed checkpoint per batch) about 11%; writing responses to sockets about 8%; handing the
+  receipt's Ed25519 signature to the thread pool about 5%; canonical JSON and hashing of the
+  event about 5%; strict JSON parsing of the body about 5%; garbage collection about 4%. The
+  rest is Fastify and Node's HTTP. The second core is shared between autocannon, the thread
+  pool (signatures, WAL fdatasync) and the checkpoint worker. What moved the figure so far:
+  group commit, prepared statements compiled once from the Kysely builders, the fdatasync and
+  the WAL checkpoint off the event loop, verified warrants cached per key ring, receipts signed
+  after the commit on the thread pool. 5,000/s would need under 200 µs of main-thread time per
+  redemption, about half of today's, and a p99 of 25 ms at 64 connections needs more than
+  64 / 0.025 = 2,560 answers/s with no tail at all; both point to the next step, a second
+  process sharing the database (or the database in a worker), not to one more local saving.
 - **Reconciliation at 1M observations**: building JavaScript objects for every stored row and the
-  indexes over them, in one process; memory is dominated by the input, not the result.
+  indexes over them, in one process; memory is dominated by the input, not the result. The next
+  step is streaming the newest observation per fact from the store instead of materialising all.
+- **PostgreSQL redemptions** (no goal, shown beside SQLite): each transaction is about six round trips
+  to a server on the same two cores, and the pool holds ten connections for 64 clients.
 `;
 }
 
