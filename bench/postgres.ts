@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { call, startNode } from './server.js';
+import { BENCH_POLICY, redemptionBodies, startNode } from './server.js';
 import { ManualClock } from '../src/core/clock.js';
 import { encodeEvent } from '../src/log/event.js';
 import { integrateBatch } from '../src/service/integrate.js';
@@ -19,14 +19,6 @@ const DURATION_S = 8;
 const APPENDS = 20_000;
 const BATCH = 1000;
 const KEK = randomBytes(32);
-
-const BENCH_POLICY = `version: 1
-rules:
-  - name: bench
-    approvals: { required: 1, groups: [sre] }
-    maxDuration: 8h
-    maxUses: 1000000
-`;
 
 // ---- appends through the Store: transactions of BATCH events, each batch integrated ----
 
@@ -68,38 +60,6 @@ async function appendsPerSecond(stores: readonly Store[]): Promise<number> {
 }
 
 // ---- redemptions over HTTP against real server processes ----
-
-/** Eight many-use warrants, issued through `url`, as redemption bodies. */
-async function redemptionBodies(url: string, tokens: Record<string, string>): Promise<string[]> {
-  const bodies: string[] = [];
-  for (let i = 0; i < 8; i++) {
-    const subject = `agent:pgbench-${i}`;
-    await call(url, tokens.admin!, 'POST', '/v1/nhis', {
-      id: subject,
-      kind: 'ai_agent',
-      owner: 't',
-    });
-    const r = await call(url, tokens.alice!, 'POST', '/v1/requests', {
-      subject,
-      action: 'grant',
-      scope: [{ resource: 'db/*', permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: '8h',
-      maxUses: 1_000_000,
-      reason: 'bench',
-    });
-    await call(url, tokens.bob!, 'POST', `/v1/requests/${r.id}/decisions`, { decision: 'approve' });
-    const w = await call(url, tokens.admin!, 'GET', `/v1/requests/${r.id}/warrant`);
-    bodies.push(
-      JSON.stringify({
-        warrant: w.token,
-        action: { resource: `db/table${i}`, permission: 'read', environment: 'staging' },
-      }),
-    );
-  }
-  return bodies;
-}
 
 function cannon(url: string, token: string, bodies: readonly string[], connections: number) {
   let n = 0;
@@ -175,7 +135,7 @@ export async function postgresBenchmarks(): Promise<Figure[]> {
     const sqliteRedeem = await redemptionsPerSecond(
       [liteNode.url],
       liteTokens['deploy-eu'],
-      await redemptionBodies(liteNode.url, liteTokens),
+      await redemptionBodies(liteNode.url, liteTokens, 'pgbench'),
     );
     liteNode.proc.kill('SIGTERM');
 
@@ -184,7 +144,7 @@ export async function postgresBenchmarks(): Promise<Figure[]> {
     const a = await startNode(pgDir, dbUrl);
     procs.push(a.proc);
     const tokens = JSON.parse(readFileSync(join(pgDir, 'dev-tokens.json'), 'utf8'));
-    const bodies = await redemptionBodies(a.url, tokens);
+    const bodies = await redemptionBodies(a.url, tokens, 'pgbench');
     const pg1 = await redemptionsPerSecond([a.url], tokens['deploy-eu'], bodies);
     const b = await startNode(pgDir, dbUrl);
     procs.push(b.proc);

@@ -2,20 +2,11 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
-import { call, startBare, startNode, stopProcess } from './server.js';
+import { BENCH_POLICY, redemptionBodies, startBare, startNode, stopProcess } from './server.js';
 import { progress, round, tempDir, type Figure } from './util.js';
 
 const CONNECTIONS = 64;
 const DURATION_S = 10;
-
-// A policy that allows long-lived, many-use warrants, so a few warrants carry the whole load.
-const BENCH_POLICY = `version: 1
-rules:
-  - name: bench
-    approvals: { required: 1, groups: [sre] }
-    maxDuration: 8h
-    maxUses: 1000000
-`;
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((ok, fail) => {
@@ -44,37 +35,7 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
       string,
       string
     >;
-    const warrants: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      await call(url, tokens.admin as string, 'POST', '/v1/nhis', {
-        id: `agent:bench-${i}`,
-        kind: 'ai_agent',
-        owner: 'team',
-      });
-      const r = await call(url, tokens.alice as string, 'POST', '/v1/requests', {
-        subject: `agent:bench-${i}`,
-        action: 'grant',
-        scope: [{ resource: 'db/*', permissions: ['read'] }],
-        environment: 'staging',
-        executor: { principal: 'deploy-eu' },
-        duration: '8h',
-        maxUses: 1_000_000,
-        reason: 'bench',
-      });
-      await call(url, tokens.bob as string, 'POST', `/v1/requests/${r.id}/decisions`, {
-        decision: 'approve',
-      });
-      warrants.push(
-        (await call(url, tokens.admin as string, 'GET', `/v1/requests/${r.id}/warrant`)).token ??
-          '',
-      );
-    }
-    const bodies = warrants.map((w, i) =>
-      JSON.stringify({
-        warrant: w,
-        action: { resource: `db/table${i}`, permission: 'read', environment: 'staging' },
-      }),
-    );
+    const bodies = await redemptionBodies(url, tokens, 'bench');
     let n = 0;
     progress(`redeem: ${DURATION_S}s of redemptions over ${CONNECTIONS} connections`);
     const redeemed = await run({

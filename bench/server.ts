@@ -70,3 +70,48 @@ export async function call(
   if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
   return json;
 }
+
+// A policy that allows long-lived, many-use warrants, so a few warrants carry the whole load.
+export const BENCH_POLICY = `version: 1
+rules:
+  - name: bench
+    approvals: { required: 1, groups: [sre] }
+    maxDuration: 8h
+    maxUses: 1000000
+`;
+
+/** Eight many-use warrants, issued through `url`, as redemption bodies (one table each). */
+export async function redemptionBodies(
+  url: string,
+  tokens: Record<string, string>,
+  subjectPrefix: string,
+): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const subject = `agent:${subjectPrefix}-${i}`;
+    await call(url, tokens.admin!, 'POST', '/v1/nhis', {
+      id: subject,
+      kind: 'ai_agent',
+      owner: 't',
+    });
+    const r = await call(url, tokens.alice!, 'POST', '/v1/requests', {
+      subject,
+      action: 'grant',
+      scope: [{ resource: 'db/*', permissions: ['read'] }],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: '8h',
+      maxUses: 1_000_000,
+      reason: 'bench',
+    });
+    await call(url, tokens.bob!, 'POST', `/v1/requests/${r.id}/decisions`, { decision: 'approve' });
+    const w = await call(url, tokens.admin!, 'GET', `/v1/requests/${r.id}/warrant`);
+    bodies.push(
+      JSON.stringify({
+        warrant: w.token,
+        action: { resource: `db/table${i}`, permission: 'read', environment: 'staging' },
+      }),
+    );
+  }
+  return bodies;
+}
