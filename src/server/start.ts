@@ -145,19 +145,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   );
   const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
   dispatcher.start();
-  // Other nodes may rotate or revoke keys: pick up the stored key set when it changes.
-  const keySet = (records: ReadonlyArray<{ kid: string; state: string }>): string =>
-    records.map((r) => `${r.kid}:${r.state}`).join(',');
-  let knownKeys = keySet(await store.listKeys());
+  // Other nodes may rotate or revoke keys: pick up the stored key set (the holder keeps
+  // its ring, and the ring's verified-token cache, while the set is unchanged).
   const keyRefresh = every(
     15_000,
     'key ring refresh',
-    async () => {
-      const records = await store.listKeys();
-      if (keySet(records) === knownKeys) return;
-      keys.reload(records);
-      knownKeys = keySet(records);
-    },
+    async () => keys.reload(await store.listKeys()),
     app.log,
   );
   const spentTokens = every(
