@@ -12,8 +12,18 @@ export class CliError extends Error {
   }
 }
 
-/** Exit codes: 3 a denied redemption, 4 a log inconsistency, 2 a usage or request error, 1 a server error. */
-export const EXIT = { ok: 0, server: 1, usage: 2, denied: 3, inconsistent: 4 } as const;
+/**
+ * Exit codes: 3 a denied redemption, 4 a log inconsistency, 2 a usage or request error,
+ * 1 a server error, 5 verified only against keys the evidence carried itself.
+ */
+export const EXIT = {
+  ok: 0,
+  server: 1,
+  usage: 2,
+  denied: 3,
+  inconsistent: 4,
+  unpinned: 5,
+} as const;
 
 export interface ClientOptions {
   readonly addr: string;

@@ -6,6 +6,7 @@ import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
 import { logCommands } from './commands/log.js';
 import { evidenceCommands } from './commands/evidence.js';
+import { trustCommands } from './commands/trust.js';
 import { keyCommands } from './commands/keys.js';
 import { reconcileCommands } from './commands/reconcile.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -40,6 +41,7 @@ decisionCommands(program, cx);
 tokenCommands(program, cx);
 logCommands(program, cx);
 evidenceCommands(program, cx);
+trustCommands(program, cx);
 keyCommands(program, cx);
 reconcileCommands(program, cx);
 

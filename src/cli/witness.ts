@@ -2,10 +2,12 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { openCheckpoint } from '../log/checkpoint.js';
 import { NoteVerifier } from '../log/note.js';
 import { verifyConsistency } from '../log/verify.js';
+import type { VerifierKeys } from '../trust/trust-file.js';
 import { CliError, EXIT, type Client } from './client.js';
 
 interface WitnessState {
-  readonly verifierKey: string;
+  /** The pinned C2SP verifier keys: the key history at first use, or as given. */
+  readonly verifierKeys: readonly string[];
   readonly origin: string;
   readonly size: number;
   readonly root: string;
@@ -25,6 +27,19 @@ function save(path: string, state: WitnessState): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Reads a state file, also one written before the witness pinned a key history. */
+function readState(path: string): WitnessState {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as WitnessState & { verifierKey?: string };
+  const keys = raw.verifierKeys ?? (raw.verifierKey === undefined ? [] : [raw.verifierKey]);
+  return { ...raw, verifierKeys: keys };
+}
+
+/** Every key the server has signed the log with, as it publishes them (trust on first use). */
+async function publishedKeys(client: Client): Promise<string[]> {
+  const listed = await client.call<VerifierKeys>('GET', '/v1/log/verifier-keys');
+  return listed.keys.map((k) => k.verifierKey);
+}
+
 const inconsistent = (message: string, code: string): CliError =>
   new CliError(message, EXIT.inconsistent, code);
 
@@ -36,33 +51,28 @@ const inconsistent = (message: string, code: string): CliError =>
 export async function witness(
   client: Client,
   statePath: string,
-  logKey?: string,
+  pin: readonly string[] = [],
 ): Promise<WitnessOutcome> {
-  const prev = existsSync(statePath)
-    ? (JSON.parse(readFileSync(statePath, 'utf8')) as WitnessState)
-    : null;
-  const verifierKey =
-    prev?.verifierKey ??
-    logKey ??
-    (await client.call<string>('GET', '/v1/log/verifier-key')).split('\n')[0]?.trim() ??
-    '';
+  const prev = existsSync(statePath) ? readState(statePath) : null;
+  const verifierKeys = prev?.verifierKeys ?? (pin.length > 0 ? pin : await publishedKeys(client));
   const note = await client.call<string>('GET', '/v1/log/checkpoint');
   let opened;
   try {
     opened = openCheckpoint(
       note,
-      [NoteVerifier.fromVerifierKey(verifierKey)],
+      verifierKeys.map((k) => NoteVerifier.fromVerifierKey(k)),
       prev ? { origin: prev.origin } : {},
     );
   } catch (e) {
     throw inconsistent(
-      `checkpoint does not verify under the pinned key: ${(e as Error).message}`,
+      `checkpoint does not verify under any pinned key: ${(e as Error).message}` +
+        ' (after a key rotation, pin the new history: --trust FILE with a new --state)',
       'CHECKPOINT_SIGNATURE_INVALID',
     );
   }
   const cp = opened.checkpoint;
   const next: WitnessState = {
-    verifierKey,
+    verifierKeys,
     origin: cp.origin,
     size: cp.size,
     root: cp.rootHash.toString('base64'),

@@ -86,14 +86,38 @@ export interface CustodyEnd {
   readonly reason: string | null;
 }
 
-/** A `fulfilment.*` event: what happened at one target. */
+/** A `fulfilment.*` event: what happened at one target, applying or revoking. */
 export interface CustodyFulfilment {
   readonly type: string;
   readonly at: string;
   readonly actor: string;
   readonly target: string | null;
+  /** `apply` (the approved change) or `revoke` (a time-boxed grant taken away again). */
+  readonly phase: string;
   readonly outcome: string | null;
   readonly fingerprint: string | null;
+}
+
+/** An `observation.recorded` event: what a collector saw at one target. */
+export interface CustodyObservation {
+  readonly at: string;
+  readonly observedAt: string | null;
+  readonly actor: string;
+  readonly target: string | null;
+  /** `secret_version` or `grant`. */
+  readonly kind: string | null;
+  /** The fact in words: the fingerprint, or `resource=permission present|absent`. */
+  readonly fact: string;
+}
+
+/** A finding raised about the request, with where it stands at the end of the bundle. */
+export interface CustodyFinding {
+  readonly id: string | null;
+  readonly kind: string | null;
+  readonly target: string | null;
+  readonly detail: string | null;
+  readonly raisedAt: string;
+  readonly state: 'open' | 'acknowledged' | 'resolved';
 }
 
 /** Any other event, kept by type, actor and time. */
@@ -112,7 +136,13 @@ export type CustodyGap =
   | { readonly kind: 'redeemed_before_validity'; readonly at: string; readonly nbf: string }
   | { readonly kind: 'redeemed_after_expiry'; readonly at: string; readonly exp: string }
   | { readonly kind: 'redeemed_after_revocation'; readonly at: string; readonly revokedAt: string }
-  | { readonly kind: 'uses_exceeded'; readonly uses: number; readonly maxUses: number };
+  | {
+      readonly kind: 'finding_unresolved';
+      readonly findingKind: string | null;
+      readonly target: string | null;
+      readonly state: 'open' | 'acknowledged';
+      readonly detail: string | null;
+    };
 
 export interface CustodyChain {
   readonly request: CustodyRequest | null;
@@ -121,7 +151,10 @@ export interface CustodyChain {
   readonly redemptions: readonly CustodyRedemption[];
   readonly denials: readonly CustodyDenial[];
   readonly ends: readonly CustodyEnd[];
+  /** Fulfilments of both phases, in log order. */
   readonly fulfilments: readonly CustodyFulfilment[];
+  readonly observations: readonly CustodyObservation[];
+  readonly findings: readonly CustodyFinding[];
   readonly other: readonly CustodyOther[];
   readonly gaps: readonly CustodyGap[];
 }
@@ -135,6 +168,8 @@ export const EMPTY_CUSTODY: CustodyChain = {
   denials: [],
   ends: [],
   fulfilments: [],
+  observations: [],
+  findings: [],
   other: [],
   gaps: [],
 };

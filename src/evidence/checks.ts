@@ -14,7 +14,7 @@ import { ed25519FromJwk } from './key-cache.js';
 import type { EvidenceCheckCode } from './errors.js';
 import type { EvidenceEvent } from './read.js';
 import { decodeBase64UrlStrict } from '../core/base64.js';
-import { canonicalOrUndefined, member, parseJson, str } from './read.js';
+import { canonicalOrUndefined, int, member, parseJson, str } from './read.js';
 import { approvalChainStatement, IN_TOTO_PAYLOAD_TYPE, statementBytes } from './statement.js';
 
 const WARRANT_TYP = 'warrant+jwt';
@@ -121,6 +121,30 @@ export async function checkWarrant(
     'WARRANT_CLAIMS_MISMATCH',
     failure,
     'warrant payload is exactly the claims of warrant.issued',
+  );
+}
+
+/**
+ * The signed `max_uses` bounds the allowed redemptions the log holds, and each receipt
+ * carries the next use number: more uses than signed, or a repeated or skipped number,
+ * means a counter was reset behind the server, whatever the tables say now.
+ */
+export function checkUses(events: readonly EvidenceEvent[], add: Add): void {
+  const issued = events.find((e) => e.type === 'warrant.issued');
+  const max = int(member(issued?.data.claims, 'max_uses'));
+  const uses = events
+    .filter((e) => e.type === 'redemption.allowed')
+    .map((e) => int(member(e.data.receipt, 'use')));
+  let failure: string | undefined;
+  if (max !== null && uses.length > max)
+    failure = `${uses.length} allowed redemptions exceed the signed max_uses ${max}`;
+  else if (uses.some((u, i) => u !== i + 1))
+    failure = 'allowed redemptions do not carry uses 1, 2, 3 … in log order';
+  verdict(
+    add,
+    'USES_EXCEED_SIGNED_MAX',
+    failure,
+    `${uses.length} allowed redemption(s), within the signed max_uses${max === null ? '' : ` ${max}`}`,
   );
 }
 

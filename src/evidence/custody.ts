@@ -12,12 +12,14 @@ import type {
   CustodyEnd,
   CustodyFulfilment,
   CustodyGap,
+  CustodyObservation,
   CustodyOther,
   CustodyRedemption,
   CustodyRequest,
   CustodySignIn,
   CustodyWarrant,
 } from './chain.js';
+import { FindingFolder, fulfilmentOf, observationOf } from './custody-after.js';
 import type { EvidenceEvent } from './read.js';
 import { canonicalOrUndefined, int, isObject, member, str, strings } from './read.js';
 
@@ -142,6 +144,8 @@ export function custodyOf(events: readonly EvidenceEvent[]): CustodyChain {
   const denials: CustodyDenial[] = [];
   const ends: CustodyEnd[] = [];
   const fulfilments: CustodyFulfilment[] = [];
+  const observations: CustodyObservation[] = [];
+  const findings = new FindingFolder();
   const other: CustodyOther[] = [];
   for (const e of events) {
     const end = (kind: CustodyEnd['kind']): CustodyEnd => ({
@@ -192,23 +196,31 @@ export function custodyOf(events: readonly EvidenceEvent[]): CustodyChain {
       case 'request.withdrawn':
         ends.push(end('withdrawn'));
         break;
+      case 'observation.recorded':
+        observations.push(observationOf(e));
+        break;
+      case 'finding.raised':
+      case 'finding.acknowledged':
+      case 'finding.resolved':
+        findings.apply(e);
+        break;
       default:
-        // A revocation report takes a grant away again; it does not fulfil the target.
-        if (e.type.startsWith('fulfilment.') && str(e.data.phase) !== 'revoke') {
-          fulfilments.push({
-            type: e.type,
-            at: e.at,
-            actor: e.actor,
-            target: str(e.data.target),
-            outcome: str(e.data.outcome),
-            fingerprint: str(e.data.fingerprint),
-          });
-        } else {
-          other.push({ type: e.type, at: e.at, actor: e.actor });
-        }
+        if (e.type.startsWith('fulfilment.')) fulfilments.push(fulfilmentOf(e));
+        else other.push({ type: e.type, at: e.at, actor: e.actor });
     }
   }
-  const chain = { request, decisions, warrant, redemptions, denials, ends, fulfilments, other };
+  const chain = {
+    request,
+    decisions,
+    warrant,
+    redemptions,
+    denials,
+    ends,
+    fulfilments,
+    observations,
+    findings: findings.findings,
+    other,
+  };
   return { ...chain, gaps: gapsOf(chain) };
 }
 
@@ -218,6 +230,11 @@ function gapsOf(chain: Omit<CustodyChain, 'gaps'>): CustodyGap[] {
   const { request, warrant, redemptions } = chain;
   const gaps: CustodyGap[] = [];
   if (request === null) gaps.push({ kind: 'request_missing' });
+  for (const f of chain.findings) {
+    if (f.state === 'resolved') continue;
+    const { kind: findingKind, target, state, detail } = f;
+    gaps.push({ kind: 'finding_unresolved', findingKind, target, state, detail });
+  }
   if (warrant === null) {
     for (const r of redemptions) gaps.push({ kind: 'redeemed_without_warrant', at: r.at });
     return gaps;
@@ -231,9 +248,13 @@ function gapsOf(chain: Omit<CustodyChain, 'gaps'>): CustodyGap[] {
   }
   const targets = warrant.targets.length > 0 ? warrant.targets : (request?.targets ?? []);
   // One pass over the fulfilments, so a hostile bundle cannot make this quadratic.
+  // A revocation report takes a grant away again; it does not fulfil the target.
   const done = new Set(
     chain.fulfilments.flatMap((f) =>
-      f.target !== null && f.outcome !== null && FULFILMENT_SUCCESS_OUTCOMES.includes(f.outcome)
+      f.phase === 'apply' &&
+      f.target !== null &&
+      f.outcome !== null &&
+      FULFILMENT_SUCCESS_OUTCOMES.includes(f.outcome)
         ? [f.target]
         : [],
     ),
@@ -252,9 +273,6 @@ function gapsOf(chain: Omit<CustodyChain, 'gaps'>): CustodyGap[] {
     if (revokedAt !== null && t > time(revokedAt)) {
       gaps.push({ kind: 'redeemed_after_revocation', at: r.at, revokedAt });
     }
-  }
-  if (warrant.maxUses !== null && redemptions.length > warrant.maxUses) {
-    gaps.push({ kind: 'uses_exceeded', uses: redemptions.length, maxUses: warrant.maxUses });
   }
   return gaps;
 }

@@ -50,6 +50,11 @@ export const EVIDENCE_CHECK_CODES = [
   'WARRANT_SIGNATURE_INVALID',
   /** The warrant's payload is not exactly the claims of the `warrant.issued` event. */
   'WARRANT_CLAIMS_MISMATCH',
+  /**
+   * More allowed redemptions than the warrant's signed `max_uses`, or redemptions that do
+   * not carry uses 1, 2, 3 … in log order: a use counter was reset or a use replayed.
+   */
+  'USES_EXCEED_SIGNED_MAX',
   /** No DSSE signature over the attestation verifies under the JWKS in force. */
   'DSSE_SIGNATURE_INVALID',
   /** The attested in-toto statement is not the one the entries imply. */

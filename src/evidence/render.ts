@@ -2,7 +2,7 @@
  * Human-readable chain of custody. Every value from the bundle passes through
  * `printable`, so a hostile bundle cannot inject terminal escapes or bidi controls.
  */
-import type { CustodyAction, CustodyChain, CustodyGap } from './custody.js';
+import type { CustodyAction, CustodyChain, CustodyFulfilment, CustodyGap } from './custody.js';
 import { printable } from './read.js';
 import type { VerificationReport } from './report.js';
 
@@ -31,8 +31,10 @@ function gapText(g: CustodyGap): string {
       return `redemption at ${p(g.at)} at or after the warrant's exp ${p(g.exp)}`;
     case 'redeemed_after_revocation':
       return `redemption at ${p(g.at)} after the warrant was revoked at ${p(g.revokedAt)}`;
-    case 'uses_exceeded':
-      return `${g.uses} redemptions exceed the warrant's max uses ${g.maxUses}`;
+    case 'finding_unresolved': {
+      const on = g.target === null ? '' : ` on target ${p(g.target)}`;
+      return `finding ${p(g.findingKind)}${on} is ${g.state}: ${p(g.detail)}`;
+    }
   }
 }
 
@@ -53,6 +55,35 @@ function requestLines(c: CustodyChain): string[] {
     `  reason: ${p(r.reason)}${ticket}`,
     `  policy ${p(pol.version)}, rule ${p(pol.rule)}: ${p(pol.requiredApprovals)} approval(s) from ${pol.approverGroups.map(p).join(', ') || '(none)'}`,
   ];
+}
+
+/** Fulfilments, revocations, observations and findings: what happened after approval. */
+function afterLines(c: CustodyChain): string[] {
+  const out: string[] = [];
+  const section = (title: string, lines: string[]): void => {
+    if (lines.length > 0) out.push(title, ...lines);
+  };
+  const report = (f: CustodyFulfilment): string => {
+    const fp = f.fingerprint === null ? '' : `, fingerprint ${p(f.fingerprint)}`;
+    return `  ${p(f.target)}: ${p(f.outcome)} (phase ${p(f.phase)}, by ${p(f.actor)} at ${p(f.at)}${fp})`;
+  };
+  section('Fulfilments', c.fulfilments.filter((f) => f.phase !== 'revoke').map(report));
+  section('Revocations', c.fulfilments.filter((f) => f.phase === 'revoke').map(report));
+  section(
+    'Observations',
+    c.observations.map(
+      (o) =>
+        `  ${p(o.target)}: ${p(o.kind)} ${p(o.fact)} (observed at ${p(o.observedAt)} by ${p(o.actor)})`,
+    ),
+  );
+  section(
+    'Findings',
+    c.findings.map(
+      (f) =>
+        `  ${p(f.kind)} on ${p(f.target ?? '-')}: ${f.state}, raised at ${p(f.raisedAt)}: ${p(f.detail)}`,
+    ),
+  );
+  return out;
 }
 
 function chainLines(c: CustodyChain): string[] {
@@ -96,13 +127,7 @@ function chainLines(c: CustodyChain): string[] {
     const why = e.reason === null ? '' : `: ${p(e.reason)}`;
     out.push(`  ${e.kind} at ${p(e.at)} by ${p(e.actor)}${why}`);
   }
-  if (c.fulfilments.length > 0) out.push('Fulfilments');
-  for (const f of c.fulfilments) {
-    const fp = f.fingerprint === null ? '' : `, fingerprint ${p(f.fingerprint)}`;
-    out.push(
-      `  ${p(f.target)}: ${p(f.outcome)} (${p(f.type)} by ${p(f.actor)} at ${p(f.at)}${fp})`,
-    );
-  }
+  out.push(...afterLines(c));
   if (c.other.length > 0) out.push('Other events');
   for (const o of c.other) out.push(`  ${p(o.type)} by ${p(o.actor)} at ${p(o.at)}`);
   out.push('Gaps');

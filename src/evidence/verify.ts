@@ -12,7 +12,14 @@ import { verifyInclusion } from '../log/verify.js';
 import type { JWK } from 'jose';
 import type { EvidenceBundle } from './bundle.js';
 import type { Add, Jwks, ReadEntry } from './checks.js';
-import { checkRequest, checkStatement, checkWarrant, keyResolver, why } from './checks.js';
+import {
+  checkRequest,
+  checkStatement,
+  checkUses,
+  checkWarrant,
+  keyResolver,
+  why,
+} from './checks.js';
 import { custodyOf, EMPTY_CUSTODY } from './custody.js';
 import { verifyEnvelope } from './dsse.js';
 import type { EvidenceCheckCode } from './errors.js';
@@ -22,23 +29,43 @@ import { shapeBundle, shapeJwks } from './shape.js';
 
 export type { TrustMode, VerificationCheck, VerificationReport } from './report.js';
 
+/** One pinned log key and, when known, the log index of its revocation. */
+export interface LogKeyPin {
+  /** A C2SP signed-note verifier key. */
+  readonly verifierKey: string;
+  /** Leaf index of the key's `key.revoked` event: it vouches for trees no larger than that. */
+  readonly revokedAtIndex?: number | null;
+}
+
 /** Trust anchors pinned by the verifier. Whatever is not given is taken from the bundle. */
 export interface TrustAnchors {
-  /** The C2SP verifier key of the log. */
+  /** The C2SP verifier key of the log (one key; `logKeys` pins a whole history). */
   readonly logVerifierKey?: string;
+  /** Every log key the verifier trusts, with revocation positions (a trust file's `logKeys`). */
+  readonly logKeys?: readonly LogKeyPin[];
   /** The JWKS of the keys that sign warrants and attestations. */
   readonly jwks?: { readonly keys: readonly JWK[] };
 }
 
-function logKeyInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): string {
-  if (trust.logVerifierKey === undefined) return b.logVerifierKey;
-  const same = trust.logVerifierKey === b.logVerifierKey;
+/** The pinned log keys, or null when none were given (the bundle's own key is used). */
+function pinnedLogKeys(trust: TrustAnchors): LogKeyPin[] | null {
+  const pins = [
+    ...(trust.logVerifierKey === undefined ? [] : [{ verifierKey: trust.logVerifierKey }]),
+    ...(trust.logKeys ?? []),
+  ];
+  return pins.length === 0 ? null : pins;
+}
+
+function logKeysInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): LogKeyPin[] {
+  const pins = pinnedLogKeys(trust);
+  if (pins === null) return [{ verifierKey: b.logVerifierKey }];
+  const known = pins.some((k) => k.verifierKey === b.logVerifierKey);
   add(
     'LOG_KEY_MISMATCH',
-    same,
-    same ? 'embedded log key is the pinned key' : 'embedded log key is not the pinned key',
+    known,
+    known ? 'embedded log key is a pinned key' : 'embedded log key is not a pinned key',
   );
-  return trust.logVerifierKey;
+  return pins;
 }
 
 function jwksInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): Jwks | undefined {
@@ -61,15 +88,34 @@ function jwksInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): Jwks | u
   return pinned.value;
 }
 
-function openCp(note: string, logKey: string, add: Add): Checkpoint | undefined {
+function openCp(note: string, pins: readonly LogKeyPin[], add: Add): Checkpoint | undefined {
   try {
-    const { checkpoint, verifiedBy } = openCheckpoint(note, [noteVerifierFor(logKey)]);
+    const verifiers = pins.flatMap((k) => {
+      try {
+        return [{ pin: k, verifier: noteVerifierFor(k.verifierKey) }];
+      } catch {
+        return [];
+      }
+    });
+    const { checkpoint, verifiedKeys } = openCheckpoint(
+      note,
+      verifiers.map((v) => v.verifier),
+    );
+    // Decided by log position, not by a clock: a key vouches only for trees that do
+    // not yet hold its own revocation event.
+    const sound = verifiers.filter(
+      (v) =>
+        verifiedKeys.includes(v.verifier) &&
+        !(typeof v.pin.revokedAtIndex === 'number' && checkpoint.size > v.pin.revokedAtIndex),
+    );
     add(
       'CHECKPOINT_SIGNATURE_INVALID',
-      true,
-      `checkpoint of size ${checkpoint.size} signed by ${verifiedBy.join(', ')}`,
+      sound.length > 0,
+      sound.length > 0
+        ? `checkpoint of size ${checkpoint.size} signed by a trusted log key`
+        : `checkpoint of size ${checkpoint.size} was signed by a key after its revocation`,
     );
-    return checkpoint;
+    return sound.length > 0 ? checkpoint : undefined;
   } catch (e) {
     add(
       'CHECKPOINT_SIGNATURE_INVALID',
@@ -153,13 +199,14 @@ async function verifyShaped(
     checks.push(index === undefined ? { code, ok, detail } : { code, ok, detail, index });
   };
   add('BUNDLE_MALFORMED', true, 'bundle is a well-formed v1 evidence bundle');
-  const logKey = logKeyInForce(b, trust, add);
+  const logKeys = logKeysInForce(b, trust, add);
   const jwks = jwksInForce(b, trust, add);
-  const cp = openCp(b.checkpoint, logKey, add);
+  const cp = openCp(b.checkpoint, logKeys, add);
   const entries = readEntries(b, cp, add);
   const events = entries.flatMap((e) => (e.event === undefined ? [] : [e.event]));
   await guarded(add, 'REQUEST_DIGEST_MISMATCH', () => checkRequest(b.requestId, entries, add));
   await guarded(add, 'WARRANT_CLAIMS_MISMATCH', () => checkWarrant(b, jwks, events, add));
+  await guarded(add, 'USES_EXCEED_SIGNED_MAX', () => checkUses(events, add));
   await guarded(add, 'DSSE_SIGNATURE_INVALID', () => {
     const ok = jwks !== undefined && verifyEnvelope(b.attestation, keyResolver(jwks));
     add(
@@ -198,7 +245,7 @@ export async function verifyBundle(
 ): Promise<VerificationReport> {
   // Untyped callers may pass anything; read the anchors defensively.
   const anchors: TrustAnchors = typeof trust === 'object' && trust !== null ? trust : {};
-  const pinned = [anchors.logVerifierKey, anchors.jwks].filter((a) => a !== undefined).length;
+  const pinned = [pinnedLogKeys(anchors), anchors.jwks ?? null].filter((a) => a !== null).length;
   const mode: TrustMode = pinned === 2 ? 'pinned' : pinned === 1 ? 'partial' : 'embedded';
   try {
     return await verifyShaped(input, anchors, mode);

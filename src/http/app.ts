@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly devClock?: OffsetClock;
   readonly origin: string;
   readonly flushLog: () => Promise<void>;
+  /** Why the node is not ready beyond its database (a stalled log), or null when it is. */
+  readonly readiness?: () => Promise<string | null>;
   /** Load-shedding limits; unset fields take the defaults in `shed.ts`. */
   readonly loadLimits?: Partial<LoadLimits>;
 }
@@ -143,6 +145,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ctx: opts.ctx,
     origin: opts.origin,
     flushLog: opts.flushLog,
+    ...(opts.readiness ? { readiness: opts.readiness } : {}),
     ...(opts.devClock ? { devClock: opts.devClock } : {}),
   };
   await app.register(publicRoutes, routeOpts);

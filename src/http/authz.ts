@@ -24,9 +24,11 @@ export const ROUTE_ROLES = {
   'GET /.well-known/jwks.json': 'public',
   'GET /v1/log/checkpoint': 'public',
   'GET /v1/log/verifier-key': 'public',
+  'GET /v1/log/verifier-keys': 'public',
   'GET /v1/log/proof/inclusion': 'public',
   'GET /v1/log/proof/consistency': 'public',
   'GET /v1/log/entries': ['auditor', 'admin'],
+  'GET /v1/log/checkpoints': ['auditor', 'admin'],
 
   'POST /v1/nhis': ['requester', 'admin'],
   'GET /v1/nhis/:id': ['requester', 'approver', 'executor', 'observer', 'auditor', 'admin'],

@@ -5,17 +5,27 @@
 import { constantTimeEqual } from '../core/crypto.js';
 import type { RootAccumulator } from './accumulator.js';
 import type { AuditEntry, AuditReport, Divergence } from './audit.js';
+import { revocationIndex, signedAfterRevocation, type TrustedLogKey } from './trusted-key.js';
 
 export interface OpenedCheckpoint {
   readonly size: number;
   readonly root: Buffer;
+  /** The trusted keys whose signatures on it verified. */
+  readonly signers: readonly TrustedLogKey[];
 }
 
 /** Walks the checkpoints (sorted by size) as the recomputed tree grows past them. */
 export class CheckpointCursor {
   #next = 0;
 
-  constructor(private readonly opened: readonly OpenedCheckpoint[]) {}
+  /**
+   * `revoked` holds the revocation index of each key revoked in the entries read so far:
+   * by the time the tree reaches a checkpoint's size, every revocation inside it is known.
+   */
+  constructor(
+    private readonly opened: readonly OpenedCheckpoint[],
+    private readonly revoked?: ReadonlyMap<string, number>,
+  ) {}
 
   /** The smallest checkpoint size above `size`, if any: a pass must stop there to check it. */
   nextSizeAbove(size: number): number | undefined {
@@ -39,6 +49,8 @@ export class CheckpointCursor {
     ) {
       const cp = this.opened[this.#next] as OpenedCheckpoint;
       this.#next += 1;
+      const late = this.#lateSignature(cp);
+      if (late) return late;
       if (cp.size === size && !constantTimeEqual(acc.root(), cp.root)) {
         return {
           kind: 'CHECKPOINT_ROOT_MISMATCH',
@@ -48,6 +60,19 @@ export class CheckpointCursor {
       }
     }
     return null;
+  }
+
+  /** A checkpoint whose every trusted signer had been revoked inside the tree it signs. */
+  #lateSignature(cp: OpenedCheckpoint): Divergence | null {
+    const late = (k: TrustedLogKey): boolean => signedAfterRevocation(k, cp.size, this.revoked);
+    if (cp.signers.length === 0 || !cp.signers.every(late)) return null;
+    const key = cp.signers[0];
+    const at = key === undefined ? undefined : revocationIndex(key, this.revoked);
+    return {
+      kind: 'CHECKPOINT_SIGNATURE_INVALID',
+      index: cp.size,
+      detail: `the checkpoint of size ${cp.size} was signed by key ${key?.kid ?? '?'} after its revocation at log index ${at ?? '?'}`,
+    };
   }
 }
 

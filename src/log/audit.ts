@@ -15,7 +15,7 @@ import {
 import { sameHash } from './chunk.js';
 import { openCheckpoint } from './checkpoint.js';
 import { leafHashHex } from './hash.js';
-import type { NoteVerifier } from './note.js';
+import type { TrustedLogKey } from './trusted-key.js';
 
 export interface AuditEntry {
   readonly index: number;
@@ -53,7 +53,14 @@ export interface AuditInput {
   readonly pages: AsyncIterable<readonly AuditEntry[]>;
   /** Signed checkpoint notes, any order. */
   readonly checkpoints: readonly string[];
-  readonly verifiers: readonly NoteVerifier[];
+  /** The keys trusted to sign checkpoints; each checkpoint needs one of them. */
+  readonly keys: readonly TrustedLogKey[];
+  /**
+   * Revocation index of each key revoked in the entries read so far, filled by whoever
+   * reads the pages (see `StateReplay`); a checkpoint its only signer signed over a tree
+   * holding that key's revocation is refused.
+   */
+  readonly revoked?: ReadonlyMap<string, number>;
   readonly origin: string;
   readonly onProgress?: (entries: number, total: number) => void;
   /** Also re-canonicalise every leaf (slower; the hashes already bind every byte). */
@@ -79,20 +86,13 @@ const PARALLEL_FROM = 2 ** 16;
 export async function auditLog(input: AuditInput): Promise<AuditReport> {
   const opened: OpenedCheckpoint[] = [];
   for (const note of input.checkpoints) {
-    try {
-      const { checkpoint } = openCheckpoint(note, input.verifiers, { origin: input.origin });
-      opened.push({ size: checkpoint.size, root: checkpoint.rootHash });
-    } catch (e) {
-      return fail(0, 0, opened.length, {
-        kind: 'CHECKPOINT_SIGNATURE_INVALID',
-        index: 0,
-        detail: (e as Error).message,
-      });
-    }
+    const cp = openSigned(note, input);
+    if ('kind' in cp) return fail(0, 0, opened.length, cp);
+    opened.push(cp);
   }
   opened.sort((a, b) => a.size - b.size);
   const total = opened.at(-1)?.size ?? 0;
-  const cursor = new CheckpointCursor(opened);
+  const cursor = new CheckpointCursor(opened, input.revoked);
   const early = cursor.checkUpTo(new RootAccumulator());
   if (early) return fail(0, 0, opened.length, early);
   // Re-canonicalising is per entry, in order, so a strict verify stays on this thread.
@@ -141,6 +141,23 @@ async function auditEntryByEntry(
     }
   input.onProgress?.(acc.size, total);
   return finish(acc.size, total, opened.length);
+}
+
+/** Opens one checkpoint under the trusted keys, or says why it cannot be trusted. */
+function openSigned(note: string, input: AuditInput): OpenedCheckpoint | Divergence {
+  try {
+    const verifiers = input.keys.map((k) => k.verifier);
+    const { checkpoint, verifiedKeys } = openCheckpoint(note, verifiers, { origin: input.origin });
+    const signers = input.keys.filter((k) => verifiedKeys.includes(k.verifier));
+    return { size: checkpoint.size, root: checkpoint.rootHash, signers };
+  } catch (e) {
+    const size = /\n(\d+)\n/.exec(note)?.[1];
+    return {
+      kind: 'CHECKPOINT_SIGNATURE_INVALID',
+      index: size === undefined ? 0 : Number(size),
+      detail: `the checkpoint${size === undefined ? '' : ` of size ${size}`} is not signed by a trusted key: ${(e as Error).message}`,
+    };
+  }
 }
 
 function isCanonical(leaf: string): boolean {

@@ -96,6 +96,7 @@ export function signCheckpoint(
 export interface OpenedCheckpoint {
   readonly checkpoint: Checkpoint;
   readonly verifiedBy: string[];
+  readonly verifiedKeys: NoteVerifier[];
 }
 
 /**
@@ -107,10 +108,10 @@ export function openCheckpoint(
   verifiers: readonly NoteVerifier[],
   options: { readonly origin?: string } = {},
 ): OpenedCheckpoint {
-  const { text, verifiedBy } = openNote(note, verifiers);
+  const { text, verifiedBy, verifiedKeys } = openNote(note, verifiers);
   const checkpoint = parseCheckpoint(text);
   if (options.origin !== undefined && checkpoint.origin !== options.origin) {
     throw invalid('checkpoint origin does not match the expected log');
   }
-  return { checkpoint, verifiedBy };
+  return { checkpoint, verifiedBy, verifiedKeys };
 }

@@ -59,6 +59,8 @@ export interface OpenedNote {
   readonly text: string;
   /** Names of the known keys whose signatures verified. */
   readonly verifiedBy: string[];
+  /** The known keys whose signatures verified (several keys may share a name). */
+  readonly verifiedKeys: NoteVerifier[];
 }
 
 function decodeNote(note: string | Uint8Array): string {
@@ -93,6 +95,7 @@ export function openNote(
   const message = Buffer.from(text, 'utf8');
   const seen = new Set<string>();
   const verifiedBy: string[] = [];
+  const verifiedKeys: NoteVerifier[] = [];
   for (const line of sigLines) {
     if (!line.startsWith(SIG_PREFIX)) throw noteError('note has a malformed signature line');
     const rest = line.slice(SIG_PREFIX.length);
@@ -114,9 +117,10 @@ export function openNote(
       });
     }
     if (!verifiedBy.includes(name)) verifiedBy.push(name);
+    verifiedKeys.push(verifier);
   }
   if (verifiedBy.length === 0) {
     throw new LogError('NOTE_SIGNATURE_INVALID', 'note has no signature from a known key');
   }
-  return { text, verifiedBy };
+  return { text, verifiedBy, verifiedKeys };
 }

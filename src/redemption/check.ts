@@ -39,10 +39,13 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
     return deny('WARRANT_UNKNOWN', 'no such warrant was issued');
   }
   if (record.state === 'revoked') return deny('WARRANT_REVOKED', 'the warrant was revoked');
+  // Both windows must hold: the signed seconds (rounded inward at issue) and the exact
+  // approved milliseconds the server keeps.
   const t = now.getTime();
-  if (t < claims.nbf * 1000)
+  if (t < claims.nbf * 1000 || t < Date.parse(record.notBefore))
     return deny('WARRANT_NOT_YET_VALID', 'the warrant window has not opened');
-  if (t >= claims.exp * 1000) return deny('WARRANT_EXPIRED', 'the warrant window has closed');
+  if (t >= claims.exp * 1000 || t >= Date.parse(record.notAfter))
+    return deny('WARRANT_EXPIRED', 'the warrant window has closed');
   const mismatch = executorMismatch(claims.executor, input);
   if (mismatch !== null) return deny('EXECUTOR_MISMATCH', mismatch);
   if (action.environment !== claims.environment) {
@@ -56,7 +59,8 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
       return deny('TARGET_UNKNOWN', 'the action names no approved target');
     }
   }
-  if (record.uses >= record.maxUses)
+  // The signed max_uses is the bound: the row's counters only count.
+  if (record.uses >= claims.max_uses)
     return deny('WARRANT_EXHAUSTED', 'every approved use is spent');
   return { kind: 'allow' };
 }

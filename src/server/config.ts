@@ -46,6 +46,8 @@ export const ConfigSchema = Type.Object(
     /** Trusted OIDC issuers for people and workloads; validated by `parseOidcConfig`. */
     oidc: Type.Optional(OidcConfigSchema),
     reconcileInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+    /** How long an event may wait outside a signed checkpoint before /readyz says not ready. */
+    integrationLagBound: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     webhooks: Type.Optional(
       Type.Array(
         Type.Object(

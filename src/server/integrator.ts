@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { integrateBatch, type IntegrateContext } from '../service/integrate.js';
+import type { IntegratorHealth } from '../service/log-health.js';
 
 /**
  * Runs the log integrator in the background: a batch every `intervalMs` while events
@@ -10,22 +11,25 @@ export class Integrator {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #stopped = false;
+  #health: IntegratorHealth = { lastError: null, lastErrorAt: null, failures: 0 };
 
   constructor(
     private readonly ctx: IntegrateContext,
-    private readonly log: FastifyBaseLogger | undefined,
+    private readonly log: FastifyBaseLogger,
     // Five checkpoints a second: each batch signs one, so a shorter interval mostly adds
     // checkpoints (and their rows) under load; readers that need the newest call flush().
     private readonly intervalMs = 200,
   ) {}
 
+  get health(): IntegratorHealth {
+    return this.#health;
+  }
+
   start(): void {
     const tick = (): void => {
       if (this.#stopped) return;
       void this.flush()
-        .catch((e: unknown) =>
-          this.log?.error({ err: { message: (e as Error).message } }, 'log integration failed'),
-        )
+        .catch(() => undefined) // recorded and logged by flush
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(tick, this.intervalMs);
         });
@@ -36,9 +40,22 @@ export class Integrator {
   /** Integrates until no event is queued; calls are serialised. */
   flush(): Promise<void> {
     const next = this.#running.then(async () => {
-      for (;;) {
-        const r = await integrateBatch(this.ctx);
-        if (r.integrated === 0) return;
+      try {
+        for (;;) {
+          const r = await integrateBatch(this.ctx);
+          if (r.integrated === 0) break;
+        }
+        this.#health = { ...this.#health, lastError: null };
+      } catch (e) {
+        const err = e as Error & { code?: unknown };
+        const code = typeof err.code === 'string' ? err.code : 'INTERNAL';
+        this.#health = {
+          lastError: `${code}: ${err.message}`,
+          lastErrorAt: this.ctx.clock.now().toISOString(),
+          failures: this.#health.failures + 1,
+        };
+        this.log.error({ code, err: { message: err.message } }, 'log integration failed');
+        throw e;
       }
     });
     this.#running = next.catch(() => undefined);

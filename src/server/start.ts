@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
+import { logStall } from '../service/log-health.js';
 import { Integrator } from './integrator.js';
 import { every } from './periodic.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -114,10 +115,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     webhooks,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
-  const integrator = new Integrator({ store, clock, keys: () => keys.ring, origin }, undefined);
+  const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
+  // The app's logger is the integrator's too, so it is made first; the routes reach the
+  // integrator only through these closures, after both exist.
+  const log: { integrator?: Integrator } = {};
   const app = await buildApp({
     origin,
-    flushLog: () => integrator.flush(),
+    flushLog: () => log.integrator?.flush() ?? Promise.resolve(),
+    readiness: async () =>
+      log.integrator ? logStall(store, clock.now(), lagBoundMs, log.integrator.health) : null,
     ctx,
     authenticator: identity.authenticator,
     logger: { level: env.COUNTERSIGN_LOG_LEVEL ?? file.logLevel ?? 'info' },
@@ -133,9 +139,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     },
     ...(devClock ? { devClock } : {}),
   });
+  const integrator = new Integrator(
+    { store, clock, keys: () => keys.ring, reloadKeys: (r) => keys.reload(r), origin },
+    app.log,
+  );
   const host = opts.host ?? file.host ?? '127.0.0.1';
   const port = opts.port ?? file.port ?? 8470;
   const url = await closingStore(() => app.listen({ host, port }));
+  log.integrator = integrator;
   integrator.start();
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),

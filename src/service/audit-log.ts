@@ -1,70 +1,101 @@
-import { KeyRing, type SigningKeyRecord } from '../keys/keyring.js';
+import { KeyRing } from '../keys/keyring.js';
 import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
-import { NoteVerifier } from '../log/note.js';
-import type { StoredCheckpoint } from '../store/log-repo.js';
-import type { Repo } from '../store/store.js';
+import type { TrustedLogKey } from '../log/trusted-key.js';
+import { compareState, type StateDivergence } from '../replay/compare.js';
+import { StateReplay } from '../replay/derive.js';
+import type { Repo, Store } from '../store/store.js';
+import { trustedLogKey } from '../trust/trust-file.js';
 
 // Pages of a few thousand rows: 50k-row pages of objects cost ~3 s of garbage collection per
 // million entries, more than the hashing the worker threads take off the reading thread.
 const PAGE = 5_000;
+/** Divergences listed in a report; the count says how many there were in all. */
+const MAX_LISTED = 100;
 
 export interface StoreAuditOptions {
-  /** A pinned C2SP verifier key; without it, the store's own public keys are used. */
-  readonly logKey?: string;
+  /** Pinned log keys (the whole history); without them, every key the store holds. */
+  readonly keys?: readonly TrustedLogKey[];
   readonly origin?: string;
   readonly onProgress?: (entries: number, total: number) => void;
 }
 
-/** Audits the log held in a store: every entry, every stored checkpoint. */
+/** The tables compared with the state the log implies. */
+export interface StateAuditReport {
+  readonly ok: boolean;
+  readonly warrants: number;
+  readonly requests: number;
+  readonly findings: number;
+  /** Events still queued for integration, folded in after the integrated ones. */
+  readonly queued: number;
+  /** How many disagreements there were; at most {@link MAX_LISTED} are listed. */
+  readonly total: number;
+  readonly divergences: readonly StateDivergence[];
+}
+
+export interface StoreAuditReport extends AuditReport {
+  readonly origin: string;
+  readonly trust: 'pinned' | 'store';
+  /** Null when the log itself diverged: rows are only compared with a sound log. */
+  readonly state: StateAuditReport | null;
+}
+
+/** Pages of integrated entries, each entry also folded into `replay` as it is read. */
+export async function* replayedPages(
+  read: (from: number, limit: number) => Promise<readonly AuditEntry[]>,
+  replay: StateReplay,
+  page = PAGE,
+): AsyncGenerator<readonly AuditEntry[]> {
+  for (let from = 0; ;) {
+    const entries = await read(from, page);
+    for (const e of entries) replay.apply(e.index, e.leaf);
+    yield entries;
+    if (entries.length < page) return;
+    from = (entries.at(-1)?.index ?? from) + 1;
+  }
+}
+
+/**
+ * Audits the log held in a store, in one consistent snapshot: every entry and every
+ * stored checkpoint (a revoked key's checkpoints count up to its revocation's position
+ * in the log), then the state audit: the warrants', requests' and findings' rows against
+ * the state the hashed leaves imply.
+ */
 export async function auditStore(
-  repo: Repo,
+  store: Store,
   opts: StoreAuditOptions = {},
-): Promise<AuditReport & { origin: string; trust: 'pinned' | 'store' }> {
+): Promise<StoreAuditReport> {
+  return store.snapshot((view) => auditView(view, opts));
+}
+
+async function auditView(repo: Repo, opts: StoreAuditOptions): Promise<StoreAuditReport> {
   const checkpoints = await repo.listCheckpoints();
   const origin = opts.origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
-  const records = opts.logKey ? [] : await repo.listKeys();
-  // A revoked key still vouches for the checkpoints it signed before its revocation
-  // (their roots are recomputed from the leaves all the same); one it signed after
-  // is refused outright.
-  const late = checkpoints.find((c) => signedAfterRevocation(c, records));
-  if (late) {
-    return {
-      ok: false,
-      entries: 0,
-      checkpoints: 0,
-      size: 0,
-      divergence: {
-        kind: 'CHECKPOINT_SIGNATURE_INVALID',
-        index: late.size,
-        detail: `the checkpoint of size ${late.size} was signed by key ${late.kid} after its revocation`,
-      },
-      origin,
-      trust: 'store',
-    };
-  }
-  const keys = opts.logKey ? [opts.logKey] : KeyRing.publicVerifierKeys(records, origin, true);
-  async function* pages(): AsyncGenerator<readonly AuditEntry[]> {
-    for (let from = 0; ;) {
-      const page = await repo.getEntryPage(from, PAGE);
-      yield page;
-      if (page.length < PAGE) return;
-      from = (page.at(-1)?.index ?? from) + 1;
-    }
-  }
+  const keys =
+    opts.keys ??
+    KeyRing.publicVerifierKeys(await repo.listKeys(), origin, true).map((k) => trustedLogKey(k));
+  const replay = new StateReplay();
   const report = await auditLog({
-    pages: pages(),
+    pages: replayedPages((from, limit) => repo.getEntryPage(from, limit), replay),
     checkpoints: checkpoints.map((c) => c.note),
-    verifiers: keys.map((k) => NoteVerifier.fromVerifierKey(k.trim())),
+    keys,
+    revoked: replay.keyRevocations,
     origin,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  return { ...report, origin, trust: opts.logKey ? 'pinned' : 'store' };
-}
-
-function signedAfterRevocation(
-  checkpoint: StoredCheckpoint,
-  keys: readonly SigningKeyRecord[],
-): boolean {
-  const key = keys.find((k) => k.kid === checkpoint.kid);
-  return key !== undefined && key.revokedAt !== null && checkpoint.at >= key.revokedAt;
+  const trust = opts.keys ? 'pinned' : 'store';
+  if (!report.ok) return { ...report, origin, trust, state: null };
+  const queued = await repo.queuedLeaves();
+  for (const leaf of queued) replay.apply(-1, leaf);
+  const rows = await repo.stateRows();
+  const divergences = compareState(replay.result(), rows);
+  const state: StateAuditReport = {
+    ok: divergences.length === 0,
+    warrants: rows.warrants.length,
+    requests: rows.requests.length,
+    findings: rows.findings.length,
+    queued: queued.length,
+    total: divergences.length,
+    divergences: divergences.slice(0, MAX_LISTED),
+  };
+  return { ...report, origin, trust, state };
 }

@@ -115,6 +115,8 @@ export async function decide(
           kid: keys.activeKid,
           token,
           claims,
+          notBefore: request.body.notBefore,
+          notAfter: request.body.notAfter,
           uses: 0,
           maxUses: claims.max_uses,
           state: 'active',

@@ -7,14 +7,16 @@ import {
   consistencyPlan,
 } from '../log/tree.js';
 import { verifyConsistency } from '../log/verify.js';
-import type { KeyRing } from '../keys/keyring.js';
+import type { KeyRing, SigningKeyRecord } from '../keys/keyring.js';
 import type { Clock } from '../core/clock.js';
-import type { Store } from '../store/store.js';
+import type { Repo, Store } from '../store/store.js';
 
 export interface IntegrateContext {
   readonly store: Store;
   readonly clock: Clock;
   readonly keys: () => KeyRing;
+  /** Swaps the ring for the stored key set, when another node rotated or revoked. */
+  readonly reloadKeys?: (records: readonly SigningKeyRecord[]) => void;
   /** The checkpoint origin line and note key name, e.g. `countersign.example.com/log`. */
   readonly origin: string;
 }
@@ -22,6 +24,25 @@ export interface IntegrateContext {
 export interface IntegrateResult {
   readonly integrated: number;
   readonly size: number;
+}
+
+/**
+ * The ring to sign this batch with. A key revoked on another node (or a rotation there)
+ * is in the store before this node's periodic refresh sees it; the batch may hold that
+ * key's `key.revoked` event, and a checkpoint over a tree holding its own signer's
+ * revocation is refused by every verifier. So the stored key set is read under the
+ * sequencer lock, after the batch, and the ring swapped when its active key is stale.
+ */
+async function signingRing(ctx: IntegrateContext, tx: Repo): Promise<KeyRing> {
+  const records = await tx.listKeys();
+  const current = ctx.keys();
+  if (records.find((r) => r.kid === current.activeKid)?.state === 'active') return current;
+  ctx.reloadKeys?.(records);
+  const fresh = ctx.keys();
+  if (records.find((r) => r.kid === fresh.activeKid)?.state !== 'active') {
+    throw new LogError('LOG_INCONSISTENT', 'the signing key is no longer active in the store');
+  }
+  return fresh;
 }
 
 /**
@@ -76,7 +97,7 @@ export async function integrateBatch(
         );
       }
     }
-    const keys = ctx.keys();
+    const keys = await signingRing(ctx, tx);
     const note = signCheckpoint(
       { origin: ctx.origin, size: appended.size, rootHash: appended.root },
       keys.noteSigner(ctx.origin),

@@ -5,8 +5,10 @@ import {
   inclusionCompute,
   inclusionPlan,
 } from '../log/tree.js';
+import { KeyRing } from '../keys/keyring.js';
 import type { LogEntry, StoredCheckpoint } from '../store/log-repo.js';
 import type { Repo } from '../store/store.js';
+import type { VerifierKeys } from '../trust/trust-file.js';
 
 export const MAX_ENTRIES_PER_CALL = 1000;
 
@@ -29,6 +31,38 @@ export async function readEntries(repo: Repo, start: number, end: number): Promi
   assertWithin('end', end, size);
   if (end <= start) throw new LogError('LOG_RANGE_INVALID', 'end must be greater than start');
   return repo.getEntries(start, Math.min(end, start + MAX_ENTRIES_PER_CALL));
+}
+
+/**
+ * Every key that ever signed for the log, oldest first, with its state and the log index
+ * of its revocation: what a verifier pins to check checkpoints across rotations.
+ */
+export async function logVerifierKeys(repo: Repo, origin: string): Promise<VerifierKeys> {
+  const records = await repo.listKeys();
+  const revokedAt = await repo.keyRevocationIndices();
+  const encoded = KeyRing.publicVerifierKeys(records, origin, true);
+  return {
+    origin,
+    keys: records.map((r, i) => ({
+      kid: r.kid,
+      verifierKey: encoded[i] as string,
+      state: r.state,
+      createdAt: r.createdAt,
+      revokedAt: r.revokedAt,
+      revokedAtIndex: revokedAt.get(r.kid) ?? null,
+    })),
+  };
+}
+
+/** Stored checkpoints of size >= `start`, smallest first, at most {@link MAX_ENTRIES_PER_CALL}. */
+export async function checkpointNotes(
+  repo: Repo,
+  start: number,
+  limit: number,
+): Promise<{ size: number; note: string }[]> {
+  assertWithin('limit', limit, MAX_ENTRIES_PER_CALL);
+  const rows = await repo.checkpointsFrom(start, Math.max(1, limit));
+  return rows.map((c) => ({ size: c.size, note: c.note }));
 }
 
 /** The RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `size` leaves. */

@@ -79,8 +79,8 @@ export async function redeem(
       now,
     });
     let use: number | null = null;
-    if (decision.kind === 'allow' && rec) {
-      use = await tx.consumeWarrantUse(rec.id);
+    if (decision.kind === 'allow' && rec && claims) {
+      use = await tx.consumeWarrantUse(rec.id, claims.max_uses);
       if (use === null) {
         decision = {
           kind: 'deny',
@@ -92,7 +92,7 @@ export async function redeem(
     const id = newReceiptId();
     const warrantId = rec?.id ?? null;
     const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
-    if (decision.kind === 'deny' || !rec || use === null) {
+    if (decision.kind === 'deny' || !rec || !claims || use === null) {
       const code = decision.kind === 'deny' ? decision.code : 'WARRANT_UNKNOWN';
       await tx.insertRedemption({
         id,
@@ -126,7 +126,7 @@ export async function redeem(
       request_id: rec.requestId,
       sub: rec.claims.sub,
       use,
-      max_uses: rec.maxUses,
+      max_uses: claims.max_uses,
       action,
       executor: executor.id,
       executor_identity: proof,
@@ -145,7 +145,7 @@ export async function redeem(
       receipt: receiptClaims,
       kid: keys.activeKid,
     });
-    if (use === rec.maxUses) {
+    if (use === claims.max_uses) {
       await tx.transitionRequest(rec.requestId, 'approved', 'exhausted', at);
       await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
     }
@@ -157,8 +157,8 @@ export async function redeem(
         warrantId: rec.id,
         requestId: rec.requestId,
         use,
-        maxUses: rec.maxUses,
-        remaining: rec.maxUses - use,
+        maxUses: claims.max_uses,
+        remaining: claims.max_uses - use,
       },
     };
   });

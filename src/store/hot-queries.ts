@@ -12,13 +12,16 @@ export const hotQueries = {
   getWarrant: (db: Kysely<Database>, a: { id: string }) =>
     db.selectFrom('warrants').selectAll().where('id', '=', a.id),
 
-  consumeWarrantUse: (db: Kysely<Database>, a: { id: string }) =>
+  // The bound is the warrant's signed `max_uses`, passed in: a row whose `max_uses` was
+  // raised behind the server's back cannot lift it (the row's own bound still applies too).
+  consumeWarrantUse: (db: Kysely<Database>, a: { id: string; signedMaxUses: number }) =>
     db
       .updateTable('warrants')
       .set((eb) => ({ uses: eb('uses', '+', 1) }))
       .where('id', '=', a.id)
       .where('state', '=', 'active')
       .whereRef('uses', '<', 'max_uses')
+      .where('uses', '<', a.signedMaxUses)
       .returning('uses'),
 
   insertRedemption: (db: Kysely<Database>, a: RedemptionValues) =>

@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { StateRows } from '../replay/compare.js';
+import type { Dialect } from './migrations.js';
 import { nodeKey, type NewNode, type NodeHashes, type NodeId } from '../log/tree.js';
 import type { LogEntry, LogRepo, PendingEvent, StoredCheckpoint } from './log-repo.js';
 import { KyselyReconcileRepo } from './kysely-reconcile-repo.js';
@@ -32,6 +34,16 @@ function toEntries(
     : rows.map((r) => ({ index: Number(r.index), leaf: r.leaf, leafHash: r.leafHash }));
 }
 
+/**
+ * The request a leaf links to, read from the leaf text itself. The same expression is
+ * indexed by migration 006, so it must stay byte for byte what the index declares.
+ */
+export function leafRequest(dialect: Dialect): RawBuilder<string | null> {
+  return dialect === 'postgres'
+    ? sql<string | null>`((leaf::jsonb -> 'links') ->> 'request')`
+    : sql<string | null>`json_extract(leaf, '$.links.request')`;
+}
+
 /** The log tables over any Kysely executor. */
 export class KyselyLogRepo extends KyselyReconcileRepo implements LogRepo {
   constructor(db: Kysely<Database>) {
@@ -47,6 +59,18 @@ export class KyselyLogRepo extends KyselyReconcileRepo implements LogRepo {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ id: Number(r.id), leafHash: r.leaf_hash }));
+  }
+
+  async oldestQueuedAt(): Promise<string | null> {
+    // The queue is served in id order (events_pending), so its head is the oldest.
+    const r = await this.db
+      .selectFrom('events')
+      .select('at')
+      .where('leaf_index', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return r?.at ?? null;
   }
 
   async countPendingEvents(): Promise<number> {
@@ -166,13 +190,80 @@ export class KyselyLogRepo extends KyselyReconcileRepo implements LogRepo {
   }
 
   async entriesForRequest(requestId: string): Promise<LogEntry[]> {
+    // Migration 006 indexes this expression of the leaf (events_leaf_request).
     const rows = await this.db
       .selectFrom('events')
       .select(ENTRY)
-      .where('request_id', '=', requestId)
+      .where(this.leafRequest(), '=', requestId)
       .where('leaf_index', 'is not', null)
       .orderBy('leaf_index')
       .execute();
     return toEntries(rows);
+  }
+
+  async checkpointsFrom(from: number, limit: number): Promise<StoredCheckpoint[]> {
+    const rows = await this.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('size', '>=', from)
+      .orderBy('size')
+      .limit(limit)
+      .execute();
+    return rows.map(toCheckpoint);
+  }
+
+  async keyRevocationIndices(): Promise<Map<string, number>> {
+    // The type column only narrows the search; the kid is read from the hashed leaf.
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf'])
+      .where('type', '=', 'key.revoked')
+      .where('leaf_index', 'is not', null)
+      .orderBy('leaf_index')
+      .execute();
+    const out = new Map<string, number>();
+    for (const r of rows) {
+      const kid = (JSON.parse(r.leaf) as { data?: { kid?: unknown } }).data?.kid;
+      if (typeof kid === 'string' && !out.has(kid)) out.set(kid, Number(r.leaf_index));
+    }
+    return out;
+  }
+
+  /** The request a leaf links to, read from the leaf; PostgreSQL overrides it. */
+  protected leafRequest(): RawBuilder<string | null> {
+    return leafRequest('sqlite');
+  }
+
+  async queuedLeaves(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select('leaf')
+      .where('leaf_index', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.leaf);
+  }
+
+  async stateRows(): Promise<StateRows> {
+    const [warrants, requests, findings] = await Promise.all([
+      this.db
+        .selectFrom('warrants')
+        .select(['id', 'request_id', 'uses', 'max_uses', 'state', 'claims'])
+        .execute(),
+      this.db.selectFrom('requests').select(['id', 'state']).execute(),
+      this.db.selectFrom('findings').select(['id', 'state']).execute(),
+    ]);
+    return {
+      warrants: warrants.map((w) => ({
+        id: w.id,
+        requestId: w.request_id,
+        uses: Number(w.uses),
+        maxUses: Number(w.max_uses),
+        state: w.state,
+        claims: w.claims,
+      })),
+      requests,
+      findings,
+    };
   }
 }

@@ -21,20 +21,25 @@ const toRequest = (r: Selectable<RequestsTable>): RequestRecord => ({
   updatedAt: r.updated_at,
 });
 
-export const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => ({
-  id: w.id as WarrantId,
-  requestId: w.request_id as RequestId,
-  kid: w.kid,
-  token: w.token,
-  claims: JSON.parse(w.claims) as WarrantClaims,
-  uses: Number(w.uses),
-  maxUses: Number(w.max_uses),
-  state: w.state as WarrantState,
-  issuedAt: w.issued_at,
-  revokedAt: w.revoked_at,
-  revokedBy: w.revoked_by,
-  revokeReason: w.revoke_reason,
-});
+export const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => {
+  const claims = JSON.parse(w.claims) as WarrantClaims;
+  return {
+    id: w.id as WarrantId,
+    requestId: w.request_id as RequestId,
+    kid: w.kid,
+    token: w.token,
+    claims,
+    notBefore: w.not_before ?? new Date(claims.nbf * 1000).toISOString(),
+    notAfter: w.not_after ?? new Date(claims.exp * 1000).toISOString(),
+    uses: Number(w.uses),
+    maxUses: Number(w.max_uses),
+    state: w.state as WarrantState,
+    issuedAt: w.issued_at,
+    revokedAt: w.revoked_at,
+    revokedBy: w.revoked_by,
+    revokeReason: w.revoke_reason,
+  };
+};
 
 /** The `Repo` over any Kysely executor: the database itself or an open transaction. */
 export class KyselyRepo extends KyselyLogRepo implements Repo {
@@ -185,6 +190,8 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
         max_uses: w.maxUses,
         state: w.state,
         issued_at: w.issuedAt,
+        not_before: w.notBefore,
+        not_after: w.notAfter,
         revoked_at: w.revokedAt,
         revoked_by: w.revokedBy,
         revoke_reason: w.revokeReason,
@@ -192,8 +199,10 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
       .execute();
   }
 
-  async consumeWarrantUse(id: WarrantId): Promise<number | null> {
-    const row = await hotQueries.consumeWarrantUse(this.db, { id }).executeTakeFirst();
+  async consumeWarrantUse(id: WarrantId, signedMaxUses: number): Promise<number | null> {
+    const row = await hotQueries
+      .consumeWarrantUse(this.db, { id, signedMaxUses })
+      .executeTakeFirst();
     return row ? Number(row.uses) : null;
   }
 

@@ -48,6 +48,9 @@ export interface WarrantsTable {
   max_uses: number;
   state: string;
   issued_at: string;
+  /** The exact approved window (RFC 3339, milliseconds); null only before migration 006 ran. */
+  not_before: string | null;
+  not_after: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
   revoke_reason: string | null;

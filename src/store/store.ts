@@ -53,10 +53,11 @@ export interface Repo extends LogRepo, ReconcileRepo {
   getWarrantByRequest(requestId: RequestId): Promise<WarrantRecord | null>;
   insertWarrant(record: WarrantRecord): Promise<void>;
   /**
-   * Spends one use atomically: a conditional update with no read-then-write window.
-   * Returns the new use count, or null when the warrant was exhausted or not active.
+   * Spends one use atomically: a conditional update with no read-then-write window,
+   * bounded by the warrant's signed `max_uses` (never only by the mutable row). Returns
+   * the new use count, or null when the warrant was exhausted or not active.
    */
-  consumeWarrantUse(id: WarrantId): Promise<number | null>;
+  consumeWarrantUse(id: WarrantId, signedMaxUses: number): Promise<number | null>;
   revokeWarrant(id: WarrantId, by: string, reason: string, at: string): Promise<boolean>;
 
   insertRedemption(row: RedemptionRow): Promise<void>;
@@ -98,6 +99,12 @@ export interface Store extends Repo {
    * before COMMIT reruns it as a whole, so it must have no effects outside `tx`.
    */
   transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` over one consistent, read-only view of the database (a read transaction on
+   * SQLite, REPEATABLE READ READ ONLY on PostgreSQL), for audits that compare tables
+   * with the log. `fn` must not write.
+   */
+  snapshot<T>(fn: (view: Repo) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -33,6 +33,12 @@ export interface WarrantRecord {
   readonly kid: string;
   readonly token: string;
   readonly claims: WarrantClaims;
+  /**
+   * The exact approved window (RFC 3339, milliseconds). The signed `nbf`/`exp` are whole
+   * seconds rounded inward, so both bounds hold at once only inside this window.
+   */
+  readonly notBefore: string;
+  readonly notAfter: string;
   readonly uses: number;
   readonly maxUses: number;
   readonly state: WarrantState;
@@ -44,6 +50,17 @@ export interface WarrantRecord {
 
 export type WarrantErrorCode =
   'WARRANT_NOT_ISSUED' | 'WARRANT_NOT_FOUND' | 'WARRANT_ALREADY_REVOKED';
+
+/**
+ * The signed `nbf`: a window that opens later is rounded up, so it never opens before
+ * the approved second. A window already open at issue starts at `iat`: the warrant did
+ * not exist before then, and rounding up would refuse its first second of use.
+ */
+function notBeforeSeconds(notBeforeMs: number, issuedAt: Date): number {
+  return notBeforeMs <= issuedAt.getTime()
+    ? epochSeconds(issuedAt)
+    : Math.ceil(notBeforeMs / 1000);
+}
 
 /** Builds the claims of the warrant that a quorum of approvals issues. */
 export function warrantClaims(args: {
@@ -60,9 +77,9 @@ export function warrantClaims(args: {
     jti: args.id,
     sub: body.subject,
     iat: epochSeconds(args.now),
-    nbf: epochSeconds(new Date(body.notBefore)),
-    // Round up so the signed window never ends before the approved notAfter second.
-    exp: Math.ceil(Date.parse(body.notAfter) / 1000),
+    nbf: notBeforeSeconds(Date.parse(body.notBefore), args.now),
+    // Rounded down: the signed window never closes after the approved notAfter.
+    exp: Math.floor(Date.parse(body.notAfter) / 1000),
     request_id: args.requestId,
     action: body.action,
     environment: body.environment,

@@ -106,11 +106,14 @@ describe('signing keys', () => {
       const jwks = join(dir, 'jwks-after.json');
       writeFileSync(jwks, (await s.http('GET', '/.well-known/jwks.json')).text);
       const offline = { COUNTERSIGN_ADDR: 'http://127.0.0.1:9' };
-      for (const args of [[], ['--log-key', oldLogKey, '--jwks', jwks]]) {
+      for (const args of [['--trust-embedded'], ['--log-key', oldLogKey, '--jwks', jwks]]) {
         const out = await runCli(['evidence', 'verify', bundle, ...args], offline);
         expect(out.code, out.stdout + out.stderr).toBe(0);
         expect(out.stdout).toContain('Verification: PASSED');
       }
+      const unpinned = await runCli(['evidence', 'verify', bundle], offline);
+      expect(unpinned.code, unpinned.stderr).toBe(5);
+      expect(unpinned.stderr).toContain('EVIDENCE_UNPINNED');
     });
 
     it('still passes log verify, over HTTP and offline', async () => {

@@ -74,7 +74,7 @@ describe('approving with an OIDC ID token', () => {
         auth_time: claims.auth_time,
         token_digest: sha256(claims.jti as string),
       });
-      const verified = await s.cli(['evidence', 'verify', file]);
+      const verified = await s.cli(['evidence', 'verify', file, '--trust-embedded']);
       expect(verified.code, verified.stdout + verified.stderr).toBe(0);
       expect(verified.stdout).toContain('approved by corp-sso:dana');
       expect(verified.stdout).toContain(`signed in via ${f.corp.issuer} as dana`);

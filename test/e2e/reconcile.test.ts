@@ -291,7 +291,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       const dir = mkdtempSync(join(tmpdir(), 'cs-ev-'));
       const file = join(dir, 'b.json');
       writeFileSync(file, out.stdout);
-      const verified = await s.cli(['evidence', 'verify', file]);
+      const verified = await s.cli(['evidence', 'verify', file, '--trust-embedded']);
       rmSync(dir, { recursive: true });
       expect(verified.code, verified.stdout).toBe(0);
       expect(verified.stdout).toContain('approved target us has no successful fulfilment');

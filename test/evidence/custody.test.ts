@@ -45,16 +45,27 @@ const eventful = (ids: { requestId: string; warrantId: string }): FixtureEvent[]
 
 describe('custodyOf', () => {
   describe('when the log shows more than was approved', () => {
-    it('lists each gap: unfulfilled target, use after revocation and expiry, uses exceeded', async () => {
+    it('lists each gap: unfulfilled target, use after revocation and expiry', async () => {
       const fx = await buildFixture({ extra: eventful });
       const report = await verifyBundle(fx.text);
-      expect(report.ok).toBe(true);
       expect(report.custody.gaps).toEqual([
         { kind: 'target_unfulfilled', target: 'db-eu-2' },
         { kind: 'redeemed_after_revocation', at: at(21), revokedAt: at(20) },
         { kind: 'redeemed_after_expiry', at: at(61), exp: at(60) },
         { kind: 'redeemed_after_revocation', at: at(61), revokedAt: at(20) },
-        { kind: 'uses_exceeded', uses: 3, maxUses: 2 },
+      ]);
+    });
+
+    it('fails the bundle when more uses were allowed than the warrant was signed for', async () => {
+      const fx = await buildFixture({ extra: eventful });
+      const report = await verifyBundle(fx.text);
+      expect(report.ok).toBe(false);
+      expect(report.checks.filter((c) => !c.ok)).toEqual([
+        {
+          code: 'USES_EXCEED_SIGNED_MAX',
+          ok: false,
+          detail: '3 allowed redemptions exceed the signed max_uses 2',
+        },
       ]);
     });
 
@@ -84,10 +95,11 @@ describe('custodyOf', () => {
     it('shows fulfilments per target, the revocation, and unknown events generically', async () => {
       const fx = await buildFixture({ extra: eventful });
       const text = renderCustody(await verifyBundle(fx.text));
-      expect(text).toContain('db-eu-1: success (fulfilment.succeeded by deploy-eu');
+      expect(text).toContain('db-eu-1: success (phase apply, by deploy-eu');
       expect(text).toContain('fingerprint fp:abc');
       expect(text).toContain('db-eu-2: failure');
       expect(text).toContain(`observation.drift by scanner at ${at(14)}`);
+      expect(text).toContain('FAILED USES_EXCEED_SIGNED_MAX');
       expect(text).toContain(`revoked at ${at(20)} by alice`);
       expect(text).toContain('approved target db-eu-2 has no successful fulfilment');
     });

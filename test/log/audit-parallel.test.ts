@@ -12,7 +12,7 @@ import { NoteSigner, NoteVerifier } from '../../src/log/note.js';
 
 const ORIGIN = 'countersign.test/audit';
 const signer = new NoteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
-const verifiers = [NoteVerifier.fromVerifierKey(signer.verifierKey())];
+const keys = [{ kid: 'k1', verifier: NoteVerifier.fromVerifierKey(signer.verifierKey()) }];
 
 const leafText = (i: number): string =>
   JSON.stringify({ i, note: ['ascii', 'é', '漢字', '😀'][i % 4] });
@@ -63,7 +63,7 @@ function audit(log: Log, page: number, extra: Partial<AuditInput>) {
   return auditLog({
     pages: pagesOf(log.entries, page),
     checkpoints: log.checkpoints,
-    verifiers,
+    keys,
     origin: ORIGIN,
     onProgress: (done) => progress.push(done),
     ...extra,
@@ -173,7 +173,7 @@ describe('parallel log verify', () => {
     const report = await auditLog({
       pages: pagesOf(log.entries, 1000),
       checkpoints: log.checkpoints,
-      verifiers,
+      keys,
       origin: ORIGIN,
       hasher: inThreadHasher,
       onProgress: (done) => seen.push(done),

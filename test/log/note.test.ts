@@ -125,6 +125,7 @@ describe('openNote', () => {
       expect(openNote(note, [verifier])).toEqual({
         text: vector.text,
         verifiedBy: ['PeterNeumann'],
+        verifiedKeys: [verifier],
       });
       expect(openNote(Buffer.from(note, 'utf8'), [verifier]).text).toBe(vector.text);
     });

@@ -39,6 +39,8 @@ function warrant(id: string, requestId: string, maxUses: number): WarrantRecord 
     kid: 'k1',
     token: 'header.payload.sig',
     claims: {} as WarrantRecord['claims'],
+    notBefore: '2026-01-01T00:00:00.000Z',
+    notAfter: '2026-01-01T08:00:00.000Z',
     uses: 0,
     maxUses,
     state: 'active',
@@ -132,11 +134,20 @@ for (const dialect of DIALECTS) {
         await store.transaction((tx) => tx.insertWarrant(warrant('wrt_race', rid, 3)));
         const results = await Promise.all(
           Array.from({ length: 50 }, () =>
-            store.transaction((tx) => tx.consumeWarrantUse('wrt_race' as WarrantId)),
+            store.transaction((tx) => tx.consumeWarrantUse('wrt_race' as WarrantId, 3)),
           ),
         );
         expect(results.filter((r) => r !== null).sort()).toEqual([1, 2, 3]);
         expect((await store.getWarrant('wrt_race' as WarrantId))?.uses).toBe(3);
+      });
+
+      it('is bounded by the signed maxUses even when the row allows more', async () => {
+        const rid = 'sha256:' + 'a'.repeat(64);
+        // The row says 5 (raised behind the server's back); the warrant was signed for 2.
+        await store.transaction((tx) => tx.insertWarrant(warrant('wrt_raised', rid, 5)));
+        const spend = () =>
+          store.transaction((tx) => tx.consumeWarrantUse('wrt_raised' as WarrantId, 2));
+        expect([await spend(), await spend(), await spend()]).toEqual([1, 2, null]);
       });
 
       it('spends nothing from a revoked warrant', async () => {
@@ -144,7 +155,7 @@ for (const dialect of DIALECTS) {
         await store.transaction((tx) => tx.insertWarrant(warrant('wrt_rev', rid, 3)));
         expect(await store.revokeWarrant('wrt_rev' as WarrantId, 'admin', 'x', 'now')).toBe(true);
         expect(await store.revokeWarrant('wrt_rev' as WarrantId, 'admin', 'x', 'now')).toBe(false);
-        expect(await store.consumeWarrantUse('wrt_rev' as WarrantId)).toBeNull();
+        expect(await store.consumeWarrantUse('wrt_rev' as WarrantId, 3)).toBeNull();
       });
     });
 

@@ -44,6 +44,8 @@ const recordOf = (claims: WarrantClaims, over: Partial<WarrantRecord> = {}): War
   kid: 'kid-1',
   token: 'header.payload.signature',
   claims,
+  notBefore: new Date(claims.nbf * 1000).toISOString(),
+  notAfter: new Date(claims.exp * 1000).toISOString(),
   uses: 1,
   maxUses: claims.max_uses,
   state: 'active',
@@ -203,6 +205,32 @@ describe('checkRedemption', () => {
       ['long after exp', EXP * 1000 + HOUR, 'WARRANT_EXPIRED'],
     ])('gives %s: %s', (_, now, expected) => {
       expect(codeOf({ ...validSpec(), now })).toBe(expected);
+    });
+  });
+
+  describe('when the exact approved window ends inside a whole second', () => {
+    // The signed exp is a whole second; the approved notAfter may fall 470 ms before it.
+    const exactEnd = EXP * 1000 - 470;
+    const spec = (now: number): Spec => ({
+      ...validSpec(),
+      record: { notAfter: new Date(exactEnd).toISOString() },
+      now,
+    });
+
+    it('allows one millisecond before the exact notAfter', () => {
+      expect(codeOf(spec(exactEnd - 1))).toBe('allow');
+    });
+
+    it('refuses at notAfter + 1 ms, though the signed exp is still ahead', () => {
+      expect(codeOf(spec(exactEnd + 1))).toBe('WARRANT_EXPIRED');
+    });
+  });
+
+  describe('when the row counters were edited behind the server', () => {
+    it('refuses a warrant whose signed max_uses is spent, however high the row max_uses', () => {
+      const s = validSpec();
+      s.record = { uses: 3, maxUses: 1_000 };
+      expect(codeOf(s)).toBe('WARRANT_EXHAUSTED');
     });
   });
 

@@ -45,6 +45,8 @@ const input = (executorIdentity: RedemptionInput['executorIdentity']): Redemptio
     kid: 'k',
     token: 't',
     claims,
+    notBefore: new Date(claims.nbf * 1000).toISOString(),
+    notAfter: new Date(claims.exp * 1000).toISOString(),
     uses: 0,
     maxUses: 1,
     state: 'active',

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
+import { collect, pinnedTrust, type TrustOptions } from '../trust-options.js';
 
 export function evidenceCommands(program: Command, cx: CommandContext): void {
   const evidence = program.command('evidence').description('offline-verifiable evidence bundles');
@@ -25,20 +26,32 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
   evidence
     .command('verify <bundle>')
     .description('verify a bundle fully offline and print its chain of custody')
-    .option('--log-key <key>', "pin the log's C2SP verifier key")
+    .option('--trust <file>', 'pin the key history and JWKS (from `countersign trust export`)')
+    .option('--log-key <key>', 'pin a log C2SP verifier key (repeat for each key)', collect)
     .option('--jwks <file>', 'pin the JWKS (a file)')
-    .action(async (file: string, o: { logKey?: string; jwks?: string }) => {
+    .option(
+      '--trust-embedded',
+      "accept the bundle's own keys: proves consistency, not origin (exit 0 instead of 5)",
+    )
+    .action(async (file: string, o: TrustOptions & { jwks?: string; trustEmbedded?: boolean }) => {
       // Loaded lazily so that other commands do not pay for the verifier.
       const { renderCustody, verifyBundle } = await import('../../evidence/index.js');
+      const pinned = await pinnedTrust(o);
       const jwks = o.jwks
         ? (JSON.parse(await readFile(o.jwks, 'utf8')) as { keys: [] })
-        : undefined;
+        : pinned.jwks;
       const report = await verifyBundle(await readFile(file), {
-        ...(o.logKey ? { logVerifierKey: o.logKey } : {}),
+        ...(pinned.pins.length > 0 ? { logKeys: pinned.pins } : {}),
         ...(jwks ? { jwks } : {}),
       });
       emit(cx.json(), report, () => renderCustody(report));
       if (!report.ok)
         throw new CliError('evidence verification failed', EXIT.inconsistent, 'EVIDENCE_INVALID');
+      if (report.trust !== 'pinned' && o.trustEmbedded !== true)
+        throw new CliError(
+          'verified, but against keys taken from the bundle itself: pin them with --trust (or accept with --trust-embedded)',
+          EXIT.unpinned,
+          'EVIDENCE_UNPINNED',
+        );
     });
 }

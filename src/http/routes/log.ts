@@ -1,11 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  checkpointNotes,
   consistencyProof,
   inclusionProof,
   latestCheckpoint,
+  logVerifierKeys,
   readEntries,
 } from '../../service/log-read.js';
+import { VerifierKeysSchema } from '../../trust/trust-file.js';
 import type { RoutesOptions } from './options.js';
 
 const Int = Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$' });
@@ -20,6 +23,29 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
 
   app.get('/v1/log/verifier-key', { schema: { tags: ['log'] } }, async (_req, reply) =>
     reply.headers(text).send(ctx.keys().logVerifierKeys(origin).join('\n') + '\n'),
+  );
+
+  app.get(
+    '/v1/log/verifier-keys',
+    { schema: { tags: ['log'], response: { 200: VerifierKeysSchema } } },
+    async () => logVerifierKeys(ctx.store, origin),
+  );
+
+  app.get(
+    '/v1/log/checkpoints',
+    {
+      schema: {
+        querystring: Type.Object({ start: Int, limit: Type.Optional(Int) }, Strict),
+        tags: ['log'],
+      },
+    },
+    async (req) => ({
+      checkpoints: await checkpointNotes(
+        ctx.store,
+        Number(req.query.start),
+        Number(req.query.limit ?? 1000),
+      ),
+    }),
   );
 
   app.get(

@@ -17,7 +17,7 @@ function withTimeout(p: Promise<void>, ms: number): Promise<void> {
 
 export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
-  { ctx, devClock },
+  { ctx, devClock, readiness },
 ) => {
   app.get('/.well-known/jwks.json', { schema: { tags: ['keys'] } }, async (_req, reply) =>
     reply.header('cache-control', 'public, max-age=60').send(ctx.keys().jwks()),
@@ -29,18 +29,22 @@ export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     status: 'ok',
   }));
 
-  // Readiness: the database answers a `select 1` in time. A load balancer takes a node
-  // that cannot reach it out of rotation (503 NOT_READY) until it can again.
+  // Readiness: the database answers a `select 1` in time, and the log keeps up (no event
+  // waits longer than the bound outside a signed checkpoint). A load balancer takes a
+  // node that fails either out of rotation (503 NOT_READY) until it recovers.
   app.get('/readyz', { schema: { tags: ['health'] } }, async (req, reply) => {
-    try {
-      await withTimeout(ctx.store.ping(), READY_TIMEOUT_MS);
-      return { status: 'ready' };
-    } catch {
-      return reply
+    const notReady = (detail: string) =>
+      reply
         .code(STATUS.NOT_READY)
         .type('application/problem+json')
-        .send(problem('NOT_READY', 'the database is unreachable', req.url.split('?')[0]));
+        .send(problem('NOT_READY', detail, req.url.split('?')[0]));
+    try {
+      await withTimeout(ctx.store.ping(), READY_TIMEOUT_MS);
+    } catch {
+      return notReady('the database is unreachable');
     }
+    const stalled = readiness ? await readiness() : null;
+    return stalled === null ? { status: 'ready' } : notReady(stalled);
   });
 
   if (devClock) {

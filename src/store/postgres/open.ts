@@ -118,6 +118,14 @@ class PostgresStore extends PostgresRepo implements Store {
     }
   }
 
+  snapshot<T>(fn: (view: Repo) => Promise<T>): Promise<T> {
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute((trx) => fn(new PostgresRepo(trx)));
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { RequestId } from '../../core/ids.js';
+import { leafRequest } from '../kysely-log-repo.js';
 import { KyselyRepo } from '../kysely-repo.js';
 import type { Database } from '../schema.js';
 
@@ -32,6 +33,10 @@ export class PostgresRepo extends KyselyRepo {
     await sql`select pg_advisory_xact_lock(${sql.lit(NAMESPACE)}, ${sql.lit(LOCK_KEYS.keyRing)})`.execute(
       this.db,
     );
+  }
+
+  protected override leafRequest(): RawBuilder<string | null> {
+    return leafRequest('postgres');
   }
 
   override async lockRequest(id: RequestId): Promise<void> {

@@ -35,6 +35,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
       raw,
       null,
       null,
+      true,
     );
   }
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
@@ -57,7 +58,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   const checkpointer = wal ? await Checkpointer.start(raw, opts.file) : null;
-  return new SqliteStore(db, raw, wal, checkpointer);
+  return new SqliteStore(db, raw, wal, checkpointer, false);
 }
 
 /**
@@ -90,6 +91,7 @@ class SqliteStore extends KyselyRepo implements Store {
     private readonly raw: SqliteDatabase.Database,
     private readonly wal: WalSync | null,
     private readonly checkpointer: Checkpointer | null,
+    private readonly readonly: boolean,
   ) {
     super(db);
   }
@@ -98,6 +100,13 @@ class SqliteStore extends KyselyRepo implements Store {
     // Prepared on first use: a read-only store (offline verification) never writes.
     this.#group ??= new GroupCommit(this.db, this.raw, this.wal);
     return this.#group.run(fn);
+  }
+
+  snapshot<T>(fn: (view: Repo) => Promise<T>): Promise<T> {
+    // A read transaction sees one WAL snapshot. The serving store's connection is the
+    // group commit's, so there the view is a write transaction, serialised with the rest.
+    if (!this.readonly) return this.transaction(fn);
+    return this.db.transaction().execute((trx) => fn(new KyselyRepo(trx)));
   }
 
   async ping(): Promise<void> {

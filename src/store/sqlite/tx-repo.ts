@@ -18,13 +18,19 @@ import { PreparedQuery } from './prepared.js';
 /** The redemption statements, compiled and prepared once per connection. */
 export class HotStatements {
   readonly getWarrant: PreparedQuery<{ id: string }, Selectable<WarrantsTable>>;
-  readonly consumeWarrantUse: PreparedQuery<{ id: string }, { uses: number }>;
+  readonly consumeWarrantUse: PreparedQuery<
+    { id: string; signedMaxUses: number },
+    { uses: number }
+  >;
   readonly insertRedemption: PreparedQuery<RedemptionValues, unknown>;
   readonly appendEvent: PreparedQuery<EventValues, { id: number }>;
 
   constructor(raw: SqliteDatabase.Database, db: Kysely<Database>) {
     this.getWarrant = new PreparedQuery(raw, db, hotQueries.getWarrant, ['id']);
-    this.consumeWarrantUse = new PreparedQuery(raw, db, hotQueries.consumeWarrantUse, ['id']);
+    this.consumeWarrantUse = new PreparedQuery(raw, db, hotQueries.consumeWarrantUse, [
+      'id',
+      'signedMaxUses',
+    ]);
     this.insertRedemption = new PreparedQuery(raw, db, hotQueries.insertRedemption, [
       'id',
       'warrant_id',
@@ -65,8 +71,8 @@ export class SqliteTxRepo extends KyselyRepo {
     return w ? toWarrant(w) : null;
   }
 
-  override async consumeWarrantUse(id: WarrantId): Promise<number | null> {
-    const row = this.hot.consumeWarrantUse.get({ id });
+  override async consumeWarrantUse(id: WarrantId, signedMaxUses: number): Promise<number | null> {
+    const row = this.hot.consumeWarrantUse.get({ id, signedMaxUses });
     return row ? Number(row.uses) : null;
   }
 

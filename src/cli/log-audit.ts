@@ -1,0 +1,149 @@
+/**
+ * `log verify`: the log of a database read directly, or of a running server over HTTP,
+ * audited against pinned keys (or, said plainly, the source's own).
+ */
+import { join } from 'node:path';
+import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
+import type { TrustedLogKey } from '../log/trusted-key.js';
+import { StateReplay } from '../replay/derive.js';
+import type { StoreAuditReport } from '../service/audit-log.js';
+import { isPostgresUrl } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { trustedLogKeys, type VerifierKeys } from '../trust/trust-file.js';
+import type { Client } from './client.js';
+import type { PinnedTrust } from './trust-options.js';
+
+const PAGE = 1000;
+
+export interface LogVerifyReport extends AuditReport {
+  readonly origin: string;
+  /** Whose keys checked the checkpoints: pinned by the auditor, or the source's own. */
+  readonly trust: 'pinned' | 'store' | 'server';
+  readonly state: StoreAuditReport['state'];
+  /** What this run could not check, in words (empty when it checked everything). */
+  readonly unchecked: readonly string[];
+}
+
+export function progress(): (done: number, total: number) => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  return (done, total) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+/** Opens a store only to read it: no migration, nothing written. */
+async function openForAudit(source: { data?: string; database?: string }): Promise<Store> {
+  if (source.database && isPostgresUrl(source.database)) {
+    const { openPostgresStore } = await import('../store/postgres/open.js');
+    return openPostgresStore({ url: source.database, migrate: false, poolMax: 2 });
+  }
+  const { openSqliteStore } = await import('../store/sqlite/open.js');
+  const file = source.database
+    ? source.database.replace(/^sqlite:/, '')
+    : join(source.data ?? '.', 'countersign.db');
+  return openSqliteStore({ file, readonly: true });
+}
+
+export async function auditDatabase(
+  source: { data?: string; database?: string },
+  pinned: PinnedTrust,
+  origin: string | undefined,
+): Promise<LogVerifyReport> {
+  const { auditStore } = await import('../service/audit-log.js');
+  const store = await openForAudit(source);
+  try {
+    const report = await auditStore(store, {
+      ...(pinned.keys ? { keys: pinned.keys } : {}),
+      ...(origin ? { origin } : {}),
+      onProgress: progress(),
+    });
+    return { ...report, unchecked: [] };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Every checkpoint the server has stored, in pages (auditor or admin). */
+async function fetchCheckpoints(client: Client): Promise<string[]> {
+  const notes: string[] = [];
+  for (let start = 0; ;) {
+    const { checkpoints } = await client.call<{ checkpoints: { size: number; note: string }[] }>(
+      'GET',
+      `/v1/log/checkpoints?start=${start}&limit=${PAGE}`,
+    );
+    notes.push(...checkpoints.map((c) => c.note));
+    const last = checkpoints.at(-1);
+    if (checkpoints.length < PAGE || last === undefined) return notes;
+    start = last.size + 1;
+  }
+}
+
+export async function auditServer(client: Client, pinned: PinnedTrust): Promise<LogVerifyReport> {
+  const latest = await client.call<string>('GET', '/v1/log/checkpoint');
+  const origin = latest.split('\n')[0] ?? '';
+  let keys: readonly TrustedLogKey[] | undefined = pinned.keys;
+  if (keys === undefined) {
+    const published = await client.call<VerifierKeys>('GET', '/v1/log/verifier-keys');
+    keys = trustedLogKeys(published.keys, published.origin);
+  }
+  const checkpoints = await fetchCheckpoints(client);
+  if (!checkpoints.includes(latest)) checkpoints.push(latest);
+  const size = Math.max(...checkpoints.map((n) => Number(n.split('\n')[1] ?? 0)));
+  const replay = new StateReplay();
+  async function* pages(): AsyncGenerator<readonly AuditEntry[]> {
+    for (let start = 0; start < size; start += PAGE) {
+      const page = await client.call<{ entries: AuditEntry[] }>(
+        'GET',
+        `/v1/log/entries?start=${start}&end=${Math.min(size, start + PAGE)}`,
+      );
+      for (const e of page.entries) replay.apply(e.index, e.leaf);
+      yield page.entries;
+    }
+  }
+  const report = await auditLog({
+    pages: pages(),
+    checkpoints,
+    keys,
+    revoked: replay.keyRevocations,
+    origin,
+    onProgress: progress(),
+  });
+  return {
+    ...report,
+    origin,
+    trust: pinned.keys ? 'pinned' : 'server',
+    state: null,
+    unchecked: ['the tables behind the log (the state audit needs --data or --database)'],
+  };
+}
+
+/** The human rendering of a verify: the verdict, then each state divergence on its line. */
+export function renderLogVerify(r: LogVerifyReport): string {
+  if (!r.ok) {
+    const d = r.divergence;
+    return `log DIVERGES at entry ${d?.index}: ${d?.kind}: ${d?.detail}`;
+  }
+  const keys =
+    r.trust === 'pinned'
+      ? 'pinned keys'
+      : `the ${r.trust}'s own keys (pin them: --trust FILE from \`countersign trust export\`)`;
+  const lines = [
+    `log OK: ${r.entries} entries, ${r.checkpoints} checkpoint(s) verified against ${keys}, tree size ${r.size} (${r.origin})`,
+  ];
+  const s = r.state;
+  if (s !== null && s.ok) {
+    lines.push(
+      `state OK: ${s.warrants} warrants, ${s.requests} requests and ${s.findings} findings agree with the log` +
+        (s.queued > 0 ? ` (with ${s.queued} queued events)` : ''),
+    );
+  } else if (s !== null) {
+    lines.push(`state DIVERGES: ${s.total} row(s) disagree with the log`);
+    for (const d of s.divergences) lines.push(`${d.kind}: ${d.detail}`);
+    if (s.total > s.divergences.length) lines.push(`… and ${s.total - s.divergences.length} more`);
+  }
+  for (const u of r.unchecked) lines.push(`not checked: ${u}`);
+  return lines.join('\n');
+}
