@@ -18,6 +18,10 @@ export class OffsetClock implements Clock {
   advance(ms: number): void {
     this.#offsetMs += ms;
   }
+  /** Jumps to `t`, forward or back: a test can step the clock backwards too. */
+  set(t: Date): void {
+    this.#offsetMs = t.getTime() - this.base.now().getTime();
+  }
   get offsetMs(): number {
     return this.#offsetMs;
   }

@@ -45,6 +45,7 @@ export interface Fulfilment {
  * - `RECEIPT_INVALID`: the receipt does not verify (raised by the service).
  * - `RECEIPT_NOT_YOURS`: the caller is not the executor the receipt names.
  * - `TARGET_NOT_APPROVED`: the target is not one the warrant approved.
+ * - `TARGET_NOT_REDEEMED`: the target is not the one the receipt's redemption named.
  * - `FULFILMENT_DUPLICATE`: a success was already reported for this receipt, target and phase.
  */
 export type FulfilmentErrorCode =
@@ -53,6 +54,7 @@ export type FulfilmentErrorCode =
   | 'RECEIPT_INVALID'
   | 'RECEIPT_NOT_YOURS'
   | 'TARGET_NOT_APPROVED'
+  | 'TARGET_NOT_REDEEMED'
   | 'FULFILMENT_DUPLICATE';
 
 /**
@@ -87,6 +89,8 @@ export interface FulfilmentContext {
   readonly caller: string;
   /** The warrant's `targets` claim (possibly empty). */
   readonly warrantTargets: readonly string[];
+  /** The target the receipt's redemption named, or undefined for an untargeted one. */
+  readonly redeemedTarget: string | undefined;
   readonly now: Date;
   /** The warrant's `notAfter`. */
   readonly windowEnd: Date | string;
@@ -128,7 +132,10 @@ const optionalString = (v: unknown): v is string | null | undefined =>
  * 6. a `success` `apply` carries a fingerprint, whatever the action: it is what lets
  *    the reconciler compare the claim with observations (`FULFILMENT_INVALID`);
  * 7. the target is approved: one of the warrant's targets, or {@link UNTARGETED} for a
- *    warrant without targets (`TARGET_NOT_APPROVED`).
+ *    warrant without targets (`TARGET_NOT_APPROVED`);
+ * 8. the target is the one the receipt was redeemed for (or {@link UNTARGETED} for a
+ *    redemption that named none), so one redemption fulfils one target
+ *    (`TARGET_NOT_REDEEMED`).
  *
  * Reports after the window are accepted and marked `afterWindow`; a `revoke` report
  * before the window ends is an early revocation and is accepted too.
@@ -137,7 +144,7 @@ const optionalString = (v: unknown): v is string | null | undefined =>
  * validateFulfilmentInput(
  *   { target: 'eu', outcome: 'success', fingerprint: `sha256:${'a'.repeat(64)}` },
  *   { receiptExecutor: 'deployer', caller: 'deployer', warrantTargets: ['eu', 'us'],
- *     now, windowEnd: '2026-03-01T14:00:00Z' },
+ *     redeemedTarget: 'eu', now, windowEnd: '2026-03-01T14:00:00Z' },
  * ); // { target: 'eu', phase: 'apply', outcome: 'success', ... }
  */
 export function validateFulfilmentInput(
@@ -182,6 +189,13 @@ export function validateFulfilmentInput(
     throw new CountersignError<FulfilmentErrorCode>(
       'TARGET_NOT_APPROVED',
       `target ${input.target} is not approved by the warrant`,
+      { details: { target: input.target } },
+    );
+  }
+  if ((ctx.redeemedTarget ?? UNTARGETED) !== input.target) {
+    throw new CountersignError<FulfilmentErrorCode>(
+      'TARGET_NOT_REDEEMED',
+      `the receipt was redeemed for another target than ${input.target}`,
       { details: { target: input.target } },
     );
   }

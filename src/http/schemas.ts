@@ -96,10 +96,10 @@ export const ListRequestsQuery = Type.Object(
   Strict,
 );
 
-export const ClockBody = Type.Object(
-  { advance: Type.String({ maxLength: 32, pattern: '^(\\d+[smhd])+$' }) },
-  Strict,
-);
+export const ClockBody = Type.Union([
+  Type.Object({ advance: Type.String({ maxLength: 32, pattern: '^(\\d+[smhd])+$' }) }, Strict),
+  Type.Object({ to: Type.String({ maxLength: 40, format: 'date-time' }) }, Strict),
+]);
 
 export const ProblemSchema = Type.Object({
   type: Type.String(),

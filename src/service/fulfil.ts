@@ -38,6 +38,7 @@ export async function reportFulfilment(
       receiptExecutor: claims.executor,
       caller: caller.id,
       warrantTargets: warrant.claims.targets,
+      redeemedTarget: claims.action.target,
       now,
       windowEnd: new Date(warrant.claims.exp * 1000),
     });

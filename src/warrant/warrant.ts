@@ -57,9 +57,7 @@ export type WarrantErrorCode =
  * not exist before then, and rounding up would refuse its first second of use.
  */
 function notBeforeSeconds(notBeforeMs: number, issuedAt: Date): number {
-  return notBeforeMs <= issuedAt.getTime()
-    ? epochSeconds(issuedAt)
-    : Math.ceil(notBeforeMs / 1000);
+  return notBeforeMs <= issuedAt.getTime() ? epochSeconds(issuedAt) : Math.ceil(notBeforeMs / 1000);
 }
 
 /** Builds the claims of the warrant that a quorum of approvals issues. */

@@ -15,6 +15,7 @@ const ctx: FulfilmentContext = {
   receiptExecutor: 'deployer',
   caller: 'deployer',
   warrantTargets: ['eu', 'us', 'ap'],
+  redeemedTarget: 'eu',
   now: NOW,
   windowEnd: '2026-03-01T14:00:00.000Z',
 };
@@ -22,7 +23,13 @@ const ok: FulfilmentInput = { target: 'eu', outcome: 'success', fingerprint: F }
 const validate = (
   input: Partial<Record<keyof FulfilmentInput, unknown>>,
   over: Partial<FulfilmentContext> = {},
-) => validateFulfilmentInput({ ...ok, ...input } as FulfilmentInput, { ...ctx, ...over });
+) =>
+  validateFulfilmentInput({ ...ok, ...input } as FulfilmentInput, {
+    ...ctx,
+    // By default the receipt was redeemed for the target reported, as an honest executor's is.
+    redeemedTarget: typeof input.target === 'string' ? input.target : ctx.redeemedTarget,
+    ...over,
+  });
 
 describe('validateFulfilmentInput', () => {
   describe('when the report is well formed', () => {
@@ -45,7 +52,8 @@ describe('validateFulfilmentInput', () => {
     });
 
     it('accepts only the literal target "default" for a warrant without targets', () => {
-      expect(validate({ target: 'default' }, { warrantTargets: [] }).target).toBe('default');
+      const untargeted = { warrantTargets: [], redeemedTarget: undefined };
+      expect(validate({ target: 'default' }, untargeted).target).toBe('default');
       expectCode(() => validate({ target: 'eu' }, { warrantTargets: [] }), 'TARGET_NOT_APPROVED');
     });
   });
@@ -89,6 +97,23 @@ describe('validateFulfilmentInput', () => {
         'SECRET_MATERIAL_REJECTED',
       );
       expect(err.message).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    });
+  });
+
+  describe('when the target is not the one the receipt was redeemed for', () => {
+    it('refuses a success for us against a receipt redeemed for eu, with TARGET_NOT_REDEEMED', () => {
+      const err = expectCode(
+        () => validate({ target: 'us' }, { redeemedTarget: 'eu' }),
+        'TARGET_NOT_REDEEMED',
+      );
+      expect(err.details).toEqual({ target: 'us' });
+    });
+
+    it('refuses any named target against a receipt of an untargeted redemption', () => {
+      expectCode(
+        () => validate({ target: 'us' }, { redeemedTarget: undefined }),
+        'TARGET_NOT_REDEEMED',
+      );
     });
   });
 

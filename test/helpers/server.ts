@@ -152,6 +152,16 @@ export class TestServer {
     });
   }
 
+  /** Sets the dev server's clock to an instant, forward or back (dev mode only). */
+  async setClock(to: Date): Promise<Date> {
+    const r = await this.http('POST', '/v1/dev/clock', {
+      as: 'admin',
+      body: { to: to.toISOString() },
+    });
+    if (r.status !== 200) throw new Error(`clock set failed: ${r.text}`);
+    return new Date((r.body as { now: string }).now);
+  }
+
   /** Moves the dev server's clock forward (dev mode only), instead of sleeping. */
   async advanceClock(advance: string): Promise<Date> {
     const r = await this.http('POST', '/v1/dev/clock', { as: 'admin', body: { advance } });

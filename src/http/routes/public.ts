@@ -50,7 +50,8 @@ export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   if (devClock) {
     // Dev mode only: end-to-end tests move the server's clock instead of sleeping.
     app.post('/v1/dev/clock', { schema: { body: ClockBody, hide: true } }, async (req) => {
-      devClock.advance(parseDuration(req.body.advance));
+      if ('advance' in req.body) devClock.advance(parseDuration(req.body.advance));
+      else devClock.set(new Date(req.body.to));
       return { now: devClock.now().toISOString(), offsetMs: devClock.offsetMs };
     });
   }
