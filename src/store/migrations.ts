@@ -4,6 +4,7 @@ import { merkleLog } from './migrations/002-merkle-log.js';
 import { reconciliation } from './migrations/003-reconciliation.js';
 import { federatedIdentity } from './migrations/004-identity.js';
 import { singleUse } from './migrations/005-single-use.js';
+import { nhiKeyColumn } from './migrations/007-nhi-key.js';
 import type { Dialect } from './migrations/types.js';
 
 export type { Dialect } from './migrations/types.js';
@@ -22,6 +23,9 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '003_reconciliation': reconciliation(dialect),
         '004_identity': federatedIdentity(dialect),
         '005_single_use': singleUse(dialect),
+        // 006 is taken by a migration developed alongside; names only need to sort after
+        // those a database has already run (Kysely's default allowUnorderedMigrations: false).
+        '007_nhi_key': nhiKeyColumn(dialect),
       }),
   };
 }
