@@ -119,15 +119,14 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
       expect([r.status, r.body.id, r.body.owner]).toEqual([200, 'svc:bobowned', 'bob']);
     });
 
+    const seen = {
+      target: 'pg-eu',
+      observedAt: new Date().toISOString(),
+      fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present: true },
+    };
+
     it('records an observation of svc:BOBOWNED under svc:bobowned', async () => {
-      const r = await observe(s, [
-        {
-          subject: 'svc:BOBOWNED',
-          target: 'pg-eu',
-          observedAt: new Date().toISOString(),
-          fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present: true },
-        },
-      ]);
+      const r = await observe(s, [{ subject: 'svc:BOBOWNED', ...seen }]);
       expect([r.status, r.body.recorded], r.text).toEqual([200, 1]);
       const cp = await settledLog(s);
       const leaves = await s.http('GET', `/v1/log/entries?start=0&end=${cp.size}`, { as: 'audra' });
@@ -135,6 +134,17 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
         .map((e) => JSON.parse(e.leaf) as { type: string; links: { nhi?: string } })
         .filter((e) => e.type === 'observation.recorded');
       expect(recorded.map((e) => e.links.nhi)).toEqual(['svc:bobowned']);
+    });
+
+    it('knows the same observation under another spelling, alone or twice in one batch', async () => {
+      const again = await observe(s, [{ subject: 'svc:bobowned', ...seen }]);
+      expect([again.status, again.body.recorded, again.body.duplicates]).toEqual([200, 0, 1]);
+      const later = { ...seen, observedAt: new Date(Date.now() + 1000).toISOString() };
+      const twice = await observe(s, [
+        { subject: 'svc:bobowned', ...later },
+        { subject: 'svc:BobOwned', ...later },
+      ]);
+      expect([twice.status, twice.body.code]).toEqual([400, 'OBSERVATION_DUPLICATE']);
     });
   });
 
