@@ -23,7 +23,7 @@ export const who = (id: string, roles: Principal['roles'], groups: string[] = []
   via: 'api_token',
 });
 
-export const alice = who('alice', ['requester']);
+export const alice = who('alice', ['requester'], ['team-data']);
 export const bob = who('bob', ['approver'], ['sre']);
 export const carol = who('carol', ['approver'], ['sre']);
 export const deployEu = who('deploy-eu', ['executor']);
@@ -51,7 +51,11 @@ export async function approvedWarrant(
   n: number,
   maxUses: number,
 ): Promise<{ requestId: string; token: string }> {
-  await registerNhi(ctx, alice, { id: `agent:bench-${n}`, kind: 'ai_agent', owner: 'team' });
+  await registerNhi(ctx, alice, {
+    id: `agent:bench-${n}`,
+    kind: 'ai_agent',
+    owner: 'team-data',
+  });
   const r = await createRequest(ctx, alice, {
     subject: `agent:bench-${n}`,
     action: 'grant',

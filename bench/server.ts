@@ -73,6 +73,7 @@ export async function call(
 
 // A policy that allows long-lived, many-use warrants, so a few warrants carry the whole load.
 export const BENCH_POLICY = `version: 1
+environments: [staging]
 rules:
   - name: bench
     approvals: { required: 1, groups: [sre] }

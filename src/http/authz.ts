@@ -32,6 +32,8 @@ export const ROUTE_ROLES = {
 
   'POST /v1/nhis': ['requester', 'admin'],
   'GET /v1/nhis/:id': ['requester', 'approver', 'executor', 'observer', 'auditor', 'admin'],
+  /** The service also requires membership of the current owner group, unless admin. */
+  'PUT /v1/nhis/:id/owner': ['requester', 'admin'],
   'POST /v1/requests': ['requester'],
   'GET /v1/requests': ALL_READERS,
   'GET /v1/requests/:id': ALL_READERS,

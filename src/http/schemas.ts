@@ -27,6 +27,8 @@ export const NhiBody = Type.Object(
   Strict,
 );
 
+export const NhiOwnerBody = Type.Object({ owner: Name, reason: Text(2000) }, Strict);
+
 export const ScopeEntrySchema = Type.Object(
   {
     resource: Type.String({ minLength: 1, maxLength: 1024 }),

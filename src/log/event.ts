@@ -4,6 +4,7 @@ import { leafHash } from './hash.js';
 /** Every kind of state change that enters the log. */
 export const EVENT_TYPES = [
   'nhi.registered',
+  'nhi.owner_changed',
   'request.created',
   'request.withdrawn',
   'request.expired',

@@ -21,7 +21,12 @@ export interface Nhi {
   readonly createdBy: string;
 }
 
-export type NhiErrorCode = 'NHI_EXISTS' | 'NHI_UNKNOWN' | 'INVALID_NHI_ID';
+/**
+ * - `NHI_EXISTS`: the id is registered.
+ * - `NHI_CONFUSABLE`: another registered id has the same comparison key (`nhiKey` in key.ts):
+ *   it differs only by case or a confusable character.
+ */
+export type NhiErrorCode = 'NHI_EXISTS' | 'NHI_CONFUSABLE' | 'NHI_UNKNOWN' | 'INVALID_NHI_ID';
 
 /** `kind:name`, e.g. `svc:payments-api`, `agent:ops-bot`, `pipeline:deploy-eu`. */
 const NHI_ID = /^[a-z][a-z0-9-]{0,31}:[A-Za-z0-9._@/-]{1,200}$/;

@@ -39,7 +39,9 @@ const RuleSchema = Type.Object(
       { additionalProperties: false },
     ),
     excludeOwner: Type.Optional(Type.Boolean()),
+    requesterMayExecute: Type.Optional(Type.Boolean()),
     maxDuration: DurationText,
+    maxLeadTime: Type.Optional(DurationText),
     maxUses: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     pendingExpiry: Type.Optional(DurationText),
   },
@@ -47,12 +49,17 @@ const RuleSchema = Type.Object(
 );
 
 export const PolicyFileSchema = Type.Object(
-  { version: Type.Literal(1), rules: Type.Array(RuleSchema, { minItems: 1 }) },
+  {
+    version: Type.Literal(1),
+    environments: Type.Array(Name, { minItems: 1 }),
+    rules: Type.Array(RuleSchema, { minItems: 1 }),
+  },
   { additionalProperties: false },
 );
 export type PolicyFile = Static<typeof PolicyFileSchema>;
 
 const DEFAULT_PENDING_EXPIRY = '24h';
+const DEFAULT_MAX_LEAD_TIME = '7d';
 
 function invalid(message: string): CountersignError<PolicyErrorCode> {
   return new CountersignError('POLICY_INVALID', `policy: ${message}`);
@@ -89,11 +96,20 @@ export function compilePolicy(doc: unknown): Policy {
   const first = Value.Errors(PolicyFileSchema, doc).First();
   if (first) throw invalid(`${first.path || '/'}: ${first.message}`);
   const file = doc as PolicyFile;
+  const declared = new Set(file.environments);
+  if (declared.size !== file.environments.length) {
+    throw invalid('/environments: duplicate environment');
+  }
   const names = new Set<string>();
   const rules = file.rules.map((r, i): PolicyRule => {
     const at = `/rules/${i}`;
     if (names.has(r.name)) throw invalid(`${at}/name: duplicate rule name ${r.name}`);
     names.add(r.name);
+    for (const [j, env] of (r.match?.environments ?? []).entries()) {
+      if (!declared.has(env)) {
+        throw invalid(`${at}/match/environments/${j}: ${env} is not in /environments`);
+      }
+    }
     for (const [j, p] of (r.match?.resources ?? []).entries()) {
       try {
         assertPattern(p);
@@ -114,10 +130,12 @@ export function compilePolicy(doc: unknown): Policy {
       },
       approvals: { required: r.approvals.required, groups: r.approvals.groups },
       excludeOwner: r.excludeOwner ?? false,
+      requesterMayExecute: r.requesterMayExecute ?? true,
       maxDurationMs: duration(r.maxDuration, `${at}/maxDuration`),
+      maxLeadTimeMs: duration(r.maxLeadTime ?? DEFAULT_MAX_LEAD_TIME, `${at}/maxLeadTime`),
       maxUses: r.maxUses,
       pendingExpiryMs: duration(r.pendingExpiry ?? DEFAULT_PENDING_EXPIRY, `${at}/pendingExpiry`),
     };
   });
-  return { version: digestOf(file), rules };
+  return { version: digestOf(file), environments: file.environments, rules };
 }

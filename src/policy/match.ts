@@ -11,6 +11,14 @@ export interface MatchInput {
 }
 
 /**
+ * Whether the policy declares `environment`. Exact and case-sensitive on purpose: a
+ * variant spelling names no environment, so it is refused rather than matched loosely.
+ */
+export function declaresEnvironment(policy: Policy, environment: string): boolean {
+  return policy.environments.includes(environment);
+}
+
+/**
  * The first rule, in file order, whose environment, NHI kind and action match and
  * whose resource patterns contain every scope entry. First match wins so that
  * operators can put narrow, strict rules before broad ones.

@@ -13,7 +13,11 @@ export interface PolicyRule {
   };
   readonly approvals: { readonly required: number; readonly groups: readonly string[] };
   readonly excludeOwner: boolean;
+  /** False: the requester may not be the executor (refused at creation, pinned for redemption). */
+  readonly requesterMayExecute: boolean;
   readonly maxDurationMs: number;
+  /** How far ahead of creation `notBefore` may lie. */
+  readonly maxLeadTimeMs: number;
   readonly maxUses: number;
   readonly pendingExpiryMs: number;
 }
@@ -21,11 +25,17 @@ export interface PolicyRule {
 /** A loaded policy. `version` is the digest of the canonical document, pinned into requests. */
 export interface Policy {
   readonly version: `sha256:${string}`;
+  /**
+   * Every environment a request may name, compared exactly: `PROD` or `prod.` is not
+   * `prod`, and would otherwise fall through to a looser catch-all rule.
+   */
+  readonly environments: readonly string[];
   readonly rules: readonly PolicyRule[];
 }
 
 export type PolicyErrorCode =
   | 'POLICY_INVALID'
+  | 'ENVIRONMENT_UNKNOWN'
   | 'NO_MATCHING_POLICY'
   | 'POLICY_LIMIT_EXCEEDED'
   | 'SEPARATION_OF_DUTIES'

@@ -3,8 +3,8 @@ import { CountersignError, type CoreErrorCode } from '../core/errors.js';
 import type { PrincipalId, RequestId } from '../core/ids.js';
 import { normaliseScope, type Scope } from '../core/scope.js';
 import type { Nhi } from '../nhi/nhi.js';
-import { matchRule } from '../policy/match.js';
-import type { Policy, PolicyErrorCode } from '../policy/policy.js';
+import { declaresEnvironment, matchRule } from '../policy/match.js';
+import type { Policy, PolicyErrorCode, PolicyRule } from '../policy/policy.js';
 import type { ExecutorBinding, RequestAction, RequestBody, RequestErrorCode } from './request.js';
 
 /** What a requester submits; everything else in the body is set by the server. */
@@ -54,14 +54,33 @@ function parseInstant(text: string, field: string): Date {
   return new Date(t);
 }
 
+function limitExceeded(
+  rule: PolicyRule,
+  message: string,
+  bound: Record<string, number>,
+): CountersignError<PolicyErrorCode> {
+  return new CountersignError('POLICY_LIMIT_EXCEEDED', `${message} of rule ${rule.name}`, {
+    details: { rule: rule.name, ...bound },
+  });
+}
+
 /**
  * Builds the immutable body of a new request and pins the matching policy rule.
- * Refuses what no rule allows: an unmatched request, a window longer than the
- * rule's maximum, or more uses than it permits.
+ * Refuses what no rule allows: an environment the policy does not declare, an
+ * unmatched request, a requester naming themselves as executor where the rule forbids
+ * it, a start further ahead than the rule's lead time, a window longer than the rule's
+ * maximum, or more uses than it permits.
  */
 export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
   const scope = normaliseScope(input.scope);
   const targets = [...new Set(input.targets ?? [])].sort();
+  if (!declaresEnvironment(ctx.policy, input.environment)) {
+    throw new CountersignError<PolicyErrorCode>(
+      'ENVIRONMENT_UNKNOWN',
+      `environment ${input.environment.slice(0, 64)} is not declared by the policy`,
+      { details: { declared: ctx.policy.environments } },
+    );
+  }
   const rule = matchRule(ctx.policy, {
     environment: input.environment,
     nhiKind: ctx.nhi.kind,
@@ -74,9 +93,25 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
       `no policy rule allows ${input.action} on ${ctx.nhi.kind} in ${input.environment} for this scope`,
     );
   }
+  if (
+    !rule.requesterMayExecute &&
+    input.executor.kind === 'principal' &&
+    input.executor.principal === ctx.requester
+  ) {
+    throw new CountersignError<PolicyErrorCode>(
+      'SEPARATION_OF_DUTIES',
+      `rule ${rule.name} does not let the requester be the executor`,
+      { details: { rule: rule.name } },
+    );
+  }
   const notBefore = input.notBefore ? parseInstant(input.notBefore, 'notBefore') : ctx.now;
   if (notBefore.getTime() < ctx.now.getTime() - MAX_CLOCK_SKEW_MS) {
     throw windowError('notBefore lies in the past');
+  }
+  if (notBefore.getTime() - ctx.now.getTime() > rule.maxLeadTimeMs) {
+    throw limitExceeded(rule, 'notBefore lies further ahead than the maximum lead time', {
+      maxLeadTimeMs: rule.maxLeadTimeMs,
+    });
   }
   if ((input.notAfter === undefined) === (input.durationMs === undefined)) {
     throw windowError('give exactly one of duration or notAfter');
@@ -93,11 +128,9 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
   const span = notAfter.getTime() - notBefore.getTime();
   if (span <= 0) throw windowError('notAfter must be after notBefore');
   if (span > rule.maxDurationMs) {
-    throw new CountersignError<PolicyErrorCode>(
-      'POLICY_LIMIT_EXCEEDED',
-      `window exceeds the maximum duration of rule ${rule.name}`,
-      { details: { rule: rule.name, maxDurationMs: rule.maxDurationMs } },
-    );
+    throw limitExceeded(rule, 'window exceeds the maximum duration', {
+      maxDurationMs: rule.maxDurationMs,
+    });
   }
   const maxUses = input.maxUses ?? 1;
   if (!Number.isSafeInteger(maxUses) || maxUses < 1) {
@@ -107,11 +140,7 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     );
   }
   if (maxUses > rule.maxUses) {
-    throw new CountersignError<PolicyErrorCode>(
-      'POLICY_LIMIT_EXCEEDED',
-      `maxUses exceeds the maximum of rule ${rule.name}`,
-      { details: { rule: rule.name, maxUses: rule.maxUses } },
-    );
+    throw limitExceeded(rule, 'maxUses exceeds the maximum', { maxUses: rule.maxUses });
   }
   const body: RequestBody = {
     v: 1,
@@ -140,6 +169,7 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
       requiredApprovals: rule.approvals.required,
       approverGroups: rule.approvals.groups,
       excludeOwner: rule.excludeOwner,
+      requesterMayExecute: rule.requesterMayExecute,
     },
   };
   return body;

@@ -22,6 +22,12 @@ export interface PinnedPolicy {
   readonly requiredApprovals: number;
   readonly approverGroups: readonly string[];
   readonly excludeOwner: boolean;
+  /**
+   * False: the requester may not execute. Checked at creation for a principal binding
+   * and carried into the warrant for redemption. Absent from bodies created before the
+   * field existed, which read as true (their digests cover the body as it was).
+   */
+  readonly requesterMayExecute: boolean;
 }
 
 /**

@@ -68,6 +68,23 @@ export const ConfigSchema = Type.Object(
 );
 export type ConfigFile = Static<typeof ConfigSchema>;
 
+/**
+ * Refuses two principals with one id: each would authenticate by its own token as the
+ * same principal, with roles and groups that depend on which token was used.
+ */
+export function assertUniquePrincipals(principals: readonly { id: string }[], where: string): void {
+  const seen = new Set<string>();
+  for (const { id } of principals) {
+    if (seen.has(id)) {
+      throw new CountersignError<ConfigErrorCode>(
+        'CONFIG_INVALID',
+        `${where}: principal ${id} is declared more than once`,
+      );
+    }
+    seen.add(id);
+  }
+}
+
 /** Reads and validates a config file; relative paths in it resolve against its folder. */
 export function loadConfigFile(path: string): ConfigFile {
   let doc: unknown;
@@ -91,6 +108,7 @@ export function loadConfigFile(path: string): ConfigFile {
     );
   }
   const cfg = doc as ConfigFile;
+  assertUniquePrincipals(cfg.principals ?? [], `config ${path}: /principals`);
   const base = dirname(resolve(path));
   const rel = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
   return {

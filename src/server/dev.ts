@@ -7,6 +7,8 @@ import type { Role } from '../identity/principal.js';
 
 export const SAMPLE_POLICY = `# countersign sample policy (dev mode). Rules are tried in order; the first match wins.
 version: 1
+# Every environment a request may name; any other (PROD, prod.) is refused.
+environments: [prod, staging, dev]
 rules:
   - name: prod
     match:
@@ -15,7 +17,9 @@ rules:
       required: 2
       groups: [sre]
     excludeOwner: true
+    requesterMayExecute: false
     maxDuration: 8h
+    maxLeadTime: 7d
     maxUses: 10
     pendingExpiry: 24h
   - name: non-prod
@@ -28,7 +32,7 @@ rules:
 `;
 
 const DEV_PRINCIPALS: ReadonlyArray<{ id: string; roles: Role[]; groups?: string[] }> = [
-  { id: 'alice', roles: ['requester'] },
+  { id: 'alice', roles: ['requester'], groups: ['team-data'] },
   { id: 'bob', roles: ['approver', 'requester'], groups: ['sre'] },
   { id: 'carol', roles: ['approver', 'requester'], groups: ['sre'] },
   { id: 'deploy-eu', roles: ['executor'] },

@@ -12,7 +12,12 @@ import type { ServiceContext } from '../service/context.js';
 import { loadOrCreateKeyRing } from '../service/keys.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
+import {
+  assertUniquePrincipals,
+  loadConfigFile,
+  type ConfigErrorCode,
+  type ConfigFile,
+} from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
 import { logStall } from '../service/log-health.js';
@@ -66,6 +71,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir ?? file.dataDir ?? './data');
   const dev = opts.dev ? bootstrapDevDataDir(dataDir) : null;
   const principals: ApiTokenPrincipal[] = [...(dev?.principals ?? []), ...(file.principals ?? [])];
+  if (dev) assertUniquePrincipals(principals, 'dev principals and config');
   const policyFile = file.policyFile ?? dev?.policyFile;
   if (!policyFile) {
     throw new CountersignError<ConfigErrorCode>(

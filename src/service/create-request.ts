@@ -1,12 +1,12 @@
 import { randomNonce } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
-import type { NhiId } from '../core/ids.js';
 import { executorBindingProblem } from '../identity/oidc/binding.js';
 import type { Principal } from '../identity/principal.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import { buildRequestBody, requestIdOf, type RequestInput } from '../request/build.js';
 import type { RequestErrorCode, RequestRecord } from '../request/request.js';
 import { record, type ServiceContext } from './context.js';
+import { findNhi } from './nhis.js';
 import { enqueueWebhook } from './webhooks.js';
 
 /** Creates a pending request, pinned to the policy rule that matched it. */
@@ -23,7 +23,9 @@ export async function createRequest(
   }
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
-    const nhi = await tx.getNhi(input.subject as NhiId);
+    // The body names the registered id, whatever case or look-alike the input used, so
+    // the owner and the separation of duties are those of the one registered NHI.
+    const nhi = await findNhi(tx, input.subject);
     if (!nhi) {
       throw new CountersignError<NhiErrorCode>(
         'NHI_UNKNOWN',

@@ -12,6 +12,7 @@ import {
 } from '../observation/observation.js';
 import type { Repo } from '../store/store.js';
 import { record, type ServiceContext } from './context.js';
+import { findNhi } from './nhis.js';
 
 export type ObserveErrorCode = 'OBSERVATION_DUPLICATE';
 
@@ -32,10 +33,14 @@ async function linkFor(
   return grant ? { request: grant.requestId, warrant: grant.warrantId } : {};
 }
 
+/** Shape checks only: the order against recorded observations is checked in the transaction. */
+const unordered = (now: Date) => ({ now, latestObservedAt: () => null });
+
 /**
  * Records a batch of observations from a collector, all or nothing. A re-sent
  * observation (same subject, target, time and fact) is recognised and recorded once;
- * the same observation twice in one batch, an observation older than one already
+ * the same observation twice in one batch (also when spelled with two variants of
+ * the subject's id, which resolve to the registered one), an observation older than one already
  * recorded for the same fact, or an unregistered subject refuses the whole batch.
  */
 export async function recordObservations(
@@ -45,36 +50,40 @@ export async function recordObservations(
 ): Promise<ObserveResult> {
   const now = ctx.clock.now();
   // Shape first, outside the transaction: a malformed batch costs no lock.
-  const shaped = inputs.map((i) => validateObservation(i, { now, latestObservedAt: () => null }));
+  const shaped = inputs.map((i) => validateObservation(i, unordered(now)));
+  const batchDuplicate = (): CountersignError<ObserveErrorCode> =>
+    new CountersignError('OBSERVATION_DUPLICATE', 'the batch holds the same observation twice');
   const keys = new Set<string>();
   for (const o of shaped) {
-    if (keys.has(o.key)) {
-      throw new CountersignError<ObserveErrorCode>(
-        'OBSERVATION_DUPLICATE',
-        'the batch holds the same observation twice',
-      );
-    }
+    if (keys.has(o.key)) throw batchDuplicate();
     keys.add(o.key);
   }
   return ctx.store.transaction(async (tx) => {
     const latest = new Map<string, string>();
     const fresh: ValidObservation[] = [];
+    const seen = new Set<string>();
     let duplicates = 0;
-    for (const [i, s] of shaped.entries()) {
-      if (await tx.observationExists(s.key)) {
-        duplicates += 1;
-        continue;
-      }
-      if (!(await tx.getNhi(s.subject))) {
+    for (const [i, shape] of shaped.entries()) {
+      const nhi = await findNhi(tx, shape.subject);
+      if (!nhi) {
         throw new CountersignError<NhiErrorCode>(
           'NHI_UNKNOWN',
           `observation ${i}: subject is not a registered NHI`,
         );
       }
+      // Recorded under the registered id, so that reconciliation meets its warrants.
+      const input = { ...(inputs[i] as ObservationInput), subject: nhi.id };
+      const s = nhi.id === shape.subject ? shape : validateObservation(input, unordered(now));
+      if (seen.has(s.key)) throw batchDuplicate();
+      seen.add(s.key);
+      if (await tx.observationExists(s.key)) {
+        duplicates += 1;
+        continue;
+      }
       const at = `${s.subject}|${s.target}|${factKey(s.fact)}`;
       if (!latest.has(at))
         latest.set(at, (await tx.latestObservedAt(s.subject, s.target, factKey(s.fact))) ?? '');
-      const v = validateObservation(inputs[i] as ObservationInput, {
+      const v = validateObservation(input, {
         now,
         latestObservedAt: () => latest.get(at) || null,
       });

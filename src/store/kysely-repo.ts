@@ -5,13 +5,23 @@ import { canonicalJson } from '../core/canonical.js';
 import type { IdentityProof } from '../identity/proof.js';
 import type { KeyState, SigningKeyRecord } from '../keys/keyring.js';
 import type { EncodedEvent } from '../log/event.js';
+import { nhiKey } from '../nhi/key.js';
 import type { Nhi, NhiKind } from '../nhi/nhi.js';
 import type { RequestBody, RequestRecord, RequestState } from '../request/request.js';
 import type { WarrantClaims, WarrantRecord, WarrantState } from '../warrant/warrant.js';
 import { eventValues, hotQueries, redemptionValues } from './hot-queries.js';
 import { KyselyLogRepo } from './kysely-log-repo.js';
-import type { Database, RequestsTable, WarrantsTable } from './schema.js';
+import type { Database, NhisTable, RequestsTable, WarrantsTable } from './schema.js';
 import type { RedemptionRow, Repo, RequestListFilter } from './store.js';
+
+const toNhi = (r: Selectable<NhisTable>): Nhi => ({
+  id: r.id as NhiId,
+  kind: r.kind as NhiKind,
+  owner: r.owner,
+  description: r.description,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+});
 
 const toRequest = (r: Selectable<RequestsTable>): RequestRecord => ({
   id: r.id as RequestId,
@@ -49,15 +59,26 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
 
   async getNhi(id: NhiId): Promise<Nhi | null> {
     const r = await this.db.selectFrom('nhis').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r) return null;
-    return {
-      id: r.id as NhiId,
-      kind: r.kind as NhiKind,
-      owner: r.owner,
-      description: r.description,
-      createdAt: r.created_at,
-      createdBy: r.created_by,
-    };
+    return r ? toNhi(r) : null;
+  }
+
+  async getNhiByKey(key: string): Promise<Nhi | null> {
+    const r = await this.db
+      .selectFrom('nhis')
+      .selectAll()
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return r ? toNhi(r) : null;
+  }
+
+  async setNhiOwner(id: NhiId, from: string, to: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('nhis')
+      .set({ owner: to })
+      .where('id', '=', id)
+      .where('owner', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async insertNhi(n: Nhi): Promise<void> {
@@ -65,6 +86,7 @@ export class KyselyRepo extends KyselyLogRepo implements Repo {
       .insertInto('nhis')
       .values({
         id: n.id,
+        key: nhiKey(n.id),
         kind: n.kind,
         owner: n.owner,
         description: n.description,

@@ -5,6 +5,7 @@ import { reconciliation } from './migrations/003-reconciliation.js';
 import { federatedIdentity } from './migrations/004-identity.js';
 import { singleUse } from './migrations/005-single-use.js';
 import { signedAuthority } from './migrations/006-signed-authority.js';
+import { nhiKeyColumn } from './migrations/007-nhi-key.js';
 import type { Dialect } from './migrations/types.js';
 
 export type { Dialect } from './migrations/types.js';
@@ -24,6 +25,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '004_identity': federatedIdentity(dialect),
         '005_single_use': singleUse(dialect),
         '006_signed_authority': signedAuthority(dialect),
+        '007_nhi_key': nhiKeyColumn(dialect),
       }),
   };
 }

@@ -6,6 +6,11 @@ import type { Generated } from 'kysely';
  */
 export interface NhisTable {
   id: string;
+  /**
+   * `nhiKey(id)`, unique (007). A row whose key collided when 007 computed it keeps
+   * `<key>#<id>`, reachable only by its exact id.
+   */
+  key: string;
   kind: string;
   owner: string;
   description: string | null;

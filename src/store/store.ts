@@ -31,8 +31,14 @@ export interface RequestListFilter {
  * event that records it.
  */
 export interface Repo extends LogRepo, ReconcileRepo {
+  /** The NHI registered under exactly this id. */
   getNhi(id: NhiId): Promise<Nhi | null>;
+  /** The NHI whose comparison key (`nhiKey`) is `key`. */
+  getNhiByKey(key: string): Promise<Nhi | null>;
+  /** Inserts under `nhiKey(nhi.id)`; a second NHI with the same key violates a unique index. */
   insertNhi(nhi: Nhi): Promise<void>;
+  /** Moves the NHI from owner `from` to `to`; false when its owner was no longer `from`. */
+  setNhiOwner(id: NhiId, from: string, to: string): Promise<boolean>;
 
   getRequest(id: RequestId): Promise<RequestRecord | null>;
   listRequests(filter: RequestListFilter): Promise<RequestRecord[]>;

@@ -334,7 +334,7 @@ describe('a policy that no rule matches', () => {
     const dir = mkdtempSync(join(tmpdir(), 'countersign-policy-'));
     writeFileSync(
       join(dir, 'policy.yaml'),
-      'version: 1\nrules:\n  - name: prod-only\n    match: { environments: [prod], nhiKinds: [pipeline] }\n    approvals: { required: 2, groups: [sre] }\n    maxDuration: 1h\n    maxUses: 1\n',
+      'version: 1\nenvironments: [prod, staging]\nrules:\n  - name: prod-only\n    match: { environments: [prod], nhiKinds: [pipeline] }\n    approvals: { required: 2, groups: [sre] }\n    maxDuration: 1h\n    maxUses: 1\n',
     );
     const t = await TestServer.start({ dataDir: dir });
     try {

@@ -52,7 +52,7 @@ describeOnEveryStore('the approval chain, through the CLI against a real server'
     it('creates, approves, issues a warrant and redeems it for a signed receipt', async () => {
       const subject = uniqueNhi('svc');
       const add = await s.cli(
-        ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'payments'],
+        ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'team-data'],
         'alice',
       );
       expect(add.code, add.stderr).toBe(0);

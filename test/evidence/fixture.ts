@@ -136,6 +136,7 @@ export function requestBody(opts: FixtureOptions = {}): RequestBody {
       requiredApprovals: opts.requiredApprovals ?? 2,
       approverGroups: ['dba', 'sre'],
       excludeOwner: true,
+      requesterMayExecute: true,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NhiId, PrincipalId, RequestId, WarrantId } from '../../src/core/ids.js';
 import { encodeEvent } from '../../src/log/event.js';
+import { nhiKey } from '../../src/nhi/key.js';
 import type { Nhi } from '../../src/nhi/nhi.js';
 import type { RequestBody, RequestRecord } from '../../src/request/request.js';
 import type { Store } from '../../src/store/store.js';
@@ -162,6 +163,24 @@ for (const dialect of DIALECTS) {
     describe('when an NHI id is registered twice', () => {
       it('refuses the second insert', async () => {
         await expect(store.transaction((tx) => tx.insertNhi(nhi))).rejects.toThrow();
+      });
+    });
+
+    describe('when a second NHI shares the comparison key of the first', () => {
+      it('refuses the insert, and finds the first by the key of either', async () => {
+        const twin = { ...nhi, id: 'svc:Store-Test' as NhiId };
+        await expect(store.transaction((tx) => tx.insertNhi(twin))).rejects.toThrow();
+        expect((await store.getNhiByKey(nhiKey(twin.id)))?.id).toBe(nhi.id);
+        expect(await store.getNhi(twin.id)).toBeNull();
+      });
+    });
+
+    describe("when an NHI's owner changes", () => {
+      it('moves it only from the owner named, so a concurrent change is not overwritten', async () => {
+        expect(await store.setNhiOwner(nhi.id, 'elsewhere', 'x')).toBe(false);
+        expect(await store.setNhiOwner(nhi.id, 'team', 'team-data')).toBe(true);
+        expect((await store.getNhi(nhi.id))?.owner).toBe('team-data');
+        expect(await store.setNhiOwner(nhi.id, 'team', 'x')).toBe(false);
       });
     });
   });

@@ -9,8 +9,12 @@ import type { RequestBody } from '../../src/request/request.js';
 export const HOUR = 3_600_000;
 export const T0 = '2026-03-01T12:00:00.000Z';
 
-/** Two rules: a strict one for prod databases, then a loose catch-all for staging. */
+/**
+ * Two rules: a strict one for prod databases, then a loose one for staging. `dev` is
+ * declared, but no rule covers it.
+ */
 export const POLICY_YAML = `version: 1
+environments: [prod, staging, dev]
 rules:
   - name: prod-db
     match:
@@ -20,7 +24,9 @@ rules:
       resources: ['db/*']
     approvals: { required: 2, groups: [dba, sre] }
     excludeOwner: true
+    requesterMayExecute: false
     maxDuration: 2h
+    maxLeadTime: 1d
     maxUses: 5
     pendingExpiry: 1h
   - name: staging

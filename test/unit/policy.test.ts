@@ -1,21 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/scope.js';
 import { parsePolicyText } from '../../src/policy/load.js';
-import { matchRule, type MatchInput } from '../../src/policy/match.js';
+import { declaresEnvironment, matchRule, type MatchInput } from '../../src/policy/match.js';
 import { SAMPLE_POLICY } from '../../src/server/dev.js';
 import { expectCode } from './helpers.js';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** The sample policy as JSON, written by hand with a different key order. */
 const SAMPLE_JSON = `{
   "rules": [
     { "name": "prod", "match": { "environments": ["prod"] },
       "approvals": { "groups": ["sre"], "required": 2 }, "excludeOwner": true,
+      "requesterMayExecute": false, "maxLeadTime": "7d",
       "maxDuration": "8h", "maxUses": 10, "pendingExpiry": "24h" },
     { "maxUses": 10, "pendingExpiry": "24h", "maxDuration": "8h", "name": "non-prod",
       "approvals": { "required": 1, "groups": ["sre"] } }
   ],
+  "environments": ["prod", "staging", "dev"],
   "version": 1
 }`;
 
@@ -26,15 +29,18 @@ const edit = (from: string, to: string): string => {
 
 describe('parsePolicyText', () => {
   describe('when given the sample policy', () => {
-    it('loads two rules in file order with durations in milliseconds', () => {
+    it('loads the declared environments, and two rules in file order with durations in milliseconds', () => {
       const policy = parsePolicyText(SAMPLE_POLICY, 'yaml');
+      expect(policy.environments).toEqual(['prod', 'staging', 'dev']);
       expect(policy.rules).toEqual([
         {
           name: 'prod',
           match: { environments: ['prod'], nhiKinds: null, actions: null, resources: null },
           approvals: { required: 2, groups: ['sre'] },
           excludeOwner: true,
+          requesterMayExecute: false,
           maxDurationMs: 8 * HOUR,
+          maxLeadTimeMs: 7 * DAY,
           maxUses: 10,
           pendingExpiryMs: 24 * HOUR,
         },
@@ -43,7 +49,9 @@ describe('parsePolicyText', () => {
           match: { environments: null, nhiKinds: null, actions: null, resources: null },
           approvals: { required: 1, groups: ['sre'] },
           excludeOwner: false,
+          requesterMayExecute: true,
           maxDurationMs: 8 * HOUR,
+          maxLeadTimeMs: 7 * DAY,
           maxUses: 10,
           pendingExpiryMs: 24 * HOUR,
         },
@@ -54,18 +62,21 @@ describe('parsePolicyText', () => {
       const yaml = parsePolicyText(SAMPLE_POLICY, 'yaml');
       const json = parsePolicyText(SAMPLE_JSON, 'json');
       expect(json.rules).toEqual(yaml.rules);
+      expect(json.environments).toEqual(yaml.environments);
       expect(json.version).toBe(yaml.version);
     });
 
-    it('defaults pendingExpiry to 24h and excludeOwner to false', () => {
+    it('defaults pendingExpiry to 24h, maxLeadTime to 7d, excludeOwner to false and requesterMayExecute to true', () => {
       const policy = parsePolicyText(
-        'version: 1\nrules:\n  - name: a\n    approvals: {required: 1, groups: [g]}\n' +
-          '    maxDuration: 1h30m\n    maxUses: 1\n',
+        'version: 1\nenvironments: [e]\nrules:\n  - name: a\n' +
+          '    approvals: {required: 1, groups: [g]}\n    maxDuration: 1h30m\n    maxUses: 1\n',
         'yaml',
       );
       expect(policy.rules[0]).toMatchObject({
         excludeOwner: false,
+        requesterMayExecute: true,
         maxDurationMs: 1.5 * HOUR,
+        maxLeadTimeMs: 7 * DAY,
         pendingExpiryMs: 24 * HOUR,
       });
     });
@@ -100,6 +111,24 @@ describe('parsePolicyText', () => {
         '/rules/0/pendingExpiry',
       ],
       ['the version is 2', 'version: 1', 'version: 2', '/version'],
+      ['environments is missing', 'environments: [prod, staging, dev]\n', '', '/environments'],
+      ['environments is empty', '[prod, staging, dev]', '[]', '/environments'],
+      ['an environment repeats', '[prod, staging, dev]', '[prod, staging, prod]', '/environments'],
+      ['an environment has a space', '[prod, staging, dev]', '[prod, "st ag"]', '/environments/1'],
+      [
+        'a rule names an undeclared environment',
+        'environments: [prod]\n',
+        'environments: [PROD]\n',
+        '/rules/0/match/environments/0',
+      ],
+      ['maxLeadTime has a bad unit', 'maxLeadTime: 7d', 'maxLeadTime: 7w', '/rules/0/maxLeadTime'],
+      ['maxLeadTime is 0s', 'maxLeadTime: 7d', 'maxLeadTime: 0s', '/rules/0/maxLeadTime'],
+      [
+        'requesterMayExecute is a word',
+        'requesterMayExecute: false',
+        'requesterMayExecute: never',
+        '/rules/0/requesterMayExecute',
+      ],
       ['an NHI kind is unknown', ENV, 'nhiKinds: [robot]', '/rules/0/match/nhiKinds/0'],
       ['a rule name repeats', 'name: non-prod', 'name: prod', '/rules/1/name'],
       ['a group repeats', 'groups: [sre]', 'groups: [sre, sre]', '/rules/0/approvals/groups'],
@@ -176,10 +205,13 @@ describe('parsePolicyText', () => {
         edit('maxDuration: 8h', 'maxDuration: 480m'),
         edit('maxUses: 10', 'maxUses: 11'),
         edit('pendingExpiry: 24h', 'pendingExpiry: 23h'),
-        edit('environments: [prod]', 'environments: [prod, dr]'),
+        edit('environments: [prod]', 'environments: [prod, dev]'),
         edit('name: non-prod', 'name: nonprod'),
         edit('    excludeOwner: true\n', ''),
         edit('pendingExpiry: 24h', 'pendingExpiry: 1d'),
+        edit('[prod, staging, dev]', '[prod, staging]'),
+        edit('maxLeadTime: 7d', 'maxLeadTime: 6d'),
+        edit('requesterMayExecute: false', 'requesterMayExecute: true'),
       ];
       const versions = edits.map((t) => parsePolicyText(t, 'yaml').version);
       expect(new Set(versions).size).toBe(edits.length);
@@ -190,6 +222,7 @@ describe('parsePolicyText', () => {
 describe('matchRule', () => {
   const policy = parsePolicyText(
     `version: 1
+environments: [prod, staging, dev]
 rules:
   - name: prod-db-grant
     match: { environments: [prod], nhiKinds: [service_account], actions: [grant], resources: ['db/*', 'kv/app/*'] }
@@ -281,5 +314,24 @@ rules:
       const strict = { ...policy, rules: policy.rules.slice(0, 3) };
       expect(matchRule(strict, input({ environment: 'dev' }))).toBeNull();
     });
+  });
+});
+
+describe('declaresEnvironment', () => {
+  const policy = parsePolicyText(SAMPLE_POLICY, 'yaml');
+
+  describe('when the name is declared exactly', () => {
+    it.each(['prod', 'staging', 'dev'])('declares %s', (env) => {
+      expect(declaresEnvironment(policy, env)).toBe(true);
+    });
+  });
+
+  describe('when the name differs from a declared one by case, punctuation or space', () => {
+    it.each(['PROD', 'Prod', 'prod.', 'prod ', 'pr0d', 'Staging', ''])(
+      'does not declare %j',
+      (env) => {
+        expect(declaresEnvironment(policy, env)).toBe(false);
+      },
+    );
   });
 });

@@ -4,7 +4,18 @@ import { ManualClock } from '../../src/core/clock.js';
 import { buildRequestBody, requestIdOf } from '../../src/request/build.js';
 import { effectiveState, nextState, type RequestTransition } from '../../src/request/lifecycle.js';
 import { REQUEST_STATES, type RequestState } from '../../src/request/request.js';
-import { context, HOUR, nhi, policy, prodInput, T0 } from './fixtures.js';
+import { parsePolicyText } from '../../src/policy/load.js';
+import { SAMPLE_POLICY } from '../../src/server/dev.js';
+import {
+  context,
+  HOUR,
+  nhi,
+  policy,
+  principal,
+  prodInput,
+  T0,
+  type InputOverrides,
+} from './fixtures.js';
 import { expectCode } from './helpers.js';
 
 const at = (ms: number): string => new Date(Date.parse(T0) + ms).toISOString();
@@ -41,6 +52,7 @@ describe('buildRequestBody', () => {
           requiredApprovals: 2,
           approverGroups: ['dba', 'sre'],
           excludeOwner: true,
+          requesterMayExecute: false,
         },
       });
     });
@@ -56,6 +68,7 @@ describe('buildRequestBody', () => {
         requiredApprovals: 1,
         approverGroups: ['sre'],
         excludeOwner: false,
+        requesterMayExecute: true,
       });
       expect(body.maxUses).toBe(1);
       expect(body).not.toHaveProperty('ticket');
@@ -89,7 +102,7 @@ describe('buildRequestBody', () => {
 
   describe('when no rule matches', () => {
     it.each([
-      ['an unknown environment', prodInput({ environment: 'dev' })],
+      ['a declared environment that no rule covers', prodInput({ environment: 'dev' })],
       ['another action in prod', prodInput({ action: 'rotate' })],
       [
         'a resource outside db/* in prod',
@@ -111,6 +124,100 @@ describe('buildRequestBody', () => {
     it('refuses another NHI kind in prod with NO_MATCHING_POLICY', () => {
       const ctx = context(undefined, { nhi: { ...nhi, kind: 'ai_agent' } });
       expectCode(() => buildRequestBody(prodInput(), ctx), 'NO_MATCHING_POLICY');
+    });
+  });
+
+  describe('when the environment is not one the policy declares', () => {
+    it.each(['PROD', 'Prod', 'prod.', 'prod ', ' prod', 'qa'])(
+      'refuses %j with ENVIRONMENT_UNKNOWN',
+      (environment) => {
+        const err = expectCode(
+          () => buildRequestBody(prodInput({ environment }), context()),
+          'ENVIRONMENT_UNKNOWN',
+        );
+        expect(err.details).toEqual({ declared: ['prod', 'staging', 'dev'] });
+      },
+    );
+
+    it('refuses it before a catch-all rule could match it', () => {
+      const sample = parsePolicyText(SAMPLE_POLICY, 'yaml');
+      const ctx = context(undefined, { policy: sample });
+      expect(buildRequestBody(prodInput({ environment: 'staging' }), ctx).policy.rule).toBe(
+        'non-prod',
+      );
+      expectCode(
+        () => buildRequestBody(prodInput({ environment: 'PROD' }), ctx),
+        'ENVIRONMENT_UNKNOWN',
+      );
+    });
+  });
+
+  describe('when the requester names themselves as the executor', () => {
+    const self = { kind: 'principal', principal: principal('alice') } as const;
+
+    it('refuses it with SEPARATION_OF_DUTIES where the rule forbids it', () => {
+      const err = expectCode(
+        () => buildRequestBody(prodInput({ executor: self }), context()),
+        'SEPARATION_OF_DUTIES',
+      );
+      expect(err.details).toEqual({ rule: 'prod-db' });
+    });
+
+    it('allows it where the rule does not, and pins that', () => {
+      const body = buildRequestBody(
+        prodInput({ environment: 'staging', executor: self }),
+        context(),
+      );
+      expect(body.policy.requesterMayExecute).toBe(true);
+    });
+
+    it('leaves a workload binding to the check at redemption, pinning the rule', () => {
+      const executor = {
+        kind: 'claims',
+        matcher: {
+          issuer: 'https://token.actions.githubusercontent.com',
+          claims: { repository: 'acme/deploy' },
+        },
+      } as const;
+      const body = buildRequestBody(prodInput({ executor }), context());
+      expect(body.policy.requesterMayExecute).toBe(false);
+    });
+  });
+
+  describe('when notBefore lies ahead', () => {
+    const DAY = 24 * HOUR;
+    const later = (ms: number) => ({
+      durationMs: undefined,
+      notBefore: at(ms),
+      notAfter: at(ms + HOUR),
+    });
+
+    it('accepts a start exactly the rule maximum lead time ahead', () => {
+      expect(buildRequestBody(prodInput(later(DAY)), context()).notBefore).toBe(at(DAY));
+    });
+
+    it('refuses one a second further with POLICY_LIMIT_EXCEEDED naming the rule and bound', () => {
+      const err = expectCode(
+        () => buildRequestBody(prodInput(later(DAY + 1000)), context()),
+        'POLICY_LIMIT_EXCEEDED',
+      );
+      expect(err.details).toEqual({ rule: 'prod-db', maxLeadTimeMs: DAY });
+    });
+
+    it('bounds a rule without maxLeadTime at 7 days, so a start in 2030 is refused', () => {
+      const staging = (over: InputOverrides) => prodInput({ environment: 'staging', ...over });
+      expect(buildRequestBody(staging(later(7 * DAY)), context()).notBefore).toBe(at(7 * DAY));
+      const err = expectCode(
+        () => buildRequestBody(staging(later(7 * DAY + 1000)), context()),
+        'POLICY_LIMIT_EXCEEDED',
+      );
+      expect(err.details).toEqual({ rule: 'staging', maxLeadTimeMs: 7 * DAY });
+      const in2030 = staging({
+        durationMs: undefined,
+        notBefore: '2030-01-01T00:00:00Z',
+        notAfter: '2030-01-01T01:00:00Z',
+      });
+      expectCode(() => buildRequestBody(in2030, context()), 'POLICY_LIMIT_EXCEEDED');
     });
   });
 

@@ -71,6 +71,16 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     const out = await cx.client().call('GET', `/v1/nhis/${encodeURIComponent(id)}`);
     emit(true, out, () => '');
   });
+  nhi
+    .command('set-owner <id>')
+    .description('hand an NHI to another owner (admin, or a member of the current owner group)')
+    .requiredOption('--owner <group>', 'the new owning group')
+    .requiredOption('--reason <text>')
+    .action(async (id: string, o: { owner: string; reason: string }) => {
+      const path = `/v1/nhis/${encodeURIComponent(id)}/owner`;
+      const out = await cx.client().call<{ id: string; owner: string }>('PUT', path, o);
+      emit(cx.json(), out, () => `${out.id} owned by ${out.owner}`);
+    });
 
   const request = program.command('request').description('approval requests');
   request

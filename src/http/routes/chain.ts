@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getNhi, registerNhi } from '../../service/nhis.js';
+import { changeNhiOwner, getNhi, registerNhi } from '../../service/nhis.js';
 import { redeem } from '../../service/redeem.js';
 import { revokeWarrant } from '../../service/revoke.js';
 import { principalOf } from '../auth.js';
-import { IdParam, NhiBody, ReasonBody, RedemptionBody } from '../schemas.js';
+import { IdParam, NhiBody, NhiOwnerBody, ReasonBody, RedemptionBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
 
 export const chainRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
@@ -17,6 +17,12 @@ export const chainRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app,
       schema: { params: IdParam, tags: ['nhis'] },
     },
     async (req) => getNhi(ctx, req.params.id),
+  );
+
+  app.put(
+    '/v1/nhis/:id/owner',
+    { schema: { params: IdParam, body: NhiOwnerBody, tags: ['nhis'] } },
+    async (req) => changeNhiOwner(ctx, principalOf(req), req.params.id, req.body),
   );
 
   app.post(
