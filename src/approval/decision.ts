@@ -59,7 +59,10 @@ export function evaluateDecision(
   if (approver.id === request.body.requester) {
     throw refuse('SEPARATION_OF_DUTIES', 'the requester cannot decide on their own request');
   }
-  if (pinned.excludeOwner && approver.id === request.body.subjectOwner) {
+  // An owner is a person or a group: under excludeOwner, neither the owner nor any
+  // member of the owning group decides on the NHI it owns.
+  const owner = request.body.subjectOwner;
+  if (pinned.excludeOwner && (approver.id === owner || approver.groups.includes(owner))) {
     throw refuse('SEPARATION_OF_DUTIES', "the subject's owner cannot decide under this rule");
   }
   if (!approver.groups.some((g) => pinned.approverGroups.includes(g))) {

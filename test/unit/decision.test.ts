@@ -66,6 +66,19 @@ describe('evaluateDecision', () => {
       );
     });
 
+    it('refuses a member of the owning group too, when the owner is a group', () => {
+      const body = prodBody();
+      const req = record({ ...body, subjectOwner: 'team-data' });
+      expectCode(
+        () => evaluateDecision(req, [], approver('dana', ['sre', 'team-data']), 'approve', now()),
+        'SEPARATION_OF_DUTIES',
+      );
+      expect(evaluateDecision(req, [], approver('erin', ['sre']), 'approve', now())).toEqual({
+        kind: 'recorded',
+        approvals: 1,
+      });
+    });
+
     it('counts the approval when the pinned rule does not exclude the owner', () => {
       const req = record(prodBody({ environment: 'staging' }));
       expect(req.body.policy.excludeOwner).toBe(false);
