@@ -46,7 +46,10 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
     return deny('WARRANT_NOT_YET_VALID', 'the warrant window has not opened');
   if (t >= claims.exp * 1000 || t >= Date.parse(record.notAfter))
     return deny('WARRANT_EXPIRED', 'the warrant window has closed');
-  const mismatch = executorMismatch(claims.executor, input);
+  const mismatch =
+    claims.excluded_executor === input.executor
+      ? 'the requester may not execute this warrant'
+      : executorMismatch(claims.executor, input);
   if (mismatch !== null) return deny('EXECUTOR_MISMATCH', mismatch);
   if (action.environment !== claims.environment) {
     return deny('ENVIRONMENT_MISMATCH', 'the warrant is for a different environment');

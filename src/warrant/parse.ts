@@ -38,6 +38,7 @@ const ClaimsSchema = Type.Object(
     max_uses: Type.Integer({ minimum: 1 }),
     approvals: Type.Array(Type.String()),
     policy_version: Type.String(),
+    excluded_executor: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );

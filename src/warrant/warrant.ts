@@ -1,5 +1,5 @@
 import { epochSeconds } from '../core/clock.js';
-import type { DecisionId, NhiId, RequestId, WarrantId } from '../core/ids.js';
+import type { DecisionId, NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
 import type { Scope } from '../core/scope.js';
 import type { ExecutorBinding, RequestAction, RequestBody } from '../request/request.js';
 
@@ -22,6 +22,12 @@ export interface WarrantClaims {
   readonly max_uses: number;
   readonly approvals: readonly DecisionId[];
   readonly policy_version: `sha256:${string}`;
+  /**
+   * A principal that may not redeem whatever the executor binding says: the requester,
+   * when the pinned rule forbids them to execute (`requesterMayExecute: false`). It
+   * matters for claim bindings, which a requester's own workload could match.
+   */
+  readonly excluded_executor?: PrincipalId;
 }
 
 export type WarrantState = 'active' | 'revoked';
@@ -87,5 +93,6 @@ export function warrantClaims(args: {
     max_uses: body.maxUses,
     approvals: args.approvals,
     policy_version: body.policy.version,
+    ...(body.policy.requesterMayExecute === false ? { excluded_executor: body.requester } : {}),
   };
 }

@@ -226,6 +226,15 @@ describe('checkRedemption', () => {
     });
   });
 
+  describe('when the rule forbids the requester to execute', () => {
+    it('refuses the requester with EXECUTOR_MISMATCH even where the binding names them', () => {
+      const s = validSpec();
+      s.claims = { ...s.claims, excluded_executor: principal('deploy-eu') };
+      expect(codeOf(s)).toBe('EXECUTOR_MISMATCH');
+      expect(check(s)).toMatchObject({ reason: 'the requester may not execute this warrant' });
+    });
+  });
+
   describe('when the row counters were edited behind the server', () => {
     it('refuses a warrant whose signed max_uses is spent, however high the row max_uses', () => {
       const s = validSpec();
