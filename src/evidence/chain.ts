@@ -19,6 +19,8 @@ export interface CustodyRequest {
   readonly executor: string | null;
   readonly notBefore: string | null;
   readonly notAfter: string | null;
+  /** A window relative to the warrant's issue, in milliseconds (then no notBefore/notAfter). */
+  readonly durationMs: number | null;
   readonly maxUses: number | null;
   readonly reason: string | null;
   readonly ticket: string | null;

@@ -74,6 +74,7 @@ function requestOf(e: EvidenceEvent): CustodyRequest {
     executor: executorOf(get('executor')),
     notBefore: str(get('notBefore')),
     notAfter: str(get('notAfter')),
+    durationMs: int(get('durationMs')),
     maxUses: int(get('maxUses')),
     reason: str(get('reason')),
     ticket: str(get('ticket')),

@@ -3,6 +3,7 @@
  * `printable`, so a hostile bundle cannot inject terminal escapes or bidi controls.
  */
 import type { CustodyAction, CustodyChain, CustodyFulfilment, CustodyGap } from './custody.js';
+import { windowText } from '../request/window.js';
 import { printable } from './read.js';
 import type { VerificationReport } from './report.js';
 
@@ -51,7 +52,7 @@ function requestLines(c: CustodyChain): string[] {
     `  scope: ${scope.join('; ') || '(none)'}`,
     `  targets: ${r.targets.map(p).join(', ') || '(none)'}`,
     `  executor: ${p(r.executor)}`,
-    `  window: ${p(r.notBefore)} to ${p(r.notAfter)}, max uses ${p(r.maxUses)}`,
+    `  window: ${p(windowText(r))}, max uses ${p(r.maxUses)}`,
     `  reason: ${p(r.reason)}${ticket}`,
     `  policy ${p(pol.version)}, rule ${p(pol.rule)}: ${p(pol.requiredApprovals)} approval(s) from ${pol.approverGroups.map(p).join(', ') || '(none)'}`,
   ];

@@ -4,8 +4,9 @@ import type { PrincipalId, RequestId } from '../core/ids.js';
 import { normaliseScope, type Scope } from '../core/scope.js';
 import type { Nhi } from '../nhi/nhi.js';
 import { declaresEnvironment, matchRule } from '../policy/match.js';
-import type { Policy, PolicyErrorCode, PolicyRule } from '../policy/policy.js';
-import type { ExecutorBinding, RequestAction, RequestBody, RequestErrorCode } from './request.js';
+import type { Policy, PolicyErrorCode } from '../policy/policy.js';
+import type { ExecutorBinding, RequestAction, RequestBody } from './request.js';
+import { limitExceeded, pinWindow } from './window.js';
 
 /** What a requester submits; everything else in the body is set by the server. */
 export interface RequestInput {
@@ -29,39 +30,6 @@ export interface BuildContext {
   readonly policy: Policy;
   readonly now: Date;
   readonly nonce: string;
-}
-
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-function windowError(message: string): CountersignError<RequestErrorCode> {
-  return new CountersignError('REQUEST_WINDOW_INVALID', message);
-}
-
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * RFC 3339 only, with an explicit offset: `Date.parse` alone would read a missing
- * offset in the server's zone and roll 29 February into March.
- */
-function parseInstant(text: string, field: string): Date {
-  const m = RFC3339.exec(text);
-  const t = Date.parse(text);
-  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = (m ?? []).slice(1, 7).map(Number);
-  const calendarDay = new Date(Date.UTC(y, mo - 1, d)).getUTCDate();
-  if (!m || Number.isNaN(t) || calendarDay !== d || h > 23 || mi > 59 || s > 59) {
-    throw windowError(`${field} must be an RFC 3339 timestamp with an offset`);
-  }
-  return new Date(t);
-}
-
-function limitExceeded(
-  rule: PolicyRule,
-  message: string,
-  bound: Record<string, number>,
-): CountersignError<PolicyErrorCode> {
-  return new CountersignError('POLICY_LIMIT_EXCEEDED', `${message} of rule ${rule.name}`, {
-    details: { rule: rule.name, ...bound },
-  });
 }
 
 /**
@@ -104,34 +72,7 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
       { details: { rule: rule.name } },
     );
   }
-  const notBefore = input.notBefore ? parseInstant(input.notBefore, 'notBefore') : ctx.now;
-  if (notBefore.getTime() < ctx.now.getTime() - MAX_CLOCK_SKEW_MS) {
-    throw windowError('notBefore lies in the past');
-  }
-  if (notBefore.getTime() - ctx.now.getTime() > rule.maxLeadTimeMs) {
-    throw limitExceeded(rule, 'notBefore lies further ahead than the maximum lead time', {
-      maxLeadTimeMs: rule.maxLeadTimeMs,
-    });
-  }
-  if ((input.notAfter === undefined) === (input.durationMs === undefined)) {
-    throw windowError('give exactly one of duration or notAfter');
-  }
-  if (
-    input.durationMs !== undefined &&
-    !(Number.isSafeInteger(input.durationMs) && input.durationMs > 0)
-  ) {
-    throw windowError('duration must be a positive number of milliseconds');
-  }
-  const notAfter = input.notAfter
-    ? parseInstant(input.notAfter, 'notAfter')
-    : new Date(notBefore.getTime() + (input.durationMs as number));
-  const span = notAfter.getTime() - notBefore.getTime();
-  if (span <= 0) throw windowError('notAfter must be after notBefore');
-  if (span > rule.maxDurationMs) {
-    throw limitExceeded(rule, 'window exceeds the maximum duration', {
-      maxDurationMs: rule.maxDurationMs,
-    });
-  }
+  const { window, latestDecision } = pinWindow(input, rule, ctx.now);
   const maxUses = input.maxUses ?? 1;
   if (!Number.isSafeInteger(maxUses) || maxUses < 1) {
     throw new CountersignError<CoreErrorCode>(
@@ -153,14 +94,13 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     environment: input.environment,
     targets,
     executor: input.executor,
-    notBefore: notBefore.toISOString(),
-    notAfter: notAfter.toISOString(),
+    ...window,
     maxUses,
     reason: input.reason,
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     createdAt: ctx.now.toISOString(),
     pendingExpiresAt: new Date(
-      Math.min(ctx.now.getTime() + rule.pendingExpiryMs, notAfter.getTime()),
+      Math.min(ctx.now.getTime() + rule.pendingExpiryMs, latestDecision ?? Infinity),
     ).toISOString(),
     nonce: ctx.nonce,
     policy: {

@@ -45,8 +45,13 @@ export interface RequestBody {
   readonly environment: string;
   readonly targets: readonly string[];
   readonly executor: ExecutorBinding;
-  readonly notBefore: string;
-  readonly notAfter: string;
+  /**
+   * The approved window: absolute (`notBefore` and `notAfter`), or `durationMs` from
+   * the warrant's issue (see window.ts). Exactly one of the two shapes is present.
+   */
+  readonly notBefore?: string;
+  readonly notAfter?: string;
+  readonly durationMs?: number;
   readonly maxUses: number;
   readonly reason: string;
   readonly ticket?: string;

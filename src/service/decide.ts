@@ -6,6 +6,7 @@ import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import { effectiveState } from '../request/lifecycle.js';
 import type { RequestErrorCode, RequestState } from '../request/request.js';
+import { windowAt } from '../request/window.js';
 import { WARRANT_TYP, warrantClaims } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
 import { loadRequest } from './load-request.js';
@@ -100,11 +101,13 @@ export async function decide(
         const approvals = [...prior.filter((d) => d.decision === 'approve'), decision];
         const id = newWarrantId();
         const keys = ctx.keys();
+        const window = windowAt(request.body, now);
         const claims = warrantClaims({
           issuer: ctx.issuer,
           id,
           requestId: request.id,
           body: request.body,
+          window,
           approvals: approvals.map((d) => d.id),
           now,
         });
@@ -115,8 +118,8 @@ export async function decide(
           kid: keys.activeKid,
           token,
           claims,
-          notBefore: request.body.notBefore,
-          notAfter: request.body.notAfter,
+          notBefore: window.notBefore,
+          notAfter: window.notAfter,
           uses: 0,
           maxUses: claims.max_uses,
           state: 'active',
@@ -132,10 +135,7 @@ export async function decide(
           now,
           'countersign',
           { request: request.id, warrant: id, nhi: claims.sub },
-          {
-            claims,
-            kid: keys.activeKid,
-          },
+          { claims, kid: keys.activeKid, window },
         );
         return {
           decision,

@@ -97,8 +97,8 @@ export async function getWarrantForRequest(
     token: w.token,
     state: w.state,
     uses: w.uses,
-    maxUses: w.maxUses,
-    notBefore: new Date(w.claims.nbf * 1000).toISOString(),
-    notAfter: new Date(w.claims.exp * 1000).toISOString(),
+    maxUses: w.claims.max_uses,
+    notBefore: w.notBefore,
+    notAfter: w.notAfter,
   };
 }

@@ -261,6 +261,8 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
         'warrants.id as warrant_id',
         'warrants.request_id',
         'warrants.revoked_at',
+        'warrants.not_before',
+        'warrants.not_after',
         'requests.body',
       ]);
     if (subject !== undefined) {
@@ -277,8 +279,9 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
         scope: b.scope,
         environment: b.environment,
         targets: b.targets,
-        notBefore: b.notBefore,
-        notAfter: b.notAfter,
+        // The warrant's own window: a relative request window starts at issue.
+        notBefore: r.not_before ?? b.notBefore ?? '',
+        notAfter: r.not_after ?? b.notAfter ?? '',
         revokedAt: r.revoked_at,
       };
     });
@@ -305,7 +308,13 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
     const rows = await this.db
       .selectFrom('warrants')
       .innerJoin('requests', 'requests.id', 'warrants.request_id')
-      .select(['warrants.id', 'warrants.request_id', 'requests.subject', 'requests.body'])
+      .select([
+        'warrants.id',
+        'warrants.request_id',
+        'warrants.not_after',
+        'requests.subject',
+        'requests.body',
+      ])
       .where('warrants.expiry_recorded_at', 'is', null)
       .execute();
     return rows
@@ -313,7 +322,7 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
         warrantId: r.id,
         requestId: r.request_id,
         subject: r.subject,
-        notAfter: (JSON.parse(r.body) as RequestBody).notAfter,
+        notAfter: r.not_after ?? (JSON.parse(r.body) as RequestBody).notAfter ?? '',
       }))
       .filter((w) => w.notAfter <= now);
   }

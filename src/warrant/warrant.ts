@@ -2,6 +2,7 @@ import { epochSeconds } from '../core/clock.js';
 import type { DecisionId, NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
 import type { Scope } from '../core/scope.js';
 import type { ExecutorBinding, RequestAction, RequestBody } from '../request/request.js';
+import type { ConcreteWindow } from '../request/window.js';
 
 export const WARRANT_TYP = 'warrant+jwt';
 
@@ -72,6 +73,8 @@ export function warrantClaims(args: {
   readonly id: WarrantId;
   readonly requestId: RequestId;
   readonly body: RequestBody;
+  /** The approved window as it stands at issue (see `windowAt`). */
+  readonly window: ConcreteWindow;
   readonly approvals: readonly DecisionId[];
   readonly now: Date;
 }): WarrantClaims {
@@ -81,9 +84,9 @@ export function warrantClaims(args: {
     jti: args.id,
     sub: body.subject,
     iat: epochSeconds(args.now),
-    nbf: notBeforeSeconds(Date.parse(body.notBefore), args.now),
+    nbf: notBeforeSeconds(Date.parse(args.window.notBefore), args.now),
     // Rounded down: the signed window never closes after the approved notAfter.
-    exp: Math.floor(Date.parse(body.notAfter) / 1000),
+    exp: Math.floor(Date.parse(args.window.notAfter) / 1000),
     request_id: args.requestId,
     action: body.action,
     environment: body.environment,

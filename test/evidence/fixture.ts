@@ -28,6 +28,7 @@ import {
 } from '../../src/log/tree.js';
 import type { ReceiptClaims, RedemptionAction } from '../../src/redemption/redemption.js';
 import type { RequestBody } from '../../src/request/request.js';
+import { windowAt } from '../../src/request/window.js';
 import { WARRANT_TYP, warrantClaims } from '../../src/warrant/warrant.js';
 import type { WarrantClaims } from '../../src/warrant/warrant.js';
 
@@ -163,6 +164,7 @@ function requestEvents(key: FixtureKey, opts: FixtureOptions) {
     id: warrantId,
     requestId,
     body,
+    window: windowAt(body, new Date(at(3))),
     approvals: decisions.map((d) => d.id),
     now: new Date(at(3)),
   });

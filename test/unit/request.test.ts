@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/core/canonical.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { buildRequestBody, requestIdOf } from '../../src/request/build.js';
+import { windowAt, windowText } from '../../src/request/window.js';
 import { effectiveState, nextState, type RequestTransition } from '../../src/request/lifecycle.js';
 import { REQUEST_STATES, type RequestState } from '../../src/request/request.js';
 import { parsePolicyText } from '../../src/policy/load.js';
@@ -38,8 +39,7 @@ describe('buildRequestBody', () => {
         environment: 'prod',
         targets: ['eu-1', 'eu-2'],
         executor: { kind: 'principal', principal: 'deploy-eu' },
-        notBefore: T0,
-        notAfter: at(HOUR),
+        durationMs: HOUR,
         maxUses: 3,
         reason: 'hotfix for INC-42',
         ticket: 'INC-42',
@@ -74,10 +74,36 @@ describe('buildRequestBody', () => {
       expect(body).not.toHaveProperty('ticket');
     });
 
-    it('ends the approval deadline at notAfter when the window is shorter than pendingExpiry', () => {
-      const body = buildRequestBody(prodInput({ durationMs: HOUR / 2 }), context());
+    it('ends the approval deadline at notAfter when an absolute window is shorter than pendingExpiry', () => {
+      const body = buildRequestBody(
+        prodInput({ durationMs: undefined, notAfter: at(HOUR / 2) }),
+        context(),
+      );
       expect(body.pendingExpiresAt).toBe(at(HOUR / 2));
-      expect(body.notAfter).toBe(at(HOUR / 2));
+      expect([body.notBefore, body.notAfter]).toEqual([T0, at(HOUR / 2)]);
+    });
+
+    it('pins a duration alone as a window that starts when the warrant is issued', () => {
+      const body = buildRequestBody(prodInput({ durationMs: HOUR / 2 }), context());
+      // The rule's pendingExpiry (1h) bounds the wait: nothing in the window is lost to it.
+      expect(body).toMatchObject({ durationMs: HOUR / 2, pendingExpiresAt: at(HOUR) });
+      expect(body).not.toHaveProperty('notBefore');
+      expect(body).not.toHaveProperty('notAfter');
+      // Approved three hours later, the window still runs its full length from then.
+      expect(windowAt(body, new Date(at(3 * HOUR)))).toEqual({
+        notBefore: at(3 * HOUR),
+        notAfter: at(3 * HOUR + HOUR / 2),
+      });
+      expect(windowText(body)).toBe('30m from approval');
+    });
+
+    it('keeps a duration after an explicit notBefore absolute', () => {
+      const body = buildRequestBody(prodInput({ notBefore: at(HOUR) }), context());
+      expect([body.notBefore, body.notAfter, body.durationMs]).toEqual([
+        at(HOUR),
+        at(2 * HOUR),
+        undefined,
+      ]);
     });
 
     it('takes an explicit future window and allows exactly the rule maximum', () => {
@@ -235,8 +261,8 @@ describe('buildRequestBody', () => {
     });
 
     it('allows a duration of exactly the maximum', () => {
-      expect(buildRequestBody(prodInput({ durationMs: 2 * HOUR }), context()).notAfter).toBe(
-        at(2 * HOUR),
+      expect(buildRequestBody(prodInput({ durationMs: 2 * HOUR }), context()).durationMs).toBe(
+        2 * HOUR,
       );
     });
   });

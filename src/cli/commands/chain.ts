@@ -99,13 +99,17 @@ export function chainCommands(program: Command, cx: CommandContext): void {
       collect,
       [],
     )
-    .option('--duration <d>', 'window length, e.g. 2h')
-    .option('--not-before <ts>', 'RFC 3339 start (default now)')
+    .option('--duration <d>', 'window length from approval (or from --not-before), e.g. 2h')
+    .option('--not-before <ts>', 'RFC 3339 start of an absolute window')
     .option('--not-after <ts>', 'RFC 3339 end')
     .option('--max-uses <n>', 'uses allowed (default 1)', (v) => Number.parseInt(v, 10))
     .requiredOption('--reason <text>')
     .option('--ticket <ref>', 'external ticket reference')
     .action(async (o: Record<string, unknown>) => {
+      // Like the API, the CLI never picks a window for the requester.
+      if (!o.duration && !o.notAfter) {
+        throw new CliError('give a window: --duration D or --not-after TS', EXIT.usage, 'USAGE');
+      }
       const scope = (o.scope as string[]).map(parseScopeFlag);
       const body = {
         subject: o.subject,
@@ -121,7 +125,6 @@ export function chainCommands(program: Command, cx: CommandContext): void {
         ...(o.maxUses !== undefined ? { maxUses: o.maxUses } : {}),
         ...(o.ticket ? { ticket: o.ticket } : {}),
       };
-      if (!o.duration && !o.notAfter) body.duration = '1h';
       const out = await cx.client().call<RequestView>('POST', '/v1/requests', body);
       emit(cx.json(), out, () => out.id);
     });
