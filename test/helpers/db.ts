@@ -52,3 +52,21 @@ export async function eventCount(databaseUrl: string): Promise<number> {
   const file = databaseUrl.replace(/^sqlite:/, '');
   return readSqlite(file, (db) => (db.prepare(sql).get() as { n: number }).n);
 }
+
+/**
+ * Runs one statement that changes a database behind the server's back, as someone with
+ * write access to it (a restored copy, an operator's shell, an attacker) would.
+ */
+export async function editBehindServer(databaseUrl: string, sql: string): Promise<void> {
+  if (isPostgresUrl(databaseUrl)) {
+    await pgQuery(databaseUrl, sql);
+    return;
+  }
+  const db = new Database(databaseUrl.replace(/^sqlite:/, ''), { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 10000');
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
