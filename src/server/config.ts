@@ -46,6 +46,12 @@ export const ConfigSchema = Type.Object(
     /** Trusted OIDC issuers for people and workloads; validated by `parseOidcConfig`. */
     oidc: Type.Optional(OidcConfigSchema),
     reconcileInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+    /**
+     * How long after one target of a rotation is observed on its new version another
+     * approved target may still be observed on the old one before it is reported
+     * `UNFULFILLED_TARGET`, inside the window. Default `15m`.
+     */
+    driftGrace: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     webhooks: Type.Optional(
       Type.Array(
         Type.Object(
