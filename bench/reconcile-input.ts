@@ -2,7 +2,12 @@ import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../src
 import type { Scope } from '../src/core/scope.js';
 import type { Fulfilment, FulfilmentId } from '../src/fulfilment/fulfilment.js';
 import type { Observation, ObservationId } from '../src/observation/observation.js';
-import type { ApprovedGrant, DenialRecord, ReconcileInput } from '../src/reconcile/input.js';
+import type {
+  ApprovedGrant,
+  DenialRecord,
+  ReconcileInput,
+  RedemptionRecord,
+} from '../src/reconcile/input.js';
 import type { RequestAction } from '../src/request/request.js';
 
 /** mulberry32: a small, fast, seeded PRNG, so a seed always yields the same input. */
@@ -49,6 +54,7 @@ export function generateReconcileInput(
 
   const gs: ApprovedGrant[] = [];
   const fs: Fulfilment[] = [];
+  const rs: RedemptionRecord[] = [];
   /** Per (warrant index, target): when the executor revoked the grant, if it did. */
   const revokedAt = new Map<string, number>();
   /** Per (subject, target): the claimed secret versions, to derive what is observed. */
@@ -75,6 +81,13 @@ export function generateReconcileInput(
     gs.push(g);
     for (const target of targets.length === 0 ? ['default'] : targets) {
       if (rnd() < 0.05) continue;
+      rs.push({
+        id: String(rs.length + 1),
+        warrantId,
+        receiptId: `rcp_${seed}_${i}`,
+        target: targets.length === 0 ? null : target,
+        at: iso(start),
+      });
       const base = {
         requestId: g.requestId as RequestId,
         warrantId: warrantId as WarrantId,
@@ -172,5 +185,13 @@ export function generateReconcileInput(
     });
   }
 
-  return { now, grants: gs, fulfilments: fs, observations: os, denials: ds, existing: new Map() };
+  return {
+    now,
+    grants: gs,
+    fulfilments: fs,
+    observations: os,
+    redemptions: rs,
+    denials: ds,
+    existing: new Map(),
+  };
 }

@@ -8,8 +8,8 @@ import { revocationAt } from './revocation.js';
 /**
  * The exceptions report: every `grant`-action warrant is a time-boxed exception to
  * standing access. For each one it says, per target, whether the grant was taken
- * away again and whether it is still seen, using the same evaluation as the
- * `EXPIRED_NOT_REVOKED` finding.
+ * away again, whether that was seen, whether it was late, and whether it is still
+ * seen, using the same evaluation as the `EXPIRED_NOT_REVOKED` finding.
  */
 
 export type ExceptionStatus = 'revoked' | 'active' | 'expired_not_revoked';
@@ -18,6 +18,16 @@ export interface ExceptionTarget {
   readonly target: string;
   /** A `success` `revoke` fulfilment exists for this warrant and target. */
   readonly revoked: boolean;
+  /** When the first revocation was reported, or null. */
+  readonly revocationReportedAt: string | null;
+  /** The first revocation was reported after the exception ended. */
+  readonly late: boolean;
+  /**
+   * An observation made after the exception ended shows the grant absent (or handed
+   * to a renewal), and no in-scope grant was last seen present: without it a
+   * reported revocation does not settle the exception.
+   */
+  readonly observedGone: boolean;
   /**
    * Once the exception has ended: an in-scope grant's latest observation shows it
    * present after the end. Before that: the latest observation shows it present.
@@ -43,8 +53,11 @@ export interface ExceptionEntry {
   /** When the exception ended or ends: `notAfter`, or an earlier warrant revocation. */
   readonly endsAt: string;
   readonly targets: readonly ExceptionTarget[];
+  /** Some target's revocation was reported after the exception ended. */
+  readonly lateRevocation: boolean;
   /**
-   * - `revoked`: every target that needs it reports a revocation and none is still observed;
+   * - `revoked`: every target that needs it reports a revocation, an observation
+   *   after the end shows it gone there, and none is still observed;
    * - `expired_not_revoked`: the exception has ended and some target is outstanding
    *   (exactly when reconcile raises or keeps `EXPIRED_NOT_REVOKED` for it);
    * - `active`: the exception has not ended and is not yet fully revoked.
@@ -74,16 +87,20 @@ export function exceptionsReport(
     const targets = states.map((st): ExceptionTarget => ({
       target: st.target,
       revoked: st.revokes.length > 0,
+      revocationReportedAt: st.revokes[0]?.at ?? null,
+      late: st.late,
+      observedGone: st.observedGone,
       stillObserved: (st.windowEnded ? st.presentAfterEnd : st.latestPresent).length > 0,
       windowEnded: st.windowEnded,
       revocationRequired: st.required,
       evidence: {
         fulfilments: capEvidence([...st.applies, ...st.revokes].map((f) => f.id)),
-        observations: capEvidence(st.latestPresent.map((o) => o.obs.id)),
+        observations: capEvidence(st.latest.map((o) => o.obs.id)),
       },
     }));
     const ended = states.every((s) => s.windowEnded);
-    const settled = targets.every((t) => (t.revoked || !t.revocationRequired) && !t.stillObserved);
+    // The same condition as EXPIRED_NOT_REVOKED, so the report and the findings agree.
+    const settled = states.every((st) => !st.outstanding);
     const status: ExceptionStatus = settled ? 'revoked' : ended ? 'expired_not_revoked' : 'active';
     const end = states[0]?.end ?? Date.parse(g.notAfter);
     out.push({
@@ -96,6 +113,7 @@ export function exceptionsReport(
       notAfter: g.notAfter,
       endsAt: new Date(end).toISOString(),
       targets,
+      lateRevocation: targets.some((t) => t.late),
       status,
     });
   }

@@ -29,12 +29,45 @@ export type FindingTransition = 'acknowledge' | 'resolve';
 /** - `FINDING_TRANSITION_INVALID`: the transition is not allowed from the current state. */
 export type FindingErrorCode = 'FINDING_TRANSITION_INVALID';
 
-/** The ids of the records a finding rests on; the service maps them to log indices. */
+/**
+ * The records a finding rests on, as the reconciler names them. The service turns
+ * each into the log index of the event that recorded it (see {@link FindingProof}).
+ *
+ * - `warrants`: warrant ids, cited by their `warrant.issued` event;
+ * - `redemptions`: redemption record ids (the id of the `redemption.allowed` or
+ *   `redemption.denied` event, see `RedemptionRecord`);
+ * - `fulfilments`: fulfilment ids (`fulfilment.recorded`);
+ * - `observations`: observation ids (`observation.recorded`).
+ */
 export interface FindingEvidence {
+  readonly warrants: readonly string[];
+  readonly redemptions: readonly string[];
   readonly fulfilments: readonly string[];
   readonly observations: readonly string[];
-  readonly redemptions: readonly string[];
 }
+
+/**
+ * The proof of a recorded finding: the log indices of the events it rests on, by
+ * the role each plays. Every index is of an event integrated before the finding's
+ * own `finding.raised` event, so the proof always precedes the claim in the log.
+ */
+export interface FindingProof {
+  /** `warrant.issued` events. */
+  readonly warrants: readonly number[];
+  /** `redemption.allowed` and `redemption.denied` events. */
+  readonly redemptions: readonly number[];
+  /** `fulfilment.recorded` events. */
+  readonly fulfilments: readonly number[];
+  /** `observation.recorded` events. */
+  readonly observations: readonly number[];
+}
+
+export const EVIDENCE_ROLES = ['warrants', 'redemptions', 'fulfilments', 'observations'] as const;
+export type EvidenceRole = (typeof EVIDENCE_ROLES)[number];
+
+/** Every index of a proof, ascending and distinct. */
+export const proofIndices = (p: FindingProof): number[] =>
+  [...new Set(EVIDENCE_ROLES.flatMap((r) => p[r]))].sort((a, b) => a - b);
 
 export interface FindingResolution {
   readonly by: string;
@@ -54,7 +87,8 @@ export interface Finding {
   readonly subject: string;
   readonly target: string | null;
   readonly detail: string;
-  readonly evidence: FindingEvidence;
+  /** Log indices of the events the finding rests on. */
+  readonly evidence: FindingProof;
   readonly raisedAt: string;
   readonly updatedAt: string;
   readonly resolution: FindingResolution | null;

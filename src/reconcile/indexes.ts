@@ -1,9 +1,9 @@
-import { patternWithin, type Scope } from '../core/scope.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import { approvedTargets } from '../fulfilment/fulfilment.js';
+import { approvedTargets, UNTARGETED } from '../fulfilment/fulfilment.js';
 import type { Observation } from '../observation/observation.js';
 import type { RequestAction } from '../request/request.js';
-import type { ApprovedGrant } from './input.js';
+import { addScope, newCoverage, type Coverage } from './coverage.js';
+import type { ApprovedGrant, RedemptionRecord } from './input.js';
 
 /**
  * One pass over each input builds the maps every rule reads, so that no rule ever
@@ -37,12 +37,12 @@ export interface GrantTuple {
   lastPresent: TimedObservation | null;
 }
 
-/** The union of the scopes of some grant-action warrants. */
-export interface Coverage {
-  /** `permission NUL resource` for every scope entry. */
-  readonly exact: Set<string>;
-  /** Per permission, the entry patterns that contain a `*` segment. */
-  readonly wildcard: Map<string, Set<string>>;
+/** A `success` `apply` that claims a secret version at one place (see `VERSION_ACTIONS`). */
+export interface Claim {
+  readonly f: Fulfilment;
+  readonly fingerprint: string;
+  /** `f.at` in ms. */
+  readonly t: number;
 }
 
 /** Everything known about one subject at one target. */
@@ -53,19 +53,18 @@ export interface Place {
   readonly versions: TimedObservation[];
   /** Grant tuples by resource, then permission. */
   readonly tuples: Map<string, Map<string, GrantTuple>>;
-  /** Success `apply` fulfilments claiming a secret version (see `VERSION_ACTIONS`), by it. */
-  readonly claims: Map<string, Fulfilment[]>;
-  /** Their times, ascending. */
-  readonly claimTimes: number[];
+  /** Claimed secret versions, oldest first (ties in input order). */
+  readonly claims: Claim[];
   /** Grant-action warrants naming this target, and the union of their scopes. */
   readonly grantWarrants: ApprovedGrant[];
   coverage: Coverage | null;
 }
 
-/** Success reports of one warrant at one target. */
+/** Reports of one warrant at one target: its successes by phase, and failed applies. */
 export interface WarrantTarget {
   readonly applied: Fulfilment[];
   readonly revoked: Fulfilment[];
+  readonly failed: Fulfilment[];
 }
 
 /** Grant-action warrants of one subject that name no target: they cover every target. */
@@ -82,9 +81,13 @@ export interface Indexes {
   readonly reports: ReadonlyMap<string, ReadonlyMap<string, WarrantTarget>>;
   /** By subject. */
   readonly untargeted: ReadonlyMap<string, Untargeted>;
+  /** Allowed redemptions by warrant id, then the target redeemed for (`default` if none). */
+  readonly redemptions: ReadonlyMap<string, ReadonlyMap<string, RedemptionRecord[]>>;
+  /** Allowed redemptions by receipt id. */
+  readonly receipts: ReadonlyMap<string, RedemptionRecord>;
 }
 
-const NO_REPORTS: WarrantTarget = { applied: [], revoked: [] };
+const NO_REPORTS: WarrantTarget = { applied: [], revoked: [], failed: [] };
 
 export const placeAt = (idx: Indexes, subject: string, target: string): Place | undefined =>
   idx.places.get(subject)?.get(target);
@@ -92,15 +95,12 @@ export const placeAt = (idx: Indexes, subject: string, target: string): Place | 
 export const reportsAt = (idx: Indexes, warrantId: string, target: string): WarrantTarget =>
   idx.reports.get(warrantId)?.get(target) ?? NO_REPORTS;
 
-/**
- * When a grant's exception ends: `notAfter`, or `revokedAt` if the warrant was
- * revoked before that.
- */
-export function exceptionEnd(g: ApprovedGrant): number {
-  const notAfter = Date.parse(g.notAfter);
-  const revokedAt = g.revokedAt === null ? Number.NaN : Date.parse(g.revokedAt);
-  return revokedAt < notAfter ? revokedAt : notAfter;
-}
+/** The allowed redemptions of a warrant for one target. */
+export const redemptionsAt = (
+  idx: Indexes,
+  warrantId: string,
+  target: string,
+): readonly RedemptionRecord[] => idx.redemptions.get(warrantId)?.get(target) ?? [];
 
 /** The distinct approved targets of a grant (`[UNTARGETED]` when it names none). */
 export const targetsOf = (g: ApprovedGrant): string[] => [...new Set(approvedTargets(g.targets))];
@@ -115,90 +115,32 @@ export const VERSION_ACTIONS: readonly RequestAction[] = ['rotate', 'custom'];
 export const claimsVersion = (g: ApprovedGrant | undefined): boolean =>
   g !== undefined && VERSION_ACTIONS.includes(g.action);
 
-const hasWildcard = (pattern: string): boolean => pattern.split('/').includes('*');
+type Places = Map<string, Map<string, Place>>;
 
-function addScope(c: Coverage, scope: Scope): void {
-  for (const e of scope) {
-    for (const p of e.permissions) {
-      c.exact.add(`${p}\u0000${e.resource}`);
-      if (!hasWildcard(e.resource)) continue;
-      const set = c.wildcard.get(p) ?? new Set<string>();
-      set.add(e.resource);
-      c.wildcard.set(p, set);
-    }
+/** The place of (subject, target), created on first use. */
+function placeIn(places: Places, subject: string, target: string): Place {
+  let bySubject = places.get(subject);
+  if (!bySubject) places.set(subject, (bySubject = new Map<string, Place>()));
+  let p = bySubject.get(target);
+  if (!p) {
+    p = {
+      subject,
+      target,
+      versions: [],
+      tuples: new Map(),
+      claims: [],
+      grantWarrants: [],
+      coverage: null,
+    };
+    bySubject.set(target, p);
   }
+  return p;
 }
 
-const newCoverage = (): Coverage => ({ exact: new Set(), wildcard: new Map() });
-
-/** True when some scope in `c` lists `permission` on a pattern containing `resource`. */
-export function coverageCovers(
-  c: Coverage | null | undefined,
-  resource: string,
-  permission: string,
-): boolean {
-  if (!c) return false;
-  if (c.exact.has(`${permission}\u0000${resource}`)) return true;
-  for (const pattern of c.wildcard.get(permission) ?? []) {
-    if (patternWithin(resource, pattern)) return true;
-  }
-  return false;
-}
-
-/** True when some entry of `scope` lists `permission` on a pattern containing `resource`. */
-export const scopeCovers = (scope: Scope, resource: string, permission: string): boolean =>
-  scope.some((e) => e.permissions.includes(permission) && patternWithin(resource, e.resource));
-
-/**
- * The grant tuples observed at `place` that `scope` covers. A scope of concrete
- * names is answered by direct look-ups; only wildcard entries scan the tuples, and
- * only those of this one subject and target.
- */
-export function inScopeTuples(scope: Scope, place: Place | undefined): GrantTuple[] {
-  if (!place) return [];
-  if (scope.some((e) => hasWildcard(e.resource))) {
-    const all = [...place.tuples.values()].flatMap((byPerm) => [...byPerm.values()]);
-    return all.filter((t) => scopeCovers(scope, t.resource, t.permission));
-  }
-  const found = new Set<GrantTuple>();
-  for (const e of scope) {
-    const byPerm = place.tuples.get(e.resource);
-    for (const p of e.permissions) {
-      const t = byPerm?.get(p);
-      if (t) found.add(t);
-    }
-  }
-  return [...found];
-}
-
-/** Builds every index in time linear in the inputs (plus sorting each place's history). */
-export function buildIndexes(
-  grants: readonly ApprovedGrant[],
-  fulfilments: readonly Fulfilment[],
-  observations: readonly Observation[],
-): Indexes {
-  const places = new Map<string, Map<string, Place>>();
-  const place = (subject: string, target: string): Place => {
-    let bySubject = places.get(subject);
-    if (!bySubject) places.set(subject, (bySubject = new Map<string, Place>()));
-    let p = bySubject.get(target);
-    if (!p) {
-      p = {
-        subject,
-        target,
-        versions: [],
-        tuples: new Map(),
-        claims: new Map(),
-        claimTimes: [],
-        grantWarrants: [],
-        coverage: null,
-      };
-      bySubject.set(target, p);
-    }
-    return p;
-  };
-  const byWarrant = new Map<string, ApprovedGrant>();
-  for (const g of grants) byWarrant.set(g.warrantId, g);
+function indexGrantWarrants(
+  byWarrant: ReadonlyMap<string, ApprovedGrant>,
+  places: Places,
+): Map<string, Untargeted> {
   const untargeted = new Map<string, Untargeted>();
   for (const g of byWarrant.values()) {
     if (g.action !== 'grant') continue;
@@ -209,34 +151,48 @@ export function buildIndexes(
       addScope(u.coverage, g.scope);
     }
     for (const t of new Set(g.targets)) {
-      const p = place(g.subject, t);
+      const p = placeIn(places, g.subject, t);
       p.grantWarrants.push(g);
       addScope((p.coverage ??= newCoverage()), g.scope);
     }
   }
+  return untargeted;
+}
+
+function indexReports(
+  fulfilments: readonly Fulfilment[],
+  byWarrant: ReadonlyMap<string, ApprovedGrant>,
+  places: Places,
+): Map<string, Map<string, WarrantTarget>> {
   const reports = new Map<string, Map<string, WarrantTarget>>();
   for (const f of fulfilments) {
-    if (f.outcome !== 'success') continue;
     let byTarget = reports.get(f.warrantId);
     if (!byTarget) reports.set(f.warrantId, (byTarget = new Map<string, WarrantTarget>()));
     let r = byTarget.get(f.target);
-    if (!r) byTarget.set(f.target, (r = { applied: [], revoked: [] }));
+    if (!r) byTarget.set(f.target, (r = { applied: [], revoked: [], failed: [] }));
+    if (f.outcome !== 'success') {
+      if (f.phase === 'apply') r.failed.push(f);
+      continue;
+    }
     switch (f.phase) {
-      case 'apply': {
+      case 'apply':
         r.applied.push(f);
         if (f.fingerprint === null || !claimsVersion(byWarrant.get(f.warrantId))) break;
-        const p = place(f.subject, f.target);
-        const list = p.claims.get(f.fingerprint);
-        if (list) list.push(f);
-        else p.claims.set(f.fingerprint, [f]);
-        p.claimTimes.push(Date.parse(f.at));
+        placeIn(places, f.subject, f.target).claims.push({
+          f,
+          fingerprint: f.fingerprint,
+          t: Date.parse(f.at),
+        });
         break;
-      }
       case 'revoke':
         r.revoked.push(f);
         break;
     }
   }
+  return reports;
+}
+
+function indexObservations(observations: readonly Observation[], places: Places): void {
   observations.forEach((obs, index) => {
     const timed = {
       obs,
@@ -244,7 +200,7 @@ export function buildIndexes(
       received: Date.parse(obs.receivedAt),
       index,
     };
-    const p = place(obs.subject, obs.target);
+    const p = placeIn(places, obs.subject, obs.target);
     const fact = obs.fact;
     switch (fact.kind) {
       case 'secret_version':
@@ -275,11 +231,47 @@ export function buildIndexes(
       }
     }
   });
+}
+
+/** Builds every index in time linear in the inputs (plus sorting each place's history). */
+export function buildIndexes(
+  grants: readonly ApprovedGrant[],
+  fulfilments: readonly Fulfilment[],
+  observations: readonly Observation[],
+  redemptions: readonly RedemptionRecord[] = [],
+): Indexes {
+  const places: Places = new Map();
+  const byWarrant = new Map<string, ApprovedGrant>();
+  for (const g of grants) byWarrant.set(g.warrantId, g);
+  const untargeted = indexGrantWarrants(byWarrant, places);
+  const reports = indexReports(fulfilments, byWarrant, places);
+  indexObservations(observations, places);
   for (const bySubject of places.values()) {
     for (const p of bySubject.values()) {
       p.versions.sort((a, b) => (isLater(a, b) ? 1 : -1));
-      p.claimTimes.sort((a, b) => a - b);
+      // Stable: claims made at the same instant keep their input order.
+      p.claims.sort((a, b) => a.t - b.t);
     }
   }
-  return { grants: byWarrant, places, reports, untargeted };
+  const byRedemptionTarget = new Map<string, Map<string, RedemptionRecord[]>>();
+  const receipts = new Map<string, RedemptionRecord>();
+  for (const r of redemptions) {
+    receipts.set(r.receiptId, r);
+    let byTarget = byRedemptionTarget.get(r.warrantId);
+    if (!byTarget) {
+      byRedemptionTarget.set(r.warrantId, (byTarget = new Map<string, RedemptionRecord[]>()));
+    }
+    const target = r.target ?? UNTARGETED;
+    const list = byTarget.get(target);
+    if (list) list.push(r);
+    else byTarget.set(target, [r]);
+  }
+  return {
+    grants: byWarrant,
+    places,
+    reports,
+    untargeted,
+    redemptions: byRedemptionTarget,
+    receipts,
+  };
 }

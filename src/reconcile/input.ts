@@ -2,7 +2,7 @@ import type { Scope } from '../core/scope.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { Observation } from '../observation/observation.js';
 import type { RequestAction } from '../request/request.js';
-import type { FindingState, NewFinding } from './finding.js';
+import type { FindingEvidence, FindingState, NewFinding } from './finding.js';
 
 /** What one issued warrant approved: the reconciler's view of an approval. */
 export interface ApprovedGrant {
@@ -20,7 +20,21 @@ export interface ApprovedGrant {
   readonly revokedAt: string | null;
 }
 
-/** A refused redemption, as logged. */
+/**
+ * An allowed redemption, as logged. Its `id` is the id of its `redemption.allowed`
+ * event: the event is the only record that names the target it was redeemed for.
+ */
+export interface RedemptionRecord {
+  readonly id: string;
+  readonly warrantId: string;
+  /** The receipt's id, which fulfilments report against. */
+  readonly receiptId: string;
+  /** The target named in the redeemed action; null for an untargeted warrant. */
+  readonly target: string | null;
+  readonly at: string;
+}
+
+/** A refused redemption, as logged. Its `id` is the id of its `redemption.denied` event. */
 export interface DenialRecord {
   readonly id: string;
   readonly warrantId: string;
@@ -43,11 +57,19 @@ export interface ReconcileInput {
   readonly grants: readonly ApprovedGrant[];
   readonly fulfilments: readonly Fulfilment[];
   readonly observations: readonly Observation[];
+  /** Allowed redemptions of the warrants in `grants`. */
+  readonly redemptions: readonly RedemptionRecord[];
   readonly denials: readonly DenialRecord[];
   /** Every finding already recorded, whatever its state, by key. */
   readonly existing: ReadonlyMap<string, ExistingFinding>;
   /** Denied redemptions of one warrant that make a `REDEMPTION_ABUSE` finding. Default 3. */
   readonly abuseThreshold?: number;
+  /**
+   * How long after one target of a rotation was observed on its new version another
+   * approved target may still be observed on the old one before that target is
+   * `UNFULFILLED_TARGET`, inside the window. Default 15 minutes.
+   */
+  readonly driftGraceMs?: number;
 }
 
 /** An open or acknowledged finding whose condition no longer holds. */
@@ -79,3 +101,14 @@ export const capEvidence = (ids: readonly string[]): string[] =>
   ids.length <= MAX_EVIDENCE
     ? [...ids]
     : [...ids.slice(0, MAX_EVIDENCE - 1), ids[ids.length - 1] as string];
+
+/** Evidence with every list present, distinct and capped; unnamed roles are empty. */
+export const evidence = (cites: Partial<Record<keyof FindingEvidence, readonly string[]>>) => {
+  const list = (ids: readonly string[] | undefined): string[] => capEvidence([...new Set(ids)]);
+  return {
+    warrants: list(cites.warrants),
+    redemptions: list(cites.redemptions),
+    fulfilments: list(cites.fulfilments),
+    observations: list(cites.observations),
+  } satisfies FindingEvidence;
+};

@@ -1,9 +1,10 @@
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
+import { claimBy, confirmationOf, explainingClaim, ownedBy, versionOf } from './claims.js';
+import { coverageCovers } from './coverage.js';
 import { findingKey } from './finding.js';
-import { capEvidence, type FindingSink } from './input.js';
+import { evidence, type FindingSink } from './input.js';
 import {
   claimsVersion,
-  coverageCovers,
   placeAt,
   type GrantTuple,
   type Indexes,
@@ -16,43 +17,20 @@ function* allPlaces(idx: Indexes): Generator<Place> {
   for (const bySubject of idx.places.values()) yield* bySubject.values();
 }
 
-const fingerprintOf = (o: TimedObservation): string | null =>
-  o.obs.fact.kind === 'secret_version' ? o.obs.fact.fingerprint : null;
-
-/** The first value in ascending `times` greater than `x`, or +Infinity. */
-function nextAfter(times: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((times[mid] as number) > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return times[lo] ?? Number.POSITIVE_INFINITY;
-}
-
-/** The last of the time-ordered `list` observed strictly before `limit`. */
-function lastBefore(
-  list: readonly TimedObservation[],
-  limit: number,
-): TimedObservation | undefined {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as TimedObservation).t < limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return list[lo - 1];
-}
+/** The redemption whose receipt a fulfilment was reported against, as evidence. */
+const receiptOf = (idx: Indexes, f: Fulfilment): string[] => {
+  const r = idx.receipts.get(f.receiptId);
+  return r === undefined ? [] : [r.id];
+};
 
 /**
  * `FULFILMENT_MISMATCH`: a `success` `apply` fulfilment of a `rotate` or `custom`
- * warrant claiming fingerprint F at (subject, target), where the latest `secret_version` observation there made at or
- * after the fulfilment shows another fingerprint. Observations made after the next
- * claimed change at the same subject and target belong to that claim instead, so a
- * later approved rotation never makes an earlier one look false. A newer observation
- * showing F clears the finding. Fingerprints are public digests: plain comparison.
+ * warrant claiming fingerprint F at (subject, target), where the observations it
+ * owns (made at or after it, and before the next claim there) exist and none shows
+ * F: the claim was never confirmed. Once one does, the claim is confirmed and the
+ * finding clears; a different version seen after that is a change of its own, an
+ * `UNAPPROVED_CHANGE`, and is not reported twice. Fingerprints are public digests:
+ * plain comparison.
  */
 export function fulfilmentMismatches(
   fulfilments: readonly Fulfilment[],
@@ -64,15 +42,16 @@ export function fulfilmentMismatches(
     if (!claimsVersion(idx.grants.get(f.warrantId))) continue;
     const place = placeAt(idx, f.subject, f.target);
     if (place === undefined) continue;
-    const claimedAt = Date.parse(f.at);
-    const latest = lastBefore(place.versions, nextAfter(place.claimTimes, claimedAt));
-    if (latest === undefined || !(latest.t >= claimedAt)) continue;
+    const claim = { f, fingerprint: f.fingerprint, t: Date.parse(f.at) };
+    const owned = ownedBy(place, claim.t);
+    const latest = owned[owned.length - 1];
+    if (latest === undefined) continue;
     const key = findingKey.fulfilmentMismatch(f.id);
-    const seen = fingerprintOf(latest);
-    if (seen === f.fingerprint) {
+    const confirmed = confirmationOf(place, claim);
+    if (confirmed !== undefined) {
       sink.cleared(
         key,
-        `condition cleared: observation ${latest.obs.id} shows the claimed version`,
+        `condition cleared: observation ${confirmed.obs.id} shows the claimed version`,
       );
       continue;
     }
@@ -85,8 +64,13 @@ export function fulfilmentMismatches(
       target: f.target,
       detail:
         `fulfilment ${f.id} claims ${f.subject} at ${f.target} now has version ${f.fingerprint}, ` +
-        `but it was observed at ${latest.obs.observedAt} with version ${seen ?? 'unknown'}`,
-      evidence: { fulfilments: [f.id], observations: [latest.obs.id], redemptions: [] },
+        `but it was observed at ${latest.obs.observedAt} with version ${versionOf(latest) ?? 'unknown'}`,
+      evidence: evidence({
+        warrants: [f.warrantId],
+        redemptions: receiptOf(idx, f),
+        fulfilments: [f.id],
+        observations: [latest.obs.id],
+      }),
     });
   }
 }
@@ -94,9 +78,11 @@ export function fulfilmentMismatches(
 /**
  * `UNAPPROVED_CHANGE` of a secret: per (subject, target), in observation order, the
  * first `secret_version` is the baseline and every later change of fingerprint must
- * be claimed by a `success` `apply` fulfilment of a `rotate` or `custom` warrant
- * with that fingerprint for that subject and target. A claim that arrives after the observation clears the finding, since
- * collectors may see a rotation before its executor reports it.
+ * be explained by a `success` `apply` of a `rotate` or `custom` warrant claiming it
+ * there, made around the change (see `explainingClaim`). A claim that arrives after
+ * the observation clears the finding, since collectors may see a rotation before its
+ * executor reports it. Going back to a version an earlier rotation replaced is a
+ * change no claim explains.
  */
 export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
   for (const place of allPlaces(idx)) {
@@ -104,15 +90,17 @@ export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1] as TimedObservation;
       const cur = list[i] as TimedObservation;
-      const fp = fingerprintOf(cur);
-      if (fp === null || fp === fingerprintOf(prev)) continue;
+      const fp = versionOf(cur);
+      if (fp === null || fp === versionOf(prev)) continue;
       const { subject, target } = place;
       const key = findingKey.unapprovedVersion(subject, target, fp);
-      const claim = place.claims.get(fp)?.[0];
+      const claim = explainingClaim(place, prev.t, cur.t, fp);
       if (claim !== undefined) {
-        sink.cleared(key, `condition cleared: fulfilment ${claim.id} claims the change`);
+        sink.cleared(key, `condition cleared: fulfilment ${claim.f.id} claims the change`);
         continue;
       }
+      // The claim in force when the change was seen: the approved version it replaced.
+      const approved = claimBy(place, cur.t)?.f;
       sink.holds({
         kind: 'UNAPPROVED_CHANGE',
         key,
@@ -123,16 +111,18 @@ export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
         detail:
           `the secret of ${subject} at ${target} changed to version ${fp} (observed ${cur.obs.observedAt}) ` +
           'and no approved fulfilment claims that version',
-        evidence: { fulfilments: [], observations: [prev.obs.id, cur.obs.id], redemptions: [] },
+        evidence: evidence({
+          warrants: approved === undefined ? [] : [approved.warrantId],
+          fulfilments: approved === undefined ? [] : [approved.id],
+          observations: [prev.obs.id, cur.obs.id],
+        }),
       });
     }
   }
 }
 
-const presentEvidence = (t: GrantTuple): string[] => {
-  const seen = [t.firstPresent, t.lastPresent].flatMap((o) => (o === null ? [] : [o.obs.id]));
-  return capEvidence([...new Set<string>(seen)]);
-};
+const presentEvidence = (t: GrantTuple): string[] =>
+  [t.firstPresent, t.lastPresent].flatMap((o) => (o === null ? [] : [o.obs.id]));
 
 /**
  * Observed grants (`present: true` at any time) judged against the grant-action
@@ -144,17 +134,22 @@ const presentEvidence = (t: GrantTuple): string[] => {
  *   on a pattern containing the observed resource. A wildcard observation such as
  *   `db/*` is broader than a `db/orders` entry, so it exceeds it.
  *
- * These report history, so they are resolved by people, never automatically.
+ * These report history, so they are resolved by people, never automatically. Both
+ * cite the first and last observations showing the grant present; a scope finding
+ * also cites the warrants whose scopes it was judged against.
  */
 export function observedGrants(idx: Indexes, sink: FindingSink): void {
   for (const place of allPlaces(idx)) {
     const { subject, target } = place;
     const targeted = place.coverage;
-    const untargeted = idx.untargeted.get(subject)?.coverage;
+    const untargeted = idx.untargeted.get(subject);
+    const judgedBy = [...place.grantWarrants, ...(untargeted?.warrants ?? [])].map(
+      (w) => w.warrantId,
+    );
     for (const t of [...place.tuples.values()].flatMap((byPerm) => [...byPerm.values()])) {
       if (t.firstPresent === null) continue;
       const base = { requestId: null, warrantId: null, subject, target };
-      const evidence = { fulfilments: [], observations: presentEvidence(t), redemptions: [] };
+      const observations = presentEvidence(t);
       const what = `${t.permission} on ${t.resource} held by ${subject} at ${target}`;
       if (targeted === null && untargeted === undefined) {
         sink.holds({
@@ -162,18 +157,18 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
           kind: 'UNAPPROVED_CHANGE',
           key: findingKey.unapprovedGrant(subject, target, t.resource, t.permission),
           detail: `${what} was observed, but no grant was ever approved for ${subject} there`,
-          evidence,
+          evidence: evidence({ observations }),
         });
         continue;
       }
       if (coverageCovers(targeted, t.resource, t.permission)) continue;
-      if (coverageCovers(untargeted, t.resource, t.permission)) continue;
+      if (coverageCovers(untargeted?.coverage, t.resource, t.permission)) continue;
       sink.holds({
         ...base,
         kind: 'SCOPE_EXCEEDED_OBSERVED',
         key: findingKey.scopeExceeded(subject, target, t.resource, t.permission),
         detail: `${what} was observed, and no approved grant scope covers it`,
-        evidence,
+        evidence: evidence({ warrants: judgedBy, observations }),
       });
     }
   }

@@ -1,7 +1,7 @@
 import type { NewFinding } from './finding.js';
 import { findingKey } from './finding.js';
 import {
-  capEvidence,
+  evidence,
   type AutomaticResolution,
   type DenialRecord,
   type ExistingFinding,
@@ -20,9 +20,12 @@ export type {
   ExistingFinding,
   ReconcileInput,
   ReconcileResult,
+  RedemptionRecord,
 } from './input.js';
 
 export const DEFAULT_ABUSE_THRESHOLD = 3;
+/** How long a target may lag behind a confirmed rotation elsewhere: 15 minutes. */
+export const DEFAULT_DRIFT_GRACE_MS = 15 * 60_000;
 
 /**
  * Collects verdicts. A key is raised at most once and never when it already exists
@@ -54,7 +57,8 @@ function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink 
 
 /**
  * `REDEMPTION_ABUSE`: a warrant with at least `threshold` denied redemptions, of
- * any code. The subject is the warrant's, or `''` when the warrant is unknown.
+ * any code. The subject is the warrant's, or `''` when the warrant is unknown. It
+ * cites the denials and, for a known warrant, its `warrant.issued` event.
  */
 function redemptionAbuse(
   denials: readonly DenialRecord[],
@@ -81,11 +85,10 @@ function redemptionAbuse(
       subject: grant?.subject ?? '',
       target: null,
       detail: `warrant ${warrantId} was refused ${list.length} times by ${executors} caller(s) (${codes})`,
-      evidence: {
-        fulfilments: [],
-        observations: [],
-        redemptions: capEvidence(list.map((d) => d.id)),
-      },
+      evidence: evidence({
+        warrants: grant === undefined ? [] : [warrantId],
+        redemptions: list.map((d) => d.id),
+      }),
     });
   }
 }
@@ -93,6 +96,10 @@ function redemptionAbuse(
 /** A usable threshold: at least 1, whole; a missing or non-finite value means the default. */
 const abuseThreshold = (t: number | undefined): number =>
   t === undefined || !Number.isFinite(t) ? DEFAULT_ABUSE_THRESHOLD : Math.max(1, Math.ceil(t));
+
+/** A usable grace: at least 0; a missing or non-finite value means the default. */
+const driftGrace = (ms: number | undefined): number =>
+  ms === undefined || !Number.isFinite(ms) ? DEFAULT_DRIFT_GRACE_MS : Math.max(0, ms);
 
 /**
  * Compares what was approved (`grants`), what executors claimed (`fulfilments`)
@@ -104,17 +111,23 @@ const abuseThreshold = (t: number | undefined): number =>
  * fulfilments of `rotate` and `custom` warrants claim secret versions: a `grant`
  * fulfilment's fingerprint describes the grant it applied.
  *
- * - `UNFULFILLED_TARGET|warrantId|target`: the window has ended (`now >= notAfter`),
- *   the warrant was not revoked before `notAfter`, and the target has no `success`
- *   `apply` fulfilment. Cleared by a late success.
+ * - `UNFULFILLED_TARGET|warrantId|target`: the target has no `success` `apply`
+ *   fulfilment, and either the window has ended (`now >= notAfter`) and the warrant
+ *   was not revoked before `notAfter`, or, inside the window of a `rotate` or
+ *   `custom` warrant, another target was observed on its new version and this one is
+ *   still observed on the old version `driftGraceMs` (default 15 min) later.
+ *   Cleared by a late success.
  * - `FULFILMENT_MISMATCH|fulfilmentId`: a `success` `apply` claims fingerprint F at
- *   (subject, target), and the latest `secret_version` observation there, made at or
+ *   (subject, target), and of the `secret_version` observations there made at or
  *   after the fulfilment (and before the next claim there, which owns later
- *   observations), shows another fingerprint. Cleared by a newer observation of F.
+ *   observations) none shows F. Cleared once one does: the claim is then confirmed,
+ *   and a later different version is an `UNAPPROVED_CHANGE` instead.
  * - `UNAPPROVED_CHANGE|subject|target|fingerprint`: in `observedAt` order the first
  *   `secret_version` is the baseline; each later change to a fingerprint that no
- *   `success` `apply` for that subject and target claims. Cleared by a later claim,
- *   since a collector may see a rotation before its executor reports it.
+ *   `success` `apply` there claims around the change (between the two observations,
+ *   the latest claim before it, or the first after it). Cleared by a later claim,
+ *   since a collector may see a rotation before its executor reports it; a return to
+ *   a version an earlier rotation replaced is never explained by that rotation.
  * - `UNAPPROVED_CHANGE|subject|target|resource|permission`: a grant observed
  *   present (at any time) for a subject no `grant`-action warrant covers at that
  *   target (targets include it, or are empty), in force or not.
@@ -124,10 +137,15 @@ const abuseThreshold = (t: number | undefined): number =>
  * - `EXPIRED_NOT_REVOKED|warrantId|target`: a `grant`-action exception has ended
  *   (at `notAfter`, or at an earlier warrant revocation) and an in-scope grant's
  *   latest observation shows it present after the end, or no `success` `revoke`
- *   fulfilment exists there. Cleared when both are untrue. A presence accounted for
- *   by a renewal (another covering grant warrant in force then) does not count; a
- *   warrant revoked early needs a revocation only where it was applied or seen.
+ *   fulfilment exists there, or no observation after the end shows the grant gone.
+ *   Cleared when all are untrue. A presence accounted for by a renewal (another
+ *   covering grant warrant in force then) does not count; a warrant revoked early
+ *   needs a revocation only where it was applied or seen.
  * - `REDEMPTION_ABUSE|warrantId`: at least `abuseThreshold` (default 3) denials.
+ *
+ * Each finding names the records it rests on (`evidence`): the `warrant.issued` of
+ * the warrant it concerns, the redemptions, fulfilments and observations it was
+ * judged on. See each rule for its list.
  *
  * A key in `existing` is never raised again, whatever its state. Automatic
  * resolutions (`condition cleared: …`) apply to existing `open` and `acknowledged`
@@ -140,12 +158,12 @@ const abuseThreshold = (t: number | undefined): number =>
  *
  * @example
  * const { raise, resolve } = reconcile({ now, grants, fulfilments, observations,
- *   denials, existing: new Map() });
+ *   redemptions, denials, existing: new Map() });
  */
 export function reconcile(input: ReconcileInput): ReconcileResult {
-  const idx = buildIndexes(input.grants, input.fulfilments, input.observations);
+  const idx = buildIndexes(input.grants, input.fulfilments, input.observations, input.redemptions);
   const sink = collector(input.existing);
-  unfulfilledTargets(idx, input.now, sink);
+  unfulfilledTargets(idx, input.now, driftGrace(input.driftGraceMs), sink);
   fulfilmentMismatches(input.fulfilments, idx, sink);
   unapprovedVersions(idx, sink);
   observedGrants(idx, sink);

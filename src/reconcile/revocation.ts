@@ -1,14 +1,47 @@
+import type { Scope } from '../core/scope.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
+import { hasWildcard, scopeCovers } from './coverage.js';
 import type { ApprovedGrant } from './input.js';
 import {
-  exceptionEnd,
-  inScopeTuples,
   placeAt,
   reportsAt,
-  scopeCovers,
+  type GrantTuple,
   type Indexes,
+  type Place,
   type TimedObservation,
 } from './indexes.js';
+
+/**
+ * When a grant's exception ends: `notAfter`, or `revokedAt` if the warrant was
+ * revoked before that.
+ */
+export function exceptionEnd(g: ApprovedGrant): number {
+  const notAfter = Date.parse(g.notAfter);
+  const revokedAt = g.revokedAt === null ? Number.NaN : Date.parse(g.revokedAt);
+  return revokedAt < notAfter ? revokedAt : notAfter;
+}
+
+/**
+ * The grant tuples observed at `place` that `scope` covers. A scope of concrete
+ * names is answered by direct look-ups; only wildcard entries scan the tuples, and
+ * only those of this one subject and target.
+ */
+export function inScopeTuples(scope: Scope, place: Place | undefined): GrantTuple[] {
+  if (!place) return [];
+  if (scope.some((e) => hasWildcard(e.resource))) {
+    const all = [...place.tuples.values()].flatMap((byPerm) => [...byPerm.values()]);
+    return all.filter((t) => scopeCovers(scope, t.resource, t.permission));
+  }
+  const found = new Set<GrantTuple>();
+  for (const e of scope) {
+    const byPerm = place.tuples.get(e.resource);
+    for (const p of e.permissions) {
+      const t = byPerm?.get(p);
+      if (t) found.add(t);
+    }
+  }
+  return [...found];
+}
 
 /**
  * True when another `grant`-action warrant for the same subject, covering `target`
@@ -41,11 +74,21 @@ export interface TargetRevocation {
   readonly end: number;
   readonly windowEnded: boolean;
   readonly applies: readonly Fulfilment[];
+  /** Successful revocations, earliest report first. */
   readonly revokes: readonly Fulfilment[];
-  /** Latest observations of in-scope grant tuples that show the grant present. */
+  /** The latest observation of each in-scope grant tuple. */
+  readonly latest: readonly TimedObservation[];
+  /** Of those, the ones that show the grant present. */
   readonly latestPresent: readonly TimedObservation[];
   /** Of those, the ones observed strictly after `end` that no renewal accounts for. */
   readonly presentAfterEnd: readonly TimedObservation[];
+  /**
+   * An observation after `end` shows the grant absent (or handed to a renewal), and
+   * no in-scope grant was last seen present, whether before or after the end.
+   */
+  readonly observedGone: boolean;
+  /** The first revocation was reported after `end`. */
+  readonly late: boolean;
   /** Whether a `revoke` fulfilment is needed at all (see {@link revocationAt}). */
   readonly required: boolean;
   /** The `EXPIRED_NOT_REVOKED` condition, once `windowEnded`. */
@@ -61,10 +104,13 @@ export interface TargetRevocation {
  *   course. For a warrant revoked early it is required only where the grant was
  *   reported applied or has been observed present: a warrant revoked before use
  *   leaves nothing to take away.
+ * - Where it is required, a report is not enough: the exception is settled only
+ *   once an observation made after the end shows the grant absent (see
+ *   `observedGone`). An executor's word that it revoked is a claim, not a fact.
  * - The target is outstanding while an in-scope grant tuple's latest observation
- *   shows it present after the end, or while a required revocation is unreported.
- *   A presence seen while another grant warrant for the same subject and target
- *   was in force and covers it (a renewal) does not count.
+ *   shows it present after the end, or while a required revocation is unreported
+ *   or not yet observed. A presence seen while another grant warrant for the same
+ *   subject and target was in force and covers it (a renewal) does not count.
  */
 export function revocationAt(
   grant: ApprovedGrant,
@@ -74,23 +120,36 @@ export function revocationAt(
 ): TargetRevocation {
   const end = exceptionEnd(grant);
   const early = end < Date.parse(grant.notAfter);
-  const { applied: applies, revoked: revokes } = reportsAt(idx, grant.warrantId, target);
-  const latestPresent = inScopeTuples(grant.scope, placeAt(idx, grant.subject, target))
-    .map((t) => t.latest)
-    .filter((o) => o.obs.fact.kind === 'grant' && o.obs.fact.present);
-  const presentAfterEnd = latestPresent.filter(
-    (o) => o.t > end && !renewedAt(idx, grant, target, o),
+  const reports = reportsAt(idx, grant.warrantId, target);
+  const applies = reports.applied;
+  const revokes = [...reports.revoked].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const latest = inScopeTuples(grant.scope, placeAt(idx, grant.subject, target)).map(
+    (t) => t.latest,
   );
+  const present = (o: TimedObservation): boolean =>
+    o.obs.fact.kind === 'grant' && o.obs.fact.present;
+  const latestPresent = latest.filter(present);
+  const renewed = (o: TimedObservation): boolean => renewedAt(idx, grant, target, o);
+  const presentAfterEnd = latestPresent.filter((o) => o.t > end && !renewed(o));
+  const goneAfterEnd = latest.filter((o) => o.t > end && (!present(o) || renewed(o)));
+  const unseenSinceEnd = latestPresent.filter((o) => o.t <= end);
+  const observedGone =
+    goneAfterEnd.length > 0 && unseenSinceEnd.length === 0 && presentAfterEnd.length === 0;
   const required = !early || applies.length > 0 || latestPresent.length > 0;
+  const first = revokes[0];
   return {
     target,
     end,
     windowEnded: now.getTime() >= end,
     applies,
     revokes,
+    latest,
     latestPresent,
     presentAfterEnd,
+    observedGone,
+    late: first !== undefined && Date.parse(first.at) > end,
     required,
-    outstanding: presentAfterEnd.length > 0 || (required && revokes.length === 0),
+    outstanding:
+      presentAfterEnd.length > 0 || (required && (revokes.length === 0 || !observedGone)),
   };
 }

@@ -1,28 +1,132 @@
+import { formatDuration } from '../core/duration.js';
+import type { Fulfilment } from '../fulfilment/fulfilment.js';
+import { confirmationOf, observedBy, versionOf } from './claims.js';
 import { findingKey } from './finding.js';
-import { capEvidence, type FindingSink } from './input.js';
-import { reportsAt, targetsOf, type Indexes } from './indexes.js';
+import { evidence, type ApprovedGrant, type FindingSink } from './input.js';
+import {
+  claimsVersion,
+  placeAt,
+  redemptionsAt,
+  reportsAt,
+  targetsOf,
+  type Indexes,
+  type TimedObservation,
+} from './indexes.js';
 import { revocationAt } from './revocation.js';
 
-const ids = (xs: readonly { readonly id: string }[]): string[] => capEvidence(xs.map((x) => x.id));
+/** One target of a rotation observed on its new version: the first such, by observation time. */
+interface Confirmation {
+  readonly f: Fulfilment;
+  readonly seen: TimedObservation;
+  /** The version the target showed before the claim, if it was observed. */
+  readonly replaced: string | null;
+}
 
 /**
- * `UNFULFILLED_TARGET`: once a warrant's window has ended (`now >= notAfter`), every
- * approved target without a `success` `apply` fulfilment. Warrants revoked before
- * `notAfter` are skipped: their approval was withdrawn. A late success clears it.
+ * The earliest confirmed target of a `rotate` or `custom` warrant: a `success`
+ * `apply` there whose claimed version an observation it owns shows. Null when no
+ * target is confirmed yet.
  */
-export function unfulfilledTargets(idx: Indexes, now: Date, sink: FindingSink): void {
+function firstConfirmation(idx: Indexes, g: ApprovedGrant): Confirmation | null {
+  let best: Confirmation | null = null;
+  for (const target of targetsOf(g)) {
+    const place = placeAt(idx, g.subject, target);
+    if (place === undefined) continue;
+    for (const f of reportsAt(idx, g.warrantId, target).applied) {
+      if (f.fingerprint === null) continue;
+      const t = Date.parse(f.at);
+      const seen = confirmationOf(place, { f, fingerprint: f.fingerprint, t });
+      if (seen === undefined || (best !== null && !(seen.t < best.seen.t))) continue;
+      const before = observedBy(place, t - 1);
+      best = { f, seen, replaced: before === undefined ? null : versionOf(before) };
+    }
+  }
+  return best;
+}
+
+/** A target still on the old version `grace` after another target's new version was seen. */
+interface Drift {
+  readonly confirmation: Confirmation;
+  /** What the target showed when the rotation was confirmed elsewhere, if observed by then. */
+  readonly before: TimedObservation | undefined;
+  readonly still: TimedObservation;
+}
+
+/**
+ * In-window drift at `target`: its latest `secret_version` observation was made at
+ * least `grace` after the confirmation (and `now` is that late too), and shows an
+ * old version: the one the target itself showed when the confirmation was seen, or
+ * the one the confirmed target showed before its rotation. A version this warrant
+ * claims anywhere is never old.
+ */
+function driftAt(
+  idx: Indexes,
+  g: ApprovedGrant,
+  target: string,
+  c: Confirmation,
+  now: number,
+  grace: number,
+): Drift | null {
+  const due = c.seen.t + grace;
+  if (now < due) return null;
+  const place = placeAt(idx, g.subject, target);
+  const still = place?.versions[place.versions.length - 1];
+  if (place === undefined || still === undefined || still.t < due) return null;
+  const fp = versionOf(still);
+  const claimed = targetsOf(g).some((t) =>
+    reportsAt(idx, g.warrantId, t).applied.some((f) => f.fingerprint === fp),
+  );
+  const before = observedBy(place, c.seen.t);
+  const old = [c.replaced, before === undefined ? null : versionOf(before)];
+  return fp !== null && !claimed && old.includes(fp) ? { confirmation: c, before, still } : null;
+}
+
+/**
+ * `UNFULFILLED_TARGET`, for every approved target without a `success` `apply`
+ * fulfilment (a late success clears it):
+ *
+ * - once the window has ended (`now >= notAfter`), unless the warrant was revoked
+ *   before `notAfter` (its approval was withdrawn);
+ * - inside the window, for a `rotate` or `custom` warrant, as soon as another target
+ *   was observed on its new version and this one is still observed on the old
+ *   version `graceMs` later (drift), unless the warrant was revoked before then.
+ *   A rotation approved for 8 hours does not take 8 hours to surface.
+ *
+ * Both cite the `warrant.issued` event, the target's allowed redemptions and its
+ * failed fulfilments; drift also cites the confirming fulfilment and observation and
+ * the target's stale observations. One key per (warrant, target): never both.
+ */
+export function unfulfilledTargets(
+  idx: Indexes,
+  now: Date,
+  graceMs: number,
+  sink: FindingSink,
+): void {
   for (const g of idx.grants.values()) {
     const notAfter = Date.parse(g.notAfter);
-    if (!(now.getTime() >= notAfter)) continue;
-    if (g.revokedAt !== null && Date.parse(g.revokedAt) < notAfter) continue;
+    const revokedAt = g.revokedAt === null ? Number.POSITIVE_INFINITY : Date.parse(g.revokedAt);
+    const ended = now.getTime() >= notAfter && !(revokedAt < notAfter);
+    const confirmed = !ended && claimsVersion(g) ? firstConfirmation(idx, g) : null;
+    const inForce = confirmed !== null && !(revokedAt < confirmed.seen.t + graceMs);
     for (const target of targetsOf(g)) {
       const key = findingKey.unfulfilledTarget(g.warrantId, target);
-      const done = reportsAt(idx, g.warrantId, target).applied;
-      const first = done[0];
-      if (first !== undefined) {
-        sink.cleared(key, `condition cleared: fulfilment ${first.id} reported ${target} done`);
+      const reports = reportsAt(idx, g.warrantId, target);
+      const done = reports.applied[0];
+      if (done !== undefined) {
+        sink.cleared(key, `condition cleared: fulfilment ${done.id} reported ${target} done`);
         continue;
       }
+      const drift =
+        inForce && confirmed !== null
+          ? driftAt(idx, g, target, confirmed, now.getTime(), graceMs)
+          : null;
+      if (!ended && drift === null) continue;
+      const approved = `the ${g.action} of warrant ${g.warrantId} for ${g.subject} was approved for target ${target}`;
+      const base = {
+        warrants: [g.warrantId],
+        redemptions: redemptionsAt(idx, g.warrantId, target).map((r) => r.id),
+        fulfilments: reports.failed.map((f) => f.id),
+      };
       sink.holds({
         kind: 'UNFULFILLED_TARGET',
         key,
@@ -31,9 +135,24 @@ export function unfulfilledTargets(idx: Indexes, now: Date, sink: FindingSink): 
         subject: g.subject,
         target,
         detail:
-          `the ${g.action} of warrant ${g.warrantId} for ${g.subject} was approved for target ` +
-          `${target}, but no successful fulfilment was reported there before the window ended at ${g.notAfter}`,
-        evidence: { fulfilments: [], observations: [], redemptions: [] },
+          drift === null
+            ? `${approved}, but no successful fulfilment was reported there before the window ended at ${g.notAfter}`
+            : `${approved}; ${drift.confirmation.f.target} was observed on its new version at ` +
+              `${drift.confirmation.seen.obs.observedAt}, but ${target} was still observed on the old version at ` +
+              `${drift.still.obs.observedAt}, more than ${formatDuration(graceMs)} later, and no successful fulfilment was reported there`,
+        evidence: evidence(
+          drift === null
+            ? base
+            : {
+                ...base,
+                fulfilments: [drift.confirmation.f.id, ...base.fulfilments],
+                observations: [
+                  drift.confirmation.seen.obs.id,
+                  ...(drift.before === undefined ? [] : [drift.before.obs.id]),
+                  drift.still.obs.id,
+                ],
+              },
+        ),
       });
     }
   }
@@ -42,8 +161,11 @@ export function unfulfilledTargets(idx: Indexes, now: Date, sink: FindingSink): 
 /**
  * `EXPIRED_NOT_REVOKED`: for each `grant`-action warrant whose exception has ended,
  * each target where the grant is still observed present after the end, or where a
- * required `success` `revoke` fulfilment is missing (see `revocationAt`). It clears
- * once a revocation is reported and no in-scope grant is seen present after the end.
+ * required `success` `revoke` fulfilment is missing or not yet observed (see
+ * `revocationAt`). It clears once a revocation is reported, an observation after the
+ * end shows the grant gone, and none shows it present. It cites the `warrant.issued`
+ * event, the target's apply and revoke fulfilments and the latest observation of
+ * each in-scope grant.
  */
 export function expiredNotRevoked(idx: Indexes, now: Date, sink: FindingSink): void {
   for (const g of idx.grants.values()) {
@@ -58,7 +180,7 @@ export function expiredNotRevoked(idx: Indexes, now: Date, sink: FindingSink): v
           key,
           by === undefined
             ? `condition cleared: nothing was applied at ${target} before the warrant was revoked`
-            : `condition cleared: fulfilment ${by.id} revoked the grant at ${target} and it is no longer observed`,
+            : `condition cleared: fulfilment ${by.id} revoked the grant at ${target} and it is observed gone`,
         );
         continue;
       }
@@ -71,7 +193,9 @@ export function expiredNotRevoked(idx: Indexes, now: Date, sink: FindingSink): v
                 o.fact.kind === 'grant' ? `${o.fact.permission} on ${o.fact.resource}` : '',
               )
               .join(', ')})`
-          : 'no revocation was reported';
+          : st.revokes.length === 0
+            ? 'no revocation was reported'
+            : 'a revocation was reported, but no observation after the end shows the grant gone';
       sink.holds({
         kind: 'EXPIRED_NOT_REVOKED',
         key,
@@ -80,11 +204,11 @@ export function expiredNotRevoked(idx: Indexes, now: Date, sink: FindingSink): v
         subject: g.subject,
         target,
         detail: `the time-boxed grant of warrant ${g.warrantId} to ${g.subject} at ${target} ended at ${new Date(st.end).toISOString()} and ${why}`,
-        evidence: {
-          fulfilments: ids([...st.applies, ...st.revokes]),
-          observations: ids(seen),
-          redemptions: [],
-        },
+        evidence: evidence({
+          warrants: [g.warrantId],
+          fulfilments: [...st.applies, ...st.revokes].map((f) => f.id),
+          observations: st.latest.map((o) => o.obs.id),
+        }),
       });
     }
   }

@@ -48,6 +48,12 @@ export const ConfigSchema = Type.Object(
     reconcileInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     /** How long an event may wait outside a signed checkpoint before /readyz says not ready. */
     integrationLagBound: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+    /**
+     * How long after one target of a rotation is observed on its new version another
+     * approved target may still be observed on the old one before it is reported
+     * `UNFULFILLED_TARGET`, inside the window. Default `15m`.
+     */
+    driftGrace: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     webhooks: Type.Optional(
       Type.Array(
         Type.Object(

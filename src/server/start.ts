@@ -64,6 +64,20 @@ function webhookTargets(file: ConfigFile, env: NodeJS.ProcessEnv): WebhookTarget
   });
 }
 
+/** A duration setting in milliseconds, refused as `CONFIG_INVALID` before anything opens. */
+function durationSetting(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text);
+  } catch (cause) {
+    throw new CountersignError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `${name}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
 /** Wires configuration, store, keys, policy and HTTP, and starts listening. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const env = opts.env ?? process.env;
@@ -90,6 +104,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       'no key-encryption key: set COUNTERSIGN_KEK or COUNTERSIGN_KEK_FILE (or kekFile in the config)',
     );
   }
+  const driftGraceMs = durationSetting('driftGrace', file.driftGrace);
   const devClock = opts.dev ? new OffsetClock() : undefined;
   const clock: Clock = devClock ?? systemClock;
   const webhooks = webhookTargets(file, env);
@@ -119,6 +134,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     issuer: file.issuer ?? 'countersign',
     identity: identity.settings,
     webhooks,
+    reconcile: driftGraceMs === undefined ? {} : { driftGraceMs },
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
@@ -157,7 +173,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),
     'reconciliation',
-    () => runReconcile(ctx),
+    () => runReconcile(ctx, () => integrator.flush()),
     app.log,
   );
   const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);

@@ -22,6 +22,13 @@ export interface ServiceContext {
   readonly identity: IdentitySettings;
   /** Webhook endpoints notified of pending approvals and new findings. */
   readonly webhooks?: readonly WebhookTarget[];
+  /** Reconciliation settings; unset fields take the reconciler's defaults. */
+  readonly reconcile?: ReconcileSettings;
+}
+
+export interface ReconcileSettings {
+  /** `driftGrace`: how long a target may lag behind a rotation confirmed elsewhere. */
+  readonly driftGraceMs?: number;
 }
 
 /** What the use cases need to know about federated identities. */

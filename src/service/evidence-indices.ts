@@ -1,40 +1,50 @@
+import {
+  EVIDENCE_ROLES,
+  type EvidenceRole,
+  type FindingEvidence,
+  type FindingProof,
+} from '../reconcile/finding.js';
 import type { Repo } from '../store/store.js';
 
-/** Ids of the records a finding or an exception rests on. */
-export interface EvidenceIds {
-  readonly fulfilments: readonly string[];
-  readonly observations: readonly string[];
-  /** Denied redemptions are referenced by their log event id. */
-  readonly redemptions?: readonly string[];
+/** The log indices a list of records resolves to, and whether any is not yet integrated. */
+export interface ResolvedProof {
+  readonly proof: FindingProof;
+  /** Some cited record's event has no leaf index yet: the proof is incomplete. */
+  readonly pending: boolean;
 }
 
 /**
- * Maps each evidence list to the sorted log indices of its events, in one query per
- * table for the whole batch. Events not yet integrated have no index and are left out.
+ * Maps each evidence list to the log indices of the events that recorded its
+ * records, ascending per role, in one query per role (in chunks) for the whole
+ * batch. A record whose event is not yet integrated makes its item `pending`; a
+ * record with no event at all (none should exist) is left out.
  */
-export async function logIndicesOf(repo: Repo, items: readonly EvidenceIds[]): Promise<number[][]> {
-  const ful = await repo.eventIdsOf(
-    'fulfilments',
-    items.flatMap((e) => e.fulfilments),
-  );
-  const obs = await repo.eventIdsOf(
-    'observations',
-    items.flatMap((e) => e.observations),
-  );
-  const pick = (m: Map<string, number>, ids: readonly string[]): number[] =>
-    ids.flatMap((id) => (m.has(id) ? [m.get(id) as number] : []));
-  const eventIds = items.map((e) => [
-    ...pick(ful, e.fulfilments),
-    ...pick(obs, e.observations),
-    ...(e.redemptions ?? []).map(Number).filter(Number.isSafeInteger),
-  ]);
-  const leaves = await repo.leafIndicesOf(eventIds.flat());
-  return eventIds.map((ids) =>
-    ids
-      .flatMap((id) => {
-        const leaf = leaves.get(id);
-        return leaf === undefined ? [] : [leaf];
-      })
-      .sort((a, b) => a - b),
-  );
+export async function proofsOf(
+  repo: Repo,
+  items: readonly FindingEvidence[],
+): Promise<ResolvedProof[]> {
+  const leaves = new Map<EvidenceRole, Map<string, number | null>>();
+  for (const role of EVIDENCE_ROLES) {
+    leaves.set(role, await repo.leavesOf(role, [...new Set(items.flatMap((e) => e[role]))]));
+  }
+  return items.map((e) => {
+    let pending = false;
+    const indices = (role: EvidenceRole): number[] => {
+      const known = leaves.get(role) as Map<string, number | null>;
+      const out = new Set<number>();
+      for (const id of e[role]) {
+        const leaf = known.get(id);
+        if (leaf === null) pending = true;
+        else if (leaf !== undefined) out.add(leaf);
+      }
+      return [...out].sort((a, b) => a - b);
+    };
+    const proof: FindingProof = {
+      warrants: indices('warrants'),
+      redemptions: indices('redemptions'),
+      fulfilments: indices('fulfilments'),
+      observations: indices('observations'),
+    };
+    return { proof, pending };
+  });
 }

@@ -1,15 +1,28 @@
-import { exceptionsReport, type ExceptionEntry } from '../reconcile/exceptions.js';
+import {
+  exceptionsReport,
+  type ExceptionEntry,
+  type ExceptionTarget,
+} from '../reconcile/exceptions.js';
+import { proofIndices, type FindingEvidence } from '../reconcile/finding.js';
 import type { ServiceContext } from './context.js';
-import { logIndicesOf } from './evidence-indices.js';
+import { proofsOf } from './evidence-indices.js';
 
-export interface ExceptionView extends ExceptionEntry {
-  /** Log indices of the fulfilments and observations each target's state rests on. */
+export interface ExceptionTargetView extends ExceptionTarget {
+  /** Log indices of the fulfilments and observations this target's state rests on. */
+  readonly logIndices: readonly number[];
+}
+
+export interface ExceptionView extends Omit<ExceptionEntry, 'targets'> {
+  readonly targets: readonly ExceptionTargetView[];
+  /** Log indices of the `warrant.issued` event and of every target's proof. */
   readonly logIndices: readonly number[];
 }
 
 /**
  * Every approved time-boxed grant (an exception) since `since`, and whether it was
- * revoked on every target, with the log indices that prove it.
+ * revoked on every target, with the log indices that prove it. The report is
+ * computed when asked, so an event not yet integrated has no index and is left out:
+ * the route integrates the queue first.
  */
 export async function exceptionsSince(
   ctx: ServiceContext,
@@ -25,12 +38,17 @@ export async function exceptionsSince(
     await s.listObservations(),
     ctx.clock.now(),
   );
-  const indices = await logIndicesOf(
-    s,
-    entries.map((e) => ({
-      fulfilments: e.targets.flatMap((t) => t.evidence.fulfilments),
-      observations: e.targets.flatMap((t) => t.evidence.observations),
-    })),
-  );
-  return entries.map((e, i) => ({ ...e, logIndices: indices[i] ?? [] }));
+  // Per entry: its warrant first, then each of its targets, in one batch of look-ups.
+  const cites = (e: ExceptionEntry): FindingEvidence[] => [
+    { warrants: [e.warrantId], redemptions: [], fulfilments: [], observations: [] },
+    ...e.targets.map((t) => ({ warrants: [], redemptions: [], ...t.evidence })),
+  ];
+  const proofs = (await proofsOf(s, entries.flatMap(cites))).map((r) => proofIndices(r.proof));
+  let at = 0;
+  return entries.map((e) => {
+    const warrant = proofs[at++] ?? [];
+    const targets = e.targets.map((t) => ({ ...t, logIndices: proofs[at++] ?? [] }));
+    const all = [...warrant, ...targets.flatMap((t) => t.logIndices)];
+    return { ...e, targets, logIndices: [...new Set(all)].sort((a, b) => a - b) };
+  });
 }

@@ -1,33 +1,31 @@
 import { CountersignError } from '../core/errors.js';
 import type { Principal } from '../identity/principal.js';
-import { transitionFinding, type Finding, type FindingState } from '../reconcile/finding.js';
+import {
+  proofIndices,
+  transitionFinding,
+  type Finding,
+  type FindingState,
+} from '../reconcile/finding.js';
 import { record, type ServiceContext } from './context.js';
-import { logIndicesOf } from './evidence-indices.js';
 
 export type FindingsErrorCode = 'FINDING_UNKNOWN';
 
-/** A finding as the API shows it: with the log indices of its evidence. */
+/**
+ * A finding as the API shows it: `evidence` holds the log indices of its proof by
+ * role, and `logIndices` all of them, ascending.
+ */
 export interface FindingView extends Finding {
   readonly logIndices: readonly number[];
 }
 
-async function withIndices(
-  ctx: ServiceContext,
-  findings: readonly Finding[],
-): Promise<FindingView[]> {
-  const indices = await logIndicesOf(
-    ctx.store,
-    findings.map((f) => f.evidence),
-  );
-  return findings.map((f, i) => ({ ...f, logIndices: indices[i] ?? [] }));
-}
+const view = (f: Finding): FindingView => ({ ...f, logIndices: proofIndices(f.evidence) });
 
 export async function listFindings(
   ctx: ServiceContext,
   state: FindingState | undefined,
   limit: number,
 ): Promise<FindingView[]> {
-  return withIndices(ctx, await ctx.store.listFindings(state, limit));
+  return (await ctx.store.listFindings(state, limit)).map(view);
 }
 
 /**
@@ -64,5 +62,5 @@ export async function decideFinding(
     );
     return { ...f, state, resolution, updatedAt: at };
   });
-  return (await withIndices(ctx, [updated]))[0] as FindingView;
+  return view(updated);
 }

@@ -2,6 +2,7 @@ import { newFindingId, type Finding } from '../reconcile/finding.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import type { Repo } from '../store/store.js';
 import { record, type ServiceContext } from './context.js';
+import { proofsOf } from './evidence-indices.js';
 import { enqueueWebhook } from './webhooks.js';
 
 export interface ReconcileSummary {
@@ -9,6 +10,8 @@ export interface ReconcileSummary {
   readonly raised: number;
   readonly resolved: number;
   readonly expired: number;
+  /** Findings left for the next pass: an event they cite arrived during this one. */
+  readonly deferred: number;
   readonly findings: readonly string[];
 }
 
@@ -36,9 +39,18 @@ async function recordExpiries(tx: Repo, now: Date): Promise<number> {
  * (fulfilments) and observed state. New findings and automatic resolutions are log
  * events written in one transaction with the findings themselves; a finding's key is
  * never raised twice.
+ *
+ * A finding records its proof as log indices (docs/decisions/0012), so the pass
+ * first has `integrate` put every queued event in the log. A finding citing an
+ * event that arrived after that is deferred to the next pass, never raised with a
+ * partial proof; so the events a finding cites always precede its `finding.raised`.
  */
-export async function runReconcile(ctx: ServiceContext): Promise<ReconcileSummary> {
+export async function runReconcile(
+  ctx: Pick<ServiceContext, 'store' | 'clock' | 'webhooks' | 'reconcile'>,
+  integrate: () => Promise<void>,
+): Promise<ReconcileSummary> {
   const webhooks = ctx.webhooks ?? [];
+  await integrate();
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.store.transaction(async (tx) => {
@@ -48,13 +60,28 @@ export async function runReconcile(ctx: ServiceContext): Promise<ReconcileSummar
       grants: await tx.listApprovedGrants(),
       fulfilments: await tx.listFulfilments(),
       observations: await tx.listObservations(),
+      redemptions: await tx.listAllowedRedemptions(),
       denials: await tx.listDenials(),
       existing: await tx.existingFindings(),
+      ...(ctx.reconcile?.driftGraceMs === undefined
+        ? {}
+        : { driftGraceMs: ctx.reconcile.driftGraceMs }),
     });
+    const proofs = await proofsOf(
+      tx,
+      result.raise.map((n) => n.evidence),
+    );
     const raised: string[] = [];
-    for (const n of result.raise) {
+    let deferred = 0;
+    for (const [i, n] of result.raise.entries()) {
+      const resolved = proofs[i];
+      if (resolved === undefined || resolved.pending) {
+        deferred += 1;
+        continue;
+      }
       const finding: Finding = {
         ...n,
+        evidence: resolved.proof,
         id: newFindingId(),
         state: 'open',
         raisedAt: at,
@@ -101,6 +128,7 @@ export async function runReconcile(ctx: ServiceContext): Promise<ReconcileSummar
       raised: raised.length,
       resolved: result.resolve.length,
       expired,
+      deferred,
       findings: raised,
     };
   });

@@ -3,19 +3,27 @@ import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../cor
 import type { Fulfilment, FulfilmentId, FulfilmentPhase } from '../fulfilment/fulfilment.js';
 import type { ObservationId, Observation, ObservedFact } from '../observation/observation.js';
 import type {
+  EvidenceRole,
   Finding,
   FindingId,
   FindingKind,
+  FindingProof,
   FindingResolution,
   FindingState,
 } from '../reconcile/finding.js';
-import type { ApprovedGrant, DenialRecord, ExistingFinding } from '../reconcile/input.js';
+import type {
+  ApprovedGrant,
+  DenialRecord,
+  ExistingFinding,
+  RedemptionRecord,
+} from '../reconcile/input.js';
 import type { RequestBody } from '../request/request.js';
+import { findingProofs, leavesOf } from './kysely-evidence.js';
 import { KyselyReplayRepo } from './kysely-replay-repo.js';
 import type { ExpiringWarrant, ReconcileRepo, WebhookDelivery } from './reconcile-repo.js';
 import type { FindingsTable, WebhookDeliveriesTable } from './schema.js';
 
-const toFinding = (r: Selectable<FindingsTable>): Finding => ({
+const toFinding = (r: Selectable<FindingsTable>, evidence: FindingProof): Finding => ({
   id: r.id as FindingId,
   key: r.key,
   kind: r.kind as FindingKind,
@@ -25,7 +33,7 @@ const toFinding = (r: Selectable<FindingsTable>): Finding => ({
   subject: r.subject,
   target: r.target,
   detail: r.detail,
-  evidence: JSON.parse(r.evidence) as Finding['evidence'],
+  evidence,
   raisedAt: r.raised_at,
   updatedAt: r.updated_at,
   resolution: r.resolution === null ? null : (JSON.parse(r.resolution) as FindingResolution),
@@ -35,6 +43,18 @@ const toFinding = (r: Selectable<FindingsTable>): Finding => ({
 function codeOf(leaf: string): string {
   const code = (JSON.parse(leaf) as { data: { code?: unknown } }).data.code;
   return typeof code === 'string' ? code : '';
+}
+
+/** The receipt id and redeemed target recorded in a `redemption.allowed` leaf. */
+function receiptOf(leaf: string): { receiptId: string; target: string | null } {
+  const receipt = (
+    JSON.parse(leaf) as { data: { receipt?: { jti?: unknown; action?: { target?: unknown } } } }
+  ).data.receipt;
+  const target = receipt?.action?.target;
+  return {
+    receiptId: typeof receipt?.jti === 'string' ? receipt.jti : '',
+    target: typeof target === 'string' ? target : null,
+  };
 }
 
 const toDelivery = (r: Selectable<WebhookDeliveriesTable>): WebhookDelivery => ({
@@ -214,15 +234,20 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    return r ? toFinding(r) : null;
+    return r ? ((await this.#findings([r]))[0] ?? null) : null;
   }
 
   async listFindings(state: FindingState | undefined, limit: number): Promise<Finding[]> {
     let q = this.db.selectFrom('findings').selectAll();
     if (state) q = q.where('state', '=', state);
-    return (await q.orderBy('raised_at', 'desc').orderBy('id').limit(limit).execute()).map(
-      toFinding,
+    return this.#findings(
+      await q.orderBy('raised_at', 'desc').orderBy('id').limit(limit).execute(),
     );
+  }
+
+  async #findings(rows: readonly Selectable<FindingsTable>[]): Promise<Finding[]> {
+    const proofs = await findingProofs(this.db, rows);
+    return rows.map((r, i) => toFinding(r, proofs[i] as FindingProof));
   }
 
   async existingFindings(): Promise<Map<string, ExistingFinding>> {
@@ -304,6 +329,21 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
     }));
   }
 
+  async listAllowedRedemptions(): Promise<RedemptionRecord[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['id', 'warrant_id', 'at', 'leaf'])
+      .where('type', '=', 'redemption.allowed')
+      .where('warrant_id', 'is not', null)
+      .execute();
+    return rows.map((r) => ({
+      id: String(r.id),
+      warrantId: r.warrant_id as string,
+      ...receiptOf(r.leaf),
+      at: r.at,
+    }));
+  }
+
   async warrantsToExpire(now: string): Promise<ExpiringWarrant[]> {
     const rows = await this.db
       .selectFrom('warrants')
@@ -335,28 +375,8 @@ export class KyselyReconcileRepo extends KyselyReplayRepo implements ReconcileRe
       .execute();
   }
 
-  async eventIdsOf(
-    table: 'fulfilments' | 'observations',
-    ids: readonly string[],
-  ): Promise<Map<string, number>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom(table)
-      .select(['id', 'event_id'])
-      .where('id', 'in', [...ids])
-      .execute();
-    return new Map(rows.map((r) => [r.id, Number(r.event_id)]));
-  }
-
-  async leafIndicesOf(eventIds: readonly number[]): Promise<Map<number, number>> {
-    if (eventIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('events')
-      .select(['id', 'leaf_index'])
-      .where('id', 'in', [...eventIds])
-      .where('leaf_index', 'is not', null)
-      .execute();
-    return new Map(rows.map((r) => [Number(r.id), Number(r.leaf_index)]));
+  async leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>> {
+    return leavesOf(this.db, role, ids);
   }
 
   async insertDelivery(d: WebhookDelivery): Promise<void> {

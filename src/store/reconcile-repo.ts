@@ -1,7 +1,17 @@
 import type { Fulfilment, FulfilmentPhase } from '../fulfilment/fulfilment.js';
 import type { Observation } from '../observation/observation.js';
-import type { Finding, FindingResolution, FindingState } from '../reconcile/finding.js';
-import type { ApprovedGrant, DenialRecord, ExistingFinding } from '../reconcile/input.js';
+import type {
+  EvidenceRole,
+  Finding,
+  FindingResolution,
+  FindingState,
+} from '../reconcile/finding.js';
+import type {
+  ApprovedGrant,
+  DenialRecord,
+  ExistingFinding,
+  RedemptionRecord,
+} from '../reconcile/input.js';
 
 export interface WebhookDelivery {
   readonly id: string;
@@ -54,16 +64,18 @@ export interface ReconcileRepo {
   grantsForSubject(subject: string): Promise<ApprovedGrant[]>;
   /** Denied redemptions of known warrants, with the log event id as their id. */
   listDenials(): Promise<DenialRecord[]>;
+  /** Allowed redemptions, with the log event id as their id. */
+  listAllowedRedemptions(): Promise<RedemptionRecord[]>;
   /** Warrants whose window ended by `now` and whose expiry is not yet recorded. */
   warrantsToExpire(now: string): Promise<ExpiringWarrant[]>;
   markExpiryRecorded(warrantId: string, at: string): Promise<void>;
 
-  /** Event ids of fulfilments and observations, and leaf indices of events. */
-  eventIdsOf(
-    table: 'fulfilments' | 'observations',
-    ids: readonly string[],
-  ): Promise<Map<string, number>>;
-  leafIndicesOf(eventIds: readonly number[]): Promise<Map<number, number>>;
+  /**
+   * The leaf index of the event that recorded each record, by record id: null while
+   * the event waits for the integrator. Ids with no such event are left out. Records
+   * are named as in `FindingEvidence` (a redemption by its event id).
+   */
+  leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>>;
 
   insertDelivery(d: WebhookDelivery): Promise<void>;
   dueDeliveries(now: string, limit: number): Promise<WebhookDelivery[]>;

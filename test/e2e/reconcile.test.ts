@@ -97,6 +97,9 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
         ['UNFULFILLED_TARGET', 'ap', 'open'],
       ]);
       expect(first[0]!.requestId).toBe(requestId);
+      // Its proof: the warrant.issued event and the redemption made for ap.
+      expect(first[0]!.evidence.warrants).toHaveLength(1);
+      expect(first[0]!.evidence.redemptions).toHaveLength(1);
 
       // The ap executor now claims F while collectors still see the old version.
       expect(
@@ -220,7 +223,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
   });
 
   describe('the exceptions report', () => {
-    it('lists a revoked and an unrevoked exception correctly', async () => {
+    it('settles an exception only once it is observed gone, and flags a late revocation', async () => {
       s = await store.start();
       const revoked = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
       const kept = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
@@ -236,17 +239,41 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       await fulfil(s, { receipt: r2, target: 't1', outcome: 'success', fingerprint: fp('b') });
       await s.advanceClock('1h1m');
       await fulfil(s, { receipt: r1, target: 't1', outcome: 'success', phase: 'revoke' });
-      const out = await s.cli(['--json', 'report', 'exceptions'], 'audra');
-      const byRequest = new Map(
-        JSON.parse(out.stdout).exceptions.map((e: { requestId: string; status: string }) => [
-          e.requestId,
-          e.status,
-        ]),
-      );
-      expect(byRequest.get(revoked.requestId)).toBe('revoked');
-      expect(byRequest.get(kept.requestId)).toBe('expired_not_revoked');
+      type Entry = {
+        requestId: string;
+        status: string;
+        lateRevocation: boolean;
+        targets: Array<{ late: boolean; observedGone: boolean }>;
+      };
+      const report = async (): Promise<Map<string, Entry>> => {
+        const out = await s.cli(['--json', 'report', 'exceptions'], 'audra');
+        const all = JSON.parse(out.stdout).exceptions as Entry[];
+        return new Map(all.map((e) => [e.requestId, e]));
+      };
+      // The executor's word alone does not settle it.
+      const claimed = (await report()).get(revoked.requestId);
+      expect(claimed).toMatchObject({
+        status: 'expired_not_revoked',
+        targets: [{ late: true, observedGone: false }],
+      });
+      await observe(s, [
+        {
+          subject: await subjectOf(revoked.requestId),
+          target: 't1',
+          observedAt: (await s.advanceClock('1m')).toISOString(),
+          fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present: false },
+        },
+      ]);
+      const byRequest = await report();
+      expect(byRequest.get(revoked.requestId)).toMatchObject({
+        status: 'revoked',
+        lateRevocation: true,
+        targets: [{ late: true, observedGone: true }],
+      });
+      expect(byRequest.get(kept.requestId)?.status).toBe('expired_not_revoked');
       const human = await s.cli(['report', 'exceptions'], 'audra');
       expect(human.stdout).toContain('NOT revoked');
+      expect(human.stdout).toContain('revoked, LATE');
     });
   });
 

@@ -53,6 +53,9 @@ export interface FindingJson {
   requestId: string | null;
   subject: string;
   target: string | null;
+  raisedAt: string;
+  /** Log indices of the events the finding rests on, by role. */
+  evidence: Record<'warrants' | 'redemptions' | 'fulfilments' | 'observations', number[]>;
   logIndices: number[];
   resolution: { automatic: boolean; reason: string } | null;
 }

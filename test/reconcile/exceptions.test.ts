@@ -155,3 +155,68 @@ describe('exceptionsReport', () => {
     });
   });
 });
+
+describe('exceptionsReport', () => {
+  describe('when an executor says it revoked a two-hour grant', () => {
+    const g = grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] });
+    const report = (
+      fulfilments: Parameters<typeof exceptionsReport>[1],
+      observations: Parameters<typeof exceptionsReport>[2],
+    ) => exceptionsReport([g], fulfilments, observations, when(4 * HOUR))[0];
+
+    it('does not settle the exception on its word alone', () => {
+      const e = report([applied('wrt_1', 'eu'), revoked('wrt_1', 'eu')], []);
+      expect(e?.status).toBe('expired_not_revoked');
+      expect(e?.targets[0]).toMatchObject({ revoked: true, observedGone: false });
+    });
+
+    it('does not settle it on an observation of absence made before the window ended', () => {
+      const e = report(
+        [applied('wrt_1', 'eu'), revoked('wrt_1', 'eu', HOUR)],
+        [seen('o1', 'eu', HOUR + MINUTE, false)],
+      );
+      expect(e?.status).toBe('expired_not_revoked');
+    });
+
+    it('settles it once an observation after the window shows the grant gone', () => {
+      const e = report(
+        [applied('wrt_1', 'eu'), revoked('wrt_1', 'eu', HOUR)],
+        [seen('o1', 'eu', 2 * HOUR + MINUTE, false)],
+      );
+      expect(e?.status).toBe('revoked');
+      expect(e?.targets[0]).toMatchObject({ observedGone: true, late: false });
+      expect(e?.lateRevocation).toBe(false);
+    });
+
+    it('flags a revocation reported after the window as late', () => {
+      const e = report(
+        [applied('wrt_1', 'eu'), revoked('wrt_1', 'eu', 3 * HOUR)],
+        [seen('o1', 'eu', 3 * HOUR + MINUTE, false)],
+      );
+      expect(e?.status).toBe('revoked');
+      expect(e?.targets[0]).toMatchObject({ late: true, revocationReportedAt: iso(3 * HOUR) });
+      expect(e?.lateRevocation).toBe(true);
+    });
+
+    it('does not settle it while another table of the grant was last seen before the end', () => {
+      const two = grant({
+        ...g,
+        scope: [
+          { resource: 'db/orders', permissions: ['read'] },
+          { resource: 'db/invoices', permissions: ['read'] },
+        ],
+      });
+      const e = exceptionsReport(
+        [two],
+        [applied('wrt_1', 'eu'), revoked('wrt_1', 'eu', HOUR)],
+        [
+          observation('o1', AGENT, 'eu', HOUR, held('db/invoices', 'read')),
+          seen('o2', 'eu', 2 * HOUR + MINUTE, false),
+        ],
+        when(4 * HOUR),
+      )[0];
+      expect(e?.status).toBe('expired_not_revoked');
+      expect(e?.targets[0]?.evidence.observations).toEqual(['o2', 'o1']);
+    });
+  });
+});

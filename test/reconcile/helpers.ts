@@ -6,6 +6,7 @@ export const input = (over: Partial<ReconcileInput> & { now: Date }): ReconcileI
   grants: [],
   fulfilments: [],
   observations: [],
+  redemptions: [],
   denials: [],
   existing: new Map(),
   ...over,

@@ -123,7 +123,7 @@ describe('reconcile', () => {
       denial('d3', 'wrt_x', 3, 'EXECUTOR_MISMATCH'),
     ];
 
-    it('raises REDEMPTION_ABUSE at three denials, with the denials as evidence', () => {
+    it('raises REDEMPTION_ABUSE at three denials, citing the denials and the warrant', () => {
       const { raise } = reconcile(input({ now: when(0), grants: [g], denials: three }));
       expect(raise).toEqual([
         expect.objectContaining({
@@ -131,7 +131,12 @@ describe('reconcile', () => {
           key: 'REDEMPTION_ABUSE|wrt_x',
           subject: g.subject,
           requestId: g.requestId,
-          evidence: { fulfilments: [], observations: [], redemptions: ['d1', 'd2', 'd3'] },
+          evidence: {
+            warrants: ['wrt_x'],
+            redemptions: ['d1', 'd2', 'd3'],
+            fulfilments: [],
+            observations: [],
+          },
         }),
       ]);
     });

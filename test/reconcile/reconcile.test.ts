@@ -63,13 +63,14 @@ describe('reconcile', () => {
         observations: [...first.observations, seen('obs_ap_2', 'ap', 2 * HOUR + 15 * MINUTE, OLD)],
       };
 
-      it('raises FULFILMENT_MISMATCH for that fulfilment, with both records as evidence', () => {
+      it('raises FULFILMENT_MISMATCH for that fulfilment, citing it, the observation and the warrant', () => {
         const { raise } = reconcile(second);
         expect(keys(raise)).toEqual(['FULFILMENT_MISMATCH|ful_ap']);
         expect(raise[0]?.evidence).toEqual({
+          warrants: ['wrt_rot'],
+          redemptions: [],
           fulfilments: ['ful_ap'],
           observations: ['obs_ap_2'],
-          redemptions: [],
         });
       });
 
@@ -167,6 +168,12 @@ describe('reconcile', () => {
           reason: expect.stringMatching(/^condition cleared: fulfilment ful_revoke/),
         },
       ]);
+    });
+
+    it('raises it when a revocation is reported but nothing after the window shows the grant gone', () => {
+      const { raise } = reconcile({ ...after, fulfilments: [applied, revoked], observations: [] });
+      expect(keys(raise)).toEqual([KEY]);
+      expect(raise[0]?.detail).toContain('no observation after the end shows the grant gone');
     });
 
     it('raises it without any observation when no revocation is ever reported', () => {

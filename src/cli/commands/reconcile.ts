@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
 
+const ROLES = ['warrants', 'redemptions', 'fulfilments', 'observations'] as const;
+type Proof = Record<(typeof ROLES)[number], number[]>;
+
 interface FindingView {
   id: string;
   kind: string;
@@ -10,6 +13,7 @@ interface FindingView {
   subject: string;
   target: string | null;
   detail: string;
+  evidence: Proof;
   logIndices: number[];
 }
 
@@ -18,8 +22,29 @@ interface ExceptionView {
   subject: string;
   status: string;
   endsAt: string;
-  targets: Array<{ target: string; revoked: boolean; stillObserved: boolean }>;
+  targets: Array<{
+    target: string;
+    revoked: boolean;
+    late: boolean;
+    observedGone: boolean;
+    stillObserved: boolean;
+  }>;
   logIndices: number[];
+}
+
+/** `warrants 4; fulfilments 9,12; observations 15`: the log indices of a proof, by role. */
+const proofText = (p: Proof): string =>
+  ROLES.filter((role) => p[role].length > 0)
+    .map((role) => `${role} ${p[role].join(',')}`)
+    .join('; ') || '-';
+
+function targetText(t: ExceptionView['targets'][number]): string {
+  const notes = [
+    ...(t.late ? ['LATE'] : []),
+    ...(t.revoked && !t.observedGone && !t.stillObserved ? ['not yet observed gone'] : []),
+    ...(t.stillObserved ? ['still observed'] : []),
+  ];
+  return `    ${t.target}: ${t.revoked ? 'revoked' : 'NOT revoked'}${notes.map((n) => `, ${n}`).join('')}`;
 }
 
 export function reconcileCommands(program: Command, cx: CommandContext): void {
@@ -117,7 +142,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
         out.findings
           .map(
             (f) =>
-              `${f.id}  ${f.state.padEnd(12)} ${f.kind.padEnd(24)} ${f.subject}  ${f.target ?? '-'}  log ${f.logIndices.join(',')}\n    ${f.detail}`,
+              `${f.id}  ${f.state.padEnd(12)} ${f.kind.padEnd(24)} ${f.subject}  ${f.target ?? '-'}\n    ${f.detail}\n    proof: log ${proofText(f.evidence)}`,
           )
           .join('\n'),
       );
@@ -153,12 +178,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
           .map(
             (e) =>
               `${e.status.padEnd(20)} ${e.subject}  ends ${e.endsAt}  ${e.requestId}\n` +
-              e.targets
-                .map(
-                  (t) =>
-                    `    ${t.target}: ${t.revoked ? 'revoked' : 'NOT revoked'}${t.stillObserved ? ', still observed' : ''}`,
-                )
-                .join('\n') +
+              e.targets.map(targetText).join('\n') +
               `\n    proof: log ${e.logIndices.join(',') || '-'}`,
           )
           .join('\n'),

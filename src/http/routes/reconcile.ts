@@ -119,7 +119,7 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app.post(
     '/v1/reconcile',
     { schema: { tags: ['findings'] }, config: { roles: ['admin'] } },
-    async () => runReconcile(ctx),
+    async () => runReconcile(ctx, flushLog),
   );
 
   app.get(

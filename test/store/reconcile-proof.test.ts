@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import type { NhiId, PrincipalId } from '../../src/core/ids.js';
+import type { KeyRing } from '../../src/keys/keyring.js';
+import { encodeEvent } from '../../src/log/event.js';
+import type { Observation, ObservationId } from '../../src/observation/observation.js';
+import type { Finding, FindingId, FindingProof } from '../../src/reconcile/finding.js';
+import { integrateBatch } from '../../src/service/integrate.js';
+import { loadOrCreateKeyRing } from '../../src/service/keys.js';
+import { runReconcile } from '../../src/service/reconcile.js';
+import type { Store } from '../../src/store/store.js';
+import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+
+const AT = '2026-01-01T00:00:00.000Z';
+
+/** An observation of a grant no warrant approved, with its queued event. */
+async function observeUnapprovedGrant(store: Store, id: string): Promise<number> {
+  const o: Observation = {
+    id: id as ObservationId,
+    observer: 'collector' as PrincipalId,
+    subject: 'svc:reports' as NhiId,
+    target: 'eu',
+    observedAt: AT,
+    fact: { kind: 'grant', resource: `db/${id}`, permission: 'write', present: true },
+    receivedAt: AT,
+  };
+  return store.transaction(async (tx) => {
+    const eventId = await tx.appendEvent(
+      encodeEvent({
+        v: 1,
+        type: 'observation.recorded',
+        at: AT,
+        actor: 'collector',
+        links: { nhi: o.subject },
+        data: { id: o.id },
+      }),
+    );
+    await tx.insertObservation(o, `key-${id}`, `grant|${id}`, eventId);
+    return eventId;
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.unavailable !== null)(
+    `reconciliation on the ${dialect.name} store`,
+    () => {
+      let fx: StoreFixture;
+      let store: Store;
+      let ring: KeyRing;
+      const clock = new ManualClock(AT);
+      const integrate = async (): Promise<void> => {
+        const ctx = { store, clock, keys: () => ring, origin: 'countersign.test/log' };
+        while ((await integrateBatch(ctx)).integrated > 0);
+      };
+      beforeEach(async () => {
+        fx = await dialect.open();
+        store = fx.store;
+        ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+      });
+      afterEach(async () => {
+        await fx.dispose();
+      });
+      afterAll(() => dialect.close());
+
+      describe('when a finding would cite an event the log has not integrated yet', () => {
+        it('defers the finding to the next pass rather than raise it without its proof', async () => {
+          await observeUnapprovedGrant(store, 'o1');
+          const ctx = { store, clock };
+          expect(await runReconcile(ctx, async () => {})).toMatchObject({ raised: 0, deferred: 1 });
+          expect(await store.listFindings(undefined, 10)).toEqual([]);
+
+          const summary = await runReconcile(ctx, integrate);
+          expect(summary).toMatchObject({ raised: 1, deferred: 0 });
+          const [finding] = await store.listFindings(undefined, 10);
+          const [leaf] = (await store.leavesOf('observations', ['o1'])).values();
+          expect(typeof leaf).toBe('number');
+          expect(finding?.evidence).toEqual({
+            warrants: [],
+            redemptions: [],
+            fulfilments: [],
+            observations: [leaf],
+          });
+        });
+      });
+
+      describe('when a finding was recorded with record ids, before proofs were log indices', () => {
+        it('reads its evidence back as log indices', async () => {
+          await observeUnapprovedGrant(store, 'o1');
+          const denied = await store.transaction(async (tx) =>
+            tx.appendEvent(
+              encodeEvent({
+                v: 1,
+                type: 'redemption.denied',
+                at: AT,
+                actor: 'intruder',
+                links: {},
+                data: { code: 'SCOPE_EXCEEDED' },
+              }),
+            ),
+          );
+          await integrate();
+          const legacy = { fulfilments: [], observations: ['o1'], redemptions: [String(denied)] };
+          const finding: Finding = {
+            id: 'fnd_legacy' as FindingId,
+            key: 'REDEMPTION_ABUSE|wrt_old',
+            kind: 'REDEMPTION_ABUSE',
+            state: 'open',
+            requestId: null,
+            warrantId: 'wrt_old',
+            subject: '',
+            target: null,
+            detail: 'from an older release',
+            evidence: legacy as unknown as FindingProof,
+            raisedAt: AT,
+            updatedAt: AT,
+            resolution: null,
+          };
+          await store.transaction(async (tx) => tx.insertFinding(finding, denied));
+          const leaves = async (role: 'observations' | 'redemptions', id: string) =>
+            (await store.leavesOf(role, [id])).get(id);
+          expect((await store.getFinding('fnd_legacy'))?.evidence).toEqual({
+            warrants: [],
+            redemptions: [await leaves('redemptions', String(denied))],
+            fulfilments: [],
+            observations: [await leaves('observations', 'o1')],
+          });
+        });
+      });
+    },
+  );
+}
