@@ -40,7 +40,7 @@ async function recordExpiries(tx: Repo, now: Date): Promise<number> {
  * events written in one transaction with the findings themselves; a finding's key is
  * never raised twice.
  *
- * A finding records its proof as log indices (docs/decisions/0012), so the pass
+ * A finding records its proof as log indices (docs/decisions/0013), so the pass
  * first has `integrate` put every queued event in the log. A finding citing an
  * event that arrived after that is deferred to the next pass, never raised with a
  * partial proof; so the events a finding cites always precede its `finding.raised`.
