@@ -46,9 +46,11 @@ async function citedTypes(s: TestServer, f: FindingJson) {
 }
 
 /** What the request approved: its subject and the end of its window. */
+/** The request's subject and its warrant's window end (a --duration window starts at issue). */
 async function approved(s: TestServer, requestId: string) {
   const r = await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' });
-  return r.body.body as { subject: string; notAfter: string };
+  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'admin' });
+  return { subject: r.body.body.subject as string, notAfter: w.body.notAfter as string };
 }
 
 const rotateAction = (target: string) => ({

@@ -73,7 +73,7 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
           'grant',
           '--scope',
           'db/orders=read',
-        ].concat(['--env', 'PROD', '--executor', 'deploy-eu', '--reason', 'x']),
+        ].concat(['--env', 'PROD', '--executor', 'deploy-eu', '--duration', '1h', '--reason', 'x']),
         'alice',
       );
       expect(out.code).toBe(2);

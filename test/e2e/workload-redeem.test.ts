@@ -214,6 +214,8 @@ describe('redeeming with a GitHub Actions workload token', () => {
           'prod',
           '--reason',
           'r',
+          '--duration',
+          '1h',
           '--executor',
           'deploy-eu',
           '--executor-issuer',

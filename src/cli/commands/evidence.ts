@@ -49,7 +49,7 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
         throw new CliError('evidence verification failed', EXIT.inconsistent, 'EVIDENCE_INVALID');
       if (report.trust !== 'pinned' && o.trustEmbedded !== true)
         throw new CliError(
-          'verified, but against keys taken from the bundle itself: pin them with --trust (or accept with --trust-embedded)',
+          'EVIDENCE_UNPINNED: verified, but against keys taken from the bundle itself: pin them with --trust (or accept with --trust-embedded)',
           EXIT.unpinned,
           'EVIDENCE_UNPINNED',
         );
