@@ -12,7 +12,7 @@ import type { ServiceContext } from '../service/context.js';
 import { loadOrCreateKeyRing } from '../service/keys.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
+import { listenPort, loadConfigFile, type ConfigErrorCode, type ConfigFile } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
 import { Integrator } from './integrator.js';
@@ -35,7 +35,8 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly url: string;
-  readonly tokensFile: string | null;
+  /** Dev mode: the file holding the dev tokens, and whether this start created them. */
+  readonly devTokens: { readonly file: string; readonly created: boolean } | null;
   close(): Promise<void>;
 }
 
@@ -62,6 +63,7 @@ function webhookTargets(file: ConfigFile, env: NodeJS.ProcessEnv): WebhookTarget
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   const file: ConfigFile = opts.configFile ? loadConfigFile(opts.configFile) : {};
+  const port = listenPort(opts.port, env, file);
   const dataDir = resolve(opts.dataDir ?? file.dataDir ?? './data');
   const dev = opts.dev ? bootstrapDevDataDir(dataDir) : null;
   const principals: ApiTokenPrincipal[] = [...(dev?.principals ?? []), ...(file.principals ?? [])];
@@ -134,7 +136,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ...(devClock ? { devClock } : {}),
   });
   const host = opts.host ?? file.host ?? '127.0.0.1';
-  const port = opts.port ?? file.port ?? 8470;
   const url = await closingStore(() => app.listen({ host, port }));
   integrator.start();
   const reconciler = every(
@@ -163,7 +164,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     app,
     store,
     url,
-    tokensFile: dev?.tokensFile ?? null,
+    devTokens: dev ? { file: dev.tokensFile, created: dev.created } : null,
     async close() {
       await app.close();
       await reconciler.stop();
