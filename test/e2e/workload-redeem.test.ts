@@ -102,6 +102,18 @@ describe('redeeming with a GitHub Actions workload token', () => {
       });
     });
 
+    it('shows the binding to approvers in `request show`', async () => {
+      const out = await s.cli(['request', 'show', requestId], 'bob');
+      expect(out.code, out.stderr).toBe(0);
+      const at = out.stdout.indexOf('executor ');
+      expect(out.stdout.slice(at).split('\n').slice(0, 4)).toEqual([
+        `executor       a workload token from ${f.github.issuer} whose claims match all of:`,
+        '                 environment  = prod',
+        '                 ref          ~= refs/heads/* (glob)',
+        '                 repository   = acme/deploy',
+      ]);
+    });
+
     it('names the workload identity in the receipt', () => {
       expect(receipt.executor).toBe(JOB_ID);
       expect(receipt.executor_identity).toEqual({
