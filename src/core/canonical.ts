@@ -7,8 +7,9 @@ const canonicalize = canonicalizeModule;
 
 /**
  * RFC 8785 (JCS) canonical JSON. Values JCS cannot represent faithfully
- * (`undefined`, non-finite numbers, functions, bigint) are refused rather than
- * silently dropped, so a digest always covers exactly what was submitted.
+ * (`undefined`, non-finite numbers, functions, bigint, and strings or keys holding a
+ * lone UTF-16 surrogate) are refused with `NON_CANONICAL_VALUE` rather than silently
+ * dropped or replaced, so a digest always covers exactly what was submitted.
  */
 export function canonicalJson(value: unknown): string {
   assertCanonicalisable(value, '$', 0);
@@ -30,6 +31,10 @@ function assertCanonicalisable(v: unknown, path: string, depth: number): void {
   if (depth > 64) throw fail(path);
   switch (typeof v) {
     case 'string':
+      // JCS input is I-JSON (RFC 8785 §3.1), whose strings hold no surrogate code points
+      // (RFC 7493 §2.1), and its UTF-8 output could not encode one (RFC 3629 §3).
+      if (!v.isWellFormed()) throw fail(path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -41,7 +46,11 @@ function assertCanonicalisable(v: unknown, path: string, depth: number): void {
         v.forEach((x, i) => assertCanonicalisable(x, `${path}[${i}]`, depth + 1));
         return;
       }
-      for (const [k, x] of Object.entries(v)) assertCanonicalisable(x, `${path}.${k}`, depth + 1);
+      for (const [k, x] of Object.entries(v)) {
+        // The path names the key only when it is printable as it stands.
+        if (!k.isWellFormed()) throw fail(`${path}.<ill-formed key>`);
+        assertCanonicalisable(x, `${path}.${k}`, depth + 1);
+      }
       return;
     case 'bigint':
     case 'function':

@@ -5,7 +5,9 @@ const MAX_DEPTH = 64;
 /**
  * Parses JSON that will be hashed or signed. `JSON.parse` silently keeps the last of
  * duplicate keys, so two parties could read one document differently; this parser
- * refuses duplicates, non-finite numbers and nesting deeper than {@link MAX_DEPTH}.
+ * refuses duplicates, non-finite numbers, nesting deeper than {@link MAX_DEPTH}, and
+ * strings or keys holding a lone surrogate (`"\ud800"`: half of a UTF-16 pair, which
+ * I-JSON forbids and RFC 8785 cannot canonicalise) with `LONE_SURROGATE`.
  *
  * A single iterative scan validates; `JSON.parse` then builds the value.
  */
@@ -49,12 +51,20 @@ function scan(s: string): void {
       if (c === 0x22) {
         i++;
         const raw = s.slice(start, i);
-        if (simple) return raw.slice(1, -1);
-        try {
-          return JSON.parse(raw) as string;
-        } catch (cause) {
-          throw fail('INVALID_JSON', `invalid string at offset ${start}`, cause);
+        let value: string;
+        if (simple) value = raw.slice(1, -1);
+        else {
+          try {
+            value = JSON.parse(raw) as string;
+          } catch (cause) {
+            throw fail('INVALID_JSON', `invalid string at offset ${start}`, cause);
+          }
         }
+        // RFC 7493 §2.1: no surrogate code points, escaped or not. The text is not echoed.
+        if (!value.isWellFormed()) {
+          throw fail('LONE_SURROGATE', `string at offset ${start} holds a lone surrogate`);
+        }
+        return value;
       }
       if (c === 0x5c) {
         simple = false;

@@ -1,15 +1,14 @@
 import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { isCountersignError } from '../core/errors.js';
-import { parseStrictJson } from '../core/json.js';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { OffsetClock } from '../core/clock.js';
 import type { Authenticator } from '../identity/principal.js';
 import type { ServiceContext } from '../service/context.js';
 import { installAuth } from './auth.js';
-import { bearerChallenge } from './challenge.js';
+import { installJsonBodies } from './body.js';
 import { answerClientError } from './client-error.js';
-import { isErrorCode, problem, STATUS, type ErrorCode } from './problem.js';
+import { answerError } from './errors.js';
+import { problem } from './problem.js';
 import { chainRoutes } from './routes/chain.js';
 import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/log.js';
@@ -32,14 +31,6 @@ export interface AppOptions {
   /** Load-shedding limits; unset fields take the defaults in `shed.ts`. */
   readonly loadLimits?: Partial<LoadLimits>;
 }
-
-const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_JSON',
-  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
-};
 
 /** Builds the Fastify application: strict JSON in, RFC 9457 problems out. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -71,53 +62,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // First hook of all: an overloaded server refuses before reading or changing state.
   installLoadShedding(app, opts.loadLimits ?? {});
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseStrictJson(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
-
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const instance = req.url.split('?')[0];
-    if (isCountersignError(err) && isErrorCode(err.code)) {
-      if (STATUS[err.code] >= 500)
-        req.log.error({ code: err.code, err: { message: err.message } }, 'server-side failure');
-      const challenge = bearerChallenge(err.code, err.details);
-      if (challenge !== null) void reply.header('www-authenticate', challenge);
-      return reply
-        .code(STATUS[err.code])
-        .type('application/problem+json')
-        .send(problem(err.code, err.message, instance, err.details));
-    }
-    const mapped = err.validation ? 'VALIDATION_FAILED' : FASTIFY_CODES[err.code];
-    if (mapped) {
-      const detail = err.validation
-        ? `${err.validationContext ?? 'input'}: ${err.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? ''}`).join('; ')}`
-        : err.message;
-      return reply
-        .code(STATUS[mapped])
-        .type('application/problem+json')
-        .send(problem(mapped, detail, instance));
-    }
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply
-        .code(err.statusCode)
-        .type('application/problem+json')
-        .send(problem('VALIDATION_FAILED', 'the request could not be processed', instance));
-    }
-    // Log the failure's type and message only: never the request body or its tokens.
-    req.log.error(
-      { err: { type: err.name, message: err.message, code: err.code } },
-      'unhandled error',
-    );
-    return reply
-      .code(500)
-      .type('application/problem+json')
-      .send(problem('INTERNAL', 'internal error', instance));
-  });
+  installJsonBodies(app);
+  app.setErrorHandler(answerError);
 
   app.setNotFoundHandler((req, reply) =>
     reply

@@ -9,8 +9,12 @@ export interface RedemptionAction {
   readonly target?: string;
 }
 
-/** Every refusal has exactly one stable code, checked in this order. */
+/**
+ * Every refusal has exactly one stable code, checked in this order. The first is the
+ * edge's (a body that cannot be read); `checkRedemption` decides the rest.
+ */
 export const REDEMPTION_DENIAL_CODES = [
+  'REDEMPTION_MALFORMED',
   'SIGNATURE_INVALID',
   'KEY_REVOKED',
   'WARRANT_UNKNOWN',

@@ -124,3 +124,33 @@ export function loadConfigFile(path: string): ConfigFile {
     ...(cfg.kekFile ? { kekFile: rel(cfg.kekFile) } : {}),
   } as ConfigFile;
 }
+
+/** The port used when neither `--port`, `COUNTERSIGN_PORT` nor the config's `port` names one. */
+export const DEFAULT_PORT = 8470;
+
+/**
+ * The port to listen on: `--port`, else `COUNTERSIGN_PORT`, else the config file's
+ * `port`, else {@link DEFAULT_PORT}. A value that is not a whole number from 0 to 65535
+ * is refused (`0` asks the system for a free port).
+ */
+export function listenPort(
+  flag: number | undefined,
+  env: NodeJS.ProcessEnv,
+  file: ConfigFile,
+): number {
+  if (flag !== undefined) return checkedPort(String(flag), '--port');
+  const fromEnv = env.COUNTERSIGN_PORT;
+  if (fromEnv !== undefined && fromEnv !== '') return checkedPort(fromEnv, 'COUNTERSIGN_PORT');
+  return file.port ?? DEFAULT_PORT;
+}
+
+function checkedPort(text: string, source: string): number {
+  const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new CountersignError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      `${source}: a port is a whole number from 0 to 65535`,
+    );
+  }
+  return port;
+}

@@ -14,6 +14,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import {
   assertUniquePrincipals,
+  listenPort,
   loadConfigFile,
   type ConfigErrorCode,
   type ConfigFile,
@@ -41,7 +42,8 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly url: string;
-  readonly tokensFile: string | null;
+  /** Dev mode: the file holding the dev tokens, and whether this start created them. */
+  readonly devTokens: { readonly file: string; readonly created: boolean } | null;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ function durationSetting(name: string, text: string | undefined): number | undef
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   const file: ConfigFile = opts.configFile ? loadConfigFile(opts.configFile) : {};
+  const port = listenPort(opts.port, env, file);
   const dataDir = resolve(opts.dataDir ?? file.dataDir ?? './data');
   const dev = opts.dev ? bootstrapDevDataDir(dataDir) : null;
   const principals: ApiTokenPrincipal[] = [...(dev?.principals ?? []), ...(file.principals ?? [])];
@@ -166,7 +169,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     app.log,
   );
   const host = opts.host ?? file.host ?? '127.0.0.1';
-  const port = opts.port ?? file.port ?? 8470;
   const url = await closingStore(() => app.listen({ host, port }));
   log.integrator = integrator;
   integrator.start();
@@ -196,7 +198,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     app,
     store,
     url,
-    tokensFile: dev?.tokensFile ?? null,
+    devTokens: dev ? { file: dev.tokensFile, created: dev.created } : null,
     async close() {
       await app.close();
       await reconciler.stop();

@@ -102,6 +102,18 @@ describe('redeeming with a GitHub Actions workload token', () => {
       });
     });
 
+    it('shows the binding to approvers in `request show`', async () => {
+      const out = await s.cli(['request', 'show', requestId], 'bob');
+      expect(out.code, out.stderr).toBe(0);
+      const at = out.stdout.indexOf('executor ');
+      expect(out.stdout.slice(at).split('\n').slice(0, 4)).toEqual([
+        `executor       a workload token from ${f.github.issuer} whose claims match all of:`,
+        '                 environment  = prod',
+        '                 ref          ~= refs/heads/* (glob)',
+        '                 repository   = acme/deploy',
+      ]);
+    });
+
     it('names the workload identity in the receipt', () => {
       expect(receipt.executor).toBe(JOB_ID);
       expect(receipt.executor_identity).toEqual({
@@ -178,6 +190,61 @@ describe('redeeming with a GitHub Actions workload token', () => {
       const out = await redeem(warrant, await jobToken());
       expect(out.code, out.stderr).toBe(0);
       expect(decodeProtectedHeader(out.stdout.trim().split('\n').at(-1)!).typ).toBe('receipt+jwt');
+    });
+  });
+
+  describe('when a job sends a redemption whose body cannot be read', () => {
+    let warrant: string;
+    let requestId: string;
+    let token: string;
+    const action = { resource: 'db/orders', permission: 'read', environment: 'prod' };
+    beforeAll(async () => {
+      ({ token: warrant, requestId } = await boundWarrant());
+      token = await jobToken();
+      const r = await s.http('POST', '/v1/redemptions', {
+        bearer: token,
+        body: { warrant, action: { ...action, resource: 'db/orders\ud800' } },
+      });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.code).toBe('LONE_SURROGATE');
+    });
+
+    it('records a REDEMPTION_MALFORMED denial naming the workload identity', () => {
+      const denied = query<{ leaf: string }>(
+        s.dataDir,
+        "select leaf from events where type = 'redemption.denied' and request_id = ?",
+        requestId,
+      ).map((r) => JSON.parse(r.leaf).data);
+      expect(denied).toHaveLength(1);
+      expect(denied[0]).toMatchObject({
+        code: 'REDEMPTION_MALFORMED',
+        problem: 'LONE_SURROGATE',
+        executor_identity: { via: 'oidc', token_digest: sha256(decodeJwt(token).jti!) },
+      });
+    });
+
+    it('spends the token, as any redemption does: it cannot then redeem', async () => {
+      const before = rowCounts(s.dataDir);
+      const r = await s.http('POST', '/v1/redemptions', {
+        bearer: token,
+        body: { warrant, action },
+      });
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('TOKEN_REPLAYED');
+      expect(rowCounts(s.dataDir)).toEqual(before);
+    });
+
+    it('refuses a spent token sending another unreadable body with TOKEN_REPLAYED, writing nothing', async () => {
+      const before = rowCounts(s.dataDir);
+      const r = await s.http('POST', '/v1/redemptions', { bearer: token, raw: '{"warrant":' });
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('TOKEN_REPLAYED');
+      expect(rowCounts(s.dataDir)).toEqual(before);
+    });
+
+    it('redeems with a fresh token of the same job', async () => {
+      const out = await redeem(warrant, await jobToken());
+      expect(out.code, out.stderr).toBe(0);
     });
   });
 

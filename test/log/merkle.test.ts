@@ -24,7 +24,7 @@ interface Rfc6962Vectors {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/rfc6962.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../vectors/rfc6962.json', import.meta.url), 'utf8'),
 ) as Rfc6962Vectors;
 
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');

@@ -24,7 +24,7 @@ interface NoteVector {
 }
 
 const vector = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/signed-note.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../vectors/signed-note.json', import.meta.url), 'utf8'),
 ) as NoteVector;
 
 const signer = NoteSigner.fromPrivateKey(vector.private_key);

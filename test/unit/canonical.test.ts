@@ -66,6 +66,11 @@ function mutateAt(v: Json, site: { n: number }): Json {
 }
 
 const json = fc.jsonValue({ maxDepth: 5 }) as fc.Arbitrary<Json>;
+/** One UTF-16 code unit, often half of a surrogate pair; sometimes a whole pair or ASCII. */
+const codeUnit = fc.oneof(
+  fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  fc.constantFrom('a', '\ud83d\ude00', '\u00e9'),
+);
 
 describe('digestOf', () => {
   describe('when only the order of object keys differs', () => {
@@ -142,6 +147,26 @@ describe('canonicalJson', () => {
     });
   });
 
+  describe('when strings hold any UTF-16 code units', () => {
+    it('accepts exactly the well-formed ones, surrogate pairs included', () => {
+      expect(canonicalJson({ ['\ud83d\ude00']: '\ud83d\ude00' })).toBe(
+        '{"\ud83d\ude00":"\ud83d\ude00"}',
+      );
+      fc.assert(
+        fc.property(fc.string({ unit: codeUnit, maxLength: 8 }), (s) => {
+          let accepted = true;
+          try {
+            canonicalJson({ [s]: s });
+          } catch {
+            accepted = false;
+          }
+          expect(accepted).toBe(s.isWellFormed());
+        }),
+        { numRuns: 500 },
+      );
+    });
+  });
+
   describe('when numbers have several spellings', () => {
     it.each([
       [1e30, '1e+30'],
@@ -173,6 +198,23 @@ describe('canonicalJson', () => {
     ])('refuses %s with NON_CANONICAL_VALUE', (_, value) => {
       expectCode(() => canonicalJson(value), 'NON_CANONICAL_VALUE');
       expectCode(() => digestOf(value), 'NON_CANONICAL_VALUE');
+    });
+
+    it.each<[string, unknown]>([
+      ['a lone high surrogate', 'fuzz\ud800'],
+      ['a lone low surrogate', '\udc00fuzz'],
+      ['a reversed pair', '\udc00\ud800'],
+      ['a lone surrogate deep inside', { a: [{ b: ['ok', 'x\udfff'] }] }],
+      ['a lone surrogate in a key', { ['k\ud800']: 1 }],
+    ])('refuses %s with NON_CANONICAL_VALUE', (_, value) => {
+      expectCode(() => canonicalJson(value), 'NON_CANONICAL_VALUE');
+      expectCode(() => digestOf(value), 'NON_CANONICAL_VALUE');
+    });
+
+    it('does not echo an ill-formed key in its message', () => {
+      const err = expectCode(() => canonicalJson({ a: { ['k\ud800']: 1 } }), 'NON_CANONICAL_VALUE');
+      expect(err.message).toContain('$.a.<ill-formed key>');
+      expect(err.message.isWellFormed()).toBe(true);
     });
 
     it('names the path of the offending value', () => {

@@ -162,6 +162,46 @@ describe('parseStrictJson', () => {
     });
   });
 
+  describe('when a string or key holds a lone surrogate', () => {
+    it.each([
+      ['an escaped high surrogate in a value', '{"a":"fuzz\\ud800"}'],
+      ['an escaped low surrogate in a value', '["\\uDC00"]'],
+      ['a reversed pair', '"\\udc00\\ud800"'],
+      ['an escaped surrogate in a key', '{"k\\ud800":1}'],
+      ['a raw lone surrogate in the text', '{"a":"x\ud800"}'],
+    ])('refuses %s with LONE_SURROGATE', (_, text) => {
+      const err = expectCode(() => parseStrictJson(text), 'LONE_SURROGATE');
+      expect(err.message.isWellFormed()).toBe(true);
+    });
+
+    it('accepts an escaped surrogate pair', () => {
+      expect(parseStrictJson('{"\\ud83d\\ude00":"\\uD83D\\uDE00"}')).toEqual({
+        '\ud83d\ude00': '\ud83d\ude00',
+      });
+    });
+
+    it('accepts exactly the strings that are well-formed UTF-16', () => {
+      const codeUnit = fc.oneof(
+        fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+        fc.constantFrom('a', '"', '\\', '\ud83d\ude00'),
+      );
+      fc.assert(
+        fc.property(fc.string({ unit: codeUnit, maxLength: 6 }), (str) => {
+          // JSON.stringify escapes a lone surrogate (ES2019), so the text itself is well-formed.
+          const text = JSON.stringify({ [str]: str });
+          let parsed: unknown = null;
+          try {
+            parsed = parseStrictJson(text);
+          } catch (e) {
+            expect((e as CountersignError).code).toBe('LONE_SURROGATE');
+          }
+          expect(parsed !== null).toBe(str.isWellFormed());
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
   describe('when the text nests deeper than 64', () => {
     it('refuses 65 nested arrays or objects with JSON_TOO_DEEP', () => {
       expectCode(() => parseStrictJson(nest(65, '[', ']')), 'JSON_TOO_DEEP');

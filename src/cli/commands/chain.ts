@@ -2,15 +2,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../client.js';
 import { emit } from '../output.js';
 import type { CommandContext } from '../context.js';
-
-interface RequestView {
-  id: string;
-  state: string;
-  approvals: number;
-  requiredApprovals: number;
-  warrantId: string | null;
-  body: Record<string, unknown>;
-}
+import { renderRequest, type RequestView } from '../request-view.js';
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -128,18 +120,15 @@ export function chainCommands(program: Command, cx: CommandContext): void {
       const out = await cx.client().call<RequestView>('POST', '/v1/requests', body);
       emit(cx.json(), out, () => out.id);
     });
-  request.command('show <id>').action(async (id: string) => {
-    const r = await cx.client().call<RequestView>('GET', `/v1/requests/${encodeURIComponent(id)}`);
-    emit(cx.json(), r, () =>
-      [
-        `id:        ${r.id}`,
-        `state:     ${r.state}`,
-        `approvals: ${r.approvals}/${r.requiredApprovals}`,
-        `warrant:   ${r.warrantId ?? '-'}`,
-        `requester: ${String(r.body.requester)}  subject: ${String(r.body.subject)}  env: ${String(r.body.environment)}`,
-      ].join('\n'),
-    );
-  });
+  request
+    .command('show <id>')
+    .description('everything the approvals bind: scope, targets, window, executor, uses, policy')
+    .action(async (id: string) => {
+      const r = await cx
+        .client()
+        .call<RequestView>('GET', `/v1/requests/${encodeURIComponent(id)}`);
+      emit(cx.json(), r, () => renderRequest(r));
+    });
   request
     .command('list')
     .option('--state <state>', 'pending|approved|denied|expired|withdrawn|revoked|exhausted')

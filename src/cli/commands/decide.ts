@@ -108,6 +108,19 @@ async function readTokenArg(v: string): Promise<string> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8').trim();
   }
-  if (v.startsWith('@')) return (await readFile(v.slice(1), 'utf8')).trim();
+  if (v.startsWith('@')) return (await readArgFile(v.slice(1))).trim();
   return v;
+}
+
+/**
+ * Reads the file an `@FILE` argument names. A file that cannot be read is a usage error
+ * (exit 2) naming the path and the reason, never anything of what the file holds.
+ */
+async function readArgFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CliError(`cannot read @${path}: ${reason}`, EXIT.usage);
+  }
 }

@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+
+/** `--port`: a whole number from 0 (any free port) to 65535, else a usage error. */
+function portArg(v: string): number {
+  const port = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  }
+  return port;
+}
 
 export function serveCommand(program: Command): void {
   program
@@ -8,7 +17,7 @@ export function serveCommand(program: Command): void {
     .option('--dev', 'dev mode: sample policy, dev principals and tokens in the data dir')
     .option('--config <file>', 'configuration file (YAML or JSON)')
     .option('--data <dir>', 'data directory (default ./data)')
-    .option('--port <n>', 'port to listen on (default 8470)', (v) => Number.parseInt(v, 10))
+    .option('--port <n>', 'port to listen on (env COUNTERSIGN_PORT; default 8470)', portArg)
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
     .action(
       async (o: {
@@ -27,22 +36,27 @@ export function serveCommand(program: Command): void {
           ...(o.port !== undefined ? { port: o.port } : {}),
           ...(o.host ? { host: o.host } : {}),
         });
-        if (server.tokensFile) {
-          // Dev tokens are printed once at start on the terminal, never into the log stream.
-          const tokens = JSON.parse(readFileSync(server.tokensFile, 'utf8')) as Record<
-            string,
-            string
-          >;
-          process.stderr.write(`countersign dev mode: listening on ${server.url}\n`);
-          process.stderr.write(`dev tokens (also in ${server.tokensFile}):\n`);
-          for (const [id, token] of Object.entries(tokens))
-            process.stderr.write(`  ${id.padEnd(10)} ${token}\n`);
-        }
+        // First: a signal that arrives while the lines below are written then closes the
+        // server cleanly instead of killing the process between two of them.
         const stop = (): void => {
           void server.close().then(() => process.exit(0));
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        if (server.devTokens) {
+          // Printed on the terminal once, when they are made, and never into the log
+          // stream; afterwards only where they are kept.
+          const { file, created } = server.devTokens;
+          process.stderr.write(`countersign dev mode: listening on ${server.url}\n`);
+          if (created) {
+            const tokens = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+            process.stderr.write(`dev tokens (also in ${file}):\n`);
+            for (const [id, token] of Object.entries(tokens))
+              process.stderr.write(`  ${id.padEnd(10)} ${token}\n`);
+          } else {
+            process.stderr.write(`dev tokens: in ${file} (printed when they were created)\n`);
+          }
+        }
       },
     );
 }

@@ -1,10 +1,48 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { changeNhiOwner, getNhi, registerNhi } from '../../service/nhis.js';
 import { redeem } from '../../service/redeem.js';
+import { recordRefusedRedemption } from '../../service/redeem-refused.js';
 import { revokeWarrant } from '../../service/revoke.js';
 import { principalOf } from '../auth.js';
+import { rawBodyOf } from '../body.js';
+import { answerFor, instanceOf, sendAnswer } from '../errors.js';
 import { IdParam, NhiBody, NhiOwnerBody, ReasonBody, RedemptionBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
+import type { ServiceContext } from '../../service/context.js';
+
+/** Redemptions whose body passed the edge: `redeem` records their outcome itself. */
+const checked = new WeakSet<FastifyRequest>();
+
+/**
+ * The redemption route's error handler. A redemption refused after the caller was
+ * authenticated, but before `redeem` saw it (its body not UTF-8, not strict JSON, not
+ * the schema, not `application/json`, or sent with a content coding), is recorded as a
+ * `REDEMPTION_MALFORMED` denial before the problem is answered, so such probes reach the
+ * log. Not recorded: an unauthenticated or forbidden caller, and a body over the limit,
+ * which is refused without being read.
+ */
+function refusedRedemptionHandler(ctx: ServiceContext) {
+  const answer = async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const refusal = answerFor(err, instanceOf(req));
+    const { code, status } = refusal.problem;
+    if (req.principal && !checked.has(req) && status < 500 && code !== 'BODY_TOO_LARGE') {
+      try {
+        await recordRefusedRedemption(ctx, req.principal, { body: rawBodyOf(req), problem: code });
+      } catch (e) {
+        // A replayed token, or the store failing: that is the answer instead.
+        const failed = e as FastifyError;
+        sendAnswer(answerFor(failed, instanceOf(req)), req, reply, failed);
+        return;
+      }
+    }
+    sendAnswer(refusal, req, reply, err);
+  };
+  // Fastify waits for the reply; `answer` settles by sending one and never rejects.
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    void answer(err, req, reply);
+  };
+}
 
 export const chainRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
   app.post('/v1/nhis', { schema: { body: NhiBody, tags: ['nhis'] } }, async (req, reply) =>
@@ -27,8 +65,12 @@ export const chainRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app,
 
   app.post(
     '/v1/redemptions',
-    { schema: { body: RedemptionBody, tags: ['redemptions'] } },
+    {
+      schema: { body: RedemptionBody, tags: ['redemptions'] },
+      errorHandler: refusedRedemptionHandler(ctx),
+    },
     async (req) => {
+      checked.add(req);
       const { warrant, action } = req.body;
       return redeem(ctx, principalOf(req), warrant, action);
     },

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CountersignError } from '../core/errors.js';
+import { parseStrictJson } from '../core/json.js';
+import type { HttpErrorCode } from './problem.js';
+
+// Fatal: a byte sequence that is not UTF-8 is refused, never replaced with U+FFFD (two
+// parties would otherwise read different strings from one body). ignoreBOM keeps a
+// byte-order mark in the text, where the strict parser refuses it (RFC 8259 §8.1).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The bytes of each parsed body, kept with the request so a refusal can name them by digest. */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+/**
+ * Request bodies are `application/json` only, sent as they are (no content coding),
+ * in well-formed UTF-8, and strict JSON (`parseStrictJson`). Every refusal is a
+ * problem with a stable code: `UNSUPPORTED_CONTENT_ENCODING` (415), `INVALID_UTF8`,
+ * or the parser's own codes (400).
+ */
+export function installJsonBodies(app: FastifyInstance): void {
+  // After authentication (onRequest) and before the body is read.
+  app.addHook('preParsing', async (req, reply) => {
+    const coding = req.headers['content-encoding'];
+    // An unknown route stays a 404, whatever it was sent with.
+    if (req.routeOptions.url === undefined) return;
+    if (coding === undefined || /^\s*(identity)?\s*$/i.test(coding)) return;
+    // RFC 9110 §15.5.16: say which coding would have been accepted.
+    void reply.header('accept-encoding', 'identity');
+    throw new CountersignError<HttpErrorCode>(
+      'UNSUPPORTED_CONTENT_ENCODING',
+      'request bodies must be sent without a content coding (Content-Encoding: identity)',
+    );
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    rawBodies.set(req, bytes);
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      done(
+        new CountersignError<HttpErrorCode>('INVALID_UTF8', 'the body is not well-formed UTF-8'),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(null, parseStrictJson(text));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+}
+
+/** The body bytes as received, or null when none were read. */
+export function rawBodyOf(req: FastifyRequest): Buffer | null {
+  return rawBodies.get(req) ?? null;
+}

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueNhi } from '../helpers/chain.js';
+import { TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await TestServer.start();
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe('countersign request show', () => {
+  describe('when an approver reads a pending prod request in text mode', () => {
+    let subject: string;
+    let id: string;
+    let text: string;
+    let body: Record<string, unknown>;
+    beforeAll(async () => {
+      subject = uniqueNhi();
+      const nhi = await s.cli(
+        ['nhi', 'add', '--id', subject, '--kind', 'ai_agent', '--owner', 'team-data'],
+        'admin',
+      );
+      expect(nhi.code, nhi.stderr).toBe(0);
+      const created = await s.cli(
+        [
+          'request',
+          'create',
+          '--subject',
+          subject,
+          '--action',
+          'grant',
+          '--scope',
+          'db/orders=read,write',
+          '--scope',
+          'db/invoices=read',
+          '--env',
+          'prod',
+          '--target',
+          'eu',
+          '--target',
+          'us',
+          '--executor',
+          'deploy-eu',
+          '--duration',
+          '2h',
+          '--max-uses',
+          '3',
+          '--reason',
+          'INC-4312 backfill\u001b[2K',
+          '--ticket',
+          'INC-4312',
+        ],
+        'alice',
+      );
+      expect(created.code, created.stderr).toBe(0);
+      id = created.stdout.trim();
+      expect((await s.cli(['approve', id, '--reason', 'diff reviewed'], 'bob')).code).toBe(0);
+      const shown = await s.cli(['request', 'show', id], 'carol');
+      expect(shown.code, shown.stderr).toBe(0);
+      text = shown.stdout;
+      body = (await s.http('GET', `/v1/requests/${id}`, { as: 'audra' })).body.body;
+    });
+
+    const line = (name: string): string => {
+      const found = text.split('\n').find((l) => l.startsWith(name.padEnd(15)));
+      expect(found, `no "${name}" line in:\n${text}`).toBeDefined();
+      return found!.slice(15);
+    };
+
+    it('shows the id, the state and the approvals so far', () => {
+      expect(line('request')).toBe(id);
+      expect(line('state')).toBe('pending (1 of 2 approvals)');
+      expect(line('warrant')).toBe('-');
+      expect(text).toMatch(/\ndecisions {6}approve {2}bob {2}\S+Z {2}diff reviewed/);
+    });
+
+    it('shows the scope as a table, one row per resource', () => {
+      const at = text.indexOf('scope');
+      expect(text.slice(at).split('\n').slice(0, 3)).toEqual([
+        'scope          RESOURCE     PERMISSIONS',
+        '               db/orders    read, write',
+        '               db/invoices  read',
+      ]);
+    });
+
+    it('shows the subject, action, environment, targets, window, executor and uses', () => {
+      expect(line('subject')).toBe(`${subject} (ai_agent, owner team-data)`);
+      expect(line('action')).toBe('grant');
+      expect(line('environment')).toBe('prod');
+      expect(line('targets')).toBe('eu, us');
+      expect(line('window')).toBe(`${String(body.notBefore)} to ${String(body.notAfter)} (2h)`);
+      expect(line('executor')).toBe('principal deploy-eu');
+      expect(line('max uses')).toBe('3');
+    });
+
+    it('shows the reason quoted when it holds a control character, and the ticket', () => {
+      expect(line('reason')).toBe('"INC-4312 backfill\\u001b[2K"');
+      expect(text).not.toContain('\u001b');
+      expect(line('ticket')).toBe('INC-4312');
+      expect(line('requester')).toBe(`alice at ${String(body.createdAt)}`);
+    });
+
+    it('shows the policy rule and digest the request was pinned to', () => {
+      const policy = body.policy as { rule: string; version: string };
+      expect(policy.version).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(line('policy')).toBe(`rule prod, ${policy.version}`);
+      expect(text).toContain("2 approval(s) from sre; the subject's owner may not approve");
+    });
+
+    it('keeps --json as the request itself', async () => {
+      const json = await s.cli(['--json', 'request', 'show', id], 'carol');
+      expect(JSON.parse(json.stdout).body).toEqual(body);
+    });
+  });
+});

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../helpers/server.js';
+
+const dirs: string[] = [];
+const freshDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'countersign-serve-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Runs `serve --dev` until it says where it listens, then stops it; returns that port
+ * and everything it printed (stderr to a pipe is synchronous, so nothing is cut off).
+ */
+function serveOnce(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ port: number; output: string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--dev', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COUNTERSIGN_PORT: '', ...env },
+  });
+  let output = '';
+  let port: number | null = null;
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => proc.kill('SIGTERM'), 20_000);
+    const onData = (c: Buffer): void => {
+      output += c.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (m && port === null) {
+        port = Number(m[1]);
+        proc.kill('SIGTERM');
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      if (port === null) fail(new Error(`exited ${code} before listening:\n${output}`));
+      else ok({ port, output });
+    });
+  });
+}
+
+describe('countersign serve --dev', () => {
+  describe('when the data dir is new, then reused', () => {
+    it('prints the dev tokens the first time only, and afterwards only where they are', async () => {
+      const dataDir = freshDir();
+      const first = await serveOnce(['--data', dataDir, '--port', '0']);
+      const tokens = JSON.parse(readFileSync(join(dataDir, 'dev-tokens.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
+      const second = await serveOnce(['--data', dataDir, '--port', '0']);
+      expect(Object.keys(tokens)).toHaveLength(8);
+      for (const token of Object.values(tokens)) {
+        expect(first.output).toContain(token);
+        expect(second.output).not.toContain(token);
+      }
+      expect(second.output).toContain(`dev tokens: in ${join(dataDir, 'dev-tokens.json')}`);
+    });
+  });
+
+  describe('when the port is named in several places', () => {
+    it('listens on --port over COUNTERSIGN_PORT over the config file', async () => {
+      const [fromFile, fromEnv, fromFlag] = [await freePort(), await freePort(), await freePort()];
+      const dataDir = freshDir();
+      const config = join(dataDir, 'port.json');
+      writeFileSync(config, JSON.stringify({ port: fromFile }));
+      const base = ['--data', dataDir, '--config', config];
+      expect((await serveOnce(base)).port).toBe(fromFile);
+      expect((await serveOnce(base, { COUNTERSIGN_PORT: String(fromEnv) })).port).toBe(fromEnv);
+      const flagged = await serveOnce([...base, '--port', String(fromFlag)], {
+        COUNTERSIGN_PORT: String(fromEnv),
+      });
+      expect(flagged.port).toBe(fromFlag);
+    });
+
+    it('refuses a port that is not one as a usage error (exit 2)', async () => {
+      const dataDir = freshDir();
+      const flag = await runCli(['serve', '--dev', '--data', dataDir, '--port', 'http'], {});
+      expect(flag.code).toBe(2);
+      expect(flag.stderr).toContain('a port is a whole number');
+      const env = await runCli(['serve', '--dev', '--data', dataDir], {
+        COUNTERSIGN_PORT: '99999',
+      });
+      expect(env.code).toBe(2);
+      expect(env.stderr).toContain('CONFIG_INVALID: COUNTERSIGN_PORT');
+    });
+  });
+});
+
+describe('countersign redeem --warrant @FILE', () => {
+  const args = (file: string) => [
+    'redeem',
+    '--warrant',
+    `@${file}`,
+    '--resource',
+    'db/orders',
+    '--permission',
+    'read',
+    '--env',
+    'staging',
+  ];
+  // Nothing listens here: a usage error must come before any request is sent.
+  const env = { COUNTERSIGN_ADDR: 'http://127.0.0.1:9', COUNTERSIGN_TOKEN: 'cs_unused' };
+
+  describe('when the file does not exist', () => {
+    it('is a usage error (exit 2) naming the path', async () => {
+      const missing = join(freshDir(), 'no-such-warrant.jws');
+      const out = await runCli(args(missing), env);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(`cannot read @${missing}: ENOENT`);
+    });
+  });
+
+  describe('when the path cannot be read as a file', () => {
+    it('is a usage error (exit 2) that shows nothing of what is there', async () => {
+      const dir = freshDir();
+      writeFileSync(join(dir, 'inside'), 'eyJ-secret-looking-content');
+      const out = await runCli(args(dir), env);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain(`cannot read @${dir}: EISDIR`);
+      expect(out.stderr).not.toContain('secret-looking');
+    });
+  });
+});
