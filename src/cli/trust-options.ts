@@ -25,6 +25,7 @@ export interface PinnedTrust {
   /** The same keys as text with their revocation positions, for the evidence verifier. */
   readonly pins: readonly LogKeyPin[];
   readonly jwks: { readonly keys: readonly JWK[] } | undefined;
+  readonly revokedKeys: Trust['revokedKeys'];
   readonly origin: string | undefined;
 }
 
@@ -65,6 +66,7 @@ export async function pinnedTrust(o: TrustOptions): Promise<PinnedTrust> {
       revokedAtIndex: all[i]?.revokedAtIndex ?? null,
     })),
     jwks: file?.jwks,
+    revokedKeys: file?.revokedKeys ?? [],
     origin: file?.origin,
   };
 }

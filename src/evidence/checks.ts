@@ -10,7 +10,6 @@ import type { Checkpoint } from '../log/checkpoint.js';
 import type { EvidenceBundle } from './bundle.js';
 import { envelopePayload } from './dsse.js';
 import { verifyCompactJws } from '../keys/jws.js';
-import { ed25519FromJwk } from './key-cache.js';
 import type { EvidenceCheckCode } from './errors.js';
 import type { EvidenceEvent } from './read.js';
 import { decodeBase64UrlStrict } from '../core/base64.js';
@@ -78,7 +77,7 @@ function decodeSegment(segment: string | undefined): unknown {
 
 export async function checkWarrant(
   b: EvidenceBundle,
-  jwks: Jwks | undefined,
+  resolve: KeyResolver | undefined,
   events: readonly EvidenceEvent[],
   add: Add,
 ): Promise<void> {
@@ -94,7 +93,8 @@ export async function checkWarrant(
     );
     return;
   }
-  const signed = jwks !== undefined && verifyWarrantJws(b.warrant, jwks);
+  const signed =
+    resolve !== undefined && verifyCompactJws(b.warrant, WARRANT_TYP, resolve) !== null;
   add(
     'WARRANT_SIGNATURE_INVALID',
     signed,
@@ -148,17 +148,8 @@ export function checkUses(events: readonly EvidenceEvent[], add: Add): void {
   );
 }
 
-export function keyResolver(jwks: Jwks): (keyid: string) => KeyObject | undefined {
-  return (keyid) => {
-    const jwk = jwks.keys.find((k) => k.kid === keyid);
-    return jwk === undefined ? undefined : ed25519FromJwk(jwk);
-  };
-}
-
-/** The warrant must verify as an EdDSA `warrant+jwt` under a key of the key set. */
-function verifyWarrantJws(token: string, jwks: Jwks): boolean {
-  return verifyCompactJws(token, WARRANT_TYP, keyResolver(jwks)) !== null;
-}
+/** Finds the key a signature names by its kid, or nothing. */
+export type KeyResolver = (keyid: string) => KeyObject | undefined;
 
 export function checkStatement(
   b: EvidenceBundle,

@@ -4,127 +4,30 @@
  * failed, so the report says everything that is wrong.
  */
 import { decodeBase64Strict } from '../core/base64.js';
-import { openCheckpoint, parseCheckpoint } from '../log/checkpoint.js';
+import { parseCheckpoint } from '../log/checkpoint.js';
 import type { Checkpoint } from '../log/checkpoint.js';
 import { leafHash } from '../log/hash.js';
-import { noteVerifierFor } from './key-cache.js';
 import { verifyInclusion } from '../log/verify.js';
-import type { JWK } from 'jose';
 import type { EvidenceBundle } from './bundle.js';
-import type { Add, Jwks, ReadEntry } from './checks.js';
+import type { Add, ReadEntry } from './checks.js';
+import { checkRequest, checkStatement, checkUses, checkWarrant, why } from './checks.js';
 import {
-  checkRequest,
-  checkStatement,
-  checkUses,
-  checkWarrant,
-  keyResolver,
-  why,
-} from './checks.js';
+  keysAt,
+  logKeysInForce,
+  openCp,
+  pinnedLogKeys,
+  signingKeysInForce,
+  type TrustAnchors,
+} from './anchors.js';
 import { custodyOf, EMPTY_CUSTODY } from './custody.js';
 import { verifyEnvelope } from './dsse.js';
 import type { EvidenceCheckCode } from './errors.js';
 import { parseEvent } from './read.js';
 import type { TrustMode, VerificationCheck, VerificationReport } from './report.js';
-import { shapeBundle, shapeJwks } from './shape.js';
+import { shapeBundle } from './shape.js';
 
 export type { TrustMode, VerificationCheck, VerificationReport } from './report.js';
-
-/** One pinned log key and, when known, the log index of its revocation. */
-export interface LogKeyPin {
-  /** A C2SP signed-note verifier key. */
-  readonly verifierKey: string;
-  /** Leaf index of the key's `key.revoked` event: it vouches for trees no larger than that. */
-  readonly revokedAtIndex?: number | null;
-}
-
-/** Trust anchors pinned by the verifier. Whatever is not given is taken from the bundle. */
-export interface TrustAnchors {
-  /** The C2SP verifier key of the log (one key; `logKeys` pins a whole history). */
-  readonly logVerifierKey?: string;
-  /** Every log key the verifier trusts, with revocation positions (a trust file's `logKeys`). */
-  readonly logKeys?: readonly LogKeyPin[];
-  /** The JWKS of the keys that sign warrants and attestations. */
-  readonly jwks?: { readonly keys: readonly JWK[] };
-}
-
-/** The pinned log keys, or null when none were given (the bundle's own key is used). */
-function pinnedLogKeys(trust: TrustAnchors): LogKeyPin[] | null {
-  const pins = [
-    ...(trust.logVerifierKey === undefined ? [] : [{ verifierKey: trust.logVerifierKey }]),
-    ...(trust.logKeys ?? []),
-  ];
-  return pins.length === 0 ? null : pins;
-}
-
-function logKeysInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): LogKeyPin[] {
-  const pins = pinnedLogKeys(trust);
-  if (pins === null) return [{ verifierKey: b.logVerifierKey }];
-  const known = pins.some((k) => k.verifierKey === b.logVerifierKey);
-  add(
-    'LOG_KEY_MISMATCH',
-    known,
-    known ? 'embedded log key is a pinned key' : 'embedded log key is not a pinned key',
-  );
-  return pins;
-}
-
-function jwksInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): Jwks | undefined {
-  if (trust.jwks === undefined) return b.jwks;
-  const pinned = shapeJwks(trust.jwks);
-  if (!pinned.ok) {
-    add('JWKS_MISMATCH', false, `pinned JWKS is malformed: ${pinned.reason}`);
-    return undefined;
-  }
-  const unknown = b.jwks.keys.filter(
-    (k) => !pinned.value.keys.some((t) => t.kid === k.kid && t.x === k.x),
-  );
-  add(
-    'JWKS_MISMATCH',
-    unknown.length === 0,
-    unknown.length === 0
-      ? 'every embedded key is in the pinned JWKS'
-      : `${unknown.length} embedded key(s) are not in the pinned JWKS`,
-  );
-  return pinned.value;
-}
-
-function openCp(note: string, pins: readonly LogKeyPin[], add: Add): Checkpoint | undefined {
-  try {
-    const verifiers = pins.flatMap((k) => {
-      try {
-        return [{ pin: k, verifier: noteVerifierFor(k.verifierKey) }];
-      } catch {
-        return [];
-      }
-    });
-    const { checkpoint, verifiedKeys } = openCheckpoint(
-      note,
-      verifiers.map((v) => v.verifier),
-    );
-    // Decided by log position, not by a clock: a key vouches only for trees that do
-    // not yet hold its own revocation event.
-    const sound = verifiers.filter(
-      (v) =>
-        verifiedKeys.includes(v.verifier) &&
-        !(typeof v.pin.revokedAtIndex === 'number' && checkpoint.size > v.pin.revokedAtIndex),
-    );
-    add(
-      'CHECKPOINT_SIGNATURE_INVALID',
-      sound.length > 0,
-      sound.length > 0
-        ? `checkpoint of size ${checkpoint.size} signed by a trusted log key`
-        : `checkpoint of size ${checkpoint.size} was signed by a key after its revocation`,
-    );
-    return sound.length > 0 ? checkpoint : undefined;
-  } catch (e) {
-    add(
-      'CHECKPOINT_SIGNATURE_INVALID',
-      false,
-      `checkpoint does not verify under the log key${why(e)}`,
-    );
-    return undefined;
-  }
-}
+export type { LogKeyPin, RevokedKeyPin, TrustAnchors } from './anchors.js';
 
 /** The checkpoint body without its signatures, to recompute the statement even when they fail. */
 function unverifiedCheckpoint(note: string): Checkpoint | undefined {
@@ -200,15 +103,19 @@ async function verifyShaped(
   };
   add('BUNDLE_MALFORMED', true, 'bundle is a well-formed v1 evidence bundle');
   const logKeys = logKeysInForce(b, trust, add);
-  const jwks = jwksInForce(b, trust, add);
+  const keys = signingKeysInForce(b, trust, add);
   const cp = openCp(b.checkpoint, logKeys, add);
   const entries = readEntries(b, cp, add);
   const events = entries.flatMap((e) => (e.event === undefined ? [] : [e.event]));
+  // A key revoked later still vouches for what it signed into a tree before its revocation.
+  const issued = entries.find((e) => e.event?.type === 'warrant.issued');
+  const warrantKeys = keys && keysAt(keys, (issued?.index ?? Infinity) + 1);
   await guarded(add, 'REQUEST_DIGEST_MISMATCH', () => checkRequest(b.requestId, entries, add));
-  await guarded(add, 'WARRANT_CLAIMS_MISMATCH', () => checkWarrant(b, jwks, events, add));
+  await guarded(add, 'WARRANT_CLAIMS_MISMATCH', () => checkWarrant(b, warrantKeys, events, add));
   await guarded(add, 'USES_EXCEED_SIGNED_MAX', () => checkUses(events, add));
   await guarded(add, 'DSSE_SIGNATURE_INVALID', () => {
-    const ok = jwks !== undefined && verifyEnvelope(b.attestation, keyResolver(jwks));
+    const resolve = keys && keysAt(keys, cp?.size ?? Infinity);
+    const ok = resolve !== undefined && verifyEnvelope(b.attestation, resolve);
     add(
       'DSSE_SIGNATURE_INVALID',
       ok,

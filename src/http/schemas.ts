@@ -100,7 +100,7 @@ export const ListRequestsQuery = Type.Object(
 
 export const ClockBody = Type.Union([
   Type.Object({ advance: Type.String({ maxLength: 32, pattern: '^(\\d+[smhd])+$' }) }, Strict),
-  Type.Object({ to: Type.String({ maxLength: 40, format: 'date-time' }) }, Strict),
+  Type.Object({ to: Instant }, Strict),
 ]);
 
 export const ProblemSchema = Type.Object({

@@ -65,6 +65,11 @@ export interface Trust {
   /** The C2SP verifier keys, in file order, for verifiers that take them as text. */
   readonly verifierKeys: readonly string[];
   readonly jwks: { readonly keys: readonly JWK[] };
+  /**
+   * Revoked keys as JWKs with their revocation position: no longer in the JWKS, they
+   * still vouch for the warrants and attestations they signed before it.
+   */
+  readonly revokedKeys: readonly { readonly jwk: JWK; readonly revokedAtIndex: number }[];
 }
 
 /**
@@ -95,6 +100,10 @@ export function trustedLogKeys(entries: readonly LogKeyEntry[], origin: string):
   });
 }
 
+function ed25519Jwk(publicKey: Uint8Array, kid: string): JWK {
+  return { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url'), kid };
+}
+
 /** Parses and checks a trust file; throws `TRUST_FILE_INVALID` naming what is wrong. */
 export function parseTrustFile(text: string): Trust {
   let doc: unknown;
@@ -106,10 +115,21 @@ export function parseTrustFile(text: string): Trust {
   const first = Value.Errors(TrustFileSchema, doc).First();
   if (first) throw invalid(`${first.path || '/'}: ${first.message}`);
   const file = doc as TrustFile;
+  const logKeys = trustedLogKeys(file.logKeys, file.origin);
   return {
     origin: file.origin,
-    logKeys: trustedLogKeys(file.logKeys, file.origin),
+    logKeys,
     verifierKeys: file.logKeys.map((k) => k.verifierKey),
     jwks: { keys: file.jwks.keys as JWK[] },
+    revokedKeys: file.logKeys.flatMap((k) =>
+      k.revokedAtIndex === null
+        ? []
+        : [
+            {
+              jwk: ed25519Jwk(parseVerifierKey(k.verifierKey).publicKey, k.kid),
+              revokedAtIndex: k.revokedAtIndex,
+            },
+          ],
+    ),
   };
 }

@@ -90,7 +90,7 @@ describe('countersign request show', () => {
       expect(line('action')).toBe('grant');
       expect(line('environment')).toBe('prod');
       expect(line('targets')).toBe('eu, us');
-      expect(line('window')).toBe(`${String(body.notBefore)} to ${String(body.notAfter)} (2h)`);
+      expect(line('window')).toBe('2h from approval');
       expect(line('executor')).toBe('principal deploy-eu');
       expect(line('max uses')).toBe('3');
     });

@@ -43,6 +43,7 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
       const report = await verifyBundle(await readFile(file), {
         ...(pinned.pins.length > 0 ? { logKeys: pinned.pins } : {}),
         ...(jwks ? { jwks } : {}),
+        revokedKeys: pinned.revokedKeys,
       });
       emit(cx.json(), report, () => renderCustody(report));
       if (!report.ok)

@@ -14,7 +14,10 @@ import type { RoutesOptions } from './options.js';
 const Int = Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$' });
 const Strict = { additionalProperties: false } as const;
 
-export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx, origin }) => {
+export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
+  app,
+  { ctx, origin, flushLog },
+) => {
   const text = { 'content-type': 'text/plain; charset=utf-8' };
 
   app.get('/v1/log/checkpoint', { schema: { tags: ['log'] } }, async (_req, reply) =>
@@ -28,7 +31,11 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   app.get(
     '/v1/log/verifier-keys',
     { schema: { tags: ['log'], response: { 200: VerifierKeysSchema } } },
-    async () => logVerifierKeys(ctx.store, origin),
+    async () => {
+      // A revocation's position exists once its event is in the tree: integrate first.
+      await flushLog();
+      return logVerifierKeys(ctx.store, origin);
+    },
   );
 
   app.get(
