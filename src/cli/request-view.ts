@@ -109,7 +109,8 @@ export function renderRequest(r: RequestView): string {
     ...field('policy', [
       `rule ${shown(p.rule)}, ${p.version}`,
       `${p.requiredApprovals} approval(s) from ${p.approverGroups.map(shown).join(', ') || 'any group'}` +
-        (p.excludeOwner ? `; the subject's owner may not approve` : ''),
+        (p.excludeOwner ? `; the subject's owner may not approve` : '') +
+        (p.requesterMayExecute === false ? '; the requester may not execute' : ''),
     ]),
     ...(decisions.length === 0 ? [] : ['', ...field('decisions', decisions)]),
   ].join('\n');

@@ -106,7 +106,9 @@ describe('countersign request show', () => {
       const policy = body.policy as { rule: string; version: string };
       expect(policy.version).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(line('policy')).toBe(`rule prod, ${policy.version}`);
-      expect(text).toContain("2 approval(s) from sre; the subject's owner may not approve");
+      expect(text).toContain(
+        "2 approval(s) from sre; the subject's owner may not approve; the requester may not execute",
+      );
     });
 
     it('keeps --json as the request itself', async () => {
