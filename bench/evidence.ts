@@ -1,6 +1,7 @@
 import { verifyBundle } from '../src/evidence/index.js';
 import { exportEvidence } from '../src/service/evidence.js';
 import { integrateBatch } from '../src/service/integrate.js';
+import { ringVerifierKeys } from '../src/service/log-keys.js';
 import { redeem } from '../src/service/redeem.js';
 import { approvedWarrant, benchContext, deployEu, ORIGIN } from './chain.js';
 import { now, progress, round, seconds, tempDir, type Figure } from './util.js';
@@ -22,7 +23,7 @@ export async function evidenceBenchmarks(): Promise<Figure[]> {
     await integrateBatch({ store: ctx.store, clock: ctx.clock, keys: ctx.keys, origin: ORIGIN });
     const bundle = JSON.stringify(await exportEvidence(ctx, requestId, ORIGIN));
     const trust = {
-      logVerifierKey: ctx.keys().logVerifierKeys(ORIGIN)[0] as string,
+      logVerifierKey: ringVerifierKeys(ctx.keys(), ORIGIN)[0] as string,
       jwks: ctx.keys().jwks(),
     };
     await ctx.store.close();

@@ -8,7 +8,7 @@ import type {
   ReconcileInput,
   RedemptionRecord,
 } from '../src/reconcile/input.js';
-import type { RequestAction } from '../src/request/request.js';
+import type { RequestAction } from '../src/core/vocabulary.js';
 
 /** mulberry32: a small, fast, seeded PRNG, so a seed always yields the same input. */
 function prng(seed: number): () => number {

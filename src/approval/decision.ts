@@ -2,8 +2,7 @@ import { CountersignError } from '../core/errors.js';
 import type { DecisionId, PrincipalId, RequestId } from '../core/ids.js';
 import type { IdentityProof } from '../identity/proof.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
-import { effectiveState } from '../request/lifecycle.js';
-import type { RequestErrorCode, RequestRecord } from '../request/request.js';
+import type { RequestErrorCode, RequestRecord, RequestState } from '../request/request.js';
 
 export type DecisionKind = 'approve' | 'deny';
 
@@ -41,7 +40,9 @@ function refuse(code: Code, message: string): CountersignError<Code> {
 }
 
 /**
- * Checks that `approver` may decide on `request` now, and what the decision does.
+ * Checks that `approver` may decide on `request`, whose effective state now (see
+ * `effectiveState`: a pending request past its deadline is expired) is `state`, and
+ * what the decision does.
  * Separation of duties: the requester never decides, nor (when the pinned rule says
  * so) the subject's owner, and each approver counts once.
  */
@@ -50,9 +51,8 @@ export function evaluateDecision(
   prior: readonly Decision[],
   approver: Approver,
   decision: DecisionKind,
-  now: Date,
+  state: RequestState,
 ): DecisionOutcome {
-  const state = effectiveState(request.state, request.body.pendingExpiresAt, now);
   if (state === 'expired') throw refuse('REQUEST_EXPIRED', 'the request expired before a decision');
   if (state !== 'pending') throw refuse('REQUEST_NOT_PENDING', `the request is ${state}`);
   const pinned = request.body.policy;

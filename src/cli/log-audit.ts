@@ -3,7 +3,8 @@
  * audited against pinned keys (or, said plainly, the source's own).
  */
 import { join } from 'node:path';
-import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
+import { auditLog } from '../log/audit.js';
+import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { StateReplay } from '../replay/derive.js';
 import type { StoreAuditReport } from '../service/audit-log.js';

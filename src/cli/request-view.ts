@@ -1,5 +1,5 @@
 import type { Decision } from '../approval/decision.js';
-import type { ClaimCondition } from '../identity/oidc/matcher.js';
+import type { ClaimCondition } from '../core/claim-matcher.js';
 import type { RequestBody } from '../request/request.js';
 import { windowText } from '../request/window.js';
 

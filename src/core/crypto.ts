@@ -47,3 +47,14 @@ export function randomId(prefix: string, bytes = 16): string {
 export function randomNonce(bytes = 16): string {
   return randomBase64Url(bytes);
 }
+
+/**
+ * Something that signs with one Ed25519 key without handing the key over: a key ring's
+ * active key, for the formats (signed notes, DSSE) that other areas own.
+ */
+export interface Ed25519Signer {
+  /** The raw 32-byte public key. */
+  readonly publicKey: Uint8Array;
+  /** The 64-byte RFC 8032 signature of `message`. */
+  sign(message: Uint8Array): Buffer;
+}

@@ -23,10 +23,6 @@ import { FindingFolder, fulfilmentOf, observationOf } from './custody-after.js';
 import type { EvidenceEvent } from './read.js';
 import { canonicalOrUndefined, int, isObject, member, str, strings } from './read.js';
 
-export type * from './chain.js';
-export { EMPTY_CUSTODY } from './chain.js';
-export { renderCustody } from './render.js';
-
 /** `data.outcome` values of a `fulfilment.*` event that count as done. */
 export const FULFILMENT_SUCCESS_OUTCOMES: readonly string[] = ['success', 'succeeded', 'fulfilled'];
 

@@ -11,7 +11,9 @@
  */
 export { buildBundle, EVIDENCE_MEDIA_TYPE } from './bundle.js';
 export type { BundleInput, EvidenceBundle, EvidenceEntry } from './bundle.js';
-export { custodyOf, EMPTY_CUSTODY, FULFILMENT_SUCCESS_OUTCOMES, renderCustody } from './custody.js';
+export { EMPTY_CUSTODY } from './chain.js';
+export { custodyOf, FULFILMENT_SUCCESS_OUTCOMES } from './custody.js';
+export { renderCustody } from './render.js';
 export type * from './chain.js';
 export { envelopePayload, preAuthEncoding, signEnvelope, verifyEnvelope } from './dsse.js';
 export type { DsseEnvelope, DsseSignature, DsseSigner } from './dsse.js';

@@ -2,7 +2,7 @@
  * Human-readable chain of custody. Every value from the bundle passes through
  * `printable`, so a hostile bundle cannot inject terminal escapes or bidi controls.
  */
-import type { CustodyAction, CustodyChain, CustodyFulfilment, CustodyGap } from './custody.js';
+import type { CustodyAction, CustodyChain, CustodyFulfilment, CustodyGap } from './chain.js';
 import { windowText } from '../request/window.js';
 import { printable } from './read.js';
 import type { VerificationReport } from './report.js';

@@ -1,4 +1,4 @@
-import type { CustodyChain } from './custody.js';
+import type { CustodyChain } from './chain.js';
 import type { EvidenceCheckCode } from './errors.js';
 
 /** The outcome of one named check. `index` names the log entry a per-entry check is about. */

@@ -6,7 +6,7 @@
  * @see https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md
  */
 import { canonicalJson, digestOf } from '../core/canonical.js';
-import type { CustodyAction } from './custody.js';
+import type { CustodyAction } from './chain.js';
 import { custodyOf } from './custody.js';
 import type { EvidenceEvent } from './read.js';
 

@@ -19,7 +19,8 @@ import {
   signingKeysInForce,
   type TrustAnchors,
 } from './anchors.js';
-import { custodyOf, EMPTY_CUSTODY } from './custody.js';
+import { EMPTY_CUSTODY } from './chain.js';
+import { custodyOf } from './custody.js';
 import { verifyEnvelope } from './dsse.js';
 import type { EvidenceCheckCode } from './errors.js';
 import { parseEvent } from './read.js';

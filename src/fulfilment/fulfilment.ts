@@ -1,7 +1,8 @@
 import { randomId } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
+import { approvedTargets, TARGET_PATTERN, UNTARGETED } from '../core/vocabulary.js';
 import type { Brand, NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../core/ids.js';
-import { assertNoSecretMaterial, isFingerprint, looksLikeSecret } from './secrets.js';
+import { assertNoSecretMaterial, isFingerprint, looksLikeSecret } from '../core/secrets.js';
 
 /**
  * Fulfilment: an executor's report of what it did at one target, bound to the
@@ -57,20 +58,6 @@ export type FulfilmentErrorCode =
   | 'TARGET_NOT_REDEEMED'
   | 'FULFILMENT_DUPLICATE';
 
-/**
- * The one target of a warrant that names none. Redemption accepts such a warrant
- * without a target; its fulfilments and the reconciler's per-target checks use
- * this literal, so `default` is the only target an untargeted warrant accepts.
- */
-export const UNTARGETED = 'default';
-
-/** The targets a fulfilment may name: the warrant's targets, or `[UNTARGETED]`. */
-export function approvedTargets(targets: readonly string[]): readonly string[] {
-  return targets.length === 0 ? [UNTARGETED] : targets;
-}
-
-/** Target names: 1–128 characters, no spaces and no `|` (the finding-key separator). */
-export const TARGET_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/;
 export const MAX_DETAIL_LENGTH = 2_000;
 
 export interface FulfilmentInput {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CountersignError } from '../core/errors.js';
-import type { Authenticator, IdentityErrorCode, Principal, Role } from '../identity/principal.js';
+import type { Authenticator, IdentityErrorCode, Principal } from '../identity/principal.js';
+import type { Role } from '../identity/roles.js';
 import { applyRouteRoles } from './authz.js';
 
 declare module 'fastify' {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { ROLES, type Role } from '../identity/principal.js';
+import { ROLES, type Role } from '../identity/roles.js';
 
 /** Who may call a route: the roles granted, or `'public'` for no credentials at all. */
 export type Grant = readonly Role[] | 'public';

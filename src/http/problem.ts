@@ -1,4 +1,5 @@
 import type { CoreErrorCode } from '../core/errors.js';
+import type { VocabularyErrorCode } from '../core/vocabulary.js';
 import type { IdentityTokenErrorCode } from '../identity/oidc/errors.js';
 import type { IdentityErrorCode } from '../identity/principal.js';
 import type { KeyErrorCode } from '../keys/seal.js';
@@ -34,6 +35,7 @@ export type HttpErrorCode =
 /** Every code the API can answer with. The map below must cover each one. */
 export type ErrorCode =
   | CoreErrorCode
+  | VocabularyErrorCode
   | NhiErrorCode
   | RequestErrorCode
   | PolicyErrorCode

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { ClaimMatcherSchema } from '../identity/oidc/matcher.js';
-import { NHI_KINDS } from '../nhi/nhi.js';
-import { REQUEST_ACTIONS, REQUEST_STATES } from '../request/request.js';
+import { ClaimMatcherSchema } from '../core/claim-matcher.js';
+import { NHI_KINDS } from '../core/vocabulary.js';
+import { REQUEST_STATES } from '../request/request.js';
+import { REQUEST_ACTIONS } from '../core/vocabulary.js';
 
 const literals = <T extends readonly string[]>(values: T) =>
   Type.Union(values.map((v) => Type.Literal<T[number]>(v)));

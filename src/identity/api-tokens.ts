@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, sha256Hex } from '../core/crypto.js';
 import type { PrincipalId } from '../core/ids.js';
-import type { ApiTokenCaller, Authenticator, Principal, Role } from './principal.js';
+import type { ApiTokenCaller, Authenticator, Principal } from './principal.js';
+import type { Role } from './roles.js';
 
 /** A principal configured with the SHA-256 of its bearer token; the token itself is never stored. */
 export interface ApiTokenPrincipal {

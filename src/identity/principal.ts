@@ -1,8 +1,6 @@
 import type { PrincipalId } from '../core/ids.js';
-import type { FederatedPrincipal } from './oidc/authenticator.js';
-
-export const ROLES = ['requester', 'approver', 'executor', 'observer', 'auditor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { VerifiedIdentity } from './oidc/identity.js';
+import type { Role } from './roles.js';
 
 /** A caller proven by a static bearer API token (bootstrap and dev). */
 export interface ApiTokenCaller {
@@ -10,6 +8,20 @@ export interface ApiTokenCaller {
   readonly roles: readonly Role[];
   readonly groups: readonly string[];
   readonly via: 'api_token';
+}
+
+/**
+ * A caller proven by a verified OIDC or workload token: a person signed in at a trusted
+ * issuer, or a workload (a CI job, a pod) vouched for by its platform. The second
+ * member of a tagged union on `via`.
+ */
+export interface FederatedPrincipal {
+  /** `<issuerName>:<subject>`; issuer names cannot contain `:`, so this is unambiguous. */
+  readonly id: PrincipalId;
+  readonly roles: readonly Role[];
+  readonly groups: readonly string[];
+  readonly via: 'oidc';
+  readonly identity: VerifiedIdentity;
 }
 
 /**

@@ -8,8 +8,8 @@ import {
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { signCompactJwsOffThread, verifyCompactJwsOffThread } from './jws.js';
 import { VerifiedTokenCache } from './verified-cache.js';
+import type { Ed25519Signer } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
-import { encodeVerifierKey, NoteSigner } from '../log/note.js';
 import { sealPrivateKey, unsealPrivateKey, type KeyErrorCode } from './seal.js';
 
 export type KeyState = 'active' | 'retired' | 'revoked';
@@ -38,6 +38,8 @@ export interface VerifiedJws {
   readonly kid: string;
   readonly keyState: KeyState;
 }
+
+const rawPublic = (jwk: JWK): Buffer => Buffer.from(jwk.x as string, 'base64url');
 
 /** Creates a fresh Ed25519 signing key, sealed under `kek`. */
 export async function generateSigningKey(kek: Uint8Array, now: Date): Promise<SigningKeyRecord> {
@@ -107,42 +109,38 @@ export class KeyRing {
     return new KeyRing(keys, active);
   }
 
-  #noteSigner: NoteSigner | undefined;
+  #signer: Ed25519Signer | undefined;
 
-  /** The C2SP note signer for checkpoints: the active key under the log's origin name. */
-  noteSigner(origin: string): NoteSigner {
-    if (this.#noteSigner?.name !== origin) {
-      this.#noteSigner = new NoteSigner(origin, this.#active.privateKey as KeyObject);
-    }
-    return this.#noteSigner;
+  /** The active key as a signer for formats other areas own (signed notes); it keeps the key. */
+  activeSigner(): Ed25519Signer {
+    const active = this.#active;
+    this.#signer ??= {
+      publicKey: rawPublic(active.publicJwk),
+      sign: (message) => edSign(null, message, active.privateKey as KeyObject),
+    };
+    return this.#signer;
   }
 
-  /**
-   * C2SP verifier keys of stored keys not revoked (or of every key, for auditing what a
-   * key signed before its revocation), read without unsealing anything.
-   */
-  static publicVerifierKeys(
-    records: readonly SigningKeyRecord[],
-    origin: string,
-    includeRevoked = false,
-  ): string[] {
-    return records
-      .filter((r) => includeRevoked || r.state !== 'revoked')
-      .map((r) =>
-        encodeVerifierKey(
-          origin,
-          Buffer.from((JSON.parse(r.publicJwk) as JWK).x as string, 'base64url'),
-        ),
-      );
-  }
-
-  /** C2SP verifier keys of every key not revoked, the active one first. */
-  logVerifierKeys(origin: string): string[] {
-    const raw = (k: LoadedKey) => Buffer.from(k.publicJwk.x as string, 'base64url');
+  /** Every key not revoked, the active one first, as raw public keys. */
+  publicKeys(): { readonly kid: string; readonly publicKey: Uint8Array }[] {
     const others = [...this.#keys.values()].filter(
       (k) => k.state !== 'revoked' && k !== this.#active,
     );
-    return [this.#active, ...others].map((k) => encodeVerifierKey(origin, raw(k)));
+    return [this.#active, ...others].map((k) => ({
+      kid: k.kid,
+      publicKey: rawPublic(k.publicJwk),
+    }));
+  }
+
+  /** The raw public key of each stored key, read without unsealing anything. */
+  static publicKeysOf(
+    records: readonly SigningKeyRecord[],
+  ): { readonly kid: string; readonly state: KeyState; readonly publicKey: Uint8Array }[] {
+    return records.map((r) => ({
+      kid: r.kid,
+      state: r.state,
+      publicKey: rawPublic(JSON.parse(r.publicJwk) as JWK),
+    }));
   }
 
   get activeKid(): string {

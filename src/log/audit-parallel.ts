@@ -18,7 +18,8 @@ import {
   type CheckpointCursor,
   type OpenedCheckpoint,
 } from './audit-steps.js';
-import type { AuditInput, AuditReport, Divergence } from './audit.js';
+import type { AuditInput } from './audit-types.js';
+import type { AuditReport, Divergence } from './audit-types.js';
 import { alignedPieces, ChunkBuilder, type ChunkResult } from './chunk.js';
 import { HASH_SIZE } from './hash.js';
 

@@ -4,7 +4,7 @@
  */
 import { constantTimeEqual } from '../core/crypto.js';
 import type { RootAccumulator } from './accumulator.js';
-import type { AuditEntry, AuditReport, Divergence } from './audit.js';
+import type { AuditEntry, AuditReport, Divergence } from './audit-types.js';
 import { revocationIndex, signedAfterRevocation, type TrustedLogKey } from './trusted-key.js';
 
 export interface OpenedCheckpoint {

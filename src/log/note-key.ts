@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { sha256 } from '../core/crypto.js';
+import { sha256, type Ed25519Signer } from '../core/crypto.js';
 import { decodeBase64Strict } from '../core/base64.js';
 import { LogError } from './errors.js';
 
@@ -146,16 +146,22 @@ export class NoteSigner {
   readonly name: string;
   readonly keyId: Buffer;
   readonly publicKey: Buffer;
-  readonly #key: KeyObject;
+  readonly #sign: (message: Uint8Array) => Buffer;
 
-  constructor(name: string, privateKey: KeyObject) {
+  /** A signer over an Ed25519 private key, or over a key ring's signer that keeps its key. */
+  constructor(name: string, key: KeyObject | Ed25519Signer) {
     if (!isValidKeyName(name)) throw noteError('key name is not valid');
-    if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
-      throw noteError('signer key must be an Ed25519 private key');
-    }
     this.name = name;
-    this.#key = privateKey;
-    this.publicKey = rawPublicKey(privateKey);
+    if ('sign' in key) {
+      this.publicKey = Buffer.from(key.publicKey);
+      this.#sign = (m) => key.sign(m);
+    } else {
+      if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') {
+        throw noteError('signer key must be an Ed25519 private key');
+      }
+      this.publicKey = rawPublicKey(key);
+      this.#sign = (m) => sign(null, m, key);
+    }
     this.keyId = noteKeyId(name, this.publicKey);
   }
 
@@ -172,7 +178,7 @@ export class NoteSigner {
 
   /** The 64-byte Ed25519 signature (RFC 8032) of `message`. */
   sign(message: Uint8Array): Buffer {
-    return sign(null, message, this.#key);
+    return this.#sign(message);
   }
 }
 

@@ -18,7 +18,6 @@ import type { NodeHashes, NodeId, Range } from './nodes.js';
 import { assertCount, lookup, rangeHash, rangeNodes, splitPoint } from './nodes.js';
 
 export type { AppendResult, NewNode, NodeHashes, NodeId } from './nodes.js';
-export { nodeKey } from './nodes.js';
 export {
   appendBatch,
   appendBatchCompute,

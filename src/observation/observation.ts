@@ -3,9 +3,9 @@ import { randomId } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
 import type { Brand, NhiId, PrincipalId } from '../core/ids.js';
 import { assertPattern, assertPermission } from '../core/scope.js';
-import { TARGET_PATTERN } from '../fulfilment/fulfilment.js';
-import { assertNoSecretMaterial, isFingerprint, looksLikeSecret } from '../fulfilment/secrets.js';
-import { assertNhiId } from '../nhi/nhi.js';
+import { TARGET_PATTERN } from '../core/vocabulary.js';
+import { assertNoSecretMaterial, isFingerprint, looksLikeSecret } from '../core/secrets.js';
+import { assertNhiId } from '../core/vocabulary.js';
 import { parseRfc3339 } from './instant.js';
 
 /**

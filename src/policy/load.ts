@@ -6,8 +6,8 @@ import { parseDuration } from '../core/duration.js';
 import { CountersignError } from '../core/errors.js';
 import { parseStrictJson } from '../core/json.js';
 import { assertPattern } from '../core/scope.js';
-import { NHI_KINDS } from '../nhi/nhi.js';
-import { REQUEST_ACTIONS } from '../request/request.js';
+import { NHI_KINDS } from '../core/vocabulary.js';
+import { REQUEST_ACTIONS } from '../core/vocabulary.js';
 import type { Policy, PolicyErrorCode, PolicyRule } from './policy.js';
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });

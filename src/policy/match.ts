@@ -1,7 +1,8 @@
+import { CountersignError } from '../core/errors.js';
 import { patternWithin, type Scope } from '../core/scope.js';
-import type { NhiKind } from '../nhi/nhi.js';
-import type { RequestAction } from '../request/request.js';
-import type { Policy, PolicyRule } from './policy.js';
+import type { NhiKind } from '../core/vocabulary.js';
+import type { RequestAction } from '../core/vocabulary.js';
+import type { Policy, PolicyErrorCode, PolicyRule } from './policy.js';
 
 export interface MatchInput {
   readonly environment: string;
@@ -37,4 +38,27 @@ function ruleMatches(rule: PolicyRule, input: MatchInput): boolean {
     return input.scope.every((e) => patterns.some((p) => patternWithin(e.resource, p)));
   }
   return true;
+}
+
+/**
+ * The rule a request falls under. Refuses an environment the policy does not declare
+ * (`ENVIRONMENT_UNKNOWN`) before any rule is tried, then a request no rule matches
+ * (`NO_MATCHING_POLICY`).
+ */
+export function selectRule(policy: Policy, input: MatchInput): PolicyRule {
+  if (!declaresEnvironment(policy, input.environment)) {
+    throw new CountersignError<PolicyErrorCode>(
+      'ENVIRONMENT_UNKNOWN',
+      `environment ${input.environment.slice(0, 64)} is not declared by the policy`,
+      { details: { declared: policy.environments } },
+    );
+  }
+  const rule = matchRule(policy, input);
+  if (!rule) {
+    throw new CountersignError<PolicyErrorCode>(
+      'NO_MATCHING_POLICY',
+      `no policy rule allows ${input.action} on ${input.nhiKind} in ${input.environment} for this scope`,
+    );
+  }
+  return rule;
 }

@@ -1,5 +1,5 @@
-import type { NhiKind } from '../nhi/nhi.js';
-import type { RequestAction } from '../request/request.js';
+import type { NhiKind } from '../core/vocabulary.js';
+import type { RequestAction } from '../core/vocabulary.js';
 
 /** One policy rule, validated and with durations in milliseconds. */
 export interface PolicyRule {

@@ -1,7 +1,7 @@
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import { approvedTargets, UNTARGETED } from '../fulfilment/fulfilment.js';
+import { approvedTargets, UNTARGETED } from '../core/vocabulary.js';
 import type { Observation } from '../observation/observation.js';
-import type { RequestAction } from '../request/request.js';
+import type { RequestAction } from '../core/vocabulary.js';
 import { addScope, newCoverage, type Coverage } from './coverage.js';
 import type { ApprovedGrant, RedemptionRecord } from './input.js';
 

@@ -1,7 +1,7 @@
 import type { Scope } from '../core/scope.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { Observation } from '../observation/observation.js';
-import type { RequestAction } from '../request/request.js';
+import type { RequestAction } from '../core/vocabulary.js';
 import type { FindingEvidence, FindingState, NewFinding } from './finding.js';
 
 /** What one issued warrant approved: the reconciler's view of an approval. */

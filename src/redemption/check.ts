@@ -1,7 +1,7 @@
 import { scopeAllows } from '../core/scope.js';
 import type { VerifiedIdentity } from '../identity/oidc/identity.js';
-import { matchClaims } from '../identity/oidc/matcher.js';
-import type { ExecutorBinding } from '../request/request.js';
+import { matchClaims } from '../core/claim-matcher.js';
+import type { ExecutorBinding } from '../core/vocabulary.js';
 import type { WarrantClaims, WarrantRecord } from '../warrant/warrant.js';
 import type { RedemptionAction, RedemptionDecision, RedemptionDenialCode } from './redemption.js';
 

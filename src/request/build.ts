@@ -3,9 +3,9 @@ import { CountersignError, type CoreErrorCode } from '../core/errors.js';
 import type { PrincipalId, RequestId } from '../core/ids.js';
 import { normaliseScope, type Scope } from '../core/scope.js';
 import type { Nhi } from '../nhi/nhi.js';
-import { declaresEnvironment, matchRule } from '../policy/match.js';
-import type { Policy, PolicyErrorCode } from '../policy/policy.js';
-import type { ExecutorBinding, RequestAction, RequestBody } from './request.js';
+import type { PolicyErrorCode, PolicyRule } from '../policy/policy.js';
+import type { RequestBody } from './request.js';
+import type { ExecutorBinding, RequestAction } from '../core/vocabulary.js';
 import { limitExceeded, pinWindow } from './window.js';
 
 /** What a requester submits; everything else in the body is set by the server. */
@@ -27,40 +27,23 @@ export interface RequestInput {
 export interface BuildContext {
   readonly requester: PrincipalId;
   readonly nhi: Nhi;
-  readonly policy: Policy;
+  /** The rule the request falls under (`selectRule`), and the digest of its policy. */
+  readonly rule: PolicyRule;
+  readonly policyVersion: `sha256:${string}`;
   readonly now: Date;
   readonly nonce: string;
 }
 
 /**
- * Builds the immutable body of a new request and pins the matching policy rule.
- * Refuses what no rule allows: an environment the policy does not declare, an
- * unmatched request, a requester naming themselves as executor where the rule forbids
- * it, a start further ahead than the rule's lead time, a window longer than the rule's
- * maximum, or more uses than it permits.
+ * Builds the immutable body of a new request and pins the rule it falls under.
+ * Refuses what the rule does not allow: a requester naming themselves as executor
+ * where it forbids that, a start further ahead than its lead time, a window longer
+ * than its maximum, or more uses than it permits.
  */
 export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
   const scope = normaliseScope(input.scope);
   const targets = [...new Set(input.targets ?? [])].sort();
-  if (!declaresEnvironment(ctx.policy, input.environment)) {
-    throw new CountersignError<PolicyErrorCode>(
-      'ENVIRONMENT_UNKNOWN',
-      `environment ${input.environment.slice(0, 64)} is not declared by the policy`,
-      { details: { declared: ctx.policy.environments } },
-    );
-  }
-  const rule = matchRule(ctx.policy, {
-    environment: input.environment,
-    nhiKind: ctx.nhi.kind,
-    action: input.action,
-    scope,
-  });
-  if (!rule) {
-    throw new CountersignError<PolicyErrorCode>(
-      'NO_MATCHING_POLICY',
-      `no policy rule allows ${input.action} on ${ctx.nhi.kind} in ${input.environment} for this scope`,
-    );
-  }
+  const { rule } = ctx;
   if (
     !rule.requesterMayExecute &&
     input.executor.kind === 'principal' &&
@@ -104,7 +87,7 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     ).toISOString(),
     nonce: ctx.nonce,
     policy: {
-      version: ctx.policy.version,
+      version: ctx.policyVersion,
       rule: rule.name,
       requiredApprovals: rule.approvals.required,
       approverGroups: rule.approvals.groups,

@@ -1,19 +1,6 @@
 import type { Scope } from '../core/scope.js';
 import type { NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
-import type { ClaimMatcher } from '../identity/oidc/matcher.js';
-import type { NhiKind } from '../nhi/nhi.js';
-
-export const REQUEST_ACTIONS = ['grant', 'rotate', 'revoke', 'retrieve_secret', 'custom'] as const;
-export type RequestAction = (typeof REQUEST_ACTIONS)[number];
-
-/**
- * Who may redeem the warrant: one principal by id, or any workload whose verified
- * token comes from `matcher.issuer` and satisfies every claim condition (for
- * example a GitHub Actions job of one repository and environment).
- */
-export type ExecutorBinding =
-  | { readonly kind: 'principal'; readonly principal: PrincipalId }
-  | { readonly kind: 'claims'; readonly matcher: ClaimMatcher };
+import type { ExecutorBinding, NhiKind, RequestAction } from '../core/vocabulary.js';
 
 /** The approval requirements of the matching policy rule, pinned at creation. */
 export interface PinnedPolicy {

@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { CountersignError } from '../core/errors.js';
 import { OidcConfigSchema } from '../identity/oidc/config.js';
-import { ROLES } from '../identity/principal.js';
+import { ROLES } from '../identity/roles.js';
 
 export type ConfigErrorCode = 'CONFIG_INVALID';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sha256Hex } from '../core/crypto.js';
 import { newApiToken, type ApiTokenPrincipal } from '../identity/api-tokens.js';
-import type { Role } from '../identity/principal.js';
+import type { Role } from '../identity/roles.js';
 
 export const SAMPLE_POLICY = `# countersign sample policy (dev mode). Rules are tried in order; the first match wins.
 version: 1

@@ -1,5 +1,6 @@
-import { KeyRing } from '../keys/keyring.js';
-import { auditLog, type AuditEntry, type AuditReport } from '../log/audit.js';
+import { storedVerifierKeys } from './log-keys.js';
+import { auditLog } from '../log/audit.js';
+import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { compareState, type StateDivergence } from '../replay/compare.js';
 import { StateReplay } from '../replay/derive.js';
@@ -71,8 +72,7 @@ async function auditView(repo: Repo, opts: StoreAuditOptions): Promise<StoreAudi
   const checkpoints = await repo.listCheckpoints();
   const origin = opts.origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
   const keys =
-    opts.keys ??
-    KeyRing.publicVerifierKeys(await repo.listKeys(), origin, true).map((k) => trustedLogKey(k));
+    opts.keys ?? storedVerifierKeys(await repo.listKeys(), origin).map((k) => trustedLogKey(k));
   const replay = new StateReplay();
   const report = await auditLog({
     pages: replayedPages((from, limit) => repo.getEntryPage(from, limit), replay),

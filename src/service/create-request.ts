@@ -3,6 +3,8 @@ import { CountersignError } from '../core/errors.js';
 import { executorBindingProblem } from '../identity/oidc/binding.js';
 import type { Principal } from '../identity/principal.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
+import { normaliseScope } from '../core/scope.js';
+import { selectRule } from '../policy/match.js';
 import { buildRequestBody, requestIdOf, type RequestInput } from '../request/build.js';
 import type { RequestErrorCode, RequestRecord } from '../request/request.js';
 import { record, type ServiceContext } from './context.js';
@@ -32,10 +34,18 @@ export async function createRequest(
         `subject ${input.subject.slice(0, 200)} is not a registered NHI`,
       );
     }
+    // A malformed scope is refused as such before it can fail to match any rule.
+    const rule = selectRule(ctx.policy, {
+      environment: input.environment,
+      nhiKind: nhi.kind,
+      action: input.action,
+      scope: normaliseScope(input.scope),
+    });
     const body = buildRequestBody(input, {
       requester: requester.id,
       nhi,
-      policy: ctx.policy,
+      rule,
+      policyVersion: ctx.policy.version,
       now,
       nonce: randomNonce(),
     });

@@ -61,7 +61,8 @@ export async function decide(
       return 'expired' as const;
     }
     const prior = await tx.listDecisions(request.id);
-    const outcome = evaluateDecision(request, prior, approver, kind, now);
+    const state = effectiveState(request.state, request.body.pendingExpiresAt, now);
+    const outcome = evaluateDecision(request, prior, approver, kind, state);
     const decision: Decision = {
       id: newDecisionId(),
       requestId: request.id,

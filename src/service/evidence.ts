@@ -1,6 +1,7 @@
 import { buildBundle, type EvidenceBundle } from '../evidence/index.js';
 import { inclusionCompute, inclusionPlan } from '../log/tree.js';
 import type { ServiceContext } from './context.js';
+import { ringVerifierKeys } from './log-keys.js';
 import { loadRequest } from './load-request.js';
 import { latestCheckpoint } from './log-read.js';
 
@@ -40,7 +41,7 @@ export async function exportEvidence(
     {
       requestId: request.id,
       checkpoint: checkpoint.note,
-      logVerifierKey: keys.logVerifierKeys(origin)[0] as string,
+      logVerifierKey: ringVerifierKeys(keys, origin)[0] as string,
       jwks: keys.jwks(),
       warrant: warrant?.token ?? null,
       entries: withProofs,

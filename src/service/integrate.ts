@@ -1,5 +1,6 @@
 import { LogError } from '../log/errors.js';
 import { signCheckpoint } from '../log/checkpoint.js';
+import { checkpointSigner } from './log-keys.js';
 import {
   appendBatchCompute,
   appendBatchPlan,
@@ -100,7 +101,7 @@ export async function integrateBatch(
     const keys = await signingRing(ctx, tx);
     const note = signCheckpoint(
       { origin: ctx.origin, size: appended.size, rootHash: appended.root },
-      keys.noteSigner(ctx.origin),
+      checkpointSigner(keys, ctx.origin),
     );
     await tx.insertCheckpoint({
       size: appended.size,

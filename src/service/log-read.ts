@@ -5,7 +5,7 @@ import {
   inclusionCompute,
   inclusionPlan,
 } from '../log/tree.js';
-import { KeyRing } from '../keys/keyring.js';
+import { storedVerifierKeys } from './log-keys.js';
 import type { LogEntry, StoredCheckpoint } from '../store/log-repo.js';
 import type { Repo } from '../store/store.js';
 import type { VerifierKeys } from '../trust/trust-file.js';
@@ -40,7 +40,7 @@ export async function readEntries(repo: Repo, start: number, end: number): Promi
 export async function logVerifierKeys(repo: Repo, origin: string): Promise<VerifierKeys> {
   const records = await repo.listKeys();
   const revokedAt = await repo.keyRevocationIndices();
-  const encoded = KeyRing.publicVerifierKeys(records, origin, true);
+  const encoded = storedVerifierKeys(records, origin);
   return {
     origin,
     keys: records.map((r, i) => ({

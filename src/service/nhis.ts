@@ -2,7 +2,8 @@ import { CountersignError } from '../core/errors.js';
 import type { NhiId } from '../core/ids.js';
 import { hasRole, type IdentityErrorCode, type Principal } from '../identity/principal.js';
 import { nhiKey } from '../nhi/key.js';
-import { assertNhiId, type Nhi, type NhiErrorCode, type NhiKind } from '../nhi/nhi.js';
+import { type Nhi, type NhiErrorCode } from '../nhi/nhi.js';
+import { assertNhiId, type NhiKind } from '../core/vocabulary.js';
 import type { Repo } from '../store/store.js';
 import { record, type ServiceContext } from './context.js';
 

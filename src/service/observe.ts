@@ -1,5 +1,5 @@
 import { CountersignError } from '../core/errors.js';
-import { approvedTargets } from '../fulfilment/fulfilment.js';
+import { approvedTargets } from '../core/vocabulary.js';
 import type { Principal } from '../identity/principal.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import {

@@ -1,7 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { StateRows } from '../replay/compare.js';
 import type { Dialect } from './migrations.js';
-import { nodeKey, type NewNode, type NodeHashes, type NodeId } from '../log/tree.js';
+import { type NewNode, type NodeHashes, type NodeId } from '../log/tree.js';
+import { nodeKey } from '../log/nodes.js';
 import type { LogEntry, LogRepo, PendingEvent, StoredCheckpoint } from './log-repo.js';
 import { KyselyReconcileRepo } from './kysely-reconcile-repo.js';
 import type { Database } from './schema.js';

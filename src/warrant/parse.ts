@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseStrictJson } from '../core/json.js';
-import { ClaimMatcherSchema } from '../identity/oidc/matcher.js';
+import { ClaimMatcherSchema } from '../core/claim-matcher.js';
 import type { WarrantClaims } from './warrant.js';
 
 const ScopeEntry = Type.Object(

@@ -1,7 +1,8 @@
 import { epochSeconds } from '../core/clock.js';
 import type { DecisionId, NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
 import type { Scope } from '../core/scope.js';
-import type { ExecutorBinding, RequestAction, RequestBody } from '../request/request.js';
+import type { RequestBody } from '../request/request.js';
+import type { ExecutorBinding, RequestAction } from '../core/vocabulary.js';
 import type { ConcreteWindow } from '../request/window.js';
 
 export const WARRANT_TYP = 'warrant+jwt';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_ROLES, allows, grantFor } from '../../src/http/authz.js';
 import { newApiToken } from '../../src/identity/api-tokens.js';
-import { ROLES, type Role } from '../../src/identity/principal.js';
+import { ROLES, type Role } from '../../src/identity/roles.js';
 import { TestServer } from '../helpers/server.js';
 
 /** One API-token principal per role, holding that role alone. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { custodyOf, renderCustody } from '../../src/evidence/custody.js';
+import { custodyOf } from '../../src/evidence/custody.js';
+import { renderCustody } from '../../src/evidence/render.js';
 import type { EvidenceEvent } from '../../src/evidence/read.js';
 import { verifyBundle } from '../../src/evidence/verify.js';
 import { buildFixture, T0 } from './fixture.js';

@@ -24,8 +24,8 @@ import {
   appendBatchPlan,
   inclusionCompute,
   inclusionPlan,
-  nodeKey,
 } from '../../src/log/tree.js';
+import { nodeKey } from '../../src/log/nodes.js';
 import type { ReceiptClaims, RedemptionAction } from '../../src/redemption/redemption.js';
 import type { RequestBody } from '../../src/request/request.js';
 import { windowAt } from '../../src/request/window.js';

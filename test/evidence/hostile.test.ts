@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderCustody } from '../../src/evidence/custody.js';
+import { renderCustody } from '../../src/evidence/render.js';
 import type { VerificationReport } from '../../src/evidence/verify.js';
 import { verifyBundle } from '../../src/evidence/verify.js';
 import { buildFixture } from './fixture.js';

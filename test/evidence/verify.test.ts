@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../../src/evidence/bundle.js';
 import type { EvidenceBundle } from '../../src/evidence/bundle.js';
-import { renderCustody } from '../../src/evidence/custody.js';
+import { renderCustody } from '../../src/evidence/render.js';
 import { EVIDENCE_CHECK_CODES } from '../../src/evidence/errors.js';
 import type { EvidenceCheckCode } from '../../src/evidence/errors.js';
 import type { VerificationReport } from '../../src/evidence/verify.js';

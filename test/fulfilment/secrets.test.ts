@@ -9,7 +9,7 @@ import {
   SECRET_PATTERN_NAMES,
   shannonEntropy,
   type SecretPatternName,
-} from '../../src/fulfilment/secrets.js';
+} from '../../src/core/secrets.js';
 import { expectCode } from '../unit/helpers.js';
 
 /** One sample per detector, each hidden inside an otherwise ordinary sentence. */

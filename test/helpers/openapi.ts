@@ -1,4 +1,4 @@
-import type { Role } from '../../src/identity/principal.js';
+import type { Role } from '../../src/identity/roles.js';
 import type { DevPrincipal, TestServer } from './server.js';
 
 /** The part of a JSON Schema (as the OpenAPI document shows TypeBox's) that tests read. */

@@ -3,8 +3,8 @@ import { ApiTokenAuthenticator, newApiToken } from '../../src/identity/api-token
 import {
   FederatedAuthenticator,
   requireRecentAuth,
-  type FederatedPrincipal,
 } from '../../src/identity/oidc/authenticator.js';
+import { type FederatedPrincipal } from '../../src/identity/principal.js';
 import type { Principal } from '../../src/identity/principal.js';
 import { craftUnsigned } from '../helpers/oidc-issuer.js';
 import {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readClaim } from '../../src/identity/oidc/claims.js';
-import { globMatches, matchClaims, type ClaimMatcher } from '../../src/identity/oidc/matcher.js';
+import { readClaim } from '../../src/core/claim-path.js';
+import { globMatches, matchClaims, type ClaimMatcher } from '../../src/core/claim-matcher.js';
 import {
   GITHUB_ACTIONS_ISSUER,
   githubActionsMatcher,

@@ -9,10 +9,10 @@ import {
   consistencyPlan,
   inclusionCompute,
   inclusionPlan,
-  nodeKey,
   rootCompute,
   rootPlan,
 } from '../../src/log/tree.js';
+import { nodeKey } from '../../src/log/nodes.js';
 import type { NodeHashes, NodeId } from '../../src/log/tree.js';
 import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
 import { nodeEnd } from './reference.js';

@@ -7,10 +7,10 @@ import {
   consistencyPlan,
   inclusionCompute,
   inclusionPlan,
-  nodeKey,
   rootCompute,
   rootPlan,
 } from '../../src/log/tree.js';
+import { nodeKey } from '../../src/log/nodes.js';
 import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
 import type { MemoryStore } from './reference.js';
 import { buildStore, flipBit, naiveConsistency, naivePath, naiveRoot, read } from './reference.js';

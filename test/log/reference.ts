@@ -4,7 +4,8 @@
  */
 import { expect } from 'vitest';
 import { EMPTY_ROOT, nodeHash } from '../../src/log/hash.js';
-import { appendCompute, appendPlan, nodeKey } from '../../src/log/tree.js';
+import { appendCompute, appendPlan } from '../../src/log/tree.js';
+import { nodeKey } from '../../src/log/nodes.js';
 import type { NodeHashes, NodeId } from '../../src/log/tree.js';
 
 /** The largest power of two strictly less than n (n > 1). */

@@ -9,7 +9,7 @@ import {
   grantFor,
   type RouteKey,
 } from '../../src/http/authz.js';
-import { ROLES, type Role } from '../../src/identity/principal.js';
+import { ROLES, type Role } from '../../src/identity/roles.js';
 
 const rows = Object.entries(ROUTE_ROLES) as Array<[RouteKey, (typeof ROUTE_ROLES)[RouteKey]]>;
 const split = (key: string) => key.split(' ') as [string, string];

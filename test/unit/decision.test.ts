@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { DecisionId } from '../../src/core/ids.js';
 import {
-  evaluateDecision,
+  evaluateDecision as evaluate,
   type Approver,
   type Decision,
   type DecisionKind,
 } from '../../src/approval/decision.js';
 import { requestIdOf } from '../../src/request/build.js';
+import { effectiveState } from '../../src/request/lifecycle.js';
 import type { RequestBody, RequestRecord, RequestState } from '../../src/request/request.js';
 import { HOUR, principal, prodBody, T0 } from './fixtures.js';
 import { expectCode } from './helpers.js';
@@ -41,6 +42,15 @@ const decided = (req: RequestRecord, id: string, decision: DecisionKind = 'appro
 });
 
 const now = (): Date => new ManualClock(T0).now();
+
+/** The decision as the service asks for it: on the request's effective state at `at`. */
+const evaluateDecision = (
+  req: RequestRecord,
+  prior: readonly Decision[],
+  who: Approver,
+  kind: DecisionKind,
+  at: Date,
+) => evaluate(req, prior, who, kind, effectiveState(req.state, req.body.pendingExpiresAt, at));
 
 describe('evaluateDecision', () => {
   describe('when the requester tries to decide', () => {

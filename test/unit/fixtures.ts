@@ -1,7 +1,9 @@
 import { ManualClock } from '../../src/core/clock.js';
+import { normaliseScope } from '../../src/core/scope.js';
 import type { NhiId, PrincipalId } from '../../src/core/ids.js';
 import type { Nhi } from '../../src/nhi/nhi.js';
 import { parsePolicyText } from '../../src/policy/load.js';
+import { selectRule } from '../../src/policy/match.js';
 import type { Policy } from '../../src/policy/policy.js';
 import { buildRequestBody, type BuildContext, type RequestInput } from '../../src/request/build.js';
 import type { RequestBody } from '../../src/request/request.js';
@@ -68,10 +70,15 @@ export const prodInput = (over: InputOverrides = {}): RequestInput => {
   return input as unknown as RequestInput;
 };
 
+/** A build context with the whole policy: `buildBody` selects the rule, as the service does. */
+export type TestContext = Omit<BuildContext, 'rule' | 'policyVersion'> & {
+  readonly policy: Policy;
+};
+
 export const context = (
   clock = new ManualClock(T0),
-  over: Partial<BuildContext> = {},
-): BuildContext => ({
+  over: Partial<TestContext> = {},
+): TestContext => ({
   requester: principal('alice'),
   nhi,
   policy,
@@ -80,6 +87,19 @@ export const context = (
   ...over,
 });
 
+/** Selects the rule and builds the body, in the order `createRequest` does. */
+export function buildBody(input: RequestInput, ctx: TestContext): RequestBody {
+  const { policy: p, ...rest } = ctx;
+  const scope = normaliseScope(input.scope);
+  const rule = selectRule(p, {
+    environment: input.environment,
+    nhiKind: ctx.nhi.kind,
+    action: input.action,
+    scope,
+  });
+  return buildRequestBody(input, { ...rest, rule, policyVersion: p.version });
+}
+
 /** A prod request body built at T0 (2 approvals from dba or sre, owner excluded). */
 export const prodBody = (over: InputOverrides = {}): RequestBody =>
-  buildRequestBody(prodInput(over), context());
+  buildBody(prodInput(over), context());

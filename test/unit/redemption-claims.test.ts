@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecisionId, NhiId, RequestId, WarrantId } from '../../src/core/ids.js';
 import { executorBindingProblem } from '../../src/identity/oidc/binding.js';
-import type { ClaimMatcher } from '../../src/identity/oidc/matcher.js';
+import type { ClaimMatcher } from '../../src/core/claim-matcher.js';
 import { checkRedemption, type RedemptionInput } from '../../src/redemption/check.js';
 import type { WarrantClaims } from '../../src/warrant/warrant.js';
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/core/canonical.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { buildRequestBody, requestIdOf } from '../../src/request/build.js';
+import { requestIdOf } from '../../src/request/build.js';
 import { windowAt, windowText } from '../../src/request/window.js';
 import { effectiveState, nextState, type RequestTransition } from '../../src/request/lifecycle.js';
 import { REQUEST_STATES, type RequestState } from '../../src/request/request.js';
 import { parsePolicyText } from '../../src/policy/load.js';
 import { SAMPLE_POLICY } from '../../src/server/dev.js';
 import {
+  buildBody,
   context,
   HOUR,
   nhi,
@@ -24,7 +25,7 @@ const at = (ms: number): string => new Date(Date.parse(T0) + ms).toISOString();
 describe('buildRequestBody', () => {
   describe('when a rule matches and the window fits', () => {
     it('fills the body from the input, the context and the clock', () => {
-      const body = buildRequestBody(
+      const body = buildBody(
         prodInput({ targets: ['eu-2', 'eu-1', 'eu-2'], maxUses: 3, ticket: 'INC-42' }),
         context(),
       );
@@ -58,7 +59,7 @@ describe('buildRequestBody', () => {
     });
 
     it('pins the first matching rule, here the looser staging rule', () => {
-      const body = buildRequestBody(
+      const body = buildBody(
         prodInput({ environment: 'staging', action: 'rotate', durationMs: 20 * HOUR }),
         context(),
       );
@@ -75,7 +76,7 @@ describe('buildRequestBody', () => {
     });
 
     it('ends the approval deadline at notAfter when an absolute window is shorter than pendingExpiry', () => {
-      const body = buildRequestBody(
+      const body = buildBody(
         prodInput({ durationMs: undefined, notAfter: at(HOUR / 2) }),
         context(),
       );
@@ -84,7 +85,7 @@ describe('buildRequestBody', () => {
     });
 
     it('pins a duration alone as a window that starts when the warrant is issued', () => {
-      const body = buildRequestBody(prodInput({ durationMs: HOUR / 2 }), context());
+      const body = buildBody(prodInput({ durationMs: HOUR / 2 }), context());
       // The rule's pendingExpiry (1h) bounds the wait: nothing in the window is lost to it.
       expect(body).toMatchObject({ durationMs: HOUR / 2, pendingExpiresAt: at(HOUR) });
       expect(body).not.toHaveProperty('notBefore');
@@ -98,7 +99,7 @@ describe('buildRequestBody', () => {
     });
 
     it('keeps a duration after an explicit notBefore absolute', () => {
-      const body = buildRequestBody(prodInput({ notBefore: at(HOUR) }), context());
+      const body = buildBody(prodInput({ notBefore: at(HOUR) }), context());
       expect([body.notBefore, body.notAfter, body.durationMs]).toEqual([
         at(HOUR),
         at(2 * HOUR),
@@ -107,7 +108,7 @@ describe('buildRequestBody', () => {
     });
 
     it('takes an explicit future window and allows exactly the rule maximum', () => {
-      const body = buildRequestBody(
+      const body = buildBody(
         prodInput({
           durationMs: undefined,
           notBefore: at(HOUR),
@@ -121,7 +122,7 @@ describe('buildRequestBody', () => {
     });
 
     it('accepts a notBefore up to five minutes in the past for clock skew', () => {
-      const body = buildRequestBody(prodInput({ notBefore: at(-5 * 60_000) }), context());
+      const body = buildBody(prodInput({ notBefore: at(-5 * 60_000) }), context());
       expect(body.notBefore).toBe(at(-5 * 60_000));
     });
   });
@@ -144,12 +145,12 @@ describe('buildRequestBody', () => {
         }),
       ],
     ])('refuses %s with NO_MATCHING_POLICY', (_, input) => {
-      expectCode(() => buildRequestBody(input, context()), 'NO_MATCHING_POLICY');
+      expectCode(() => buildBody(input, context()), 'NO_MATCHING_POLICY');
     });
 
     it('refuses another NHI kind in prod with NO_MATCHING_POLICY', () => {
       const ctx = context(undefined, { nhi: { ...nhi, kind: 'ai_agent' } });
-      expectCode(() => buildRequestBody(prodInput(), ctx), 'NO_MATCHING_POLICY');
+      expectCode(() => buildBody(prodInput(), ctx), 'NO_MATCHING_POLICY');
     });
   });
 
@@ -158,7 +159,7 @@ describe('buildRequestBody', () => {
       'refuses %j with ENVIRONMENT_UNKNOWN',
       (environment) => {
         const err = expectCode(
-          () => buildRequestBody(prodInput({ environment }), context()),
+          () => buildBody(prodInput({ environment }), context()),
           'ENVIRONMENT_UNKNOWN',
         );
         expect(err.details).toEqual({ declared: ['prod', 'staging', 'dev'] });
@@ -168,13 +169,8 @@ describe('buildRequestBody', () => {
     it('refuses it before a catch-all rule could match it', () => {
       const sample = parsePolicyText(SAMPLE_POLICY, 'yaml');
       const ctx = context(undefined, { policy: sample });
-      expect(buildRequestBody(prodInput({ environment: 'staging' }), ctx).policy.rule).toBe(
-        'non-prod',
-      );
-      expectCode(
-        () => buildRequestBody(prodInput({ environment: 'PROD' }), ctx),
-        'ENVIRONMENT_UNKNOWN',
-      );
+      expect(buildBody(prodInput({ environment: 'staging' }), ctx).policy.rule).toBe('non-prod');
+      expectCode(() => buildBody(prodInput({ environment: 'PROD' }), ctx), 'ENVIRONMENT_UNKNOWN');
     });
   });
 
@@ -183,17 +179,14 @@ describe('buildRequestBody', () => {
 
     it('refuses it with SEPARATION_OF_DUTIES where the rule forbids it', () => {
       const err = expectCode(
-        () => buildRequestBody(prodInput({ executor: self }), context()),
+        () => buildBody(prodInput({ executor: self }), context()),
         'SEPARATION_OF_DUTIES',
       );
       expect(err.details).toEqual({ rule: 'prod-db' });
     });
 
     it('allows it where the rule does not, and pins that', () => {
-      const body = buildRequestBody(
-        prodInput({ environment: 'staging', executor: self }),
-        context(),
-      );
+      const body = buildBody(prodInput({ environment: 'staging', executor: self }), context());
       expect(body.policy.requesterMayExecute).toBe(true);
     });
 
@@ -205,7 +198,7 @@ describe('buildRequestBody', () => {
           claims: { repository: 'acme/deploy' },
         },
       } as const;
-      const body = buildRequestBody(prodInput({ executor }), context());
+      const body = buildBody(prodInput({ executor }), context());
       expect(body.policy.requesterMayExecute).toBe(false);
     });
   });
@@ -219,12 +212,12 @@ describe('buildRequestBody', () => {
     });
 
     it('accepts a start exactly the rule maximum lead time ahead', () => {
-      expect(buildRequestBody(prodInput(later(DAY)), context()).notBefore).toBe(at(DAY));
+      expect(buildBody(prodInput(later(DAY)), context()).notBefore).toBe(at(DAY));
     });
 
     it('refuses one a second further with POLICY_LIMIT_EXCEEDED naming the rule and bound', () => {
       const err = expectCode(
-        () => buildRequestBody(prodInput(later(DAY + 1000)), context()),
+        () => buildBody(prodInput(later(DAY + 1000)), context()),
         'POLICY_LIMIT_EXCEEDED',
       );
       expect(err.details).toEqual({ rule: 'prod-db', maxLeadTimeMs: DAY });
@@ -232,9 +225,9 @@ describe('buildRequestBody', () => {
 
     it('bounds a rule without maxLeadTime at 7 days, so a start in 2030 is refused', () => {
       const staging = (over: InputOverrides) => prodInput({ environment: 'staging', ...over });
-      expect(buildRequestBody(staging(later(7 * DAY)), context()).notBefore).toBe(at(7 * DAY));
+      expect(buildBody(staging(later(7 * DAY)), context()).notBefore).toBe(at(7 * DAY));
       const err = expectCode(
-        () => buildRequestBody(staging(later(7 * DAY + 1000)), context()),
+        () => buildBody(staging(later(7 * DAY + 1000)), context()),
         'POLICY_LIMIT_EXCEEDED',
       );
       expect(err.details).toEqual({ rule: 'staging', maxLeadTimeMs: 7 * DAY });
@@ -243,7 +236,7 @@ describe('buildRequestBody', () => {
         notBefore: '2030-01-01T00:00:00Z',
         notAfter: '2030-01-01T01:00:00Z',
       });
-      expectCode(() => buildRequestBody(in2030, context()), 'POLICY_LIMIT_EXCEEDED');
+      expectCode(() => buildBody(in2030, context()), 'POLICY_LIMIT_EXCEEDED');
     });
   });
 
@@ -256,14 +249,12 @@ describe('buildRequestBody', () => {
       ],
       ['6 uses where 5 is the maximum', prodInput({ maxUses: 6 })],
     ])('refuses %s with POLICY_LIMIT_EXCEEDED naming the rule', (_, input) => {
-      const err = expectCode(() => buildRequestBody(input, context()), 'POLICY_LIMIT_EXCEEDED');
+      const err = expectCode(() => buildBody(input, context()), 'POLICY_LIMIT_EXCEEDED');
       expect(err.details).toMatchObject({ rule: 'prod-db' });
     });
 
     it('allows a duration of exactly the maximum', () => {
-      expect(buildRequestBody(prodInput({ durationMs: 2 * HOUR }), context()).durationMs).toBe(
-        2 * HOUR,
-      );
+      expect(buildBody(prodInput({ durationMs: 2 * HOUR }), context()).durationMs).toBe(2 * HOUR);
     });
   });
 
@@ -288,7 +279,7 @@ describe('buildRequestBody', () => {
         prodInput({ durationMs: undefined, notAfter: '2026-13-45T99:00:00Z' }),
       ],
     ])('refuses %s with REQUEST_WINDOW_INVALID', (_, input) => {
-      expectCode(() => buildRequestBody(input, context()), 'REQUEST_WINDOW_INVALID');
+      expectCode(() => buildBody(input, context()), 'REQUEST_WINDOW_INVALID');
     });
   });
 
@@ -300,7 +291,7 @@ describe('buildRequestBody', () => {
       ['no time zone offset', '2026-03-01T13:00:00'],
     ])('refuses notAfter with %s as not RFC 3339', (_, notAfter) => {
       const input = prodInput({ durationMs: undefined, notAfter });
-      const err = expectCode(() => buildRequestBody(input, context()), 'REQUEST_WINDOW_INVALID');
+      const err = expectCode(() => buildBody(input, context()), 'REQUEST_WINDOW_INVALID');
       expect(err.message).toContain('RFC 3339');
     });
   });
@@ -308,7 +299,7 @@ describe('buildRequestBody', () => {
   describe('when the scope is invalid', () => {
     it('refuses it with INVALID_SCOPE before matching', () => {
       const input = prodInput({ scope: [{ resource: 'db/../orders', permissions: ['read'] }] });
-      expectCode(() => buildRequestBody(input, context()), 'INVALID_SCOPE');
+      expectCode(() => buildBody(input, context()), 'INVALID_SCOPE');
     });
   });
 });
@@ -316,22 +307,22 @@ describe('buildRequestBody', () => {
 describe('requestIdOf', () => {
   describe('when the body is built', () => {
     it('is sha256: and 64 hex digits, the digest of the body', () => {
-      const body = buildRequestBody(prodInput(), context());
+      const body = buildBody(prodInput(), context());
       expect(requestIdOf(body)).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(requestIdOf(body)).toBe(digestOf(body));
     });
 
     it('is the same for identical inputs, context and nonce', () => {
-      const a = requestIdOf(buildRequestBody(prodInput(), context()));
-      const b = requestIdOf(buildRequestBody(prodInput(), context()));
+      const a = requestIdOf(buildBody(prodInput(), context()));
+      const b = requestIdOf(buildBody(prodInput(), context()));
       expect(a).toBe(b);
     });
   });
 
   describe('when two identical inputs carry different nonces', () => {
     it('gives different ids', () => {
-      const a = requestIdOf(buildRequestBody(prodInput(), context(undefined, { nonce: 'n-1' })));
-      const b = requestIdOf(buildRequestBody(prodInput(), context(undefined, { nonce: 'n-2' })));
+      const a = requestIdOf(buildBody(prodInput(), context(undefined, { nonce: 'n-1' })));
+      const b = requestIdOf(buildBody(prodInput(), context(undefined, { nonce: 'n-2' })));
       expect(a).not.toBe(b);
     });
   });
@@ -339,9 +330,9 @@ describe('requestIdOf', () => {
   describe('when the clock moves between two builds', () => {
     it('gives different ids', () => {
       const clock = new ManualClock(T0);
-      const a = requestIdOf(buildRequestBody(prodInput(), context(clock)));
+      const a = requestIdOf(buildBody(prodInput(), context(clock)));
       clock.advance(1);
-      const b = requestIdOf(buildRequestBody(prodInput(), context(clock)));
+      const b = requestIdOf(buildBody(prodInput(), context(clock)));
       expect(a).not.toBe(b);
     });
   });

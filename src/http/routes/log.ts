@@ -8,6 +8,7 @@ import {
   logVerifierKeys,
   readEntries,
 } from '../../service/log-read.js';
+import { ringVerifierKeys } from '../../service/log-keys.js';
 import { VerifierKeysSchema } from '../../trust/trust-file.js';
 import type { RoutesOptions } from './options.js';
 
@@ -25,7 +26,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   );
 
   app.get('/v1/log/verifier-key', { schema: { tags: ['log'] } }, async (_req, reply) =>
-    reply.headers(text).send(ctx.keys().logVerifierKeys(origin).join('\n') + '\n'),
+    reply.headers(text).send(ringVerifierKeys(ctx.keys(), origin).join('\n') + '\n'),
   );
 
   app.get(

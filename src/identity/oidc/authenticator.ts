@@ -1,22 +1,9 @@
 import { epochSeconds } from '../../core/clock.js';
 import type { PrincipalId } from '../../core/ids.js';
-import type { Principal, Role } from '../principal.js';
+import type { FederatedPrincipal, Principal } from '../principal.js';
 import { tokenError } from './errors.js';
 import type { VerifiedIdentity } from './identity.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, looksLikeJwt } from './verifier.js';
-
-/**
- * A caller proven by a federated token. Shaped like `Principal` so it can join it as a
- * second member of a tagged union on `via`.
- */
-export interface FederatedPrincipal {
-  /** `<issuerName>:<subject>`; issuer names cannot contain `:`, so this is unambiguous. */
-  readonly id: PrincipalId;
-  readonly roles: readonly Role[];
-  readonly groups: readonly string[];
-  readonly via: 'oidc';
-  readonly identity: VerifiedIdentity;
-}
 
 /** What the authenticator needs of a verifier; `TokenVerifier` is one. */
 export interface IdentityTokenVerifier {

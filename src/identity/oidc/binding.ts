@@ -1,5 +1,5 @@
 import type { IssuerKind } from './config.js';
-import type { ClaimMatcher } from './matcher.js';
+import type { ClaimMatcher } from '../../core/claim-matcher.js';
 
 type WorkloadKind = Exclude<IssuerKind, 'human'>;
 

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { CountersignError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
-import { ROLES, type Role } from '../principal.js';
+import { ROLES, type Role } from '../roles.js';
 import type { OidcConfigErrorCode } from './errors.js';
 
 /** What an issuer vouches for: people, or one of the workload platforms. */

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../../core/crypto.js';
-import { ROLES, type Role } from '../principal.js';
-import { readClaim } from './claims.js';
+import { ROLES, type Role } from '../roles.js';
+import { readClaim } from '../../core/claim-path.js';
 import type { IssuerKind, TrustedIssuer } from './config.js';
 import { tokenError } from './errors.js';
 

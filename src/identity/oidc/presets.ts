@@ -1,6 +1,6 @@
 import { CountersignError } from '../../core/errors.js';
 import type { OidcConfigErrorCode } from './errors.js';
-import type { ClaimCondition, ClaimMatcher } from './matcher.js';
+import type { ClaimCondition, ClaimMatcher } from '../../core/claim-matcher.js';
 
 /** GitHub's OIDC issuer for Actions. */
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';

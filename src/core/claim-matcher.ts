@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { readClaim } from './claims.js';
-import type { VerifiedIdentity } from './identity.js';
+import { readClaim } from './claim-path.js';
 
 /**
  * One claim's condition: a plain string matches only itself; `{ pattern }` is a glob
@@ -98,7 +97,7 @@ function satisfies(condition: ClaimCondition, value: unknown): boolean {
  */
 export function matchClaims(
   matcher: ClaimMatcher,
-  identity: Pick<VerifiedIdentity, 'issuer' | 'claims'>,
+  identity: { readonly issuer: string; readonly claims: Readonly<Record<string, unknown>> },
 ): MatchResult {
   if (identity.issuer !== matcher.issuer) return { ok: false, claim: 'iss' };
   const names = Object.keys(matcher.claims).sort();
@@ -111,6 +110,3 @@ export function matchClaims(
   }
   return { ok: true };
 }
-
-export { githubActionsMatcher, kubernetesMatcher, spiffeMatcher } from './presets.js';
-export type { GithubActionsBinding, KubernetesBinding, SpiffeBinding } from './presets.js';

@@ -1,0 +1,60 @@
+/**
+ * The shared vocabulary of the chain: the words that more than one step uses to name the
+ * same thing (an NHI kind, a request action, who may execute, a target). Kept here so
+ * that each domain area depends on core alone, never sideways on another area.
+ */
+import type { ClaimMatcher } from './claim-matcher.js';
+import { CountersignError } from './errors.js';
+import type { NhiId, PrincipalId } from './ids.js';
+
+/** - `INVALID_NHI_ID`: an NHI id is not `prefix:name`. */
+export type VocabularyErrorCode = 'INVALID_NHI_ID';
+
+export const NHI_KINDS = [
+  'service_account',
+  'api_key',
+  'secret',
+  'workload',
+  'ai_agent',
+  'pipeline',
+] as const;
+export type NhiKind = (typeof NHI_KINDS)[number];
+
+/** `kind:name`, e.g. `svc:payments-api`, `agent:ops-bot`, `pipeline:deploy-eu`. */
+const NHI_ID = /^[a-z][a-z0-9-]{0,31}:[A-Za-z0-9._@/-]{1,200}$/;
+
+export function assertNhiId(id: string): asserts id is NhiId {
+  if (!NHI_ID.test(id)) {
+    throw new CountersignError<VocabularyErrorCode>(
+      'INVALID_NHI_ID',
+      'NHI id must look like prefix:name, e.g. svc:payments-api',
+    );
+  }
+}
+
+export const REQUEST_ACTIONS = ['grant', 'rotate', 'revoke', 'retrieve_secret', 'custom'] as const;
+export type RequestAction = (typeof REQUEST_ACTIONS)[number];
+
+/**
+ * Who may redeem the warrant: one principal by id, or any workload whose verified
+ * token comes from `matcher.issuer` and satisfies every claim condition (for
+ * example a GitHub Actions job of one repository and environment).
+ */
+export type ExecutorBinding =
+  | { readonly kind: 'principal'; readonly principal: PrincipalId }
+  | { readonly kind: 'claims'; readonly matcher: ClaimMatcher };
+
+/**
+ * The one target of a warrant that names none. Redemption accepts such a warrant
+ * without a target; its fulfilments and the reconciler's per-target checks use
+ * this literal, so `default` is the only target an untargeted warrant accepts.
+ */
+export const UNTARGETED = 'default';
+
+/** The targets a fulfilment may name: the warrant's targets, or `[UNTARGETED]`. */
+export function approvedTargets(targets: readonly string[]): readonly string[] {
+  return targets.length === 0 ? [UNTARGETED] : targets;
+}
+
+/** Target names: 1–128 characters, no spaces and no `|` (the finding-key separator). */
+export const TARGET_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/;
