@@ -33,6 +33,16 @@ export type RedemptionDecision =
   | { readonly kind: 'allow' }
   | { readonly kind: 'deny'; readonly code: RedemptionDenialCode; readonly reason: string };
 
+/**
+ * The one refusal of a spent warrant, whether the check saw the count reach the signed
+ * `max_uses` or the atomic spend (`WarrantWriter.consumeUse`) found nothing left.
+ */
+export const EXHAUSTED: RedemptionDecision = {
+  kind: 'deny',
+  code: 'WARRANT_EXHAUSTED',
+  reason: 'every approved use is spent',
+};
+
 /** What the signed receipt of an allowed redemption binds together. */
 export interface ReceiptClaims {
   readonly iss: string;

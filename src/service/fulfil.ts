@@ -32,7 +32,7 @@ export async function reportFulfilment(
   if (!claims) throw invalidReceipt();
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
-    const warrant = await tx.getWarrant(claims.warrant_id as WarrantId);
+    const warrant = await tx.warrants.get(claims.warrant_id as WarrantId);
     if (!warrant || warrant.requestId !== claims.request_id) throw invalidReceipt();
     const report = validateFulfilmentInput(input, {
       receiptExecutor: claims.executor,
@@ -46,7 +46,7 @@ export async function reportFulfilment(
     // unique index of migration 005 then refuses the later insert; the store reruns the
     // whole transaction after that unique violation (nothing of the first run is kept),
     // and the rerun finds the winner's row here and refuses with FULFILMENT_DUPLICATE.
-    if (await tx.hasSuccessfulFulfilment(claims.jti, report.target, report.phase)) {
+    if (await tx.fulfilments.hasSuccess(claims.jti, report.target, report.phase)) {
       assertNotDuplicate(
         [
           {
@@ -94,7 +94,7 @@ export async function reportFulfilment(
         afterWindow: report.afterWindow,
       },
     );
-    await tx.insertFulfilment(f, eventId);
+    await tx.fulfilments.insert(f, eventId);
     return f;
   });
 }

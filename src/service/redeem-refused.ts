@@ -52,9 +52,19 @@ export async function recordRefusedRedemption(
   const claims = verified ? parseWarrantClaims(verified.payload) : null;
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
-    const held = claims ? await tx.getWarrant(claims.jti) : null;
+    const held = claims ? await tx.warrants.get(claims.jti) : null;
     const rec = held !== null && held.requestId === claims?.request_id ? held : null;
-    await tx.insertRedemption({
+    const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
+    const eventId = await record(tx, 'redemption.denied', now, executor.id, links, {
+      code: MALFORMED,
+      problem: refused.problem,
+      ...(refused.body === null ? {} : { bodySha256: sha256Hex(refused.body) }),
+      // Identifies the presented token without recording it.
+      ...(token === null ? {} : { tokenSha256: sha256Hex(token) }),
+      executor_identity: identityProof(executor),
+      ...(claims ? { claimedWarrant: claims.jti } : {}),
+    });
+    await tx.warrants.recordRedemption({
       id: newReceiptId(),
       warrantId: rec?.id ?? null,
       outcome: 'deny',
@@ -63,16 +73,7 @@ export async function recordRefusedRedemption(
       executor: executor.id,
       action: null,
       at: now.toISOString(),
-    });
-    const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
-    await record(tx, 'redemption.denied', now, executor.id, links, {
-      code: MALFORMED,
-      problem: refused.problem,
-      ...(refused.body === null ? {} : { bodySha256: sha256Hex(refused.body) }),
-      // Identifies the presented token without recording it.
-      ...(token === null ? {} : { tokenSha256: sha256Hex(token) }),
-      executor_identity: identityProof(executor),
-      ...(claims ? { claimedWarrant: claims.jti } : {}),
+      eventId,
     });
   });
 }
