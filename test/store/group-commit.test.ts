@@ -97,9 +97,8 @@ describe('the SQLite store, as built', () => {
   it('copies the WAL into the database file from its checkpoint worker', async () => {
     // The worker is a compiled module of its own (dist/), which `npm test` builds first;
     // run from the TypeScript sources, the store keeps SQLite's own checkpoints instead.
-    const built = (await import(
-      '../../dist/store/sqlite/open.js' as string
-    )) as typeof import('../../src/store/sqlite/open.js');
+    const builtPath: string = '../../dist/store/sqlite/open.js';
+    const built = (await import(builtPath)) as { openSqliteStore: typeof openSqliteStore };
     const dir = mkdtempSync(join(tmpdir(), 'countersign-ckpt-'));
     const file = join(dir, 'db');
     const store = await built.openSqliteStore({ file });
