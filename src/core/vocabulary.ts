@@ -3,9 +3,11 @@
  * same thing (an NHI kind, a request action, who may execute, a target). Kept here so
  * that each domain area depends on core alone, never sideways on another area.
  */
-import type { ClaimMatcher } from './claim-matcher.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { ClaimMatcherSchema } from './claim-matcher.js';
 import { CountersignError } from './errors.js';
-import type { NhiId, PrincipalId } from './ids.js';
+import type { NhiId } from './ids.js';
+import { brandedString, literals, PrincipalIdSchema, Strict, type Frozen } from './schema.js';
 
 /** - `INVALID_NHI_ID`: an NHI id is not `prefix:name`. */
 export type VocabularyErrorCode = 'INVALID_NHI_ID';
@@ -23,6 +25,9 @@ export type NhiKind = (typeof NHI_KINDS)[number];
 /** `kind:name`, e.g. `svc:payments-api`, `agent:ops-bot`, `pipeline:deploy-eu`. */
 const NHI_ID = /^[a-z][a-z0-9-]{0,31}:[A-Za-z0-9._@/-]{1,200}$/;
 
+/** An NHI id as signed claims carry it (`sub`): only ids `assertNhiId` accepts are ever issued. */
+export const NhiIdSchema = brandedString<NhiId>({ pattern: NHI_ID.source });
+
 export function assertNhiId(id: string): asserts id is NhiId {
   if (!NHI_ID.test(id)) {
     throw new CountersignError<VocabularyErrorCode>(
@@ -34,15 +39,32 @@ export function assertNhiId(id: string): asserts id is NhiId {
 
 export const REQUEST_ACTIONS = ['grant', 'rotate', 'revoke', 'retrieve_secret', 'custom'] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];
+export const RequestActionSchema = literals(REQUEST_ACTIONS);
+
+/**
+ * The names a request gives its environment, its targets, the NHI's owner and a bound
+ * principal, and that a redemption's action repeats: 1–128 characters of a safe set.
+ */
+export const NameSchema = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9._:@-]+$',
+});
+
+/** The targets a request names (none: see {@link UNTARGETED}). */
+export const TargetsSchema = Type.Array(NameSchema, { maxItems: 256 });
+
+export const ExecutorBindingSchema = Type.Union([
+  Type.Object({ kind: Type.Literal('principal'), principal: PrincipalIdSchema }, Strict),
+  Type.Object({ kind: Type.Literal('claims'), matcher: ClaimMatcherSchema }, Strict),
+]);
 
 /**
  * Who may redeem the warrant: one principal by id, or any workload whose verified
  * token comes from `matcher.issuer` and satisfies every claim condition (for
  * example a GitHub Actions job of one repository and environment).
  */
-export type ExecutorBinding =
-  | { readonly kind: 'principal'; readonly principal: PrincipalId }
-  | { readonly kind: 'claims'; readonly matcher: ClaimMatcher };
+export type ExecutorBinding = Frozen<Static<typeof ExecutorBindingSchema>>;
 
 /**
  * The one target of a warrant that names none. Redemption accepts such a warrant

@@ -1,4 +1,20 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Sha256Schema, Strict, type Frozen } from '../core/schema.js';
 import type { Principal } from './principal.js';
+
+export const IdentityProofSchema = Type.Union([
+  Type.Object({ via: Type.Literal('api_token') }, Strict),
+  Type.Object(
+    {
+      via: Type.Literal('oidc'),
+      issuer: Type.String(),
+      subject: Type.String(),
+      auth_time: Type.Union([Type.Number(), Type.Null()]),
+      token_digest: Sha256Schema,
+    },
+    Strict,
+  ),
+]);
 
 /**
  * What the log records about how a caller proved who it is, so that "who approved"
@@ -13,15 +29,7 @@ import type { Principal } from './principal.js';
  *
  * Field names follow JWT claim naming, as receipts carry this object as a claim.
  */
-export type IdentityProof =
-  | { readonly via: 'api_token' }
-  | {
-      readonly via: 'oidc';
-      readonly issuer: string;
-      readonly subject: string;
-      readonly auth_time: number | null;
-      readonly token_digest: `sha256:${string}`;
-    };
+export type IdentityProof = Frozen<Static<typeof IdentityProofSchema>>;
 
 /** The proof of how `p` authenticated. */
 export function identityProof(p: Principal): IdentityProof {

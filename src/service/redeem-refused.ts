@@ -4,8 +4,7 @@ import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
-import { parseWarrantClaims } from '../warrant/parse.js';
-import { WARRANT_TYP } from '../warrant/warrant.js';
+import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
 
 /** The denial code of a redemption whose body could not be read, validated or canonicalised. */
@@ -48,8 +47,9 @@ export async function recordRefusedRedemption(
     });
   }
   const token = presentedWarrant(refused.body);
-  const verified = token === null ? null : await ctx.keys().verifyJws(token, WARRANT_TYP);
-  const claims = verified ? parseWarrantClaims(verified.payload) : null;
+  const verified =
+    token === null ? null : await ctx.keys().verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
+  const claims = verified?.claims ?? null;
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
     const held = claims ? await tx.warrants.get(claims.jti) : null;

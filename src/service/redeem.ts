@@ -6,30 +6,15 @@ import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import { checkRedemption } from '../redemption/check.js';
+import { RECEIPT_TYP, type ReceiptClaims } from '../redemption/receipt.js';
 import {
   EXHAUSTED,
-  RECEIPT_TYP,
-  type ReceiptClaims,
   type RedemptionAction,
   type RedemptionDecision,
   type RedemptionDenialCode,
 } from '../redemption/redemption.js';
-import { parseWarrantClaims } from '../warrant/parse.js';
-import { WARRANT_TYP, type WarrantClaims } from '../warrant/warrant.js';
+import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
-
-// The key ring hands back the same payload object for a warrant it verified before, so
-// its parsed claims are kept beside it and go when the ring's cache lets the payload go.
-const parsedClaims = new WeakMap<Uint8Array, WarrantClaims | null>();
-
-function claimsOf(payload: Uint8Array): WarrantClaims | null {
-  let claims = parsedClaims.get(payload);
-  if (claims === undefined) {
-    claims = parseWarrantClaims(payload);
-    parsedClaims.set(payload, claims);
-  }
-  return claims;
-}
 
 export interface RedeemAllowed {
   readonly receipt: string;
@@ -66,8 +51,8 @@ export async function redeem(
   const now = ctx.clock.now();
   const at = now.toISOString();
   const keys = ctx.keys();
-  const verified = await keys.verifyJws(token, WARRANT_TYP);
-  const claims = verified ? claimsOf(verified.payload) : null;
+  const verified = await keys.verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
+  const claims = verified?.claims ?? null;
   const outcome = await ctx.store.transaction(async (tx) => {
     const rec = claims ? await tx.warrants.get(claims.jti) : null;
     let decision: RedemptionDecision = checkRedemption({

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ResourceSchema } from '../../core/scope.js';
 import { FINDING_STATES } from '../../reconcile/finding.js';
 import { exceptionsSince } from '../../service/exceptions.js';
 import { decideFinding, listFindings } from '../../service/findings.js';
@@ -31,7 +32,7 @@ const Fact = Type.Union([
   Type.Object(
     {
       kind: Type.Literal('grant'),
-      resource: Type.String({ minLength: 1, maxLength: 1024 }),
+      resource: ResourceSchema,
       permission: Name,
       present: Type.Boolean(),
     },
