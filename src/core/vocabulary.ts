@@ -7,7 +7,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ClaimMatcherSchema } from './claim-matcher.js';
 import { CountersignError } from './errors.js';
 import type { NhiId } from './ids.js';
-import { brandedString, literals, PrincipalIdSchema, Strict, type Frozen } from './schema.js';
+import {
+  brandedString,
+  literals,
+  PrincipalIdSchema,
+  Sha256Schema,
+  Strict,
+  type Frozen,
+} from './schema.js';
 
 /** - `INVALID_NHI_ID`: an NHI id is not `prefix:name`. */
 export type VocabularyErrorCode = 'INVALID_NHI_ID';
@@ -80,3 +87,32 @@ export function approvedTargets(targets: readonly string[]): readonly string[] {
 
 /** Target names: 1–128 characters, no spaces and no `|` (the finding-key separator). */
 export const TARGET_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/;
+
+export const IdentityProofSchema = Type.Union([
+  Type.Object({ via: Type.Literal('api_token') }, Strict),
+  Type.Object(
+    {
+      via: Type.Literal('oidc'),
+      issuer: Type.String(),
+      subject: Type.String(),
+      auth_time: Type.Union([Type.Number(), Type.Null()]),
+      token_digest: Sha256Schema,
+    },
+    Strict,
+  ),
+]);
+
+/**
+ * What the log records about how a caller proved who it is, so that "who approved"
+ * and "who redeemed" can be shown later without keeping any credential.
+ *
+ * - `api_token`: a static bearer token; the principal id is the whole proof.
+ * - `oidc`: a verified federated token: its issuer, the subject it names, when the
+ *   person signed in (`auth_time`, OIDC Core §2; null when the token has none) and
+ *   `token_digest`, the SHA-256 of the token's `jti` or, failing that, of the token.
+ *   Given the IdP's records (or the token itself), the digest ties the event to one
+ *   sign-in; it reveals nothing usable to replay.
+ *
+ * Field names follow JWT claim naming, as receipts carry this object as a claim.
+ */
+export type IdentityProof = Frozen<Static<typeof IdentityProofSchema>>;

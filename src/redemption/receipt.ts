@@ -8,7 +8,7 @@ import {
   type Frozen,
 } from '../core/schema.js';
 import { NhiIdSchema } from '../core/vocabulary.js';
-import { IdentityProofSchema } from '../identity/proof.js';
+import { IdentityProofSchema } from '../core/vocabulary.js';
 import { RedemptionActionSchema } from './redemption.js';
 
 export const RECEIPT_TYP = 'receipt+jwt';

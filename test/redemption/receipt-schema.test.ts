@@ -1,7 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { PrincipalId, ReceiptId, RequestId, WarrantId } from '../../src/core/ids.js';
-import type { IdentityProof } from '../../src/identity/proof.js';
+import type { IdentityProof } from '../../src/core/vocabulary.js';
 import { ReceiptSchema, type ReceiptClaims } from '../../src/redemption/receipt.js';
 import type { RedemptionAction } from '../../src/redemption/redemption.js';
 

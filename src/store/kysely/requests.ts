@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Decision, DecisionKind } from '../../approval/decision.js';
 import { canonicalJson } from '../../core/canonical.js';
 import type { DecisionId, PrincipalId, RequestId, WarrantId } from '../../core/ids.js';
-import type { IdentityProof } from '../../identity/proof.js';
+import type { IdentityProof } from '../../core/vocabulary.js';
 import type { RequestBody, RequestRecord, RequestState } from '../../request/request.js';
 import type { RequestListFilter, RequestWriter } from '../../service/ports/requests.js';
 import type { Database, RequestsTable } from '../schema.js';
