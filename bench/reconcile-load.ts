@@ -53,6 +53,7 @@ export async function reconcileLoadBenchmarks(): Promise<Figure[]> {
       const during = await loadRedemptions(url, executor, bodies);
       running = false;
       await reconciling;
+      progress(`reconcile-load: ${passes} passes, the longest ${round(longest, 1)} s`);
       return [
         {
           key: 'redeem_p99_alone_ms',

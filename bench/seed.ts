@@ -89,8 +89,10 @@ export async function seedStore(store: Store, input: ReconcileInput): Promise<vo
     });
   });
   await inBatches(store, input.fulfilments, (tx, f) => tx.fulfilments.insert(f, 0));
-  await inBatches(store, input.observations, (tx, o) =>
-    tx.observations.insert(o, observationKey(o), factKey(o.fact), 0),
+  // The generator may repeat a sighting; the store records a re-sent observation once.
+  const observations = new Map(input.observations.map((o) => [observationKey(o), o]));
+  await inBatches(store, [...observations], (tx, [key, o]) =>
+    tx.observations.insert(o, key, factKey(o.fact), 0),
   );
   await inBatches(store, input.redemptions, (tx, r) =>
     tx.warrants.recordRedemption({
