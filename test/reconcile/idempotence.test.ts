@@ -19,7 +19,7 @@ import {
   version,
   when,
 } from './builders.js';
-import { generateReconcileInput } from '../../bench/reconcile-input.js';
+import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { input, keys, recorded } from './helpers.js';
 
 // Tiny alphabets, so that generated records often meet at the same subject and target.

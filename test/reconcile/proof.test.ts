@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateReconcileInput } from '../../bench/reconcile-input.js';
+import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { EVIDENCE_ROLES, FINDING_KINDS } from '../../src/reconcile/finding.js';
 import type { ReconcileInput, RedemptionRecord } from '../../src/reconcile/input.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';

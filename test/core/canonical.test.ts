@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, digestOf } from '../../src/core/canonical.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

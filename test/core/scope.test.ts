@@ -9,7 +9,7 @@ import {
   type ConcreteAction,
   type Scope,
 } from '../../src/core/scope.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 // A tiny alphabet so that generated patterns, resources and actions often collide.
 const NAMES = ['db', 'orders', 'invoices', 'a', 'b'] as const;

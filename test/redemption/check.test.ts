@@ -10,7 +10,7 @@ import {
   type RedemptionDenialCode,
 } from '../../src/redemption/redemption.js';
 import type { WarrantClaims, WarrantRecord } from '../../src/warrant/warrant.js';
-import { HOUR, principal, T0 } from './fixtures.js';
+import { HOUR, principal, T0 } from '../helpers/request-fixtures.js';
 
 /** The codes the pure check decides, in its order: a malformed body is refused at the edge. */
 type CheckedCode = Exclude<RedemptionDenialCode, 'REDEMPTION_MALFORMED'>;
