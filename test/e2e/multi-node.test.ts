@@ -5,11 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint, type Checkpoint } from '../../src/log/checkpoint.js';
 import type { NoteVerifier } from '../../src/log/note.js';
 import { verifyConsistency } from '../../src/log/verify.js';
-import { federationConfig } from '../identity/federation.js';
+import { federationConfig, startIssuers, type Issuers } from '../helpers/federation.js';
 import { AUDIENCE } from '../helpers/federated.js';
 import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
 import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
-import { TestIssuer } from '../helpers/oidc-issuer.js';
 import { settledPgCheckpoint, verifierOf } from '../helpers/pg-log.js';
 import {
   pgQuery,
@@ -33,7 +32,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
   let dir: string;
   let a: TestServer;
   let b: TestServer;
-  let issuers: Record<'corp' | 'github' | 'k8s' | 'spiffe', TestIssuer>;
+  let issuers: Issuers;
   const startNode = () =>
     TestServer.start({
       dataDir: join(dir, 'data'),
@@ -42,10 +41,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
     });
 
   beforeAll(async () => {
-    const [corp, github, k8s, spiffe] = await Promise.all(
-      ['corp', 'gha', 'k8s', 'spire'].map((kidPrefix) => TestIssuer.start({ kidPrefix })),
-    );
-    issuers = { corp: corp!, github: github!, k8s: k8s!, spiffe: spiffe! };
+    issuers = await startIssuers();
     cluster = await startPostgres();
     url = await cluster.createDatabase('multinode');
     dir = mkdtempSync(join(tmpdir(), 'countersign-multinode-'));
@@ -58,7 +54,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
     await a?.stop();
     if (b && b.proc.exitCode === null && b.proc.signalCode === null) await b.stop();
     await cluster?.stop();
-    await Promise.all(Object.values(issuers ?? {}).map((i) => i.close()));
+    await issuers?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

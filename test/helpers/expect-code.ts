@@ -1,6 +1,14 @@
 import { expect } from 'vitest';
 import { CountersignError } from '../../src/core/errors.js';
 
+/** Expects `caught` to be a CountersignError with `code`, and returns it. */
+function expectCaught(caught: unknown, code: string): CountersignError {
+  expect(caught, `expected ${code} to be thrown`).toBeInstanceOf(CountersignError);
+  const err = caught as CountersignError;
+  expect(err.code).toBe(code);
+  return err;
+}
+
 /** Runs `fn`, expects a CountersignError with `code`, and returns it for further checks. */
 export function expectCode(fn: () => unknown, code: string): CountersignError {
   let caught: unknown;
@@ -9,10 +17,7 @@ export function expectCode(fn: () => unknown, code: string): CountersignError {
   } catch (e) {
     caught = e;
   }
-  expect(caught, `expected ${code} to be thrown`).toBeInstanceOf(CountersignError);
-  const err = caught as CountersignError;
-  expect(err.code).toBe(code);
-  return err;
+  return expectCaught(caught, code);
 }
 
 /** Like {@link expectCode} for async functions. */
@@ -26,8 +31,5 @@ export async function expectCodeAsync(
   } catch (e) {
     caught = e;
   }
-  expect(caught, `expected ${code} to be thrown`).toBeInstanceOf(CountersignError);
-  const err = caught as CountersignError;
-  expect(err.code).toBe(code);
-  return err;
+  return expectCaught(caught, code);
 }

@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { parseOidcConfig } from '../../src/identity/oidc/config.js';
 import { TokenVerifier, type TokenVerifierOptions } from '../../src/identity/oidc/verifier.js';
 import { TestIssuer, type TestIssuerOptions } from '../helpers/oidc-issuer.js';
-import {
-  AUDIENCE,
-  expectRefused,
-  humanClaims,
-  startFederation,
-  type Federation,
-} from './federation.js';
+import { AUDIENCE, expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
 
-let f: Federation;
+const f = useFederation();
 const extra: TestIssuer[] = [];
-beforeAll(async () => {
-  f = await startFederation();
-});
 afterAll(async () => {
-  await Promise.all([f.close(), ...extra.map((i) => i.close())]);
+  await Promise.all(extra.map((i) => i.close()));
 });
 
 /** A fresh loopback issuer, closed after the file. */

@@ -6,7 +6,7 @@ import {
   SharedReplayGuard,
   consumeToken,
 } from '../../src/identity/oidc/replay.js';
-import { expectRefused } from './federation.js';
+import { expectRefused } from '../helpers/federation.js';
 
 const clock = () => new ManualClock('2026-03-01T12:00:00Z');
 const identity = (jti: string | null, exp: number, issuer = 'https://i.example') => ({

@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseOidcConfig } from '../../src/identity/oidc/config.js';
 import { TokenVerifier } from '../../src/identity/oidc/verifier.js';
 import { timeClaims } from '../helpers/oidc-issuer.js';
-import {
-  AUDIENCE,
-  expectRefused,
-  humanClaims,
-  startFederation,
-  type Federation,
-} from './federation.js';
+import { AUDIENCE, expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
 
-let f: Federation;
-beforeAll(async () => {
-  f = await startFederation();
-});
-afterAll(async () => {
-  await f.close();
-});
+const f = useFederation();
 
 describe('TokenVerifier', () => {
   describe('when a person presents an ID token', () => {
