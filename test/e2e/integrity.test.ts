@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, issueWarrant, uniqueNhi } from '../helpers/chain.js';
+import { requestCreateArgs } from '../helpers/cli-args.js';
 import { editBehindServer } from '../helpers/db.js';
 import { TestServer } from '../helpers/server.js';
 
@@ -81,25 +82,8 @@ describe('integrity at the edges of what was approved', () => {
 
   describe('when the CLI is given no window', () => {
     it('refuses as a usage error instead of choosing one hour', async () => {
-      const out = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          uniqueNhi(),
-          '--action',
-          'grant',
-          '--scope',
-          'db/orders=read',
-          '--env',
-          'staging',
-          '--executor',
-          'deploy-eu',
-          '--reason',
-          'no window',
-        ],
-        'alice',
-      );
+      const noWindow = { duration: undefined, reason: 'no window' };
+      const out = await s.cli(requestCreateArgs(uniqueNhi(), noWindow), 'alice');
       expect(out.code).toBe(2);
       expect(out.stderr).toContain('give a window');
     });

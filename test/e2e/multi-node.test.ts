@@ -7,8 +7,8 @@ import type { NoteVerifier } from '../../src/log/note.js';
 import { verifyConsistency } from '../../src/log/verify.js';
 import { federationConfig, startIssuers, type Issuers } from '../helpers/federation.js';
 import { AUDIENCE } from '../helpers/federated.js';
-import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
 import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
+import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
 import { settledPgCheckpoint, verifierOf } from '../helpers/pg-log.js';
 import {
   pgQuery,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, uniqueNhi } from '../helpers/chain.js';
+import { redeemArgs, requestCreateArgs } from '../helpers/cli-args.js';
 import { query, rowCounts } from '../helpers/db.js';
 import { AUDIENCE, FederatedServer } from '../helpers/federated.js';
 import type { GithubJob } from '../helpers/oidc-issuer.js';
@@ -19,13 +20,14 @@ afterAll(async () => {
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 const JOB_ID = 'gha:repo:acme/deploy:environment:prod';
-const ACTION = ['--resource', 'db/orders', '--permission', 'read', '--env', 'prod'];
+/** db/orders read in prod, what the bound warrants grant. */
+const ACTION = { env: 'prod' };
 
 /** A GitHub-Actions-style OIDC token of a job (default: acme/deploy, environment prod). */
 const jobToken = (job: GithubJob = {}) => f.github.mintGithubActions(new Date(), AUDIENCE, job);
 
 const redeem = async (warrant: string, bearer: string) =>
-  s.cli(['redeem', '--warrant', warrant, ...ACTION], { bearer });
+  s.cli(redeemArgs(warrant, ACTION), { bearer });
 
 /** A prod request created through the CLI, bound to jobs of acme/deploy in environment prod. */
 async function boundWarrant(maxUses = 3): Promise<{ requestId: string; token: string }> {
@@ -35,32 +37,14 @@ async function boundWarrant(maxUses = 3): Promise<{ requestId: string; token: st
     'admin',
   );
   const created = await s.cli(
-    [
-      'request',
-      'create',
-      '--subject',
-      subject,
-      '--action',
-      'grant',
-      '--scope',
-      'db/orders=read',
-      '--env',
-      'prod',
-      '--duration',
-      '1h',
-      '--max-uses',
-      String(maxUses),
-      '--reason',
-      'deploy',
-      '--executor-issuer',
-      f.github.issuer,
-      '--executor-claim',
-      'repository=acme/deploy',
-      '--executor-claim',
-      'environment=prod',
-      '--executor-claim',
-      'ref~=refs/heads/*',
-    ],
+    requestCreateArgs(subject, {
+      env: 'prod',
+      'max-uses': String(maxUses),
+      reason: 'deploy',
+      executor: undefined,
+      'executor-issuer': f.github.issuer,
+      'executor-claim': ['repository=acme/deploy', 'environment=prod', 'ref~=refs/heads/*'],
+    }),
     'alice',
   );
   expect(created.code, created.stderr).toBe(0);
@@ -181,7 +165,7 @@ describe('redeeming with a GitHub Actions workload token', () => {
     });
 
     it('refuses an API-token executor with EXECUTOR_MISMATCH', async () => {
-      const out = await s.cli(['redeem', '--warrant', warrant, ...ACTION], 'deploy-eu');
+      const out = await s.cli(redeemArgs(warrant, ACTION), 'deploy-eu');
       expect(out.code).toBe(3);
       expect(out.stderr).toContain('EXECUTOR_MISMATCH');
     });
@@ -267,29 +251,9 @@ describe('redeeming with a GitHub Actions workload token', () => {
     });
 
     it('makes the CLI insist on one kind of binding', async () => {
+      const both = { 'executor-issuer': f.github.issuer, 'executor-claim': 'repository=a/b' };
       const out = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          'x:y',
-          '--action',
-          'grant',
-          '--scope',
-          'a=b',
-          '--env',
-          'prod',
-          '--reason',
-          'r',
-          '--duration',
-          '1h',
-          '--executor',
-          'deploy-eu',
-          '--executor-issuer',
-          f.github.issuer,
-          '--executor-claim',
-          'repository=a/b',
-        ],
+        requestCreateArgs('x:y', { scope: 'a=b', env: 'prod', reason: 'r', ...both }),
         'alice',
       );
       expect(out.code).toBe(2);

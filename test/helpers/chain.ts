@@ -8,6 +8,21 @@ export function uniqueNhi(prefix = 'agent'): string {
   return `${prefix}:test-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * The body of a request over HTTP: a one-hour staging grant of db/orders read to
+ * deploy-eu, unless `over` says otherwise.
+ */
+export const requestBody = (subject: string, over: Record<string, unknown> = {}) => ({
+  subject,
+  action: 'grant',
+  scope: [{ resource: 'db/orders', permissions: ['read'] }],
+  environment: 'staging',
+  executor: { principal: 'deploy-eu' },
+  duration: '1h',
+  reason: 'test',
+  ...over,
+});
+
 export interface ChainOptions {
   readonly env?: string;
   readonly scope?: Array<{ resource: string; permissions: string[] }>;
@@ -68,3 +83,15 @@ export async function issueWarrant(
   const body = w.body as { warrantId: string; token: string };
   return { requestId, warrantId: body.warrantId, token: body.token };
 }
+
+/** A redemption action in staging: db/orders read on `target` unless told otherwise. */
+export const stagingAction = (target: string, resource = 'db/orders', permission = 'read') => ({
+  resource,
+  permission,
+  environment: 'staging',
+  target,
+});
+
+/** The action of a rotation of secrets/`secret` on `target`. */
+export const rotateAction = (secret: string, target: string) =>
+  stagingAction(target, `secrets/${secret}`, 'rotate');
