@@ -93,31 +93,24 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
     return { allowed, exhausted, other, uses: w!.uses, rows: rows! };
   }
 
-  describe('when 500 redemptions of one single-use warrant race across both nodes', () => {
-    it('allows exactly one and refuses 499 with WARRANT_EXHAUSTED', async () => {
-      const r = await race(1, 500);
-      expect(r).toEqual({
-        allowed: 1,
-        exhausted: 499,
-        other: 0,
-        uses: 1,
-        rows: { allow: 1, deny: 499 },
+  const RACES = [
+    ['500 redemptions of one single-use warrant', 1, 500, 'one and refuses 499'],
+    ['1,000 redemptions of a warrant with maxUses 10', 10, 1000, 'ten and refuses 990'],
+  ] as const;
+  for (const [what, maxUses, attempts, outcome] of RACES) {
+    describe(`when ${what} race across both nodes`, () => {
+      it(`allows exactly ${outcome} with WARRANT_EXHAUSTED`, async () => {
+        const refused = attempts - maxUses;
+        expect(await race(maxUses, attempts)).toEqual({
+          allowed: maxUses,
+          exhausted: refused,
+          other: 0,
+          uses: maxUses,
+          rows: { allow: maxUses, deny: refused },
+        });
       });
     });
-  });
-
-  describe('when 1,000 redemptions of a warrant with maxUses 10 race across both nodes', () => {
-    it('allows exactly ten', async () => {
-      const r = await race(10, 1000);
-      expect(r).toEqual({
-        allowed: 10,
-        exhausted: 990,
-        other: 0,
-        uses: 10,
-        rows: { allow: 10, deny: 990 },
-      });
-    });
-  });
+  }
 
   describe('when one workload token is presented at both nodes at once', () => {
     it('lets exactly one presentation redeem and refuses the rest with TOKEN_REPLAYED', async () => {

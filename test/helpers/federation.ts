@@ -19,6 +19,18 @@ export interface Federation {
   readonly spiffe: TestIssuer;
   readonly config: OidcConfig;
   verifier(options?: Partial<TokenVerifierOptions>): TokenVerifier;
+  /**
+   * A verifier that trusts only `issuer`, under `name`, as `kind` signing with
+   * `algorithm`; `extra` adds to its config entry.
+   */
+  soleVerifier(
+    name: string,
+    issuer: TestIssuer,
+    kind: string,
+    algorithm: string,
+    extra?: Record<string, unknown>,
+    options?: Partial<TokenVerifierOptions>,
+  ): TokenVerifier;
   close(): Promise<void>;
 }
 
@@ -110,6 +122,13 @@ export async function startFederation(): Promise<Federation> {
     clock,
     config,
     verifier: (options = {}) => new TokenVerifier(config.issuers, { clock, ...options }),
+    soleVerifier: (name, { issuer }, kind, algorithm, extra = {}, options = {}) => {
+      const entry = { name, issuer, kind, audience: AUDIENCE, algorithms: [algorithm], ...extra };
+      return new TokenVerifier(parseOidcConfig({ issuers: [entry] }).issuers, {
+        clock,
+        ...options,
+      });
+    },
   };
 }
 

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { parseOidcConfig } from '../../src/identity/oidc/config.js';
-import { TokenVerifier, type TokenVerifierOptions } from '../../src/identity/oidc/verifier.js';
+import type { TokenVerifier, TokenVerifierOptions } from '../../src/identity/oidc/verifier.js';
 import { TestIssuer, type TestIssuerOptions } from '../helpers/oidc-issuer.js';
-import { AUDIENCE, expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
+import { expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
 
 const f = useFederation();
 const extra: TestIssuer[] = [];
@@ -23,12 +22,7 @@ function soleVerifier(
   name: string,
   options: Partial<TokenVerifierOptions> = {},
 ): TokenVerifier {
-  const config = parseOidcConfig({
-    issuers: [
-      { name, issuer: issuer.issuer, kind: 'human', audience: AUDIENCE, algorithms: ['RS256'] },
-    ],
-  });
-  return new TokenVerifier(config.issuers, { clock: f.clock, ...options });
+  return f.soleVerifier(name, issuer, 'human', 'RS256', {}, options);
 }
 
 const token = (issuer: TestIssuer, kid?: string) =>
@@ -62,19 +56,8 @@ describe('TokenVerifier key discovery', () => {
     });
 
     it('reports JWKS_UNAVAILABLE when the key set cannot be fetched', async () => {
-      const config = parseOidcConfig({
-        issuers: [
-          {
-            name: 'broken',
-            issuer: f.corp.issuer,
-            kind: 'human',
-            audience: AUDIENCE,
-            algorithms: ['RS256'],
-            jwksUri: `${f.corp.issuer}/no-such-jwks`,
-          },
-        ],
-      });
-      const v = new TokenVerifier(config.issuers, { clock: f.clock });
+      const jwksUri = `${f.corp.issuer}/no-such-jwks`;
+      const v = f.soleVerifier('broken', f.corp, 'human', 'RS256', { jwksUri });
       const t = await token(f.corp);
       await expectRefused(v.verify(t), 'JWKS_UNAVAILABLE', t);
     });

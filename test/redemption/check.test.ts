@@ -10,6 +10,7 @@ import {
   type RedemptionDenialCode,
 } from '../../src/redemption/redemption.js';
 import type { WarrantClaims, WarrantRecord } from '../../src/warrant/warrant.js';
+import { recordOf } from '../helpers/warrant-record.js';
 import { HOUR, principal, T0 } from '../helpers/request-fixtures.js';
 import * as model from '../helpers/scope-model.js';
 
@@ -42,24 +43,6 @@ const baseClaims = (over: Partial<WarrantClaims> = {}): WarrantClaims => ({
   max_uses: 3,
   approvals: ['dec_1', 'dec_2'] as DecisionId[],
   policy_version: `sha256:${'b'.repeat(64)}`,
-  ...over,
-});
-
-const recordOf = (claims: WarrantClaims, over: Partial<WarrantRecord> = {}): WarrantRecord => ({
-  id: claims.jti,
-  requestId: claims.request_id,
-  kid: 'kid-1',
-  token: 'header.payload.signature',
-  claims,
-  notBefore: new Date(claims.nbf * 1000).toISOString(),
-  notAfter: new Date(claims.exp * 1000).toISOString(),
-  uses: 1,
-  maxUses: claims.max_uses,
-  state: 'active',
-  issuedAt: T0,
-  revokedAt: null,
-  revokedBy: null,
-  revokeReason: null,
   ...over,
 });
 
