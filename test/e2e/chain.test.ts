@@ -1,9 +1,9 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { issueWarrant, uniqueNhi, createRequest } from '../helpers/chain.js';
 import { redeemArgs, requestCreateArgs, type Flags } from '../helpers/cli-args.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 type Redemption = Flags & { readonly as?: 'deploy-eu' | 'deploy-us' };
 
@@ -22,12 +22,7 @@ async function loggedEvents(
 
 describeOnEveryStore('the approval chain, through the CLI against a real server', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   describe('when a requester walks one full chain', () => {
     it('creates, approves, issues a warrant and redeems it for a signed receipt', async () => {

@@ -9,7 +9,7 @@ import { federationConfig, startIssuers, type Issuers } from '../helpers/federat
 import { AUDIENCE } from '../helpers/federated.js';
 import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
 import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
-import { settledPgCheckpoint, verifierOf } from '../helpers/pg-log.js';
+import { settledPgCheckpoint, verifierOf } from '../helpers/log.js';
 import {
   pgQuery,
   POSTGRES_UNAVAILABLE,

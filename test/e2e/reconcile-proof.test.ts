@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { issueWarrant, rotateAction } from '../helpers/chain.js';
 import { fp, fulfil, fulfilOk, receiptFor } from '../helpers/fulfilment.js';
 import { later, observe, secretVersion, sightings } from '../helpers/observation.js';
 import { findingsOf, issueRotation, reconcileNow, subjectOf } from '../helpers/reconcile.js';
 import type { FindingJson } from '../helpers/reconcile.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 type Role = keyof FindingJson['evidence'];
 interface Leaf {
@@ -69,12 +69,7 @@ async function rotationLeftBehind(s: TestServer) {
 
 describeOnEveryStore('findings and their proof against a real server', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   describe('when one cluster of an 8-hour rotation stays on the old secret', () => {
     it('raises UNFULFILLED_TARGET 15 minutes after another cluster was seen rotated, inside the window', async () => {

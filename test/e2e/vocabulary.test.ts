@@ -7,8 +7,8 @@ import { requestBody, uniqueNhi } from '../helpers/chain.js';
 import { observe } from '../helpers/observation.js';
 import { requestCreateArgs } from '../helpers/cli-args.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import { settledLog } from '../helpers/pg-log.js';
-import { runCli, type DevPrincipal, type TestServer } from '../helpers/server.js';
+import { settledLog } from '../helpers/log.js';
+import { runCli, serveDuringSuite, type DevPrincipal, type TestServer } from '../helpers/server.js';
 
 /** The body of a prod request alice makes in dev mode; `over` replaces fields. */
 const prodRequest = (subject: string, over: Record<string, unknown> = {}) =>
@@ -16,12 +16,7 @@ const prodRequest = (subject: string, over: Record<string, unknown> = {}) =>
 
 describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   const register = (as: DevPrincipal, id: string, owner: string) =>
     s.http('POST', '/v1/nhis', { as, body: { id, kind: 'service_account', owner } });
