@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+import { layerConfig } from './eslint.layers.js';
 
 export default tseslint.config(
   {
@@ -19,7 +20,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'eslint.layers.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -46,5 +47,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
     },
   },
+  ...layerConfig(import.meta.dirname),
   prettier,
 );

@@ -12,6 +12,7 @@ import { createRequest } from '../src/service/create-request.js';
 import { decide } from '../src/service/decide.js';
 import { loadOrCreateKeyRing } from '../src/service/keys.js';
 import { registerNhi } from '../src/service/nhis.js';
+import { integrateBatch } from '../src/service/integrate.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 
 export const ORIGIN = 'countersign.bench/log';
@@ -34,8 +35,12 @@ export async function benchContext(dir: string): Promise<ServiceContext> {
   const clock = new OffsetClock();
   const kek = randomBytes(32);
   const keys = new KeyRingHolder(await loadOrCreateKeyRing(store, kek, clock), kek);
+  const integration = { store, clock, keys: () => keys.ring, origin: ORIGIN };
   return {
     store,
+    integrateLog: async () => {
+      while ((await integrateBatch(integration)).integrated > 0);
+    },
     clock,
     keys: () => keys.ring,
     keyAdmin: keys,
@@ -68,6 +73,6 @@ export async function approvedWarrant(
     reason: 'bench',
   });
   await decide(ctx, bob, r.id, 'approve', 'ok');
-  const w = await ctx.store.getWarrantByRequest(r.id);
+  const w = await ctx.store.read.warrants.getByRequest(r.id);
   return { requestId: r.id, token: w?.token ?? '' };
 }

@@ -8,7 +8,7 @@ import { integrateBatch } from '../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../src/service/keys.js';
 import { inclusionProof } from '../src/service/log-read.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
-import type { Store } from '../src/store/store.js';
+import type { Store } from '../src/service/ports/store.js';
 import { now, progress, round, seconds, tempDir, type Figure } from './util.js';
 
 const ORIGIN = 'countersign.bench/log';
@@ -60,7 +60,7 @@ async function appendThroughStore(
     const rows = leaves(i, Math.min(batch, count - i));
     await store.transaction(async (tx) => {
       for (const r of rows) {
-        await tx.appendEvent({
+        await tx.log.append({
           event: {
             v: 1,
             type: 'redemption.allowed',
@@ -119,11 +119,12 @@ async function buildLog(file: string, count: number): Promise<Store> {
 }
 
 async function proofLatencyUs(store: Store, samples: number): Promise<number> {
-  const size = (await store.latestCheckpoint())?.size ?? 0;
-  for (let i = 0; i < 200; i++) await inclusionProof(store, Math.floor(Math.random() * size), size);
+  const size = (await store.read.log.latestCheckpoint())?.size ?? 0;
+  for (let i = 0; i < 200; i++)
+    await inclusionProof(store.read, Math.floor(Math.random() * size), size);
   const start = now();
   for (let i = 0; i < samples; i++)
-    await inclusionProof(store, Math.floor(Math.random() * size), size);
+    await inclusionProof(store.read, Math.floor(Math.random() * size), size);
   return (seconds(start) / samples) * 1e6;
 }
 

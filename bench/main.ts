@@ -4,6 +4,7 @@ import { decisionBenchmarks } from './decision.js';
 import { evidenceBenchmarks } from './evidence.js';
 import { logBenchmarks } from './log.js';
 import { reconcileBenchmarks } from './reconcile.js';
+import { reconcileLoadBenchmarks } from './reconcile-load.js';
 import { postgresBenchmarks } from './postgres.js';
 import { redeemBenchmarks } from './redeem.js';
 import { progress, type Figure } from './util.js';
@@ -139,24 +140,40 @@ name these costs (see the figures above for how far each goal is):
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  // `--only a,b` runs some suites (by name below) and leaves BENCHMARKS.md as it is.
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt < 0 ? null : new Set((process.argv[onlyAt + 1] ?? '').split(','));
   const bigLog = Number(process.env.BENCH_BIG_LOG ?? 1_000_000);
   const m = machine();
   const started = process.hrtime.bigint();
+  const suites: ReadonlyArray<[string, () => Promise<Figure[]> | Figure[]]> = [
+    ['redeem', redeemBenchmarks],
+    ['decision', decisionBenchmarks],
+    ['log', () => logBenchmarks({ bigLog })],
+    ['evidence', evidenceBenchmarks],
+    ['reconcile', reconcileBenchmarks],
+    ['reconcile-load', reconcileLoadBenchmarks],
+    [
+      'postgres',
+      async () => {
+        try {
+          return await postgresBenchmarks();
+        } catch (e) {
+          progress(`postgres figures skipped: ${(e as Error).message}`);
+          return [];
+        }
+      },
+    ],
+  ];
   const figures: Figure[] = [];
-  figures.push(...(await redeemBenchmarks()));
-  figures.push(...decisionBenchmarks());
-  figures.push(...(await logBenchmarks({ bigLog })));
-  figures.push(...(await evidenceBenchmarks()));
-  figures.push(...(await reconcileBenchmarks()));
-  try {
-    figures.push(...(await postgresBenchmarks()));
-  } catch (e) {
-    progress(`postgres figures skipped: ${(e as Error).message}`);
-  }
+  for (const [name, run] of suites)
+    if (only === null || only.has(name)) figures.push(...(await run()));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const command = `npm run bench${json ? ' -- --json' : ''}`;
-  writeFileSync('BENCHMARKS.md', markdown(m, figures, 'npm run bench', seconds));
-  progress('wrote BENCHMARKS.md');
+  if (only === null) {
+    writeFileSync('BENCHMARKS.md', markdown(m, figures, 'npm run bench', seconds));
+    progress('wrote BENCHMARKS.md');
+  }
   if (json) {
     process.stdout.write(
       JSON.stringify(

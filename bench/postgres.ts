@@ -10,7 +10,7 @@ import { integrateBatch } from '../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../src/service/keys.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
-import type { Store } from '../src/store/store.js';
+import type { Store } from '../src/service/ports/store.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { now, progress, round, seconds, tempDir, type Figure } from './util.js';
 
@@ -31,7 +31,7 @@ async function appender(store: Store): Promise<(from: number, count: number) => 
       const n = Math.min(BATCH, from + count - i);
       await store.transaction(async (tx) => {
         for (let j = 0; j < n; j++) {
-          await tx.appendEvent(
+          await tx.log.append(
             encodeEvent({
               v: 1,
               type: 'redemption.allowed',

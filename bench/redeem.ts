@@ -8,7 +8,7 @@ import { progress, round, tempDir, type Figure } from './util.js';
 const CONNECTIONS = 64;
 const DURATION_S = 10;
 
-function run(opts: autocannon.Options): Promise<autocannon.Result> {
+export function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((ok, fail) => {
     autocannon(opts, (err, result) =>
       err ? fail(err instanceof Error ? err : new Error(String(err))) : ok(result),
@@ -20,6 +20,27 @@ function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** `DURATION_S` seconds of redemptions over `CONNECTIONS` connections, bodies in turn. */
+export function loadRedemptions(
+  url: string,
+  token: string,
+  bodies: readonly string[],
+): Promise<autocannon.Result> {
+  let n = 0;
+  return run({
+    url: `${url}/v1/redemptions`,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
+      },
+    ],
+  });
 }
 
 /** Redemptions over HTTP against a real server, beside a bare Fastify route, in one run. */
@@ -36,23 +57,8 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
       string
     >;
     const bodies = await redemptionBodies(url, tokens, 'bench');
-    let n = 0;
     progress(`redeem: ${DURATION_S}s of redemptions over ${CONNECTIONS} connections`);
-    const redeemed = await run({
-      url: `${url}/v1/redemptions`,
-      connections: CONNECTIONS,
-      duration: DURATION_S,
-      requests: [
-        {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${tokens['deploy-eu']}`,
-            'content-type': 'application/json',
-          },
-          setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
-        },
-      ],
-    });
+    const redeemed = await loadRedemptions(url, tokens['deploy-eu'] as string, bodies);
     const rss = peakRssMb(proc.pid as number);
     // The countersign server keeps integrating the log for a while after the load: stop
     // it, so that the baseline runs on a machine as quiet as the redemptions started on.

@@ -1,6 +1,6 @@
 import { CountersignError } from '../core/errors.js';
 import type { DecisionId, PrincipalId, RequestId } from '../core/ids.js';
-import type { IdentityProof } from '../identity/proof.js';
+import type { IdentityProof } from '../core/vocabulary.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
 import type { RequestErrorCode, RequestRecord, RequestState } from '../request/request.js';
 

@@ -8,8 +8,6 @@ import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { StateReplay } from '../replay/derive.js';
 import type { StoreAuditReport } from '../service/audit-log.js';
-import { isPostgresUrl } from '../store/open.js';
-import type { Store } from '../store/store.js';
 import { trustedLogKeys, type VerifierKeys } from '../trust/trust-file.js';
 import type { Client } from './client.js';
 import type { PinnedTrust } from './trust-options.js';
@@ -35,18 +33,9 @@ export function progress(): (done: number, total: number) => void {
   };
 }
 
-/** Opens a store only to read it: no migration, nothing written. */
-async function openForAudit(source: { data?: string; database?: string }): Promise<Store> {
-  if (source.database && isPostgresUrl(source.database)) {
-    const { openPostgresStore } = await import('../store/postgres/open.js');
-    return openPostgresStore({ url: source.database, migrate: false, poolMax: 2 });
-  }
-  const { openSqliteStore } = await import('../store/sqlite/open.js');
-  const file = source.database
-    ? source.database.replace(/^sqlite:/, '')
-    : join(source.data ?? '.', 'countersign.db');
-  return openSqliteStore({ file, readonly: true });
-}
+/** The database a verify reads: `--database URL`, or the SQLite file of `--data DIR`. */
+const databaseOf = (source: { data?: string; database?: string }): string =>
+  source.database ?? `sqlite:${join(source.data ?? '.', 'countersign.db')}`;
 
 export async function auditDatabase(
   source: { data?: string; database?: string },
@@ -54,7 +43,9 @@ export async function auditDatabase(
   origin: string | undefined,
 ): Promise<LogVerifyReport> {
   const { auditStore } = await import('../service/audit-log.js');
-  const store = await openForAudit(source);
+  // Loaded lazily: other commands do not load the database drivers.
+  const { openReadOnlyStore } = await import('../store/open.js');
+  const store = await openReadOnlyStore(databaseOf(source));
   try {
     const report = await auditStore(store, {
       ...(pinned.keys ? { keys: pinned.keys } : {}),

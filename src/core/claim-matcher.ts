@@ -1,34 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { readClaim } from './claim-path.js';
+import { Strict, type Frozen } from './schema.js';
+
+const Condition = Type.Union([
+  Type.String({ maxLength: 1024 }),
+  Type.Object({ pattern: Type.String({ maxLength: 1024 }) }, Strict),
+]);
 
 /**
  * One claim's condition: a plain string matches only itself; `{ pattern }` is a glob
  * over the whole value where `*` matches any run of characters except `/` and `**`
  * matches any run at all. Every other character is literal, regex metacharacters too.
  */
-export type ClaimCondition = string | { readonly pattern: string };
-
-/**
- * Binds an executor to workload-token claims instead of a principal id: the token
- * must come from `issuer` and every listed claim (a dotted path, see `readClaim`)
- * must be a string that satisfies its condition. All conditions must hold.
- *
- * @example
- * { issuer: 'https://token.actions.githubusercontent.com',
- *   claims: { repository: 'acme/deploy', environment: 'prod', ref: { pattern: 'refs/tags/v*' } } }
- */
-export interface ClaimMatcher {
-  readonly issuer: string;
-  readonly claims: Readonly<Record<string, ClaimCondition>>;
-}
-
-/** The first claim that failed, by name: values are never reported. */
-export type MatchResult = { readonly ok: true } | { readonly ok: false; readonly claim: string };
-
-const Condition = Type.Union([
-  Type.String({ maxLength: 1024 }),
-  Type.Object({ pattern: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
-]);
+export type ClaimCondition = Frozen<Static<typeof Condition>>;
 
 /** The JSON shape of a matcher, for request bodies and warrant claims. Needs one claim at least. */
 export const ClaimMatcherSchema = Type.Object(
@@ -39,9 +23,22 @@ export const ClaimMatcherSchema = Type.Object(
       maxProperties: 32,
     }),
   },
-  { additionalProperties: false },
+  Strict,
 );
-export type ClaimMatcherJson = Static<typeof ClaimMatcherSchema>;
+
+/**
+ * Binds an executor to workload-token claims instead of a principal id: the token
+ * must come from `issuer` and every listed claim (a dotted path, see `readClaim`)
+ * must be a string that satisfies its condition. All conditions must hold.
+ *
+ * @example
+ * { issuer: 'https://token.actions.githubusercontent.com',
+ *   claims: { repository: 'acme/deploy', environment: 'prod', ref: { pattern: 'refs/tags/v*' } } }
+ */
+export type ClaimMatcher = Frozen<Static<typeof ClaimMatcherSchema>>;
+
+/** The first claim that failed, by name: values are never reported. */
+export type MatchResult = { readonly ok: true } | { readonly ok: false; readonly claim: string };
 
 /** Values longer than this never match, which also bounds the glob's backtracking. */
 export const MAX_MATCHED_VALUE_LENGTH = 2048;

@@ -1,14 +1,46 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { CountersignError, type CoreErrorCode } from './errors.js';
+import { Strict, type Frozen } from './schema.js';
 
 /**
  * Scope algebra. A resource is a `/`-separated name; in a scope or policy pattern a
  * `*` segment matches exactly one segment. Actions name concrete resources only, so
  * a redemption can never ask for more than a pattern grants.
+ *
+ * The limits, stated once. The schemas below bound lengths and counts wherever a scope
+ * or an action is read (request bodies, warrant claims, receipts); the segment and
+ * permission syntax is checked by `normaliseScope` and `scopeAllows`, which answer
+ * with `INVALID_SCOPE` or a refusal rather than a schema failure.
  */
-export interface ScopeEntry {
-  readonly resource: string;
-  readonly permissions: readonly string[];
-}
+const MAX_RESOURCE_LENGTH = 1024;
+const MAX_SEGMENTS = 32;
+const MAX_PERMISSION_LENGTH = 64;
+const MAX_PERMISSIONS_PER_ENTRY = 64;
+const MAX_SCOPE_ENTRIES = 256;
+
+const SEGMENT = /^[A-Za-z0-9._:@=+-]{1,128}$/;
+const PERMISSION = new RegExp(`^[A-Za-z0-9._:-]{1,${MAX_PERMISSION_LENGTH}}$`);
+
+/** A resource name or pattern, as long as any scope or action may name. */
+export const ResourceSchema = Type.String({ minLength: 1, maxLength: MAX_RESOURCE_LENGTH });
+export const PermissionSchema = Type.String({ minLength: 1, maxLength: MAX_PERMISSION_LENGTH });
+
+export const ScopeEntrySchema = Type.Object(
+  {
+    resource: ResourceSchema,
+    permissions: Type.Array(PermissionSchema, {
+      minItems: 1,
+      maxItems: MAX_PERMISSIONS_PER_ENTRY,
+    }),
+  },
+  Strict,
+);
+export const ScopeSchema = Type.Array(ScopeEntrySchema, {
+  minItems: 1,
+  maxItems: MAX_SCOPE_ENTRIES,
+});
+
+export type ScopeEntry = Frozen<Static<typeof ScopeEntrySchema>>;
 export type Scope = readonly ScopeEntry[];
 
 export interface ConcreteAction {
@@ -16,17 +48,15 @@ export interface ConcreteAction {
   readonly permission: string;
 }
 
-const SEGMENT = /^[A-Za-z0-9._:@=+-]{1,128}$/;
-const PERMISSION = /^[A-Za-z0-9._:-]{1,64}$/;
-const MAX_SEGMENTS = 32;
-
 function fail(message: string): CountersignError<CoreErrorCode> {
   return new CountersignError('INVALID_SCOPE', message);
 }
 
 function segments(resource: string, allowWildcard: boolean): string[] {
   const parts = resource.split('/');
-  if (resource.length > 1024 || parts.length > MAX_SEGMENTS) throw fail('resource is too long');
+  if (resource.length > MAX_RESOURCE_LENGTH || parts.length > MAX_SEGMENTS) {
+    throw fail('resource is too long');
+  }
   for (const p of parts) {
     if (p === '*' && allowWildcard) continue;
     // '.' and '..' are refused so that no consumer can read a path traversal into a name.
@@ -69,15 +99,22 @@ export function patternWithin(inner: string, outer: string): boolean {
   return b.every((seg, i) => seg === '*' || seg === a[i]);
 }
 
-/** Validates a scope and returns it with permissions sorted and de-duplicated. */
+/**
+ * Validates a scope and returns it with permissions sorted and de-duplicated. What it
+ * returns satisfies `ScopeSchema`, so a warrant signed over it always parses back.
+ */
 export function normaliseScope(scope: Scope): Scope {
   if (scope.length === 0) throw fail('scope must name at least one resource');
-  if (scope.length > 256) throw fail('scope has too many entries');
+  if (scope.length > MAX_SCOPE_ENTRIES) throw fail('scope has too many entries');
   return scope.map((e) => {
     assertPattern(e.resource);
     if (e.permissions.length === 0) throw fail(`resource ${e.resource} has no permissions`);
     e.permissions.forEach(assertPermission);
-    return { resource: e.resource, permissions: [...new Set(e.permissions)].sort() };
+    const permissions = [...new Set(e.permissions)].sort();
+    if (permissions.length > MAX_PERMISSIONS_PER_ENTRY) {
+      throw fail(`resource ${e.resource} has too many permissions`);
+    }
+    return { resource: e.resource, permissions };
   });
 }
 

@@ -68,11 +68,7 @@ export interface ApprovalChainPredicate {
   }[];
   readonly denials: readonly { readonly code: string | null; readonly at: string }[];
   readonly revoked?: { readonly by: string; readonly at: string; readonly reason: string | null };
-  readonly checkpoint: {
-    readonly origin: string;
-    readonly size: number;
-    readonly rootHash: string;
-  };
+  readonly checkpoint: CheckpointSummary;
   readonly entries: readonly {
     readonly index: number;
     readonly type: string;
@@ -81,14 +77,17 @@ export interface ApprovalChainPredicate {
   readonly keys: { readonly log: string; readonly jwks: string };
 }
 
+/** The checkpoint a statement is made against, its root in standard base64. */
+export interface CheckpointSummary {
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: string;
+}
+
 /** What the predicate is computed from. */
 export interface PredicateInput {
   readonly requestId: string;
-  readonly checkpoint: {
-    readonly origin: string;
-    readonly size: number;
-    readonly rootHash: string;
-  };
+  readonly checkpoint: CheckpointSummary;
   readonly entries: readonly {
     readonly index: number;
     readonly leafHash: string;

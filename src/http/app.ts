@@ -25,7 +25,6 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   readonly devClock?: OffsetClock;
   readonly origin: string;
-  readonly flushLog: () => Promise<void>;
   /** Why the node is not ready beyond its database (a stalled log), or null when it is. */
   readonly readiness?: () => Promise<string | null>;
   /** Load-shedding limits; unset fields take the defaults in `shed.ts`. */
@@ -90,7 +89,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const routeOpts = {
     ctx: opts.ctx,
     origin: opts.origin,
-    flushLog: opts.flushLog,
     ...(opts.readiness ? { readiness: opts.readiness } : {}),
     ...(opts.devClock ? { devClock: opts.devClock } : {}),
   };

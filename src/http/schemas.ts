@@ -1,21 +1,19 @@
 import { Type } from '@sinclair/typebox';
 import { ClaimMatcherSchema } from '../core/claim-matcher.js';
-import { NHI_KINDS } from '../core/vocabulary.js';
+import { literals, RequestIdSchema, Strict } from '../core/schema.js';
+import { ScopeSchema } from '../core/scope.js';
+import {
+  NameSchema as Name,
+  NHI_KINDS,
+  RequestActionSchema,
+  TargetsSchema,
+} from '../core/vocabulary.js';
+import { RedemptionActionSchema } from '../redemption/redemption.js';
 import { REQUEST_STATES } from '../request/request.js';
-import { REQUEST_ACTIONS } from '../core/vocabulary.js';
-
-const literals = <T extends readonly string[]>(values: T) =>
-  Type.Union(values.map((v) => Type.Literal<T[number]>(v)));
-
-const Strict = { additionalProperties: false } as const;
-const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' });
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 const Instant = Type.String({ maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}T' });
 
-export const RequestIdParam = Type.Object(
-  { id: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }) },
-  Strict,
-);
+export const RequestIdParam = Type.Object({ id: RequestIdSchema }, Strict);
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) }, Strict);
 
 export const NhiBody = Type.Object(
@@ -30,20 +28,10 @@ export const NhiBody = Type.Object(
 
 export const NhiOwnerBody = Type.Object({ owner: Name, reason: Text(2000) }, Strict);
 
-export const ScopeEntrySchema = Type.Object(
-  {
-    resource: Type.String({ minLength: 1, maxLength: 1024 }),
-    permissions: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
-      minItems: 1,
-      maxItems: 64,
-    }),
-  },
-  Strict,
-);
-
 /**
  * Who may redeem: one principal by id, or a workload token matcher (issuer plus claim
- * conditions: exact strings, or `{pattern}` globs).
+ * conditions: exact strings, or `{pattern}` globs). The request body names the binding
+ * by its content; the service tags it (`ExecutorBindingSchema`) for the warrant.
  */
 export const ExecutorSchema = Type.Union([
   Type.Object({ principal: Name }, Strict),
@@ -53,10 +41,10 @@ export const ExecutorSchema = Type.Union([
 export const CreateRequestBody = Type.Object(
   {
     subject: Type.String({ minLength: 3, maxLength: 233 }),
-    action: literals(REQUEST_ACTIONS),
-    scope: Type.Array(ScopeEntrySchema, { minItems: 1, maxItems: 256 }),
+    action: RequestActionSchema,
+    scope: ScopeSchema,
     environment: Name,
-    targets: Type.Optional(Type.Array(Name, { maxItems: 256 })),
+    targets: Type.Optional(TargetsSchema),
     executor: ExecutorSchema,
     notBefore: Type.Optional(Instant),
     notAfter: Type.Optional(Instant),
@@ -78,15 +66,7 @@ export const ReasonBody = Type.Object({ reason: Text(2000) }, Strict);
 export const RedemptionBody = Type.Object(
   {
     warrant: Type.String({ minLength: 1, maxLength: 16_384 }),
-    action: Type.Object(
-      {
-        resource: Type.String({ minLength: 1, maxLength: 1024 }),
-        permission: Type.String({ minLength: 1, maxLength: 64 }),
-        environment: Name,
-        target: Type.Optional(Name),
-      },
-      Strict,
-    ),
+    action: RedemptionActionSchema,
   },
   Strict,
 );

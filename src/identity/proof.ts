@@ -1,27 +1,5 @@
+import type { IdentityProof } from '../core/vocabulary.js';
 import type { Principal } from './principal.js';
-
-/**
- * What the log records about how a caller proved who it is, so that "who approved"
- * and "who redeemed" can be shown later without keeping any credential.
- *
- * - `api_token`: a static bearer token; the principal id is the whole proof.
- * - `oidc`: a verified federated token: its issuer, the subject it names, when the
- *   person signed in (`auth_time`, OIDC Core §2; null when the token has none) and
- *   `token_digest`, the SHA-256 of the token's `jti` or, failing that, of the token.
- *   Given the IdP's records (or the token itself), the digest ties the event to one
- *   sign-in; it reveals nothing usable to replay.
- *
- * Field names follow JWT claim naming, as receipts carry this object as a claim.
- */
-export type IdentityProof =
-  | { readonly via: 'api_token' }
-  | {
-      readonly via: 'oidc';
-      readonly issuer: string;
-      readonly subject: string;
-      readonly auth_time: number | null;
-      readonly token_digest: `sha256:${string}`;
-    };
 
 /** The proof of how `p` authenticated. */
 export function identityProof(p: Principal): IdentityProof {

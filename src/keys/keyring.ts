@@ -5,7 +5,9 @@ import {
   sign as edSign,
   type KeyObject,
 } from 'node:crypto';
+import type { Static, TObject } from '@sinclair/typebox';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { parseClaims } from './claims.js';
 import { signCompactJwsOffThread, verifyCompactJwsOffThread } from './jws.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 import type { Ed25519Signer } from '../core/crypto.js';
@@ -37,6 +39,19 @@ export interface VerifiedJws {
   readonly payload: Uint8Array;
   readonly kid: string;
   readonly keyState: KeyState;
+}
+
+/** A verified token's claims, typed by the schema they were checked against, and its key. */
+export interface VerifiedClaims<T> {
+  readonly claims: T;
+  readonly kid: string;
+  readonly keyState: KeyState;
+}
+
+/** A cached verification remembers the schema its claims were checked against. */
+interface CachedClaims {
+  readonly schema: TObject;
+  readonly verified: VerifiedClaims<unknown>;
 }
 
 const rawPublic = (jwk: JWK): Buffer => Buffer.from(jwk.x as string, 'base64url');
@@ -71,7 +86,7 @@ export async function generateSigningKey(kek: Uint8Array, now: Date): Promise<Si
 export class KeyRing {
   readonly #keys: ReadonlyMap<string, LoadedKey>;
   readonly #active: LoadedKey;
-  readonly #verified = new VerifiedTokenCache<VerifiedJws>();
+  readonly #verified = new VerifiedTokenCache<CachedClaims>();
 
   private constructor(keys: Map<string, LoadedKey>, active: LoadedKey) {
     this.#keys = keys;
@@ -177,17 +192,40 @@ export class KeyRing {
   }
 
   /**
-   * Verifies a compact JWS of the expected `typ` against any known key. Returns null
-   * for anything that does not verify; the caller decides what a failure means.
+   * Verifies a compact JWS of the expected `typ` against any known key: the signature
+   * only, every time. Signed artefacts are read with {@link verifyClaims}.
    */
   async verifyJws(token: string, typ: string): Promise<VerifiedJws | null> {
-    const cached = this.#verified.get(typ, token);
-    if (cached) return cached;
     const v = await verifyCompactJwsOffThread(token, typ, (kid) => this.#keys.get(kid)?.publicKey);
     const key = v ? this.#keys.get(v.kid) : undefined;
     if (!v || !key) return null;
-    const verified: VerifiedJws = { payload: v.payload, kid: v.kid, keyState: key.state };
-    this.#verified.set(typ, token, verified);
+    return { payload: v.payload, kid: v.kid, keyState: key.state };
+  }
+
+  /**
+   * Verifies a compact JWS of the expected `typ` and reads its payload as the claims
+   * `schema` describes (strict JSON: duplicate keys refused). Null for anything that
+   * does not verify or does not fit; the caller decides what a failure means.
+   *
+   * A token that verified and fitted is remembered with its claims, so a many-use
+   * warrant presented again is neither verified nor parsed again. The cache belongs to
+   * this ring: a rotation or revocation loads a new ring, which starts empty, so a
+   * key's new state is never hidden behind an old answer.
+   */
+  async verifyClaims<S extends TObject>(
+    token: string,
+    typ: string,
+    schema: S,
+  ): Promise<VerifiedClaims<Static<S>> | null> {
+    const hit = this.#verified.get(typ, token);
+    // Claims cached under this very schema object were checked against it: that is what
+    // makes the narrowing below sound. Another schema falls through to a fresh check.
+    if (hit?.schema === schema) return hit.verified as VerifiedClaims<Static<S>>;
+    const jws = await this.verifyJws(token, typ);
+    const claims = jws ? parseClaims(jws.payload, schema) : null;
+    if (!jws || claims === null) return null;
+    const verified: VerifiedClaims<Static<S>> = { claims, kid: jws.kid, keyState: jws.keyState };
+    this.#verified.set(typ, token, { schema, verified });
     return verified;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Remembers tokens that already verified against one key ring, so a many-use warrant
- * presented again costs a map lookup instead of an Ed25519 verification. Only
+ * presented again costs a map lookup instead of an Ed25519 verification and a parse. Only
  * successes are kept (a flood of bad tokens cannot evict good ones by failing), the
  * key is the exact token text with its expected `typ`, and the cache lives and dies
  * with its key ring: a rotation or revocation builds a new ring and an empty cache.

@@ -6,8 +6,8 @@ import { parseDuration } from '../core/duration.js';
 import { CountersignError } from '../core/errors.js';
 import { parseStrictJson } from '../core/json.js';
 import { assertPattern } from '../core/scope.js';
-import { NHI_KINDS } from '../core/vocabulary.js';
-import { REQUEST_ACTIONS } from '../core/vocabulary.js';
+import { literals } from '../core/schema.js';
+import { NHI_KINDS, RequestActionSchema } from '../core/vocabulary.js';
 import type { Policy, PolicyErrorCode, PolicyRule } from './policy.js';
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
@@ -20,12 +20,8 @@ const RuleSchema = Type.Object(
       Type.Object(
         {
           environments: Type.Optional(Type.Array(Name, { minItems: 1 })),
-          nhiKinds: Type.Optional(
-            Type.Array(Type.Union(NHI_KINDS.map((k) => Type.Literal(k))), { minItems: 1 }),
-          ),
-          actions: Type.Optional(
-            Type.Array(Type.Union(REQUEST_ACTIONS.map((k) => Type.Literal(k))), { minItems: 1 }),
-          ),
+          nhiKinds: Type.Optional(Type.Array(literals(NHI_KINDS), { minItems: 1 })),
+          actions: Type.Optional(Type.Array(RequestActionSchema, { minItems: 1 })),
           resources: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
         },
         { additionalProperties: false },

@@ -3,7 +3,12 @@ import type { VerifiedIdentity } from '../identity/oidc/identity.js';
 import { matchClaims } from '../core/claim-matcher.js';
 import type { ExecutorBinding } from '../core/vocabulary.js';
 import type { WarrantClaims, WarrantRecord } from '../warrant/warrant.js';
-import type { RedemptionAction, RedemptionDecision, RedemptionDenialCode } from './redemption.js';
+import {
+  EXHAUSTED,
+  type RedemptionAction,
+  type RedemptionDecision,
+  type RedemptionDenialCode,
+} from './redemption.js';
 
 export interface RedemptionInput {
   /** Claims of a warrant whose signature verified, or null when it did not. */
@@ -63,8 +68,7 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
     }
   }
   // The signed max_uses is the bound: the row's counters only count.
-  if (record.uses >= claims.max_uses)
-    return deny('WARRANT_EXHAUSTED', 'every approved use is spent');
+  if (record.uses >= claims.max_uses) return EXHAUSTED;
   return { kind: 'allow' };
 }
 

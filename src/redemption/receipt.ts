@@ -1,39 +1,39 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { parseStrictJson } from '../core/json.js';
+import {
+  PrincipalIdSchema,
+  ReceiptIdSchema,
+  RequestIdSchema,
+  Strict,
+  WarrantIdSchema,
+  type Frozen,
+} from '../core/schema.js';
+import { NhiIdSchema } from '../core/vocabulary.js';
+import { IdentityProofSchema } from '../core/vocabulary.js';
+import { RedemptionActionSchema } from './redemption.js';
 
-const ReceiptSchema = Type.Object(
+export const RECEIPT_TYP = 'receipt+jwt';
+
+/**
+ * The signed claims of a receipt. `executor_identity` is required: every receipt has
+ * carried it since fulfilment reports, the receipt's one reader, were introduced.
+ */
+export const ReceiptSchema = Type.Object(
   {
     iss: Type.String(),
-    jti: Type.String({ minLength: 1, maxLength: 128 }),
+    jti: ReceiptIdSchema,
     iat: Type.Integer(),
-    warrant_id: Type.String({ minLength: 1, maxLength: 128 }),
-    request_id: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
-    sub: Type.String(),
+    warrant_id: WarrantIdSchema,
+    request_id: RequestIdSchema,
+    sub: NhiIdSchema,
     use: Type.Integer({ minimum: 1 }),
     max_uses: Type.Integer({ minimum: 1 }),
-    action: Type.Object({
-      resource: Type.String(),
-      permission: Type.String(),
-      environment: Type.String(),
-      target: Type.Optional(Type.String()),
-    }),
-    executor: Type.String(),
-    executor_identity: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    action: RedemptionActionSchema,
+    executor: PrincipalIdSchema,
+    /** How the executor proved who it is: for a workload, its token's issuer, subject and digest. */
+    executor_identity: IdentityProofSchema,
   },
-  { additionalProperties: false },
+  Strict,
 );
 
-/** The claims of a receipt as a fulfilment report relies on them. */
-export type ParsedReceipt = Static<typeof ReceiptSchema>;
-
-/** Parses a verified receipt payload strictly (duplicate keys refused), or null. */
-export function parseReceiptClaims(payload: Uint8Array): ParsedReceipt | null {
-  let value: unknown;
-  try {
-    value = parseStrictJson(Buffer.from(payload).toString('utf8'));
-  } catch {
-    return null;
-  }
-  return Value.Check(ReceiptSchema, value) ? value : null;
-}
+/** What the signed receipt of an allowed redemption binds together. */
+export type ReceiptClaims = Frozen<Static<typeof ReceiptSchema>>;

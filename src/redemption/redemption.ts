@@ -1,13 +1,21 @@
-import type { PrincipalId, ReceiptId, WarrantId } from '../core/ids.js';
-import type { IdentityProof } from '../identity/proof.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Strict, type Frozen } from '../core/schema.js';
+import { PermissionSchema, ResourceSchema } from '../core/scope.js';
+import { NameSchema } from '../core/vocabulary.js';
+
+/** The shape of an action, as a redemption body names it and a receipt signs it. */
+export const RedemptionActionSchema = Type.Object(
+  {
+    resource: ResourceSchema,
+    permission: PermissionSchema,
+    environment: NameSchema,
+    target: Type.Optional(NameSchema),
+  },
+  Strict,
+);
 
 /** The concrete action an executor asks to perform at the point of execution. */
-export interface RedemptionAction {
-  readonly resource: string;
-  readonly permission: string;
-  readonly environment: string;
-  readonly target?: string;
-}
+export type RedemptionAction = Frozen<Static<typeof RedemptionActionSchema>>;
 
 /**
  * Every refusal has exactly one stable code, checked in this order. The first is the
@@ -33,20 +41,12 @@ export type RedemptionDecision =
   | { readonly kind: 'allow' }
   | { readonly kind: 'deny'; readonly code: RedemptionDenialCode; readonly reason: string };
 
-/** What the signed receipt of an allowed redemption binds together. */
-export interface ReceiptClaims {
-  readonly iss: string;
-  readonly jti: ReceiptId;
-  readonly iat: number;
-  readonly warrant_id: WarrantId;
-  readonly request_id: string;
-  readonly sub: string;
-  readonly use: number;
-  readonly max_uses: number;
-  readonly action: RedemptionAction;
-  readonly executor: PrincipalId;
-  /** How the executor proved who it is: for a workload, its token's issuer, subject and digest. */
-  readonly executor_identity: IdentityProof;
-}
-
-export const RECEIPT_TYP = 'receipt+jwt';
+/**
+ * The one refusal of a spent warrant, whether the check saw the count reach the signed
+ * `max_uses` or the atomic spend (`WarrantWriter.consumeUse`) found nothing left.
+ */
+export const EXHAUSTED: RedemptionDecision = {
+  kind: 'deny',
+  code: 'WARRANT_EXHAUSTED',
+  reason: 'every approved use is spent',
+};

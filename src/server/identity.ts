@@ -11,7 +11,7 @@ import {
 import { TokenVerifier } from '../identity/oidc/verifier.js';
 import type { Authenticator } from '../identity/principal.js';
 import type { IdentitySettings } from '../service/context.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../service/ports/store.js';
 import type { ConfigErrorCode } from './config.js';
 
 export interface ServerIdentity {
@@ -30,8 +30,8 @@ export interface ServerIdentity {
 function spentTokensIn(store: Store): SpentTokenRecords {
   return {
     spendToken: (issuer, jti, expiresAt, now) =>
-      store.transaction((tx) => tx.spendToken(issuer, jti, expiresAt, now)),
-    forgetSpentTokens: (before) => store.transaction((tx) => tx.forgetSpentTokens(before)),
+      store.transaction((tx) => tx.replay.spend(issuer, jti, expiresAt, now)),
+    forgetSpentTokens: (before) => store.transaction((tx) => tx.replay.forget(before)),
   };
 }
 

@@ -11,7 +11,7 @@ import { parsePolicyText } from '../policy/load.js';
 import type { ServiceContext } from '../service/context.js';
 import { loadOrCreateKeyRing } from '../service/keys.js';
 import { openStore } from '../store/open.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../service/ports/store.js';
 import {
   assertUniquePrincipals,
   listenPort,
@@ -23,6 +23,7 @@ import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
 import { logStall } from '../service/log-health.js';
 import { Integrator } from './integrator.js';
+import { workerPlanner } from './reconcile-runner.js';
 import { every } from './periodic.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { runReconcile } from '../service/reconcile.js';
@@ -111,9 +112,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const devClock = opts.dev ? new OffsetClock() : undefined;
   const clock: Clock = devClock ?? systemClock;
   const webhooks = webhookTargets(file, env);
-  const store = await openStore(
-    env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`,
-  );
+  const databaseUrl =
+    env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`;
+  const store = await openStore(databaseUrl);
+  // Passes are planned off the serving thread, on a connection of their own.
+  const planner = workerPlanner(databaseUrl);
   // A configuration refused from here on must not leave the store (and its workers) open.
   const closingStore = async <T>(step: () => Promise<T> | T): Promise<T> => {
     try {
@@ -128,8 +131,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await closingStore(() => loadOrCreateKeyRing(store, kek, clock)),
     kek,
   );
+  // The integrator is made once the app's logger exists (below); services reach it here.
+  const log: { integrator?: Integrator } = {};
   const ctx: ServiceContext = {
     store,
+    integrateLog: () => log.integrator?.flush() ?? Promise.resolve(),
     clock,
     keys: () => keys.ring,
     keyAdmin: keys,
@@ -137,18 +143,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     issuer: file.issuer ?? 'countersign',
     identity: identity.settings,
     webhooks,
-    reconcile: driftGraceMs === undefined ? {} : { driftGraceMs },
+    reconcile: {
+      ...(driftGraceMs === undefined ? {} : { driftGraceMs }),
+      ...(planner === null ? {} : { planner }),
+    },
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
-  // The app's logger is the integrator's too, so it is made first; the routes reach the
-  // integrator only through these closures, after both exist.
-  const log: { integrator?: Integrator } = {};
   const app = await buildApp({
     origin,
-    flushLog: () => log.integrator?.flush() ?? Promise.resolve(),
     readiness: async () =>
-      log.integrator ? logStall(store, clock.now(), lagBoundMs, log.integrator.health) : null,
+      log.integrator ? logStall(store.read, clock.now(), lagBoundMs, log.integrator.health) : null,
     ctx,
     authenticator: identity.authenticator,
     logger: { level: env.COUNTERSIGN_LOG_LEVEL ?? file.logLevel ?? 'info' },
@@ -175,7 +180,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),
     'reconciliation',
-    () => runReconcile(ctx, () => integrator.flush()),
+    () => runReconcile(ctx),
     app.log,
   );
   const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
@@ -185,7 +190,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const keyRefresh = every(
     15_000,
     'key ring refresh',
-    async () => keys.reload(await store.listKeys()),
+    async () => keys.reload(await store.read.keys.list()),
     app.log,
   );
   const spentTokens = every(

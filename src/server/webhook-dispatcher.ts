@@ -7,7 +7,7 @@ import {
   signDelivery,
   type WebhookTarget,
 } from '../service/webhooks.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../service/ports/store.js';
 
 /**
  * Delivers queued webhooks with retries and exponential backoff. A delivery that
@@ -43,7 +43,7 @@ export class WebhookDispatcher {
 
   async deliverDue(): Promise<void> {
     const now = this.clock.now();
-    for (const d of await this.store.dueDeliveries(now.toISOString(), 50)) {
+    for (const d of await this.store.read.webhooks.due(now.toISOString(), 50)) {
       const target = this.targets.find((t) => t.url === d.endpoint);
       let error: string | null = target ? null : 'endpoint no longer configured';
       if (target) {
@@ -67,12 +67,13 @@ export class WebhookDispatcher {
         }
       }
       const attempts = d.attempts + 1;
-      await this.store.updateDelivery(d.id, {
+      const patch = {
         state: error === null ? 'delivered' : attempts >= MAX_ATTEMPTS ? 'dead' : 'pending',
         attempts,
         nextAttemptAt: new Date(now.getTime() + backoffMs(attempts)).toISOString(),
         lastError: error,
-      });
+      } as const;
+      await this.store.transaction((tx) => tx.webhooks.update(d.id, patch));
     }
   }
 

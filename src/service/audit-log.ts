@@ -4,7 +4,7 @@ import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { compareState, type StateDivergence } from '../replay/compare.js';
 import { StateReplay } from '../replay/derive.js';
-import type { Repo, Store } from '../store/store.js';
+import type { ReadPorts, Store } from './ports/store.js';
 import { trustedLogKey } from '../trust/trust-file.js';
 
 // Pages of a few thousand rows: 50k-row pages of objects cost ~3 s of garbage collection per
@@ -68,14 +68,14 @@ export async function auditStore(
   return store.snapshot((view) => auditView(view, opts));
 }
 
-async function auditView(repo: Repo, opts: StoreAuditOptions): Promise<StoreAuditReport> {
-  const checkpoints = await repo.listCheckpoints();
+async function auditView(repo: ReadPorts, opts: StoreAuditOptions): Promise<StoreAuditReport> {
+  const checkpoints = await repo.log.checkpoints();
   const origin = opts.origin ?? checkpoints[0]?.note.split('\n')[0] ?? 'countersign.local/log';
   const keys =
-    opts.keys ?? storedVerifierKeys(await repo.listKeys(), origin).map((k) => trustedLogKey(k));
+    opts.keys ?? storedVerifierKeys(await repo.keys.list(), origin).map((k) => trustedLogKey(k));
   const replay = new StateReplay();
   const report = await auditLog({
-    pages: replayedPages((from, limit) => repo.getEntryPage(from, limit), replay),
+    pages: replayedPages((from, limit) => repo.log.entryPage(from, limit), replay),
     checkpoints: checkpoints.map((c) => c.note),
     keys,
     revoked: replay.keyRevocations,
@@ -84,9 +84,9 @@ async function auditView(repo: Repo, opts: StoreAuditOptions): Promise<StoreAudi
   });
   const trust = opts.keys ? 'pinned' : 'store';
   if (!report.ok) return { ...report, origin, trust, state: null };
-  const queued = await repo.queuedLeaves();
+  const queued = await repo.log.queuedLeaves();
   for (const leaf of queued) replay.apply(-1, leaf);
-  const rows = await repo.stateRows();
+  const rows = await repo.audit.stateRows();
   const divergences = compareState(replay.result(), rows);
   const state: StateAuditReport = {
     ok: divergences.length === 0,

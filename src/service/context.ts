@@ -5,7 +5,9 @@ import type { KeyRingHolder } from '../keys/holder.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { encodeEvent, type EventType } from '../log/event.js';
 import type { Policy } from '../policy/policy.js';
-import type { Repo, Store } from '../store/store.js';
+import type { LogWriter } from './ports/log.js';
+import type { Store } from './ports/store.js';
+import type { ReconcilePlanner } from './reconcile-plan.js';
 import type { WebhookTarget } from './webhooks.js';
 
 /** Everything a use case needs, injected once at start. */
@@ -22,6 +24,11 @@ export interface ServiceContext {
   readonly identity: IdentitySettings;
   /** Webhook endpoints notified of pending approvals and new findings. */
   readonly webhooks?: readonly WebhookTarget[];
+  /**
+   * Puts every queued event into the signed log. Services that read the log (proofs,
+   * evidence, findings' indices) call it first, so what they cite exists.
+   */
+  readonly integrateLog: () => Promise<void>;
   /** Reconciliation settings; unset fields take the reconciler's defaults. */
   readonly reconcile?: ReconcileSettings;
 }
@@ -29,6 +36,8 @@ export interface ServiceContext {
 export interface ReconcileSettings {
   /** `driftGrace`: how long a target may lag behind a rotation confirmed elsewhere. */
   readonly driftGraceMs?: number;
+  /** Who makes a pass's plan; by default this thread, from a snapshot (`planReconcile`). */
+  readonly planner?: ReconcilePlanner;
 }
 
 /** What the use cases need to know about federated identities. */
@@ -45,12 +54,12 @@ export type ServiceErrorCode = 'FORBIDDEN';
 
 /** Appends one event inside the caller's transaction. */
 export async function record(
-  tx: Repo,
+  tx: { readonly log: Pick<LogWriter, 'append'> },
   type: EventType,
   at: Date,
   actor: string,
   links: { request?: string; warrant?: string; nhi?: string },
   data: Record<string, unknown>,
 ): Promise<number> {
-  return tx.appendEvent(encodeEvent({ v: 1, type, at: at.toISOString(), actor, links, data }));
+  return tx.log.append(encodeEvent({ v: 1, type, at: at.toISOString(), actor, links, data }));
 }

@@ -56,7 +56,7 @@ export async function createRequest(
       warrantId: null,
       updatedAt: now.toISOString(),
     };
-    await tx.insertRequest(request);
+    await tx.requests.insert(request);
     await record(
       tx,
       'request.created',

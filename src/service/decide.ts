@@ -40,14 +40,14 @@ export async function decide(
   const result = await ctx.store.transaction(async (tx) => {
     // Decisions on one request are counted one at a time: on PostgreSQL two approvals
     // racing at READ COMMITTED would each miss the other and never reach quorum.
-    await tx.lockRequest(requestId as RequestId);
+    await tx.requests.lock(requestId as RequestId);
     const request = await loadRequest(tx, requestId);
     if (
       effectiveState(request.state, request.body.pendingExpiresAt, now) === 'expired' &&
       request.state === 'pending'
     ) {
       // Record the expiry that this attempt discovered, then refuse after commit.
-      await tx.transitionRequest(request.id, 'pending', 'expired', at);
+      await tx.requests.transition(request.id, 'pending', 'expired', at);
       await record(
         tx,
         'request.expired',
@@ -60,7 +60,7 @@ export async function decide(
       );
       return 'expired' as const;
     }
-    const prior = await tx.listDecisions(request.id);
+    const prior = await tx.requests.decisions(request.id);
     const state = effectiveState(request.state, request.body.pendingExpiresAt, now);
     const outcome = evaluateDecision(request, prior, approver, kind, state);
     const decision: Decision = {
@@ -73,7 +73,7 @@ export async function decide(
       at,
       approverIdentity: identityProof(approver),
     };
-    await tx.insertDecision(decision);
+    await tx.requests.insertDecision(decision);
     const type = kind === 'approve' ? 'decision.approved' : 'decision.denied';
     await record(
       tx,
@@ -89,7 +89,7 @@ export async function decide(
     );
     switch (outcome.kind) {
       case 'denied':
-        await tx.transitionRequest(request.id, 'pending', 'denied', at);
+        await tx.requests.transition(request.id, 'pending', 'denied', at);
         return { decision, state: 'denied' as const, approvals: 0, warrantId: null };
       case 'recorded':
         return {
@@ -112,12 +112,13 @@ export async function decide(
           approvals: approvals.map((d) => d.id),
           now,
         });
-        const token = await keys.signJws(claims, WARRANT_TYP);
-        await tx.insertWarrant({
+        // Signed after the commit (below), like receipts and checkpoints: the row and the
+        // event hold the claims and the kid, and Ed25519 is deterministic.
+        await tx.warrants.insert({
           id,
           requestId: request.id,
           kid: keys.activeKid,
-          token,
+          token: '',
           claims,
           notBefore: window.notBefore,
           notAfter: window.notAfter,
@@ -129,7 +130,7 @@ export async function decide(
           revokedBy: null,
           revokeReason: null,
         });
-        await tx.transitionRequest(request.id, 'pending', 'approved', at, id);
+        await tx.requests.transition(request.id, 'pending', 'approved', at, id);
         await record(
           tx,
           'warrant.issued',
@@ -143,6 +144,7 @@ export async function decide(
           state: 'approved' as const,
           approvals: outcome.approvals,
           warrantId: id,
+          issued: { keys, claims },
         };
       }
     }
@@ -153,5 +155,20 @@ export async function decide(
       'the request expired before a decision',
     );
   }
+  if ('issued' in result) {
+    const { keys, claims } = result.issued;
+    await storeWarrantToken(ctx, claims.jti, await keys.signJws(claims, WARRANT_TYP));
+    const { issued: _, ...decided } = result;
+    return decided;
+  }
   return result;
+}
+
+/** Fills in a warrant's signed token, in a short transaction of its own. */
+export async function storeWarrantToken(
+  ctx: ServiceContext,
+  id: WarrantId,
+  token: string,
+): Promise<void> {
+  await ctx.store.transaction((tx) => tx.warrants.setToken(id, token));
 }

@@ -4,7 +4,7 @@ import {
   type FindingEvidence,
   type FindingProof,
 } from '../reconcile/finding.js';
-import type { Repo } from '../store/store.js';
+import type { ReconciliationReader } from './ports/reconciliation.js';
 
 /** The log indices a list of records resolves to, and whether any is not yet integrated. */
 export interface ResolvedProof {
@@ -20,12 +20,15 @@ export interface ResolvedProof {
  * record with no event at all (none should exist) is left out.
  */
 export async function proofsOf(
-  repo: Repo,
+  repo: { readonly reconciliation: ReconciliationReader },
   items: readonly FindingEvidence[],
 ): Promise<ResolvedProof[]> {
   const leaves = new Map<EvidenceRole, Map<string, number | null>>();
   for (const role of EVIDENCE_ROLES) {
-    leaves.set(role, await repo.leavesOf(role, [...new Set(items.flatMap((e) => e[role]))]));
+    leaves.set(
+      role,
+      await repo.reconciliation.leavesOf(role, [...new Set(items.flatMap((e) => e[role]))]),
+    );
   }
   return items.map((e) => {
     let pending = false;

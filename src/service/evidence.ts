@@ -2,6 +2,7 @@ import { buildBundle, type EvidenceBundle } from '../evidence/index.js';
 import { inclusionCompute, inclusionPlan } from '../log/tree.js';
 import type { ServiceContext } from './context.js';
 import { ringVerifierKeys } from './log-keys.js';
+import { warrantToken } from './queries.js';
 import { loadRequest } from './load-request.js';
 import { latestCheckpoint } from './log-read.js';
 
@@ -10,23 +11,26 @@ import { latestCheckpoint } from './log-read.js';
  * inclusion proof against one signed checkpoint, the keys in force, the warrant, and
  * an in-toto statement in a DSSE envelope signed by the active key.
  *
- * The caller integrates queued events first, so the checkpoint covers the newest ones.
+ * Queued events are integrated first, so the checkpoint covers the newest ones.
  */
 export async function exportEvidence(
   ctx: ServiceContext,
   requestId: string,
   origin: string,
 ): Promise<EvidenceBundle> {
-  const request = await loadRequest(ctx.store, requestId);
-  const checkpoint = await latestCheckpoint(ctx.store);
+  await ctx.integrateLog();
+  const request = await loadRequest(ctx.store.read, requestId);
+  const checkpoint = await latestCheckpoint(ctx.store.read);
   const size = checkpoint.size;
-  const entries = (await ctx.store.entriesForRequest(request.id)).filter((e) => e.index < size);
+  const entries = (await ctx.store.read.log.entriesForRequest(request.id)).filter(
+    (e) => e.index < size,
+  );
   const withProofs = [];
   for (const e of entries) {
     const proof = inclusionCompute(
       e.index,
       size,
-      await ctx.store.getNodes(inclusionPlan(e.index, size)),
+      await ctx.store.read.log.nodes(inclusionPlan(e.index, size)),
     );
     withProofs.push({
       index: e.index,
@@ -34,7 +38,7 @@ export async function exportEvidence(
       proof: proof.map((h) => h.toString('base64')),
     });
   }
-  const warrant = await ctx.store.getWarrantByRequest(request.id);
+  const warrant = await ctx.store.read.warrants.getByRequest(request.id);
   const keys = ctx.keys();
   const signerKid = keys.activeKid;
   return buildBundle(
@@ -43,7 +47,7 @@ export async function exportEvidence(
       checkpoint: checkpoint.note,
       logVerifierKey: ringVerifierKeys(keys, origin)[0] as string,
       jwks: keys.jwks(),
-      warrant: warrant?.token ?? null,
+      warrant: warrant ? await warrantToken(ctx, warrant) : null,
       entries: withProofs,
     },
     { keyid: signerKid, sign: (d) => keys.signBytes(d).signature },

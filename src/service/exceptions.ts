@@ -22,20 +22,21 @@ export interface ExceptionView extends Omit<ExceptionEntry, 'targets'> {
  * Every approved time-boxed grant (an exception) since `since`, and whether it was
  * revoked on every target, with the log indices that prove it. The report is
  * computed when asked, so an event not yet integrated has no index and is left out:
- * the route integrates the queue first.
+ * the queue is integrated first.
  */
 export async function exceptionsSince(
   ctx: ServiceContext,
   since: Date | null,
 ): Promise<ExceptionView[]> {
-  const s = ctx.store;
-  const grants = (await s.listApprovedGrants()).filter(
+  await ctx.integrateLog();
+  const s = ctx.store.read;
+  const grants = (await s.reconciliation.grants()).filter(
     (g) => since === null || Date.parse(g.notAfter) >= since.getTime(),
   );
   const entries = exceptionsReport(
     grants,
-    await s.listFulfilments(),
-    await s.listObservations(),
+    await s.fulfilments.list(),
+    await s.observations.list(),
     ctx.clock.now(),
   );
   // Per entry: its warrant first, then each of its targets, in one batch of look-ups.

@@ -25,7 +25,9 @@ export async function listFindings(
   state: FindingState | undefined,
   limit: number,
 ): Promise<FindingView[]> {
-  return (await ctx.store.listFindings(state, limit)).map(view);
+  // Evidence is shown as log indices: integrate what is queued so every index exists.
+  await ctx.integrateLog();
+  return (await ctx.store.read.findings.list(state, limit)).map(view);
 }
 
 /**
@@ -42,12 +44,12 @@ export async function decideFinding(
   const now = ctx.clock.now();
   const at = now.toISOString();
   const updated = await ctx.store.transaction(async (tx) => {
-    const f = await tx.getFinding(id);
+    const f = await tx.findings.get(id);
     if (!f) throw new CountersignError<FindingsErrorCode>('FINDING_UNKNOWN', 'no such finding');
     const state = transitionFinding(f.state, action);
     const resolution =
       action === 'resolve' ? { by: actor.id, reason, at, automatic: false } : f.resolution;
-    await tx.updateFinding(f.id, state, resolution, at);
+    await tx.findings.update(f.id, state, resolution, at);
     await record(
       tx,
       action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',

@@ -1,5 +1,4 @@
 import { CountersignError } from '../core/errors.js';
-import type { ReceiptId, WarrantId } from '../core/ids.js';
 import {
   assertNotDuplicate,
   newFulfilmentId,
@@ -9,8 +8,7 @@ import {
   type FulfilmentInput,
 } from '../fulfilment/fulfilment.js';
 import type { Principal } from '../identity/principal.js';
-import { parseReceiptClaims } from '../redemption/receipt.js';
-import { RECEIPT_TYP } from '../redemption/redemption.js';
+import { RECEIPT_TYP, ReceiptSchema } from '../redemption/receipt.js';
 import { record, type ServiceContext } from './context.js';
 
 const invalidReceipt = (): CountersignError<FulfilmentErrorCode> =>
@@ -27,12 +25,11 @@ export async function reportFulfilment(
   receipt: string,
   input: FulfilmentInput,
 ): Promise<Fulfilment> {
-  const verified = await ctx.keys().verifyJws(receipt, RECEIPT_TYP);
-  const claims = verified ? parseReceiptClaims(verified.payload) : null;
+  const claims = (await ctx.keys().verifyClaims(receipt, RECEIPT_TYP, ReceiptSchema))?.claims;
   if (!claims) throw invalidReceipt();
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
-    const warrant = await tx.getWarrant(claims.warrant_id as WarrantId);
+    const warrant = await tx.warrants.get(claims.warrant_id);
     if (!warrant || warrant.requestId !== claims.request_id) throw invalidReceipt();
     const report = validateFulfilmentInput(input, {
       receiptExecutor: claims.executor,
@@ -46,7 +43,7 @@ export async function reportFulfilment(
     // unique index of migration 005 then refuses the later insert; the store reruns the
     // whole transaction after that unique violation (nothing of the first run is kept),
     // and the rerun finds the winner's row here and refuses with FULFILMENT_DUPLICATE.
-    if (await tx.hasSuccessfulFulfilment(claims.jti, report.target, report.phase)) {
+    if (await tx.fulfilments.hasSuccess(claims.jti, report.target, report.phase)) {
       assertNotDuplicate(
         [
           {
@@ -67,7 +64,7 @@ export async function reportFulfilment(
       id: newFulfilmentId(),
       requestId: warrant.requestId,
       warrantId: warrant.id,
-      receiptId: claims.jti as ReceiptId,
+      receiptId: claims.jti,
       executor: caller.id,
       subject: warrant.claims.sub,
       target: report.target,
@@ -94,7 +91,7 @@ export async function reportFulfilment(
         afterWindow: report.afterWindow,
       },
     );
-    await tx.insertFulfilment(f, eventId);
+    await tx.fulfilments.insert(f, eventId);
     return f;
   });
 }

@@ -1,6 +1,7 @@
-import { LogError } from '../log/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { KeyRing, SigningKeyRecord } from '../keys/keyring.js';
 import { signCheckpoint } from '../log/checkpoint.js';
-import { checkpointSigner } from './log-keys.js';
+import { LogError } from '../log/errors.js';
 import {
   appendBatchCompute,
   appendBatchPlan,
@@ -8,9 +9,9 @@ import {
   consistencyPlan,
 } from '../log/tree.js';
 import { verifyConsistency } from '../log/verify.js';
-import type { KeyRing, SigningKeyRecord } from '../keys/keyring.js';
-import type { Clock } from '../core/clock.js';
-import type { Repo, Store } from '../store/store.js';
+import { checkpointSigner } from './log-keys.js';
+import type { StoredCheckpoint } from './ports/log.js';
+import type { Store } from './ports/store.js';
 
 export interface IntegrateContext {
   readonly store: Store;
@@ -28,14 +29,86 @@ export interface IntegrateResult {
 }
 
 /**
- * The ring to sign this batch with. A key revoked on another node (or a rotation there)
- * is in the store before this node's periodic refresh sees it; the batch may hold that
- * key's `key.revoked` event, and a checkpoint over a tree holding its own signer's
- * revocation is refused by every verifier. So the stored key set is read under the
- * sequencer lock, after the batch, and the ring swapped when its active key is stale.
+ * Integrates one batch of queued events, then signs its checkpoint.
+ *
+ * The transaction assigns leaf indices in queue order, stores the newly complete
+ * subtree hashes and records the new tree (size and root) as a checkpoint still to be
+ * signed. Before it does, the new root is proven consistent with the previous tree from
+ * the stored nodes (RFC 9162 §2.1.4); if it is not, nothing is recorded, so the log never
+ * signs two checkpoints that are inconsistent with each other. The transaction holds the
+ * log lock throughout, so on several nodes there is still one sequence of batches.
+ *
+ * The signature is made after the commit, like every signature (warrants, receipts): a
+ * checkpoint is not visible to readers until signed, and one left unsigned by a crash is
+ * signed by the next run.
  */
-async function signingRing(ctx: IntegrateContext, tx: Repo): Promise<KeyRing> {
-  const records = await tx.listKeys();
+export async function integrateBatch(
+  ctx: IntegrateContext,
+  maxBatch = 4096,
+): Promise<IntegrateResult> {
+  const result = await ctx.store.transaction(async (tx) => {
+    await tx.log.lock();
+    const last = await tx.log.latestTree();
+    const start = last?.size ?? 0;
+    const pending = await tx.log.pending(maxBatch);
+    if (pending.length === 0) return { integrated: 0, size: start };
+    const hashes = await tx.log.nodes(appendBatchPlan(start, pending.length));
+    const leafHashes = pending.map((p) => Buffer.from(p.leafHash, 'hex'));
+    const appended = appendBatchCompute(start, leafHashes, hashes);
+    await tx.log.assignLeafIndices(pending.map((p, i) => ({ id: p.id, index: start + i })));
+    await tx.log.putNodes(appended.nodes);
+    if (last) {
+      const proof = consistencyCompute(
+        start,
+        appended.size,
+        await tx.log.nodes(consistencyPlan(start, appended.size)),
+      );
+      const previous = Buffer.from(last.root, 'hex');
+      if (!verifyConsistency(start, appended.size, proof, previous, appended.root)) {
+        throw new LogError(
+          'LOG_INCONSISTENT',
+          `new tree of size ${appended.size} is not consistent with the last checkpoint`,
+        );
+      }
+    }
+    await tx.log.insertCheckpoint({
+      size: appended.size,
+      root: appended.root.toString('hex'),
+      note: '',
+      kid: '',
+      at: ctx.clock.now().toISOString(),
+    });
+    return { integrated: pending.length, size: appended.size };
+  });
+  await signWaiting(ctx);
+  return result;
+}
+
+/** Signs every checkpoint still waiting for its signature, smallest first. */
+export async function signWaiting(ctx: IntegrateContext): Promise<void> {
+  const waiting = await ctx.store.read.log.unsigned();
+  if (waiting.length === 0) return;
+  const keys = await signingRing(ctx);
+  for (const cp of waiting) await sign(ctx, keys, cp);
+}
+
+async function sign(ctx: IntegrateContext, keys: KeyRing, cp: StoredCheckpoint): Promise<void> {
+  const note = signCheckpoint(
+    { origin: ctx.origin, size: cp.size, rootHash: Buffer.from(cp.root, 'hex') },
+    checkpointSigner(keys, ctx.origin),
+  );
+  await ctx.store.transaction((tx) => tx.log.signCheckpoint(cp.size, note, keys.activeKid));
+}
+
+/**
+ * The ring to sign with. A key revoked on another node (or a rotation there) is in the
+ * store before this node's periodic refresh sees it, and a checkpoint over a tree holding
+ * its own signer's revocation is refused by every verifier. The tree being signed was
+ * committed before this read, so a revocation inside it is visible here: the ring is
+ * swapped when its active key is no longer active.
+ */
+async function signingRing(ctx: IntegrateContext): Promise<KeyRing> {
+  const records = await ctx.store.read.keys.list();
   const current = ctx.keys();
   if (records.find((r) => r.kid === current.activeKid)?.state === 'active') return current;
   ctx.reloadKeys?.(records);
@@ -44,72 +117,4 @@ async function signingRing(ctx: IntegrateContext, tx: Repo): Promise<KeyRing> {
     throw new LogError('LOG_INCONSISTENT', 'the signing key is no longer active in the store');
   }
   return fresh;
-}
-
-/**
- * Integrates one batch of queued events: assigns leaf indices in queue order, stores
- * the newly complete subtree hashes and signs one checkpoint, all in one transaction.
- *
- * Before signing, the new root is proven consistent with the last signed checkpoint
- * from the stored nodes (RFC 9162 §2.1.4); if it is not, nothing is signed. So the
- * log never signs two checkpoints that are inconsistent with each other.
- *
- * The transaction holds the log lock from its first statement to its commit, so on
- * several nodes there is still one sequence of batches, each extending the last
- * committed checkpoint. It is safe to rerun as a whole (it has no effect outside the
- * transaction but the signing, which is pure).
- */
-export async function integrateBatch(
-  ctx: IntegrateContext,
-  maxBatch = 4096,
-): Promise<IntegrateResult> {
-  return ctx.store.transaction(async (tx) => {
-    // The sequencer lock, before anything is read: across nodes sharing a PostgreSQL
-    // database one integrator at a time extends the tree from the latest checkpoint
-    // (docs/decisions/0005). On SQLite, BEGIN IMMEDIATE already serialises this.
-    await tx.lockLog();
-    const last = await tx.latestCheckpoint();
-    const start = last?.size ?? 0;
-    const pending = await tx.pendingEvents(maxBatch);
-    if (pending.length === 0) return { integrated: 0, size: start };
-    const hashes = await tx.getNodes(appendBatchPlan(start, pending.length));
-    const leafHashes = pending.map((p) => Buffer.from(p.leafHash, 'hex'));
-    const appended = appendBatchCompute(start, leafHashes, hashes);
-    await tx.assignLeafIndices(pending.map((p, i) => ({ id: p.id, index: start + i })));
-    await tx.putNodes(appended.nodes);
-    if (last) {
-      const proof = consistencyCompute(
-        start,
-        appended.size,
-        await tx.getNodes(consistencyPlan(start, appended.size)),
-      );
-      if (
-        !verifyConsistency(
-          start,
-          appended.size,
-          proof,
-          Buffer.from(last.root, 'hex'),
-          appended.root,
-        )
-      ) {
-        throw new LogError(
-          'LOG_INCONSISTENT',
-          `new tree of size ${appended.size} is not consistent with the last checkpoint`,
-        );
-      }
-    }
-    const keys = await signingRing(ctx, tx);
-    const note = signCheckpoint(
-      { origin: ctx.origin, size: appended.size, rootHash: appended.root },
-      checkpointSigner(keys, ctx.origin),
-    );
-    await tx.insertCheckpoint({
-      size: appended.size,
-      root: appended.root.toString('hex'),
-      note,
-      kid: keys.activeKid,
-      at: ctx.clock.now().toISOString(),
-    });
-    return { integrated: pending.length, size: appended.size };
-  });
 }

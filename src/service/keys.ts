@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { generateSigningKey, KeyRing, type KeyState } from '../keys/keyring.js';
 import { encodeEvent } from '../log/event.js';
-import type { Store } from '../store/store.js';
+import type { Store } from './ports/store.js';
 
 /**
  * Loads the key ring, creating the first signing key (and its log event) in one
@@ -12,16 +12,16 @@ export async function loadOrCreateKeyRing(
   kek: Uint8Array,
   clock: Clock,
 ): Promise<KeyRing> {
-  const existing = await store.listKeys();
+  const existing = await store.read.keys.list();
   if (existing.length > 0) return KeyRing.load(existing, kek);
   const now = clock.now();
   const key = await generateSigningKey(kek, now);
   await store.transaction(async (tx) => {
     // Nodes starting together on an empty database create one first key, not one each.
-    await tx.lockKeyRing();
-    if ((await tx.listKeys()).length > 0) return;
-    await tx.insertKey(key);
-    await tx.appendEvent(
+    await tx.keys.lock();
+    if ((await tx.keys.list()).length > 0) return;
+    await tx.keys.insert(key);
+    await tx.log.append(
       encodeEvent({
         v: 1,
         type: 'key.created',
@@ -32,7 +32,7 @@ export async function loadOrCreateKeyRing(
       }),
     );
   });
-  return KeyRing.load(await store.listKeys(), kek);
+  return KeyRing.load(await store.read.keys.list(), kek);
 }
 
 /** A signing key as the API shows it: never the sealed private key. */
@@ -46,7 +46,7 @@ export interface KeyView {
 
 /** Every signing key, oldest first, with its state (active, retired or revoked). */
 export async function listSigningKeys(store: Store): Promise<KeyView[]> {
-  return (await store.listKeys()).map((k) => ({
+  return (await store.read.keys.list()).map((k) => ({
     kid: k.kid,
     state: k.state,
     createdAt: k.createdAt,

@@ -1,4 +1,4 @@
-import type { Repo } from '../store/store.js';
+import type { LogReader } from './ports/log.js';
 
 /** What the background integrator last saw: a failing integrator is never silent. */
 export interface IntegratorHealth {
@@ -14,14 +14,14 @@ export interface IntegratorHealth {
  * and nothing recorded since can be proven until it recovers.
  */
 export async function logStall(
-  repo: Repo,
+  repo: { readonly log: LogReader },
   now: Date,
   boundMs: number,
   health: IntegratorHealth,
 ): Promise<string | null> {
-  const oldest = await repo.oldestQueuedAt();
+  const oldest = await repo.log.oldestQueuedAt();
   if (oldest === null || now.getTime() - Date.parse(oldest) <= boundMs) return null;
-  const waiting = await repo.countPendingEvents();
+  const waiting = await repo.log.queuedCount();
   const cause = health.lastError === null ? '' : ` (last integration failure: ${health.lastError})`;
   return `${waiting} event(s) have waited since ${oldest} outside any signed checkpoint${cause}`;
 }

@@ -4,7 +4,7 @@ import { hasRole, type IdentityErrorCode, type Principal } from '../identity/pri
 import { nhiKey } from '../nhi/key.js';
 import { type Nhi, type NhiErrorCode } from '../nhi/nhi.js';
 import { assertNhiId, type NhiKind } from '../core/vocabulary.js';
-import type { Repo } from '../store/store.js';
+import type { NhiReader } from './ports/nhis.js';
 import { record, type ServiceContext } from './context.js';
 
 export interface RegisterNhiInput {
@@ -24,8 +24,8 @@ export interface ChangeOwnerInput {
  * comparison key it shares (`svc:BOBOWNED` finds `svc:bobowned`). Callers carry the
  * registered id on from here, never the spelling they were given.
  */
-export async function findNhi(tx: Repo, id: string): Promise<Nhi | null> {
-  return (await tx.getNhi(id as NhiId)) ?? (await tx.getNhiByKey(nhiKey(id)));
+export async function findNhi(tx: { readonly nhis: NhiReader }, id: string): Promise<Nhi | null> {
+  return (await tx.nhis.get(id as NhiId)) ?? (await tx.nhis.getByKey(nhiKey(id)));
 }
 
 /**
@@ -62,10 +62,10 @@ export async function registerNhi(
     createdBy: actor.id,
   };
   return ctx.store.transaction(async (tx) => {
-    if (await tx.getNhi(nhi.id)) {
+    if (await tx.nhis.get(nhi.id)) {
       throw new CountersignError<NhiErrorCode>('NHI_EXISTS', `NHI ${nhi.id} is already registered`);
     }
-    const twin = await tx.getNhiByKey(nhiKey(nhi.id));
+    const twin = await tx.nhis.getByKey(nhiKey(nhi.id));
     if (twin) {
       throw new CountersignError<NhiErrorCode>(
         'NHI_CONFUSABLE',
@@ -73,7 +73,7 @@ export async function registerNhi(
         { details: { existing: twin.id } },
       );
     }
-    await tx.insertNhi(nhi);
+    await tx.nhis.insert(nhi);
     await record(tx, 'nhi.registered', now, actor.id, { nhi: nhi.id }, { nhi });
     return nhi;
   });
@@ -98,7 +98,7 @@ export async function changeNhiOwner(
       if (!nhi) throw unknownNhi(id);
       assertActsFor(actor, nhi.owner, `change the owner of ${nhi.id}`);
       if (nhi.owner === input.owner) return nhi;
-      if (await tx.setNhiOwner(nhi.id, nhi.owner, input.owner)) {
+      if (await tx.nhis.setOwner(nhi.id, nhi.owner, input.owner)) {
         const data = { from: nhi.owner, to: input.owner, reason: input.reason };
         await record(tx, 'nhi.owner_changed', now, actor.id, { nhi: nhi.id }, data);
         return { ...nhi, owner: input.owner };
@@ -108,7 +108,7 @@ export async function changeNhiOwner(
 }
 
 export async function getNhi(ctx: ServiceContext, id: string): Promise<Nhi> {
-  const nhi = await findNhi(ctx.store, id);
+  const nhi = await findNhi(ctx.store.read, id);
   if (!nhi) throw unknownNhi(id);
   return nhi;
 }

@@ -10,7 +10,7 @@ import {
   type ObservationInput,
   type ValidObservation,
 } from '../observation/observation.js';
-import type { Repo } from '../store/store.js';
+import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
 import { findNhi } from './nhis.js';
 
@@ -24,10 +24,10 @@ export interface ObserveResult {
 
 /** The newest warrant of the subject approved for this target, to link the event to its request. */
 async function linkFor(
-  tx: Repo,
+  tx: TxPorts,
   o: ValidObservation,
 ): Promise<{ request?: string; warrant?: string }> {
-  const grant = (await tx.grantsForSubject(o.subject)).find((g) =>
+  const grant = (await tx.reconciliation.grantsForSubject(o.subject)).find((g) =>
     approvedTargets(g.targets).includes(o.target),
   );
   return grant ? { request: grant.requestId, warrant: grant.warrantId } : {};
@@ -76,13 +76,16 @@ export async function recordObservations(
       const s = nhi.id === shape.subject ? shape : validateObservation(input, unordered(now));
       if (seen.has(s.key)) throw batchDuplicate();
       seen.add(s.key);
-      if (await tx.observationExists(s.key)) {
+      if (await tx.observations.exists(s.key)) {
         duplicates += 1;
         continue;
       }
       const at = `${s.subject}|${s.target}|${factKey(s.fact)}`;
       if (!latest.has(at))
-        latest.set(at, (await tx.latestObservedAt(s.subject, s.target, factKey(s.fact))) ?? '');
+        latest.set(
+          at,
+          (await tx.observations.latestObservedAt(s.subject, s.target, factKey(s.fact))) ?? '',
+        );
       const v = validateObservation(input, {
         now,
         latestObservedAt: () => latest.get(at) || null,
@@ -108,7 +111,7 @@ export async function recordObservations(
         observedAt: o.observedAt,
         fact: o.fact,
       });
-      await tx.insertObservation(o, v.key, factKey(v.fact), eventId);
+      await tx.observations.insert(o, v.key, factKey(v.fact), eventId);
       ids.push(o.id);
     }
     return { recorded: fresh.length, duplicates, ids };

@@ -3,8 +3,9 @@ import { CountersignError } from '../core/errors.js';
 import type { RequestId } from '../core/ids.js';
 import { effectiveState } from '../request/lifecycle.js';
 import type { RequestBody, RequestErrorCode, RequestState } from '../request/request.js';
-import type { WarrantErrorCode } from '../warrant/warrant.js';
+import { WARRANT_TYP, type WarrantErrorCode, type WarrantRecord } from '../warrant/warrant.js';
 import type { ServiceContext } from './context.js';
+import { storeWarrantToken } from './decide.js';
 import { loadRequest } from './load-request.js';
 
 export interface RequestView {
@@ -18,8 +19,8 @@ export interface RequestView {
 }
 
 export async function getRequest(ctx: ServiceContext, id: string): Promise<RequestView> {
-  const r = await loadRequest(ctx.store, id);
-  const decisions = await ctx.store.listDecisions(r.id);
+  const r = await loadRequest(ctx.store.read, id);
+  const decisions = await ctx.store.read.requests.decisions(r.id);
   return {
     id: r.id,
     state: effectiveState(r.state, r.body.pendingExpiresAt, ctx.clock.now()),
@@ -49,7 +50,7 @@ export async function listRequests(
   const now = ctx.clock.now();
   // A pending request past its deadline reads as expired; filter on what callers see.
   const stored = state === 'expired' ? undefined : state;
-  const rows = await ctx.store.listRequests({
+  const rows = await ctx.store.read.requests.list({
     ...(stored ? { state: stored } : {}),
     limit: state === 'expired' ? 10 * limit : limit,
   });
@@ -82,9 +83,9 @@ export async function getWarrantForRequest(
   ctx: ServiceContext,
   requestId: string,
 ): Promise<WarrantView> {
-  const r = await ctx.store.getRequest(requestId as RequestId);
+  const r = await ctx.store.read.requests.get(requestId as RequestId);
   if (!r) throw new CountersignError<RequestErrorCode>('REQUEST_UNKNOWN', 'no such request');
-  const w = await ctx.store.getWarrantByRequest(r.id);
+  const w = await ctx.store.read.warrants.getByRequest(r.id);
   if (!w) {
     throw new CountersignError<WarrantErrorCode>(
       'WARRANT_NOT_ISSUED',
@@ -94,11 +95,30 @@ export async function getWarrantForRequest(
   return {
     warrantId: w.id,
     requestId: w.requestId,
-    token: w.token,
+    token: await warrantToken(ctx, w),
     state: w.state,
     uses: w.uses,
     maxUses: w.claims.max_uses,
     notBefore: w.notBefore,
     notAfter: w.notAfter,
   };
+}
+
+/**
+ * The warrant's signed token. It is signed just after the transaction that issued it;
+ * should the process have died in between, it is signed now, by the key the warrant
+ * names, while that key still signs (Ed25519 is deterministic: the same token).
+ */
+export async function warrantToken(ctx: ServiceContext, w: WarrantRecord): Promise<string> {
+  if (w.token !== '') return w.token;
+  const keys = ctx.keys();
+  if (keys.activeKid !== w.kid) {
+    throw new CountersignError<WarrantErrorCode>(
+      'WARRANT_NOT_ISSUED',
+      'the warrant was never signed and its key no longer signs: revoke it and request again',
+    );
+  }
+  const token = await keys.signJws(w.claims, WARRANT_TYP);
+  await storeWarrantToken(ctx, w.id, token);
+  return token;
 }

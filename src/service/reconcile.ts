@@ -1,8 +1,7 @@
 import { newFindingId, type Finding } from '../reconcile/finding.js';
-import { reconcile } from '../reconcile/reconcile.js';
-import type { Repo } from '../store/store.js';
+import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
-import { proofsOf } from './evidence-indices.js';
+import { planReconcile, type ReconcilePlan } from './reconcile-plan.js';
 import { enqueueWebhook } from './webhooks.js';
 
 export interface ReconcileSummary {
@@ -16,10 +15,10 @@ export interface ReconcileSummary {
 }
 
 /** Records the end of every warrant window that has passed and is not yet recorded. */
-async function recordExpiries(tx: Repo, now: Date): Promise<number> {
-  const due = await tx.warrantsToExpire(now.toISOString());
+async function recordExpiries(tx: TxPorts, now: Date): Promise<number> {
+  const due = await tx.reconciliation.warrantsToExpire(now.toISOString());
   for (const w of due) {
-    await tx.markExpiryRecorded(w.warrantId, now.toISOString());
+    await tx.reconciliation.markExpiryRecorded(w.warrantId, now.toISOString());
     await record(
       tx,
       'warrant.expired',
@@ -34,102 +33,116 @@ async function recordExpiries(tx: Repo, now: Date): Promise<number> {
   return due.length;
 }
 
+/** Changes written per transaction: short enough never to hold the writers up for long. */
+const WRITE_BATCH = 100;
+
 /**
  * One reconciliation pass: approved (warrants and windows) against claimed
- * (fulfilments) and observed state. New findings and automatic resolutions are log
- * events written in one transaction with the findings themselves; a finding's key is
- * never raised twice.
+ * (fulfilments) and observed state.
  *
- * A finding records its proof as log indices (docs/decisions/0013), so the pass
- * first has `integrate` put every queued event in the log. A finding citing an
- * event that arrived after that is deferred to the next pass, never raised with a
- * partial proof; so the events a finding cites always precede its `finding.raised`.
+ * The pass reads from a snapshot and computes its plan there (`planReconcile`, in a
+ * worker thread when the server runs one), then writes only its changes, in short
+ * transactions: each new finding with its `finding.raised` event, each automatic
+ * resolution with its event. A key raised by a concurrent pass since the snapshot is
+ * skipped, so a finding's key is still never raised twice.
+ *
+ * A finding records its proof as log indices (docs/decisions/0013), so the pass first
+ * has `integrateLog` put every queued event in the log; a finding citing an event that
+ * arrived after that is deferred to the next pass, never raised with a partial proof.
  */
 export async function runReconcile(
-  ctx: Pick<ServiceContext, 'store' | 'clock' | 'webhooks' | 'reconcile'>,
-  integrate: () => Promise<void>,
+  ctx: Pick<ServiceContext, 'store' | 'clock' | 'webhooks' | 'reconcile' | 'integrateLog'>,
 ): Promise<ReconcileSummary> {
-  const webhooks = ctx.webhooks ?? [];
-  await integrate();
+  await ctx.integrateLog();
   const now = ctx.clock.now();
   const at = now.toISOString();
-  return ctx.store.transaction(async (tx) => {
-    const expired = await recordExpiries(tx, now);
-    const result = reconcile({
-      now,
-      grants: await tx.listApprovedGrants(),
-      fulfilments: await tx.listFulfilments(),
-      observations: await tx.listObservations(),
-      redemptions: await tx.listAllowedRedemptions(),
-      denials: await tx.listDenials(),
-      existing: await tx.existingFindings(),
-      ...(ctx.reconcile?.driftGraceMs === undefined
-        ? {}
-        : { driftGraceMs: ctx.reconcile.driftGraceMs }),
-    });
-    const proofs = await proofsOf(
-      tx,
-      result.raise.map((n) => n.evidence),
-    );
-    const raised: string[] = [];
-    let deferred = 0;
-    for (const [i, n] of result.raise.entries()) {
-      const resolved = proofs[i];
-      if (resolved === undefined || resolved.pending) {
-        deferred += 1;
-        continue;
-      }
-      const finding: Finding = {
-        ...n,
-        evidence: resolved.proof,
-        id: newFindingId(),
-        state: 'open',
-        raisedAt: at,
-        updatedAt: at,
-        resolution: null,
-      };
-      const links = {
-        ...(n.requestId ? { request: n.requestId } : {}),
-        ...(n.warrantId ? { warrant: n.warrantId } : {}),
-        nhi: n.subject,
-      };
-      const eventId = await record(tx, 'finding.raised', now, 'countersign', links, {
-        id: finding.id,
-        kind: finding.kind,
-        key: finding.key,
-        target: finding.target,
-        detail: finding.detail,
-        evidence: finding.evidence,
-      });
-      await tx.insertFinding(finding, eventId);
-      await enqueueWebhook(tx, webhooks, 'finding.raised', now, { finding });
-      raised.push(finding.id);
-    }
-    for (const r of result.resolve) {
-      const f = await tx.getFinding(r.findingId);
-      if (!f || f.state === 'resolved') continue;
-      const resolution = { by: 'countersign', reason: r.reason, at, automatic: true };
-      await tx.updateFinding(f.id, 'resolved', resolution, at);
-      await record(
-        tx,
-        'finding.resolved',
-        now,
-        'countersign',
-        {
-          ...(f.requestId ? { request: f.requestId } : {}),
-          ...(f.warrantId ? { warrant: f.warrantId } : {}),
-          nhi: f.subject,
-        },
-        { id: f.id, kind: f.kind, key: f.key, resolution },
-      );
-    }
-    return {
-      at,
-      raised: raised.length,
-      resolved: result.resolve.length,
-      expired,
-      deferred,
-      findings: raised,
-    };
-  });
+  const expired = await ctx.store.transaction((tx) => recordExpiries(tx, now));
+  const params = {
+    now: at,
+    ...(ctx.reconcile?.driftGraceMs === undefined
+      ? {}
+      : { driftGraceMs: ctx.reconcile.driftGraceMs }),
+  };
+  const plan = await (ctx.reconcile?.planner ?? ((p) => planReconcile(ctx.store, p)))(params);
+  const raised: string[] = [];
+  for (let i = 0; i < plan.raise.length; i += WRITE_BATCH) {
+    const batch = plan.raise.slice(i, i + WRITE_BATCH);
+    raised.push(...(await ctx.store.transaction((tx) => raise(ctx, tx, batch, now))));
+  }
+  let resolved = 0;
+  for (let i = 0; i < plan.resolve.length; i += WRITE_BATCH) {
+    const batch = plan.resolve.slice(i, i + WRITE_BATCH);
+    resolved += await ctx.store.transaction((tx) => resolve(tx, batch, now));
+  }
+  return {
+    at,
+    raised: raised.length,
+    resolved,
+    expired,
+    deferred: plan.deferred,
+    findings: raised,
+  };
 }
+
+async function raise(
+  ctx: Pick<ServiceContext, 'webhooks'>,
+  tx: TxPorts,
+  batch: ReconcilePlan['raise'],
+  now: Date,
+): Promise<string[]> {
+  const at = now.toISOString();
+  const raised: string[] = [];
+  for (const { finding: n, proof } of batch) {
+    if (await tx.findings.hasKey(n.key)) continue;
+    const finding: Finding = {
+      ...n,
+      evidence: proof,
+      id: newFindingId(),
+      state: 'open',
+      raisedAt: at,
+      updatedAt: at,
+      resolution: null,
+    };
+    const eventId = await record(tx, 'finding.raised', now, 'countersign', linksOf(n), {
+      id: finding.id,
+      kind: finding.kind,
+      key: finding.key,
+      target: finding.target,
+      detail: finding.detail,
+      evidence: finding.evidence,
+    });
+    await tx.findings.insert(finding, eventId);
+    await enqueueWebhook(tx, ctx.webhooks ?? [], 'finding.raised', now, { finding });
+    raised.push(finding.id);
+  }
+  return raised;
+}
+
+async function resolve(tx: TxPorts, batch: ReconcilePlan['resolve'], now: Date): Promise<number> {
+  const at = now.toISOString();
+  let resolved = 0;
+  for (const r of batch) {
+    const f = await tx.findings.get(r.findingId);
+    if (!f || f.state === 'resolved') continue;
+    const resolution = { by: 'countersign', reason: r.reason, at, automatic: true };
+    await tx.findings.update(f.id, 'resolved', resolution, at);
+    await record(tx, 'finding.resolved', now, 'countersign', linksOf(f), {
+      id: f.id,
+      kind: f.kind,
+      key: f.key,
+      resolution,
+    });
+    resolved += 1;
+  }
+  return resolved;
+}
+
+const linksOf = (f: {
+  readonly requestId: string | null;
+  readonly warrantId: string | null;
+  readonly subject: string;
+}) => ({
+  ...(f.requestId ? { request: f.requestId } : {}),
+  ...(f.warrantId ? { warrant: f.warrantId } : {}),
+  nhi: f.subject,
+});

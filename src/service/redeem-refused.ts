@@ -4,8 +4,7 @@ import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
-import { parseWarrantClaims } from '../warrant/parse.js';
-import { WARRANT_TYP } from '../warrant/warrant.js';
+import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
 
 /** The denial code of a redemption whose body could not be read, validated or canonicalised. */
@@ -48,13 +47,24 @@ export async function recordRefusedRedemption(
     });
   }
   const token = presentedWarrant(refused.body);
-  const verified = token === null ? null : await ctx.keys().verifyJws(token, WARRANT_TYP);
-  const claims = verified ? parseWarrantClaims(verified.payload) : null;
+  const verified =
+    token === null ? null : await ctx.keys().verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
+  const claims = verified?.claims ?? null;
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
-    const held = claims ? await tx.getWarrant(claims.jti) : null;
+    const held = claims ? await tx.warrants.get(claims.jti) : null;
     const rec = held !== null && held.requestId === claims?.request_id ? held : null;
-    await tx.insertRedemption({
+    const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
+    const eventId = await record(tx, 'redemption.denied', now, executor.id, links, {
+      code: MALFORMED,
+      problem: refused.problem,
+      ...(refused.body === null ? {} : { bodySha256: sha256Hex(refused.body) }),
+      // Identifies the presented token without recording it.
+      ...(token === null ? {} : { tokenSha256: sha256Hex(token) }),
+      executor_identity: identityProof(executor),
+      ...(claims ? { claimedWarrant: claims.jti } : {}),
+    });
+    await tx.warrants.recordRedemption({
       id: newReceiptId(),
       warrantId: rec?.id ?? null,
       outcome: 'deny',
@@ -63,16 +73,7 @@ export async function recordRefusedRedemption(
       executor: executor.id,
       action: null,
       at: now.toISOString(),
-    });
-    const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
-    await record(tx, 'redemption.denied', now, executor.id, links, {
-      code: MALFORMED,
-      problem: refused.problem,
-      ...(refused.body === null ? {} : { bodySha256: sha256Hex(refused.body) }),
-      // Identifies the presented token without recording it.
-      ...(token === null ? {} : { tokenSha256: sha256Hex(token) }),
-      executor_identity: identityProof(executor),
-      ...(claims ? { claimedWarrant: claims.jti } : {}),
+      eventId,
     });
   });
 }

@@ -6,29 +6,15 @@ import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import { checkRedemption } from '../redemption/check.js';
+import { RECEIPT_TYP, type ReceiptClaims } from '../redemption/receipt.js';
 import {
-  RECEIPT_TYP,
-  type ReceiptClaims,
+  EXHAUSTED,
   type RedemptionAction,
   type RedemptionDecision,
   type RedemptionDenialCode,
 } from '../redemption/redemption.js';
-import { parseWarrantClaims } from '../warrant/parse.js';
-import { WARRANT_TYP, type WarrantClaims } from '../warrant/warrant.js';
+import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
-
-// The key ring hands back the same payload object for a warrant it verified before, so
-// its parsed claims are kept beside it and go when the ring's cache lets the payload go.
-const parsedClaims = new WeakMap<Uint8Array, WarrantClaims | null>();
-
-function claimsOf(payload: Uint8Array): WarrantClaims | null {
-  let claims = parsedClaims.get(payload);
-  if (claims === undefined) {
-    claims = parseWarrantClaims(payload);
-    parsedClaims.set(payload, claims);
-  }
-  return claims;
-}
 
 export interface RedeemAllowed {
   readonly receipt: string;
@@ -65,10 +51,10 @@ export async function redeem(
   const now = ctx.clock.now();
   const at = now.toISOString();
   const keys = ctx.keys();
-  const verified = await keys.verifyJws(token, WARRANT_TYP);
-  const claims = verified ? claimsOf(verified.payload) : null;
+  const verified = await keys.verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
+  const claims = verified?.claims ?? null;
   const outcome = await ctx.store.transaction(async (tx) => {
-    const rec = claims ? await tx.getWarrant(claims.jti) : null;
+    const rec = claims ? await tx.warrants.get(claims.jti) : null;
     let decision: RedemptionDecision = checkRedemption({
       claims,
       keyRevoked: verified?.keyState === 'revoked',
@@ -80,37 +66,30 @@ export async function redeem(
     });
     let use: number | null = null;
     if (decision.kind === 'allow' && rec && claims) {
-      use = await tx.consumeWarrantUse(rec.id, claims.max_uses);
-      if (use === null) {
-        decision = {
-          kind: 'deny',
-          code: 'WARRANT_EXHAUSTED',
-          reason: 'every approved use is spent',
-        };
-      }
+      // The single-use guarantee: the check above read the count, this spends it.
+      use = await tx.warrants.consumeUse(rec.id, claims.max_uses);
+      if (use === null) decision = EXHAUSTED;
     }
     const id = newReceiptId();
     const warrantId = rec?.id ?? null;
     const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
+    const redemption = { id, warrantId, executor: executor.id, action, at };
     if (decision.kind === 'deny' || !rec || !claims || use === null) {
       const code = decision.kind === 'deny' ? decision.code : 'WARRANT_UNKNOWN';
-      await tx.insertRedemption({
-        id,
-        warrantId,
-        outcome: 'deny',
-        code,
-        useNumber: null,
-        executor: executor.id,
-        action,
-        at,
-      });
-      await record(tx, 'redemption.denied', now, executor.id, links, {
+      const eventId = await record(tx, 'redemption.denied', now, executor.id, links, {
         code,
         action,
         // Identifies the presented token without recording it.
         tokenSha256: sha256Hex(token),
         executor_identity: proof,
         ...(claims ? { claimedWarrant: claims.jti } : {}),
+      });
+      await tx.warrants.recordRedemption({
+        ...redemption,
+        outcome: 'deny',
+        code,
+        useNumber: null,
+        eventId,
       });
       return {
         kind: 'deny' as const,
@@ -131,22 +110,19 @@ export async function redeem(
       executor: executor.id,
       executor_identity: proof,
     };
-    await tx.insertRedemption({
-      id,
-      warrantId,
-      outcome: 'allow',
-      code: null,
-      useNumber: use,
-      executor: executor.id,
-      action,
-      at,
-    });
-    await record(tx, 'redemption.allowed', now, executor.id, links, {
+    const eventId = await record(tx, 'redemption.allowed', now, executor.id, links, {
       receipt: receiptClaims,
       kid: keys.activeKid,
     });
+    await tx.warrants.recordRedemption({
+      ...redemption,
+      outcome: 'allow',
+      code: null,
+      useNumber: use,
+      eventId,
+    });
     if (use === claims.max_uses) {
-      await tx.transitionRequest(rec.requestId, 'approved', 'exhausted', at);
+      await tx.requests.transition(rec.requestId, 'approved', 'exhausted', at);
       await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
     }
     return {

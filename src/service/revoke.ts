@@ -15,23 +15,23 @@ export async function revokeWarrant(
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.store.transaction(async (tx) => {
-    const w = await tx.getWarrant(warrantId as WarrantId);
+    const w = await tx.warrants.get(warrantId as WarrantId);
     if (!w) throw new CountersignError<WarrantErrorCode>('WARRANT_NOT_FOUND', 'no such warrant');
-    const request = await tx.getRequest(w.requestId);
+    const request = await tx.requests.get(w.requestId);
     if (!hasRole(actor, 'admin') && request?.body.requester !== actor.id) {
       throw new CountersignError<ServiceErrorCode>(
         'FORBIDDEN',
         'only an admin or the requester may revoke this warrant',
       );
     }
-    if (!(await tx.revokeWarrant(w.id, actor.id, reason, at))) {
+    if (!(await tx.warrants.revoke(w.id, actor.id, reason, at))) {
       throw new CountersignError<WarrantErrorCode>(
         'WARRANT_ALREADY_REVOKED',
         'the warrant is already revoked',
       );
     }
     // An exhausted request stays exhausted; the warrant row still records the revocation.
-    await tx.transitionRequest(w.requestId, 'approved', 'revoked', at);
+    await tx.requests.transition(w.requestId, 'approved', 'revoked', at);
     await record(
       tx,
       'warrant.revoked',
@@ -55,7 +55,7 @@ export async function withdrawRequest(
 ): Promise<void> {
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
-    const r = await tx.getRequest(requestId as never);
+    const r = await tx.requests.get(requestId as never);
     if (!r) throw new CountersignError<RequestErrorCode>('REQUEST_UNKNOWN', 'no such request');
     if (r.body.requester !== actor.id) {
       throw new CountersignError<RequestErrorCode>(
@@ -63,7 +63,7 @@ export async function withdrawRequest(
         'only the requester may withdraw',
       );
     }
-    if (!(await tx.transitionRequest(r.id, 'pending', 'withdrawn', now.toISOString()))) {
+    if (!(await tx.requests.transition(r.id, 'pending', 'withdrawn', now.toISOString()))) {
       throw new CountersignError<RequestErrorCode>(
         'REQUEST_NOT_PENDING',
         `the request is ${r.state}`,

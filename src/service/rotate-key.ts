@@ -3,7 +3,7 @@ import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import type { SigningKeyRecord } from '../keys/keyring.js';
 import type { KeyErrorCode } from '../keys/seal.js';
-import type { Repo } from '../store/store.js';
+import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
 
 export interface RotationResult {
@@ -27,17 +27,17 @@ export interface RevocationResult {
  * in the JWKS and among the log verifier keys, so everything it signed still verifies.
  */
 async function promote(
-  tx: Repo,
+  tx: TxPorts,
   actor: Principal,
   now: Date,
   fresh: SigningKeyRecord,
   reason: string | null,
 ): Promise<string[]> {
   // On PostgreSQL, nodes rotating at once would each retire the old key and leave two active.
-  await tx.lockKeyRing();
-  const retired = (await tx.listKeys()).filter((k) => k.state === 'active').map((k) => k.kid);
-  for (const kid of retired) await tx.setKeyState(kid, 'retired', now.toISOString());
-  await tx.insertKey(fresh);
+  await tx.keys.lock();
+  const retired = (await tx.keys.list()).filter((k) => k.state === 'active').map((k) => k.kid);
+  for (const kid of retired) await tx.keys.setState(kid, 'retired', now.toISOString());
+  await tx.keys.insert(fresh);
   await record(
     tx,
     'key.rotated',
@@ -62,15 +62,15 @@ async function promote(
  * nothing signs with a revoked key once its revocation is visible. If the transaction
  * fails after all, the ring is reloaded from what the store still holds.
  */
-async function changeKeys<T>(ctx: ServiceContext, change: (tx: Repo) => Promise<T>): Promise<T> {
+async function changeKeys<T>(ctx: ServiceContext, change: (tx: TxPorts) => Promise<T>): Promise<T> {
   try {
     return await ctx.store.transaction(async (tx) => {
       const out = await change(tx);
-      ctx.keyAdmin.reload(await tx.listKeys());
+      ctx.keyAdmin.reload(await tx.keys.list());
       return out;
     });
   } catch (e) {
-    ctx.keyAdmin.reload(await ctx.store.listKeys());
+    ctx.keyAdmin.reload(await ctx.store.read.keys.list());
     throw e;
   }
 }
@@ -106,8 +106,8 @@ export async function revokeSigningKey(
   const at = now.toISOString();
   const fresh = await ctx.keyAdmin.newKey(now);
   const replacedBy = await changeKeys(ctx, async (tx) => {
-    await tx.lockKeyRing();
-    const key = (await tx.listKeys()).find((k) => k.kid === kid);
+    await tx.keys.lock();
+    const key = (await tx.keys.list()).find((k) => k.kid === kid);
     if (!key) {
       throw new CountersignError<KeyErrorCode>('KEY_NOT_FOUND', 'no signing key has this kid');
     }
@@ -116,7 +116,7 @@ export async function revokeSigningKey(
     }
     const successor = key.state === 'active' ? fresh.kid : null;
     if (successor !== null) await promote(tx, actor, now, fresh, `revocation of ${kid}`);
-    await tx.setKeyState(kid, 'revoked', at);
+    await tx.keys.setState(kid, 'revoked', at);
     await record(
       tx,
       'key.revoked',

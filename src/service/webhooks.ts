@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { randomId } from '../core/crypto.js';
-import type { Repo } from '../store/store.js';
+import type { WebhookWriter } from './ports/webhooks.js';
 
 export const WEBHOOK_EVENTS = ['request.pending', 'finding.raised'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -21,7 +21,7 @@ export const SIGNATURE_HEADER = 'x-countersign-signature';
  * when the state change it reports was committed.
  */
 export async function enqueueWebhook(
-  tx: Repo,
+  tx: { readonly webhooks: Pick<WebhookWriter, 'insert'> },
   targets: readonly WebhookTarget[],
   type: WebhookEvent,
   now: Date,
@@ -39,7 +39,7 @@ export async function enqueueWebhook(
       datacontenttype: 'application/json',
       data,
     };
-    await tx.insertDelivery({
+    await tx.webhooks.insert({
       id,
       endpoint: t.url,
       eventType: type,

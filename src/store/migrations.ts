@@ -3,12 +3,11 @@ import { approvalChain } from './migrations/001-approval-chain.js';
 import { merkleLog } from './migrations/002-merkle-log.js';
 import { reconciliation } from './migrations/003-reconciliation.js';
 import { federatedIdentity } from './migrations/004-identity.js';
-import { singleUse } from './migrations/005-single-use.js';
+import { tokenReplaysAndOneSuccess } from './migrations/005-token-replays-and-one-success.js';
 import { signedAuthority } from './migrations/006-signed-authority.js';
 import { nhiKeyColumn } from './migrations/007-nhi-key.js';
-import type { Dialect } from './migrations/types.js';
-
-export type { Dialect } from './migrations/types.js';
+import { redemptionEvents } from './migrations/008-redemption-events.js';
+import type { Dialect } from '../service/ports/store.js';
 
 /**
  * Migrations are code, not files read at run time, so the package works from any
@@ -23,9 +22,12 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '002_merkle_log': merkleLog(dialect),
         '003_reconciliation': reconciliation(dialect),
         '004_identity': federatedIdentity(dialect),
-        '005_single_use': singleUse(dialect),
+        // Named before the single-use guarantee had a home (warrants' consumeUse); the
+        // name is what databases recorded, so it stays.
+        '005_single_use': tokenReplaysAndOneSuccess(dialect),
         '006_signed_authority': signedAuthority(dialect),
         '007_nhi_key': nhiKeyColumn(dialect),
+        '008_redemption_events': redemptionEvents(),
       }),
   };
 }

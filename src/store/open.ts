@@ -1,5 +1,5 @@
 import { openSqliteStore } from './sqlite/open.js';
-import type { Store } from './store.js';
+import type { Store } from '../service/ports/store.js';
 
 /** True for the URLs the PostgreSQL store serves. */
 export const isPostgresUrl = (url: string): boolean =>
@@ -16,5 +16,21 @@ export async function openStore(url: string): Promise<Store> {
     const { openPostgresStore } = await import('./postgres/open.js');
     return openPostgresStore({ url });
   }
-  return openSqliteStore({ file: url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url });
+  return openSqliteStore({ file: sqliteFile(url) });
+}
+
+/** The SQLite file a `sqlite:` URL (or a bare path) names. */
+export const sqliteFile = (url: string): string =>
+  url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+
+/**
+ * Opens a database only to read it: no migration, nothing written (audits, and the
+ * reconciliation planner's own connection). A read-only role is enough on PostgreSQL.
+ */
+export async function openReadOnlyStore(url: string): Promise<Store> {
+  if (isPostgresUrl(url)) {
+    const { openPostgresStore } = await import('./postgres/open.js');
+    return openPostgresStore({ url, migrate: false, poolMax: 2 });
+  }
+  return openSqliteStore({ file: sqliteFile(url), readonly: true });
 }

@@ -72,6 +72,8 @@ export interface RedemptionsTable {
   executor: string;
   action: string;
   at: string;
+  /** The event that recorded it; null on rows from before migration 008. */
+  event_id: number | null;
 }
 
 export interface EventsTable {

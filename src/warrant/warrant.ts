@@ -1,36 +1,61 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { epochSeconds } from '../core/clock.js';
-import type { DecisionId, NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
-import type { Scope } from '../core/scope.js';
+import type { DecisionId, RequestId, WarrantId } from '../core/ids.js';
+import {
+  DecisionIdSchema,
+  PrincipalIdSchema,
+  RequestIdSchema,
+  Sha256Schema,
+  Strict,
+  WarrantIdSchema,
+  type Frozen,
+} from '../core/schema.js';
+import { ScopeSchema } from '../core/scope.js';
 import type { RequestBody } from '../request/request.js';
-import type { ExecutorBinding, RequestAction } from '../core/vocabulary.js';
+import {
+  ExecutorBindingSchema,
+  NameSchema,
+  NhiIdSchema,
+  RequestActionSchema,
+  TargetsSchema,
+} from '../core/vocabulary.js';
 import type { ConcreteWindow } from '../request/window.js';
 
 export const WARRANT_TYP = 'warrant+jwt';
 
-/** The signed claims of a warrant. Field names follow JWT conventions (RFC 7519). */
-export interface WarrantClaims {
-  readonly iss: string;
-  readonly jti: WarrantId;
-  readonly sub: NhiId;
-  readonly iat: number;
-  readonly nbf: number;
-  readonly exp: number;
-  readonly request_id: RequestId;
-  readonly action: RequestAction;
-  readonly environment: string;
-  readonly scope: Scope;
-  readonly targets: readonly string[];
-  readonly executor: ExecutorBinding;
-  readonly max_uses: number;
-  readonly approvals: readonly DecisionId[];
-  readonly policy_version: `sha256:${string}`;
-  /**
-   * A principal that may not redeem whatever the executor binding says: the requester,
-   * when the pinned rule forbids them to execute (`requesterMayExecute: false`). It
-   * matters for claim bindings, which a requester's own workload could match.
-   */
-  readonly excluded_executor?: PrincipalId;
-}
+/**
+ * The signed claims of a warrant, the one schema a warrant payload is read against.
+ * Field names follow JWT conventions (RFC 7519). Every warrant `warrantClaims` builds
+ * from a request the API accepted satisfies it (a property test holds this).
+ */
+export const WarrantClaimsSchema = Type.Object(
+  {
+    iss: Type.String(),
+    jti: WarrantIdSchema,
+    sub: NhiIdSchema,
+    iat: Type.Integer(),
+    nbf: Type.Integer(),
+    exp: Type.Integer(),
+    request_id: RequestIdSchema,
+    action: RequestActionSchema,
+    environment: NameSchema,
+    scope: ScopeSchema,
+    targets: TargetsSchema,
+    executor: ExecutorBindingSchema,
+    max_uses: Type.Integer({ minimum: 1 }),
+    approvals: Type.Array(DecisionIdSchema),
+    policy_version: Sha256Schema,
+    /**
+     * A principal that may not redeem whatever the executor binding says: the requester,
+     * when the pinned rule forbids them to execute (`requesterMayExecute: false`). It
+     * matters for claim bindings, which a requester's own workload could match.
+     */
+    excluded_executor: Type.Optional(PrincipalIdSchema),
+  },
+  Strict,
+);
+
+export type WarrantClaims = Frozen<Static<typeof WarrantClaimsSchema>>;
 
 export type WarrantState = 'active' | 'revoked';
 

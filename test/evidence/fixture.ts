@@ -26,7 +26,8 @@ import {
   inclusionPlan,
 } from '../../src/log/tree.js';
 import { nodeKey } from '../../src/log/nodes.js';
-import type { ReceiptClaims, RedemptionAction } from '../../src/redemption/redemption.js';
+import type { ReceiptClaims } from '../../src/redemption/receipt.js';
+import type { RedemptionAction } from '../../src/redemption/redemption.js';
 import type { RequestBody } from '../../src/request/request.js';
 import { windowAt } from '../../src/request/window.js';
 import { WARRANT_TYP, warrantClaims } from '../../src/warrant/warrant.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/service/ports/store.js';
 import { POSTGRES_UNAVAILABLE, sharedPostgres, stopSharedPostgres } from './postgres.js';
 
 /** A store on a throwaway database, and how to dispose of it. */

@@ -32,7 +32,7 @@ beforeAll(async () => {
     await store.transaction(async (tx) => {
       for (let i = 0; i < 7 + batch; i++) {
         clock.advance(1000);
-        await tx.appendEvent(
+        await tx.log.append(
           encodeEvent({
             v: 1,
             type: 'nhi.registered',
@@ -46,7 +46,7 @@ beforeAll(async () => {
     });
     await integrateBatch(ctx);
   }
-  size = (await store.latestCheckpoint())!.size;
+  size = (await store.read.log.latestCheckpoint())!.size;
   await store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,6 +6,10 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NhiId } from '../../src/core/ids.js';
 import type { Database } from '../../src/store/schema.js';
+
+const ports = (conn: Kysely<Database>) => kyselyPorts(conn, sqliteSql);
+import { kyselyPorts } from '../../src/store/kysely/ports.js';
+import { sqliteSql } from '../../src/store/sqlite/dialect.js';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { WalSync } from '../../src/store/sqlite/wal-sync.js';
@@ -52,9 +56,9 @@ describe('group commit on SQLite', () => {
 
   it('acknowledges a committed transaction only once the durability barrier returns', async () => {
     const gate = new Gate();
-    const group = new GroupCommit(db, raw, gate);
+    const group = new GroupCommit(db, raw, gate, ports);
     let acknowledged = false;
-    const done = group.run((tx) => tx.insertNhi(nhi('svc:a'))).then(() => (acknowledged = true));
+    const done = group.run((tx) => tx.nhis.insert(nhi('svc:a'))).then(() => (acknowledged = true));
     await new Promise((ok) => setTimeout(ok, 20));
     expect(stored()).toEqual(['svc:a']);
     expect(acknowledged).toBe(false);
@@ -66,41 +70,45 @@ describe('group commit on SQLite', () => {
   it('rejects every transaction of a batch whose barrier fails', async () => {
     const gate = new Gate();
     gate.fail = new Error('disk gone');
-    const group = new GroupCommit(db, raw, gate);
+    const group = new GroupCommit(db, raw, gate, ports);
     const results = await Promise.allSettled([
-      group.run((tx) => tx.insertNhi(nhi('svc:a'))),
-      group.run((tx) => tx.insertNhi(nhi('svc:b'))),
+      group.run((tx) => tx.nhis.insert(nhi('svc:a'))),
+      group.run((tx) => tx.nhis.insert(nhi('svc:b'))),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
   it('rolls back a failing transaction alone while the rest of its batch commits', async () => {
-    const group = new GroupCommit(db, raw, null);
+    const group = new GroupCommit(db, raw, null, ports);
     const results = await Promise.allSettled([
-      group.run((tx) => tx.insertNhi(nhi('svc:a'))),
+      group.run((tx) => tx.nhis.insert(nhi('svc:a'))),
       group.run(async (tx) => {
-        await tx.insertNhi(nhi('svc:b'));
+        await tx.nhis.insert(nhi('svc:b'));
         throw new Error('changed its mind');
       }),
-      group.run((tx) => tx.insertNhi(nhi('svc:c'))),
+      group.run((tx) => tx.nhis.insert(nhi('svc:c'))),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(stored()).toEqual(['svc:a', 'svc:c']);
   });
 });
 
-describe('the SQLite store', () => {
+describe('the SQLite store, as built', () => {
   it('copies the WAL into the database file from its checkpoint worker', async () => {
+    // The worker is a compiled module of its own (dist/), which `npm test` builds first;
+    // run from the TypeScript sources, the store keeps SQLite's own checkpoints instead.
+    const builtPath: string = '../../dist/store/sqlite/open.js';
+    const built = (await import(builtPath)) as { openSqliteStore: typeof openSqliteStore };
     const dir = mkdtempSync(join(tmpdir(), 'countersign-ckpt-'));
     const file = join(dir, 'db');
-    const store = await openSqliteStore({ file });
+    const store = await built.openSqliteStore({ file });
     try {
       const before = statSync(file).size;
       for (let i = 0; i < 40; i++) {
         await Promise.all(
           Array.from({ length: 50 }, (_, j) =>
             store.transaction((tx) =>
-              tx.insertNhi({ ...nhi(`svc:${i}-${j}`), description: 'x'.repeat(500) }),
+              tx.nhis.insert({ ...nhi(`svc:${i}-${j}`), description: 'x'.repeat(500) }),
             ),
           ),
         );

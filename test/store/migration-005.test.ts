@@ -5,11 +5,12 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrations, type Dialect } from '../../src/store/migrations.js';
+import { migrations } from '../../src/store/migrations.js';
+import { type Dialect } from '../../src/service/ports/store.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { Database as Schema } from '../../src/store/schema.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/service/ports/store.js';
 import { POSTGRES_UNAVAILABLE, sharedPostgres, stopSharedPostgres } from '../helpers/postgres.js';
 
 /** A database migrated only up to 004, opened raw, and how to open the store on it. */
@@ -85,7 +86,7 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
           await l.db.deleteFrom('fulfilments').where('id', '=', 'ful_2').execute();
           await l.db.destroy();
           const store = await l.openStore();
-          expect(await store.listFulfilments()).toHaveLength(1);
+          expect(await store.read.fulfilments.list()).toHaveLength(1);
           await store.close();
         } finally {
           await l.dispose();

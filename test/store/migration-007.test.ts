@@ -7,11 +7,12 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NhiId } from '../../src/core/ids.js';
 import { nhiKey } from '../../src/nhi/key.js';
-import { migrations, type Dialect } from '../../src/store/migrations.js';
+import { migrations } from '../../src/store/migrations.js';
+import { type Dialect } from '../../src/service/ports/store.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { Database as Schema } from '../../src/store/schema.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/service/ports/store.js';
 import { POSTGRES_UNAVAILABLE, sharedPostgres, stopSharedPostgres } from '../helpers/postgres.js';
 
 /** A database migrated only up to 005, opened raw, and how to open the store on it. */
@@ -95,9 +96,11 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
               { id: 'svc:bobowned', key: plain },
               { id: 'svc:other', key: nhiKey('svc:other') },
             ]);
-            expect((await store.getNhiByKey(nhiKey('svc:BOBOWNED')))?.id).toBe('svc:bobowned');
+            expect((await store.read.nhis.getByKey(nhiKey('svc:BOBOWNED')))?.id).toBe(
+              'svc:bobowned',
+            );
             for (const id of ['svc:BobOwned', 'svc:b0bowned', 'svc:bobowned', 'svc:other']) {
-              expect((await store.getNhi(id as NhiId))?.id).toBe(id);
+              expect((await store.read.nhis.get(id as NhiId))?.id).toBe(id);
             }
             const twin = {
               id: 'svc:BOBOWNED' as NhiId,
@@ -107,7 +110,7 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
               createdAt: '2026-03-02T00:00:00.000Z',
               createdBy: 'admin',
             };
-            await expect(store.transaction((tx) => tx.insertNhi(twin))).rejects.toThrow();
+            await expect(store.transaction((tx) => tx.nhis.insert(twin))).rejects.toThrow();
           } finally {
             await store.close();
           }
@@ -129,7 +132,7 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
           try {
             const nhi = legacyRow('svc:first', 'team', 0);
             await store.transaction((tx) =>
-              tx.insertNhi({
+              tx.nhis.insert({
                 id: nhi.id as NhiId,
                 kind: 'service_account',
                 owner: nhi.owner,
@@ -138,7 +141,7 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
                 createdBy: nhi.created_by,
               }),
             );
-            expect((await store.getNhiByKey(nhiKey('SVC:FIRST')))?.id).toBe('svc:first');
+            expect((await store.read.nhis.getByKey(nhiKey('SVC:FIRST')))?.id).toBe('svc:first');
           } finally {
             await store.close();
           }

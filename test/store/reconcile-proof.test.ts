@@ -9,7 +9,7 @@ import type { Finding, FindingId, FindingProof } from '../../src/reconcile/findi
 import { integrateBatch } from '../../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import { runReconcile } from '../../src/service/reconcile.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -26,7 +26,7 @@ async function observeUnapprovedGrant(store: Store, id: string): Promise<number>
     receivedAt: AT,
   };
   return store.transaction(async (tx) => {
-    const eventId = await tx.appendEvent(
+    const eventId = await tx.log.append(
       encodeEvent({
         v: 1,
         type: 'observation.recorded',
@@ -36,7 +36,7 @@ async function observeUnapprovedGrant(store: Store, id: string): Promise<number>
         data: { id: o.id },
       }),
     );
-    await tx.insertObservation(o, `key-${id}`, `grant|${id}`, eventId);
+    await tx.observations.insert(o, `key-${id}`, `grant|${id}`, eventId);
     return eventId;
   });
 }
@@ -67,13 +67,16 @@ for (const dialect of DIALECTS) {
         it('defers the finding to the next pass rather than raise it without its proof', async () => {
           await observeUnapprovedGrant(store, 'o1');
           const ctx = { store, clock };
-          expect(await runReconcile(ctx, async () => {})).toMatchObject({ raised: 0, deferred: 1 });
-          expect(await store.listFindings(undefined, 10)).toEqual([]);
+          const notYet = { ...ctx, integrateLog: async () => {} };
+          expect(await runReconcile(notYet)).toMatchObject({ raised: 0, deferred: 1 });
+          expect(await store.read.findings.list(undefined, 10)).toEqual([]);
 
-          const summary = await runReconcile(ctx, integrate);
+          const summary = await runReconcile({ ...ctx, integrateLog: integrate });
           expect(summary).toMatchObject({ raised: 1, deferred: 0 });
-          const [finding] = await store.listFindings(undefined, 10);
-          const [leaf] = (await store.leavesOf('observations', ['o1'])).values();
+          const [finding] = await store.read.findings.list(undefined, 10);
+          const [leaf] = (
+            await store.read.reconciliation.leavesOf('observations', ['o1'])
+          ).values();
           expect(typeof leaf).toBe('number');
           expect(finding?.evidence).toEqual({
             warrants: [],
@@ -88,7 +91,7 @@ for (const dialect of DIALECTS) {
         it('reads its evidence back as log indices', async () => {
           await observeUnapprovedGrant(store, 'o1');
           const denied = await store.transaction(async (tx) =>
-            tx.appendEvent(
+            tx.log.append(
               encodeEvent({
                 v: 1,
                 type: 'redemption.denied',
@@ -116,10 +119,10 @@ for (const dialect of DIALECTS) {
             updatedAt: AT,
             resolution: null,
           };
-          await store.transaction(async (tx) => tx.insertFinding(finding, denied));
+          await store.transaction(async (tx) => tx.findings.insert(finding, denied));
           const leaves = async (role: 'observations' | 'redemptions', id: string) =>
-            (await store.leavesOf(role, [id])).get(id);
-          expect((await store.getFinding('fnd_legacy'))?.evidence).toEqual({
+            (await store.read.reconciliation.leavesOf(role, [id])).get(id);
+          expect((await store.read.findings.get('fnd_legacy'))?.evidence).toEqual({
             warrants: [],
             redemptions: [await leaves('redemptions', String(denied))],
             fulfilments: [],

@@ -4,7 +4,7 @@ import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../../
 import type { Fulfilment, FulfilmentId } from '../../src/fulfilment/fulfilment.js';
 import { REPLAY_RETENTION_LEEWAY_SECONDS } from '../../src/identity/oidc/replay.js';
 import { wireIdentity, type ServerIdentity } from '../../src/server/identity.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
 
 const ISSUER = 'https://token.actions.example';
@@ -97,14 +97,14 @@ for (const dialect of DIALECTS) {
     describe('when two successes are stored for one receipt, target and phase', () => {
       it('refuses the second insert but keeps any number of failures', async () => {
         await store.transaction(async (tx) => {
-          await tx.insertFulfilment(fulfilment('failure'), 1);
-          await tx.insertFulfilment(fulfilment('failure'), 2);
-          await tx.insertFulfilment(fulfilment('success'), 3);
+          await tx.fulfilments.insert(fulfilment('failure'), 1);
+          await tx.fulfilments.insert(fulfilment('failure'), 2);
+          await tx.fulfilments.insert(fulfilment('success'), 3);
         });
         await expect(
-          store.transaction((tx) => tx.insertFulfilment(fulfilment('success'), 4)),
+          store.transaction((tx) => tx.fulfilments.insert(fulfilment('success'), 4)),
         ).rejects.toThrow(/unique|duplicate/i);
-        expect((await store.listFulfilments()).map((f) => f.outcome).sort()).toEqual([
+        expect((await store.read.fulfilments.list()).map((f) => f.outcome).sort()).toEqual([
           'failure',
           'failure',
           'success',

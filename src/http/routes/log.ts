@@ -15,14 +15,11 @@ import type { RoutesOptions } from './options.js';
 const Int = Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$' });
 const Strict = { additionalProperties: false } as const;
 
-export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
-  app,
-  { ctx, origin, flushLog },
-) => {
+export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx, origin }) => {
   const text = { 'content-type': 'text/plain; charset=utf-8' };
 
   app.get('/v1/log/checkpoint', { schema: { tags: ['log'] } }, async (_req, reply) =>
-    reply.headers(text).send((await latestCheckpoint(ctx.store)).note),
+    reply.headers(text).send((await latestCheckpoint(ctx.store.read)).note),
   );
 
   app.get('/v1/log/verifier-key', { schema: { tags: ['log'] } }, async (_req, reply) =>
@@ -32,11 +29,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app.get(
     '/v1/log/verifier-keys',
     { schema: { tags: ['log'], response: { 200: VerifierKeysSchema } } },
-    async () => {
-      // A revocation's position exists once its event is in the tree: integrate first.
-      await flushLog();
-      return logVerifierKeys(ctx.store, origin);
-    },
+    async () => logVerifierKeys(ctx, origin),
   );
 
   app.get(
@@ -49,7 +42,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     },
     async (req) => ({
       checkpoints: await checkpointNotes(
-        ctx.store,
+        ctx.store.read,
         Number(req.query.start),
         Number(req.query.limit ?? 1000),
       ),
@@ -62,7 +55,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       schema: { querystring: Type.Object({ start: Int, end: Int }, Strict), tags: ['log'] },
     },
     async (req) => ({
-      entries: await readEntries(ctx.store, Number(req.query.start), Number(req.query.end)),
+      entries: await readEntries(ctx.store.read, Number(req.query.start), Number(req.query.end)),
     }),
   );
 
@@ -71,7 +64,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     {
       schema: { querystring: Type.Object({ index: Int, size: Int }, Strict), tags: ['log'] },
     },
-    async (req) => inclusionProof(ctx.store, Number(req.query.index), Number(req.query.size)),
+    async (req) => inclusionProof(ctx.store.read, Number(req.query.index), Number(req.query.size)),
   );
 
   app.get(
@@ -79,6 +72,6 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     {
       schema: { querystring: Type.Object({ from: Int, to: Int }, Strict), tags: ['log'] },
     },
-    async (req) => consistencyProof(ctx.store, Number(req.query.from), Number(req.query.to)),
+    async (req) => consistencyProof(ctx.store.read, Number(req.query.from), Number(req.query.to)),
   );
 };

@@ -5,8 +5,6 @@ export interface RoutesOptions {
   readonly ctx: ServiceContext;
   /** The log's checkpoint origin and note key name. */
   readonly origin: string;
-  /** Integrates queued events now, for readers that need the latest entries signed. */
-  readonly flushLog: () => Promise<void>;
   /** Why the node is not ready beyond its database (a stalled log), or null when it is. */
   readonly readiness?: () => Promise<string | null>;
   /** Present only in dev mode: lets end-to-end tests move time forward. */

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ResourceSchema } from '../../core/scope.js';
 import { FINDING_STATES } from '../../reconcile/finding.js';
 import { exceptionsSince } from '../../service/exceptions.js';
 import { decideFinding, listFindings } from '../../service/findings.js';
@@ -31,7 +32,7 @@ const Fact = Type.Union([
   Type.Object(
     {
       kind: Type.Literal('grant'),
-      resource: Type.String({ minLength: 1, maxLength: 1024 }),
+      resource: ResourceSchema,
       permission: Name,
       present: Type.Boolean(),
     },
@@ -59,10 +60,7 @@ const ObservationsBody = Type.Object(
 
 const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
 
-export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
-  app,
-  { ctx, flushLog },
-) => {
+export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
   app.post(
     '/v1/fulfilments',
     { schema: { body: FulfilmentBody, tags: ['fulfilments'] }, config: { roles: ['executor'] } },
@@ -94,8 +92,6 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       config: { roles: READERS },
     },
     async (req) => {
-      // Evidence is shown as log indices: integrate what is queued so every index exists.
-      await flushLog();
       return {
         findings: await listFindings(ctx, req.query.state, Number(req.query.limit ?? '1000')),
       };
@@ -119,7 +115,7 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app.post(
     '/v1/reconcile',
     { schema: { tags: ['findings'] }, config: { roles: ['admin'] } },
-    async () => runReconcile(ctx, flushLog),
+    async () => runReconcile(ctx),
   );
 
   app.get(
@@ -132,7 +128,6 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       config: { roles: ['auditor', 'admin'] },
     },
     async (req) => {
-      await flushLog();
       const since = req.query.since ? new Date(req.query.since) : null;
       return {
         exceptions: await exceptionsSince(
@@ -147,7 +142,9 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/webhooks/dead-letters',
     { schema: { tags: ['webhooks'] }, config: { roles: ['auditor', 'admin'] } },
     async () => ({
-      deadLetters: (await ctx.store.listDeliveries('dead', 500)).map(({ payload: _p, ...d }) => d),
+      deadLetters: (await ctx.store.read.webhooks.list('dead', 500)).map(
+        ({ payload: _p, ...d }) => d,
+      ),
     }),
   );
 };

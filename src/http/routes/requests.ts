@@ -20,7 +20,7 @@ import type { RoutesOptions } from './options.js';
 
 export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
-  { ctx, origin, flushLog },
+  { ctx, origin },
 ) => {
   app.post(
     '/v1/requests',
@@ -101,9 +101,6 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     {
       schema: { params: RequestIdParam, tags: ['evidence'] },
     },
-    async (req) => {
-      await flushLog();
-      return exportEvidence(ctx, req.params.id, origin);
-    },
+    async (req) => exportEvidence(ctx, req.params.id, origin),
   );
 };

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { columnTypes, type Dialect } from './types.js';
+import { columnTypes } from './types.js';
+import { type Dialect } from '../../service/ports/store.js';
 
 export function approvalChain(dialect: Dialect): Migration {
   const { serial, bigint } = columnTypes(dialect);

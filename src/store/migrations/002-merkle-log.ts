@@ -1,5 +1,6 @@
 import { type Kysely, type Migration } from 'kysely';
-import { columnTypes, type Dialect } from './types.js';
+import { columnTypes } from './types.js';
+import { type Dialect } from '../../service/ports/store.js';
 
 export function merkleLog(dialect: Dialect): Migration {
   const { bigint } = columnTypes(dialect);

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
-import { columnTypes, type Dialect } from './types.js';
+import { columnTypes } from './types.js';
+import { type Dialect } from '../../service/ports/store.js';
 
 /** Fulfilments, observations, findings, webhook deliveries, and warrant expiry records. */
 export function reconciliation(dialect: Dialect): Migration {

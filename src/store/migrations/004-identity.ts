@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Dialect } from './types.js';
+import type { Dialect } from '../../service/ports/store.js';
 
 /**
  * Federated identities: each decision keeps the proof of how its approver signed in

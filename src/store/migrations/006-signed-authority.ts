@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Dialect } from './types.js';
+import type { Dialect } from '../../service/ports/store.js';
 
 /**
  * What is signed or hashed decides, not what a mutable column says:

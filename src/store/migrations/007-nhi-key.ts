@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { nhiKey } from '../../nhi/key.js';
-import type { Dialect } from './types.js';
+import type { Dialect } from '../../service/ports/store.js';
 
 /**
  * A unique comparison key per NHI (`nhiKey`: NFC, confusables, case folding), so that

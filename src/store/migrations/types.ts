@@ -1,4 +1,4 @@
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from '../../service/ports/store.js';
 
 /** The column types that differ between dialects; everything else is portable. */
 export function columnTypes(dialect: Dialect): {

@@ -3,8 +3,9 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
-import type { Repo, Store } from '../store.js';
-import { PostgresRepo } from './repo.js';
+import type { ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
+import { kyselyPorts } from '../kysely/ports.js';
+import { postgresSql } from './dialect.js';
 import { backoffMs, DEFAULT_RETRY, mayRetry, type RetryPolicy } from './retry.js';
 
 export interface PostgresOptions {
@@ -82,14 +83,15 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
-class PostgresStore extends PostgresRepo implements Store {
+class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
+  readonly read: ReadPorts;
 
   constructor(
-    db: Kysely<Database>,
+    private readonly db: Kysely<Database>,
     private readonly retry: RetryPolicy,
   ) {
-    super(db);
+    this.read = kyselyPorts(db, postgresSql);
   }
 
   /**
@@ -99,7 +101,7 @@ class PostgresStore extends PostgresRepo implements Store {
    * `tx`: no network calls, no in-memory state it cannot redo. A connection lost
    * during COMMIT is surfaced, never retried, because the commit may have happened.
    */
-  async transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let committing = false;
       try {
@@ -107,7 +109,7 @@ class PostgresStore extends PostgresRepo implements Store {
           .transaction()
           .setIsolationLevel('read committed')
           .execute(async (trx) => {
-            const value = await fn(new PostgresRepo(trx));
+            const value = await fn(kyselyPorts(trx, postgresSql));
             committing = true;
             return value;
           });
@@ -118,12 +120,12 @@ class PostgresStore extends PostgresRepo implements Store {
     }
   }
 
-  snapshot<T>(fn: (view: Repo) => Promise<T>): Promise<T> {
+  snapshot<T>(fn: (view: ReadPorts) => Promise<T>): Promise<T> {
     return this.db
       .transaction()
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
-      .execute((trx) => fn(new PostgresRepo(trx)));
+      .execute((trx) => fn(kyselyPorts(trx, postgresSql)));
   }
 
   async ping(): Promise<void> {

@@ -1,23 +1,8 @@
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
 
-// Plain CommonJS, run with `eval`: the worker needs no file of its own in src or dist.
-const WORKER_SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 1000');
-const checkpoint = () => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // Busy or locked by another process: the next tick tries again.
-  }
-};
-setInterval(checkpoint, workerData.everyMs);
-parentPort.postMessage('ready');
-`;
+const WORKER = new URL('./checkpoint-worker.js', import.meta.url);
 
 /**
  * Copies the WAL back into the database file from a worker thread. SQLite's automatic
@@ -34,16 +19,17 @@ export class Checkpointer {
     this.#worker = worker;
   }
 
+  /**
+   * Null when the compiled worker is not there (running from TypeScript sources): the
+   * serving connection then keeps SQLite's automatic checkpoints.
+   */
   static async start(
     raw: SqliteDatabase.Database,
     file: string,
     everyMs = 250,
-  ): Promise<Checkpointer> {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { driver, file, everyMs },
-    });
+  ): Promise<Checkpointer | null> {
+    if (!existsSync(WORKER)) return null;
+    const worker = new Worker(WORKER, { workerData: { file, everyMs } });
     worker.unref();
     await new Promise<void>((ok, fail) => {
       worker.once('message', () => ok());

@@ -1,11 +1,10 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import type { TxPorts } from '../../service/ports/store.js';
 import type { Database } from '../schema.js';
-import type { Repo } from '../store.js';
-import { HotStatements, SqliteTxRepo } from './tx-repo.js';
 
 interface Job {
-  readonly fn: (tx: Repo) => Promise<unknown>;
+  readonly fn: (tx: TxPorts) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -32,7 +31,6 @@ type Outcome =
 export class GroupCommit {
   readonly #queue: Job[] = [];
   #draining = false;
-  readonly #hot: HotStatements;
   readonly #control: Record<
     'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
     SqliteDatabase.Statement
@@ -41,13 +39,14 @@ export class GroupCommit {
   /** Batches committed whose fdatasync has not returned yet. */
   readonly #syncing = new Set<Promise<void>>();
 
+  /** `ports` gives the ports over the connection a batch holds. */
   constructor(
     private readonly db: Kysely<Database>,
     raw: SqliteDatabase.Database,
     private readonly wal: DurabilityBarrier | null,
+    private readonly ports: (conn: Kysely<Database>) => TxPorts,
     private readonly maxBatch = 256,
   ) {
-    this.#hot = new HotStatements(raw, db);
     this.#control = {
       begin: raw.prepare('begin immediate'),
       savepoint: raw.prepare('savepoint job'),
@@ -58,7 +57,7 @@ export class GroupCommit {
     };
   }
 
-  run<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+  run<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#draining) void this.#drain();
@@ -96,7 +95,7 @@ export class GroupCommit {
         const c = this.#control;
         c.begin.run();
         try {
-          const repo = new SqliteTxRepo(conn, this.#hot);
+          const repo = this.ports(conn);
           for (const job of batch) {
             c.savepoint.run();
             try {

@@ -1,26 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  Kysely,
-  Migrator,
-  sql,
-  SqliteDialect,
-  type SqliteDatabase as SqliteKyselyDatabase,
-} from 'kysely';
-import { KyselyRepo } from '../kysely-repo.js';
-import { GroupCommit } from './group-commit.js';
-import { Checkpointer } from './checkpointer.js';
-import { WalSync } from './wal-sync.js';
+import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
+import type { ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
+import { kyselyPorts } from '../kysely/ports.js';
+import { KyselyWarrants } from '../kysely/warrants.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
-import type { Repo, Store } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
+import { sqliteSql } from './dialect.js';
+import { GroupCommit } from './group-commit.js';
+import { insertEvent, SqliteWarrants } from './hot-path.js';
+import { StatementCache } from './statements.js';
+import { WalSync } from './wal-sync.js';
 
 export interface SqliteOptions {
   readonly file: string;
   /** Open an existing database without migrating or writing (offline verification). */
   readonly readonly?: boolean;
 }
+
+const kyselyOver = (statements: StatementCache): Kysely<Database> =>
+  new Kysely<Database>({ dialect: new SqliteDialect({ database: statements.forKysely() }) });
 
 /**
  * The embedded SQLite store in WAL mode: a commit is on disk before it is acknowledged
@@ -30,13 +31,7 @@ export interface SqliteOptions {
 export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   if (opts.readonly) {
     const raw = new SqliteDatabase(opts.file, { readonly: true, fileMustExist: true });
-    return new SqliteStore(
-      new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) }),
-      raw,
-      null,
-      null,
-      true,
-    );
+    return new SqliteStore(raw, opts.file, null, null, true);
   }
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
   const raw = new SqliteDatabase(opts.file);
@@ -51,62 +46,69 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   // durability (the WAL does) and raised durable appends by half in the log benchmark.
   raw.pragma('temp_store = MEMORY');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: cachingStatements(raw) }),
-  });
-  const migrator = new Migrator({ db, provider: migrations('sqlite') });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
-  const checkpointer = wal ? await Checkpointer.start(raw, opts.file) : null;
-  return new SqliteStore(db, raw, wal, checkpointer, false);
+  const store = new SqliteStore(raw, opts.file, wal, null, false);
+  const { error } = await new Migrator({
+    db: store.db,
+    provider: migrations('sqlite'),
+  }).migrateToLatest();
+  if (error) {
+    await store.close();
+    throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  }
+  if (wal) store.checkpointer = await Checkpointer.start(raw, opts.file);
+  return store;
 }
 
-/**
- * Kysely prepares every query anew; better-sqlite3 statements are reusable, and the
- * hot paths run the same few SQL texts, so prepared statements are kept by SQL text.
- */
-function cachingStatements(raw: SqliteDatabase.Database): SqliteKyselyDatabase {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => raw.close(),
-    prepare: (text: string) => {
-      let st = cache.get(text);
-      if (!st) {
-        st = raw.prepare(text);
-        if (cache.size >= 512) cache.clear();
-        cache.set(text, st);
-      }
-      return st;
-    },
-  };
-}
-
-class SqliteStore extends KyselyRepo implements Store {
+class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
-
+  readonly db: Kysely<Database>;
+  readonly read: ReadPorts;
+  readonly #statements: StatementCache;
   #group: GroupCommit | undefined;
+  #snapshots: Kysely<Database> | undefined;
+  checkpointer: Checkpointer | null;
 
   constructor(
-    db: Kysely<Database>,
     private readonly raw: SqliteDatabase.Database,
+    private readonly file: string,
     private readonly wal: WalSync | null,
-    private readonly checkpointer: Checkpointer | null,
+    checkpointer: Checkpointer | null,
     private readonly readonly: boolean,
   ) {
-    super(db);
+    this.#statements = new StatementCache(raw);
+    this.db = kyselyOver(this.#statements);
+    this.read = kyselyPorts(this.db, sqliteSql);
+    this.checkpointer = checkpointer;
   }
 
-  transaction<T>(fn: (tx: Repo) => Promise<T>): Promise<T> {
+  /** The ports over the connection a batch holds, with the redemption's statements prepared. */
+  #ports(conn: Kysely<Database>): TxPorts {
+    return {
+      ...kyselyPorts(conn, sqliteSql, insertEvent(this.#statements)),
+      warrants: new SqliteWarrants(this.#statements, new KyselyWarrants(conn)),
+    };
+  }
+
+  transaction<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T> {
     // Prepared on first use: a read-only store (offline verification) never writes.
-    this.#group ??= new GroupCommit(this.db, this.raw, this.wal);
+    this.#group ??= new GroupCommit(this.db, this.raw, this.wal, (conn) => this.#ports(conn));
     return this.#group.run(fn);
   }
 
-  snapshot<T>(fn: (view: Repo) => Promise<T>): Promise<T> {
-    // A read transaction sees one WAL snapshot. The serving store's connection is the
-    // group commit's, so there the view is a write transaction, serialised with the rest.
-    if (!this.readonly) return this.transaction(fn);
-    return this.db.transaction().execute((trx) => fn(new KyselyRepo(trx)));
+  /**
+   * A read transaction on a connection of its own: in WAL mode it sees one snapshot and
+   * never holds the writer up, however long it reads. An in-memory database has no second
+   * connection, so there it is a transaction like any other.
+   */
+  snapshot<T>(fn: (view: ReadPorts) => Promise<T>): Promise<T> {
+    if (this.readonly) {
+      return this.db.transaction().execute((trx) => fn(kyselyPorts(trx, sqliteSql)));
+    }
+    if (this.file === ':memory:') return this.transaction(fn);
+    this.#snapshots ??= kyselyOver(
+      new StatementCache(new SqliteDatabase(this.file, { readonly: true, fileMustExist: true })),
+    );
+    return this.#snapshots.transaction().execute((trx) => fn(kyselyPorts(trx, sqliteSql)));
   }
 
   async ping(): Promise<void> {
@@ -117,6 +119,7 @@ class SqliteStore extends KyselyRepo implements Store {
     await this.#group?.flush();
     await this.checkpointer?.stop();
     this.wal?.close();
+    await this.#snapshots?.destroy();
     await this.db.destroy();
   }
 }

@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { TokenReplayWriter } from '../../service/ports/replay.js';
+import type { Database } from '../schema.js';
 
-/** Spent federated tokens (`token_replays`) over any Kysely executor. */
-export class KyselyReplayRepo {
-  constructor(protected readonly db: Kysely<Database>) {}
+/** Spent federated tokens (`token_replays`). */
+export class KyselyTokenReplays implements TokenReplayWriter {
+  constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * One statement, so it is atomic on both dialects: of concurrent calls for one key,
@@ -11,7 +12,7 @@ export class KyselyReplayRepo {
    * condition, and SQLite runs one writer at a time. A record past its `expires_at` is
    * taken over, so behaviour never depends on when the pruning job last ran.
    */
-  async spendToken(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+  async spend(issuer: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
     const r = await this.db
       .insertInto('token_replays')
       .values({ issuer, jti, expires_at: expiresAt })
@@ -25,7 +26,7 @@ export class KyselyReplayRepo {
     return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
-  async forgetSpentTokens(before: number): Promise<number> {
+  async forget(before: number): Promise<number> {
     const r = await this.db
       .deleteFrom('token_replays')
       .where('expires_at', '<', before)

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { columnTypes, type Dialect } from './types.js';
+import { columnTypes } from './types.js';
+import { type Dialect } from '../../service/ports/store.js';
 
 /**
  * Single-use guarantees that hold across nodes sharing one database:
@@ -11,7 +12,7 @@ import { columnTypes, type Dialect } from './types.js';
  *   before it inserts; the partial unique index makes the database refuse the insert of
  *   a node that checked concurrently (PostgreSQL at READ COMMITTED lets both pass).
  */
-export function singleUse(dialect: Dialect): Migration {
+export function tokenReplaysAndOneSuccess(dialect: Dialect): Migration {
   const { bigint } = columnTypes(dialect);
   return {
     async up(db: Kysely<unknown>) {

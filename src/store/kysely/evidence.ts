@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { EvidenceRole, FindingProof } from '../reconcile/finding.js';
-import type { Database, FindingsTable } from './schema.js';
+import type { EvidenceRole, FindingProof } from '../../reconcile/finding.js';
+import type { Database, FindingsTable } from '../schema.js';
 
 /** Ids per statement, well under every dialect's limit on bound parameters. */
 const CHUNK = 500;

@@ -1,0 +1,100 @@
+// @ts-check
+/**
+ * The import-boundary rule: the one-way flow of ARCHITECTURE.md, enforced.
+ *
+ * - core imports core only;
+ * - a domain area imports core, and another domain area's *types* only: the vocabulary
+ *   one step shares with another lives in core, so no behaviour flows sideways;
+ * - the offline verifier (evidence, trust) applies the domain: it may call into it;
+ * - service calls core, the domain, the verifier and the ports it declares;
+ * - store implements service's ports over the domain's types;
+ * - http, cli and server are edges (cli runs `serve`, `migrate` and `log verify --data`
+ *   in-process; server is the composition root).
+ * Import cycles are refused too.
+ */
+import boundaries from 'eslint-plugin-boundaries';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { importX } from 'eslint-plugin-import-x';
+
+export const DOMAIN = [
+  'approval',
+  'fulfilment',
+  'identity',
+  'keys',
+  'log',
+  'nhi',
+  'observation',
+  'policy',
+  'reconcile',
+  'redemption',
+  'replay',
+  'request',
+  'warrant',
+];
+export const VERIFIER = ['evidence', 'trust'];
+
+/** @type {Record<string, string[]>} element type -> what it may import (values and types) */
+export const ALLOWED = {
+  core: ['core'],
+  domain: ['core'],
+  verifier: ['core', 'domain', 'verifier'],
+  service: ['core', 'domain', 'verifier', 'service'],
+  store: ['core', 'domain', 'service', 'store'],
+  http: ['core', 'domain', 'verifier', 'service', 'http'],
+  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'cli'],
+  server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'cli', 'server'],
+};
+
+/** @type {Record<string, string[]>} element type -> what it may import for its types only */
+export const TYPES_ONLY = { domain: ['domain'] };
+
+/** @param {string} rootDir */
+export function layerConfig(rootDir) {
+  const project = `${rootDir}/tsconfig.json`;
+  const anyOf = (/** @type {string[]} */ types) => ({
+    to: { element: { types: { anyOf: types } } },
+  });
+  return [
+    {
+      files: ['src/**/*.ts'],
+      ignores: ['src/index.ts'], // the package's entry re-exports from every layer
+      plugins: { boundaries, 'import-x': importX },
+      settings: {
+        'import/resolver': { typescript: { project } },
+        'import-x/extensions': ['.ts', '.js'],
+        'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+        'import-x/resolver-next': [createTypeScriptImportResolver({ project })],
+        'boundaries/root-path': rootDir,
+        'boundaries/elements': [
+          { type: 'core', pattern: 'src/core', partialMatch: false },
+          { type: 'domain', pattern: `src/{${DOMAIN.join(',')}}`, partialMatch: false },
+          { type: 'verifier', pattern: `src/{${VERIFIER.join(',')}}`, partialMatch: false },
+          { type: 'service', pattern: 'src/service', partialMatch: false },
+          { type: 'store', pattern: 'src/store', partialMatch: false },
+          { type: 'http', pattern: 'src/http', partialMatch: false },
+          { type: 'cli', pattern: 'src/cli', partialMatch: false },
+          { type: 'server', pattern: 'src/server', partialMatch: false },
+        ],
+      },
+      rules: {
+        'boundaries/dependencies': [
+          'error',
+          {
+            default: 'disallow',
+            policies: Object.entries(ALLOWED).map(([type, to]) => ({
+              from: { element: { type } },
+              allow: [
+                anyOf(to),
+                ...(TYPES_ONLY[type]
+                  ? [{ ...anyOf(TYPES_ONLY[type]), dependency: { kind: 'type' } }]
+                  : []),
+              ],
+            })),
+          },
+        ],
+        'boundaries/no-unknown-files': 'error',
+        'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      },
+    },
+  ];
+}

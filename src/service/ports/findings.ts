@@ -1,0 +1,21 @@
+import type { Finding, FindingResolution, FindingState } from '../../reconcile/finding.js';
+import type { ExistingFinding } from '../../reconcile/input.js';
+
+export interface FindingReader {
+  get(id: string): Promise<Finding | null>;
+  list(state: FindingState | undefined, limit: number): Promise<Finding[]>;
+  /** Whether a finding of this key was ever raised. */
+  hasKey(key: string): Promise<boolean>;
+  /** Every finding recorded, whatever its state, by key. */
+  existing(): Promise<Map<string, ExistingFinding>>;
+}
+
+export interface FindingWriter extends FindingReader {
+  insert(f: Finding, eventId: number): Promise<void>;
+  update(
+    id: string,
+    state: FindingState,
+    resolution: FindingResolution | null,
+    at: string,
+  ): Promise<void>;
+}

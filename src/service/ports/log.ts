@@ -1,0 +1,76 @@
+import type { EncodedEvent } from '../../log/event.js';
+import type { NewNode, NodeHashes, NodeId } from '../../log/tree.js';
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  /** Hex of the root hash. */
+  readonly root: string;
+  /** The signed note; empty while the checkpoint waits for its signature. */
+  readonly note: string;
+  /** The signing key; empty while unsigned. */
+  readonly kid: string;
+  readonly at: string;
+}
+
+export interface LogEntry {
+  readonly index: number;
+  readonly leaf: string;
+  /** Hex of the stored RFC 6962 leaf hash. */
+  readonly leafHash: string;
+}
+
+export interface PendingEvent {
+  readonly id: number;
+  readonly leafHash: string;
+}
+
+/** The log as readers see it: integrated entries, signed checkpoints, proofs' nodes. */
+export interface LogReader {
+  /** The newest signed checkpoint. */
+  latestCheckpoint(): Promise<StoredCheckpoint | null>;
+  /** The signed checkpoint of exactly this size. */
+  checkpoint(size: number): Promise<StoredCheckpoint | null>;
+  /** Every signed checkpoint, smallest first. */
+  checkpoints(): Promise<StoredCheckpoint[]>;
+  /** Up to `limit` signed checkpoints of size >= `from`, smallest first. */
+  checkpointsFrom(from: number, limit: number): Promise<StoredCheckpoint[]>;
+  nodes(ids: readonly NodeId[]): Promise<NodeHashes>;
+  /** Integrated entries with start <= index < end, in index order. */
+  entries(start: number, end: number): Promise<LogEntry[]>;
+  /** Up to `limit` integrated entries with index >= `from`, in index order. */
+  entryPage(from: number, limit: number): Promise<LogEntry[]>;
+  /**
+   * Every integrated entry whose leaf links to `requestId`, in index order: found by
+   * the hashed leaf's own `links.request`, never by an unhashed column.
+   */
+  entriesForRequest(requestId: string): Promise<LogEntry[]>;
+  /** The leaf index of each integrated `key.revoked` event, by the kid its leaf names. */
+  keyRevocationIndices(): Promise<Map<string, number>>;
+  /** Leaves of the events still queued for integration, in queue order. */
+  queuedLeaves(): Promise<string[]>;
+  queuedCount(): Promise<number>;
+  /** The time of the oldest event still queued, or null when none is. */
+  oldestQueuedAt(): Promise<string | null>;
+  /** Checkpoints whose signature is still missing (after a crash), smallest first. */
+  unsigned(): Promise<StoredCheckpoint[]>;
+}
+
+/** The log as the use cases and the integrator write it. */
+export interface LogWriter extends LogReader {
+  /** Queues an event; the integrator gives it a leaf index later. Returns its id. */
+  append(event: EncodedEvent): Promise<number>;
+  /** Queued events with no leaf index yet, oldest first. */
+  pending(limit: number): Promise<PendingEvent[]>;
+  assignLeafIndices(rows: ReadonlyArray<{ id: number; index: number }>): Promise<void>;
+  putNodes(nodes: readonly NewNode[]): Promise<void>;
+  /** The newest checkpoint, signed or still waiting for its signature. */
+  latestTree(): Promise<StoredCheckpoint | null>;
+  insertCheckpoint(cp: StoredCheckpoint): Promise<void>;
+  /** Signs a stored checkpoint: sets its note and key, once. */
+  signCheckpoint(size: number, note: string, kid: string): Promise<void>;
+  /**
+   * The sequencer lock, held until the transaction ends: one integrator at a time
+   * extends the tree (a PostgreSQL advisory lock; SQLite serialises writers).
+   */
+  lock(): Promise<void>;
+}

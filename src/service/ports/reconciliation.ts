@@ -1,0 +1,32 @@
+import type { EvidenceRole } from '../../reconcile/finding.js';
+import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
+
+export interface ExpiringWarrant {
+  readonly warrantId: string;
+  readonly requestId: string;
+  readonly subject: string;
+  readonly notAfter: string;
+}
+
+/** What reconciliation reads beside fulfilments, observations and findings. */
+export interface ReconciliationReader {
+  /** One per issued warrant, with the request fields the reconciler needs. */
+  grants(): Promise<ApprovedGrant[]>;
+  /** The grants of one subject, newest warrant first. */
+  grantsForSubject(subject: string): Promise<ApprovedGrant[]>;
+  /** Denied redemptions of known warrants, from the redemptions table. */
+  denials(): Promise<DenialRecord[]>;
+  /** Allowed redemptions, from the redemptions table. */
+  allowedRedemptions(): Promise<RedemptionRecord[]>;
+  /** Warrants whose window ended by `now` and whose expiry is not yet recorded. */
+  warrantsToExpire(now: string): Promise<ExpiringWarrant[]>;
+  /**
+   * The leaf index of the event that recorded each record, by record id: null while
+   * the event waits for the integrator. Ids with no such event are left out.
+   */
+  leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>>;
+}
+
+export interface ReconciliationWriter extends ReconciliationReader {
+  markExpiryRecorded(warrantId: string, at: string): Promise<void>;
+}

@@ -1,0 +1,71 @@
+/**
+ * The persistence ports the use cases declare. A store implements them by composition
+ * (one small repository per aggregate over one database handle). What a store hands
+ * out outside a transaction can only read: every write goes through `transaction`,
+ * together with the log event that records it.
+ */
+import type { AuditReader } from './audit.js';
+import type { FindingReader, FindingWriter } from './findings.js';
+import type { FulfilmentReader, FulfilmentWriter } from './fulfilments.js';
+import type { KeyReader, KeyWriter } from './keys.js';
+import type { LogReader, LogWriter } from './log.js';
+import type { NhiReader, NhiWriter } from './nhis.js';
+import type { ObservationReader, ObservationWriter } from './observations.js';
+import type { ReconciliationReader, ReconciliationWriter } from './reconciliation.js';
+import type { TokenReplayWriter } from './replay.js';
+import type { RequestReader, RequestWriter } from './requests.js';
+import type { WarrantReader, WarrantWriter } from './warrants.js';
+import type { WebhookReader, WebhookWriter } from './webhooks.js';
+
+/** What can be read, in a transaction, a snapshot or at any time. */
+export interface ReadPorts {
+  readonly nhis: NhiReader;
+  readonly requests: RequestReader;
+  readonly warrants: WarrantReader;
+  readonly log: LogReader;
+  readonly keys: KeyReader;
+  readonly fulfilments: FulfilmentReader;
+  readonly observations: ObservationReader;
+  readonly findings: FindingReader;
+  readonly reconciliation: ReconciliationReader;
+  readonly webhooks: WebhookReader;
+  readonly audit: AuditReader;
+}
+
+/** What a transaction can read and write. */
+export interface TxPorts extends ReadPorts {
+  readonly nhis: NhiWriter;
+  readonly requests: RequestWriter;
+  readonly warrants: WarrantWriter;
+  readonly log: LogWriter;
+  readonly keys: KeyWriter;
+  readonly fulfilments: FulfilmentWriter;
+  readonly observations: ObservationWriter;
+  readonly findings: FindingWriter;
+  readonly reconciliation: ReconciliationWriter;
+  readonly webhooks: WebhookWriter;
+  readonly replay: TokenReplayWriter;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** Reads outside any transaction, each statement on its own. */
+  readonly read: ReadPorts;
+  /**
+   * Runs `fn` in one transaction. On PostgreSQL `fn` may run more than once: a
+   * serialization failure, a deadlock, a lost race on a unique key, or a connection lost
+   * before COMMIT reruns it as a whole, so it must have no effects outside `tx`.
+   */
+  transaction<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` over one consistent, read-only view of the database, for work that reads
+   * much and must not hold the writers up (reconciliation, audits): a read transaction on
+   * a connection of its own on SQLite, REPEATABLE READ READ ONLY on PostgreSQL.
+   */
+  snapshot<T>(fn: (view: ReadPorts) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

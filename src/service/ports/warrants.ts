@@ -1,0 +1,38 @@
+import type { WarrantId } from '../../core/ids.js';
+import type { WarrantRecord } from '../../warrant/warrant.js';
+
+/** One redemption as stored: allowed with its use number, or denied with its code. */
+export interface RedemptionRow {
+  readonly id: string;
+  readonly warrantId: WarrantId | null;
+  readonly outcome: 'allow' | 'deny';
+  readonly code: string | null;
+  readonly useNumber: number | null;
+  readonly executor: string;
+  readonly action: unknown;
+  readonly at: string;
+  /** The id of the event that recorded it. */
+  readonly eventId: number;
+}
+
+/** Warrants and their redemptions. */
+export interface WarrantReader {
+  get(id: WarrantId): Promise<WarrantRecord | null>;
+  getByRequest(requestId: string): Promise<WarrantRecord | null>;
+  redemptions(warrantId: WarrantId): Promise<RedemptionRow[]>;
+}
+
+export interface WarrantWriter extends WarrantReader {
+  insert(record: WarrantRecord): Promise<void>;
+  /** Fills in the token of a warrant signed after the transaction that issued it. */
+  setToken(id: WarrantId, token: string): Promise<void>;
+  /**
+   * **The single-use guarantee.** Spends one use in one conditional statement, with no
+   * read-then-write window: only while the warrant is active and its count is below
+   * both the row's `max_uses` and the warrant's *signed* `max_uses`. Returns the new
+   * use number, or null when no use was left (or the warrant is not active).
+   */
+  consumeUse(id: WarrantId, signedMaxUses: number): Promise<number | null>;
+  revoke(id: WarrantId, by: string, reason: string, at: string): Promise<boolean>;
+  recordRedemption(row: RedemptionRow): Promise<void>;
+}

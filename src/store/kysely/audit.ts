@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely';
+import type { StateRows } from '../../replay/compare.js';
+import type { AuditReader } from '../../service/ports/audit.js';
+import type { Database } from '../schema.js';
+
+/** The rows the state audit compares with the log. */
+export class KyselyAudit implements AuditReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async stateRows(): Promise<StateRows> {
+    const [warrants, requests, findings] = await Promise.all([
+      this.db
+        .selectFrom('warrants')
+        .select(['id', 'request_id', 'uses', 'max_uses', 'state', 'claims'])
+        .execute(),
+      this.db.selectFrom('requests').select(['id', 'state']).execute(),
+      this.db.selectFrom('findings').select(['id', 'state']).execute(),
+    ]);
+    return {
+      warrants: warrants.map((w) => ({
+        id: w.id,
+        requestId: w.request_id,
+        uses: Number(w.uses),
+        maxUses: Number(w.max_uses),
+        state: w.state,
+        claims: w.claims,
+      })),
+      requests,
+      findings,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  Finding,
+  FindingId,
+  FindingKind,
+  FindingProof,
+  FindingResolution,
+  FindingState,
+} from '../../reconcile/finding.js';
+import type { ExistingFinding } from '../../reconcile/input.js';
+import type { FindingWriter } from '../../service/ports/findings.js';
+import type { Database, FindingsTable } from '../schema.js';
+import { findingProofs } from './evidence.js';
+
+const toFinding = (r: Selectable<FindingsTable>, evidence: FindingProof): Finding => ({
+  id: r.id as FindingId,
+  key: r.key,
+  kind: r.kind as FindingKind,
+  state: r.state as FindingState,
+  requestId: r.request_id,
+  warrantId: r.warrant_id,
+  subject: r.subject,
+  target: r.target,
+  detail: r.detail,
+  evidence,
+  raisedAt: r.raised_at,
+  updatedAt: r.updated_at,
+  resolution: r.resolution === null ? null : (JSON.parse(r.resolution) as FindingResolution),
+});
+
+/** What reconciliation found, and where each finding stands. */
+export class KyselyFindings implements FindingWriter {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(f: Finding, eventId: number): Promise<void> {
+    await this.db
+      .insertInto('findings')
+      .values({
+        id: f.id,
+        key: f.key,
+        kind: f.kind,
+        state: f.state,
+        request_id: f.requestId,
+        warrant_id: f.warrantId,
+        subject: f.subject,
+        target: f.target,
+        detail: f.detail,
+        evidence: JSON.stringify(f.evidence),
+        raised_at: f.raisedAt,
+        updated_at: f.updatedAt,
+        resolution: f.resolution === null ? null : JSON.stringify(f.resolution),
+        event_id: eventId,
+      })
+      .execute();
+  }
+
+  async update(
+    id: string,
+    state: FindingState,
+    resolution: FindingResolution | null,
+    at: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('findings')
+      .set({
+        state,
+        updated_at: at,
+        resolution: resolution === null ? null : JSON.stringify(resolution),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async get(id: string): Promise<Finding | null> {
+    const r = await this.db
+      .selectFrom('findings')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? ((await this.#withProofs([r]))[0] ?? null) : null;
+  }
+
+  async list(state: FindingState | undefined, limit: number): Promise<Finding[]> {
+    let q = this.db.selectFrom('findings').selectAll();
+    if (state) q = q.where('state', '=', state);
+    return this.#withProofs(
+      await q.orderBy('raised_at', 'desc').orderBy('id').limit(limit).execute(),
+    );
+  }
+
+  async #withProofs(rows: readonly Selectable<FindingsTable>[]): Promise<Finding[]> {
+    const proofs = await findingProofs(this.db, rows);
+    return rows.map((r, i) => toFinding(r, proofs[i] as FindingProof));
+  }
+
+  async hasKey(key: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('findings')
+      .select('id')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  async existing(): Promise<Map<string, ExistingFinding>> {
+    const rows = await this.db
+      .selectFrom('findings')
+      .select(['id', 'key', 'state', 'resolution'])
+      .execute();
+    return new Map(
+      rows.map((r) => [
+        r.key,
+        {
+          id: r.id,
+          state: r.state as FindingState,
+          automatic:
+            r.resolution === null
+              ? false
+              : (JSON.parse(r.resolution) as FindingResolution).automatic,
+        },
+      ]),
+    );
+  }
+}

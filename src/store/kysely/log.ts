@@ -1,0 +1,284 @@
+import type { Kysely } from 'kysely';
+import { nodeKey } from '../../log/nodes.js';
+import type { NewNode, NodeHashes, NodeId } from '../../log/tree.js';
+import type { EncodedEvent } from '../../log/event.js';
+import type {
+  LogEntry,
+  LogWriter,
+  PendingEvent,
+  StoredCheckpoint,
+} from '../../service/ports/log.js';
+import type { Database } from '../schema.js';
+import type { DialectSql } from './dialect.js';
+
+export const toCheckpoint = (r: {
+  size: number | string;
+  root: string;
+  note: string;
+  kid: string;
+  at: string;
+}): StoredCheckpoint => ({
+  size: Number(r.size),
+  root: r.root,
+  note: r.note,
+  kid: r.kid,
+  at: r.at,
+});
+
+const ENTRY = ['leaf_index as index', 'leaf', 'leaf_hash as leafHash'] as const;
+
+/**
+ * Rows selected as {@link ENTRY} are entries already when the driver returns the index
+ * as a number (SQLite); a log verify reads a million of them, so they are not copied.
+ */
+function toEntries(
+  rows: Array<{ index: number | string | null; leaf: string; leafHash: string }>,
+): LogEntry[] {
+  return rows.every((r) => typeof r.index === 'number')
+    ? (rows as LogEntry[])
+    : rows.map((r) => ({ index: Number(r.index), leaf: r.leaf, leafHash: r.leafHash }));
+}
+
+/**
+ * The log tables: events queued then integrated, the stored subtree hashes, and the
+ * checkpoints (a row whose note is empty waits for its signature, which is made after
+ * the integrating transaction commits; readers never see it).
+ */
+export class KyselyLog implements LogWriter {
+  /** `insertEvent` lets SQLite append through its prepared statements (`sqlite/hot-path.ts`). */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sql: DialectSql,
+    private readonly insertEvent?: (e: EncodedEvent) => number,
+  ) {}
+
+  #signed() {
+    return this.db.selectFrom('checkpoints').selectAll().where('note', '!=', '');
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    const r = await this.#signed().orderBy('size', 'desc').limit(1).executeTakeFirst();
+    return r ? toCheckpoint(r) : null;
+  }
+
+  async checkpoint(size: number): Promise<StoredCheckpoint | null> {
+    const r = await this.#signed().where('size', '=', size).executeTakeFirst();
+    return r ? toCheckpoint(r) : null;
+  }
+
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    return (await this.#signed().orderBy('size').execute()).map(toCheckpoint);
+  }
+
+  async checkpointsFrom(from: number, limit: number): Promise<StoredCheckpoint[]> {
+    const rows = await this.#signed()
+      .where('size', '>=', from)
+      .orderBy('size')
+      .limit(limit)
+      .execute();
+    return rows.map(toCheckpoint);
+  }
+
+  async nodes(ids: readonly NodeId[]): Promise<NodeHashes> {
+    const out = new Map<string, Uint8Array>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('log_nodes')
+      .select(['level', 'idx', 'hash'])
+      .where((eb) =>
+        eb.or(ids.map((id) => eb.and([eb('level', '=', id.level), eb('idx', '=', id.index)]))),
+      )
+      .execute();
+    for (const r of rows) {
+      out.set(
+        nodeKey({ level: Number(r.level), index: Number(r.idx) }),
+        Buffer.from(r.hash, 'hex'),
+      );
+    }
+    return out;
+  }
+
+  async entries(start: number, end: number): Promise<LogEntry[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(ENTRY)
+      .where('leaf_index', '>=', start)
+      .where('leaf_index', '<', end)
+      .orderBy('leaf_index')
+      .execute();
+    return toEntries(rows);
+  }
+
+  async entryPage(from: number, limit: number): Promise<LogEntry[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(ENTRY)
+      .where('leaf_index', '>=', from)
+      .orderBy('leaf_index')
+      .limit(limit)
+      .execute();
+    return toEntries(rows);
+  }
+
+  async entriesForRequest(requestId: string): Promise<LogEntry[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(ENTRY)
+      .where(this.sql.leafRequest(), '=', requestId)
+      .where('leaf_index', 'is not', null)
+      .orderBy('leaf_index')
+      .execute();
+    return toEntries(rows);
+  }
+
+  async keyRevocationIndices(): Promise<Map<string, number>> {
+    // The type column only narrows the search; the kid is read from the hashed leaf.
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf'])
+      .where('type', '=', 'key.revoked')
+      .where('leaf_index', 'is not', null)
+      .orderBy('leaf_index')
+      .execute();
+    const out = new Map<string, number>();
+    for (const r of rows) {
+      const kid = (JSON.parse(r.leaf) as { data?: { kid?: unknown } }).data?.kid;
+      if (typeof kid === 'string' && !out.has(kid)) out.set(kid, Number(r.leaf_index));
+    }
+    return out;
+  }
+
+  async queuedLeaves(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select('leaf')
+      .where('leaf_index', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.leaf);
+  }
+
+  async queuedCount(): Promise<number> {
+    const r = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('leaf_index', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async oldestQueuedAt(): Promise<string | null> {
+    // The queue is served in id order (events_pending), so its head is the oldest.
+    const r = await this.db
+      .selectFrom('events')
+      .select('at')
+      .where('leaf_index', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return r?.at ?? null;
+  }
+
+  async append(e: EncodedEvent): Promise<number> {
+    if (this.insertEvent) return this.insertEvent(e);
+    const row = await this.db
+      .insertInto('events')
+      .values({ ...eventColumns(e), leaf_index: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async pending(limit: number): Promise<PendingEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['id', 'leaf_hash'])
+      .where('leaf_index', 'is', null)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), leafHash: r.leaf_hash }));
+  }
+
+  async assignLeafIndices(rows: ReadonlyArray<{ id: number; index: number }>): Promise<void> {
+    // Runs of consecutive ids and indices are assigned with one statement each.
+    let i = 0;
+    while (i < rows.length) {
+      const first = rows[i] as { id: number; index: number };
+      let j = i + 1;
+      while (
+        j < rows.length &&
+        rows[j]?.id === first.id + (j - i) &&
+        rows[j]?.index === first.index + (j - i)
+      )
+        j++;
+      await this.db
+        .updateTable('events')
+        .set((eb) => ({ leaf_index: eb('id', '+', first.index - first.id) }))
+        .where('id', '>=', first.id)
+        .where('id', '<=', first.id + (j - i - 1))
+        .where('leaf_index', 'is', null)
+        .execute();
+      i = j;
+    }
+  }
+
+  async putNodes(nodes: readonly NewNode[]): Promise<void> {
+    // Chunked so that one statement stays under every dialect's parameter limit.
+    for (let i = 0; i < nodes.length; i += 300) {
+      const values = nodes
+        .slice(i, i + 300)
+        .map((n) => ({ level: n.id.level, idx: n.id.index, hash: n.hash.toString('hex') }));
+      await this.db.insertInto('log_nodes').values(values).execute();
+    }
+  }
+
+  async latestTree(): Promise<StoredCheckpoint | null> {
+    const r = await this.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? toCheckpoint(r) : null;
+  }
+
+  async unsigned(): Promise<StoredCheckpoint[]> {
+    const rows = await this.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('note', '=', '')
+      .orderBy('size')
+      .execute();
+    return rows.map(toCheckpoint);
+  }
+
+  async insertCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    await this.db.insertInto('checkpoints').values(cp).execute();
+  }
+
+  async signCheckpoint(size: number, note: string, kid: string): Promise<void> {
+    await this.db
+      .updateTable('checkpoints')
+      .set({ note, kid })
+      .where('size', '=', size)
+      .where('note', '=', '')
+      .execute();
+  }
+
+  lock(): Promise<void> {
+    return this.sql.lockLog(this.db);
+  }
+}
+
+/** An event as its columns hold it: the link columns are conveniences, the leaf is the record. */
+export const eventColumns = (e: EncodedEvent) => ({
+  type: e.event.type,
+  at: e.event.at,
+  actor: e.event.actor,
+  request_id: e.event.links.request ?? null,
+  warrant_id: e.event.links.warrant ?? null,
+  nhi_id: e.event.links.nhi ?? null,
+  leaf: e.leaf,
+  leaf_hash: e.leafHash,
+});

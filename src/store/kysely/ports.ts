@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { EncodedEvent } from '../../log/event.js';
+import type { TxPorts } from '../../service/ports/store.js';
+import type { Database } from '../schema.js';
+import { KyselyAudit } from './audit.js';
+import type { DialectSql } from './dialect.js';
+import { KyselyFindings } from './findings.js';
+import { KyselyFulfilments } from './fulfilments.js';
+import { KyselyKeys } from './keys.js';
+import { KyselyLog } from './log.js';
+import { KyselyNhis } from './nhis.js';
+import { KyselyObservations } from './observations.js';
+import { KyselyReconciliation } from './reconciliation.js';
+import { KyselyTokenReplays } from './replay.js';
+import { KyselyRequests } from './requests.js';
+import { KyselyWarrants } from './warrants.js';
+import { KyselyWebhooks } from './webhooks.js';
+
+/**
+ * Every port over one database handle (the database itself, or an open transaction):
+ * one small repository per aggregate, composed, none extending another.
+ */
+export function kyselyPorts(
+  db: Kysely<Database>,
+  sql: DialectSql,
+  insertEvent?: (e: EncodedEvent) => number,
+): TxPorts {
+  return {
+    nhis: new KyselyNhis(db),
+    requests: new KyselyRequests(db, sql),
+    warrants: new KyselyWarrants(db),
+    log: new KyselyLog(db, sql, insertEvent),
+    keys: new KyselyKeys(db, sql),
+    fulfilments: new KyselyFulfilments(db),
+    observations: new KyselyObservations(db),
+    findings: new KyselyFindings(db),
+    reconciliation: new KyselyReconciliation(db),
+    webhooks: new KyselyWebhooks(db),
+    replay: new KyselyTokenReplays(db),
+    audit: new KyselyAudit(db),
+  };
+}

@@ -1,0 +1,145 @@
+import type { Kysely } from 'kysely';
+import type { EvidenceRole } from '../../reconcile/finding.js';
+import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
+import type { RequestBody } from '../../request/request.js';
+import type { ExpiringWarrant, ReconciliationWriter } from '../../service/ports/reconciliation.js';
+import type { Database } from '../schema.js';
+import { leavesOf } from './evidence.js';
+
+/** The redeemed target recorded in a redemption's action (its JSON column). */
+function targetOf(action: string): string | null {
+  const target = (JSON.parse(action) as { target?: unknown }).target;
+  return typeof target === 'string' ? target : null;
+}
+
+/**
+ * A redemption is cited by its event's id (see `leavesOf`); one recorded before
+ * migration 008 kept no event id, and is cited by none.
+ */
+const eventRef = (eventId: number | null, id: string): string =>
+  eventId === null ? `unlinked:${id}` : String(eventId);
+
+/** What reconciliation reads beside fulfilments, observations and findings. */
+export class KyselyReconciliation implements ReconciliationWriter {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  grants(): Promise<ApprovedGrant[]> {
+    return this.#grants();
+  }
+
+  grantsForSubject(subject: string): Promise<ApprovedGrant[]> {
+    return this.#grants(subject);
+  }
+
+  async #grants(subject?: string): Promise<ApprovedGrant[]> {
+    let q = this.db
+      .selectFrom('warrants')
+      .innerJoin('requests', 'requests.id', 'warrants.request_id')
+      .select([
+        'warrants.id as warrant_id',
+        'warrants.request_id',
+        'warrants.revoked_at',
+        'warrants.not_before',
+        'warrants.not_after',
+        'requests.body',
+      ]);
+    if (subject !== undefined) {
+      q = q.where('requests.subject', '=', subject).orderBy('warrants.issued_at', 'desc');
+    }
+    const rows = await q.execute();
+    return rows.map((r) => {
+      const b = JSON.parse(r.body) as RequestBody;
+      return {
+        requestId: r.request_id,
+        warrantId: r.warrant_id,
+        subject: b.subject,
+        action: b.action,
+        scope: b.scope,
+        environment: b.environment,
+        targets: b.targets,
+        // The warrant's own window: a relative request window starts at issue.
+        notBefore: r.not_before ?? b.notBefore ?? '',
+        notAfter: r.not_after ?? b.notAfter ?? '',
+        revokedAt: r.revoked_at,
+      };
+    });
+  }
+
+  async denials(): Promise<DenialRecord[]> {
+    const rows = await this.db
+      .selectFrom('redemptions')
+      .innerJoin('warrants', 'warrants.id', 'redemptions.warrant_id')
+      .select([
+        'redemptions.id',
+        'redemptions.event_id',
+        'redemptions.warrant_id',
+        'warrants.request_id',
+        'redemptions.code',
+        'redemptions.executor',
+        'redemptions.at',
+      ])
+      .where('redemptions.outcome', '=', 'deny')
+      .orderBy('redemptions.seq')
+      .execute();
+    return rows.map((r) => ({
+      id: eventRef(r.event_id === null ? null : Number(r.event_id), r.id),
+      warrantId: r.warrant_id as string,
+      requestId: r.request_id,
+      code: r.code ?? '',
+      executor: r.executor,
+      at: r.at,
+    }));
+  }
+
+  async allowedRedemptions(): Promise<RedemptionRecord[]> {
+    const rows = await this.db
+      .selectFrom('redemptions')
+      .select(['id', 'event_id', 'warrant_id', 'action', 'at'])
+      .where('outcome', '=', 'allow')
+      .where('warrant_id', 'is not', null)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
+      id: eventRef(r.event_id === null ? null : Number(r.event_id), r.id),
+      warrantId: r.warrant_id as string,
+      receiptId: r.id,
+      target: targetOf(r.action),
+      at: r.at,
+    }));
+  }
+
+  async warrantsToExpire(now: string): Promise<ExpiringWarrant[]> {
+    const rows = await this.db
+      .selectFrom('warrants')
+      .innerJoin('requests', 'requests.id', 'warrants.request_id')
+      .select([
+        'warrants.id',
+        'warrants.request_id',
+        'warrants.not_after',
+        'requests.subject',
+        'requests.body',
+      ])
+      .where('warrants.expiry_recorded_at', 'is', null)
+      .execute();
+    return rows
+      .map((r) => ({
+        warrantId: r.id,
+        requestId: r.request_id,
+        subject: r.subject,
+        notAfter: r.not_after ?? (JSON.parse(r.body) as RequestBody).notAfter ?? '',
+      }))
+      .filter((w) => w.notAfter <= now);
+  }
+
+  async markExpiryRecorded(warrantId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('warrants')
+      .set({ expiry_recorded_at: at })
+      .where('id', '=', warrantId)
+      .execute();
+  }
+
+  leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>> {
+    return leavesOf(this.db, role, ids);
+  }
+}

@@ -1,0 +1,118 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Decision, DecisionKind } from '../../approval/decision.js';
+import { canonicalJson } from '../../core/canonical.js';
+import type { DecisionId, PrincipalId, RequestId, WarrantId } from '../../core/ids.js';
+import type { IdentityProof } from '../../core/vocabulary.js';
+import type { RequestBody, RequestRecord, RequestState } from '../../request/request.js';
+import type { RequestListFilter, RequestWriter } from '../../service/ports/requests.js';
+import type { Database, RequestsTable } from '../schema.js';
+import type { DialectSql } from './dialect.js';
+
+const toRequest = (r: Selectable<RequestsTable>): RequestRecord => ({
+  id: r.id as RequestId,
+  body: JSON.parse(r.body) as RequestBody,
+  state: r.state as RequestState,
+  warrantId: r.warrant_id as WarrantId | null,
+  updatedAt: r.updated_at,
+});
+
+/** Requests and the decisions on them. */
+export class KyselyRequests implements RequestWriter {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sql: DialectSql,
+  ) {}
+
+  async get(id: RequestId): Promise<RequestRecord | null> {
+    const r = await this.db
+      .selectFrom('requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? toRequest(r) : null;
+  }
+
+  async list(filter: RequestListFilter): Promise<RequestRecord[]> {
+    let q = this.db.selectFrom('requests').selectAll();
+    if (filter.state) q = q.where('state', '=', filter.state);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+    return rows.map(toRequest);
+  }
+
+  async insert(r: RequestRecord): Promise<void> {
+    await this.db
+      .insertInto('requests')
+      .values({
+        id: r.id,
+        body: JSON.stringify(r.body),
+        state: r.state,
+        requester: r.body.requester,
+        subject: r.body.subject,
+        environment: r.body.environment,
+        created_at: r.body.createdAt,
+        pending_expires_at: r.body.pendingExpiresAt,
+        warrant_id: r.warrantId,
+        updated_at: r.updatedAt,
+      })
+      .execute();
+  }
+
+  async transition(
+    id: RequestId,
+    from: RequestState,
+    to: RequestState,
+    at: string,
+    warrantId?: WarrantId,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('requests')
+      .set({ state: to, updated_at: at, ...(warrantId ? { warrant_id: warrantId } : {}) })
+      .where('id', '=', id)
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async decisions(requestId: RequestId): Promise<Decision[]> {
+    const rows = await this.db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('request_id', '=', requestId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((d) => ({
+      id: d.id as DecisionId,
+      requestId: d.request_id as RequestId,
+      requestDigest: d.request_digest as `sha256:${string}`,
+      approver: d.approver as PrincipalId,
+      decision: d.decision as DecisionKind,
+      reason: d.reason,
+      at: d.at,
+      ...(d.approver_identity === null
+        ? {}
+        : { approverIdentity: JSON.parse(d.approver_identity) as IdentityProof }),
+    }));
+  }
+
+  async insertDecision(d: Decision): Promise<void> {
+    await this.db
+      .insertInto('decisions')
+      .values({
+        id: d.id,
+        request_id: d.requestId,
+        request_digest: d.requestDigest,
+        approver: d.approver,
+        decision: d.decision,
+        reason: d.reason,
+        at: d.at,
+        approver_identity:
+          d.approverIdentity === undefined ? null : canonicalJson(d.approverIdentity),
+      })
+      .execute();
+  }
+
+  lock(id: RequestId): Promise<void> {
+    return this.sql.lockRequest(this.db, id);
+  }
+}
