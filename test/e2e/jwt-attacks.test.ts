@@ -5,19 +5,21 @@ import { AUDIENCE, FederatedServer, humanClaims } from '../helpers/federated.js'
 import { startIssuers, type Issuers } from '../helpers/federation.js';
 import type { TestIssuer } from '../helpers/oidc-issuer.js';
 import { craftHmac, craftUnsigned, githubActionsClaims } from '../helpers/oidc-issuer.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 let f: FederatedServer;
 let s: TestServer;
+serveDuringSuite(FederatedServer, (started) => {
+  f = started;
+  s = started.server;
+});
 /** Untrusted issuers whose generated kids collide with the trusted issuers' kids. */
 let impostors: Issuers<'corp' | 'github'>;
 beforeAll(async () => {
-  f = await FederatedServer.start();
-  s = f.server;
   impostors = await startIssuers(['corp', 'github']);
 });
 afterAll(async () => {
-  await Promise.all([f.stop(), impostors.close()]);
+  await impostors.close();
 });
 
 const secs = () => Math.floor(Date.now() / 1000);

@@ -1,24 +1,19 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, uniqueNhi } from '../helpers/chain.js';
 import { redeemArgs, requestCreateArgs } from '../helpers/cli-args.js';
 import { query, rowCounts } from '../helpers/db.js';
-import { AUDIENCE, FederatedServer } from '../helpers/federated.js';
+import { AUDIENCE, FederatedServer, tokenDigest } from '../helpers/federated.js';
 import type { GithubJob } from '../helpers/oidc-issuer.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 let f: FederatedServer;
 let s: TestServer;
-beforeAll(async () => {
-  f = await FederatedServer.start();
-  s = f.server;
-});
-afterAll(async () => {
-  await f.stop();
+serveDuringSuite(FederatedServer, (started) => {
+  f = started;
+  s = started.server;
 });
 
-const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 const JOB_ID = 'gha:repo:acme/deploy:environment:prod';
 /** db/orders read in prod, what the bound warrants grant. */
 const ACTION = { env: 'prod' };
@@ -105,7 +100,7 @@ describe('redeeming with a GitHub Actions workload token', () => {
         issuer: f.github.issuer,
         subject: 'repo:acme/deploy:environment:prod',
         auth_time: null,
-        token_digest: sha256(decodeJwt(token).jti!),
+        token_digest: tokenDigest(decodeJwt(token).jti!),
       });
     });
 
@@ -160,7 +155,7 @@ describe('redeeming with a GitHub Actions workload token', () => {
       ).map((r) => JSON.parse(r.leaf).data);
       expect(denied.at(-1)).toMatchObject({
         code: 'EXECUTOR_MISMATCH',
-        executor_identity: { via: 'oidc', token_digest: sha256(decodeJwt(token).jti!) },
+        executor_identity: { via: 'oidc', token_digest: tokenDigest(decodeJwt(token).jti!) },
       });
     });
 
@@ -203,7 +198,7 @@ describe('redeeming with a GitHub Actions workload token', () => {
       expect(denied[0]).toMatchObject({
         code: 'REDEMPTION_MALFORMED',
         problem: 'LONE_SURROGATE',
-        executor_identity: { via: 'oidc', token_digest: sha256(decodeJwt(token).jti!) },
+        executor_identity: { via: 'oidc', token_digest: tokenDigest(decodeJwt(token).jti!) },
       });
     });
 

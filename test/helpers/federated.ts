@@ -1,8 +1,13 @@
+import { createHash } from 'node:crypto';
 import { federationConfig, startIssuers, type Issuers } from './federation.js';
 import type { TestIssuer } from './oidc-issuer.js';
 import { TestServer, type StartOptions } from './server.js';
 
 export { AUDIENCE, humanClaims } from './federation.js';
+
+/** How a proof names a token: the `sha256:` digest of its text (or of its jti). */
+export const tokenDigest = (text: string): string =>
+  `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
 /**
  * A real countersign server in dev mode that trusts four loopback OIDC issuers (the

@@ -186,15 +186,15 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
 }
 
 /**
- * Starts a server `on` a store (or {@link TestServer} itself, on SQLite) before the
- * tests of the enclosing suite, and stops it after them.
+ * Starts a server `on` a store (or {@link TestServer} itself, on SQLite; or a
+ * `FederatedServer`) before the tests of the enclosing suite, and stops it after them.
  * `use` receives it once it runs; tests read it from the variable `use` sets.
  */
-export function serveDuringSuite(
-  on: { start(): Promise<TestServer> },
-  use: (s: TestServer) => void,
+export function serveDuringSuite<T extends { stop(): Promise<void> }>(
+  on: { start(): Promise<T> },
+  use: (started: T) => void,
 ): void {
-  let server: TestServer | undefined;
+  let server: T | undefined;
   beforeAll(async () => {
     server = await on.start();
     use(server);
