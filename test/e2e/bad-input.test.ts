@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequest, requestBody, uniqueNhi } from '../helpers/chain.js';
+import { requestBody } from '../fixtures/request-body.js';
+import { createRequest, uniqueNhi } from '../helpers/chain.js';
 import { rowCounts } from '../helpers/db.js';
 import { TestServer, type DevPrincipal } from '../helpers/server.js';
 

@@ -8,21 +8,6 @@ export function uniqueNhi(prefix = 'agent'): string {
   return `${prefix}:test-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/**
- * The body of a request over HTTP: a one-hour staging grant of db/orders read to
- * deploy-eu, unless `over` says otherwise.
- */
-export const requestBody = (subject: string, over: Record<string, unknown> = {}) => ({
-  subject,
-  action: 'grant',
-  scope: [{ resource: 'db/orders', permissions: ['read'] }],
-  environment: 'staging',
-  executor: { principal: 'deploy-eu' },
-  duration: '1h',
-  reason: 'test',
-  ...over,
-});
-
 export interface ChainOptions {
   readonly env?: string;
   readonly scope?: Array<{ resource: string; permissions: string[] }>;
