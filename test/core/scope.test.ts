@@ -123,8 +123,8 @@ describe('scopeAllows', () => {
   });
 
   describe('when the action resource is not a valid concrete resource', () => {
-    // scope.ts refuses "." and ".." segments "so that no consumer can read a path traversal
-    // into a name", yet scopeAllows lets a `*` segment match them (and an empty segment).
+    // A `*` segment matches one segment by position, so without the concrete-name check
+    // it would match "..", "." and an empty segment too: a path traversal.
     it.each<[string, string]>([
       ['a ".." segment', 'files/..'],
       ['a "." segment', 'files/.'],

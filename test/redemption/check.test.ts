@@ -316,8 +316,8 @@ describe('checkRedemption', () => {
   });
 
   describe('when the action resource is a traversal matched by a wildcard', () => {
-    // Same root cause as in scope.test.ts: scopeAllows does not validate the concrete
-    // resource, so a warrant for files/* read redeems files/.. (the parent) as well.
+    // As in core/scope.test.ts: without the concrete-name check in scopeAllows, a warrant
+    // for files/* read would redeem files/.. (the parent) as well.
     it('refuses it with SCOPE_EXCEEDED', () => {
       const s = validSpec();
       s.claims = baseClaims({ scope: [{ resource: 'files/*', permissions: ['read'] }] });
