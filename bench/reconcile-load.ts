@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
-import { generateReconcileInput } from './reconcile-input.js';
+import { generateReconcileInput } from '../test/fixtures/reconcile-input.js';
 import { loadRedemptions } from './redeem.js';
 import { seedStore } from './seed.js';
 import { BENCH_POLICY, call, redemptionBodies, startNode, stopProcess } from './server.js';

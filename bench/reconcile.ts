@@ -1,5 +1,5 @@
 import { reconcile } from '../src/reconcile/reconcile.js';
-import { generateReconcileInput } from './reconcile-input.js';
+import { generateReconcileInput } from '../test/fixtures/reconcile-input.js';
 import { now, progress, round, seconds, type Figure } from './util.js';
 
 /** Peak RSS of this process so far, from the kernel's high-water mark. */

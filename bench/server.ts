@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { requestBody } from '../test/fixtures/request-body.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -95,16 +96,13 @@ export async function redemptionBodies(
       kind: 'ai_agent',
       owner: 't',
     });
-    const r = await call(url, tokens.alice!, 'POST', '/v1/requests', {
-      subject,
-      action: 'grant',
+    const body = requestBody(subject, {
       scope: [{ resource: 'db/*', permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
       duration: '8h',
       maxUses: 1_000_000,
       reason: 'bench',
     });
+    const r = await call(url, tokens.alice!, 'POST', '/v1/requests', body);
     await call(url, tokens.bob!, 'POST', `/v1/requests/${r.id}/decisions`, { decision: 'approve' });
     const w = await call(url, tokens.admin!, 'GET', `/v1/requests/${r.id}/warrant`);
     bodies.push(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestBody } from '../fixtures/request-body.js';
 import { createRequest, uniqueNhi } from '../helpers/chain.js';
 import { rowCounts } from '../helpers/db.js';
 import { TestServer, type DevPrincipal } from '../helpers/server.js';
@@ -35,6 +36,9 @@ const nhi = (extra: Record<string, unknown> = {}) => ({
   owner: 'x',
   ...extra,
 });
+
+/** A request body for an unregistered subject, valid but for what `over` changes. */
+const unknownSubject = (over: Record<string, unknown>) => requestBody('agent:nope', over);
 
 const CASES: Case[] = [
   {
@@ -124,15 +128,7 @@ const CASES: Case[] = [
     method: 'POST',
     path: () => '/v1/requests',
     as: 'alice',
-    body: () => ({
-      subject: 'agent:nope',
-      action: 'grant',
-      scope: [{ resource: 'db/../x', permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: '1h',
-      reason: 'r',
-    }),
+    body: () => unknownSubject({ scope: [{ resource: 'db/../x', permissions: ['read'] }] }),
     status: 404,
     code: 'NHI_UNKNOWN',
   },
@@ -251,15 +247,7 @@ const CASES: Case[] = [
     method: 'POST',
     path: () => '/v1/requests',
     as: 'alice',
-    body: () => ({
-      subject: 'agent:nope',
-      action: 'grant',
-      scope: [{ resource: 'db/x', permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: 'banana',
-      reason: 'r',
-    }),
+    body: () => unknownSubject({ duration: 'banana' }),
     status: 400,
     code: 'VALIDATION_FAILED',
   },

@@ -1,33 +1,14 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { issueWarrant, uniqueNhi, createRequest } from '../helpers/chain.js';
+import { redeemArgs, requestCreateArgs, type Flags } from '../helpers/cli-args.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
-interface Redemption {
-  readonly resource?: string;
-  readonly permission?: string;
-  readonly env?: string;
-  readonly target?: string;
-  readonly as?: 'deploy-eu' | 'deploy-us';
-}
+type Redemption = Flags & { readonly as?: 'deploy-eu' | 'deploy-us' };
 
-const redeem = (s: TestServer, token: string, o: Redemption = {}) =>
-  s.cli(
-    [
-      'redeem',
-      '--warrant',
-      token,
-      '--resource',
-      o.resource ?? 'db/orders',
-      '--permission',
-      o.permission ?? 'read',
-      '--env',
-      o.env ?? 'staging',
-      ...(o.target === undefined ? [] : ['--target', o.target]),
-    ],
-    o.as ?? 'deploy-eu',
-  );
+const redeem = (s: TestServer, token: string, { as, ...over }: Redemption = {}) =>
+  s.cli(redeemArgs(token, over), as ?? 'deploy-eu');
 
 /** The log entries of one request, as an auditor's evidence export holds them. */
 async function loggedEvents(
@@ -41,12 +22,7 @@ async function loggedEvents(
 
 describeOnEveryStore('the approval chain, through the CLI against a real server', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   describe('when a requester walks one full chain', () => {
     it('creates, approves, issues a warrant and redeems it for a signed receipt', async () => {
@@ -56,27 +32,9 @@ describeOnEveryStore('the approval chain, through the CLI against a real server'
         'alice',
       );
       expect(add.code, add.stderr).toBe(0);
+      const rotation = { action: 'rotate', scope: 'secrets/payments=rotate', env: 'prod' };
       const created = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          subject,
-          '--action',
-          'rotate',
-          '--scope',
-          'secrets/payments=rotate',
-          '--env',
-          'prod',
-          '--target',
-          'eu',
-          '--executor',
-          'deploy-eu',
-          '--duration',
-          '1h',
-          '--reason',
-          'quarterly',
-        ],
+        requestCreateArgs(subject, { ...rotation, target: 'eu', reason: 'quarterly' }),
         'alice',
       );
       expect(created.code, created.stderr).toBe(0);

@@ -1,17 +1,12 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 describeOnEveryStore('concurrent redemptions over HTTP', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   describe('when N executors race one warrant with maxUses k', () => {
     it('allows exactly k and refuses the rest with WARRANT_EXHAUSTED', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueNhi } from '../helpers/chain.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import { settledLog } from '../helpers/pg-log.js';
+import { settledLog } from '../helpers/log.js';
 import { runCli } from '../helpers/server.js';
 
 describeOnEveryStore('crash safety', (store) => {

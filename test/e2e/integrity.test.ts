@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRequest, issueWarrant, uniqueNhi } from '../helpers/chain.js';
+import { requestCreateArgs } from '../helpers/cli-args.js';
 import { editBehindServer } from '../helpers/db.js';
-import { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, TestServer } from '../helpers/server.js';
 
 const action = { resource: 'db/orders', permission: 'read', environment: 'staging' };
 
@@ -22,12 +23,7 @@ describe('integrity at the edges of what was approved', () => {
     return w.body as { token: string; notBefore: string; notAfter: string };
   };
 
-  beforeAll(async () => {
-    s = await TestServer.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(TestServer, (started) => (s = started));
 
   describe('when the approved notAfter falls inside a second', () => {
     it('allows a redemption just before it and refuses one at notAfter + 1 ms', async () => {
@@ -81,25 +77,8 @@ describe('integrity at the edges of what was approved', () => {
 
   describe('when the CLI is given no window', () => {
     it('refuses as a usage error instead of choosing one hour', async () => {
-      const out = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          uniqueNhi(),
-          '--action',
-          'grant',
-          '--scope',
-          'db/orders=read',
-          '--env',
-          'staging',
-          '--executor',
-          'deploy-eu',
-          '--reason',
-          'no window',
-        ],
-        'alice',
-      );
+      const noWindow = { duration: undefined, reason: 'no window' };
+      const out = await s.cli(requestCreateArgs(uniqueNhi(), noWindow), 'alice');
       expect(out.code).toBe(2);
       expect(out.stderr).toContain('give a window');
     });

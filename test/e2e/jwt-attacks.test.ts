@@ -2,28 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, issueWarrant } from '../helpers/chain.js';
 import { rowCounts } from '../helpers/db.js';
 import { AUDIENCE, FederatedServer, humanClaims } from '../helpers/federated.js';
-import {
-  TestIssuer,
-  craftHmac,
-  craftUnsigned,
-  githubActionsClaims,
-} from '../helpers/oidc-issuer.js';
-import type { TestServer } from '../helpers/server.js';
+import { startIssuers, type Issuers } from '../helpers/federation.js';
+import type { TestIssuer } from '../helpers/oidc-issuer.js';
+import { craftHmac, craftUnsigned, githubActionsClaims } from '../helpers/oidc-issuer.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 let f: FederatedServer;
 let s: TestServer;
+serveDuringSuite(FederatedServer, (started) => {
+  f = started;
+  s = started.server;
+});
 /** Untrusted issuers whose generated kids collide with the trusted issuers' kids. */
-let impostors: { corp: TestIssuer; github: TestIssuer };
+let impostors: Issuers<'corp' | 'github'>;
 beforeAll(async () => {
-  f = await FederatedServer.start();
-  s = f.server;
-  impostors = {
-    corp: await TestIssuer.start({ path: '/realms/corp', kidPrefix: 'corp' }),
-    github: await TestIssuer.start({ kidPrefix: 'gha' }),
-  };
+  impostors = await startIssuers(['corp', 'github']);
 });
 afterAll(async () => {
-  await Promise.all([f.stop(), impostors.corp.close(), impostors.github.close()]);
+  await impostors.close();
 });
 
 const secs = () => Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@ import { leafHash } from '../../src/log/hash.js';
 import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
 import { issueWarrant } from '../helpers/chain.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import { settledLog } from '../helpers/pg-log.js';
+import { settledLog } from '../helpers/log.js';
 import { runCli, type TestServer } from '../helpers/server.js';
 
 const b64 = (x: string) => Buffer.from(x, 'base64');

@@ -5,12 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint, type Checkpoint } from '../../src/log/checkpoint.js';
 import type { NoteVerifier } from '../../src/log/note.js';
 import { verifyConsistency } from '../../src/log/verify.js';
-import { federationConfig } from '../identity/federation.js';
+import { federationConfig, startIssuers, type Issuers } from '../helpers/federation.js';
 import { AUDIENCE } from '../helpers/federated.js';
-import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
 import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
-import { TestIssuer } from '../helpers/oidc-issuer.js';
-import { settledPgCheckpoint, verifierOf } from '../helpers/pg-log.js';
+import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
+import { settledPgCheckpoint, verifierOf } from '../helpers/log.js';
 import {
   pgQuery,
   POSTGRES_UNAVAILABLE,
@@ -33,7 +32,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
   let dir: string;
   let a: TestServer;
   let b: TestServer;
-  let issuers: Record<'corp' | 'github' | 'k8s' | 'spiffe', TestIssuer>;
+  let issuers: Issuers;
   const startNode = () =>
     TestServer.start({
       dataDir: join(dir, 'data'),
@@ -42,10 +41,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
     });
 
   beforeAll(async () => {
-    const [corp, github, k8s, spiffe] = await Promise.all(
-      ['corp', 'gha', 'k8s', 'spire'].map((kidPrefix) => TestIssuer.start({ kidPrefix })),
-    );
-    issuers = { corp: corp!, github: github!, k8s: k8s!, spiffe: spiffe! };
+    issuers = await startIssuers();
     cluster = await startPostgres();
     url = await cluster.createDatabase('multinode');
     dir = mkdtempSync(join(tmpdir(), 'countersign-multinode-'));
@@ -58,7 +54,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
     await a?.stop();
     if (b && b.proc.exitCode === null && b.proc.signalCode === null) await b.stop();
     await cluster?.stop();
-    await Promise.all(Object.values(issuers ?? {}).map((i) => i.close()));
+    await issuers?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -97,31 +93,24 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
     return { allowed, exhausted, other, uses: w!.uses, rows: rows! };
   }
 
-  describe('when 500 redemptions of one single-use warrant race across both nodes', () => {
-    it('allows exactly one and refuses 499 with WARRANT_EXHAUSTED', async () => {
-      const r = await race(1, 500);
-      expect(r).toEqual({
-        allowed: 1,
-        exhausted: 499,
-        other: 0,
-        uses: 1,
-        rows: { allow: 1, deny: 499 },
+  const RACES = [
+    ['500 redemptions of one single-use warrant', 1, 500, 'one and refuses 499'],
+    ['1,000 redemptions of a warrant with maxUses 10', 10, 1000, 'ten and refuses 990'],
+  ] as const;
+  for (const [what, maxUses, attempts, outcome] of RACES) {
+    describe(`when ${what} race across both nodes`, () => {
+      it(`allows exactly ${outcome} with WARRANT_EXHAUSTED`, async () => {
+        const refused = attempts - maxUses;
+        expect(await race(maxUses, attempts)).toEqual({
+          allowed: maxUses,
+          exhausted: refused,
+          other: 0,
+          uses: maxUses,
+          rows: { allow: maxUses, deny: refused },
+        });
       });
     });
-  });
-
-  describe('when 1,000 redemptions of a warrant with maxUses 10 race across both nodes', () => {
-    it('allows exactly ten', async () => {
-      const r = await race(10, 1000);
-      expect(r).toEqual({
-        allowed: 10,
-        exhausted: 990,
-        other: 0,
-        uses: 10,
-        rows: { allow: 10, deny: 990 },
-      });
-    });
-  });
+  }
 
   describe('when one workload token is presented at both nodes at once', () => {
     it('lets exactly one presentation redeem and refuses the rest with TOKEN_REPLAYED', async () => {

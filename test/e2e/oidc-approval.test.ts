@@ -1,27 +1,26 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest } from '../helpers/chain.js';
 import { rowCounts } from '../helpers/db.js';
-import { FederatedServer, humanClaims } from '../helpers/federated.js';
-import type { TestServer } from '../helpers/server.js';
+import { FederatedServer, humanClaims, tokenDigest } from '../helpers/federated.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 let f: FederatedServer;
 let s: TestServer;
+serveDuringSuite(FederatedServer, (started) => {
+  f = started;
+  s = started.server;
+});
 let dir: string;
-beforeAll(async () => {
-  f = await FederatedServer.start();
-  s = f.server;
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'countersign-oidc-'));
 });
-afterAll(async () => {
-  await f.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 const epoch = () => Math.floor(Date.now() / 1000);
 
 /** An ID token of corp-sso for `sub`, signed in `authAge` seconds ago (groups sre, platform). */
@@ -53,7 +52,7 @@ describe('approving with an OIDC ID token', () => {
           issuer: f.corp.issuer,
           subject: 'dana',
           auth_time: claims.auth_time,
-          token_digest: sha256(claims.jti as string),
+          token_digest: tokenDigest(claims.jti as string),
         },
       });
     });
@@ -72,7 +71,7 @@ describe('approving with an OIDC ID token', () => {
         issuer: f.corp.issuer,
         subject: 'dana',
         auth_time: claims.auth_time,
-        token_digest: sha256(claims.jti as string),
+        token_digest: tokenDigest(claims.jti as string),
       });
       const verified = await s.cli(['evidence', 'verify', file, '--trust-embedded']);
       expect(verified.code, verified.stdout + verified.stderr).toBe(0);
@@ -90,7 +89,7 @@ describe('approving with an OIDC ID token', () => {
         body: { decision: 'approve' },
       });
       expect(r.status, r.text).toBe(201);
-      expect(r.body.decision.approverIdentity.token_digest).toBe(sha256(token));
+      expect(r.body.decision.approverIdentity.token_digest).toBe(tokenDigest(token));
     });
   });
 

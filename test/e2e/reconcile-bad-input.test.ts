@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
+import { fp, fulfil, receiptFor } from '../helpers/fulfilment.js';
+import { observe } from '../helpers/observation.js';
 import { rowCounts } from '../helpers/db.js';
-import { fp, fulfil, observe, receiptFor } from '../helpers/fulfilment.js';
 import { TestServer } from '../helpers/server.js';
 
 let s: TestServer;

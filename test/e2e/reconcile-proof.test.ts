@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueWarrant } from '../helpers/chain.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { issueWarrant, rotateAction } from '../helpers/chain.js';
+import { fp, fulfil, fulfilOk, receiptFor } from '../helpers/fulfilment.js';
+import { later, observe, secretVersion, sightings } from '../helpers/observation.js';
+import { findingsOf, issueRotation, reconcileNow, subjectOf } from '../helpers/reconcile.js';
+import type { FindingJson } from '../helpers/reconcile.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import {
-  findingsOf,
-  fp,
-  fulfil,
-  observe,
-  receiptFor,
-  reconcileNow,
-  type FindingJson,
-} from '../helpers/fulfilment.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 type Role = keyof FindingJson['evidence'];
 interface Leaf {
@@ -45,79 +40,36 @@ async function citedTypes(s: TestServer, f: FindingJson) {
   };
 }
 
-/** What the request approved: its subject and the end of its window. */
-/** The request's subject and its warrant's window end (a --duration window starts at issue). */
-async function approved(s: TestServer, requestId: string) {
-  const r = await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' });
+/** The end of the warrant's window (a --duration window starts at issue). */
+async function windowEnd(s: TestServer, requestId: string): Promise<string> {
   const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'admin' });
-  return { subject: r.body.body.subject as string, notAfter: w.body.notAfter as string };
+  return w.body.notAfter as string;
 }
-
-const rotateAction = (target: string) => ({
-  resource: 'secrets/payments',
-  permission: 'rotate',
-  environment: 'staging',
-  target,
-});
 
 /**
  * An 8-hour rotation over eu, us and ap: all three are seen on the old secret, eu
  * rotates and is seen on the new one, ap's executor redeems but never rotates.
  */
 async function rotationLeftBehind(s: TestServer) {
-  const { token, requestId, warrantId } = await issueWarrant(s, {
-    action: 'rotate',
-    scope: [{ resource: 'secrets/payments', permissions: ['rotate'] }],
-    targets: ['eu', 'us', 'ap'],
-    maxUses: 3,
+  const targets = ['eu', 'us', 'ap'];
+  const { token, requestId, warrantId, subject } = await issueRotation(s, 'payments', targets, {
     duration: '8h',
   });
-  const { subject, notAfter } = await approved(s, requestId);
+  const notAfter = await windowEnd(s, requestId);
   const [OLD, NEW] = [fp('payments-v1'), fp('payments-v2')];
-  const at = async (advance = '1s') => (await s.advanceClock(advance)).toISOString();
-  const t0 = await at();
-  await observe(
-    s,
-    ['eu', 'us', 'ap'].map((target) => ({
-      subject,
-      target,
-      observedAt: t0,
-      fact: { kind: 'secret_version', fingerprint: OLD },
-    })),
-  );
-  const eu = await receiptFor(s, token, rotateAction('eu'));
-  await receiptFor(s, token, rotateAction('ap'));
-  expect(
-    (await fulfil(s, { receipt: eu, target: 'eu', outcome: 'success', fingerprint: NEW })).status,
-  ).toBe(201);
+  await observe(s, sightings(subject, targets, secretVersion(OLD), await later(s)));
+  const eu = await receiptFor(s, token, rotateAction('payments', 'eu'));
+  await receiptFor(s, token, rotateAction('payments', 'ap'));
+  await fulfilOk(s, { receipt: eu, target: 'eu', outcome: 'success', fingerprint: NEW });
   const seenAp = async (advance: string) =>
-    observe(s, [
-      {
-        subject,
-        target: 'ap',
-        observedAt: await at(advance),
-        fact: { kind: 'secret_version', fingerprint: OLD },
-      },
-    ]);
-  await observe(s, [
-    {
-      subject,
-      target: 'eu',
-      observedAt: await at(),
-      fact: { kind: 'secret_version', fingerprint: NEW },
-    },
-  ]);
+    observe(s, sightings(subject, ['ap'], secretVersion(OLD), await later(s, advance)));
+  await observe(s, sightings(subject, ['eu'], secretVersion(NEW), await later(s)));
   return { subject, warrantId, notAfter, seenAp };
 }
 
 describeOnEveryStore('findings and their proof against a real server', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   describe('when one cluster of an 8-hour rotation stays on the old secret', () => {
     it('raises UNFULFILLED_TARGET 15 minutes after another cluster was seen rotated, inside the window', async () => {
@@ -155,23 +107,11 @@ describeOnEveryStore('findings and their proof against a real server', (store) =
 
   describe('when an attacker puts the old secret back after a confirmed rotation', () => {
     it('reports one UNAPPROVED_CHANGE, not also FULFILMENT_MISMATCH', async () => {
-      const { token, requestId } = await issueWarrant(s, {
-        action: 'rotate',
-        scope: [{ resource: 'secrets/payments', permissions: ['rotate'] }],
-        targets: ['eu'],
-      });
-      const { subject } = await approved(s, requestId);
+      const { token, subject } = await issueRotation(s, 'payments', ['eu']);
       const version = async (fingerprint: string) =>
-        observe(s, [
-          {
-            subject,
-            target: 'eu',
-            observedAt: (await s.advanceClock('1s')).toISOString(),
-            fact: { kind: 'secret_version', fingerprint },
-          },
-        ]);
+        observe(s, sightings(subject, ['eu'], secretVersion(fingerprint), await later(s)));
       await version(fp('old'));
-      const receipt = await receiptFor(s, token, rotateAction('eu'));
+      const receipt = await receiptFor(s, token, rotateAction('payments', 'eu'));
       await fulfil(s, { receipt, target: 'eu', outcome: 'success', fingerprint: fp('new') });
       await version(fp('new'));
       await version(fp('old'));
@@ -187,7 +127,7 @@ describeOnEveryStore('findings and their proof against a real server', (store) =
   describe('when a stolen warrant is presented again and again by the wrong executor', () => {
     it('raises REDEMPTION_ABUSE citing the refusals and the warrant by log index', async () => {
       const { token, requestId, warrantId } = await issueWarrant(s);
-      const { subject } = await approved(s, requestId);
+      const subject = await subjectOf(s, requestId);
       const body = {
         warrant: token,
         action: { resource: 'db/orders', permission: 'read', environment: 'staging' },

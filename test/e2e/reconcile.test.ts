@@ -2,15 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { issueWarrant, uniqueNhi } from '../helpers/chain.js';
-import {
-  findingsOf,
-  fp,
-  fulfil,
-  observe,
-  receiptFor,
-  reconcileNow,
-} from '../helpers/fulfilment.js';
+import { issueWarrant, rotateAction, stagingAction, uniqueNhi } from '../helpers/chain.js';
+import { fp, fulfil, fulfilOk, receiptFor } from '../helpers/fulfilment.js';
+import { grantFact, later, observe, secretVersion, sightings } from '../helpers/observation.js';
+import { findingsOf, issueRotation, reconcileNow, subjectOf } from '../helpers/reconcile.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
 import type { TestServer } from '../helpers/server.js';
 
@@ -21,73 +16,32 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
     await s?.stop();
   });
 
-  const subjectOf = async (requestId: string): Promise<string> =>
-    (
-      (await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' })).body as {
-        body: { subject: string };
-      }
-    ).body.subject;
-
   describe('when a rotation approved for three clusters is deployed to two', () => {
     it('flags the third as UNFULFILLED_TARGET, then a false claim as FULFILMENT_MISMATCH', async () => {
       s = await store.start();
-      const { token, requestId } = await issueWarrant(s, {
-        action: 'rotate',
-        scope: [{ resource: 'secrets/payments', permissions: ['rotate'] }],
-        targets: ['eu', 'us', 'ap'],
-        maxUses: 3,
-      });
-      const subject = await subjectOf(requestId);
-      const OLD = fp('v1');
+      const { token, requestId, subject } = await issueRotation(s, 'payments', ['eu', 'us', 'ap']);
+      const OLD = secretVersion(fp('v1'));
       const F = fp('v2');
-      const at = async () => (await s.advanceClock('1s')).toISOString();
-      const t0 = await at();
-      expect(
-        (
-          await observe(
-            s,
-            ['eu', 'us', 'ap'].map((target) => ({
-              subject,
-              target,
-              observedAt: t0,
-              fact: { kind: 'secret_version', fingerprint: OLD },
-            })),
-          )
-        ).status,
-      ).toBe(200);
-      const action = (target: string) => ({
-        resource: 'secrets/payments',
-        permission: 'rotate',
-        environment: 'staging',
-        target,
-      });
+      const t0 = await later(s);
+      expect((await observe(s, sightings(subject, ['eu', 'us', 'ap'], OLD, t0))).status).toBe(200);
+      const action = (target: string) => rotateAction('payments', target);
       const receipts = {
         eu: await receiptFor(s, token, action('eu')),
         us: await receiptFor(s, token, action('us')),
         ap: await receiptFor(s, token, action('ap')),
       };
       for (const target of ['eu', 'us'] as const) {
-        expect(
-          (
-            await fulfil(s, {
-              receipt: receipts[target],
-              target,
-              outcome: 'success',
-              fingerprint: F,
-            })
-          ).status,
-        ).toBe(201);
+        await fulfilOk(s, {
+          receipt: receipts[target],
+          target,
+          outcome: 'success',
+          fingerprint: F,
+        });
       }
-      const t1 = await at();
+      const t1 = await later(s);
       await observe(s, [
-        { subject, target: 'eu', observedAt: t1, fact: { kind: 'secret_version', fingerprint: F } },
-        { subject, target: 'us', observedAt: t1, fact: { kind: 'secret_version', fingerprint: F } },
-        {
-          subject,
-          target: 'ap',
-          observedAt: t1,
-          fact: { kind: 'secret_version', fingerprint: OLD },
-        },
+        ...sightings(subject, ['eu', 'us'], secretVersion(F), t1),
+        ...sightings(subject, ['ap'], OLD, t1),
       ]);
 
       await s.advanceClock('2h1m');
@@ -102,24 +56,8 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       expect(first[0]!.evidence.redemptions).toHaveLength(1);
 
       // The ap executor now claims F while collectors still see the old version.
-      expect(
-        (
-          await fulfil(s, {
-            receipt: receipts.ap,
-            target: 'ap',
-            outcome: 'success',
-            fingerprint: F,
-          })
-        ).status,
-      ).toBe(201);
-      await observe(s, [
-        {
-          subject,
-          target: 'ap',
-          observedAt: await at(),
-          fact: { kind: 'secret_version', fingerprint: OLD },
-        },
-      ]);
+      await fulfilOk(s, { receipt: receipts.ap, target: 'ap', outcome: 'success', fingerprint: F });
+      await observe(s, sightings(subject, ['ap'], OLD, await later(s)));
       await reconcileNow(s);
       const second = await findingsOf(s, subject);
       const mismatch = second.find((f) => f.kind === 'FULFILMENT_MISMATCH');
@@ -145,41 +83,21 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
         targets: ['pg-eu'],
         duration: '2h',
       });
-      const subject = await subjectOf(requestId);
-      const receipt = await receiptFor(s, token, {
-        resource: 'db/orders',
-        permission: 'read',
-        environment: 'staging',
-        target: 'pg-eu',
-      });
-      expect(
-        (
-          await fulfil(s, {
-            receipt,
-            target: 'pg-eu',
-            outcome: 'success',
-            fingerprint: fp('grant-applied'),
-          })
-        ).status,
-      ).toBe(201);
-      const grant = (present: boolean, observedAt: string) => ({
-        subject,
-        target: 'pg-eu',
-        observedAt,
-        fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present },
-      });
-      await observe(s, [grant(true, (await s.advanceClock('1s')).toISOString())]);
+      const subject = await subjectOf(s, requestId);
+      const receipt = await receiptFor(s, token, stagingAction('pg-eu'));
+      const applied = fp('grant-applied');
+      await fulfilOk(s, { receipt, target: 'pg-eu', outcome: 'success', fingerprint: applied });
+      const grant = (present: boolean, observedAt: string) =>
+        sightings(subject, ['pg-eu'], grantFact('db/orders', 'read', present), observedAt);
+      await observe(s, grant(true, await later(s)));
 
-      const after = await s.advanceClock('2h1m');
-      await observe(s, [grant(true, after.toISOString())]);
+      await observe(s, grant(true, await later(s, '2h1m')));
       await reconcileNow(s);
       const open = await findingsOf(s, subject);
       expect(open.map((f) => [f.kind, f.state])).toEqual([['EXPIRED_NOT_REVOKED', 'open']]);
 
-      expect(
-        (await fulfil(s, { receipt, target: 'pg-eu', outcome: 'success', phase: 'revoke' })).status,
-      ).toBe(201);
-      await observe(s, [grant(false, (await s.advanceClock('1s')).toISOString())]);
+      await fulfilOk(s, { receipt, target: 'pg-eu', outcome: 'success', phase: 'revoke' });
+      await observe(s, grant(false, await later(s)));
       await reconcileNow(s);
       const done = await findingsOf(s, subject);
       expect(done).toHaveLength(1);
@@ -209,14 +127,8 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
         as: 'admin',
         body: { id: subject, kind: 'service_account', owner: 'x' },
       });
-      await observe(s, [
-        {
-          subject,
-          target: 'pg-eu',
-          observedAt: new Date().toISOString(),
-          fact: { kind: 'grant', resource: 'db/customers', permission: 'write', present: true },
-        },
-      ]);
+      const customers = grantFact('db/customers', 'write', true);
+      await observe(s, sightings(subject, ['pg-eu'], customers, new Date().toISOString()));
       await reconcileNow(s);
       expect((await findingsOf(s, subject)).map((f) => f.kind)).toEqual(['UNAPPROVED_CHANGE']);
     });
@@ -227,12 +139,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       s = await store.start();
       const revoked = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
       const kept = await issueWarrant(s, { targets: ['t1'], duration: '1h' });
-      const action = {
-        resource: 'db/orders',
-        permission: 'read',
-        environment: 'staging',
-        target: 't1',
-      };
+      const action = stagingAction('t1');
       const r1 = await receiptFor(s, revoked.token, action);
       const r2 = await receiptFor(s, kept.token, action);
       await fulfil(s, { receipt: r1, target: 't1', outcome: 'success', fingerprint: fp('a') });
@@ -256,14 +163,9 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
         status: 'expired_not_revoked',
         targets: [{ late: true, observedGone: false }],
       });
-      await observe(s, [
-        {
-          subject: await subjectOf(revoked.requestId),
-          target: 't1',
-          observedAt: (await s.advanceClock('1m')).toISOString(),
-          fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present: false },
-        },
-      ]);
+      const gone = grantFact('db/orders', 'read', false);
+      const subject = await subjectOf(s, revoked.requestId);
+      await observe(s, sightings(subject, ['t1'], gone, await later(s, '1m')));
       const byRequest = await report();
       expect(byRequest.get(revoked.requestId)).toMatchObject({
         status: 'revoked',
@@ -280,28 +182,10 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
   describe('evidence after reconciliation', () => {
     it("holds the request's fulfilments, observations and findings, and verifies offline", async () => {
       s = await store.start();
-      const { token, requestId } = await issueWarrant(s, {
-        action: 'rotate',
-        scope: [{ resource: 'secrets/app', permissions: ['rotate'] }],
-        targets: ['eu', 'us'],
-        maxUses: 2,
-      });
-      const subject = await subjectOf(requestId);
-      const receipt = await receiptFor(s, token, {
-        resource: 'secrets/app',
-        permission: 'rotate',
-        environment: 'staging',
-        target: 'eu',
-      });
+      const { token, requestId, subject } = await issueRotation(s, 'app', ['eu', 'us']);
+      const receipt = await receiptFor(s, token, rotateAction('app', 'eu'));
       await fulfil(s, { receipt, target: 'eu', outcome: 'success', fingerprint: fp('new') });
-      await observe(s, [
-        {
-          subject,
-          target: 'eu',
-          observedAt: (await s.advanceClock('1s')).toISOString(),
-          fact: { kind: 'secret_version', fingerprint: fp('new') },
-        },
-      ]);
+      await observe(s, sightings(subject, ['eu'], secretVersion(fp('new')), await later(s)));
       await s.advanceClock('2h1m');
       await reconcileNow(s);
       const out = await s.cli(['--json', 'evidence', 'export', requestId], 'audra');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueNhi } from '../helpers/chain.js';
+import { requestCreateArgs } from '../helpers/cli-args.js';
 import { TestServer } from '../helpers/server.js';
 
 let s: TestServer;
@@ -24,34 +25,15 @@ describe('countersign request show', () => {
       );
       expect(nhi.code, nhi.stderr).toBe(0);
       const created = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          subject,
-          '--action',
-          'grant',
-          '--scope',
-          'db/orders=read,write',
-          '--scope',
-          'db/invoices=read',
-          '--env',
-          'prod',
-          '--target',
-          'eu',
-          '--target',
-          'us',
-          '--executor',
-          'deploy-eu',
-          '--duration',
-          '2h',
-          '--max-uses',
-          '3',
-          '--reason',
-          'INC-4312 backfill\u001b[2K',
-          '--ticket',
-          'INC-4312',
-        ],
+        requestCreateArgs(subject, {
+          scope: ['db/orders=read,write', 'db/invoices=read'],
+          env: 'prod',
+          target: ['eu', 'us'],
+          duration: '2h',
+          'max-uses': '3',
+          reason: 'INC-4312 backfill\u001b[2K',
+          ticket: 'INC-4312',
+        }),
         'alice',
       );
       expect(created.code, created.stderr).toBe(0);

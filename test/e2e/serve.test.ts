@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { redeemArgs } from '../helpers/cli-args.js';
 import { CLI, runCli } from '../helpers/server.js';
 
 const dirs: string[] = [];
@@ -111,17 +112,7 @@ describe('countersign serve --dev', () => {
 });
 
 describe('countersign redeem --warrant @FILE', () => {
-  const args = (file: string) => [
-    'redeem',
-    '--warrant',
-    `@${file}`,
-    '--resource',
-    'db/orders',
-    '--permission',
-    'read',
-    '--env',
-    'staging',
-  ];
+  const args = (file: string) => redeemArgs(`@${file}`);
   // Nothing listens here: a usage error must come before any request is sent.
   const env = { COUNTERSIGN_ADDR: 'http://127.0.0.1:9', COUNTERSIGN_TOKEN: 'cs_unused' };
 

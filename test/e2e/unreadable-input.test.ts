@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_ROLES, type Grant } from '../../src/http/authz.js';
 import { issueWarrant } from '../helpers/chain.js';
+import { findingsOf, reconcileNow } from '../helpers/reconcile.js';
 import { rowCounts } from '../helpers/db.js';
-import { findingsOf, reconcileNow } from '../helpers/fulfilment.js';
 import {
   documentedRoutes,
   PRINCIPAL_OF,

@@ -3,32 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newApiToken } from '../../src/identity/api-tokens.js';
+import { requestBody } from '../fixtures/request-body.js';
 import { uniqueNhi } from '../helpers/chain.js';
+import { observe } from '../helpers/observation.js';
+import { requestCreateArgs } from '../helpers/cli-args.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
-import { observe } from '../helpers/fulfilment.js';
-import { settledLog } from '../helpers/pg-log.js';
-import { runCli, type DevPrincipal, type TestServer } from '../helpers/server.js';
+import { settledLog } from '../helpers/log.js';
+import { runCli, serveDuringSuite, type DevPrincipal, type TestServer } from '../helpers/server.js';
 
-/** The body of a request alice makes in dev mode; `over` replaces fields. */
-const requestBody = (subject: string, over: Record<string, unknown> = {}) => ({
-  subject,
-  action: 'grant',
-  scope: [{ resource: 'db/orders', permissions: ['read'] }],
-  environment: 'prod',
-  executor: { principal: 'deploy-eu' },
-  duration: '1h',
-  reason: 'vocabulary test',
-  ...over,
-});
+/** The body of a prod request alice makes in dev mode; `over` replaces fields. */
+const prodRequest = (subject: string, over: Record<string, unknown> = {}) =>
+  requestBody(subject, { environment: 'prod', reason: 'vocabulary test', ...over });
 
 describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
   let s: TestServer;
-  beforeAll(async () => {
-    s = await store.start();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  serveDuringSuite(store, (started) => (s = started));
 
   const register = (as: DevPrincipal, id: string, owner: string) =>
     s.http('POST', '/v1/nhis', { as, body: { id, kind: 'service_account', owner } });
@@ -36,7 +25,7 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
     subject: string,
     over: Record<string, unknown> = {},
     as: DevPrincipal = 'alice',
-  ) => s.http('POST', '/v1/requests', { as, body: requestBody(subject, over) });
+  ) => s.http('POST', '/v1/requests', { as, body: prodRequest(subject, over) });
   const setOwner = (as: DevPrincipal, id: string, owner: string, reason = 'handover') =>
     s.http('PUT', `/v1/nhis/${encodeURIComponent(id)}/owner`, { as, body: { owner, reason } });
 
@@ -63,19 +52,7 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
     });
 
     it('says so through the CLI, with exit code 2', async () => {
-      const out = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          subject,
-          '--action',
-          'grant',
-          '--scope',
-          'db/orders=read',
-        ].concat(['--env', 'PROD', '--executor', 'deploy-eu', '--duration', '1h', '--reason', 'x']),
-        'alice',
-      );
+      const out = await s.cli(requestCreateArgs(subject, { env: 'PROD', reason: 'x' }), 'alice');
       expect(out.code).toBe(2);
       expect(out.stderr).toContain('ENVIRONMENT_UNKNOWN');
     });

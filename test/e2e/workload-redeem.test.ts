@@ -1,31 +1,28 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, uniqueNhi } from '../helpers/chain.js';
+import { redeemArgs, requestCreateArgs } from '../helpers/cli-args.js';
 import { query, rowCounts } from '../helpers/db.js';
-import { AUDIENCE, FederatedServer } from '../helpers/federated.js';
+import { AUDIENCE, FederatedServer, tokenDigest } from '../helpers/federated.js';
 import type { GithubJob } from '../helpers/oidc-issuer.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 let f: FederatedServer;
 let s: TestServer;
-beforeAll(async () => {
-  f = await FederatedServer.start();
-  s = f.server;
-});
-afterAll(async () => {
-  await f.stop();
+serveDuringSuite(FederatedServer, (started) => {
+  f = started;
+  s = started.server;
 });
 
-const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 const JOB_ID = 'gha:repo:acme/deploy:environment:prod';
-const ACTION = ['--resource', 'db/orders', '--permission', 'read', '--env', 'prod'];
+/** db/orders read in prod, what the bound warrants grant. */
+const ACTION = { env: 'prod' };
 
 /** A GitHub-Actions-style OIDC token of a job (default: acme/deploy, environment prod). */
 const jobToken = (job: GithubJob = {}) => f.github.mintGithubActions(new Date(), AUDIENCE, job);
 
 const redeem = async (warrant: string, bearer: string) =>
-  s.cli(['redeem', '--warrant', warrant, ...ACTION], { bearer });
+  s.cli(redeemArgs(warrant, ACTION), { bearer });
 
 /** A prod request created through the CLI, bound to jobs of acme/deploy in environment prod. */
 async function boundWarrant(maxUses = 3): Promise<{ requestId: string; token: string }> {
@@ -35,32 +32,14 @@ async function boundWarrant(maxUses = 3): Promise<{ requestId: string; token: st
     'admin',
   );
   const created = await s.cli(
-    [
-      'request',
-      'create',
-      '--subject',
-      subject,
-      '--action',
-      'grant',
-      '--scope',
-      'db/orders=read',
-      '--env',
-      'prod',
-      '--duration',
-      '1h',
-      '--max-uses',
-      String(maxUses),
-      '--reason',
-      'deploy',
-      '--executor-issuer',
-      f.github.issuer,
-      '--executor-claim',
-      'repository=acme/deploy',
-      '--executor-claim',
-      'environment=prod',
-      '--executor-claim',
-      'ref~=refs/heads/*',
-    ],
+    requestCreateArgs(subject, {
+      env: 'prod',
+      'max-uses': String(maxUses),
+      reason: 'deploy',
+      executor: undefined,
+      'executor-issuer': f.github.issuer,
+      'executor-claim': ['repository=acme/deploy', 'environment=prod', 'ref~=refs/heads/*'],
+    }),
     'alice',
   );
   expect(created.code, created.stderr).toBe(0);
@@ -121,7 +100,7 @@ describe('redeeming with a GitHub Actions workload token', () => {
         issuer: f.github.issuer,
         subject: 'repo:acme/deploy:environment:prod',
         auth_time: null,
-        token_digest: sha256(decodeJwt(token).jti!),
+        token_digest: tokenDigest(decodeJwt(token).jti!),
       });
     });
 
@@ -176,12 +155,12 @@ describe('redeeming with a GitHub Actions workload token', () => {
       ).map((r) => JSON.parse(r.leaf).data);
       expect(denied.at(-1)).toMatchObject({
         code: 'EXECUTOR_MISMATCH',
-        executor_identity: { via: 'oidc', token_digest: sha256(decodeJwt(token).jti!) },
+        executor_identity: { via: 'oidc', token_digest: tokenDigest(decodeJwt(token).jti!) },
       });
     });
 
     it('refuses an API-token executor with EXECUTOR_MISMATCH', async () => {
-      const out = await s.cli(['redeem', '--warrant', warrant, ...ACTION], 'deploy-eu');
+      const out = await s.cli(redeemArgs(warrant, ACTION), 'deploy-eu');
       expect(out.code).toBe(3);
       expect(out.stderr).toContain('EXECUTOR_MISMATCH');
     });
@@ -219,7 +198,7 @@ describe('redeeming with a GitHub Actions workload token', () => {
       expect(denied[0]).toMatchObject({
         code: 'REDEMPTION_MALFORMED',
         problem: 'LONE_SURROGATE',
-        executor_identity: { via: 'oidc', token_digest: sha256(decodeJwt(token).jti!) },
+        executor_identity: { via: 'oidc', token_digest: tokenDigest(decodeJwt(token).jti!) },
       });
     });
 
@@ -267,29 +246,9 @@ describe('redeeming with a GitHub Actions workload token', () => {
     });
 
     it('makes the CLI insist on one kind of binding', async () => {
+      const both = { 'executor-issuer': f.github.issuer, 'executor-claim': 'repository=a/b' };
       const out = await s.cli(
-        [
-          'request',
-          'create',
-          '--subject',
-          'x:y',
-          '--action',
-          'grant',
-          '--scope',
-          'a=b',
-          '--env',
-          'prod',
-          '--reason',
-          'r',
-          '--duration',
-          '1h',
-          '--executor',
-          'deploy-eu',
-          '--executor-issuer',
-          f.github.issuer,
-          '--executor-claim',
-          'repository=a/b',
-        ],
+        requestCreateArgs('x:y', { scope: 'a=b', env: 'prod', reason: 'r', ...both }),
         'alice',
       );
       expect(out.code).toBe(2);

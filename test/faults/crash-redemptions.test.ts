@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
 import { query } from '../helpers/db.js';
-import { settledCheckpoint } from '../helpers/log.js';
+import { settledLog } from '../helpers/log.js';
 import { runCli, TestServer } from '../helpers/server.js';
 import { exited, issueMany, redemptionBody, type IssuedWarrant } from './support.js';
 
@@ -93,7 +93,7 @@ describe('redemptions across SIGKILL', () => {
             s = await TestServer.start({ dataDir: dir });
           }
         }
-        await settledCheckpoint(s);
+        await settledLog(s);
 
         const attempts = rounds.reduce((n, r) => n + r.attempts, 0);
         const acked = rounds.flatMap((r) => r.allowed);

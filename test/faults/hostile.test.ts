@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isErrorCode } from '../../src/http/problem.js';
 import { REDEMPTION_DENIAL_CODES } from '../../src/redemption/redemption.js';
 import { createRequest, issueWarrant, uniqueNhi } from '../helpers/chain.js';
+import { CHAIN_TABLES, rowCount } from '../helpers/db.js';
 import { documentedRoutes, sample, type Route } from '../helpers/openapi.js';
 import { sendRaw } from '../helpers/raw-http.js';
 import { TestServer, type DevPrincipal } from '../helpers/server.js';
@@ -44,13 +45,7 @@ let db: Database.Database;
 let fixtures: { ids: string[]; kids: string[]; templates: Map<string, unknown> };
 
 const TABLES = [
-  'nhis',
-  'requests',
-  'decisions',
-  'warrants',
-  'redemptions',
-  'events',
-  'signing_keys',
+  ...CHAIN_TABLES,
   'findings',
   'fulfilments',
   'observations',
@@ -64,15 +59,13 @@ interface Snapshot {
 
 /** Everything a state change touches; the background log integration is left out. */
 function snapshot(): Snapshot {
-  const count = (t: string) =>
-    (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n;
   const states = [
     "select group_concat(id || state, ',') as v from requests",
     "select group_concat(id || state || uses, ',') as v from warrants",
     "select group_concat(kid || state, ',') as v from signing_keys",
     "select group_concat(id || state, ',') as v from findings",
   ].map((q) => (db.prepare(q).get() as { v: string | null }).v);
-  return { counts: Object.fromEntries(TABLES.map((t) => [t, count(t)])), states };
+  return { counts: Object.fromEntries(TABLES.map((t) => [t, rowCount(db, t)])), states };
 }
 
 /** The same state plus one recorded redemption denial (a row and its event). */

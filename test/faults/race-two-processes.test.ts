@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
 import { query } from '../helpers/db.js';
-import { settledCheckpoint } from '../helpers/log.js';
+import { settledLog } from '../helpers/log.js';
 import { runCli, TestServer } from '../helpers/server.js';
 import { redemptionBody } from './support.js';
 
@@ -70,7 +70,7 @@ describe('two server processes on one SQLite file', () => {
         );
         expect(allowEvents[0]?.n).toBe(1);
         // Both processes integrate the one log; it must still verify.
-        await settledCheckpoint(a);
+        await settledLog(a);
         const verify = await runCli(['log', 'verify', '--data', dir], {});
         expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       } finally {

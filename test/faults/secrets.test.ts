@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
+import { redeemArgs } from '../helpers/cli-args.js';
 import { TestServer, type DevPrincipal, type HttpResult } from '../helpers/server.js';
 import { redemptionBody } from './support.js';
 
@@ -135,20 +136,7 @@ describe('secrets in logs and error bodies', () => {
         for (const p of ['alice', 'bob', 'audra', 'collector'] as DevPrincipal[]) {
           keep(await s.http('POST', '/v1/keys/rotation', { as: p, body: { reason: kek } }));
         }
-        await s.cli(
-          [
-            'redeem',
-            '--warrant',
-            tampered,
-            '--resource',
-            'db/orders',
-            '--permission',
-            'read',
-            '--env',
-            'staging',
-          ],
-          'deploy-eu',
-        );
+        await s.cli(redeemArgs(tampered), 'deploy-eu');
         await s.cli(['request', 'show', w.requestId], { bearer: `${admin}zz` });
         // A key rotation writes sealed key material: it must not reach the log either.
         expect(

@@ -68,3 +68,15 @@ export async function issueWarrant(
   const body = w.body as { warrantId: string; token: string };
   return { requestId, warrantId: body.warrantId, token: body.token };
 }
+
+/** A redemption action in staging: db/orders read on `target` unless told otherwise. */
+export const stagingAction = (target: string, resource = 'db/orders', permission = 'read') => ({
+  resource,
+  permission,
+  environment: 'staging',
+  target,
+});
+
+/** The action of a rotation of secrets/`secret` on `target`. */
+export const rotateAction = (secret: string, target: string) =>
+  stagingAction(target, `secrets/${secret}`, 'rotate');

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { isPostgresUrl } from '../../src/store/open.js';
 import { pgQuery } from './postgres.js';
 
-const TABLES = [
+/** The tables of the approval chain and its log, which {@link rowCounts} counts. */
+export const CHAIN_TABLES = [
   'nhis',
   'requests',
   'decisions',
@@ -11,7 +12,11 @@ const TABLES = [
   'redemptions',
   'events',
   'signing_keys',
-];
+] as const;
+
+/** How many rows `table` holds. */
+export const rowCount = (db: Database.Database, table: string): number =>
+  (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
 
 function readSqlite<T>(file: string, fn: (db: Database.Database) => T): T {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -25,12 +30,7 @@ function readSqlite<T>(file: string, fn: (db: Database.Database) => T): T {
 /** Row counts of every table, read straight from the server's SQLite file. */
 export function rowCounts(dataDir: string): Record<string, number> {
   return readSqlite(join(dataDir, 'countersign.db'), (db) =>
-    Object.fromEntries(
-      TABLES.map((t) => [
-        t,
-        (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n,
-      ]),
-    ),
+    Object.fromEntries(CHAIN_TABLES.map((t) => [t, rowCount(db, t)])),
   );
 }
 

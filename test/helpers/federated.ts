@@ -1,8 +1,13 @@
-import { federationConfig } from '../identity/federation.js';
-import { TestIssuer } from './oidc-issuer.js';
+import { createHash } from 'node:crypto';
+import { federationConfig, startIssuers, type Issuers } from './federation.js';
+import type { TestIssuer } from './oidc-issuer.js';
 import { TestServer, type StartOptions } from './server.js';
 
-export { AUDIENCE, humanClaims } from '../identity/federation.js';
+export { AUDIENCE, humanClaims } from './federation.js';
+
+/** How a proof names a token: the `sha256:` digest of its text (or of its jti). */
+export const tokenDigest = (text: string): string =>
+  `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
 /**
  * A real countersign server in dev mode that trusts four loopback OIDC issuers (the
@@ -13,25 +18,26 @@ export { AUDIENCE, humanClaims } from '../identity/federation.js';
 export class FederatedServer {
   private constructor(
     readonly server: TestServer,
-    readonly corp: TestIssuer,
-    readonly github: TestIssuer,
-    private readonly others: readonly TestIssuer[],
+    private readonly issuers: Issuers,
   ) {}
 
+  get corp(): TestIssuer {
+    return this.issuers.corp;
+  }
+
+  get github(): TestIssuer {
+    return this.issuers.github;
+  }
+
   static async start(opts: StartOptions = {}): Promise<FederatedServer> {
-    const [corp, github, k8s, spiffe] = await Promise.all([
-      TestIssuer.start({ path: '/realms/corp', kidPrefix: 'corp' }),
-      TestIssuer.start({ kidPrefix: 'gha' }),
-      TestIssuer.start({ kidPrefix: 'k8s' }),
-      TestIssuer.start({ kidPrefix: 'spire' }),
-    ]);
-    const oidc = federationConfig({ corp, github, k8s, spiffe });
+    const issuers = await startIssuers();
+    const oidc = federationConfig(issuers);
     const server = await TestServer.start({ ...opts, config: { ...opts.config, oidc } });
-    return new FederatedServer(server, corp, github, [k8s, spiffe]);
+    return new FederatedServer(server, issuers);
   }
 
   async stop(): Promise<void> {
     await this.server.stop();
-    await Promise.all([this.corp, this.github, ...this.others].map((i) => i.close()));
+    await this.issuers.close();
   }
 }

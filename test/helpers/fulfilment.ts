@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
 import type { DevPrincipal, TestServer } from './server.js';
 
 /** A `sha256:` fingerprint of a label, standing in for a secret version's digest. */
@@ -25,42 +26,8 @@ export async function fulfil(
   return s.http('POST', '/v1/fulfilments', { as, body });
 }
 
-export async function observe(
-  s: TestServer,
-  observations: Array<{
-    subject: string;
-    target: string;
-    observedAt: string;
-    fact: Record<string, unknown>;
-  }>,
-) {
-  return s.http('POST', '/v1/observations', {
-    as: 'collector' as DevPrincipal,
-    body: { observations },
-  });
-}
-
-export async function reconcileNow(s: TestServer) {
-  const r = await s.http('POST', '/v1/reconcile', { as: 'admin' });
-  if (r.status !== 200) throw new Error(`reconcile: ${r.text}`);
-  return r.body as { raised: number; resolved: number };
-}
-
-export interface FindingJson {
-  id: string;
-  kind: string;
-  state: string;
-  requestId: string | null;
-  subject: string;
-  target: string | null;
-  raisedAt: string;
-  /** Log indices of the events the finding rests on, by role. */
-  evidence: Record<'warrants' | 'redemptions' | 'fulfilments' | 'observations', number[]>;
-  logIndices: number[];
-  resolution: { automatic: boolean; reason: string } | null;
-}
-
-export async function findingsOf(s: TestServer, subject: string): Promise<FindingJson[]> {
-  const r = await s.http('GET', '/v1/findings', { as: 'audra' });
-  return (r.body as { findings: FindingJson[] }).findings.filter((f) => f.subject === subject);
+/** Fulfils and expects the report to be recorded (201). */
+export async function fulfilOk(s: TestServer, body: Parameters<typeof fulfil>[1]): Promise<void> {
+  const r = await fulfil(s, body);
+  expect(r.status, r.text).toBe(201);
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -181,5 +182,24 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     p.once('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
+ * Starts a server `on` a store (or {@link TestServer} itself, on SQLite; or a
+ * `FederatedServer`) before the tests of the enclosing suite, and stops it after them.
+ * `use` receives it once it runs; tests read it from the variable `use` sets.
+ */
+export function serveDuringSuite<T extends { stop(): Promise<void> }>(
+  on: { start(): Promise<T> },
+  use: (started: T) => void,
+): void {
+  let server: T | undefined;
+  beforeAll(async () => {
+    server = await on.start();
+    use(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
   });
 }

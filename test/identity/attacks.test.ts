@@ -2,30 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRecentAuth } from '../../src/identity/oidc/authenticator.js';
 import { MemoryReplayGuard, consumeToken } from '../../src/identity/oidc/replay.js';
 import type { TokenVerifier } from '../../src/identity/oidc/verifier.js';
-import {
-  TestIssuer,
-  craftHmac,
-  craftUnsigned,
-  githubActionsClaims,
-} from '../helpers/oidc-issuer.js';
+import type { TestIssuer } from '../helpers/oidc-issuer.js';
+import { craftHmac, craftUnsigned, githubActionsClaims } from '../helpers/oidc-issuer.js';
 import {
   AUDIENCE,
   expectRefused,
   humanClaims,
-  startFederation,
-  type Federation,
-} from './federation.js';
+  startIssuers,
+  useFederation,
+  type Issuers,
+} from '../helpers/federation.js';
 
-let f: Federation;
+const f = useFederation();
 /** Issuers nobody trusts, minting kids that collide with the trusted issuers' kids. */
-const impostors = new Map<string, TestIssuer>();
+let impostors: Issuers<'corp' | 'github'>;
 beforeAll(async () => {
-  f = await startFederation();
-  impostors.set('corp', await TestIssuer.start({ path: '/realms/corp', kidPrefix: 'corp' }));
-  impostors.set('gha', await TestIssuer.start({ kidPrefix: 'gha' }));
+  impostors = await startIssuers(['corp', 'github']);
 });
 afterAll(async () => {
-  await Promise.all([f.close(), ...[...impostors.values()].map((i) => i.close())]);
+  await impostors.close();
 });
 
 interface Subject {
@@ -39,13 +34,13 @@ const SUBJECTS: readonly Subject[] = [
   {
     name: 'a human ID token',
     issuer: () => f.corp,
-    impostor: () => impostors.get('corp')!,
+    impostor: () => impostors.corp,
     claims: (now, overrides = {}) => ({ iss: f.corp.issuer, ...humanClaims(now), ...overrides }),
   },
   {
     name: 'a GitHub Actions workload token',
     issuer: () => f.github,
-    impostor: () => impostors.get('gha')!,
+    impostor: () => impostors.github,
     claims: (now, overrides = {}) => ({
       iss: f.github.issuer,
       ...githubActionsClaims(now, AUDIENCE),

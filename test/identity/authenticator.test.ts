@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ApiTokenAuthenticator, newApiToken } from '../../src/identity/api-tokens.js';
 import {
   FederatedAuthenticator,
@@ -7,26 +7,16 @@ import {
 import { type FederatedPrincipal } from '../../src/identity/principal.js';
 import type { Principal } from '../../src/identity/principal.js';
 import { craftUnsigned } from '../helpers/oidc-issuer.js';
-import {
-  AUDIENCE,
-  expectRefused,
-  humanClaims,
-  startFederation,
-  type Federation,
-} from './federation.js';
+import { AUDIENCE, expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
 
-let f: Federation;
+const f = useFederation();
 const api = newApiToken();
 let auth: FederatedAuthenticator;
 beforeAll(async () => {
-  f = await startFederation();
   const fallback = new ApiTokenAuthenticator([
     { id: 'bootstrap', roles: ['admin'], tokenSha256: api.sha256 },
   ]);
   auth = new FederatedAuthenticator(f.verifier(), fallback);
-});
-afterAll(async () => {
-  await f.close();
 });
 
 describe('FederatedAuthenticator', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseOidcConfig, type OidcConfig } from '../../src/identity/oidc/config.js';
 import { rolesFor } from '../../src/identity/oidc/identity.js';
-import { expectCode } from '../unit/helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const EXAMPLE = `
 issuers:

@@ -1,22 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseOidcConfig } from '../../src/identity/oidc/config.js';
-import { TokenVerifier, type TokenVerifierOptions } from '../../src/identity/oidc/verifier.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import type { TokenVerifier, TokenVerifierOptions } from '../../src/identity/oidc/verifier.js';
 import { TestIssuer, type TestIssuerOptions } from '../helpers/oidc-issuer.js';
-import {
-  AUDIENCE,
-  expectRefused,
-  humanClaims,
-  startFederation,
-  type Federation,
-} from './federation.js';
+import { expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
 
-let f: Federation;
+const f = useFederation();
 const extra: TestIssuer[] = [];
-beforeAll(async () => {
-  f = await startFederation();
-});
 afterAll(async () => {
-  await Promise.all([f.close(), ...extra.map((i) => i.close())]);
+  await Promise.all(extra.map((i) => i.close()));
 });
 
 /** A fresh loopback issuer, closed after the file. */
@@ -32,12 +22,7 @@ function soleVerifier(
   name: string,
   options: Partial<TokenVerifierOptions> = {},
 ): TokenVerifier {
-  const config = parseOidcConfig({
-    issuers: [
-      { name, issuer: issuer.issuer, kind: 'human', audience: AUDIENCE, algorithms: ['RS256'] },
-    ],
-  });
-  return new TokenVerifier(config.issuers, { clock: f.clock, ...options });
+  return f.soleVerifier(name, issuer, 'human', 'RS256', {}, options);
 }
 
 const token = (issuer: TestIssuer, kid?: string) =>
@@ -71,19 +56,8 @@ describe('TokenVerifier key discovery', () => {
     });
 
     it('reports JWKS_UNAVAILABLE when the key set cannot be fetched', async () => {
-      const config = parseOidcConfig({
-        issuers: [
-          {
-            name: 'broken',
-            issuer: f.corp.issuer,
-            kind: 'human',
-            audience: AUDIENCE,
-            algorithms: ['RS256'],
-            jwksUri: `${f.corp.issuer}/no-such-jwks`,
-          },
-        ],
-      });
-      const v = new TokenVerifier(config.issuers, { clock: f.clock });
+      const jwksUri = `${f.corp.issuer}/no-such-jwks`;
+      const v = f.soleVerifier('broken', f.corp, 'human', 'RS256', { jwksUri });
       const t = await token(f.corp);
       await expectRefused(v.verify(t), 'JWKS_UNAVAILABLE', t);
     });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readClaim } from '../../src/core/claim-path.js';
 import { globMatches, matchClaims, type ClaimMatcher } from '../../src/core/claim-matcher.js';
 import {
@@ -8,7 +8,7 @@ import {
   kubernetesMatcher,
   spiffeMatcher,
 } from '../../src/identity/oidc/presets.js';
-import { AUDIENCE, startFederation, type Federation } from './federation.js';
+import { AUDIENCE, useFederation } from '../helpers/federation.js';
 
 const ISS = 'https://issuer.example';
 const ident = (claims: Record<string, unknown>) => ({ issuer: ISS, claims });
@@ -123,13 +123,7 @@ describe('readClaim', () => {
 });
 
 describe('presets', () => {
-  let f: Federation;
-  beforeAll(async () => {
-    f = await startFederation();
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useFederation();
 
   describe('when a GitHub Actions job redeems', () => {
     const bind = () =>

@@ -6,9 +6,17 @@ import {
   SharedReplayGuard,
   consumeToken,
 } from '../../src/identity/oidc/replay.js';
-import { expectRefused } from './federation.js';
+import { expectRefused } from '../helpers/federation.js';
 
 const clock = () => new ManualClock('2026-03-01T12:00:00Z');
+/** A memory guard on a fresh clock, and an exp `ttl` seconds from that clock's now. */
+const memoryGuard = (ttl: number, maxEntries?: number) => {
+  const c = clock();
+  const g = new MemoryReplayGuard(
+    maxEntries === undefined ? { clock: c } : { clock: c, maxEntries },
+  );
+  return { c, g, exp: epochSeconds(c.now()) + ttl };
+};
 const identity = (jti: string | null, exp: number, issuer = 'https://i.example') => ({
   issuer,
   issuerName: 'i',
@@ -20,25 +28,19 @@ const identity = (jti: string | null, exp: number, issuer = 'https://i.example')
 describe('MemoryReplayGuard', () => {
   describe('when a jti comes back', () => {
     it('answers false the first time and true after', async () => {
-      const c = clock();
-      const g = new MemoryReplayGuard({ clock: c });
-      const exp = epochSeconds(c.now()) + 300;
+      const { g, exp } = memoryGuard(300);
       expect(await g.seen('iss', 'j1', exp)).toBe(false);
       expect(await g.seen('iss', 'j1', exp)).toBe(true);
     });
 
     it('keeps issuers apart', async () => {
-      const c = clock();
-      const g = new MemoryReplayGuard({ clock: c });
-      const exp = epochSeconds(c.now()) + 300;
+      const { g, exp } = memoryGuard(300);
       expect(await g.seen('a', 'j', exp)).toBe(false);
       expect(await g.seen('b', 'j', exp)).toBe(false);
     });
 
     it('remembers a token past its exp for the retention leeway, then forgets it', async () => {
-      const c = clock();
-      const g = new MemoryReplayGuard({ clock: c });
-      const exp = epochSeconds(c.now()) + 60;
+      const { c, g, exp } = memoryGuard(60);
       await g.seen('iss', 'j', exp);
       c.advance((60 + REPLAY_RETENTION_LEEWAY_SECONDS) * 1000);
       expect(await g.seen('iss', 'j', exp)).toBe(true);
@@ -61,9 +63,7 @@ describe('MemoryReplayGuard', () => {
     });
 
     it('refuses rather than forget a live entry', async () => {
-      const c = clock();
-      const g = new MemoryReplayGuard({ clock: c, maxEntries: 2 });
-      const exp = epochSeconds(c.now()) + 300;
+      const { g, exp } = memoryGuard(300, 2);
       await g.seen('iss', 'a', exp);
       await g.seen('iss', 'b', exp);
       await expectRefused(g.seen('iss', 'c', exp), 'REPLAY_CACHE_FULL');
@@ -116,17 +116,15 @@ describe('SharedReplayGuard', () => {
 
 describe('consumeToken', () => {
   it('lets exactly one of two concurrent redemptions of a token through', async () => {
-    const c = clock();
-    const g = new MemoryReplayGuard({ clock: c });
-    const id = identity('j', epochSeconds(c.now()) + 300);
+    const { g, exp } = memoryGuard(300);
+    const id = identity('j', exp);
     const results = await Promise.allSettled([consumeToken(g, id), consumeToken(g, id)]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
   });
 
   it('refuses a token without jti unless told otherwise', async () => {
-    const c = clock();
-    const g = new MemoryReplayGuard({ clock: c });
-    const id = identity(null, epochSeconds(c.now()) + 300);
+    const { g, exp } = memoryGuard(300);
+    const id = identity(null, exp);
     const err = await expectRefused(consumeToken(g, id), 'TOKEN_CLAIM_INVALID');
     expect(err.details).toMatchObject({ claim: 'jti', reason: 'missing' });
     await consumeToken(g, id, { requireJti: false });
@@ -134,9 +132,7 @@ describe('consumeToken', () => {
   });
 
   it('never confuses a jti with the digest of a jti-less token', async () => {
-    const c = clock();
-    const g = new MemoryReplayGuard({ clock: c });
-    const exp = epochSeconds(c.now()) + 300;
+    const { g, exp } = memoryGuard(300);
     await consumeToken(g, identity(null, exp), { requireJti: false });
     await expect(consumeToken(g, identity('sha256:ab', exp))).resolves.toBeUndefined();
   });

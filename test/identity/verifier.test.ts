@@ -1,22 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOidcConfig } from '../../src/identity/oidc/config.js';
-import { TokenVerifier } from '../../src/identity/oidc/verifier.js';
+import { describe, expect, it } from 'vitest';
 import { timeClaims } from '../helpers/oidc-issuer.js';
-import {
-  AUDIENCE,
-  expectRefused,
-  humanClaims,
-  startFederation,
-  type Federation,
-} from './federation.js';
+import { AUDIENCE, expectRefused, humanClaims, useFederation } from '../helpers/federation.js';
 
-let f: Federation;
-beforeAll(async () => {
-  f = await startFederation();
-});
-afterAll(async () => {
-  await f.close();
-});
+const f = useFederation();
 
 describe('TokenVerifier', () => {
   describe('when a person presents an ID token', () => {
@@ -137,19 +123,7 @@ describe('TokenVerifier', () => {
 
   describe('when an issuer requires a typ header', () => {
     it('refuses tokens without it', async () => {
-      const config = parseOidcConfig({
-        issuers: [
-          {
-            name: 'typed',
-            issuer: f.spiffe.issuer,
-            kind: 'spiffe',
-            audience: AUDIENCE,
-            algorithms: ['ES256'],
-            typ: 'JWT',
-          },
-        ],
-      });
-      const v = new TokenVerifier(config.issuers, { clock: f.clock });
+      const v = f.soleVerifier('typed', f.spiffe, 'spiffe', 'ES256', { typ: 'JWT' });
       const claims = { ...timeClaims(f.clock.now()), aud: AUDIENCE, sub: 'spiffe://x/y' };
       const untyped = await f.spiffe.sign(claims, { alg: 'ES256' });
       const err = await expectRefused(v.verify(untyped), 'TOKEN_CLAIM_INVALID', untyped);

@@ -11,21 +11,13 @@ import { LogError } from '../../src/log/errors.js';
 import type { LogErrorCode } from '../../src/log/errors.js';
 import { EMPTY_ROOT } from '../../src/log/hash.js';
 import { NoteSigner, NoteVerifier } from '../../src/log/note.js';
+import { expectCode as expectErrorCode } from '../helpers/expect-code.js';
 
 // The root of the RFC 6962 vector tree of 8 leaves.
 const ROOT = Buffer.from('5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328', 'hex');
 const ROOT_B64 = ROOT.toString('base64');
 
-function expectCode(fn: () => unknown, code: LogErrorCode): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LogError);
-    expect((e as LogError).code).toBe(code);
-    return;
-  }
-  expect.fail(`expected ${code}`);
-}
+const expectCode = (fn: () => unknown, code: LogErrorCode) => expectErrorCode(fn, code, LogError);
 
 describe('formatCheckpoint', () => {
   describe('when given a valid tree head', () => {

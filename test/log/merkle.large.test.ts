@@ -5,16 +5,11 @@ import {
   appendBatchPlan,
   appendCompute,
   appendPlan,
-  consistencyCompute,
-  consistencyPlan,
-  inclusionCompute,
-  inclusionPlan,
-  rootCompute,
-  rootPlan,
 } from '../../src/log/tree.js';
 import { nodeKey } from '../../src/log/nodes.js';
 import type { NodeHashes, NodeId } from '../../src/log/tree.js';
 import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
+import { consistencyProof, inclusionProof, rootOf } from './proofs.js';
 import { nodeEnd } from './reference.js';
 
 /**
@@ -59,15 +54,14 @@ const SIZES = [2 ** 32 + 1, 2 ** 40 + 5, 2 ** 50 + 5, 2 ** 53 - 2];
 describe('tree', () => {
   describe.each(SIZES)('when the tree has %d leaves', (size) => {
     it('plans a root from O(log n) valid nodes and folds them', () => {
-      const root = rootCompute(size, readVirtual(rootPlan(size), size));
+      const root = rootOf(size, readVirtual);
       expect(root).toHaveLength(32);
     });
 
     it('plans and verifies inclusion proofs near both edges', () => {
-      const root = rootCompute(size, readVirtual(rootPlan(size), size));
+      const root = rootOf(size, readVirtual);
       for (const index of [0, 1, 2 ** 32 - 1, 2 ** 32, size - 6, size - 2, size - 1]) {
-        const plan = inclusionPlan(index, size);
-        const proof = inclusionCompute(index, size, readVirtual(plan, size));
+        const proof = inclusionProof(index, size, readVirtual);
         const leaf = virtualNode({ level: 0, index });
         expect(verifyInclusion(leaf, index, size, proof, root)).toBe(true);
         expect(verifyInclusion(leaf, index, size, proof.slice(1), root)).toBe(false);
@@ -75,10 +69,10 @@ describe('tree', () => {
     });
 
     it('plans and verifies consistency proofs from smaller trees', () => {
-      const rootN = rootCompute(size, readVirtual(rootPlan(size), size));
+      const rootN = rootOf(size, readVirtual);
       for (const m of [1, 7, 2 ** 31, 2 ** 32 + 1, size - 1, size]) {
-        const rootM = rootCompute(m, readVirtual(rootPlan(m), m));
-        const proof = consistencyCompute(m, size, readVirtual(consistencyPlan(m, size), size));
+        const rootM = rootOf(m, readVirtual);
+        const proof = consistencyProof(m, size, readVirtual);
         expect(verifyConsistency(m, size, proof, rootM, rootN)).toBe(true);
         if (m !== size) {
           expect(verifyConsistency(m, size, proof.slice(0, -1), rootM, rootN)).toBe(false);
@@ -107,7 +101,7 @@ describe('tree', () => {
         readVirtual(appendBatchPlan(start, 5), start),
       );
       expect(result.size).toBe(size);
-      expect(result.root).toEqual(rootCompute(size, readVirtual(rootPlan(size), size)));
+      expect(result.root).toEqual(rootOf(size, readVirtual));
       for (const node of result.nodes) expect(node.hash).toEqual(virtualNode(node.id));
     });
   });

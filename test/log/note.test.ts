@@ -14,6 +14,7 @@ import {
   parseVerifierKey,
   signNote,
 } from '../../src/log/note.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 interface NoteVector {
   private_key: string;
@@ -32,16 +33,8 @@ const verifier = NoteVerifier.fromVerifierKey(vector.verifier_key);
 const note = `${vector.text}\n${vector.signature_line}\n`;
 
 /** Runs `fn`, expects a LogError with `code`, and returns its message. */
-function failure(fn: () => unknown, code: LogErrorCode): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LogError);
-    expect((e as LogError).code).toBe(code);
-    return (e as LogError).message;
-  }
-  return expect.fail(`expected ${code}`);
-}
+const failure = (fn: () => unknown, code: LogErrorCode): string =>
+  expectCode(fn, code, LogError).message;
 
 function freshSigner(name: string): NoteSigner {
   return new NoteSigner(name, generateKeyPairSync('ed25519').privateKey);

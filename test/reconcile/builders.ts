@@ -7,16 +7,7 @@ import type {
   ObservedFact,
 } from '../../src/observation/observation.js';
 import type { ApprovedGrant, DenialRecord } from '../../src/reconcile/input.js';
-
-/** Fixed instants: tests never read the clock. */
-export const T0 = Date.parse('2026-03-01T12:00:00.000Z');
-export const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;
-
-/** ISO time `ms` after {@link T0}. */
-export const iso = (ms: number): string => new Date(T0 + ms).toISOString();
-/** A `Date` `ms` after {@link T0}. */
-export const when = (ms: number): Date => new Date(T0 + ms);
+import { HOUR, iso, MINUTE } from './time.js';
 
 /** A deterministic `sha256:` fingerprint named by `label`. */
 export const fp = (label: string): string => `sha256:${sha256Hex(label)}`;

@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/observation/observation.js';
 import type { ReconcileInput, RedemptionRecord } from '../../src/reconcile/input.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import {
-  fp,
-  fulfilment,
-  grant,
-  HOUR,
-  iso,
-  MINUTE,
-  observation,
-  version,
-  when,
-} from './builders.js';
+import { fp, fulfilment, grant, observation, version } from './builders.js';
+import { HOUR, iso, MINUTE, when } from './time.js';
 import { input, keys, recorded } from './helpers.js';
 
 const SUBJECT = 'svc:payments-api';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exceptionsReport, type ExceptionEntry } from '../../src/reconcile/exceptions.js';
-import { fp, fulfilment, grant, held, HOUR, iso, MINUTE, observation, when } from './builders.js';
+import { fp, fulfilment, grant, held, observation } from './builders.js';
+import { HOUR, iso, MINUTE, when } from './time.js';
 
 const AGENT = 'agent:ops-bot';
 const window2h = { subject: AGENT, notAfter: iso(2 * HOUR), targets: ['eu', 'us'] };

@@ -7,7 +7,7 @@ import {
   type FindingState,
   type FindingTransition,
 } from '../../src/reconcile/finding.js';
-import { expectCode } from '../unit/helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 describe('transitionFinding', () => {
   describe('when the transition is allowed', () => {

@@ -6,20 +6,9 @@ import { FINDING_STATES, type FindingState } from '../../src/reconcile/finding.j
 import type { ApprovedGrant, ExistingFinding, ReconcileInput } from '../../src/reconcile/input.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
 import { exceptionsReport } from '../../src/reconcile/exceptions.js';
-import {
-  denial,
-  fp,
-  fulfilment,
-  grant,
-  held,
-  HOUR,
-  iso,
-  MINUTE,
-  observation,
-  version,
-  when,
-} from './builders.js';
-import { generateReconcileInput } from '../../bench/reconcile-input.js';
+import { denial, fp, fulfilment, grant, held, observation, version } from './builders.js';
+import { HOUR, iso, MINUTE, when } from './time.js';
+import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { input, keys, recorded } from './helpers.js';
 
 // Tiny alphabets, so that generated records often meet at the same subject and target.

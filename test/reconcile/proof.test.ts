@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { generateReconcileInput } from '../../bench/reconcile-input.js';
+import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { EVIDENCE_ROLES, FINDING_KINDS } from '../../src/reconcile/finding.js';
 import type { ReconcileInput, RedemptionRecord } from '../../src/reconcile/input.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import {
-  denial,
-  fp,
-  fulfilment,
-  grant,
-  held,
-  HOUR,
-  iso,
-  MINUTE,
-  observation,
-  version,
-  when,
-} from './builders.js';
+import { denial, fp, fulfilment, grant, held, observation, version } from './builders.js';
+import { HOUR, iso, MINUTE, when } from './time.js';
 import { input, keys } from './helpers.js';
 
 const SUBJECT = 'svc:payments-api';

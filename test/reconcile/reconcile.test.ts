@@ -3,18 +3,8 @@ import type { Fulfilment } from '../../src/fulfilment/fulfilment.js';
 import type { Observation } from '../../src/observation/observation.js';
 import type { ApprovedGrant, ReconcileInput } from '../../src/reconcile/input.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import {
-  fp,
-  fulfilment,
-  grant,
-  held,
-  HOUR,
-  iso,
-  MINUTE,
-  observation,
-  version,
-  when,
-} from './builders.js';
+import { fp, fulfilment, grant, held, observation, version } from './builders.js';
+import { HOUR, iso, MINUTE, when } from './time.js';
 import { input, keys, recorded } from './helpers.js';
 
 describe('reconcile', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import { generateReconcileInput } from '../../bench/reconcile-input.js';
+import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { recorded } from './helpers.js';
 
 // Not a timing assertion: the figures belong to the benchmark. This only shows that

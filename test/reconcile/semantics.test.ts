@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import {
-  fp,
-  fulfilment,
-  grant,
-  held,
-  HOUR,
-  iso,
-  MINUTE,
-  observation,
-  version,
-  when,
-} from './builders.js';
+import { fp, fulfilment, grant, held, observation, version } from './builders.js';
+import { HOUR, iso, MINUTE, when } from './time.js';
 import { input, keys } from './helpers.js';
 
 const SUBJECT = 'svc:payments-api';

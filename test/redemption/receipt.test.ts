@@ -6,21 +6,18 @@
 import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseStrictJson } from '../../src/core/json.js';
 import { RECEIPT_TYP, ReceiptSchema } from '../../src/redemption/receipt.js';
 import { issueWarrant } from '../helpers/chain.js';
 import { AUDIENCE, FederatedServer } from '../helpers/federated.js';
-import type { TestServer } from '../helpers/server.js';
+import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
 let f: FederatedServer;
 let s: TestServer;
-beforeAll(async () => {
-  f = await FederatedServer.start();
-  s = f.server;
-});
-afterAll(async () => {
-  await f?.stop();
+serveDuringSuite(FederatedServer, (started) => {
+  f = started;
+  s = started.server;
 });
 
 /** Verifies a receipt against the server's published keys and reads it strictly. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORT, listenPort } from '../../src/server/config.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 describe('listenPort', () => {
   describe('when nothing names a port', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/core/errors.js';
 import { parseStrictJson } from '../../src/core/json.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const nest = (depth: number, open: string, close: string, inner = '0'): string =>
   open.repeat(depth) + inner + close.repeat(depth);

@@ -4,6 +4,7 @@ import { executorBindingProblem } from '../../src/identity/oidc/binding.js';
 import type { ClaimMatcher } from '../../src/core/claim-matcher.js';
 import { checkRedemption, type RedemptionInput } from '../../src/redemption/check.js';
 import type { WarrantClaims } from '../../src/warrant/warrant.js';
+import { recordOf } from '../helpers/warrant-record.js';
 
 const GHA = 'https://token.actions.githubusercontent.com';
 const MATCHER: ClaimMatcher = {
@@ -39,22 +40,7 @@ const job = (over: Record<string, unknown> = {}) => ({
 const input = (executorIdentity: RedemptionInput['executorIdentity']): RedemptionInput => ({
   claims,
   keyRevoked: false,
-  record: {
-    id: claims.jti,
-    requestId: claims.request_id,
-    kid: 'k',
-    token: 't',
-    claims,
-    notBefore: new Date(claims.nbf * 1000).toISOString(),
-    notAfter: new Date(claims.exp * 1000).toISOString(),
-    uses: 0,
-    maxUses: 1,
-    state: 'active',
-    issuedAt: '2026-01-01T00:00:00Z',
-    revokedAt: null,
-    revokedBy: null,
-    revokeReason: null,
-  },
+  record: recordOf(claims, { uses: 0 }),
   action: { resource: 'db/orders', permission: 'read', environment: 'prod' },
   executor: 'gha:repo:acme/deploy:environment:prod',
   executorIdentity,

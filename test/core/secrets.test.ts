@@ -10,7 +10,7 @@ import {
   shannonEntropy,
   type SecretPatternName,
 } from '../../src/core/secrets.js';
-import { expectCode } from '../unit/helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 /** One sample per detector, each hidden inside an otherwise ordinary sentence. */
 const SAMPLES: readonly [SecretPatternName, string][] = [

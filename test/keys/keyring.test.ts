@@ -13,8 +13,8 @@ import { KeyRingHolder } from '../../src/keys/holder.js';
 import { signCompactJws } from '../../src/keys/jws.js';
 import { generateSigningKey, KeyRing, type SigningKeyRecord } from '../../src/keys/keyring.js';
 import { parseKek, sealPrivateKey, unsealPrivateKey } from '../../src/keys/seal.js';
-import { T0 } from './fixtures.js';
-import { expectCode } from './helpers.js';
+import { T0 } from '../helpers/request-fixtures.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const TYP = 'warrant+jwt';
 const NOW = new Date(T0);

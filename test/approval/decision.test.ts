@@ -11,8 +11,8 @@ import {
 import { requestIdOf } from '../../src/request/build.js';
 import { effectiveState } from '../../src/request/lifecycle.js';
 import type { RequestBody, RequestRecord, RequestState } from '../../src/request/request.js';
-import { HOUR, principal, prodBody, T0 } from './fixtures.js';
-import { expectCode } from './helpers.js';
+import { HOUR, principal, prodBody, T0 } from '../helpers/request-fixtures.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 /** A stored request; the prod body needs 2 approvals from dba or sre and excludes the owner. */
 const record = (

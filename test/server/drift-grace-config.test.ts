@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/server/config.js';
 import { startServer } from '../../src/server/start.js';
-import { expectCode, expectCodeAsync } from './helpers.js';
+import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 
 describe('the driftGrace setting', () => {
   let dir: string;

@@ -8,7 +8,7 @@ import {
   type ObservationInput,
 } from '../../src/observation/observation.js';
 import { parseRfc3339 } from '../../src/observation/instant.js';
-import { expectCode } from '../unit/helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const F = `sha256:${'cd'.repeat(32)}`;

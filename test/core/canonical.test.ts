@@ -2,21 +2,10 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, digestOf } from '../../src/core/canonical.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
+import { prng } from '../fixtures/prng.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** A small seeded PRNG so that shuffles are reproducible from the fast-check seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rebuilds every object with its keys inserted in a random order. */
 function shuffleKeys(v: Json, rnd: () => number): Json {

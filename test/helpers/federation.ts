@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { CountersignError } from '../../src/core/errors.js';
+import type { CountersignError } from '../../src/core/errors.js';
 import { parseOidcConfig, type OidcConfig } from '../../src/identity/oidc/config.js';
 import type { IdentityTokenErrorCode } from '../../src/identity/oidc/errors.js';
 import { TokenVerifier, type TokenVerifierOptions } from '../../src/identity/oidc/verifier.js';
-import { TestIssuer, timeClaims } from '../helpers/oidc-issuer.js';
+import { expectCodeAsync } from './expect-code.js';
+import { TestIssuer, timeClaims, type TestIssuerOptions } from './oidc-issuer.js';
 
 export const AUDIENCE = 'countersign';
 
@@ -18,10 +19,22 @@ export interface Federation {
   readonly spiffe: TestIssuer;
   readonly config: OidcConfig;
   verifier(options?: Partial<TokenVerifierOptions>): TokenVerifier;
+  /**
+   * A verifier that trusts only `issuer`, under `name`, as `kind` signing with
+   * `algorithm`; `extra` adds to its config entry.
+   */
+  soleVerifier(
+    name: string,
+    issuer: TestIssuer,
+    kind: string,
+    algorithm: string,
+    extra?: Record<string, unknown>,
+    options?: Partial<TokenVerifierOptions>,
+  ): TokenVerifier;
   close(): Promise<void>;
 }
 
-export function federationConfig(f: Pick<Federation, 'corp' | 'github' | 'k8s' | 'spiffe'>) {
+export function federationConfig(f: Readonly<Record<IssuerName, TestIssuer>>) {
   return {
     issuers: [
       {
@@ -69,27 +82,69 @@ export function federationConfig(f: Pick<Federation, 'corp' | 'github' | 'k8s' |
   };
 }
 
-export async function startFederation(): Promise<Federation> {
-  const clock = new ManualClock('2026-03-01T12:00:00Z');
-  const [corp, github, k8s, spiffe] = await Promise.all([
-    TestIssuer.start({ path: '/realms/corp', kidPrefix: 'corp' }),
-    TestIssuer.start({ kidPrefix: 'gha' }),
-    TestIssuer.start({ kidPrefix: 'k8s' }),
-    TestIssuer.start({ kidPrefix: 'spire' }),
-  ]);
-  const config = parseOidcConfig(federationConfig({ corp, github, k8s, spiffe }));
+/** The four loopback issuers of the federation, by the role they play. */
+export type IssuerName = 'corp' | 'github' | 'k8s' | 'spiffe';
+export type Issuers<K extends IssuerName = IssuerName> = Readonly<Record<K, TestIssuer>> & {
+  close(): Promise<void>;
+};
+
+const ISSUER_OPTIONS: Readonly<Record<IssuerName, TestIssuerOptions>> = {
+  corp: { path: '/realms/corp', kidPrefix: 'corp' },
+  github: { kidPrefix: 'gha' },
+  k8s: { kidPrefix: 'k8s' },
+  spiffe: { kidPrefix: 'spire' },
+};
+const ALL_ISSUERS: readonly IssuerName[] = ['corp', 'github', 'k8s', 'spiffe'];
+
+/**
+ * Starts loopback issuers named `names` (all four by default). Started again, they are
+ * impostors: other keys and origins, but kids that collide with the first ones'.
+ */
+export async function startIssuers<K extends IssuerName = IssuerName>(
+  names: readonly K[] = ALL_ISSUERS as readonly K[],
+): Promise<Issuers<K>> {
+  const started = await Promise.all(names.map((n) => TestIssuer.start(ISSUER_OPTIONS[n])));
+  const byName = Object.fromEntries(names.map((n, i) => [n, started[i]])) as Record<K, TestIssuer>;
   return {
-    clock,
-    corp,
-    github,
-    k8s,
-    spiffe,
-    config,
-    verifier: (options = {}) => new TokenVerifier(config.issuers, { clock, ...options }),
+    ...byName,
     close: async () => {
-      await Promise.all([corp.close(), github.close(), k8s.close(), spiffe.close()]);
+      await Promise.all(started.map((i) => i.close()));
     },
   };
+}
+
+export async function startFederation(): Promise<Federation> {
+  const clock = new ManualClock('2026-03-01T12:00:00Z');
+  const issuers = await startIssuers();
+  const config = parseOidcConfig(federationConfig(issuers));
+  return {
+    ...issuers,
+    clock,
+    config,
+    verifier: (options = {}) => new TokenVerifier(config.issuers, { clock, ...options }),
+    soleVerifier: (name, { issuer }, kind, algorithm, extra = {}, options = {}) => {
+      const entry = { name, issuer, kind, audience: AUDIENCE, algorithms: [algorithm], ...extra };
+      return new TokenVerifier(parseOidcConfig({ issuers: [entry] }).issuers, {
+        clock,
+        ...options,
+      });
+    },
+  };
+}
+
+/**
+ * Starts a federation before the tests of the enclosing suite (or file) and closes it
+ * after them. The object is filled in by that hook: read it inside tests and hooks.
+ */
+export function useFederation(): Federation {
+  const f = {} as Federation;
+  beforeAll(async () => {
+    Object.assign(f, await startFederation());
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+  return f;
 }
 
 /** Claims of a person who signed in `authAgeSeconds` ago, in groups sre and platform. */
@@ -120,15 +175,7 @@ export async function expectRefused(
   code: IdentityTokenErrorCode,
   token?: string,
 ): Promise<CountersignError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(CountersignError);
-  const err = caught as CountersignError;
-  expect(err.code).toBe(code);
+  const err = await expectCodeAsync(() => promise, code);
   for (const part of token?.split('.') ?? []) {
     if (part.length >= 16) expect(err.message).not.toContain(part);
     if (part.length >= 16) expect(JSON.stringify(err.details)).not.toContain(part);

@@ -5,7 +5,7 @@ import {
   isConnectionLoss,
   mayRetry,
   retryVerdict,
-} from '../../src/store/postgres/retry.js';
+} from '../../../src/store/postgres/retry.js';
 
 const pgError = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });
 

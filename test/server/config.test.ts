@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newApiToken } from '../../src/identity/api-tokens.js';
 import { assertUniquePrincipals, loadConfigFile } from '../../src/server/config.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

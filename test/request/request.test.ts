@@ -17,8 +17,8 @@ import {
   prodInput,
   T0,
   type InputOverrides,
-} from './fixtures.js';
-import { expectCode } from './helpers.js';
+} from '../helpers/request-fixtures.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const at = (ms: number): string => new Date(Date.parse(T0) + ms).toISOString();
 

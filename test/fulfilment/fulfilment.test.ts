@@ -7,7 +7,7 @@ import {
   type FulfilmentContext,
   type FulfilmentInput,
 } from '../../src/fulfilment/fulfilment.js';
-import { expectCode } from '../unit/helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const NOW = new Date('2026-03-01T13:00:00.000Z');
 const F = `sha256:${'ab'.repeat(32)}`;

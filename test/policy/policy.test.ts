@@ -3,7 +3,7 @@ import type { Scope } from '../../src/core/scope.js';
 import { parsePolicyText } from '../../src/policy/load.js';
 import { declaresEnvironment, matchRule, type MatchInput } from '../../src/policy/match.js';
 import { SAMPLE_POLICY } from '../../src/server/dev.js';
-import { expectCode } from './helpers.js';
+import { expectCode } from '../helpers/expect-code.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
