@@ -18,6 +18,9 @@ import { redactedRequest } from './log-redact.js';
 import { publicRoutes } from './routes/public.js';
 import { requestRoutes } from './routes/requests.js';
 
+/** Bytes of request body read before answering 413 BODY_TOO_LARGE. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
 export interface AppOptions {
   readonly ctx: ServiceContext;
   readonly authenticator: Authenticator;
@@ -45,7 +48,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
             },
             serializers: { req: redactedRequest },
           },
-    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
     // Errors raised by the router itself (an undecodable path such as `%C0%AF`) bypass the

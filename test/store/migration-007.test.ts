@@ -1,54 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { legacyDialects, withLegacy } from './legacy.js';
 import type { NhiId } from '../../src/core/ids.js';
 import { nhiKey } from '../../src/nhi/key.js';
-import { migrations } from '../../src/store/migrations.js';
-import { type Dialect } from '../../src/service/ports/store.js';
-import { openPostgresStore } from '../../src/store/postgres/open.js';
-import type { Database as Schema } from '../../src/store/schema.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { Store } from '../../src/service/ports/store.js';
-import { POSTGRES_UNAVAILABLE, sharedPostgres, stopSharedPostgres } from '../helpers/postgres.js';
-
-/** A database migrated only up to 005, opened raw, and how to open the store on it. */
-interface LegacyDatabase {
-  readonly db: Kysely<Schema>;
-  openStore(): Promise<Store>;
-  dispose(): Promise<void>;
-}
-
-const LEGACY: Record<Dialect, { unavailable: string | null; create(): Promise<LegacyDatabase> }> = {
-  sqlite: {
-    unavailable: null,
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'countersign-legacy-'));
-      const file = join(dir, 'test.db');
-      return {
-        db: new Kysely<Schema>({ dialect: new SqliteDialect({ database: new Database(file) }) }),
-        openStore: () => openSqliteStore({ file }),
-        dispose: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      };
-    },
-  },
-  postgres: {
-    unavailable: POSTGRES_UNAVAILABLE,
-    async create() {
-      const cluster = await sharedPostgres();
-      const url = await cluster.createDatabase('legacy');
-      const pool = new pg.Pool({ connectionString: url });
-      return {
-        db: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
-        openStore: () => openPostgresStore({ url }),
-        dispose: () => cluster.dropDatabase(url),
-      };
-    },
-  },
-};
 
 /** An NHI row as stored before 007, registered `minute` minutes into the day. */
 const legacyRow = (id: string, owner: string, minute: number) => ({
@@ -60,16 +13,11 @@ const legacyRow = (id: string, owner: string, minute: number) => ({
   created_by: 'admin',
 });
 
-afterAll(stopSharedPostgres);
-
-for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGACY)[Dialect]][]) {
-  describe.skipIf(legacy.unavailable !== null)(`migration 007 on ${dialect}`, () => {
+for (const { dialect, unavailable } of legacyDialects()) {
+  describe.skipIf(unavailable !== null)(`migration 007 on ${dialect}`, () => {
     describe('when NHIs registered before it differ only by case or a look-alike', () => {
       it('keys the first plainly, suffixes the later ones, and keeps every row reachable by its id', async () => {
-        const l = await legacy.create();
-        try {
-          const migrator = new Migrator({ db: l.db, provider: migrations(dialect) });
-          expect((await migrator.migrateTo('005_single_use')).error).toBeUndefined();
+        await withLegacy(dialect, '005_single_use', async (l) => {
           // Inserted out of registration order: the migration goes by created_at.
           await l.db
             .insertInto('nhis')
@@ -114,19 +62,13 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
           } finally {
             await store.close();
           }
-        } finally {
-          await l.db.destroy();
-          await l.dispose();
-        }
+        });
       });
     });
 
     describe('when no NHI is registered yet', () => {
       it('adds the key column, which a new registration fills', async () => {
-        const l = await legacy.create();
-        try {
-          const migrator = new Migrator({ db: l.db, provider: migrations(dialect) });
-          expect((await migrator.migrateTo('005_single_use')).error).toBeUndefined();
+        await withLegacy(dialect, '005_single_use', async (l) => {
           await l.db.destroy();
           const store = await l.openStore();
           try {
@@ -145,9 +87,7 @@ for (const [dialect, legacy] of Object.entries(LEGACY) as [Dialect, (typeof LEGA
           } finally {
             await store.close();
           }
-        } finally {
-          await l.dispose();
-        }
+        });
       });
     });
   });
