@@ -1,11 +1,11 @@
 import { sha256Hex } from '../core/crypto.js';
 import { newReceiptId } from '../core/ids.js';
-import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
 import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
+import { spendExecutorToken } from './redeem.js';
 
 /** The denial code of a redemption whose body could not be read, validated or canonicalised. */
 const MALFORMED: RedemptionDenialCode = 'REDEMPTION_MALFORMED';
@@ -40,12 +40,7 @@ export async function recordRefusedRedemption(
   executor: Principal,
   refused: RefusedRedemption,
 ): Promise<void> {
-  const identity = executor.via === 'oidc' ? executor.identity : null;
-  if (identity) {
-    await consumeToken(ctx.identity.replayGuard, identity, {
-      requireJti: identity.kind === 'workload',
-    });
-  }
+  await spendExecutorToken(ctx, executor);
   const token = presentedWarrant(refused.body);
   const verified =
     token === null ? null : await ctx.keys().verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);

@@ -27,6 +27,21 @@ export interface RedeemAllowed {
 }
 
 /**
+ * Spends the executor's federated token, if it came with one, before anything else: the
+ * token is spent even when the redemption is then refused, so it redeems at most once
+ * (by `jti`, or for a jti-less human token by its digest). Returns the verified identity.
+ */
+export async function spendExecutorToken(ctx: ServiceContext, executor: Principal) {
+  const identity = executor.via === 'oidc' ? executor.identity : null;
+  if (identity) {
+    await consumeToken(ctx.identity.replayGuard, identity, {
+      requireJti: identity.kind === 'workload',
+    });
+  }
+  return identity;
+}
+
+/**
  * Redemption at the point of execution. A federated caller's token is spent first
  * (a replay is refused with `TOKEN_REPLAYED` and nothing is written). The pure check
  * then decides; on allow the use is spent by a conditional update, and the outcome
@@ -39,14 +54,7 @@ export async function redeem(
   token: string,
   action: RedemptionAction,
 ): Promise<RedeemAllowed> {
-  const identity = executor.via === 'oidc' ? executor.identity : null;
-  if (identity) {
-    // Spend the federated token first, so it is spent even when the redemption is then
-    // denied: a token redeems at most once (jti, or for a jti-less human token its digest).
-    await consumeToken(ctx.identity.replayGuard, identity, {
-      requireJti: identity.kind === 'workload',
-    });
-  }
+  const identity = await spendExecutorToken(ctx, executor);
   const proof = identityProof(executor);
   const now = ctx.clock.now();
   const at = now.toISOString();

@@ -11,6 +11,7 @@ import type { ExistingFinding } from '../../reconcile/input.js';
 import type { FindingWriter } from '../../service/ports/findings.js';
 import type { Database, FindingsTable } from '../schema.js';
 import { findingProofs } from './evidence.js';
+import { rowWhere, anyRowWhere } from './rows.js';
 
 const toFinding = (r: Selectable<FindingsTable>, evidence: FindingProof): Finding => ({
   id: r.id as FindingId,
@@ -72,11 +73,7 @@ export class KyselyFindings implements FindingWriter {
   }
 
   async get(id: string): Promise<Finding | null> {
-    const r = await this.db
-      .selectFrom('findings')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const r = await rowWhere(this.db, 'findings', 'id', id);
     return r ? ((await this.#withProofs([r]))[0] ?? null) : null;
   }
 
@@ -94,12 +91,7 @@ export class KyselyFindings implements FindingWriter {
   }
 
   async hasKey(key: string): Promise<boolean> {
-    const r = await this.db
-      .selectFrom('findings')
-      .select('id')
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return r !== undefined;
+    return anyRowWhere(this.db, 'findings', 'key', key);
   }
 
   async existing(): Promise<Map<string, ExistingFinding>> {

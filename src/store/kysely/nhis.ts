@@ -5,6 +5,7 @@ import { nhiKey } from '../../nhi/key.js';
 import type { Nhi } from '../../nhi/nhi.js';
 import type { NhiWriter } from '../../service/ports/nhis.js';
 import type { Database, NhisTable } from '../schema.js';
+import { rowWhere } from './rows.js';
 
 const toNhi = (r: Selectable<NhisTable>): Nhi => ({
   id: r.id as NhiId,
@@ -19,16 +20,12 @@ export class KyselyNhis implements NhiWriter {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(id: NhiId): Promise<Nhi | null> {
-    const r = await this.db.selectFrom('nhis').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = await rowWhere(this.db, 'nhis', 'id', id);
     return r ? toNhi(r) : null;
   }
 
   async getByKey(key: string): Promise<Nhi | null> {
-    const r = await this.db
-      .selectFrom('nhis')
-      .selectAll()
-      .where('key', '=', key)
-      .executeTakeFirst();
+    const r = await rowWhere(this.db, 'nhis', 'key', key);
     return r ? toNhi(r) : null;
   }
 

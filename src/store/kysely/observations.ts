@@ -3,18 +3,14 @@ import type { NhiId, PrincipalId } from '../../core/ids.js';
 import type { Observation, ObservationId, ObservedFact } from '../../observation/observation.js';
 import type { ObservationWriter } from '../../service/ports/observations.js';
 import type { Database } from '../schema.js';
+import { anyRowWhere } from './rows.js';
 
 /** What collectors observed, keyed so that a re-sent observation is recorded once. */
 export class KyselyObservations implements ObservationWriter {
   constructor(private readonly db: Kysely<Database>) {}
 
   async exists(key: string): Promise<boolean> {
-    const r = await this.db
-      .selectFrom('observations')
-      .select('id')
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return r !== undefined;
+    return anyRowWhere(this.db, 'observations', 'key', key);
   }
 
   async latestObservedAt(subject: string, target: string, factKey: string): Promise<string | null> {

@@ -7,6 +7,7 @@ import type { RequestBody, RequestRecord, RequestState } from '../../request/req
 import type { RequestListFilter, RequestWriter } from '../../service/ports/requests.js';
 import type { Database, RequestsTable } from '../schema.js';
 import type { DialectSql } from './dialect.js';
+import { rowWhere } from './rows.js';
 
 const toRequest = (r: Selectable<RequestsTable>): RequestRecord => ({
   id: r.id as RequestId,
@@ -24,11 +25,7 @@ export class KyselyRequests implements RequestWriter {
   ) {}
 
   async get(id: RequestId): Promise<RequestRecord | null> {
-    const r = await this.db
-      .selectFrom('requests')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const r = await rowWhere(this.db, 'requests', 'id', id);
     return r ? toRequest(r) : null;
   }
 

@@ -3,6 +3,7 @@ import type { RequestId, WarrantId } from '../../core/ids.js';
 import type { RedemptionRow, WarrantWriter } from '../../service/ports/warrants.js';
 import type { WarrantClaims, WarrantRecord, WarrantState } from '../../warrant/warrant.js';
 import type { Database, RedemptionsTable, WarrantsTable } from '../schema.js';
+import { rowWhere } from './rows.js';
 
 export const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => {
   const claims = JSON.parse(w.claims) as WarrantClaims;
@@ -54,20 +55,12 @@ export class KyselyWarrants implements WarrantWriter {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(id: WarrantId): Promise<WarrantRecord | null> {
-    const w = await this.db
-      .selectFrom('warrants')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const w = await rowWhere(this.db, 'warrants', 'id', id);
     return w ? toWarrant(w) : null;
   }
 
   async getByRequest(requestId: string): Promise<WarrantRecord | null> {
-    const w = await this.db
-      .selectFrom('warrants')
-      .selectAll()
-      .where('request_id', '=', requestId)
-      .executeTakeFirst();
+    const w = await rowWhere(this.db, 'warrants', 'request_id', requestId);
     return w ? toWarrant(w) : null;
   }
 
