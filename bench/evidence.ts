@@ -18,8 +18,8 @@ export async function evidenceBenchmarks(): Promise<Figure[]> {
       environment: 'staging',
       target: 'eu',
     };
-    await redeem(ctx, deployEu, token, action);
-    await redeem(ctx, deployEu, token, action);
+    await redeem(ctx, deployEu, { warrant: token, action });
+    await redeem(ctx, deployEu, { warrant: token, action });
     await integrateBatch({ store: ctx.store, clock: ctx.clock, keys: ctx.keys, origin: ORIGIN });
     const bundle = JSON.stringify(await exportEvidence(ctx, requestId, ORIGIN));
     const trust = {

@@ -54,6 +54,17 @@ export async function reconcileLoadBenchmarks(): Promise<Figure[]> {
       running = false;
       await reconciling;
       progress(`reconcile-load: ${passes} passes, the longest ${round(longest, 1)} s`);
+      for (const [phase, r] of [
+        ['alone', alone],
+        ['during', during],
+      ] as const) {
+        // No answers at all is a stalled server, not a latency of zero.
+        if (r.requests.total === 0 || r.non2xx > 0 || r.errors > 0) {
+          throw new Error(
+            `reconcile-load ${phase}: ${r.requests.total} answers, ${r.non2xx} non-2xx, ${r.errors} errors`,
+          );
+        }
+      }
       return [
         {
           key: 'redeem_p99_alone_ms',

@@ -71,6 +71,8 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   REQUEST_EXPIRED: 'the request expired before a decision',
   DUPLICATE_APPROVER: 'this approver has already decided on the request',
   WARRANT_ALREADY_REVOKED: 'the warrant is already revoked',
+  IDEMPOTENCY_KEY_REUSED:
+    'a redemption retried with this idempotency key named another warrant or action',
   FULFILMENT_DUPLICATE: 'a successful fulfilment was already reported for this target and phase',
   OBSERVATION_OUT_OF_ORDER: 'older than the latest observation of the same fact',
   FINDING_TRANSITION_INVALID: 'the finding is not in a state that allows this',

@@ -10,6 +10,7 @@ import type { ObservationErrorCode } from '../observation/observation.js';
 import type { FindingErrorCode } from '../reconcile/finding.js';
 import type { FindingsErrorCode } from '../service/findings.js';
 import type { ObserveErrorCode } from '../service/observe.js';
+import type { RedeemErrorCode } from '../service/redeem.js';
 import type { NhiErrorCode } from '../nhi/nhi.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
 import type { RedemptionDenialCode } from '../redemption/redemption.js';
@@ -50,6 +51,7 @@ export type ErrorCode =
   | FulfilmentErrorCode
   | ObservationErrorCode
   | ObserveErrorCode
+  | RedeemErrorCode
   | FindingErrorCode
   | FindingsErrorCode
   | HttpErrorCode;
@@ -120,6 +122,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_EXPIRED: 409,
   DUPLICATE_APPROVER: 409,
   WARRANT_ALREADY_REVOKED: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
   FULFILMENT_DUPLICATE: 409,
   OBSERVATION_OUT_OF_ORDER: 409,
   FINDING_TRANSITION_INVALID: 409,

@@ -67,6 +67,12 @@ export const RedemptionBody = Type.Object(
   {
     warrant: Type.String({ minLength: 1, maxLength: 16_384 }),
     action: RedemptionActionSchema,
+    /** Check only: nothing is spent, signed or recorded. */
+    dryRun: Type.Optional(Type.Boolean()),
+    /** A retry with the same key by the same executor answers the first allowed redemption. */
+    idempotencyKey: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' }),
+    ),
   },
   Strict,
 );

@@ -1,5 +1,6 @@
 import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { decodeBase64UrlStrict } from '../core/base64.js';
+import { canonicalJson } from '../core/canonical.js';
 import { parseStrictJson } from '../core/json.js';
 
 /**
@@ -17,8 +18,11 @@ export interface JwsHeader {
 
 const b64u = (data: string | Uint8Array): string => Buffer.from(data).toString('base64url');
 
+// The payload is RFC 8785 canonical JSON, so a token is a function of its claims alone:
+// signed again from claims read back out of the log (an idempotent retry's receipt, a
+// warrant re-signed after a crash), it is the same bytes, whatever order they came in.
 const signingInput = (header: JwsHeader, payload: object): string =>
-  `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  `${b64u(JSON.stringify(header))}.${b64u(canonicalJson(payload))}`;
 
 export function signCompactJws(header: JwsHeader, payload: object, key: KeyObject): string {
   const input = signingInput(header, payload);

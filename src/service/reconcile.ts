@@ -14,23 +14,29 @@ export interface ReconcileSummary {
   readonly findings: readonly string[];
 }
 
-/** Records the end of every warrant window that has passed and is not yet recorded. */
-async function recordExpiries(tx: TxPorts, now: Date): Promise<number> {
-  const due = await tx.reconciliation.warrantsToExpire(now.toISOString());
-  for (const w of due) {
-    await tx.reconciliation.markExpiryRecorded(w.warrantId, now.toISOString());
-    await record(
-      tx,
-      'warrant.expired',
-      now,
-      'countersign',
-      { request: w.requestId, warrant: w.warrantId, nhi: w.subject },
-      {
-        notAfter: w.notAfter,
-      },
-    );
+/**
+ * Records the end of every warrant window that has passed and is not yet recorded: read
+ * from a snapshot, written in short transactions. A warrant another pass (or node) marked
+ * in between is skipped, so each expiry is recorded once.
+ */
+async function recordExpiries(ctx: Pick<ServiceContext, 'store'>, now: Date): Promise<number> {
+  const at = now.toISOString();
+  const due = await ctx.store.snapshot((view) => view.reconciliation.warrantsToExpire(at));
+  let recorded = 0;
+  for (let i = 0; i < due.length; i += WRITE_BATCH) {
+    const batch = due.slice(i, i + WRITE_BATCH);
+    recorded += await ctx.store.transaction(async (tx) => {
+      let n = 0;
+      for (const w of batch) {
+        if (!(await tx.reconciliation.markExpiryRecorded(w.warrantId, at))) continue;
+        const links = { request: w.requestId, warrant: w.warrantId, nhi: w.subject };
+        await record(tx, 'warrant.expired', now, 'countersign', links, { notAfter: w.notAfter });
+        n += 1;
+      }
+      return n;
+    });
   }
-  return due.length;
+  return recorded;
 }
 
 /** Changes written per transaction: short enough never to hold the writers up for long. */
@@ -56,7 +62,7 @@ export async function runReconcile(
   await ctx.integrateLog();
   const now = ctx.clock.now();
   const at = now.toISOString();
-  const expired = await ctx.store.transaction((tx) => recordExpiries(tx, now));
+  const expired = await recordExpiries(ctx, now);
   const params = {
     now: at,
     ...(ctx.reconcile?.driftGraceMs === undefined

@@ -1,3 +1,5 @@
+import { Value } from '@sinclair/typebox/value';
+import { canonicalJson } from '../core/canonical.js';
 import { epochSeconds } from '../core/clock.js';
 import { sha256Hex } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
@@ -6,7 +8,7 @@ import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import { checkRedemption } from '../redemption/check.js';
-import { RECEIPT_TYP, type ReceiptClaims } from '../redemption/receipt.js';
+import { RECEIPT_TYP, ReceiptSchema, type ReceiptClaims } from '../redemption/receipt.js';
 import {
   EXHAUSTED,
   type RedemptionAction,
@@ -14,7 +16,10 @@ import {
   type RedemptionDenialCode,
 } from '../redemption/redemption.js';
 import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
+import type { LogEvent } from '../log/event.js';
 import { record, type ServiceContext } from './context.js';
+import type { RedemptionRow } from './ports/warrants.js';
+import type { TxPorts } from './ports/store.js';
 
 export interface RedeemAllowed {
   readonly receipt: string;
@@ -24,6 +29,55 @@ export interface RedeemAllowed {
   readonly use: number;
   readonly maxUses: number;
   readonly remaining: number;
+}
+
+export interface RedeemInput {
+  readonly warrant: string;
+  readonly action: RedemptionAction;
+  /** Makes a retry answer the first allowed redemption again instead of spending more. */
+  readonly idempotencyKey?: string | undefined;
+}
+
+/** Raised when an idempotency key comes back with another warrant or action. */
+export type RedeemErrorCode = 'IDEMPOTENCY_KEY_REUSED';
+
+const allowed = (receiptClaims: ReceiptClaims) => ({
+  kind: 'allow' as const,
+  receiptClaims,
+  result: {
+    receiptId: receiptClaims.jti,
+    warrantId: receiptClaims.warrant_id,
+    requestId: receiptClaims.request_id,
+    use: receiptClaims.use,
+    maxUses: receiptClaims.max_uses,
+    remaining: receiptClaims.max_uses - receiptClaims.use,
+  },
+});
+
+/**
+ * The answer to a retry: the receipt claims the first redemption recorded in the log,
+ * signed again (Ed25519 is deterministic, so with the same key the receipt is the same
+ * bytes). Nothing is spent or written. A key sent again with another warrant or action
+ * is refused: it would otherwise pass one approval off as another.
+ */
+async function answerAgain(
+  tx: TxPorts,
+  prior: RedemptionRow,
+  warrantId: string | null,
+  action: RedemptionAction,
+) {
+  if (prior.warrantId !== warrantId || canonicalJson(prior.action) !== canonicalJson(action)) {
+    throw new CountersignError<RedeemErrorCode>(
+      'IDEMPOTENCY_KEY_REUSED',
+      'this idempotency key was used for another warrant or action',
+    );
+  }
+  const leaf = await tx.log.eventLeaf(prior.eventId);
+  const receipt = leaf === null ? undefined : (JSON.parse(leaf) as LogEvent).data.receipt;
+  if (!Value.Check(ReceiptSchema, receipt)) {
+    throw new Error(`redemption ${prior.id} has no receipt in its log event`);
+  }
+  return allowed(receipt);
 }
 
 /**
@@ -51,9 +105,9 @@ export async function spendExecutorToken(ctx: ServiceContext, executor: Principa
 export async function redeem(
   ctx: ServiceContext,
   executor: Principal,
-  token: string,
-  action: RedemptionAction,
+  input: RedeemInput,
 ): Promise<RedeemAllowed> {
+  const { warrant: token, action, idempotencyKey = null } = input;
   const identity = await spendExecutorToken(ctx, executor);
   const proof = identityProof(executor);
   const now = ctx.clock.now();
@@ -62,6 +116,10 @@ export async function redeem(
   const verified = await keys.verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
   const claims = verified?.claims ?? null;
   const outcome = await ctx.store.transaction(async (tx) => {
+    if (idempotencyKey !== null) {
+      const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
+      if (prior) return answerAgain(tx, prior, claims?.jti ?? null, action);
+    }
     const rec = claims ? await tx.warrants.get(claims.jti) : null;
     let decision: RedemptionDecision = checkRedemption({
       claims,
@@ -81,7 +139,7 @@ export async function redeem(
     const id = newReceiptId();
     const warrantId = rec?.id ?? null;
     const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
-    const redemption = { id, warrantId, executor: executor.id, action, at };
+    const redemption = { id, warrantId, executor: executor.id, action, at, idempotencyKey };
     if (decision.kind === 'deny' || !rec || !claims || use === null) {
       const code = decision.kind === 'deny' ? decision.code : 'WARRANT_UNKNOWN';
       const eventId = await record(tx, 'redemption.denied', now, executor.id, links, {
@@ -121,6 +179,7 @@ export async function redeem(
     const eventId = await record(tx, 'redemption.allowed', now, executor.id, links, {
       receipt: receiptClaims,
       kid: keys.activeKid,
+      ...(idempotencyKey === null ? {} : { idempotencyKey }),
     });
     await tx.warrants.recordRedemption({
       ...redemption,
@@ -133,18 +192,7 @@ export async function redeem(
       await tx.requests.transition(rec.requestId, 'approved', 'exhausted', at);
       await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
     }
-    return {
-      kind: 'allow' as const,
-      receiptClaims,
-      result: {
-        receiptId: id,
-        warrantId: rec.id,
-        requestId: rec.requestId,
-        use,
-        maxUses: claims.max_uses,
-        remaining: claims.max_uses - use,
-      },
-    };
+    return allowed(receiptClaims);
   });
   if (outcome.kind === 'deny') {
     throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);

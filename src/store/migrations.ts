@@ -7,6 +7,7 @@ import { tokenReplaysAndOneSuccess } from './migrations/005-token-replays-and-on
 import { signedAuthority } from './migrations/006-signed-authority.js';
 import { nhiKeyColumn } from './migrations/007-nhi-key.js';
 import { redemptionEvents } from './migrations/008-redemption-events.js';
+import { idempotentRedemptions } from './migrations/009-idempotent-redemptions.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -28,6 +29,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '006_signed_authority': signedAuthority(dialect),
         '007_nhi_key': nhiKeyColumn(dialect),
         '008_redemption_events': redemptionEvents(),
+        '009_idempotent_redemptions': idempotentRedemptions(),
       }),
   };
 }

@@ -74,6 +74,8 @@ export interface RedemptionsTable {
   at: string;
   /** The event that recorded it; null on rows from before migration 008. */
   event_id: number | null;
+  /** The caller's idempotency key (migration 009), if it sent one. */
+  idempotency_key: string | null;
 }
 
 export interface EventsTable {

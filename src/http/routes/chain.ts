@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { changeNhiOwner, getNhi, registerNhi } from '../../service/nhis.js';
+import { dryRunRedemption } from '../../service/redeem-dry-run.js';
 import { redeem } from '../../service/redeem.js';
 import { recordRefusedRedemption } from '../../service/redeem-refused.js';
 import { revokeWarrant } from '../../service/revoke.js';
@@ -71,8 +72,9 @@ export const chainRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app,
     },
     async (req) => {
       checked.add(req);
-      const { warrant, action } = req.body;
-      return redeem(ctx, principalOf(req), warrant, action);
+      const { warrant, action, dryRun, idempotencyKey } = req.body;
+      if (dryRun === true) return dryRunRedemption(ctx, principalOf(req), warrant, action);
+      return redeem(ctx, principalOf(req), { warrant, action, idempotencyKey });
     },
   );
 

@@ -46,6 +46,8 @@ export interface LogReader {
   entriesForRequest(requestId: string): Promise<LogEntry[]>;
   /** The leaf index of each integrated `key.revoked` event, by the kid its leaf names. */
   keyRevocationIndices(): Promise<Map<string, number>>;
+  /** The leaf of the event with this id, integrated or still queued. */
+  eventLeaf(id: number): Promise<string | null>;
   /** Leaves of the events still queued for integration, in queue order. */
   queuedLeaves(): Promise<string[]>;
   queuedCount(): Promise<number>;

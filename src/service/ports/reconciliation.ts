@@ -28,5 +28,6 @@ export interface ReconciliationReader {
 }
 
 export interface ReconciliationWriter extends ReconciliationReader {
-  markExpiryRecorded(warrantId: string, at: string): Promise<void>;
+  /** Marks a warrant's expiry recorded; false when it already was (by another pass). */
+  markExpiryRecorded(warrantId: string, at: string): Promise<boolean>;
 }

@@ -13,6 +13,8 @@ export interface RedemptionRow {
   readonly at: string;
   /** The id of the event that recorded it. */
   readonly eventId: number;
+  /** The caller's idempotency key, if it sent one. */
+  readonly idempotencyKey?: string | null;
 }
 
 /** Warrants and their redemptions. */
@@ -20,6 +22,8 @@ export interface WarrantReader {
   get(id: WarrantId): Promise<WarrantRecord | null>;
   getByRequest(requestId: string): Promise<WarrantRecord | null>;
   redemptions(warrantId: WarrantId): Promise<RedemptionRow[]>;
+  /** The allowed redemption this executor made with this idempotency key, if any. */
+  allowedByKey(executor: string, key: string): Promise<RedemptionRow | null>;
 }
 
 export interface WarrantWriter extends WarrantReader {

@@ -10,6 +10,7 @@ import type {
 } from '../../service/ports/log.js';
 import type { Database } from '../schema.js';
 import type { DialectSql } from './dialect.js';
+import { rowWhere } from './rows.js';
 
 export const toCheckpoint = (r: {
   size: number | string;
@@ -146,6 +147,10 @@ export class KyselyLog implements LogWriter {
       if (typeof kid === 'string' && !out.has(kid)) out.set(kid, Number(r.leaf_index));
     }
     return out;
+  }
+
+  async eventLeaf(id: number): Promise<string | null> {
+    return (await rowWhere(this.db, 'events', 'id', id))?.leaf ?? null;
   }
 
   async queuedLeaves(): Promise<string[]> {

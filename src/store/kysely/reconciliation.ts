@@ -120,6 +120,10 @@ export class KyselyReconciliation implements ReconciliationWriter {
         'requests.body',
       ])
       .where('warrants.expiry_recorded_at', 'is', null)
+      // Rows from before migration 006 keep their window only in the request body.
+      .where((eb) =>
+        eb.or([eb('warrants.not_after', '<=', now), eb('warrants.not_after', 'is', null)]),
+      )
       .execute();
     return rows
       .map((r) => ({
@@ -131,12 +135,14 @@ export class KyselyReconciliation implements ReconciliationWriter {
       .filter((w) => w.notAfter <= now);
   }
 
-  async markExpiryRecorded(warrantId: string, at: string): Promise<void> {
-    await this.db
+  async markExpiryRecorded(warrantId: string, at: string): Promise<boolean> {
+    const res = await this.db
       .updateTable('warrants')
       .set({ expiry_recorded_at: at })
       .where('id', '=', warrantId)
-      .execute();
+      .where('expiry_recorded_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
   leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>> {

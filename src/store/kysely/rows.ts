@@ -12,7 +12,7 @@ export async function rowWhere<T extends Table>(
   db: Kysely<Database>,
   table: T,
   column: keyof Database[T] & string,
-  value: string,
+  value: string | number,
 ): Promise<Selectable<Database[T]> | undefined> {
   const { rows } = await sql<Selectable<Database[T]>>`
     select * from ${sql.table(table)} where ${sql.ref(column)} = ${value} limit 1
@@ -25,7 +25,7 @@ export async function anyRowWhere<T extends Table>(
   db: Kysely<Database>,
   table: T,
   column: keyof Database[T] & string,
-  value: string,
+  value: string | number,
 ): Promise<boolean> {
   const { rows } = await sql`
     select 1 from ${sql.table(table)} where ${sql.ref(column)} = ${value} limit 1

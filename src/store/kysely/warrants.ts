@@ -36,6 +36,7 @@ export const redemptionColumns = (r: RedemptionRow) => ({
   action: JSON.stringify(r.action),
   at: r.at,
   event_id: r.eventId,
+  idempotency_key: r.idempotencyKey ?? null,
 });
 
 const toRedemption = (r: Selectable<RedemptionsTable>): RedemptionRow => ({
@@ -48,6 +49,7 @@ const toRedemption = (r: Selectable<RedemptionsTable>): RedemptionRow => ({
   action: JSON.parse(r.action) as unknown,
   at: r.at,
   eventId: r.event_id === null ? 0 : Number(r.event_id),
+  idempotencyKey: r.idempotency_key,
 });
 
 /** Warrants and their redemptions, over any Kysely executor (see `sqlite/warrants.ts`). */
@@ -72,6 +74,17 @@ export class KyselyWarrants implements WarrantWriter {
       .orderBy('seq')
       .execute();
     return rows.map(toRedemption);
+  }
+
+  async allowedByKey(executor: string, key: string): Promise<RedemptionRow | null> {
+    const r = await this.db
+      .selectFrom('redemptions')
+      .selectAll()
+      .where('executor', '=', executor)
+      .where('idempotency_key', '=', key)
+      .where('outcome', '=', 'allow')
+      .executeTakeFirst();
+    return r ? toRedemption(r) : null;
   }
 
   async insert(w: WarrantRecord): Promise<void> {

@@ -22,7 +22,7 @@ const SQL = {
     'and "uses" < "max_uses" and "uses" < ? returning "uses"',
   insertRedemption:
     'insert into "redemptions" ("id", "warrant_id", "outcome", "code", "use_number", ' +
-    '"executor", "action", "at", "event_id") values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    '"executor", "action", "at", "event_id", "idempotency_key") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   insertEvent:
     'insert into "events" ("type", "at", "actor", "request_id", "warrant_id", "nhi_id", ' +
     '"leaf", "leaf_hash", "leaf_index") values (?, ?, ?, ?, ?, ?, ?, ?, null) returning "id"',
@@ -62,6 +62,7 @@ export class SqliteWarrants implements WarrantWriter {
         c.action,
         c.at,
         c.event_id,
+        c.idempotency_key,
       );
   }
 
@@ -71,6 +72,10 @@ export class SqliteWarrants implements WarrantWriter {
 
   redemptions(warrantId: WarrantId): Promise<RedemptionRow[]> {
     return this.rest.redemptions(warrantId);
+  }
+
+  allowedByKey(executor: string, key: string): Promise<RedemptionRow | null> {
+    return this.rest.allowedByKey(executor, key);
   }
 
   insert(record: WarrantRecord): Promise<void> {
