@@ -115,7 +115,7 @@ describeOnEveryStore('verification across key rotations', (store) => {
       const kid = (
         (await s.http('GET', '/v1/log/verifier-keys')).body.keys as { kid: string }[]
       )[1]!.kid;
-      const revoked = await s.cli(['keys', 'revoke', kid, '--reason', 'leaked'], 'admin');
+      const revoked = await s.cli(['keys', 'revoke', '--reason', 'leaked', '--', kid], 'admin');
       expect(revoked.code, revoked.stdout + revoked.stderr).toBe(0);
       const listed = (await s.http('GET', '/v1/log/verifier-keys')).body.keys[1];
       expect(listed).toMatchObject({ kid, state: 'revoked' });

@@ -127,7 +127,7 @@ describe('signing keys', () => {
 
   describe('when an admin revokes a compromised key', () => {
     it('refuses warrants signed by a retired key with KEY_REVOKED', async () => {
-      const out = await s.cli(['keys', 'revoke', oldKid, '--reason', 'leaked'], 'admin');
+      const out = await s.cli(['keys', 'revoke', '--reason', 'leaked', '--', oldKid], 'admin');
       expect(out.code, out.stderr).toBe(0);
       const r = await redeem(before.token);
       expect(r.status).toBe(403);
@@ -138,6 +138,15 @@ describe('signing keys', () => {
         "select leaf from events where type = 'key.revoked'",
       );
       expect(JSON.parse(row!.leaf).data).toMatchObject({ kid: oldKid, reason: 'leaked' });
+    });
+
+    it('reads a kid that begins with "-" after "--" as the kid, not as an option', async () => {
+      const out = await s.cli(
+        ['keys', 'revoke', '--reason', 'leaked', '--', '-no-such-kid'],
+        'admin',
+      );
+      expect(out.stderr).toContain('KEY_NOT_FOUND');
+      expect(out.stderr).not.toContain('unknown option');
     });
 
     it('rotates first when the key is the active one', async () => {

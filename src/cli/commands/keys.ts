@@ -36,6 +36,7 @@ export function keyCommands(program: Command, cx: CommandContext): void {
     });
   keys
     .command('revoke <kid>')
+    .usage('--reason <text> -- <kid>')
     .description('mark a compromised key revoked: warrants it signed are refused (KEY_REVOKED)')
     .requiredOption('--reason <text>')
     .action(async (kid: string, o: { reason: string }) => {
