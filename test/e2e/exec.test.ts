@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReceipt, type JSONWebKeySet } from '../../src/client/index.js';
-import { issueWarrant, stagingAction } from '../helpers/chain.js';
+import { issueWarrant } from '../helpers/chain.js';
 import { flags, type Flags } from '../helpers/cli-args.js';
 import { receiptFor } from '../helpers/fulfilment.js';
 import { issueRotation } from '../helpers/reconcile.js';
@@ -183,6 +183,17 @@ describe('countersign exec', () => {
       ]);
     });
 
+    it('exits 126 for a file that is not executable and records why', async () => {
+      const { token, requestId } = await issueWarrant(s);
+      const plain = file('not-executable');
+      writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
+      const out = await exec(execArgs(token, [plain]));
+      expect(out.code).toBe(126);
+      expect(await fulfilmentsOf(s, requestId)).toEqual([
+        expect.objectContaining({ outcome: 'failure', detail: 'command not executable (EACCES)' }),
+      ]);
+    });
+
     it('reads the warrant from @FILE', async () => {
       const { token } = await issueWarrant(s);
       const [tokenFile, marker] = [file('warrant'), file('marker')];
@@ -319,12 +330,14 @@ describe('countersign exec', () => {
       const runs = await Promise.all(
         Array.from({ length: 50 }, () => exec(execArgs(token, sh(MARK, marker)))),
       );
+      const unanswered = runs.filter((r) => r.code !== 0 && r.code !== 3).map((r) => r.stderr);
+      expect(unanswered).toEqual([]);
       expect(lines(marker)).toHaveLength(5);
       expect(runs.filter((r) => r.code === 0)).toHaveLength(5);
       const denied = runs.filter((r) => r.code === 3);
       expect(denied).toHaveLength(45);
       expect(denied.every((r) => r.stderr.includes('denied: WARRANT_EXHAUSTED'))).toBe(true);
       expect(await fulfilmentsOf(s, requestId)).toHaveLength(5);
-    });
+    }, 300_000); // 50 CLI processes start at once: on 2 shared cores, loading them takes a while
   });
 });
