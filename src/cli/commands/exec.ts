@@ -74,7 +74,7 @@ async function execute(client: CountersignClient, argv: string[], o: ExecOptions
   if (twice !== undefined) throw new CliError(`--target ${twice} is given twice`, EXIT.usage);
   const warrant = await readTokenArg(o.warrant);
   // Checked before anything is spent: the action's digest would name no secret version,
-  // and the reconciler would report the rotation as unconfirmed.
+  // and the reconciler would find no observed version matching it (FULFILMENT_MISMATCH).
   if (o.fingerprintFrom === undefined && claimsVersion(warrant)) {
     throw new CliError(
       "the warrant's action claims a secret version: pass --fingerprint-from FILE naming the file that holds it",
