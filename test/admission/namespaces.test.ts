@@ -21,10 +21,12 @@ beforeAll(async () => {
     (req, res) => {
       seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
       const name = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
-      if (name === 'missing') return res.writeHead(404).end('{"kind":"Status"}');
-      if (name === 'garbled') return res.writeHead(200).end('not json');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Namespace', metadata: { name, labels } }));
+      if (name === 'missing') res.writeHead(404).end('{"kind":"Status"}');
+      else if (name === 'garbled') res.writeHead(200).end('not json');
+      else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Namespace', metadata: { name, labels } }));
+      }
     },
   );
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
