@@ -8,6 +8,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'integrations/*/dist/**',
       'dist-bench/**',
       'dist-scripts/**',
       'node_modules/**',
@@ -20,7 +21,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'eslint.layers.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'eslint.layers.js', 'scripts/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
