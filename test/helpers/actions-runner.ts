@@ -35,20 +35,20 @@ interface Registered {
  * Each job gets its own request token, as on GitHub, and so its own claims.
  */
 export class TokenEndpoint {
-  readonly #jobs = new Map<string, Registered>();
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    /** The jobs by their request token. */
+    private readonly jobs: Map<string, Registered>,
   ) {}
 
   static async start(mint: Mint): Promise<TokenEndpoint> {
-    const ref: { self?: TokenEndpoint } = {};
+    const jobs = new Map<string, Registered>();
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-        const job = bearer === undefined ? undefined : ref.self?.#jobs.get(bearer);
+        const job = bearer === undefined ? undefined : jobs.get(bearer);
         const audience = url.searchParams.get('audience');
         if (req.method !== 'GET' || url.pathname !== '/_apis/token' || !job || !audience) {
           res.writeHead(job ? 400 : 401).end();
@@ -63,8 +63,7 @@ export class TokenEndpoint {
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const { port } = server.address() as AddressInfo;
-    ref.self = new TokenEndpoint(server, `http://127.0.0.1:${port}`);
-    return ref.self;
+    return new TokenEndpoint(server, `http://127.0.0.1:${port}`, jobs);
   }
 
   /**
@@ -73,7 +72,7 @@ export class TokenEndpoint {
    */
   register(job: GithubJob, opts: { repeat?: boolean } = {}): Record<string, string> {
     const requestToken = randomBytes(24).toString('base64url');
-    this.#jobs.set(requestToken, { job, repeat: opts.repeat ?? false, issued: [] });
+    this.jobs.set(requestToken, { job, repeat: opts.repeat ?? false, issued: [] });
     return {
       ACTIONS_ID_TOKEN_REQUEST_URL: `${this.url}/_apis/token?api-version=2.0`,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
@@ -82,7 +81,7 @@ export class TokenEndpoint {
 
   /** Every token handed to the job with these runtime variables, in order. */
   issuedTo(runtime: Record<string, string>): readonly string[] {
-    return this.#jobs.get(runtime.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '')?.issued ?? [];
+    return this.jobs.get(runtime.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '')?.issued ?? [];
   }
 
   async close(): Promise<void> {
@@ -187,7 +186,8 @@ export class SimulatedJob {
     const env: Record<string, string> = {};
     for (const [name, spec] of Object.entries(actionYaml().inputs)) {
       const given = this.setup.with[name];
-      const value = given ?? (spec.default === undefined ? undefined : evaluate(spec.default, contexts));
+      const value =
+        given ?? (spec.default === undefined ? undefined : evaluate(spec.default, contexts));
       // The runner's rule (and getInput's): upper case, spaces to '_', '-' kept.
       if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     }
