@@ -9,7 +9,10 @@
  * - service calls core, the domain, the verifier and the ports it declares;
  * - store implements service's ports over the domain's types;
  * - http, cli and server are edges (cli runs `serve`, `migrate` and `log verify --data`
- *   in-process; server is the composition root).
+ *   in-process; server is the composition root);
+ * - client is the SDK (`countersign/client`), which runs in browsers too: it may call
+ *   core and name the domain's, the service's and the HTTP schemas' types, never run
+ *   their code; the edges that talk to a server (cli, server) call it.
  * Import cycles are refused too.
  */
 import boundaries from 'eslint-plugin-boundaries';
@@ -41,12 +44,13 @@ export const ALLOWED = {
   service: ['core', 'domain', 'verifier', 'service'],
   store: ['core', 'domain', 'service', 'store'],
   http: ['core', 'domain', 'verifier', 'service', 'http'],
-  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'cli'],
-  server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'cli', 'server'],
+  client: ['core', 'client'],
+  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'client', 'cli'],
+  server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'client', 'cli', 'server'],
 };
 
 /** @type {Record<string, string[]>} element type -> what it may import for its types only */
-export const TYPES_ONLY = { domain: ['domain'] };
+export const TYPES_ONLY = { domain: ['domain'], client: ['domain', 'service', 'http'] };
 
 /** @param {string} rootDir */
 export function layerConfig(rootDir) {
@@ -72,6 +76,7 @@ export function layerConfig(rootDir) {
           { type: 'service', pattern: 'src/service', partialMatch: false },
           { type: 'store', pattern: 'src/store', partialMatch: false },
           { type: 'http', pattern: 'src/http', partialMatch: false },
+          { type: 'client', pattern: 'src/client', partialMatch: false },
           { type: 'cli', pattern: 'src/cli', partialMatch: false },
           { type: 'server', pattern: 'src/server', partialMatch: false },
         ],
