@@ -21,7 +21,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'eslint.layers.js', 'scripts/*.mjs'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'eslint.layers.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -47,6 +47,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
     },
+  },
+  {
+    // Build scripts run as plain Node modules, outside the TypeScript project.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   ...layerConfig(import.meta.dirname),
   prettier,

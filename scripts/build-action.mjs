@@ -7,7 +7,8 @@
 //
 // Usage: node scripts/build-action.mjs [outdir]   (default: integrations/github-action/dist)
 import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 import { resolve } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

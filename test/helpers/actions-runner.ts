@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -152,6 +152,8 @@ export interface JobSetup {
   readonly runAttempt?: string;
   readonly job?: string;
   readonly jobIndex?: string;
+  /** `job.check_run_id`; '' for a runner without it (GHES). Default: one of its own. */
+  readonly checkRunId?: string;
   /** The step's id (GITHUB_ACTION). */
   readonly step?: string;
 }
@@ -164,9 +166,17 @@ export interface JobSetup {
 export class SimulatedJob {
   readonly #dir = mkdtempSync(join(tmpdir(), 'countersign-runner-'));
   #state: Record<string, string> = {};
+  /** What steps of the job exported through `$GITHUB_ENV`, seen by the steps after them. */
+  readonly #exported: Record<string, string> = {};
   #steps = 0;
+  /** Each job gets its own run and check run unless told otherwise, as on GitHub. */
+  readonly runId: string;
+  readonly checkRunId: string;
 
-  constructor(private readonly setup: JobSetup) {}
+  constructor(private readonly setup: JobSetup) {
+    this.runId = setup.runId ?? String(randomInt(1e9, 2e9));
+    this.checkRunId = setup.checkRunId ?? String(randomInt(5e10, 6e10));
+  }
 
   main(): Promise<StepResult> {
     return this.#run('main', 'success');
@@ -176,13 +186,22 @@ export class SimulatedJob {
     return this.#run('post', jobStatus);
   }
 
+  /** What a step between main and post does with `echo "NAME=VALUE" >> "$GITHUB_ENV"`. */
+  exportVariable(name: string, value: string): void {
+    this.#exported[name] = value;
+  }
+
   /** Removes the job's temporary files. */
   dispose(): void {
     rmSync(this.#dir, { recursive: true, force: true });
   }
 
   #inputs(jobStatus: string): Record<string, string> {
-    const contexts = { 'job.status': jobStatus, 'strategy.job-index': this.setup.jobIndex ?? '0' };
+    const contexts = {
+      'job.status': jobStatus,
+      'job.check_run_id': this.checkRunId,
+      'strategy.job-index': this.setup.jobIndex ?? '0',
+    };
     const env: Record<string, string> = {};
     for (const [name, spec] of Object.entries(actionYaml().inputs)) {
       const given = this.setup.with[name];
@@ -218,10 +237,11 @@ export class SimulatedJob {
       RUNNER_TEMP: this.#dir,
       GITHUB_WORKSPACE: this.#dir,
       GITHUB_REPOSITORY: s.repository ?? 'acme/deploy',
-      GITHUB_RUN_ID: s.runId ?? '1001',
+      GITHUB_RUN_ID: this.runId,
       GITHUB_RUN_ATTEMPT: s.runAttempt ?? '1',
       GITHUB_JOB: s.job ?? 'deploy',
       GITHUB_ACTION: s.step ?? 'countersign',
+      ...this.#exported,
       ...s.runtime,
       ...files,
       ...this.#inputs(jobStatus),

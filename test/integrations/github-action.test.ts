@@ -37,6 +37,8 @@ afterAll(() => jobs.forEach((j) => j.dispose()));
 /** The executor every job of acme/deploy in environment prod is (the token's `sub`). */
 const EXECUTOR = 'gha:repo:acme/deploy:environment:prod';
 const TARGETS = ['eu', 'us', 'ap'];
+/** What a deployment left at a target, as the job reports it. */
+const fingerprint = (n: number) => `sha256:${n.toString(16).padStart(2, '0').repeat(32)}`;
 
 /**
  * A prod deployment request created through the CLI for three targets, bound to jobs of
@@ -73,7 +75,13 @@ async function boundWarrant(maxUses = 3): Promise<{ requestId: string; warrant: 
 /** A job of the deployment workflow, its tokens carrying `claims`, using the action. */
 function deployJob(
   warrant: string,
-  o: { claims?: GithubJob; repeat?: boolean; target?: string; setup?: Partial<JobSetup> } = {},
+  o: {
+    claims?: GithubJob;
+    repeat?: boolean;
+    target?: string;
+    fingerprint?: string;
+    setup?: Partial<JobSetup>;
+  } = {},
 ): { job: SimulatedJob; runtime: Record<string, string> } {
   const runtime = tokens.register(o.claims ?? {}, { repeat: o.repeat ?? false });
   const job = new SimulatedJob({
@@ -85,6 +93,7 @@ function deployJob(
       permission: 'read',
       environment: 'prod',
       target: o.target ?? 'eu',
+      ...(o.fingerprint === undefined ? {} : { fingerprint: o.fingerprint }),
     },
     ...o.setup,
   });
@@ -179,15 +188,16 @@ describe('the countersign GitHub Action', () => {
       expect(linesWith(main, warrant)).toEqual([`::add-mask::${warrant}`]);
     });
 
-    it('makes the redemption retry-safe with a key of the run attempt, job, leg and step', () => {
+    it('makes the redemption retry-safe with a key of the run attempt, job and step', () => {
       expect(events(requestId, 'redemption.allowed')[0]).toMatchObject({
-        idempotencyKey: 'gha:1001:1:deploy:0:countersign',
+        idempotencyKey: `gha:${job.runId}:1:${job.checkRunId}:countersign`,
       });
     });
 
-    describe('and the job succeeds', () => {
+    describe('and the job succeeds, its deploy step exporting the fingerprint', () => {
       let post: StepResult;
       beforeAll(async () => {
+        job.exportVariable('COUNTERSIGN_FINGERPRINT', fingerprint(1));
         post = await job.post('success');
         expect(post.code, post.stdout + post.stderr).toBe(0);
       });
@@ -201,6 +211,7 @@ describe('the countersign GitHub Action', () => {
           phase: 'apply',
           outcome: 'success',
           detail: 'job status success',
+          fingerprint: fingerprint(1),
         });
         expect(post.summary).toContain(
           `fulfilment ${recorded!.id as string} recorded: success at eu`,
@@ -221,6 +232,20 @@ describe('the countersign GitHub Action', () => {
       it('never prints the warrant', () => {
         expect(linesWith(post, warrant)).toEqual([]);
       });
+    });
+  });
+
+  describe('when the job succeeds without saying what it left at the target', () => {
+    it('fails the post step, saying how to give the fingerprint, and reports nothing', async () => {
+      const { requestId, warrant } = await boundWarrant();
+      const { job } = deployJob(warrant, { target: 'eu' });
+      expect((await job.main()).code).toBe(0);
+      const post = await job.post('success');
+      expect(post.code).toBe(1);
+      expect(post.stdout).toMatch(
+        /^::error::countersign: INPUT_MISSING: the job succeeded, .*COUNTERSIGN_FINGERPRINT/m,
+      );
+      expect(events(requestId, 'fulfilment.recorded')).toEqual([]);
     });
   });
 
@@ -311,6 +336,8 @@ describe('the countersign GitHub Action', () => {
   });
 
   describe('when one warrant of 3 uses serves the 3 jobs of one deployment', () => {
+    /** One workflow run: the three legs of its matrix. */
+    const RUN_ID = '7001';
     let requestId: string;
     let warrant: string;
     let legs: StepResult[];
@@ -318,7 +345,8 @@ describe('the countersign GitHub Action', () => {
       ({ requestId, warrant } = await boundWarrant(3));
       legs = [];
       for (const [i, target] of TARGETS.entries()) {
-        const { job } = deployJob(warrant, { target, setup: { jobIndex: String(i) } });
+        const setup = { runId: RUN_ID, jobIndex: String(i) };
+        const { job } = deployJob(warrant, { target, setup, fingerprint: fingerprint(i) });
         const main = await job.main();
         expect(main.code, main.stdout).toBe(0);
         expect((await job.post('success')).code).toBe(0);
@@ -337,15 +365,15 @@ describe('the countersign GitHub Action', () => {
       );
     });
 
-    it('records a successful fulfilment for every target', () => {
+    it('records a successful fulfilment for every target, with its fingerprint', () => {
       const recorded = events(requestId, 'fulfilment.recorded');
-      expect(recorded.map((r) => [r.target, r.outcome])).toEqual(
-        TARGETS.map((t) => [t, 'success']),
+      expect(recorded.map((r) => [r.target, r.outcome, r.fingerprint])).toEqual(
+        TARGETS.map((t, i) => [t, 'success', fingerprint(i)]),
       );
     });
 
     it('refuses a fourth job with WARRANT_EXHAUSTED', async () => {
-      const { job } = deployJob(warrant, { target: 'eu', setup: { jobIndex: '3' } });
+      const { job } = deployJob(warrant, { target: 'eu', setup: { runId: RUN_ID, jobIndex: '3' } });
       const main = await job.main();
       expect(main.code).toBe(1);
       expect(main.stdout).toMatch(/^::error::countersign: WARRANT_EXHAUSTED: .+$/m);

@@ -1,11 +1,12 @@
 /**
  * The action's post step: report the fulfilment of the main step's redemption, with the
- * job's status as its outcome (`success` only when the job succeeded). Without a receipt
- * (the redemption was refused, or never made) there is nothing to report.
+ * job's status as its outcome (`success` only when the job succeeded, with the
+ * fingerprint of its result). Without a receipt (the redemption was refused, or never
+ * made) there is nothing to report.
  */
 import * as core from '@actions/core';
 import { connect, failureMessage } from './connect.js';
-import { readPostInputs, RECEIPT_STATE } from './inputs.js';
+import { fulfilmentReport, readPostInputs, RECEIPT_STATE } from './inputs.js';
 import { escapeHtml } from './summary.js';
 
 async function post(): Promise<void> {
@@ -14,16 +15,9 @@ async function post(): Promise<void> {
     core.info('countersign: no receipt from the main step, so no fulfilment to report');
     return;
   }
-  const inputs = readPostInputs(core.getInput);
-  const outcome = inputs.jobStatus === 'success' ? 'success' : 'failure';
-  const f = await connect(inputs).fulfil({
-    receipt,
-    target: inputs.target,
-    outcome,
-    detail: `job status ${inputs.jobStatus}`,
-    ...(inputs.fingerprint === undefined ? {} : { fingerprint: inputs.fingerprint }),
-  });
-  const line = `countersign: fulfilment ${f.id} recorded: ${outcome} at ${f.target}`;
+  const inputs = readPostInputs(core.getInput, process.env);
+  const f = await connect(inputs).fulfil(fulfilmentReport(receipt, inputs));
+  const line = `countersign: fulfilment ${f.id} recorded: ${f.outcome} at ${f.target}`;
   core.info(line);
   await core.summary.addRaw(escapeHtml(line), true).write();
 }
