@@ -21290,6 +21290,7 @@ function retryAfterMs(value, now = Date.now()) {
   if (value === null) return void 0;
   const v = value.trim();
   if (/^\d{1,9}$/.test(v)) return Number(v) * 1e3;
+  if (!/^[A-Za-z]{3}/.test(v)) return void 0;
   const at = Date.parse(v);
   return Number.isNaN(at) ? void 0 : Math.max(0, at - now);
 }
