@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isCountersignError } from '../core/errors.js';
 import { CountersignClient } from '../client/index.js';
 import { CliError, cliErrorOf, EXIT } from './errors.js';
+import { admissionCommand } from './commands/admission.js';
 import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
 import { logCommands } from './commands/log.js';
@@ -58,6 +59,7 @@ evidenceCommands(program, cx);
 trustCommands(program, cx);
 keyCommands(program, cx);
 reconcileCommands(program, cx);
+admissionCommand(program, cx);
 
 try {
   await program.parseAsync(process.argv);
