@@ -166,7 +166,7 @@ export interface ReviewAnswer {
 }
 
 /** POSTs a body to the webhook over HTTPS, trusting only the test CA, as the API server does. */
-export function postReview(url: string, ca: string, body: unknown | string): Promise<ReviewAnswer> {
+export function postReview(url: string, ca: string, body: unknown): Promise<ReviewAnswer> {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(

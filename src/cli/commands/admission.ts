@@ -72,11 +72,11 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
         ? ns.namespacesFromFile(o.namespaces)
         : inCluster(ns.IN_CLUSTER, (opts) => new ns.ApiServerNamespaces(opts));
       const client = cx.client();
-      let app: ReturnType<typeof admissionApp> | undefined;
+      // Reports are sent only after a review was answered, by which time `app` exists.
       const reports = new AdmissionReports(client, o.cluster, {
-        warn: (fields, message) => app?.log.warn(fields, message),
+        warn: (fields, message) => app.log.warn(fields, message),
       });
-      app = admissionApp({
+      const app = admissionApp({
         config: { cluster: o.cluster, kinds: o.kinds },
         client,
         namespaces,
