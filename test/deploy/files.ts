@@ -109,7 +109,7 @@ export function k8sObjects(): K8sObject[] {
   return readdirSync(K8S_DIR)
     .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
     .flatMap((f) =>
-      yamlDocs(join(K8S_DIR, f)).map((d) => ({ ...(d as Omit<K8sObject, 'file'>), file: f })),
+      yamlDocs(join(K8S_DIR, f)).map((d) => ({ ...(d as object), file: f }) as K8sObject),
     );
 }
 

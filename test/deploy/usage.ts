@@ -93,10 +93,21 @@ export const PENDING_USAGE: Readonly<Record<string, Usage>> = {
   },
 };
 
+const helpCache = new Map<string, Usage>();
+
 /** The usage `countersign [command] --help` prints (the program's own for no command). */
 export function helpUsage(command: readonly string[]): Usage {
   const pending = command.length === 1 ? PENDING_USAGE[command[0]!] : undefined;
   if (pending) return pending;
+  const key = command.join(' ');
+  const cached = helpCache.get(key);
+  if (cached) return cached;
+  const usage = readHelp(command);
+  helpCache.set(key, usage);
+  return usage;
+}
+
+function readHelp(command: readonly string[]): Usage {
   const r = spawnSync(process.execPath, [CLI, ...command, '--help'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`countersign ${command.join(' ')} --help: ${r.stderr}`);
   const [head = '', rest = ''] = r.stdout.split(/^Options:$/m);
