@@ -3,7 +3,8 @@
  * checked instead, and its HEALTHCHECK command is run against a real server.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +41,34 @@ function runHealthcheck(port: number): number | null {
   return r.status;
 }
 
+/** The packages the compiled code (dist/, so build first) imports, statically or not. */
+function packagesImported(): Set<string> {
+  const found = new Set<string>();
+  const specifiers = [
+    /^(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm,
+    /^import\s*['"]([^'"]+)['"]/gm,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.js')) {
+        const text = readFileSync(path, 'utf8');
+        for (const re of specifiers) {
+          for (const [, spec] of text.matchAll(re)) {
+            if (spec!.startsWith('.') || spec!.startsWith('node:')) continue;
+            const parts = spec!.split('/');
+            found.add(spec!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+          }
+        }
+      }
+    }
+  };
+  walk(join(ROOT, 'dist'));
+  return found;
+}
+
 /** A loopback port nothing listens on. */
 function closedPort(): Promise<number> {
   return new Promise((ok) => {
@@ -74,6 +103,18 @@ describe('Dockerfile', () => {
       const from = /^--from=(\S+)/.exec(modules ?? '')?.[1];
       const prod = stages.find((s) => s.name === from);
       expect(args(prod!, 'RUN').some((r) => /^npm ci .*--omit=dev/.test(r))).toBe(true);
+    });
+
+    it('installs every package the compiled code imports, though it omits devDependencies', () => {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      };
+      const imported = [...packagesImported()];
+      expect(imported).toEqual(expect.arrayContaining(['fastify', 'pg', 'better-sqlite3']));
+      const missing = imported.filter(
+        (p) => !(p in pkg.dependencies) && !builtinModules.includes(p),
+      );
+      expect(missing).toEqual([]);
     });
 
     it('copies only files that exist and are not left out of the build context', () => {
