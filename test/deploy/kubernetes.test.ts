@@ -7,6 +7,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ENVIRONMENT_LABEL,
+  PROTECTED_LABEL,
+  WARRANT_ANNOTATION,
+} from '../../src/admission/plan.js';
 import { ROUTE_ROLES } from '../../src/http/authz.js';
 import { matchRule } from '../../src/policy/match.js';
 import { parsePolicyText } from '../../src/policy/load.js';
@@ -213,17 +218,15 @@ describe('Kubernetes manifests', () => {
 
   describe('when namespaces are labelled', () => {
     it("leaves countersign's own namespace unprotected", () => {
-      expect(k8sObject('Namespace', NS).metadata.labels).not.toHaveProperty(
-        'countersign.io/protected',
-      );
+      expect(k8sObject('Namespace', NS).metadata.labels).not.toHaveProperty(PROTECTED_LABEL);
     });
 
     it('lets the example Secret be covered by a policy rule in its namespace environment', () => {
       const ns = k8sObject('Namespace', 'payments');
-      expect(ns.metadata.labels?.['countersign.io/protected']).toBe('true');
-      const env = ns.metadata.labels?.['countersign.io/environment'];
+      expect(ns.metadata.labels?.[PROTECTED_LABEL]).toBe('true');
+      const env = ns.metadata.labels?.[ENVIRONMENT_LABEL];
       const secret = k8sObject('Secret', 'db-credentials');
-      expect(secret.metadata.annotations).toHaveProperty(['countersign.io/warrant']);
+      expect(secret.metadata.annotations).toHaveProperty([WARRANT_ANNOTATION]);
       const policy = parsePolicyText(
         readFileSync(join(K8S_DIR, 'config', 'policy.yaml'), 'utf8'),
         'yaml',

@@ -72,33 +72,17 @@ export interface Usage {
 }
 
 /**
- * `countersign admission` is being written on another branch: until it is merged, its
- * options as agreed for it. Once `countersign admission --help` exists, delete this entry
- * so that admission.yaml's args are checked against the real usage like every other.
+ * Options a command refuses to run without. Commander's `--help` does not mark them, so
+ * they are listed here, from the commands' `requiredOption` calls.
  */
-export const PENDING_USAGE: Readonly<Record<string, Usage>> = {
-  admission: {
-    options: new Map([
-      ['--tls-cert', true],
-      ['--tls-key', true],
-      ['--cluster', true],
-      ['--listen', true],
-      ['--kinds', true],
-      ['--timeout-ms', true],
-      ['--namespaces', true],
-      ['--help', false],
-    ]),
-    required: ['--tls-cert', '--tls-key', '--cluster'],
-    positionals: false,
-  },
+const REQUIRED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  admission: ['--tls-cert', '--tls-key', '--cluster'],
 };
 
 const helpCache = new Map<string, Usage>();
 
 /** The usage `countersign [command] --help` prints (the program's own for no command). */
 export function helpUsage(command: readonly string[]): Usage {
-  const pending = command.length === 1 ? PENDING_USAGE[command[0]!] : undefined;
-  if (pending) return pending;
   const key = command.join(' ');
   const cached = helpCache.get(key);
   if (cached) return cached;
@@ -118,7 +102,11 @@ function readHelp(command: readonly string[]): Usage {
     if (m) options.set(m[1]!, m[2] !== undefined);
   }
   const usageLine = /^Usage: .*$/m.exec(head)?.[0] ?? '';
-  return { options, required: [], positionals: /[<[]/.test(usageLine.replace('[options]', '')) };
+  return {
+    options,
+    required: REQUIRED_OPTIONS[command.join(' ')] ?? [],
+    positionals: /[<[]/.test(usageLine.replace('[options]', '')),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
  * API server sends, where, how long it waits, and what it does when there is no answer.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_KINDS, PROTECTED_LABEL } from '../../src/admission/plan.js';
 import { k8sObject, k8sObjects, podSpec } from './files.js';
 import { optionValue } from './usage.js';
 
@@ -12,7 +13,7 @@ const KIND_RESOURCES: Readonly<Record<string, { group: string; resource: string 
   Deployment: { group: 'apps', resource: 'deployments' },
   RoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
 };
-const DEFAULT_KINDS = 'Secret,Deployment,RoleBinding';
+/** `countersign admission --timeout-ms` when not given (see its --help). */
 const DEFAULT_TIMEOUT_MS = 5000;
 
 interface Rule {
@@ -55,7 +56,7 @@ describe('ValidatingWebhookConfiguration', () => {
   describe.each(webhooks.map((w) => [w.name, w]))('webhook %s', (_, w) => {
     describe('when the API server chooses what to send', () => {
       it('sends CREATE, UPDATE and DELETE of exactly the kinds the webhook governs', () => {
-        const kinds = (optionValue(args, '--kinds') ?? DEFAULT_KINDS).split(',');
+        const kinds = optionValue(args, '--kinds')?.split(',') ?? DEFAULT_KINDS;
         const expected = kinds.map((k) => {
           const where = KIND_RESOURCES[k];
           expect(where, `where the API serves ${k}`).toBeDefined();
@@ -77,7 +78,7 @@ describe('ValidatingWebhookConfiguration', () => {
 
       it('sends only what happens in namespaces labelled countersign.io/protected: "true"', () => {
         expect(w.namespaceSelector).toEqual({
-          matchLabels: { 'countersign.io/protected': 'true' },
+          matchLabels: { [PROTECTED_LABEL]: 'true' },
         });
       });
 
