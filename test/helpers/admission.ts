@@ -149,7 +149,10 @@ export function review(o: ReviewOptions = {}) {
       name,
       namespace,
       operation,
-      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+      userInfo: {
+        username: 'kubernetes-admin',
+        groups: ['system:masters', 'system:authenticated'],
+      },
       object: operation === 'DELETE' ? null : object,
       oldObject: operation === 'CREATE' ? null : object,
       dryRun: o.dryRun ?? false,

@@ -52,14 +52,28 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
     )
     .requiredOption('--tls-cert <file>', 'PEM certificate the webhook serves')
     .requiredOption('--tls-key <file>', 'PEM private key of that certificate')
-    .requiredOption('--cluster <name>', "this cluster's name: the target of every action", clusterArg)
-    .option('--listen <host:port>', 'HTTPS address to listen on', listenArg, listenArg('0.0.0.0:8443'))
+    .requiredOption(
+      '--cluster <name>',
+      "this cluster's name: the target of every action",
+      clusterArg,
+    )
+    .option(
+      '--listen <host:port>',
+      'HTTPS address to listen on',
+      listenArg,
+      listenArg('0.0.0.0:8443'),
+    )
     .option('--kinds <list>', 'kinds whose changes need a warrant', kindsArg, [
       'Secret',
       'Deployment',
       'RoleBinding',
     ])
-    .option('--timeout-ms <ms>', "most a review may wait for countersign's answer", timeoutArg, 5000)
+    .option(
+      '--timeout-ms <ms>',
+      "most a review may wait for countersign's answer",
+      timeoutArg,
+      5000,
+    )
     .option(
       '--namespaces <file>',
       'namespace labels from a file (YAML: namespace → labels) instead of the Kubernetes API',
