@@ -87,7 +87,10 @@ describe('ApiServerNamespaces', () => {
 describe('namespacesFromFile', () => {
   it('reads a YAML map of namespace to labels', async () => {
     const file = join(dir, 'ns.yaml');
-    writeFileSync(file, 'shop:\n  countersign.io/protected: "true"\n  countersign.io/environment: prod\n');
+    writeFileSync(
+      file,
+      'shop:\n  countersign.io/protected: "true"\n  countersign.io/environment: prod\n',
+    );
     const ns = namespacesFromFile(file);
     expect(await ns.labels('shop')).toEqual({
       'countersign.io/protected': 'true',
