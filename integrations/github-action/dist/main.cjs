@@ -20497,11 +20497,14 @@ var CountersignApiError = class extends Error {
 };
 var CountersignClientError = class extends Error {
   constructor(code, message2, options) {
-    super(message2, options);
+    super(message2, options?.cause === void 0 ? void 0 : { cause: options.cause });
     this.code = code;
+    if (options?.server !== void 0) this.server = options.server;
   }
   code;
   name = "CountersignClientError";
+  /** The server that gave no usable answer (scheme, host and port), when one was asked. */
+  server;
 };
 var REDEMPTION_DENIALS = [
   "REDEMPTION_MALFORMED",
@@ -21357,6 +21360,7 @@ function errorOf(res, text) {
 }
 async function send(x) {
   const where = `${x.method} ${x.url.pathname}`;
+  const server = x.url.origin;
   const timeout = AbortSignal.timeout(x.timeoutMs);
   const signal = x.signal ? AbortSignal.any([x.signal, timeout]) : timeout;
   const headers = headersFor(x);
@@ -21374,10 +21378,14 @@ async function send(x) {
     if (x.signal?.aborted) throw x.signal.reason;
     if (timeout.aborted) {
       throw new CountersignClientError("TIMEOUT", `${where}: no answer within ${x.timeoutMs} ms`, {
-        cause: e
+        cause: e,
+        server
       });
     }
-    throw new CountersignClientError("UNREACHABLE", `${where}: ${reasonOf(e)}`, { cause: e });
+    throw new CountersignClientError("UNREACHABLE", `${where}: ${reasonOf(e)}`, {
+      cause: e,
+      server
+    });
   }
   if (!res.ok) throw errorOf(res, text);
   if (x.responseType === "text") return text;
@@ -21387,7 +21395,8 @@ async function send(x) {
   } catch {
     throw new CountersignClientError(
       "BAD_RESPONSE",
-      `${where}: answered ${res.status} with a body that is not JSON`
+      `${where}: answered ${res.status} with a body that is not JSON`,
+      { server }
     );
   }
 }
@@ -21531,7 +21540,9 @@ var CountersignClient = class {
     });
     const keys = jwks?.keys;
     if (!Array.isArray(keys)) {
-      throw new CountersignClientError("BAD_RESPONSE", "GET /.well-known/jwks.json: not a JWKS");
+      throw new CountersignClientError("BAD_RESPONSE", "GET /.well-known/jwks.json: not a JWKS", {
+        server: this.#base.origin
+      });
     }
     return jwks;
   }

@@ -20457,11 +20457,14 @@ var CountersignApiError = class extends Error {
 };
 var CountersignClientError = class extends Error {
   constructor(code, message2, options) {
-    super(message2, options);
+    super(message2, options?.cause === void 0 ? void 0 : { cause: options.cause });
     this.code = code;
+    if (options?.server !== void 0) this.server = options.server;
   }
   code;
   name = "CountersignClientError";
+  /** The server that gave no usable answer (scheme, host and port), when one was asked. */
+  server;
 };
 var REDEMPTION_DENIALS = [
   "REDEMPTION_MALFORMED",
@@ -21317,6 +21320,7 @@ function errorOf(res, text) {
 }
 async function send(x) {
   const where = `${x.method} ${x.url.pathname}`;
+  const server = x.url.origin;
   const timeout = AbortSignal.timeout(x.timeoutMs);
   const signal = x.signal ? AbortSignal.any([x.signal, timeout]) : timeout;
   const headers = headersFor(x);
@@ -21334,10 +21338,14 @@ async function send(x) {
     if (x.signal?.aborted) throw x.signal.reason;
     if (timeout.aborted) {
       throw new CountersignClientError("TIMEOUT", `${where}: no answer within ${x.timeoutMs} ms`, {
-        cause: e
+        cause: e,
+        server
       });
     }
-    throw new CountersignClientError("UNREACHABLE", `${where}: ${reasonOf(e)}`, { cause: e });
+    throw new CountersignClientError("UNREACHABLE", `${where}: ${reasonOf(e)}`, {
+      cause: e,
+      server
+    });
   }
   if (!res.ok) throw errorOf(res, text);
   if (x.responseType === "text") return text;
@@ -21347,7 +21355,8 @@ async function send(x) {
   } catch {
     throw new CountersignClientError(
       "BAD_RESPONSE",
-      `${where}: answered ${res.status} with a body that is not JSON`
+      `${where}: answered ${res.status} with a body that is not JSON`,
+      { server }
     );
   }
 }
@@ -21491,7 +21500,9 @@ var CountersignClient = class {
     });
     const keys = jwks?.keys;
     if (!Array.isArray(keys)) {
-      throw new CountersignClientError("BAD_RESPONSE", "GET /.well-known/jwks.json: not a JWKS");
+      throw new CountersignClientError("BAD_RESPONSE", "GET /.well-known/jwks.json: not a JWKS", {
+        server: this.#base.origin
+      });
     }
     return jwks;
   }
