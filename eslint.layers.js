@@ -12,7 +12,9 @@
  *   in-process; server is the composition root);
  * - client is the SDK (`countersign/client`), which runs in browsers too: it may call
  *   core and name the domain's, the service's and the HTTP schemas' types, never run
- *   their code; the edges that talk to a server (cli, server) call it.
+ *   their code; the edges that talk to a server (cli, server) call it;
+ * - admission (the Kubernetes webhook) is an enforcement point: it runs beside the API
+ *   server, not the store, so it reaches countersign through the client alone.
  * Import cycles are refused too.
  */
 import boundaries from 'eslint-plugin-boundaries';
@@ -45,7 +47,8 @@ export const ALLOWED = {
   store: ['core', 'domain', 'service', 'store'],
   http: ['core', 'domain', 'verifier', 'service', 'http'],
   client: ['core', 'client'],
-  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'client', 'cli'],
+  admission: ['core', 'client', 'admission'],
+  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'client', 'admission', 'cli'],
   server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'client', 'cli', 'server'],
 };
 
@@ -77,6 +80,7 @@ export function layerConfig(rootDir) {
           { type: 'store', pattern: 'src/store', partialMatch: false },
           { type: 'http', pattern: 'src/http', partialMatch: false },
           { type: 'client', pattern: 'src/client', partialMatch: false },
+          { type: 'admission', pattern: 'src/admission', partialMatch: false },
           { type: 'cli', pattern: 'src/cli', partialMatch: false },
           { type: 'server', pattern: 'src/server', partialMatch: false },
         ],

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isCountersignError } from '../core/errors.js';
-import { Client, CliError, EXIT } from './client.js';
+import { CountersignClient } from '../client/index.js';
+import { CliError, cliErrorOf, EXIT } from './errors.js';
+import { admissionCommand } from './commands/admission.js';
 import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
 import { execCommand } from './commands/exec.js';
@@ -26,9 +28,22 @@ const program = new Command('countersign')
   .exitOverride()
   .showHelpAfterError();
 
+/**
+ * Per attempt. Longer than the SDK's default: an audit page or an evidence export of a
+ * large log may take a while, and a person at a terminal can always press Ctrl-C.
+ */
+const CLI_TIMEOUT_MS = 120_000;
+
 function contextFor(addr: () => string): CommandContext {
   return {
-    client: () => new Client({ addr: addr(), token: process.env.COUNTERSIGN_TOKEN }),
+    client: () =>
+      new CountersignClient({
+        baseUrl: addr(),
+        // An empty COUNTERSIGN_TOKEN means none, as it always has.
+        token: process.env.COUNTERSIGN_TOKEN || undefined,
+        timeoutMs: CLI_TIMEOUT_MS,
+        userAgent: 'countersign-cli',
+      }),
     json: () => program.opts<{ json?: boolean }>().json === true,
     withAddr: (a) => contextFor(() => a),
   };
@@ -46,10 +61,12 @@ evidenceCommands(program, cx);
 trustCommands(program, cx);
 keyCommands(program, cx);
 reconcileCommands(program, cx);
+admissionCommand(program, cx);
 
 try {
   await program.parseAsync(process.argv);
-} catch (e) {
+} catch (thrown) {
+  const e = cliErrorOf(thrown);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (e instanceof CliError) {

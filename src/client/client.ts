@@ -187,7 +187,9 @@ export class CountersignClient {
     });
     const keys = (jwks as { keys?: unknown } | null)?.keys;
     if (!Array.isArray(keys)) {
-      throw new CountersignClientError('BAD_RESPONSE', 'GET /.well-known/jwks.json: not a JWKS');
+      throw new CountersignClientError('BAD_RESPONSE', 'GET /.well-known/jwks.json: not a JWKS', {
+        server: this.#base.origin,
+      });
     }
     return jwks as JSONWebKeySet;
   }

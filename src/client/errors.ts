@@ -40,13 +40,16 @@ export type ClientErrorCode =
  */
 export class CountersignClientError extends Error {
   override readonly name = 'CountersignClientError';
+  /** The server that gave no usable answer (scheme, host and port), when one was asked. */
+  readonly server?: string;
 
   constructor(
     readonly code: ClientErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; server?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.server !== undefined) this.server = options.server;
   }
 }
 

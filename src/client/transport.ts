@@ -90,6 +90,7 @@ function errorOf(res: Response, text: string): CountersignApiError {
  */
 export async function send<T>(x: Exchange): Promise<T> {
   const where = `${x.method} ${x.url.pathname}`;
+  const server = x.url.origin;
   const timeout = AbortSignal.timeout(x.timeoutMs);
   const signal = x.signal ? AbortSignal.any([x.signal, timeout]) : timeout;
   const headers = headersFor(x);
@@ -108,9 +109,13 @@ export async function send<T>(x: Exchange): Promise<T> {
     if (timeout.aborted) {
       throw new CountersignClientError('TIMEOUT', `${where}: no answer within ${x.timeoutMs} ms`, {
         cause: e,
+        server,
       });
     }
-    throw new CountersignClientError('UNREACHABLE', `${where}: ${reasonOf(e)}`, { cause: e });
+    throw new CountersignClientError('UNREACHABLE', `${where}: ${reasonOf(e)}`, {
+      cause: e,
+      server,
+    });
   }
   if (!res.ok) throw errorOf(res, text);
   if (x.responseType === 'text') return text as T;
@@ -121,6 +126,7 @@ export async function send<T>(x: Exchange): Promise<T> {
     throw new CountersignClientError(
       'BAD_RESPONSE',
       `${where}: answered ${res.status} with a body that is not JSON`,
+      { server },
     );
   }
 }

@@ -37,6 +37,8 @@ const DEV_PRINCIPALS: ReadonlyArray<{ id: string; roles: Role[]; groups?: string
   { id: 'carol', roles: ['approver', 'requester'], groups: ['sre'] },
   { id: 'deploy-eu', roles: ['executor'] },
   { id: 'deploy-us', roles: ['executor'] },
+  // The admission webhook redeems, then reports what it admitted as a fulfilment and an observation.
+  { id: 'k8s-admission', roles: ['executor', 'observer'] },
   { id: 'audra', roles: ['auditor'] },
   { id: 'collector', roles: ['observer'] },
   { id: 'admin', roles: ['admin'] },

@@ -199,15 +199,12 @@ describe('CountersignClient transport', () => {
   });
 
   describe('when nothing listens at the address', () => {
-    it('fails UNREACHABLE naming the system error', async () => {
-      const cs = new CountersignClient({
-        baseUrl: await deadAddress(),
-        token: TOKEN,
-        retry: { baseDelayMs: 1 },
-      });
+    it('fails UNREACHABLE naming the server and the system error', async () => {
+      const addr = await deadAddress();
+      const cs = new CountersignClient({ baseUrl: addr, token: TOKEN, retry: { baseDelayMs: 1 } });
       const e = await rejection(cs.getRequest('sha256:abc'));
       expect(e).toBeInstanceOf(CountersignClientError);
-      expect(e).toMatchObject({ code: 'UNREACHABLE' });
+      expect(e).toMatchObject({ code: 'UNREACHABLE', server: addr });
       expect((e as Error).message).toBe('GET /v1/requests/sha256%3Aabc: ECONNREFUSED');
     });
   });

@@ -8,7 +8,15 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
 export type DevPrincipal =
-  'alice' | 'bob' | 'carol' | 'deploy-eu' | 'deploy-us' | 'audra' | 'collector' | 'admin';
+  | 'alice'
+  | 'bob'
+  | 'carol'
+  | 'deploy-eu'
+  | 'deploy-us'
+  | 'k8s-admission'
+  | 'audra'
+  | 'collector'
+  | 'admin';
 
 export interface StartOptions {
   readonly dataDir?: string;

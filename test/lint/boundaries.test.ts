@@ -102,6 +102,16 @@ describe('the import-boundary rule', () => {
     });
   });
 
+  describe('when the admission webhook reaches for countersign', () => {
+    it('goes through the client, never the service or the store', async () => {
+      const client = "export { CountersignClient } from '../client/index.js';\n";
+      expect(await lint('admission', client)).toEqual([]);
+      expect(await lint('admission', "export { redeem } from '../service/redeem.js';\n")).toEqual([
+        expect.stringMatching(/^boundaries\/dependencies: .*"admission".*"service"/),
+      ]);
+    });
+  });
+
   describe('when two modules import each other', () => {
     const dir = join(root, 'src', 'service', `__cycle_${process.pid}__`);
     beforeAll(() => {

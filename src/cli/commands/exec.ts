@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { CountersignClient } from '../../client/index.js';
-import { CliError, EXIT } from '../client.js';
+import type { CountersignClient } from '../../client/index.js';
+import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { runChild, SignalRelay } from '../exec/child.js';
 import { actionFingerprint, fingerprintFile } from '../exec/fingerprint.js';
@@ -56,15 +56,7 @@ export function execCommand(program: Command, cx: CommandContext): void {
       'after a successful run, report the SHA-256 of this file (never its contents)',
     )
     .argument('<command...>', 'the command and its arguments, after --')
-    .action(async (argv: string[], o: ExecOptions) => execute(sdkClient(cx), argv, o));
-}
-
-// INTERIM until the CLI runs on the SDK (i13-client): then this is cx.client().
-function sdkClient(_cx: CommandContext): CountersignClient {
-  return new CountersignClient({
-    baseUrl: process.env.COUNTERSIGN_ADDR ?? 'http://127.0.0.1:8470',
-    token: process.env.COUNTERSIGN_TOKEN,
-  });
+    .action(async (argv: string[], o: ExecOptions) => execute(cx.client(), argv, o));
 }
 
 async function execute(client: CountersignClient, argv: string[], o: ExecOptions): Promise<void> {

@@ -1,0 +1,133 @@
+/**
+ * What a review asks of countersign: pure, from the review, the namespace's labels and
+ * the webhook's configuration. A governed change maps to one redemption action:
+ *
+ *   resource    `k8s/<namespace>/<kind in lower case>/<name>`
+ *   permission  the operation in lower case (`create`, `update`, `delete`)
+ *   environment the namespace's `countersign.io/environment` label
+ *   target      the cluster's configured name
+ */
+import { canonicalJson } from '../core/canonical.js';
+import { sha256Hex } from '../core/crypto.js';
+import type { AdmissionRequest } from './review.js';
+
+export const PROTECTED_LABEL = 'countersign.io/protected';
+export const ENVIRONMENT_LABEL = 'countersign.io/environment';
+export const WARRANT_ANNOTATION = 'countersign.io/warrant';
+export const DEFAULT_KINDS: readonly string[] = ['Secret', 'Deployment', 'RoleBinding'];
+
+/** Why the webhook itself refuses a change, before or instead of asking countersign. */
+export type AdmissionRefusalCode =
+  | 'WARRANT_MISSING'
+  | 'ENVIRONMENT_UNLABELLED'
+  | 'OBJECT_UNNAMED'
+  | 'REVIEW_MALFORMED'
+  | 'COUNTERSIGN_UNAVAILABLE';
+
+export interface AdmissionConfig {
+  readonly cluster: string;
+  /** Kinds (as `kind.kind`, e.g. `Secret`) whose changes need a warrant. */
+  readonly kinds: readonly string[];
+}
+
+export interface AdmissionAction {
+  readonly resource: string;
+  readonly permission: string;
+  readonly environment: string;
+  readonly target: string;
+}
+
+/** What to report once a change is admitted (never for a dry run). */
+export interface AdmittedChange {
+  readonly phase: 'apply' | 'revoke';
+  /** `sha256:` of a Secret's content as admitted: its version, for reconciliation. */
+  readonly secretVersion: string | null;
+  readonly detail: string;
+}
+
+export type AdmissionPlan =
+  | { readonly kind: 'pass'; readonly reason: string }
+  | { readonly kind: 'refuse'; readonly code: AdmissionRefusalCode; readonly message: string }
+  | {
+      readonly kind: 'redeem';
+      readonly warrant: string;
+      readonly action: AdmissionAction;
+      readonly dryRun: boolean;
+      /** The review's uid, per cluster: the API server's retries spend one use. */
+      readonly idempotencyKey: string;
+      readonly change: AdmittedChange;
+    };
+
+const refuse = (code: AdmissionRefusalCode, message: string): AdmissionPlan => ({
+  kind: 'refuse',
+  code,
+  message,
+});
+
+/**
+ * The version of a Secret: its type and data, canonical and hashed. Two admissions of
+ * the same content give the same version, whatever order the keys came in.
+ */
+function secretVersion(object: unknown): string {
+  const o = (object ?? {}) as { type?: unknown; data?: unknown; stringData?: unknown };
+  const content = { type: o.type ?? null, data: o.data ?? {}, stringData: o.stringData ?? {} };
+  return `sha256:${sha256Hex(canonicalJson(content))}`;
+}
+
+/**
+ * The plan for one review. `labels` are the namespace's labels, or null when they could
+ * not be read: the API server only sends reviews from namespaces its selector matched,
+ * so an unreadable namespace is treated as protected (and then has no environment).
+ */
+export function planAdmission(
+  req: AdmissionRequest,
+  labels: Readonly<Record<string, string>> | null,
+  config: AdmissionConfig,
+): AdmissionPlan {
+  if (req.operation === 'CONNECT') return { kind: 'pass', reason: 'CONNECT is not governed' };
+  if (req.subResource) return { kind: 'pass', reason: `subresource ${req.subResource}` };
+  if (!config.kinds.includes(req.kind.kind)) {
+    return { kind: 'pass', reason: `${req.kind.kind} is not a governed kind` };
+  }
+  if (labels !== null && labels[PROTECTED_LABEL] !== 'true') {
+    return { kind: 'pass', reason: 'the namespace is not protected' };
+  }
+  // A deletion carries no object: the warrant is the one on the object being deleted.
+  const object = req.operation === 'DELETE' ? req.oldObject : req.object;
+  const namespace = req.namespace ?? object?.metadata?.namespace;
+  const name = req.name || object?.metadata?.name;
+  const what = `${req.operation} ${req.kind.kind} ${namespace ?? '?'}/${name ?? '?'}`;
+  if (!namespace || !name) {
+    return refuse('OBJECT_UNNAMED', `${what}: a governed object needs a namespace and a name`);
+  }
+  const warrant = object?.metadata?.annotations?.[WARRANT_ANNOTATION];
+  if (!warrant) {
+    return refuse('WARRANT_MISSING', `${what} needs the annotation ${WARRANT_ANNOTATION}`);
+  }
+  const environment = labels?.[ENVIRONMENT_LABEL];
+  if (!environment) {
+    return refuse(
+      'ENVIRONMENT_UNLABELLED',
+      `${what}: the namespace has no ${ENVIRONMENT_LABEL} label to name its environment`,
+    );
+  }
+  const resource = `k8s/${namespace}/${req.kind.kind.toLowerCase()}/${name}`;
+  const isSecret = req.kind.kind === 'Secret' && req.kind.group === '';
+  return {
+    kind: 'redeem',
+    warrant,
+    action: {
+      resource,
+      permission: req.operation.toLowerCase(),
+      environment,
+      target: config.cluster,
+    },
+    dryRun: req.dryRun === true,
+    idempotencyKey: `k8s:${config.cluster}:${req.uid}`,
+    change: {
+      phase: req.operation === 'DELETE' ? 'revoke' : 'apply',
+      secretVersion: isSecret && req.operation !== 'DELETE' ? secretVersion(req.object) : null,
+      detail: `admitted ${req.operation} of ${resource} on ${config.cluster} (review ${req.uid})`,
+    },
+  };
+}
