@@ -18,7 +18,7 @@ import { issueWarrant } from '../helpers/chain.js';
 import { query } from '../helpers/db.js';
 import { observe, secretVersion, sightings } from '../helpers/observation.js';
 import { findingsOf, reconcileNow, subjectOf } from '../helpers/reconcile.js';
-import { TestServer } from '../helpers/server.js';
+import { runCli, TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let pki: TestPki;
@@ -261,6 +261,17 @@ describe('countersign admission', () => {
       await reconcileNow(s);
       const findings = await findingsOf(s, subject);
       expect(findings.map((f) => [f.kind, f.state])).toEqual([['UNAPPROVED_CHANGE', 'open']]);
+    });
+  });
+
+  describe('when it is started outside a cluster without --namespaces', () => {
+    it('exits 2, saying where the labels must come from', async () => {
+      const r = await runCli(
+        ['admission', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile, '--cluster', 'c'],
+        {},
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--namespaces');
     });
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { CliError, EXIT } from '../errors.js';
 
 const CLUSTER = /^[A-Za-z0-9._-]{1,100}$/;
 const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
@@ -82,9 +83,14 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
       const { admissionApp } = await import('../../admission/webhook.js');
       const { AdmissionReports } = await import('../../admission/reports.js');
       const ns = await import('../../admission/namespaces.js');
-      const namespaces = o.namespaces
-        ? ns.namespacesFromFile(o.namespaces)
-        : inCluster(ns.IN_CLUSTER, (opts) => new ns.ApiServerNamespaces(opts));
+      let namespaces;
+      try {
+        namespaces = o.namespaces
+          ? ns.namespacesFromFile(o.namespaces)
+          : inCluster(ns.IN_CLUSTER, (opts) => new ns.ApiServerNamespaces(opts));
+      } catch (e) {
+        throw new CliError((e as Error).message, EXIT.usage);
+      }
       const client = cx.client();
       // Reports are sent only after a review was answered, by which time `app` exists.
       const reports = new AdmissionReports(client, o.cluster, {
@@ -117,7 +123,7 @@ function inCluster<T>(
   make: (o: { url: string; token: () => string; ca: string }) => T,
 ): T {
   if (!existsSync(paths.token) || !existsSync(paths.ca)) {
-    throw new InvalidArgumentError(
+    throw new Error(
       `not in a cluster (no ${paths.token}): give the namespace labels with --namespaces`,
     );
   }
