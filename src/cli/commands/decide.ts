@@ -78,7 +78,11 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
     });
 }
 
-async function readTokenArg(v: string): Promise<string> {
+/**
+ * Reads a token argument the way `redeem` and `exec` take one: the token itself, `-`
+ * for stdin, or `@FILE`. Only the token is returned; nothing of it is ever printed.
+ */
+export async function readTokenArg(v: string): Promise<string> {
   if (v === '-') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
