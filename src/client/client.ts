@@ -76,7 +76,12 @@ export class CountersignClient {
   /** `path` below the base URL (which may itself have a path, behind a proxy). */
   #url(path: string): URL {
     if (!path.startsWith('/')) throw new TypeError(`a path starts with '/': ${path}`);
-    return new URL(this.#base.pathname.replace(/\/$/, '') + path, this.#base);
+    const url = new URL(this.#base.pathname.replace(/\/$/, '') + path, this.#base);
+    // `//host/x` and `/\host/x` resolve to another host: the token must not go there.
+    if (url.origin !== this.#base.origin) {
+      throw new TypeError(`a path stays on the server: ${path}`);
+    }
+    return url;
   }
 
   async #tokenNow(): Promise<string | undefined> {
@@ -84,7 +89,7 @@ export class CountersignClient {
     return typeof t === 'function' ? await t() : t;
   }
 
-  #call<T>(
+  async #call<T>(
     method: HttpMethod,
     path: string,
     body: unknown,

@@ -296,6 +296,16 @@ describe('CountersignClient transport', () => {
     });
   });
 
+  describe('when a path would leave the server', () => {
+    it('refuses it before sending the token anywhere', async () => {
+      const { cs, s } = await against(() => jsonAnswer({}));
+      for (const path of ['//evil.example/x', '/\\evil.example/x', 'v1/x']) {
+        expect(await rejection(cs.request('GET', path))).toBeInstanceOf(TypeError);
+      }
+      expect(s.seen).toHaveLength(0);
+    });
+  });
+
   describe('when the base URL has a path', () => {
     it('sends every call below it, with JSON and the user agent', async () => {
       const { s } = await against(() => jsonAnswer({}, 201));

@@ -21456,13 +21456,17 @@ var CountersignClient = class {
   /** `path` below the base URL (which may itself have a path, behind a proxy). */
   #url(path) {
     if (!path.startsWith("/")) throw new TypeError(`a path starts with '/': ${path}`);
-    return new URL(this.#base.pathname.replace(/\/$/, "") + path, this.#base);
+    const url = new URL(this.#base.pathname.replace(/\/$/, "") + path, this.#base);
+    if (url.origin !== this.#base.origin) {
+      throw new TypeError(`a path stays on the server: ${path}`);
+    }
+    return url;
   }
   async #tokenNow() {
     const t = this.#token;
     return typeof t === "function" ? await t() : t;
   }
-  #call(method, path, body, o) {
+  async #call(method, path, body, o) {
     const url = this.#url(path);
     return withRetries(
       async () => send({
