@@ -9,7 +9,10 @@
  * - service calls core, the domain, the verifier and the ports it declares;
  * - store implements service's ports over the domain's types;
  * - http, cli and server are edges (cli runs `serve`, `migrate` and `log verify --data`
- *   in-process; server is the composition root).
+ *   in-process; server is the composition root);
+ * - mcp (the MCP gateway) is an edge of its own: it speaks to a countersign server over
+ *   HTTP like any client, so it takes core and nothing of the server's layers (the
+ *   client SDK, once it lands, is what it may add); cli runs it.
  * Import cycles are refused too.
  */
 import boundaries from 'eslint-plugin-boundaries';
@@ -41,8 +44,9 @@ export const ALLOWED = {
   service: ['core', 'domain', 'verifier', 'service'],
   store: ['core', 'domain', 'service', 'store'],
   http: ['core', 'domain', 'verifier', 'service', 'http'],
-  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'cli'],
+  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'mcp', 'cli'],
   server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'cli', 'server'],
+  mcp: ['core', 'mcp'],
 };
 
 /** @type {Record<string, string[]>} element type -> what it may import for its types only */
@@ -74,6 +78,7 @@ export function layerConfig(rootDir) {
           { type: 'http', pattern: 'src/http', partialMatch: false },
           { type: 'cli', pattern: 'src/cli', partialMatch: false },
           { type: 'server', pattern: 'src/server', partialMatch: false },
+          { type: 'mcp', pattern: 'src/mcp', partialMatch: false },
         ],
       },
       rules: {
