@@ -1,11 +1,11 @@
-import type { Client } from '@modelcontextprotocol/client';
 import {
   ProtocolError,
   ProtocolErrorCode,
   SERVER_INFO_META_KEY,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { ProgressRelay, ProgressUpdate } from './progress.js';
+import type { ProgressRelay } from './progress.js';
+import type { UpstreamClient } from './upstream-client.js';
 
 /** A JSON-RPC result object as it travels through the gateway. */
 export type WireResult = Record<string, unknown> & { _meta?: Record<string, unknown> };
@@ -18,48 +18,47 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60 * 60 * 1000;
 /**
  * Sends one downstream request to the upstream as it came and returns the upstream's
  * answer as it came, with three hop-by-hop exceptions: the agent's progress token is
- * replaced by the SDK's own for the upstream hop (updates are relayed back under the
- * agent's), the agent's cancellation becomes a cancellation upstream, and the
+ * replaced by one of the gateway's for the upstream hop (updates are relayed back under
+ * the agent's), the agent's cancellation becomes a cancellation upstream, and the
  * upstream's self-identification in `_meta` is left for the downstream server to stamp.
  * A JSON-RPC error from the upstream reaches the agent with its code, message and data.
  */
 export async function forwardRequest(
-  client: Client,
+  client: UpstreamClient,
   method: string,
   params: Params | undefined,
   ctx: ServerContext,
   options: { readonly timeoutMs: number; readonly progress: ProgressRelay },
 ): Promise<WireResult> {
   const { progress } = options;
+  const watch = progress.wanted ? client.watchProgress((p) => progress.fromUpstream(p)) : undefined;
+  const sent = withProgressToken(params, watch?.token);
   let result: WireResult;
   try {
-    const sent = withoutProgressToken(params);
     result = (await client.request(
       // The method is any the downstream server accepted; 'ping' only satisfies the
       // method-keyed overload, whose result schema the SDK picks by the real name.
       { method: method as 'ping', ...(sent === undefined ? {} : { params: sent }) },
-      {
-        signal: ctx.mcpReq.signal,
-        timeout: options.timeoutMs,
-        ...(progress.wanted
-          ? {
-              onprogress: (p: ProgressUpdate) => progress.fromUpstream(p),
-              resetTimeoutOnProgress: true,
-            }
-          : {}),
-      },
+      { signal: ctx.mcpReq.signal, timeout: options.timeoutMs },
     )) as WireResult;
   } catch (e) {
     throw asProtocolError(e);
+  } finally {
+    watch?.done();
   }
   return withoutServerInfo(result);
 }
 
-function withoutProgressToken(params: Params | undefined): Params | undefined {
-  if (params?._meta === undefined || !('progressToken' in params._meta)) return params;
-  const { progressToken: _dropped, ...meta } = params._meta;
-  const { _meta: _old, ...rest } = params;
-  return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
+/** The params with the agent's progress token replaced by the gateway's (or removed). */
+function withProgressToken(
+  params: Params | undefined,
+  token: string | undefined,
+): Params | undefined {
+  const { progressToken: _agents, ...meta } = params?._meta ?? {};
+  const { _meta: _old, ...rest } = params ?? {};
+  const next = token === undefined ? meta : { ...meta, progressToken: token };
+  if (Object.keys(next).length > 0) return { ...rest, _meta: next };
+  return params === undefined ? undefined : rest;
 }
 
 function withoutServerInfo(result: WireResult): WireResult {

@@ -1,4 +1,4 @@
-import type { Client } from '@modelcontextprotocol/client';
+import type { UpstreamClient } from './upstream-client.js';
 import type { Server, ServerNotifier } from '@modelcontextprotocol/server';
 
 /** The upstream notifications every downstream session may receive. */
@@ -39,7 +39,7 @@ export class NotificationRelay {
   }
 
   /** Starts relaying what `client` receives; on a 2026-era connection, asks for it first. */
-  async listen(client: Client): Promise<void> {
+  async listen(client: UpstreamClient): Promise<void> {
     for (const method of Object.keys(CHANGES) as ChangeMethod[]) {
       client.setNotificationHandler(method, () => this.#change(method));
     }

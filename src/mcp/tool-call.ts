@@ -1,4 +1,4 @@
-import type { Client } from '@modelcontextprotocol/client';
+import type { UpstreamClient } from './upstream-client.js';
 import {
   ProtocolError,
   ProtocolErrorCode,
@@ -23,7 +23,7 @@ export interface ToolCallLimits {
 export const DEFAULT_MAX_ARGUMENT_BYTES = 1024 * 1024;
 
 export interface ToolCallDeps {
-  readonly client: Client;
+  readonly client: UpstreamClient;
   readonly gate: ToolCallGate;
   readonly limits: ToolCallLimits;
   readonly pending: PendingWork;

@@ -1,6 +1,7 @@
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { McpGatewayError } from './errors.js';
+import { UpstreamClient } from './upstream-client.js';
 
 /** Where the upstream MCP server is: a command the gateway runs, or a URL. */
 export type UpstreamSpec =
@@ -21,7 +22,7 @@ export interface UpstreamInfo {
 
 /** One connection to the upstream, shared by every downstream session. */
 export interface Upstream {
-  readonly client: Client;
+  readonly client: UpstreamClient;
   readonly info: UpstreamInfo;
   /** Resolves when the connection ends, whoever ended it. */
   readonly closed: Promise<void>;
@@ -53,7 +54,7 @@ export async function connectUpstream(
   spec: UpstreamSpec,
   report: (error: Error) => void,
 ): Promise<Upstream> {
-  const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
+  const client = new UpstreamClient(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
   let ended!: () => void;
   const closed = new Promise<void>((resolve) => (ended = resolve));
   client.onclose = () => ended();
