@@ -221,6 +221,19 @@ describe.each(SETUPS)('the MCP gateway $name', (setup) => {
       );
     });
 
+    it("tells the agent when the upstream's tool list changes", async () => {
+      let heard = 0;
+      client.setNotificationHandler('notifications/tools/list_changed', () => void (heard += 1));
+      // A 2026-era agent hears of changes only on a stream it opens for them.
+      const stream = era === 'modern' ? await client.listen({ toolsListChanged: true }) : undefined;
+      await client.callTool({ name: 'refresh' });
+      await eventually(
+        () => heard,
+        (n) => n > 0,
+      );
+      await stream?.close();
+    });
+
     it('cancels the call upstream when the agent cancels it', async () => {
       const cancelled = () => counter.read().cancelled.wait ?? 0;
       const before = cancelled();
