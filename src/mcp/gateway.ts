@@ -54,7 +54,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const upstream = await connectUpstream(options.upstream, report);
   const pending = new PendingWork(report);
   const relay = new NotificationRelay(report);
-  await relay.listen(upstream.client);
   const deps: ToolCallDeps = {
     client: upstream.client,
     gate: options.gate ?? forwardEveryCall,
@@ -67,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   let downstream: Downstream;
   try {
+    await relay.listen(upstream.client);
     downstream = await serveDownstream(
       options,
       (era) => downstreamServer(upstream.info, deps, era),
