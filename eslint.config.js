@@ -8,6 +8,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'integrations/*/dist/**',
       'dist-bench/**',
       'dist-scripts/**',
       'node_modules/**',
@@ -46,6 +47,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
     },
+  },
+  {
+    // Build scripts run as plain Node modules, outside the TypeScript project.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   ...layerConfig(import.meta.dirname),
   prettier,

@@ -10,9 +10,13 @@
  * - store implements service's ports over the domain's types;
  * - http, cli and server are edges (cli runs `serve`, `migrate` and `log verify --data`
  *   in-process; server is the composition root);
- * - mcp (the MCP gateway) is an edge of its own: it speaks to a countersign server over
- *   HTTP like any client, so it takes core and nothing of the server's layers (the
- *   client SDK, once it lands, is what it may add); cli runs it.
+ * - client is the SDK (`countersign/client`), which runs in browsers too: it may call
+ *   core and name the domain's, the service's and the HTTP schemas' types, never run
+ *   their code; the edges that talk to a server (cli, server) call it;
+ * - admission (the Kubernetes webhook) is an enforcement point: it runs beside the API
+ *   server, not the store, so it reaches countersign through the client alone;
+ * - mcp (the MCP gateway) is an enforcement point too, beside an agent's MCP host: it
+ *   reaches countersign through the client alone; cli runs it.
  * Import cycles are refused too.
  */
 import boundaries from 'eslint-plugin-boundaries';
@@ -44,13 +48,26 @@ export const ALLOWED = {
   service: ['core', 'domain', 'verifier', 'service'],
   store: ['core', 'domain', 'service', 'store'],
   http: ['core', 'domain', 'verifier', 'service', 'http'],
-  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'mcp', 'cli'],
-  server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'cli', 'server'],
-  mcp: ['core', 'mcp'],
+  client: ['core', 'client'],
+  admission: ['core', 'client', 'admission'],
+  mcp: ['core', 'client', 'mcp'],
+  cli: [
+    'core',
+    'domain',
+    'verifier',
+    'service',
+    'store',
+    'server',
+    'client',
+    'admission',
+    'mcp',
+    'cli',
+  ],
+  server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'client', 'cli', 'server'],
 };
 
 /** @type {Record<string, string[]>} element type -> what it may import for its types only */
-export const TYPES_ONLY = { domain: ['domain'] };
+export const TYPES_ONLY = { domain: ['domain'], client: ['domain', 'service', 'http'] };
 
 /** @param {string} rootDir */
 export function layerConfig(rootDir) {
@@ -76,6 +93,8 @@ export function layerConfig(rootDir) {
           { type: 'service', pattern: 'src/service', partialMatch: false },
           { type: 'store', pattern: 'src/store', partialMatch: false },
           { type: 'http', pattern: 'src/http', partialMatch: false },
+          { type: 'client', pattern: 'src/client', partialMatch: false },
+          { type: 'admission', pattern: 'src/admission', partialMatch: false },
           { type: 'cli', pattern: 'src/cli', partialMatch: false },
           { type: 'server', pattern: 'src/server', partialMatch: false },
           { type: 'mcp', pattern: 'src/mcp', partialMatch: false },

@@ -36,7 +36,11 @@ const refused = (code: string, status: number, message: string): Verdict => ({
 
 /** A refusal by the webhook itself. */
 const webhookRefusal = (code: AdmissionRefusalCode, message: string): Verdict =>
-  refused(code, code === 'COUNTERSIGN_UNAVAILABLE' ? 503 : code === 'REVIEW_MALFORMED' ? 400 : 403, message);
+  refused(
+    code,
+    code === 'COUNTERSIGN_UNAVAILABLE' ? 503 : code === 'REVIEW_MALFORMED' ? 400 : 403,
+    message,
+  );
 
 async function decide(o: AdmissionOptions, req: AdmissionRequest): Promise<Verdict> {
   const signal = AbortSignal.timeout(o.timeoutMs);
@@ -73,14 +77,21 @@ async function decide(o: AdmissionOptions, req: AdmissionRequest): Promise<Verdi
     };
   } catch (e) {
     if (isRedemptionDenial(e)) return refused(e.code, 403, e.detail);
-    if (e instanceof CountersignApiError && e.status < 500) return refused(e.code, e.status, e.detail);
+    if (e instanceof CountersignApiError && e.status < 500)
+      return refused(e.code, e.status, e.detail);
     const why = e instanceof Error ? e.message : String(e);
     return webhookRefusal('COUNTERSIGN_UNAVAILABLE', `no answer from countersign: ${why}`);
   }
 }
 
 /** An RFC 9457 answer, for bodies with no review uid to answer in. */
-const problem = (reply: FastifyReply, status: number, code: string, title: string, detail: string) =>
+const problem = (
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+) =>
   reply
     .code(status)
     .type('application/problem+json')
@@ -96,13 +107,16 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
     logger: {
       level: o.logLevel ?? 'info',
       // A review carries the object, a Secret's data included: never log bodies.
-      serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: r.url }) },
+      serializers: {
+        req: (r: { method: string; url: string }) => ({ method: r.method, url: r.url }),
+      },
     },
   });
   // Fastify's own refusals (a body that is not JSON, too large) come here: they are the
   // unreadable reviews of the contract, answered as problems like the route's own.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
     return status < 500
       ? unreadable(reply, status, error.message)
       : problem(reply, 500, 'INTERNAL', 'Internal error', 'the webhook failed; see its log');

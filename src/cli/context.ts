@@ -1,8 +1,9 @@
-import type { Client } from './client.js';
+import type { CountersignClient } from '../client/index.js';
 
 /** What every command reads from the global options and the environment. */
 export interface CommandContext {
-  client(): Client;
+  /** The SDK client for the server address in effect, with COUNTERSIGN_TOKEN. */
+  client(): CountersignClient;
   json(): boolean;
   /** The same context against another server address. */
   withAddr(addr: string): CommandContext;

@@ -9,7 +9,7 @@ import type { TrustedLogKey } from '../log/trusted-key.js';
 import { StateReplay } from '../replay/derive.js';
 import type { StoreAuditReport } from '../service/audit-log.js';
 import { trustedLogKeys, type VerifierKeys } from '../trust/trust-file.js';
-import type { Client } from './client.js';
+import type { CountersignClient } from '../client/index.js';
 import type { PinnedTrust } from './trust-options.js';
 
 const PAGE = 1000;
@@ -59,10 +59,10 @@ export async function auditDatabase(
 }
 
 /** Every checkpoint the server has stored, in pages (auditor or admin). */
-async function fetchCheckpoints(client: Client): Promise<string[]> {
+async function fetchCheckpoints(client: CountersignClient): Promise<string[]> {
   const notes: string[] = [];
   for (let start = 0; ;) {
-    const { checkpoints } = await client.call<{ checkpoints: { size: number; note: string }[] }>(
+    const { checkpoints } = await client.request<{ checkpoints: { size: number; note: string }[] }>(
       'GET',
       `/v1/log/checkpoints?start=${start}&limit=${PAGE}`,
     );
@@ -73,12 +73,17 @@ async function fetchCheckpoints(client: Client): Promise<string[]> {
   }
 }
 
-export async function auditServer(client: Client, pinned: PinnedTrust): Promise<LogVerifyReport> {
-  const latest = await client.call<string>('GET', '/v1/log/checkpoint');
+export async function auditServer(
+  client: CountersignClient,
+  pinned: PinnedTrust,
+): Promise<LogVerifyReport> {
+  const latest = await client.request<string>('GET', '/v1/log/checkpoint', undefined, {
+    responseType: 'text',
+  });
   const origin = latest.split('\n')[0] ?? '';
   let keys: readonly TrustedLogKey[] | undefined = pinned.keys;
   if (keys === undefined) {
-    const published = await client.call<VerifierKeys>('GET', '/v1/log/verifier-keys');
+    const published = await client.request<VerifierKeys>('GET', '/v1/log/verifier-keys');
     keys = trustedLogKeys(published.keys, published.origin);
   }
   const checkpoints = await fetchCheckpoints(client);
@@ -87,7 +92,7 @@ export async function auditServer(client: Client, pinned: PinnedTrust): Promise<
   const replay = new StateReplay();
   async function* pages(): AsyncGenerator<readonly AuditEntry[]> {
     for (let start = 0; start < size; start += PAGE) {
-      const page = await client.call<{ entries: AuditEntry[] }>(
+      const page = await client.request<{ entries: AuditEntry[] }>(
         'GET',
         `/v1/log/entries?start=${start}&end=${Math.min(size, start + PAGE)}`,
       );

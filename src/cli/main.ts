@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isCountersignError } from '../core/errors.js';
-import { Client, CliError, EXIT } from './client.js';
+import { CountersignClient } from '../client/index.js';
+import { CliError, cliErrorOf, EXIT } from './errors.js';
+import { admissionCommand } from './commands/admission.js';
 import { chainCommands } from './commands/chain.js';
 import { decisionCommands } from './commands/decide.js';
+import { execCommand } from './commands/exec.js';
 import { logCommands } from './commands/log.js';
 import { evidenceCommands } from './commands/evidence.js';
 import { trustCommands } from './commands/trust.js';
@@ -26,9 +29,22 @@ const program = new Command('countersign')
   .exitOverride()
   .showHelpAfterError();
 
+/**
+ * Per attempt. Longer than the SDK's default: an audit page or an evidence export of a
+ * large log may take a while, and a person at a terminal can always press Ctrl-C.
+ */
+const CLI_TIMEOUT_MS = 120_000;
+
 function contextFor(addr: () => string): CommandContext {
   return {
-    client: () => new Client({ addr: addr(), token: process.env.COUNTERSIGN_TOKEN }),
+    client: () =>
+      new CountersignClient({
+        baseUrl: addr(),
+        // An empty COUNTERSIGN_TOKEN means none, as it always has.
+        token: process.env.COUNTERSIGN_TOKEN || undefined,
+        timeoutMs: CLI_TIMEOUT_MS,
+        userAgent: 'countersign-cli',
+      }),
     json: () => program.opts<{ json?: boolean }>().json === true,
     withAddr: (a) => contextFor(() => a),
   };
@@ -39,17 +55,20 @@ serveCommand(program);
 migrateCommand(program, cx);
 chainCommands(program, cx);
 decisionCommands(program, cx);
+execCommand(program, cx);
 tokenCommands(program, cx);
 logCommands(program, cx);
 evidenceCommands(program, cx);
 trustCommands(program, cx);
 keyCommands(program, cx);
 reconcileCommands(program, cx);
+admissionCommand(program, cx);
 mcpGatewayCommand(program);
 
 try {
   await program.parseAsync(process.argv);
-} catch (e) {
+} catch (thrown) {
+  const e = cliErrorOf(thrown);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (e instanceof CliError) {

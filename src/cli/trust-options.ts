@@ -4,7 +4,7 @@ import { isCountersignError } from '../core/errors.js';
 import type { LogKeyPin } from '../evidence/verify.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { parseTrustFile, trustedLogKey, type Trust } from '../trust/trust-file.js';
-import { CliError, EXIT } from './client.js';
+import { CliError, EXIT } from './errors.js';
 
 /** `--log-key` may be given once per key of the history. */
 export const collect = (value: string, previous: readonly string[] = []): string[] => [

@@ -3,7 +3,8 @@ import { openCheckpoint } from '../log/checkpoint.js';
 import { NoteVerifier } from '../log/note.js';
 import { verifyConsistency } from '../log/verify.js';
 import type { VerifierKeys } from '../trust/trust-file.js';
-import { CliError, EXIT, type Client } from './client.js';
+import type { CountersignClient } from '../client/index.js';
+import { CliError, EXIT } from './errors.js';
 
 interface WitnessState {
   /** The pinned C2SP verifier keys: the key history at first use, or as given. */
@@ -35,8 +36,8 @@ function readState(path: string): WitnessState {
 }
 
 /** Every key the server has signed the log with, as it publishes them (trust on first use). */
-async function publishedKeys(client: Client): Promise<string[]> {
-  const listed = await client.call<VerifierKeys>('GET', '/v1/log/verifier-keys');
+async function publishedKeys(client: CountersignClient): Promise<string[]> {
+  const listed = await client.request<VerifierKeys>('GET', '/v1/log/verifier-keys');
   return listed.keys.map((k) => k.verifierKey);
 }
 
@@ -49,13 +50,15 @@ const inconsistent = (message: string, code: string): CliError =>
  * a different root at the same size, or a failing proof, is a fork.
  */
 export async function witness(
-  client: Client,
+  client: CountersignClient,
   statePath: string,
   pin: readonly string[] = [],
 ): Promise<WitnessOutcome> {
   const prev = existsSync(statePath) ? readState(statePath) : null;
   const verifierKeys = prev?.verifierKeys ?? (pin.length > 0 ? pin : await publishedKeys(client));
-  const note = await client.call<string>('GET', '/v1/log/checkpoint');
+  const note = await client.request<string>('GET', '/v1/log/checkpoint', undefined, {
+    responseType: 'text',
+  });
   let opened;
   try {
     opened = openCheckpoint(
@@ -103,7 +106,7 @@ export async function witness(
       message: `unchanged at size ${cp.size}`,
     };
   }
-  const { proof } = await client.call<{ proof: string[] }>(
+  const { proof } = await client.request<{ proof: string[] }>(
     'GET',
     `/v1/log/proof/consistency?from=${prev.size}&to=${cp.size}`,
   );

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ClaimMatcherSchema } from '../core/claim-matcher.js';
 import { literals, RequestIdSchema, Strict } from '../core/schema.js';
-import { ScopeSchema } from '../core/scope.js';
+import { ResourceSchema, ScopeSchema } from '../core/scope.js';
 import {
   NameSchema as Name,
   NHI_KINDS,
@@ -72,6 +72,54 @@ export const RedemptionBody = Type.Object(
     /** A retry with the same key by the same executor answers the first allowed redemption. */
     idempotencyKey: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/-]+$' }),
+    ),
+  },
+  Strict,
+);
+
+const Target = Type.String({ minLength: 1, maxLength: 128 });
+const Fingerprint = Type.String({ maxLength: 200 });
+
+/** An executor's report of what it did at one target, under the receipt it was given. */
+export const FulfilmentBody = Type.Object(
+  {
+    receipt: Type.String({ minLength: 1, maxLength: 16_384 }),
+    target: Target,
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+    phase: Type.Optional(Type.Union([Type.Literal('apply'), Type.Literal('revoke')])),
+    fingerprint: Type.Optional(Fingerprint),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  Strict,
+);
+
+const Fact = Type.Union([
+  Type.Object({ kind: Type.Literal('secret_version'), fingerprint: Fingerprint }, Strict),
+  Type.Object(
+    {
+      kind: Type.Literal('grant'),
+      resource: ResourceSchema,
+      permission: Target,
+      present: Type.Boolean(),
+    },
+    Strict,
+  ),
+]);
+
+/** A collector's batch of what it saw at targets, recorded all or nothing. */
+export const ObservationsBody = Type.Object(
+  {
+    observations: Type.Array(
+      Type.Object(
+        {
+          subject: Type.String({ minLength: 3, maxLength: 233 }),
+          target: Target,
+          observedAt: Type.String({ maxLength: 40 }),
+          fact: Fact,
+        },
+        Strict,
+      ),
+      { minItems: 1, maxItems: 500 },
     ),
   },
   Strict,

@@ -21,10 +21,12 @@ beforeAll(async () => {
     (req, res) => {
       seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
       const name = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
-      if (name === 'missing') return res.writeHead(404).end('{"kind":"Status"}');
-      if (name === 'garbled') return res.writeHead(200).end('not json');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Namespace', metadata: { name, labels } }));
+      if (name === 'missing') res.writeHead(404).end('{"kind":"Status"}');
+      else if (name === 'garbled') res.writeHead(200).end('not json');
+      else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Namespace', metadata: { name, labels } }));
+      }
     },
   );
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
@@ -85,7 +87,10 @@ describe('ApiServerNamespaces', () => {
 describe('namespacesFromFile', () => {
   it('reads a YAML map of namespace to labels', async () => {
     const file = join(dir, 'ns.yaml');
-    writeFileSync(file, 'shop:\n  countersign.io/protected: "true"\n  countersign.io/environment: prod\n');
+    writeFileSync(
+      file,
+      'shop:\n  countersign.io/protected: "true"\n  countersign.io/environment: prod\n',
+    );
     const ns = namespacesFromFile(file);
     expect(await ns.labels('shop')).toEqual({
       'countersign.io/protected': 'true',

@@ -179,7 +179,11 @@ describe('countersign admission', () => {
     });
 
     it('answers JSON that is no AdmissionReview with a 400 problem', async () => {
-      for (const body of [{}, [], { apiVersion: 'admission.k8s.io/v1beta1', request: { uid: 'u' } }]) {
+      for (const body of [
+        {},
+        [],
+        { apiVersion: 'admission.k8s.io/v1beta1', request: { uid: 'u' } },
+      ]) {
         const r = await postReview(hook.url, pki.ca, body);
         expect(r.status).toBe(400);
         expect(r.body.code).toBe('REVIEW_MALFORMED');
@@ -250,7 +254,10 @@ describe('countersign admission', () => {
 
       // kubectl edit by someone whose change skipped the webhook, seen by a collector
       const bypass = versionOf({ password: 'YnlwYXNz' });
-      await observe(s, sightings(subject, [CLUSTER], secretVersion(bypass), new Date().toISOString()));
+      await observe(
+        s,
+        sightings(subject, [CLUSTER], secretVersion(bypass), new Date().toISOString()),
+      );
       await reconcileNow(s);
       const findings = await findingsOf(s, subject);
       expect(findings.map((f) => [f.kind, f.state])).toEqual([['UNAPPROVED_CHANGE', 'open']]);

@@ -149,7 +149,10 @@ export function review(o: ReviewOptions = {}) {
       name,
       namespace,
       operation,
-      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+      userInfo: {
+        username: 'kubernetes-admin',
+        groups: ['system:masters', 'system:authenticated'],
+      },
       object: operation === 'DELETE' ? null : object,
       oldObject: operation === 'CREATE' ? null : object,
       dryRun: o.dryRun ?? false,
@@ -166,7 +169,7 @@ export interface ReviewAnswer {
 }
 
 /** POSTs a body to the webhook over HTTPS, trusting only the test CA, as the API server does. */
-export function postReview(url: string, ca: string, body: unknown | string): Promise<ReviewAnswer> {
+export function postReview(url: string, ca: string, body: unknown): Promise<ReviewAnswer> {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(

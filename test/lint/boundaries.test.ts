@@ -75,6 +75,43 @@ describe('the import-boundary rule', () => {
     });
   });
 
+  describe('when the client SDK uses the server side', () => {
+    it('allows naming its types, and refuses running its code', async () => {
+      const types =
+        "import type { RequestView } from '../service/queries.js';\n" +
+        "import type { RedemptionBody } from '../http/schemas.js';\n" +
+        'export type R = [RequestView, typeof RedemptionBody];\n';
+      expect(await lint('client', types)).toEqual([]);
+      expect(
+        await lint(
+          'client',
+          "export { REDEMPTION_DENIAL_CODES } from '../redemption/redemption.js';\n",
+        ),
+      ).toEqual([expect.stringMatching(/^boundaries\/dependencies: .*"client".*"domain"/)]);
+      expect(await lint('client', "export { problem } from '../http/problem.js';\n")).toEqual([
+        expect.stringMatching(/^boundaries\/dependencies: .*"client".*"http"/),
+      ]);
+    });
+
+    it('lets the CLI run on it, and keeps the server side from calling it', async () => {
+      const use = "export { CountersignClient } from '../client/index.js';\n";
+      expect(await lint('cli', use)).toEqual([]);
+      expect(await lint('service', use)).toEqual([
+        expect.stringMatching(/^boundaries\/dependencies: .*"service".*"client"/),
+      ]);
+    });
+  });
+
+  describe('when the admission webhook reaches for countersign', () => {
+    it('goes through the client, never the service or the store', async () => {
+      const client = "export { CountersignClient } from '../client/index.js';\n";
+      expect(await lint('admission', client)).toEqual([]);
+      expect(await lint('admission', "export { redeem } from '../service/redeem.js';\n")).toEqual([
+        expect.stringMatching(/^boundaries\/dependencies: .*"admission".*"service"/),
+      ]);
+    });
+  });
+
   describe('when two modules import each other', () => {
     const dir = join(root, 'src', 'service', `__cycle_${process.pid}__`);
     beforeAll(() => {

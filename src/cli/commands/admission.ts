@@ -52,14 +52,28 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
     )
     .requiredOption('--tls-cert <file>', 'PEM certificate the webhook serves')
     .requiredOption('--tls-key <file>', 'PEM private key of that certificate')
-    .requiredOption('--cluster <name>', "this cluster's name: the target of every action", clusterArg)
-    .option('--listen <host:port>', 'HTTPS address to listen on', listenArg, listenArg('0.0.0.0:8443'))
+    .requiredOption(
+      '--cluster <name>',
+      "this cluster's name: the target of every action",
+      clusterArg,
+    )
+    .option(
+      '--listen <host:port>',
+      'HTTPS address to listen on',
+      listenArg,
+      listenArg('0.0.0.0:8443'),
+    )
     .option('--kinds <list>', 'kinds whose changes need a warrant', kindsArg, [
       'Secret',
       'Deployment',
       'RoleBinding',
     ])
-    .option('--timeout-ms <ms>', "most a review may wait for countersign's answer", timeoutArg, 5000)
+    .option(
+      '--timeout-ms <ms>',
+      "most a review may wait for countersign's answer",
+      timeoutArg,
+      5000,
+    )
     .option(
       '--namespaces <file>',
       'namespace labels from a file (YAML: namespace → labels) instead of the Kubernetes API',
@@ -72,11 +86,11 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
         ? ns.namespacesFromFile(o.namespaces)
         : inCluster(ns.IN_CLUSTER, (opts) => new ns.ApiServerNamespaces(opts));
       const client = cx.client();
-      let app: ReturnType<typeof admissionApp> | undefined;
+      // Reports are sent only after a review was answered, by which time `app` exists.
       const reports = new AdmissionReports(client, o.cluster, {
-        warn: (fields, message) => app?.log.warn(fields, message),
+        warn: (fields, message) => app.log.warn(fields, message),
       });
-      app = admissionApp({
+      const app = admissionApp({
         config: { cluster: o.cluster, kinds: o.kinds },
         client,
         namespaces,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../client.js';
+import type { CreateRequestInput } from '../../client/index.js';
+import { CliError, EXIT } from '../errors.js';
 import { emit } from '../output.js';
 import type { CommandContext } from '../context.js';
 import { renderRequest, type RequestView } from '../request-view.js';
@@ -56,11 +57,11 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .requiredOption('--owner <owner>', 'owning team or person')
     .option('--description <text>')
     .action(async (o: { id: string; kind: string; owner: string; description?: string }) => {
-      const out = await cx.client().call<{ id: string }>('POST', '/v1/nhis', o);
+      const out = await cx.client().request<{ id: string }>('POST', '/v1/nhis', o);
       emit(cx.json(), out, () => out.id);
     });
   nhi.command('show <id>').action(async (id: string) => {
-    const out = await cx.client().call('GET', `/v1/nhis/${encodeURIComponent(id)}`);
+    const out = await cx.client().request('GET', `/v1/nhis/${encodeURIComponent(id)}`);
     emit(true, out, () => '');
   });
   nhi
@@ -70,7 +71,7 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .requiredOption('--reason <text>')
     .action(async (id: string, o: { owner: string; reason: string }) => {
       const path = `/v1/nhis/${encodeURIComponent(id)}/owner`;
-      const out = await cx.client().call<{ id: string; owner: string }>('PUT', path, o);
+      const out = await cx.client().request<{ id: string; owner: string }>('PUT', path, o);
       emit(cx.json(), out, () => `${out.id} owned by ${out.owner}`);
     });
 
@@ -117,16 +118,15 @@ export function chainCommands(program: Command, cx: CommandContext): void {
         ...(o.maxUses !== undefined ? { maxUses: o.maxUses } : {}),
         ...(o.ticket ? { ticket: o.ticket } : {}),
       };
-      const out = await cx.client().call<RequestView>('POST', '/v1/requests', body);
+      // The server validates what the flags said; the CLI passes it on as given.
+      const out = await cx.client().createRequest(body as CreateRequestInput);
       emit(cx.json(), out, () => out.id);
     });
   request
     .command('show <id>')
     .description('everything the approvals bind: scope, targets, window, executor, uses, policy')
     .action(async (id: string) => {
-      const r = await cx
-        .client()
-        .call<RequestView>('GET', `/v1/requests/${encodeURIComponent(id)}`);
+      const r: RequestView = await cx.client().getRequest(id);
       emit(cx.json(), r, () => renderRequest(r));
     });
   request
@@ -136,7 +136,7 @@ export function chainCommands(program: Command, cx: CommandContext): void {
       const q = o.state ? `?state=${encodeURIComponent(o.state)}` : '';
       const out = await cx
         .client()
-        .call<{ requests: Array<Record<string, string>> }>('GET', `/v1/requests${q}`);
+        .request<{ requests: Array<Record<string, string>> }>('GET', `/v1/requests${q}`);
       emit(cx.json(), out, () =>
         out.requests
           .map((r) => `${r.id}  ${r.state}  ${r.subject}  ${r.action}  ${r.environment}`)
@@ -149,7 +149,7 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .action(async (id: string, o: { reason: string }) => {
       const out = await cx
         .client()
-        .call<RequestView>('POST', `/v1/requests/${encodeURIComponent(id)}/withdrawal`, o);
+        .request<RequestView>('POST', `/v1/requests/${encodeURIComponent(id)}/withdrawal`, o);
       emit(cx.json(), out, () => out.state);
     });
 }

@@ -1,31 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { REDEMPTION_DENIAL_CODES } from '../../redemption/redemption.js';
-import { CliError, EXIT } from '../client.js';
+import { isRedemptionDenial, type RedeemInput } from '../../client/index.js';
+import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
 
-interface DecideOut {
-  state: string;
-  approvals: number;
-  warrantId: string | null;
-}
-
-interface RedeemOut {
-  receipt: string;
-  use: number;
-  maxUses: number;
-  warrantId: string;
-}
-
 export function decisionCommands(program: Command, cx: CommandContext): void {
   const decideAs = (decision: 'approve' | 'deny') => async (id: string, o: { reason?: string }) => {
-    const out = await cx
-      .client()
-      .call<DecideOut>('POST', `/v1/requests/${encodeURIComponent(id)}/decisions`, {
-        decision,
-        ...o,
-      });
+    const out = await cx.client().decide(id, { decision, ...o });
     emit(cx.json(), out, () =>
       out.warrantId
         ? `${out.state}: warrant ${out.warrantId} issued`
@@ -39,9 +21,7 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
     .command('warrant <requestId>')
     .description("print the request's warrant (a compact JWS)")
     .action(async (id: string) => {
-      const out = await cx
-        .client()
-        .call<{ token: string }>('GET', `/v1/requests/${encodeURIComponent(id)}/warrant`);
+      const out = await cx.client().getWarrant(id);
       emit(cx.json(), out, () => out.token);
     });
 
@@ -65,19 +45,17 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
         target?: string;
       }) => {
         const warrant = await readTokenArg(o.warrant);
-        const action = {
+        const action: RedeemInput['action'] = {
           resource: o.resource,
           permission: o.permission,
           environment: o.env,
           ...(o.target ? { target: o.target } : {}),
         };
         try {
-          const out = await cx
-            .client()
-            .call<RedeemOut>('POST', '/v1/redemptions', { warrant, action });
+          const out = await cx.client().redeem({ warrant, action });
           emit(cx.json(), out, () => `allowed: use ${out.use} of ${out.maxUses}\n${out.receipt}`);
         } catch (e) {
-          if (e instanceof CliError && e.code && e.exitCode === EXIT.usage && DENIALS.has(e.code)) {
+          if (isRedemptionDenial(e)) {
             throw new CliError(`denied: ${e.message}`, EXIT.denied, e.code);
           }
           throw e;
@@ -91,7 +69,7 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
     .action(async (id: string, o: { reason: string }) => {
       const out = await cx
         .client()
-        .call<{ revokedAt: string }>(
+        .request<{ revokedAt: string }>(
           'POST',
           `/v1/warrants/${encodeURIComponent(id)}/revocation`,
           o,
@@ -100,9 +78,11 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
     });
 }
 
-const DENIALS: ReadonlySet<string> = new Set(REDEMPTION_DENIAL_CODES);
-
-async function readTokenArg(v: string): Promise<string> {
+/**
+ * Reads a token argument the way `redeem` and `exec` take one: the token itself, `-`
+ * for stdin, or `@FILE`. Only the token is returned; nothing of it is ever printed.
+ */
+export async function readTokenArg(v: string): Promise<string> {
   if (v === '-') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../client.js';
+import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
 import { collect, pinnedTrust, type TrustOptions } from '../trust-options.js';
@@ -14,7 +14,7 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
     .action(async (id: string, o: { output?: string }) => {
       const bundle = await cx
         .client()
-        .call<unknown>('GET', `/v1/requests/${encodeURIComponent(id)}/evidence`);
+        .request<unknown>('GET', `/v1/requests/${encodeURIComponent(id)}/evidence`);
       const text = JSON.stringify(bundle, null, 2) + '\n';
       if (o.output) {
         await writeFile(o.output, text, { mode: 0o644 });

@@ -17,7 +17,7 @@ export function keyCommands(program: Command, cx: CommandContext): void {
     .command('list')
     .description('every signing key and its state (active, retired, revoked)')
     .action(async () => {
-      const out = await cx.client().call<{ keys: KeyRow[] }>('GET', '/v1/keys');
+      const out = await cx.client().request<{ keys: KeyRow[] }>('GET', '/v1/keys');
       emit(cx.json(), out, () =>
         out.keys
           .map((k) => `${k.kid}  ${k.state.padEnd(7)}  ${k.createdAt}  ${k.revokedAt ?? ''}`.trim())
@@ -31,7 +31,7 @@ export function keyCommands(program: Command, cx: CommandContext): void {
     .action(async (o: { reason?: string }) => {
       const out = await cx
         .client()
-        .call<{ kid: string; retired: string[] }>('POST', '/v1/keys/rotation', o);
+        .request<{ kid: string; retired: string[] }>('POST', '/v1/keys/rotation', o);
       emit(cx.json(), out, () => `active: ${out.kid}\nretired: ${out.retired.join(', ')}`);
     });
   keys
@@ -42,7 +42,7 @@ export function keyCommands(program: Command, cx: CommandContext): void {
     .action(async (kid: string, o: { reason: string }) => {
       const out = await cx
         .client()
-        .call<{ kid: string; replacedBy: string | null }>(
+        .request<{ kid: string; replacedBy: string | null }>(
           'POST',
           `/v1/keys/${encodeURIComponent(kid)}/revocation`,
           o,

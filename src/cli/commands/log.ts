@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../client.js';
+import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { auditDatabase, auditServer, renderLogVerify } from '../log-audit.js';
 import { emit } from '../output.js';

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { CliError, EXIT } from '../client.js';
+import { CliError, EXIT } from '../errors.js';
 
 interface GatewayFlags {
   upstreamCmd?: string;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { FulfilInput, ObserveInput } from '../../client/index.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
 
@@ -66,10 +67,11 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
         detail?: string;
         revocation?: boolean;
       }) => {
-        const out = await cx.client().call<{ id: string }>('POST', '/v1/fulfilments', {
+        // The server validates what the flags said (an unknown outcome is its 400).
+        const out = await cx.client().fulfil({
           receipt: o.receipt,
           target: o.target,
-          outcome: o.outcome,
+          outcome: o.outcome as FulfilInput['outcome'],
           phase: o.revocation ? 'revoke' : 'apply',
           ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
           ...(o.detail ? { detail: o.detail } : {}),
@@ -100,18 +102,17 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
         const fact = o.secretVersion
           ? { kind: 'secret_version', fingerprint: o.secretVersion }
           : { kind: 'grant', resource, permission, present: o.absent !== true };
-        const out = await cx
-          .client()
-          .call<{ recorded: number; duplicates: number }>('POST', '/v1/observations', {
-            observations: [
-              {
-                subject: o.subject,
-                target: o.target,
-                observedAt: o.at ?? new Date().toISOString(),
-                fact,
-              },
-            ],
-          });
+        // A `--grant` without `=` is sent incomplete, for the server to refuse.
+        const out = await cx.client().observe({
+          observations: [
+            {
+              subject: o.subject,
+              target: o.target,
+              observedAt: o.at ?? new Date().toISOString(),
+              fact: fact as ObserveInput['observations'][number]['fact'],
+            },
+          ],
+        });
         emit(cx.json(), out, () => `recorded ${out.recorded}, duplicates ${out.duplicates}`);
       },
     );
@@ -123,7 +124,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
     .action(async () => {
       const out = await cx
         .client()
-        .call<{ raised: number; resolved: number; expired: number }>('POST', '/v1/reconcile');
+        .request<{ raised: number; resolved: number; expired: number }>('POST', '/v1/reconcile');
       emit(
         cx.json(),
         out,
@@ -137,7 +138,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
     .option('--state <state>', 'open|acknowledged|resolved')
     .action(async (o: { state?: string }) => {
       const q = o.state ? `?state=${encodeURIComponent(o.state)}` : '';
-      const out = await cx.client().call<{ findings: FindingView[] }>('GET', `/v1/findings${q}`);
+      const out = await cx.client().request<{ findings: FindingView[] }>('GET', `/v1/findings${q}`);
       emit(cx.json(), out, () =>
         out.findings
           .map(
@@ -157,7 +158,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
       .action(async (id: string, o: { reason: string }) => {
         const out = await cx
           .client()
-          .call<FindingView>('POST', `/v1/findings/${encodeURIComponent(id)}/${path}`, o);
+          .request<FindingView>('POST', `/v1/findings/${encodeURIComponent(id)}/${path}`, o);
         emit(cx.json(), out, () => `${out.id} ${out.state}`);
       });
   }
@@ -172,7 +173,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
       const q = o.since ? `?since=${encodeURIComponent(o.since)}` : '';
       const out = await cx
         .client()
-        .call<{ exceptions: ExceptionView[] }>('GET', `/v1/reports/exceptions${q}`);
+        .request<{ exceptions: ExceptionView[] }>('GET', `/v1/reports/exceptions${q}`);
       emit(cx.json(), out, () =>
         out.exceptions
           .map(

@@ -13,8 +13,8 @@ export function trustCommands(program: Command, cx: CommandContext): void {
     .option('-o, --output <file>', 'write the trust file here instead of stdout')
     .action(async (o: { output?: string }) => {
       const client = cx.client();
-      const published = await client.call<VerifierKeys>('GET', '/v1/log/verifier-keys');
-      const jwks = await client.call<TrustFile['jwks']>('GET', '/.well-known/jwks.json');
+      const published = await client.request<VerifierKeys>('GET', '/v1/log/verifier-keys');
+      const jwks = await client.request<TrustFile['jwks']>('GET', '/.well-known/jwks.json');
       const file: TrustFile = { origin: published.origin, logKeys: published.keys, jwks };
       const text = JSON.stringify(file, null, 2) + '\n';
       if (o.output === undefined) {

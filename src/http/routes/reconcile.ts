@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ResourceSchema } from '../../core/scope.js';
 import { FINDING_STATES } from '../../reconcile/finding.js';
 import { exceptionsSince } from '../../service/exceptions.js';
 import { decideFinding, listFindings } from '../../service/findings.js';
@@ -8,56 +7,10 @@ import { reportFulfilment } from '../../service/fulfil.js';
 import { recordObservations } from '../../service/observe.js';
 import { runReconcile } from '../../service/reconcile.js';
 import { principalOf } from '../auth.js';
-import { IdParam, ReasonBody } from '../schemas.js';
+import { FulfilmentBody, IdParam, ObservationsBody, ReasonBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
 
 const Strict = { additionalProperties: false } as const;
-const Name = Type.String({ minLength: 1, maxLength: 128 });
-const Fingerprint = Type.String({ maxLength: 200 });
-
-const FulfilmentBody = Type.Object(
-  {
-    receipt: Type.String({ minLength: 1, maxLength: 16_384 }),
-    target: Name,
-    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
-    phase: Type.Optional(Type.Union([Type.Literal('apply'), Type.Literal('revoke')])),
-    fingerprint: Type.Optional(Fingerprint),
-    detail: Type.Optional(Type.String({ maxLength: 2000 })),
-  },
-  Strict,
-);
-
-const Fact = Type.Union([
-  Type.Object({ kind: Type.Literal('secret_version'), fingerprint: Fingerprint }, Strict),
-  Type.Object(
-    {
-      kind: Type.Literal('grant'),
-      resource: ResourceSchema,
-      permission: Name,
-      present: Type.Boolean(),
-    },
-    Strict,
-  ),
-]);
-
-const ObservationsBody = Type.Object(
-  {
-    observations: Type.Array(
-      Type.Object(
-        {
-          subject: Type.String({ minLength: 3, maxLength: 233 }),
-          target: Name,
-          observedAt: Type.String({ maxLength: 40 }),
-          fact: Fact,
-        },
-        Strict,
-      ),
-      { minItems: 1, maxItems: 500 },
-    ),
-  },
-  Strict,
-);
-
 const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
 
 export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
