@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -11,16 +11,18 @@ let built: string | undefined;
 /**
  * The fixture upstream as one runnable file. Node 20 runs no TypeScript, so esbuild
  * bundles the entry and our own modules; packages stay imports, resolved from the
- * repository's node_modules (hence the output inside the repository, per process).
+ * repository's node_modules (hence the output inside the repository). Test processes
+ * build the same bytes; each renames its copy into place, so none runs a half-written one.
  */
 export function upstreamScript(): string {
   if (built !== undefined) return built;
   const dir = join(ROOT, '.test-tmp');
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `mcp-upstream-${process.pid}.mjs`);
-  buildSync({
+  const out = join(dir, 'mcp-upstream.mjs');
+  const result = buildSync({
     entryPoints: [join(ROOT, 'test/fixtures/mcp-upstream-main.ts')],
     outfile: out,
+    write: false,
     bundle: true,
     packages: 'external',
     platform: 'node',
@@ -28,7 +30,11 @@ export function upstreamScript(): string {
     target: 'node20',
     logLevel: 'silent',
   });
-  process.once('exit', () => rmSync(out, { force: true }));
+  const bytes = result.outputFiles[0]?.contents;
+  if (bytes === undefined) throw new Error('esbuild produced nothing');
+  const partial = `${out}.${process.pid}`;
+  writeFileSync(partial, bytes);
+  renameSync(partial, out);
   built = out;
   return out;
 }
