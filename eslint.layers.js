@@ -14,7 +14,9 @@
  *   core and name the domain's, the service's and the HTTP schemas' types, never run
  *   their code; the edges that talk to a server (cli, server) call it;
  * - admission (the Kubernetes webhook) is an enforcement point: it runs beside the API
- *   server, not the store, so it reaches countersign through the client alone.
+ *   server, not the store, so it reaches countersign through the client alone;
+ * - mcp (the MCP gateway) is an enforcement point too, beside an agent's MCP host: it
+ *   reaches countersign through the client alone; cli runs it.
  * Import cycles are refused too.
  */
 import boundaries from 'eslint-plugin-boundaries';
@@ -48,7 +50,19 @@ export const ALLOWED = {
   http: ['core', 'domain', 'verifier', 'service', 'http'],
   client: ['core', 'client'],
   admission: ['core', 'client', 'admission'],
-  cli: ['core', 'domain', 'verifier', 'service', 'store', 'server', 'client', 'admission', 'cli'],
+  mcp: ['core', 'client', 'mcp'],
+  cli: [
+    'core',
+    'domain',
+    'verifier',
+    'service',
+    'store',
+    'server',
+    'client',
+    'admission',
+    'mcp',
+    'cli',
+  ],
   server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'client', 'cli', 'server'],
 };
 
@@ -83,6 +97,7 @@ export function layerConfig(rootDir) {
           { type: 'admission', pattern: 'src/admission', partialMatch: false },
           { type: 'cli', pattern: 'src/cli', partialMatch: false },
           { type: 'server', pattern: 'src/server', partialMatch: false },
+          { type: 'mcp', pattern: 'src/mcp', partialMatch: false },
         ],
       },
       rules: {

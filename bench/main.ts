@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { decisionBenchmarks } from './decision.js';
 import { evidenceBenchmarks } from './evidence.js';
 import { logBenchmarks } from './log.js';
+import { mcpBenchmarks } from './mcp.js';
 import { reconcileBenchmarks } from './reconcile.js';
 import { reconcileLoadBenchmarks } from './reconcile-load.js';
 import { postgresBenchmarks } from './postgres.js';
@@ -106,6 +107,11 @@ ${rows.join('\n')}
   RSS is the bench process's high-water mark, input included.
 - **PostgreSQL** figures put the same appends and redemptions on a throwaway PostgreSQL 15
   cluster, with one node and with two nodes sharing the database, beside SQLite in the same run.
+- **MCP tool calls** (\`mcp_call_*\`): an SDK client calls the fixture upstream's \`query\` tool
+  over stdio, 3,000 times one at a time, through \`countersign mcp-gateway\` and through a bare
+  proxy built with the same SDK (\`bench/bare-mcp-proxy.ts\`: forwards each call, nothing else),
+  alternately. The overhead is the difference of the two at p50 and at p99. The gate forwards
+  every call for now; with warrants, the figure will include redeeming a held warrant.
 - **log verify** recomputes every leaf hash and the root from the stored events and checks every
   stored checkpoint, as \`countersign log verify --data\` does.
 
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
     ['evidence', evidenceBenchmarks],
     ['reconcile', reconcileBenchmarks],
     ['reconcile-load', reconcileLoadBenchmarks],
+    ['mcp', mcpBenchmarks],
     [
       'postgres',
       async () => {

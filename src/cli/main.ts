@@ -12,6 +12,7 @@ import { evidenceCommands } from './commands/evidence.js';
 import { trustCommands } from './commands/trust.js';
 import { keyCommands } from './commands/keys.js';
 import { reconcileCommands } from './commands/reconcile.js';
+import { mcpGatewayCommand } from './commands/mcp-gateway.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
@@ -62,6 +63,7 @@ trustCommands(program, cx);
 keyCommands(program, cx);
 reconcileCommands(program, cx);
 admissionCommand(program, cx);
+mcpGatewayCommand(program);
 
 try {
   await program.parseAsync(process.argv);

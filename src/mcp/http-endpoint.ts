@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createMcpHandler,
+  hostHeaderValidationResponse,
+  isInitializeRequest,
+  isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
+  originValidationResponse,
+  WebStandardStreamableHTTPServerTransport,
+  type Server,
+  type ServerNotifier,
+} from '@modelcontextprotocol/server';
+
+/** The path the gateway serves MCP on, as most MCP servers do. */
+export const MCP_PATH = '/mcp';
+
+export interface HttpEndpointOptions {
+  /** Requests with bigger bodies are refused (413) before anything parses them. */
+  readonly maxBodyBytes: number;
+  /** The most 2025-era sessions held at once; an `initialize` beyond it answers 503. */
+  readonly maxSessions: number;
+  /** Bound to a loopback address: refuse foreign Host and Origin headers (DNS rebinding). */
+  readonly loopback: boolean;
+  readonly report: (error: Error) => void;
+}
+
+/** The downstream Streamable HTTP endpoint: one `fetch` face for both protocol eras. */
+export interface HttpEndpoint {
+  readonly fetch: (request: Request) => Promise<Response>;
+  /** Publishes change notifications to 2026-era `subscriptions/listen` streams. */
+  readonly notifier: ServerNotifier;
+  close(): Promise<void>;
+}
+
+/**
+ * 2026-era requests go to the SDK's per-request handler. 2025-era traffic goes to one
+ * sessionful transport per session, as in the SDK's `examples/legacy-routing`: the SDK's
+ * default for it is stateless, which would lose what the gateway must pass through
+ * (a `notifications/cancelled` POSTed for a running call, the GET stream that carries
+ * list changes).
+ */
+export function httpEndpoint(
+  serverFor: (era: 'legacy' | 'modern') => Server,
+  options: HttpEndpointOptions,
+): HttpEndpoint {
+  const modern = createMcpHandler(({ era }) => serverFor(era), {
+    legacy: 'reject',
+    maxRequestBodySize: options.maxBodyBytes,
+    onerror: options.report,
+  });
+  const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
+
+  async function legacy(request: Request): Promise<Response> {
+    const id = request.headers.get('mcp-session-id');
+    if (id !== null) {
+      const transport = sessions.get(id);
+      if (transport === undefined) return jsonRpcError(404, -32001, 'Session not found');
+      return transport.handleRequest(request);
+    }
+    if (request.method !== 'POST') {
+      return jsonRpcError(400, -32000, 'Bad Request: an Mcp-Session-Id header is required');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await request.text());
+    } catch {
+      return jsonRpcError(400, -32700, 'Parse error');
+    }
+    if (!isInitializeRequest(body)) {
+      return jsonRpcError(400, -32000, 'Bad Request: send initialize to open a session first');
+    }
+    if (sessions.size >= options.maxSessions) {
+      return jsonRpcError(503, -32000, 'Too many sessions: close one, or try again later');
+    }
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => void sessions.set(sid, transport),
+      maxRequestBodySize: options.maxBodyBytes,
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+    };
+    await serverFor('legacy').connect(transport);
+    return transport.handleRequest(request, { parsedBody: body });
+  }
+
+  return {
+    async fetch(request) {
+      if (new URL(request.url).pathname !== MCP_PATH) {
+        return new Response('Not Found', { status: 404 });
+      }
+      const refused = options.loopback
+        ? (hostHeaderValidationResponse(request, localhostAllowedHostnames()) ??
+          originValidationResponse(request, localhostAllowedOrigins()))
+        : undefined;
+      if (refused !== undefined) return refused;
+      const legacyTraffic = await isLegacyRequest(request, undefined, {
+        maxRequestBodySize: options.maxBodyBytes,
+      });
+      return legacyTraffic ? legacy(request) : modern.fetch(request);
+    },
+    notifier: modern.notify,
+    async close() {
+      await modern.close();
+      await Promise.all([...sessions.values()].map((t) => t.close()));
+    },
+  };
+}
+
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return Response.json({ jsonrpc: '2.0', id: null, error: { code, message } }, { status });
+}

@@ -1,0 +1,84 @@
+import type { UpstreamClient } from './upstream-client.js';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type CallToolRequest,
+  type CallToolResult,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { forwardRequest, type WireResult } from './forward.js';
+import type { CallOutcome, GateDecision, ToolCall, ToolCallGate } from './gate.js';
+import type { PendingWork } from './pending.js';
+import { ProgressRelay } from './progress.js';
+
+/** Limits on what the gateway accepts from the agent. */
+export interface ToolCallLimits {
+  /** The largest `arguments` object, in bytes of its JSON text. */
+  readonly maxArgumentBytes: number;
+  /** How long to wait on the upstream for one call. */
+  readonly upstreamTimeoutMs: number;
+}
+
+/** 1 MiB: any real tool's arguments fit, and the gate must hash what it admits. */
+export const DEFAULT_MAX_ARGUMENT_BYTES = 1024 * 1024;
+
+export interface ToolCallDeps {
+  readonly client: UpstreamClient;
+  readonly gate: ToolCallGate;
+  readonly limits: ToolCallLimits;
+  readonly pending: PendingWork;
+  readonly report: (error: Error) => void;
+}
+
+/**
+ * The gateway's `tools/call`: limits, then the gate, then (if the gate forwards) the
+ * upstream, then the gate's `after` hook with the outcome. The SDK has validated the
+ * request's shape before this runs.
+ */
+export function toolCallHandler(
+  deps: ToolCallDeps,
+  era: 'legacy' | 'modern',
+): (request: CallToolRequest, ctx: ServerContext) => Promise<CallToolResult> {
+  return async (request, ctx) => {
+    const { name, arguments: args = {} } = request.params;
+    const bytes = Buffer.byteLength(JSON.stringify(args));
+    if (bytes > deps.limits.maxArgumentBytes) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `the arguments of ${name} are ${bytes} bytes of JSON, over the gateway's limit of ${deps.limits.maxArgumentBytes}`,
+        { limit: deps.limits.maxArgumentBytes },
+      );
+    }
+    const call: ToolCall = { name, arguments: args, era, sessionId: ctx.sessionId };
+    const progress = new ProgressRelay(ctx, deps.report);
+    const decision: GateDecision = await deps.gate.decide(call, {
+      signal: ctx.mcpReq.signal,
+      progress: (message) => progress.fromGate(message),
+    });
+    switch (decision.kind) {
+      case 'refuse':
+        return decision.result as CallToolResult;
+      case 'forward': {
+        let result: WireResult;
+        try {
+          result = await forwardRequest(deps.client, 'tools/call', request.params, ctx, {
+            timeoutMs: deps.limits.upstreamTimeoutMs,
+            progress,
+          });
+        } catch (e) {
+          const outcome: CallOutcome = ctx.mcpReq.signal.aborted
+            ? { kind: 'cancelled' }
+            : { kind: 'failed', reason: (e as Error).message };
+          deps.pending.track(deps.gate.after(call, outcome));
+          throw e;
+        }
+        deps.pending.track(deps.gate.after(call, { kind: 'returned', result }));
+        return withMeta(result, decision.meta) as CallToolResult;
+      }
+    }
+  };
+}
+
+function withMeta(result: WireResult, meta: Readonly<Record<string, unknown>> | undefined) {
+  return meta === undefined ? result : { ...result, _meta: { ...result._meta, ...meta } };
+}
