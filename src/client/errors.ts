@@ -1,4 +1,4 @@
-import type { RedemptionDenialCode } from '../redemption/redemption.js';
+import { REDEMPTION_DENIAL_CODES, type RedemptionDenialCode } from '../core/denials.js';
 
 /**
  * An answer from the server that is an error: its RFC 9457 problem document, with the
@@ -53,27 +53,8 @@ export class CountersignClientError extends Error {
   }
 }
 
-/**
- * The server's redemption denial codes. A copy, since the client may not load the
- * server's modules; the two type checks below fail the build when the lists differ.
- */
-export const REDEMPTION_DENIALS = [
-  'REDEMPTION_MALFORMED',
-  'SIGNATURE_INVALID',
-  'KEY_REVOKED',
-  'WARRANT_UNKNOWN',
-  'WARRANT_REVOKED',
-  'WARRANT_NOT_YET_VALID',
-  'WARRANT_EXPIRED',
-  'EXECUTOR_MISMATCH',
-  'ENVIRONMENT_MISMATCH',
-  'SCOPE_EXCEEDED',
-  'TARGET_UNKNOWN',
-  'WARRANT_EXHAUSTED',
-] as const satisfies readonly RedemptionDenialCode[];
-type Missing = Exclude<RedemptionDenialCode, (typeof REDEMPTION_DENIALS)[number]>;
-const everyDenialListed: [Missing] extends [never] ? true : Missing = true;
-void everyDenialListed;
+/** The server's redemption denial codes, in the order it checks them. */
+export const REDEMPTION_DENIALS = REDEMPTION_DENIAL_CODES;
 
 const DENIALS: ReadonlySet<string> = new Set(REDEMPTION_DENIALS);
 

@@ -17,25 +17,9 @@ export const RedemptionActionSchema = Type.Object(
 /** The concrete action an executor asks to perform at the point of execution. */
 export type RedemptionAction = Frozen<Static<typeof RedemptionActionSchema>>;
 
-/**
- * Every refusal has exactly one stable code, checked in this order. The first is the
- * edge's (a body that cannot be read); `checkRedemption` decides the rest.
- */
-export const REDEMPTION_DENIAL_CODES = [
-  'REDEMPTION_MALFORMED',
-  'SIGNATURE_INVALID',
-  'KEY_REVOKED',
-  'WARRANT_UNKNOWN',
-  'WARRANT_REVOKED',
-  'WARRANT_NOT_YET_VALID',
-  'WARRANT_EXPIRED',
-  'EXECUTOR_MISMATCH',
-  'ENVIRONMENT_MISMATCH',
-  'SCOPE_EXCEEDED',
-  'TARGET_UNKNOWN',
-  'WARRANT_EXHAUSTED',
-] as const;
-export type RedemptionDenialCode = (typeof REDEMPTION_DENIAL_CODES)[number];
+// The codes live in core so that the client SDK, which runs in browsers, names the same list.
+export { REDEMPTION_DENIAL_CODES, type RedemptionDenialCode } from '../core/denials.js';
+import type { RedemptionDenialCode } from '../core/denials.js';
 
 export type RedemptionDecision =
   | { readonly kind: 'allow' }

@@ -9,15 +9,7 @@ import {
 import { uniqueNhi } from '../helpers/chain.js';
 import { fp } from '../helpers/fulfilment.js';
 import { serveDuringSuite, TestServer, type DevPrincipal } from '../helpers/server.js';
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers/expect-code.js';
 
 describe('CountersignClient', () => {
   let s: TestServer;

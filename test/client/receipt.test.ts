@@ -8,17 +8,9 @@ import {
 import { issueWarrant } from '../helpers/chain.js';
 import { receiptFor } from '../helpers/fulfilment.js';
 import { serveDuringSuite, TestServer } from '../helpers/server.js';
+import { rejection } from '../helpers/expect-code.js';
 
 const action = { resource: 'db/orders', permission: 'read', environment: 'staging', target: 'eu' };
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Expects `p` to fail RECEIPT_INVALID for `reason`, without quoting `token`. */
 async function expectInvalid(p: Promise<unknown>, reason: string, token: string): Promise<void> {

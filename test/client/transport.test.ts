@@ -12,20 +12,11 @@ import {
   ScriptedServer,
   type Answer,
 } from './scripted-server.js';
+import { rejection } from '../helpers/expect-code.js';
 
 const TOKEN = 'cs_secret-token-that-must-never-be-printed';
 const action = { resource: 'db/orders', permission: 'read', environment: 'staging' };
 const warrant = 'header.payload.signature';
-
-/** The rejection of `p`, which must reject. */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Every text an error shows: message, stack, and the same of its causes. */
 function everyText(e: unknown): string {

@@ -48,3 +48,13 @@ export async function expectCodeAsync<E extends CountersignError = CountersignEr
   }
   return expectCaught<E>(caught, code, type ?? CountersignError);
 }
+
+/** The rejection of `p`, which must reject. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}

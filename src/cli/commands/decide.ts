@@ -25,16 +25,11 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
       emit(cx.json(), out, () => out.token);
     });
 
-  program
-    .command('redeem')
-    .description('redeem a warrant for one concrete action; prints the receipt JWS last')
-    .requiredOption(
-      '--warrant <token>',
-      'the warrant JWS, or @FILE to read it from a file, or - for stdin',
-    )
-    .requiredOption('--resource <resource>')
-    .requiredOption('--permission <permission>')
-    .requiredOption('--env <environment>')
+  warrantActionOptions(
+    program
+      .command('redeem')
+      .description('redeem a warrant for one concrete action; prints the receipt JWS last'),
+  )
     .option('--target <target>')
     .action(
       async (o: {
@@ -103,4 +98,16 @@ async function readArgFile(path: string): Promise<string> {
     const reason = (e as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new CliError(`cannot read @${path}: ${reason}`, EXIT.usage);
   }
+}
+
+/** The options that name a warrant and the action it is redeemed for (`redeem`, `exec`). */
+export function warrantActionOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption(
+      '--warrant <token>',
+      'the warrant JWS, or @FILE to read it from a file, or - for stdin',
+    )
+    .requiredOption('--resource <resource>')
+    .requiredOption('--permission <permission>')
+    .requiredOption('--env <environment>');
 }

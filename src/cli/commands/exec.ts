@@ -8,7 +8,7 @@ import { exitFor, reportFor, type ChildOutcome } from '../exec/outcome.js';
 import { actionsFor, redeemAll, type Grant } from '../exec/redeem.js';
 import { reportAll, type Say } from '../exec/report.js';
 import { claimsVersion } from '../exec/warrant.js';
-import { readTokenArg } from './decide.js';
+import { readTokenArg, warrantActionOptions } from './decide.js';
 
 interface ExecOptions {
   warrant: string;
@@ -30,21 +30,16 @@ const collect = (v: string, all: string[]): string[] => [...all, v];
  * is reported back as a fulfilment per target.
  */
 export function execCommand(program: Command, cx: CommandContext): void {
-  program
-    .command('exec')
-    .description(
-      'redeem a warrant, run a command with the receipt in its environment, and report a fulfilment per target',
-    )
-    .usage(
-      '--warrant TOKEN|@FILE|- --resource R --permission P --env E [--target T …] [--fingerprint-from FILE] -- CMD [ARGS…]',
-    )
-    .requiredOption(
-      '--warrant <token>',
-      'the warrant JWS, or @FILE to read it from a file, or - for stdin',
-    )
-    .requiredOption('--resource <resource>')
-    .requiredOption('--permission <permission>')
-    .requiredOption('--env <environment>')
+  warrantActionOptions(
+    program
+      .command('exec')
+      .description(
+        'redeem a warrant, run a command with the receipt in its environment, and report a fulfilment per target',
+      )
+      .usage(
+        '--warrant TOKEN|@FILE|- --resource R --permission P --env E [--target T …] [--fingerprint-from FILE] -- CMD [ARGS…]',
+      ),
+  )
     .option(
       '--target <target>',
       'a target the command acts on; repeat for several (one use each)',

@@ -1,0 +1,19 @@
+/**
+ * Every refusal has exactly one stable code, checked in this order. The first is the
+ * edge's (a body that cannot be read); `checkRedemption` decides the rest.
+ */
+export const REDEMPTION_DENIAL_CODES = [
+  'REDEMPTION_MALFORMED',
+  'SIGNATURE_INVALID',
+  'KEY_REVOKED',
+  'WARRANT_UNKNOWN',
+  'WARRANT_REVOKED',
+  'WARRANT_NOT_YET_VALID',
+  'WARRANT_EXPIRED',
+  'EXECUTOR_MISMATCH',
+  'ENVIRONMENT_MISMATCH',
+  'SCOPE_EXCEEDED',
+  'TARGET_UNKNOWN',
+  'WARRANT_EXHAUSTED',
+] as const;
+export type RedemptionDenialCode = (typeof REDEMPTION_DENIAL_CODES)[number];
