@@ -20437,6 +20437,22 @@ function getIDToken(aud) {
   });
 }
 
+// src/core/denials.ts
+var REDEMPTION_DENIAL_CODES = [
+  "REDEMPTION_MALFORMED",
+  "SIGNATURE_INVALID",
+  "KEY_REVOKED",
+  "WARRANT_UNKNOWN",
+  "WARRANT_REVOKED",
+  "WARRANT_NOT_YET_VALID",
+  "WARRANT_EXPIRED",
+  "EXECUTOR_MISMATCH",
+  "ENVIRONMENT_MISMATCH",
+  "SCOPE_EXCEEDED",
+  "TARGET_UNKNOWN",
+  "WARRANT_EXHAUSTED"
+];
+
 // src/client/errors.ts
 var CountersignApiError = class extends Error {
   constructor(status, code, title, detail, retryAfterMs2) {
@@ -20466,20 +20482,7 @@ var CountersignClientError = class extends Error {
   /** The server that gave no usable answer (scheme, host and port), when one was asked. */
   server;
 };
-var REDEMPTION_DENIALS = [
-  "REDEMPTION_MALFORMED",
-  "SIGNATURE_INVALID",
-  "KEY_REVOKED",
-  "WARRANT_UNKNOWN",
-  "WARRANT_REVOKED",
-  "WARRANT_NOT_YET_VALID",
-  "WARRANT_EXPIRED",
-  "EXECUTOR_MISMATCH",
-  "ENVIRONMENT_MISMATCH",
-  "SCOPE_EXCEEDED",
-  "TARGET_UNKNOWN",
-  "WARRANT_EXHAUSTED"
-];
+var REDEMPTION_DENIALS = REDEMPTION_DENIAL_CODES;
 var DENIALS = new Set(REDEMPTION_DENIALS);
 
 // node_modules/jose/dist/webapi/lib/buffer_utils.js
