@@ -23,6 +23,9 @@ RUN npm ci --no-audit --no-fund
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build also bundles the GitHub Action from the client SDK (checked against dist/ in git).
+COPY scripts ./scripts
+COPY integrations ./integrations
 RUN npm run build
 
 # 3. Production dependencies only, built with the same toolchain and Node as stage 1.

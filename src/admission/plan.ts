@@ -14,11 +14,14 @@ import type { AdmissionRequest } from './review.js';
 export const PROTECTED_LABEL = 'countersign.io/protected';
 export const ENVIRONMENT_LABEL = 'countersign.io/environment';
 export const WARRANT_ANNOTATION = 'countersign.io/warrant';
+/** A compact JWS no longer than a redemption body takes. */
+const COMPACT_JWS = /^(?=.{1,16384}$)[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 export const DEFAULT_KINDS: readonly string[] = ['Secret', 'Deployment', 'RoleBinding'];
 
 /** Why the webhook itself refuses a change, before or instead of asking countersign. */
 export type AdmissionRefusalCode =
   | 'WARRANT_MISSING'
+  | 'WARRANT_MALFORMED'
   | 'ENVIRONMENT_UNLABELLED'
   | 'OBJECT_UNNAMED'
   | 'REVIEW_MALFORMED'
@@ -103,6 +106,11 @@ export function planAdmission(
   const warrant = object?.metadata?.annotations?.[WARRANT_ANNOTATION];
   if (!warrant) {
     return refuse('WARRANT_MISSING', `${what} needs the annotation ${WARRANT_ANNOTATION}`);
+  }
+  // countersign records an unreadable redemption even when it is a dry run; a dry run must
+  // have no side effects, so one whose warrant cannot be a warrant is refused here.
+  if (req.dryRun === true && !COMPACT_JWS.test(warrant)) {
+    return refuse('WARRANT_MALFORMED', `${what}: the annotation ${WARRANT_ANNOTATION} is no JWS`);
   }
   const environment = labels?.[ENVIRONMENT_LABEL];
   if (!environment) {

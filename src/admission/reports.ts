@@ -1,7 +1,9 @@
 /**
  * What the webhook tells countersign after it admitted a change, so reconciliation
  * closes the loop with no glue: a fulfilment against the receipt (the admission is the
- * point of execution), and for a Secret an observation of the version it admitted. A
+ * point of execution), and for a Secret an observation of the version it admitted. Both
+ * say what was admitted, not what was stored: a later webhook or a write conflict may
+ * still stop the change, which a collector watching the cluster then shows. A
  * collector that later sees another version, one no admission claims (a change made
  * before the webhook was installed, or by a path that skips it), makes reconciliation
  * raise `UNAPPROVED_CHANGE`.
@@ -57,8 +59,9 @@ export class AdmissionReports {
         detail: change.detail,
       });
     } catch (e) {
-      // The API server retried a review this webhook already reported.
-      if (!(e instanceof CountersignApiError && e.code === 'FULFILMENT_DUPLICATE')) throw e;
+      // The API server retried a review this webhook already reported, observation and all.
+      if (e instanceof CountersignApiError && e.code === 'FULFILMENT_DUPLICATE') return;
+      throw e;
     }
     if (change.secretVersion === null) return;
     const claims = await this.client.verifyReceipt(allowed.receipt);

@@ -117,8 +117,13 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
   app.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
     const status =
       error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+    // A JSON parser's message may quote the body (a Secret's data, a warrant): never echo it.
     return status < 500
-      ? unreadable(reply, status, error.message)
+      ? unreadable(
+          reply,
+          status,
+          status === 413 ? 'the review is too large' : 'the body is not JSON',
+        )
       : problem(reply, 500, 'INTERNAL', 'Internal error', 'the webhook failed; see its log');
   });
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -101,6 +101,8 @@ export async function send<T>(x: Exchange): Promise<T> {
       method: x.method,
       headers,
       signal,
+      // A redirect would re-send the body (a warrant, a receipt) wherever Location points.
+      redirect: 'error',
       ...(x.body === undefined ? {} : { body: JSON.stringify(x.body) }),
     });
     text = await res.text();

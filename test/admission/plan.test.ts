@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planAdmission, type AdmissionConfig } from '../../src/admission/plan.js';
 import { parseReview, type AdmissionRequest } from '../../src/admission/review.js';
 
+/** A compact JWS in shape; the server, not the plan, verifies it. */
+const W = 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ3cnRfMSJ9.c2lnbmF0dXJl';
 const config: AdmissionConfig = { cluster: 'prod-eu', kinds: ['Secret', 'Deployment'] };
 const PROTECTED = {
   'countersign.io/protected': 'true',
@@ -22,7 +24,7 @@ const request = (over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
   name: 'db-password',
   namespace: 'payments',
   operation: 'UPDATE',
-  object: secret({ password: 'czNjcjN0' }, { 'countersign.io/warrant': 'W' }),
+  object: secret({ password: 'czNjcjN0' }, { 'countersign.io/warrant': W }),
   oldObject: secret({ password: 'b2xk' }),
   dryRun: false,
   ...over,
@@ -34,7 +36,7 @@ describe('planAdmission', () => {
       const plan = planAdmission(request(), PROTECTED, config);
       expect(plan).toMatchObject({
         kind: 'redeem',
-        warrant: 'W',
+        warrant: W,
         action: {
           resource: 'k8s/payments/secret/db-password',
           permission: 'update',
@@ -49,17 +51,17 @@ describe('planAdmission', () => {
 
     it('versions a Secret by its content, whatever order its keys came in', () => {
       const a = planAdmission(
-        request({ object: secret({ a: 'MQ==', b: 'Mg==' }, { 'countersign.io/warrant': 'W' }) }),
+        request({ object: secret({ a: 'MQ==', b: 'Mg==' }, { 'countersign.io/warrant': W }) }),
         PROTECTED,
         config,
       );
       const b = planAdmission(
-        request({ object: secret({ b: 'Mg==', a: 'MQ==' }, { 'countersign.io/warrant': 'W' }) }),
+        request({ object: secret({ b: 'Mg==', a: 'MQ==' }, { 'countersign.io/warrant': W }) }),
         PROTECTED,
         config,
       );
       const c = planAdmission(
-        request({ object: secret({ a: 'MQ==', b: 'Mw==' }, { 'countersign.io/warrant': 'W' }) }),
+        request({ object: secret({ a: 'MQ==', b: 'Mw==' }, { 'countersign.io/warrant': W }) }),
         PROTECTED,
         config,
       );
@@ -92,6 +94,21 @@ describe('planAdmission', () => {
         kind: 'redeem',
         dryRun: true,
       });
+    });
+
+    it('refuses a dry run whose warrant is no JWS itself, since countersign would record it', () => {
+      const annotated = (w: string) => secret({}, { 'countersign.io/warrant': w });
+      for (const w of ['not-a-jws', `${W}.extra`, `a.${'b'.repeat(16_400)}.c`]) {
+        const plan = planAdmission(
+          request({ dryRun: true, object: annotated(w) }),
+          PROTECTED,
+          config,
+        );
+        expect(plan).toMatchObject({ kind: 'refuse', code: 'WARRANT_MALFORMED' });
+        expect(planAdmission(request({ object: annotated(w) }), PROTECTED, config).kind).toBe(
+          'redeem',
+        );
+      }
     });
   });
 
@@ -133,7 +150,7 @@ describe('planAdmission', () => {
 
     it('refuses an object with no name (generateName) with OBJECT_UNNAMED', () => {
       const object = {
-        ...secret({}, { 'countersign.io/warrant': 'W' }),
+        ...secret({}, { 'countersign.io/warrant': W }),
         metadata: { annotations: {} },
       };
       const plan = planAdmission(

@@ -51,6 +51,24 @@ describe('CountersignClient transport', () => {
     return { cs, s };
   }
 
+  describe('when the server answers a redemption with a redirect', () => {
+    it('follows it nowhere: the warrant and the token stay where they were sent', async () => {
+      const elsewhere = await ScriptedServer.start(() => jsonAnswer({ ok: true }));
+      try {
+        const { cs, s } = await against(() => ({
+          status: 307,
+          headers: { location: `${elsewhere.url}/v1/redemptions` },
+        }));
+        const e = await rejection(cs.redeem({ warrant, action }));
+        expect(e).toBeInstanceOf(CountersignClientError);
+        expect(s.seen).toHaveLength(1);
+        expect(elsewhere.seen).toHaveLength(0);
+      } finally {
+        await elsewhere.stop();
+      }
+    });
+  });
+
   describe('when a GET meets 503 and then an answer', () => {
     it('retries until it succeeds and resolves to the answer', async () => {
       const { cs, s } = await against((n) =>

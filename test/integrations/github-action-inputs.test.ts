@@ -97,12 +97,22 @@ describe('readMainInputs', () => {
     });
   });
 
+  describe('when the server is reached over plain http', () => {
+    it('allows it only on the runner itself', () => {
+      const on = (server: string) => readMainInputs(reader({ ...MAIN, server }), RUNNER);
+      expect(on('http://127.0.0.1:8470').server.href).toBe('http://127.0.0.1:8470/');
+      expect(on('http://localhost:8470').server.hostname).toBe('localhost');
+      expect(() => on('http://10.0.0.7:8470')).toThrow(InputError);
+    });
+  });
+
   describe('when an input is missing or malformed', () => {
     it.each([
       ['warrant', { ...MAIN, warrant: '' }, 'INPUT_MISSING'],
       ['resource', { ...MAIN, resource: '' }, 'INPUT_MISSING'],
       ['server', { ...MAIN, server: 'not a url' }, 'INPUT_INVALID'],
       ['server', { ...MAIN, server: 'file:///etc/passwd' }, 'INPUT_INVALID'],
+      ['server', { ...MAIN, server: 'http://countersign.example' }, 'INPUT_INVALID'],
     ])('refuses, naming the input (%s) and not its value', (input, given, code) => {
       let error: unknown;
       try {

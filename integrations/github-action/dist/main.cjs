@@ -21374,6 +21374,8 @@ async function send(x) {
       method: x.method,
       headers,
       signal,
+      // A redirect would re-send the body (a warrant, a receipt) wherever Location points.
+      redirect: "error",
       ...x.body === void 0 ? {} : { body: JSON.stringify(x.body) }
     });
     text = await res.text();
@@ -21582,8 +21584,9 @@ function connection(read) {
   } catch {
     throw new InputError("INPUT_INVALID", "server", "input server is not a URL");
   }
-  if (server.protocol !== "https:" && server.protocol !== "http:") {
-    throw new InputError("INPUT_INVALID", "server", "input server must be an http(s) URL");
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(server.hostname);
+  if (server.protocol !== "https:" && !(server.protocol === "http:" && loopback)) {
+    throw new InputError("INPUT_INVALID", "server", "input server must be an https URL");
   }
   return { server, audience: read("audience") || "countersign" };
 }

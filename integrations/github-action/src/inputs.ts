@@ -78,8 +78,11 @@ function connection(read: InputReader): ConnectionInputs {
   } catch {
     throw new InputError('INPUT_INVALID', 'server', 'input server is not a URL');
   }
-  if (server.protocol !== 'https:' && server.protocol !== 'http:') {
-    throw new InputError('INPUT_INVALID', 'server', 'input server must be an http(s) URL');
+  // The job's OIDC token and the warrant travel in the clear over http: only a server on
+  // the runner itself (a service container on loopback) may be reached that way.
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(server.hostname);
+  if (server.protocol !== 'https:' && !(server.protocol === 'http:' && loopback)) {
+    throw new InputError('INPUT_INVALID', 'server', 'input server must be an https URL');
   }
   return { server, audience: read('audience') || 'countersign' };
 }

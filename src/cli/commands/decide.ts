@@ -105,7 +105,7 @@ export function warrantActionOptions(cmd: Command): Command {
   return cmd
     .requiredOption(
       '--warrant <token>',
-      'the warrant JWS, or @FILE to read it from a file, or - for stdin',
+      'the warrant JWS, or @FILE to read it from a file, or - for stdin (prefer these: a literal shows in the process list)',
     )
     .requiredOption('--resource <resource>')
     .requiredOption('--permission <permission>')
