@@ -172,14 +172,16 @@ describe('the countersign GitHub Action', () => {
       expect(issued.map((t) => decodeJwt(t).aud)).toEqual(issued.map(() => AUDIENCE));
     });
 
-    it('writes the ids, and not the receipt, to the job summary', () => {
+    it('writes the ids and the folded receipt to the job summary, and never to the log', () => {
       const claims = decodeJwt(main.outputs.receipt!);
       expect(main.summary).toContain('use 1 of 3 redeemed');
       for (const id of [claims.jti!, claims.warrant_id as string, requestId, EXECUTOR]) {
         expect(main.summary).toContain(id);
       }
       expect(main.summary).toContain('read on db/orders in prod at eu');
-      expect(main.summary).not.toContain(main.outputs.receipt!);
+      expect(main.summary).toContain(
+        `<details><summary>signed receipt (JWS)</summary><code>${main.outputs.receipt!}</code></details>`,
+      );
       expect(main.stdout + main.stderr).not.toContain(main.outputs.receipt!);
     });
 

@@ -21702,7 +21702,7 @@ async function main() {
   info(
     `countersign: redeemed use ${r.use} of ${r.maxUses} of warrant ${r.warrantId} (${actionText(claims.action)}) as ${claims.executor}; receipt ${r.receiptId}`
   );
-  await summary.addHeading(`countersign: use ${r.use} of ${r.maxUses} redeemed`, 3).addTable(summaryRows(r, claims).map(([name, value]) => [{ data: name, header: true }, value])).write();
+  await summary.addHeading(`countersign: use ${r.use} of ${r.maxUses} redeemed`, 3).addTable(summaryRows(r, claims).map(([name, value]) => [{ data: name, header: true }, value])).addDetails("signed receipt (JWS)", `<code>${escapeHtml(r.receipt)}</code>`).write();
 }
 main().catch((e) => setFailed(failureMessage(e)));
 /*! Bundled license information:

@@ -9,7 +9,7 @@
 import * as core from '@actions/core';
 import { connect, failureMessage } from './connect.js';
 import { readMainInputs, RECEIPT_STATE } from './inputs.js';
-import { actionText, summaryRows } from './summary.js';
+import { actionText, escapeHtml, summaryRows } from './summary.js';
 
 async function main(): Promise<void> {
   const warrant = core.getInput('warrant');
@@ -37,6 +37,9 @@ async function main(): Promise<void> {
   await core.summary
     .addHeading(`countersign: use ${r.use} of ${r.maxUses} redeemed`, 3)
     .addTable(summaryRows(r, claims).map(([name, value]) => [{ data: name, header: true }, value]))
+    // The receipt is a signed proof, not a credential: only the executor it names may
+    // report against it. Folded, so the summary reads by its ids.
+    .addDetails('signed receipt (JWS)', `<code>${escapeHtml(r.receipt)}</code>`)
     .write();
 }
 

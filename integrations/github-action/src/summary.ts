@@ -11,11 +11,7 @@ export function actionText(action: ReceiptClaims['action']): string {
   return `${action.permission} on ${action.resource} in ${action.environment}${at}`;
 }
 
-/**
- * The job summary's rows for a redemption: ids and counts only. The receipt itself is
- * the step's output, not part of the summary, so a summary shared in a screenshot or an
- * export hands nobody a receipt.
- */
+/** The job summary's rows for a redemption: ids and counts (the receipt follows them). */
 export function summaryRows(
   r: RedeemAllowed,
   claims: ReceiptClaims,
