@@ -1,9 +1,10 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRequest, uniqueNhi } from '../helpers/chain.js';
+import { createRequest } from '../helpers/chain.js';
 import { redeemArgs, requestCreateArgs } from '../helpers/cli-args.js';
 import { query, rowCounts } from '../helpers/db.js';
 import { AUDIENCE, FederatedServer, tokenDigest } from '../helpers/federated.js';
+import { githubBoundWarrant } from '../helpers/github-warrant.js';
 import type { GithubJob } from '../helpers/oidc-issuer.js';
 import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
@@ -24,32 +25,10 @@ const jobToken = (job: GithubJob = {}) => f.github.mintGithubActions(new Date(),
 const redeem = async (warrant: string, bearer: string) =>
   s.cli(redeemArgs(warrant, ACTION), { bearer });
 
-/** A prod request created through the CLI, bound to jobs of acme/deploy in environment prod. */
-async function boundWarrant(maxUses = 3): Promise<{ requestId: string; token: string }> {
-  const subject = uniqueNhi('svc');
-  await s.cli(
-    ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'team-data'],
-    'admin',
-  );
-  const created = await s.cli(
-    requestCreateArgs(subject, {
-      env: 'prod',
-      'max-uses': String(maxUses),
-      reason: 'deploy',
-      executor: undefined,
-      'executor-issuer': f.github.issuer,
-      'executor-claim': ['repository=acme/deploy', 'environment=prod', 'ref~=refs/heads/*'],
-    }),
-    'alice',
-  );
-  expect(created.code, created.stderr).toBe(0);
-  const requestId = created.stdout.trim();
-  for (const who of ['bob', 'carol'] as const) {
-    expect((await s.cli(['approve', requestId], who)).code).toBe(0);
-  }
-  const w = await s.cli(['warrant', requestId], 'deploy-eu');
-  return { requestId, token: w.stdout.trim() };
-}
+const boundWarrant = async (maxUses = 3) => {
+  const { requestId, warrant } = await githubBoundWarrant(f, { maxUses });
+  return { requestId, token: warrant };
+};
 
 describe('redeeming with a GitHub Actions workload token', () => {
   describe('when the job matches the claim binding', () => {

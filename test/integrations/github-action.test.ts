@@ -7,10 +7,9 @@ import {
   type JobSetup,
   type StepResult,
 } from '../helpers/actions-runner.js';
-import { uniqueNhi } from '../helpers/chain.js';
-import { requestCreateArgs } from '../helpers/cli-args.js';
 import { query } from '../helpers/db.js';
 import { AUDIENCE, FederatedServer, tokenDigest } from '../helpers/federated.js';
+import { githubBoundWarrant } from '../helpers/github-warrant.js';
 import type { GithubJob } from '../helpers/oidc-issuer.js';
 import { serveDuringSuite, type TestServer } from '../helpers/server.js';
 
@@ -40,37 +39,8 @@ const TARGETS = ['eu', 'us', 'ap'];
 /** What a deployment left at a target, as the job reports it. */
 const fingerprint = (n: number) => `sha256:${n.toString(16).padStart(2, '0').repeat(32)}`;
 
-/**
- * A prod deployment request created through the CLI for three targets, bound to jobs of
- * acme/deploy in environment prod on a branch, approved twice; its warrant.
- */
-async function boundWarrant(maxUses = 3): Promise<{ requestId: string; warrant: string }> {
-  const subject = uniqueNhi('svc');
-  await s.cli(
-    ['nhi', 'add', '--id', subject, '--kind', 'service_account', '--owner', 'team'],
-    'admin',
-  );
-  const created = await s.cli(
-    requestCreateArgs(subject, {
-      env: 'prod',
-      target: TARGETS,
-      'max-uses': String(maxUses),
-      reason: 'deploy',
-      executor: undefined,
-      'executor-issuer': f.github.issuer,
-      'executor-claim': ['repository=acme/deploy', 'environment=prod', 'ref~=refs/heads/*'],
-    }),
-    'alice',
-  );
-  expect(created.code, created.stderr).toBe(0);
-  const requestId = created.stdout.trim();
-  for (const who of ['bob', 'carol'] as const) {
-    expect((await s.cli(['approve', requestId], who)).code).toBe(0);
-  }
-  const w = await s.cli(['warrant', requestId], 'deploy-eu');
-  expect(w.code, w.stderr).toBe(0);
-  return { requestId, warrant: w.stdout.trim() };
-}
+const boundWarrant = (maxUses = 3) =>
+  githubBoundWarrant(f, { maxUses, targets: TARGETS, owner: 'team' });
 
 /** A job of the deployment workflow, its tokens carrying `claims`, using the action. */
 function deployJob(
