@@ -1,11 +1,27 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CountersignError, type CoreErrorCode } from './errors.js';
 import { Strict, type Frozen } from './schema.js';
+import {
+  ArgumentConstraintsSchema,
+  constraintsAllow,
+  constraintsWithin,
+  normaliseConstraints,
+} from './scope-constraints.js';
+
+export {
+  ArgumentConstraintSchema,
+  ArgumentConstraintsSchema,
+  ArgumentValueSchema,
+  type ArgumentConstraint,
+  type ArgumentConstraints,
+  type ArgumentValue,
+} from './scope-constraints.js';
 
 /**
  * Scope algebra. A resource is a `/`-separated name; in a scope or policy pattern a
  * `*` segment matches exactly one segment. Actions name concrete resources only, so
- * a redemption can never ask for more than a pattern grants.
+ * a redemption can never ask for more than a pattern grants. An entry may also
+ * constrain the action's arguments (`scope-constraints.ts`), which only narrows it.
  *
  * The limits, stated once. The schemas below bound lengths and counts wherever a scope
  * or an action is read (request bodies, warrant claims, receipts); the segment and
@@ -32,6 +48,7 @@ export const ScopeEntrySchema = Type.Object(
       minItems: 1,
       maxItems: MAX_PERMISSIONS_PER_ENTRY,
     }),
+    constraints: Type.Optional(ArgumentConstraintsSchema),
   },
   Strict,
 );
@@ -46,6 +63,8 @@ export type Scope = readonly ScopeEntry[];
 export interface ConcreteAction {
   readonly resource: string;
   readonly permission: string;
+  /** The arguments the action presents; only the names an entry constrains are read. */
+  readonly arguments?: Readonly<Record<string, unknown>>;
 }
 
 function fail(message: string): CountersignError<CoreErrorCode> {
@@ -100,8 +119,9 @@ export function patternWithin(inner: string, outer: string): boolean {
 }
 
 /**
- * Validates a scope and returns it with permissions sorted and de-duplicated. What it
- * returns satisfies `ScopeSchema`, so a warrant signed over it always parses back.
+ * Validates a scope and returns it with permissions, constraint names and constraint
+ * values sorted and de-duplicated. What it returns satisfies `ScopeSchema`, so a
+ * warrant signed over it always parses back, and normalising it again changes nothing.
  */
 export function normaliseScope(scope: Scope): Scope {
   if (scope.length === 0) throw fail('scope must name at least one resource');
@@ -114,7 +134,12 @@ export function normaliseScope(scope: Scope): Scope {
     if (permissions.length > MAX_PERMISSIONS_PER_ENTRY) {
       throw fail(`resource ${e.resource} has too many permissions`);
     }
-    return { resource: e.resource, permissions };
+    if (e.constraints === undefined) return { resource: e.resource, permissions };
+    return {
+      resource: e.resource,
+      permissions,
+      constraints: normaliseConstraints(e.resource, e.constraints),
+    };
   });
 }
 
@@ -130,23 +155,40 @@ function isConcrete(resource: string): boolean {
 /**
  * The core no-broadening check: is this concrete action inside the scope? An action
  * resource that is not a valid concrete name (a wildcard, `..`, an empty segment) is
- * never inside any scope, so a `*` can never be stretched over a traversal.
+ * never inside any scope, so a `*` can never be stretched over a traversal. An entry
+ * with constraints allows the action only if its arguments satisfy every one of them.
  */
 export function scopeAllows(scope: Scope, action: ConcreteAction): boolean {
   if (!isConcrete(action.resource)) return false;
   for (const e of scope) {
-    if (e.permissions.includes(action.permission) && patternMatches(e.resource, action.resource)) {
+    if (
+      e.permissions.includes(action.permission) &&
+      patternMatches(e.resource, action.resource) &&
+      constraintsAllow(e.constraints, action.arguments)
+    ) {
       return true;
     }
   }
   return false;
 }
 
-/** True when every (resource, permission) pair of `inner` is allowed by `outer`. */
+/**
+ * True when each permission of each entry of `inner` is covered by a single entry of
+ * `outer` with that permission, a pattern containing the entry's, and constraints the
+ * entry's imply. That makes it sound (whatever `inner` allows, `outer` allows) but not
+ * complete once constraints appear: `table in {a, b}` is not within the pair of entries
+ * `table in {a}` and `table in {b}`, though together they allow the same calls. A
+ * spurious "not within" only refuses a request; a spurious "within" would broaden it.
+ */
 export function scopeWithin(inner: Scope, outer: Scope): boolean {
   return inner.every((e) =>
     e.permissions.every((perm) =>
-      outer.some((o) => o.permissions.includes(perm) && patternWithin(e.resource, o.resource)),
+      outer.some(
+        (o) =>
+          o.permissions.includes(perm) &&
+          patternWithin(e.resource, o.resource) &&
+          constraintsWithin(e.constraints, o.constraints),
+      ),
     ),
   );
 }
