@@ -12,11 +12,11 @@ import {
 import { expectCode } from '../helpers/expect-code.js';
 import {
   grants,
+  instance,
   instancesOf,
   INVALID_RESOURCES,
   keyOf,
   isSubset,
-  name,
   narrowed,
   narrowerScope,
   pattern,
@@ -28,12 +28,6 @@ import {
   WORLD_ACTIONS,
   WORLD_RESOURCES,
 } from '../helpers/scope-model.js';
-
-/** Replaces every `*` of `p` with a name: a resource that `p` matches. */
-const instance = (p: string): fc.Arbitrary<string> =>
-  fc
-    .tuple(...p.split('/').map((seg) => (seg === '*' ? name : fc.constant(seg))))
-    .map((s) => s.join('/'));
 
 /** An action that some entry of `s` covers. */
 const covered = (s: Scope): fc.Arbitrary<ConcreteAction> =>
