@@ -50,8 +50,12 @@ export default tseslint.config(
   },
   {
     // Build scripts run as plain Node modules, outside the TypeScript project.
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'examples/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly' },
+    },
   },
   ...layerConfig(import.meta.dirname),
   prettier,

@@ -63,7 +63,7 @@ trustCommands(program, cx);
 keyCommands(program, cx);
 reconcileCommands(program, cx);
 admissionCommand(program, cx);
-mcpGatewayCommand(program);
+mcpGatewayCommand(program, cx);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,12 +13,14 @@ import type {
   FulfilInput,
   FulfilmentView,
   HttpMethod,
+  ListRequestsFilter,
   ObserveInput,
   ObserveResult,
   RedeemAllowed,
   RedeemDryRun,
   RedeemInput,
   RequestOptions,
+  RequestSummary,
   RequestView,
   TokenSource,
   WaitOptions,
@@ -151,6 +153,19 @@ export class CountersignClient {
   /** Creates an approval request (`POST /v1/requests`); resolves to it, pending. */
   createRequest(input: CreateRequestInput, o: CallOptions = {}): Promise<RequestView> {
     return this.#call('POST', '/v1/requests', input, o);
+  }
+
+  /** Requests, newest first, narrowed by state, subject (the NHI) and action. */
+  listRequests(filter: ListRequestsFilter = {}, o: CallOptions = {}): Promise<RequestSummary[]> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, String(v));
+    const query = q.size > 0 ? `?${q.toString()}` : '';
+    return this.#call<{ requests: RequestSummary[] }>(
+      'GET',
+      `/v1/requests${query}`,
+      undefined,
+      o,
+    ).then((r) => r.requests);
   }
 
   getRequest(id: string, o: CallOptions = {}): Promise<RequestView> {

@@ -16,14 +16,16 @@ import type {
 } from '../http/schemas.js';
 import type { DecideResult } from '../service/decide.js';
 import type { ObserveResult } from '../service/observe.js';
-import type { RequestView, WarrantView } from '../service/queries.js';
+import type { RequestSummary, RequestView, WarrantView } from '../service/queries.js';
 import type { RedeemAllowed as ServerRedeemAllowed } from '../service/redeem.js';
 import type { DryRunAllowed } from '../service/redeem-dry-run.js';
 
 export type { JSONWebKeySet } from 'jose';
 export type { ReceiptClaims } from '../redemption/receipt.js';
-export type { RequestState } from '../request/request.js';
-export type { DecideResult, ObserveResult, RequestView, WarrantView };
+export type { WarrantClaims } from '../warrant/warrant.js';
+import type { RequestState } from '../request/request.js';
+export type { RequestState };
+export type { DecideResult, ObserveResult, RequestSummary, RequestView, WarrantView };
 
 /** A bearer credential, or a function called before every attempt for a fresh one. */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -73,6 +75,13 @@ export interface RequestOptions extends CallOptions {
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export type RedeemInput = Static<typeof RedemptionBody>;
+/** What `listRequests` narrows by; `limit` is at most 999 (the server's default is 100). */
+export interface ListRequestsFilter {
+  readonly state?: RequestState;
+  readonly subject?: string;
+  readonly action?: CreateRequestInput['action'];
+  readonly limit?: number;
+}
 export type CreateRequestInput = Static<typeof CreateRequestBody>;
 export type DecisionInput = Static<typeof DecisionBody>;
 export type FulfilInput = Static<typeof FulfilmentBody>;

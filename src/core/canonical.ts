@@ -18,6 +18,11 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
+/** Throws `NON_CANONICAL_VALUE` for a value JCS cannot represent, naming where. */
+export function assertCanonical(value: unknown): void {
+  assertCanonicalisable(value, '$', 0);
+}
+
 /** `sha256:` + hex SHA-256 of the canonical JSON. */
 export function digestOf(value: unknown): `sha256:${string}` {
   return `sha256:${sha256Hex(canonicalJson(value))}`;

@@ -24,11 +24,13 @@ import {
  * mutable types; the records they describe are immutable once hashed or signed.
  * Strings stay as they are, so branded ids and `sha256:${string}` survive.
  */
-export type Frozen<T> = T extends string | number | boolean | bigint | symbol | null | undefined
-  ? T
-  : T extends readonly (infer E)[]
-    ? readonly Frozen<E>[]
-    : { readonly [K in keyof T]: Frozen<T[K]> };
+export type Frozen<T> = unknown extends T
+  ? unknown
+  : T extends string | number | boolean | bigint | symbol | null | undefined
+    ? T
+    : T extends readonly (infer E)[]
+      ? readonly Frozen<E>[]
+      : { readonly [K in keyof T]: Frozen<T[K]> };
 
 /** A string schema whose static type is the branded (or template literal) type `B`. */
 export const brandedString = <B extends string>(options: StringOptions): TUnsafe<B> =>

@@ -44,7 +44,15 @@ export function assertNhiId(id: string): asserts id is NhiId {
   }
 }
 
-export const REQUEST_ACTIONS = ['grant', 'rotate', 'revoke', 'retrieve_secret', 'custom'] as const;
+/** `tool_call`: an AI agent's call of one MCP tool (the request names it: see tool-binding.ts). */
+export const REQUEST_ACTIONS = [
+  'grant',
+  'rotate',
+  'revoke',
+  'retrieve_secret',
+  'custom',
+  'tool_call',
+] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 export const RequestActionSchema = literals(REQUEST_ACTIONS);
 

@@ -13,7 +13,9 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   INVALID_UTF8: 'the body is not well-formed UTF-8',
   NON_CANONICAL_VALUE: 'a value has no RFC 8785 canonical form, so no digest can cover it',
   VALIDATION_FAILED: 'the body, path or query does not fit the schema',
-  INVALID_SCOPE: 'a scope entry is malformed (resource or permission)',
+  INVALID_SCOPE: 'a scope entry is malformed (resource, permission or argument constraint)',
+  INVALID_TOOL_BINDING:
+    'a tool_call request names no tool, or its disclosed arguments are too large or do not hash to its argument digest',
   INVALID_NHI_ID: 'an NHI id is not `prefix:name`',
   REQUEST_WINDOW_INVALID: 'the window is malformed, starts in the past, or is empty',
   EXECUTOR_BINDING_INVALID: 'a claim binding names an untrusted issuer or no identifying claim',
@@ -52,6 +54,9 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   EXECUTOR_MISMATCH: 'redemption: the caller is not the executor the warrant binds',
   ENVIRONMENT_MISMATCH: 'redemption: the warrant is for another environment',
   SCOPE_EXCEEDED: 'redemption: the action lies outside the approved scope',
+  TOOL_MISMATCH:
+    'redemption: the warrant approves another tool, or a tool call where none is named',
+  ARGUMENTS_MISMATCH: "redemption: the tool call's arguments differ from those approved",
   TARGET_UNKNOWN: 'redemption: the action names no approved target',
   WARRANT_EXHAUSTED: 'redemption: every approved use is spent',
   RECEIPT_INVALID: 'the receipt does not verify as one of this server',

@@ -1,4 +1,5 @@
 import type { CoreErrorCode } from '../core/errors.js';
+import type { ToolBindingErrorCode } from '../core/tool-binding.js';
 import type { VocabularyErrorCode } from '../core/vocabulary.js';
 import type { IdentityTokenErrorCode } from '../identity/oidc/errors.js';
 import type { IdentityErrorCode } from '../identity/principal.js';
@@ -37,6 +38,7 @@ export type HttpErrorCode =
 export type ErrorCode =
   | CoreErrorCode
   | VocabularyErrorCode
+  | ToolBindingErrorCode
   | NhiErrorCode
   | RequestErrorCode
   | PolicyErrorCode
@@ -66,6 +68,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   NON_CANONICAL_VALUE: 400,
   VALIDATION_FAILED: 400,
   INVALID_SCOPE: 400,
+  INVALID_TOOL_BINDING: 400,
   INVALID_NHI_ID: 400,
   FULFILMENT_INVALID: 400,
   OBSERVATION_INVALID: 400,
@@ -105,6 +108,8 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   EXECUTOR_MISMATCH: 403,
   ENVIRONMENT_MISMATCH: 403,
   SCOPE_EXCEEDED: 403,
+  TOOL_MISMATCH: 403,
+  ARGUMENTS_MISMATCH: 403,
   TARGET_UNKNOWN: 403,
   WARRANT_EXHAUSTED: 403,
   NOT_FOUND: 404,

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ClaimMatcherSchema } from '../core/claim-matcher.js';
 import { literals, RequestIdSchema, Strict } from '../core/schema.js';
 import { ResourceSchema, ScopeSchema } from '../core/scope.js';
+import { ToolBindingSchema } from '../core/tool-binding.js';
 import {
   NameSchema as Name,
   NHI_KINDS,
@@ -42,6 +43,7 @@ export const CreateRequestBody = Type.Object(
   {
     subject: Type.String({ minLength: 3, maxLength: 233 }),
     action: RequestActionSchema,
+    tool: Type.Optional(ToolBindingSchema),
     scope: ScopeSchema,
     environment: Name,
     targets: Type.Optional(TargetsSchema),
@@ -128,6 +130,8 @@ export const ObservationsBody = Type.Object(
 export const ListRequestsQuery = Type.Object(
   {
     state: Type.Optional(literals(REQUEST_STATES)),
+    subject: Type.Optional(Type.String({ minLength: 3, maxLength: 233 })),
+    action: Type.Optional(RequestActionSchema),
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
   },
   Strict,

@@ -8,7 +8,8 @@ export type McpGatewayErrorCode =
   | 'UPSTREAM_COMMAND_INVALID'
   | 'UPSTREAM_URL_INVALID'
   | 'UPSTREAM_UNREACHABLE'
-  | 'LISTEN_ADDRESS_INVALID';
+  | 'LISTEN_ADDRESS_INVALID'
+  | 'GATEWAY_CONFIG_INVALID';
 
 export class McpGatewayError extends CountersignError<McpGatewayErrorCode> {
   constructor(code: McpGatewayErrorCode, message: string, options?: { cause?: unknown }) {

@@ -6,6 +6,7 @@ import {
   type CallToolResult,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { assertCanonical } from '../core/canonical.js';
 import { forwardRequest, type WireResult } from './forward.js';
 import type { CallOutcome, GateDecision, ToolCall, ToolCallGate } from './gate.js';
 import type { PendingWork } from './pending.js';
@@ -47,6 +48,16 @@ export function toolCallHandler(
         ProtocolErrorCode.InvalidParams,
         `the arguments of ${name} are ${bytes} bytes of JSON, over the gateway's limit of ${deps.limits.maxArgumentBytes}`,
         { limit: deps.limits.maxArgumentBytes },
+      );
+    }
+    try {
+      // What no digest can cover cannot be approved, nor forwarded as sent (1e400 is
+      // Infinity by now, which JSON would carry on as null).
+      assertCanonical(args);
+    } catch (e) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `the arguments of ${name} have no RFC 8785 form: ${(e as Error).message}`,
       );
     }
     const call: ToolCall = { name, arguments: args, era, sessionId: ctx.sessionId };

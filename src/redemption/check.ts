@@ -1,4 +1,5 @@
 import { scopeAllows } from '../core/scope.js';
+import { toolCallProblem } from '../core/tool-binding.js';
 import type { VerifiedIdentity } from '../identity/oidc/identity.js';
 import { matchClaims } from '../core/claim-matcher.js';
 import type { ExecutorBinding } from '../core/vocabulary.js';
@@ -59,9 +60,17 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
   if (action.environment !== claims.environment) {
     return deny('ENVIRONMENT_MISMATCH', 'the warrant is for a different environment');
   }
-  if (!scopeAllows(claims.scope, action)) {
+  const arguments_ = action.tool?.arguments;
+  if (
+    !scopeAllows(
+      claims.scope,
+      arguments_ === undefined ? action : { ...action, arguments: arguments_ },
+    )
+  ) {
     return deny('SCOPE_EXCEEDED', 'the action lies outside the approved scope');
   }
+  const toolProblem = toolCallProblem(claims.sub, claims.tool, action.tool);
+  if (toolProblem !== null) return deny(toolProblem.code, toolProblem.reason);
   if (claims.targets.length > 0 || action.target !== undefined) {
     if (action.target === undefined || !claims.targets.includes(action.target)) {
       return deny('TARGET_UNKNOWN', 'the action names no approved target');

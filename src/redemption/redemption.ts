@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Strict, type Frozen } from '../core/schema.js';
 import { PermissionSchema, ResourceSchema } from '../core/scope.js';
 import { NameSchema } from '../core/vocabulary.js';
+import { ToolCallSchema } from '../core/tool-binding.js';
 
 /** The shape of an action, as a redemption body names it and a receipt signs it. */
 export const RedemptionActionSchema = Type.Object(
@@ -10,6 +11,8 @@ export const RedemptionActionSchema = Type.Object(
     permission: PermissionSchema,
     environment: NameSchema,
     target: Type.Optional(NameSchema),
+    /** The tool call about to be made, when the warrant approves one (an MCP gateway's redemption). */
+    tool: Type.Optional(ToolCallSchema),
   },
   Strict,
 );

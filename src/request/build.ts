@@ -2,6 +2,11 @@ import { digestOf } from '../core/canonical.js';
 import { CountersignError, type CoreErrorCode } from '../core/errors.js';
 import type { PrincipalId, RequestId } from '../core/ids.js';
 import { normaliseScope, type Scope } from '../core/scope.js';
+import {
+  normaliseToolBinding,
+  type ToolBinding,
+  type ToolBindingErrorCode,
+} from '../core/tool-binding.js';
 import type { Nhi } from '../nhi/nhi.js';
 import type { PolicyErrorCode, PolicyRule } from '../policy/policy.js';
 import type { RequestBody } from './request.js';
@@ -12,6 +17,7 @@ import { limitExceeded, pinWindow } from './window.js';
 export interface RequestInput {
   readonly subject: string;
   readonly action: RequestAction;
+  readonly tool?: ToolBinding;
   readonly scope: Scope;
   readonly environment: string;
   readonly targets?: readonly string[];
@@ -42,6 +48,7 @@ export interface BuildContext {
  */
 export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
   const scope = normaliseScope(input.scope);
+  const tool = toolOf(input);
   const targets = [...new Set(input.targets ?? [])].sort();
   const { rule } = ctx;
   if (
@@ -73,6 +80,7 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     subjectKind: ctx.nhi.kind,
     subjectOwner: ctx.nhi.owner,
     action: input.action,
+    ...(tool === undefined ? {} : { tool }),
     scope,
     environment: input.environment,
     targets,
@@ -96,6 +104,19 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     },
   };
   return body;
+}
+
+/** The tool binding, present exactly when the action is a tool call. */
+function toolOf(input: RequestInput): ToolBinding | undefined {
+  if ((input.action === 'tool_call') !== (input.tool !== undefined)) {
+    throw new CountersignError<ToolBindingErrorCode>(
+      'INVALID_TOOL_BINDING',
+      input.tool === undefined
+        ? 'a tool_call request names its tool (server and name)'
+        : 'only a tool_call request names a tool',
+    );
+  }
+  return input.tool === undefined ? undefined : normaliseToolBinding(input.tool);
 }
 
 /** The request id: `sha256:` + hex digest of the body's canonical JSON. */

@@ -1,4 +1,5 @@
 import type { Scope } from '../core/scope.js';
+import type { ToolBinding } from '../core/tool-binding.js';
 import type { NhiId, PrincipalId, RequestId, WarrantId } from '../core/ids.js';
 import type { ExecutorBinding, NhiKind, RequestAction } from '../core/vocabulary.js';
 
@@ -28,6 +29,8 @@ export interface RequestBody {
   readonly subjectKind: NhiKind;
   readonly subjectOwner: string;
   readonly action: RequestAction;
+  /** The tool a `tool_call` request approves (present exactly when the action is `tool_call`). */
+  readonly tool?: ToolBinding;
   readonly scope: Scope;
   readonly environment: string;
   readonly targets: readonly string[];

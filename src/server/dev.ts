@@ -10,6 +10,18 @@ version: 1
 # Every environment a request may name; any other (PROD, prod.) is refused.
 environments: [prod, staging, dev]
 rules:
+  # An AI agent's tool calls (the MCP gateway asks on the agent's behalf, then redeems as
+  # itself): two SREs, never the agent's owner, for at most 8 hours.
+  - name: agent-tools
+    match:
+      actions: [tool_call]
+    approvals:
+      required: 2
+      groups: [sre]
+    excludeOwner: true
+    maxDuration: 8h
+    maxUses: 100
+    pendingExpiry: 1h
   - name: prod
     match:
       environments: [prod]
@@ -39,6 +51,8 @@ const DEV_PRINCIPALS: ReadonlyArray<{ id: string; roles: Role[]; groups?: string
   { id: 'deploy-us', roles: ['executor'] },
   // The admission webhook redeems, then reports what it admitted as a fulfilment and an observation.
   { id: 'k8s-admission', roles: ['executor', 'observer'] },
+  // The MCP gateway asks for approval on its agent's behalf, then redeems and reports each call.
+  { id: 'mcp-gateway', roles: ['requester', 'executor'] },
   { id: 'audra', roles: ['auditor'] },
   { id: 'collector', roles: ['observer'] },
   { id: 'admin', roles: ['admin'] },

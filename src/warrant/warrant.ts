@@ -11,6 +11,7 @@ import {
   type Frozen,
 } from '../core/schema.js';
 import { ScopeSchema } from '../core/scope.js';
+import { ToolBindingSchema } from '../core/tool-binding.js';
 import type { RequestBody } from '../request/request.js';
 import {
   ExecutorBindingSchema,
@@ -38,6 +39,8 @@ export const WarrantClaimsSchema = Type.Object(
     exp: Type.Integer(),
     request_id: RequestIdSchema,
     action: RequestActionSchema,
+    /** The tool, and the pinned argument digest, of a `tool_call` warrant. */
+    tool: Type.Optional(ToolBindingSchema),
     environment: NameSchema,
     scope: ScopeSchema,
     targets: TargetsSchema,
@@ -115,6 +118,7 @@ export function warrantClaims(args: {
     exp: Math.floor(Date.parse(args.window.notAfter) / 1000),
     request_id: args.requestId,
     action: body.action,
+    ...(body.tool === undefined ? {} : { tool: body.tool }),
     environment: body.environment,
     scope: body.scope,
     targets: body.targets,

@@ -73,7 +73,7 @@ describe('countersign serve --dev', () => {
         string
       >;
       const second = await serveOnce(['--data', dataDir, '--port', '0']);
-      expect(Object.keys(tokens)).toHaveLength(9);
+      expect(Object.keys(tokens)).toHaveLength(10);
       for (const token of Object.values(tokens)) {
         expect(first.output).toContain(token);
         expect(second.output).not.toContain(token);

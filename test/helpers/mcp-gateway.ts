@@ -38,11 +38,12 @@ export async function stdioAgent(
   era: AgentEra,
   command: string,
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ client: AgentClient; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command,
     args,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stderr: 'pipe',
   });
   let stderr = '';
@@ -74,8 +75,14 @@ export class HttpGateway {
   ) {}
 
   static async start(...args: string[]): Promise<HttpGateway> {
+    return HttpGateway.startWith({}, ...args);
+  }
+
+  /** As `start`, with these variables (e.g. COUNTERSIGN_TOKEN) in the gateway's environment. */
+  static async startWith(env: Record<string, string>, ...args: string[]): Promise<HttpGateway> {
     const proc = spawn(process.execPath, gatewayArgs('--listen', '127.0.0.1:0', ...args), {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     let output = '';
     proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));

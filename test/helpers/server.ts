@@ -14,6 +14,7 @@ export type DevPrincipal =
   | 'deploy-eu'
   | 'deploy-us'
   | 'k8s-admission'
+  | 'mcp-gateway'
   | 'audra'
   | 'collector'
   | 'admin';

@@ -11,6 +11,9 @@ const DAY = 24 * HOUR;
 /** The sample policy as JSON, written by hand with a different key order. */
 const SAMPLE_JSON = `{
   "rules": [
+    { "name": "agent-tools", "match": { "actions": ["tool_call"] },
+      "approvals": { "required": 2, "groups": ["sre"] }, "excludeOwner": true,
+      "maxDuration": "8h", "maxUses": 100, "pendingExpiry": "1h" },
     { "name": "prod", "match": { "environments": ["prod"] },
       "approvals": { "groups": ["sre"], "required": 2 }, "excludeOwner": true,
       "requesterMayExecute": false, "maxLeadTime": "7d",
@@ -29,10 +32,21 @@ const edit = (from: string, to: string): string => {
 
 describe('parsePolicyText', () => {
   describe('when given the sample policy', () => {
-    it('loads the declared environments, and two rules in file order with durations in milliseconds', () => {
+    it('loads the declared environments, and three rules in file order with durations in milliseconds', () => {
       const policy = parsePolicyText(SAMPLE_POLICY, 'yaml');
       expect(policy.environments).toEqual(['prod', 'staging', 'dev']);
       expect(policy.rules).toEqual([
+        {
+          name: 'agent-tools',
+          match: { environments: null, nhiKinds: null, actions: ['tool_call'], resources: null },
+          approvals: { required: 2, groups: ['sre'] },
+          excludeOwner: true,
+          requesterMayExecute: true,
+          maxDurationMs: 8 * HOUR,
+          maxLeadTimeMs: 7 * DAY,
+          maxUses: 100,
+          pendingExpiryMs: HOUR,
+        },
         {
           name: 'prod',
           match: { environments: ['prod'], nhiKinds: null, actions: null, resources: null },
@@ -92,7 +106,7 @@ describe('parsePolicyText', () => {
         '/rules/0/approvals',
       ],
       ['required is 0', 'required: 2', 'required: 0', '/rules/0/approvals/required'],
-      ['required is 17', 'required: 1', 'required: 17', '/rules/1/approvals/required'],
+      ['required is 17', 'required: 1', 'required: 17', '/rules/2/approvals/required'],
       ['groups is empty', 'groups: [sre]', 'groups: []', '/rules/0/approvals/groups'],
       [
         'a rule has an unknown field',
@@ -101,14 +115,14 @@ describe('parsePolicyText', () => {
         '/rules/0/colour',
       ],
       ['the file has an unknown field', 'version: 1', 'version: 1\ncolour: red', '/colour'],
-      ['match has an unknown field', ENV, 'environment: [prod]', '/rules/0/match/environment'],
+      ['match has an unknown field', ENV, 'environment: [prod]', '/rules/1/match/environment'],
       ['maxDuration has a bad unit', 'maxDuration: 8h', 'maxDuration: 8x', '/rules/0/maxDuration'],
       ['maxDuration is a number', 'maxDuration: 8h', 'maxDuration: 8', '/rules/0/maxDuration'],
       [
         'pendingExpiry is a word',
         'pendingExpiry: 24h',
         'pendingExpiry: soon',
-        '/rules/0/pendingExpiry',
+        '/rules/1/pendingExpiry',
       ],
       ['the version is 2', 'version: 1', 'version: 2', '/version'],
       ['environments is missing', 'environments: [prod, staging, dev]\n', '', '/environments'],
@@ -119,27 +133,27 @@ describe('parsePolicyText', () => {
         'a rule names an undeclared environment',
         'environments: [prod]\n',
         'environments: [PROD]\n',
-        '/rules/0/match/environments/0',
+        '/rules/1/match/environments/0',
       ],
-      ['maxLeadTime has a bad unit', 'maxLeadTime: 7d', 'maxLeadTime: 7w', '/rules/0/maxLeadTime'],
-      ['maxLeadTime is 0s', 'maxLeadTime: 7d', 'maxLeadTime: 0s', '/rules/0/maxLeadTime'],
+      ['maxLeadTime has a bad unit', 'maxLeadTime: 7d', 'maxLeadTime: 7w', '/rules/1/maxLeadTime'],
+      ['maxLeadTime is 0s', 'maxLeadTime: 7d', 'maxLeadTime: 0s', '/rules/1/maxLeadTime'],
       [
         'requesterMayExecute is a word',
         'requesterMayExecute: false',
         'requesterMayExecute: never',
-        '/rules/0/requesterMayExecute',
+        '/rules/1/requesterMayExecute',
       ],
-      ['an NHI kind is unknown', ENV, 'nhiKinds: [robot]', '/rules/0/match/nhiKinds/0'],
-      ['a rule name repeats', 'name: non-prod', 'name: prod', '/rules/1/name'],
+      ['an NHI kind is unknown', ENV, 'nhiKinds: [robot]', '/rules/1/match/nhiKinds/0'],
+      ['a rule name repeats', 'name: non-prod', 'name: prod', '/rules/2/name'],
       ['a group repeats', 'groups: [sre]', 'groups: [sre, sre]', '/rules/0/approvals/groups'],
-      ['a pattern has ".."', ENV, 'resources: [db/../x]', '/rules/0/match/resources/0'],
+      ['a pattern has ".."', ENV, 'resources: [db/../x]', '/rules/1/match/resources/0'],
       [
         'a pattern has an empty segment',
         ENV,
         'resources: [db/x, "db//x"]',
-        '/rules/0/match/resources/1',
+        '/rules/1/match/resources/1',
       ],
-      ['a pattern is non-ASCII', ENV, 'resources: [db/\u043erders]', '/rules/0/match/resources/0'],
+      ['a pattern is non-ASCII', ENV, 'resources: [db/\u043erders]', '/rules/1/match/resources/0'],
     ])('refuses it when %s with POLICY_INVALID naming the path', (_, from, to, path) => {
       const text = edit(from, to);
       const err = expectCode(() => parsePolicyText(text, 'yaml'), 'POLICY_INVALID');
@@ -174,7 +188,7 @@ describe('parsePolicyText', () => {
       [
         'pendingExpiry is 0m',
         edit('pendingExpiry: 24h', 'pendingExpiry: 0m'),
-        '/rules/0/pendingExpiry',
+        '/rules/1/pendingExpiry',
       ],
       [
         'maxDuration overflows',

@@ -62,7 +62,14 @@ interface Spec {
   action: RedemptionAction;
   executor: string;
   now: number;
+  /** Whether the warrant approves the tool call `orders-db/query` with arguments {@link PINNED}. */
+  toolBound: boolean;
+  /** The tool call the redemption presents, if any. */
+  call: { name: string; digest: `sha256:${string}` } | undefined;
 }
+
+const PINNED = `sha256:${'d'.repeat(64)}` as const;
+const OTHER_ARGUMENTS = `sha256:${'e'.repeat(64)}` as const;
 
 const validSpec = (): Spec => ({
   claims: baseClaims(),
@@ -72,13 +79,29 @@ const validSpec = (): Spec => ({
   action: { ...ACTION },
   executor: 'deploy-eu',
   now: NBF * 1000 + 10 * 60_000,
+  toolBound: false,
+  call: undefined,
 });
 
 const inputOf = (s: Spec): RedemptionInput => ({
-  claims: s.sigValid ? s.claims : null,
+  claims: !s.sigValid
+    ? null
+    : s.toolBound
+      ? { ...s.claims, tool: { server: 'orders-db', name: 'query', argumentsDigest: PINNED } }
+      : s.claims,
   keyRevoked: s.keyRevoked,
   record: s.record ? recordOf(baseClaims(), s.record) : null,
-  action: s.action,
+  action: s.call
+    ? {
+        ...s.action,
+        tool: {
+          agent: s.claims.sub,
+          server: 'orders-db',
+          name: s.call.name,
+          argumentsDigest: s.call.digest,
+        },
+      }
+    : s.action,
   executor: s.executor,
   executorIdentity: null,
   now: new Date(s.now),
@@ -118,6 +141,14 @@ const BREAKERS: Record<CheckedCode, (s: Spec) => void> = {
   },
   SCOPE_EXCEEDED: (s) => {
     s.action = { ...s.action, permission: 'admin' };
+  },
+  // These two commute: the tool's name is checked before the arguments.
+  TOOL_MISMATCH: (s) => {
+    s.call = { digest: s.call?.digest ?? PINNED, name: 'drop_table' };
+  },
+  ARGUMENTS_MISMATCH: (s) => {
+    s.toolBound = true;
+    s.call = { name: s.call?.name ?? 'query', digest: OTHER_ARGUMENTS };
   },
   TARGET_UNKNOWN: (s) => {
     s.action = { ...s.action, target: 'us-1' };

@@ -20449,6 +20449,8 @@ var REDEMPTION_DENIAL_CODES = [
   "EXECUTOR_MISMATCH",
   "ENVIRONMENT_MISMATCH",
   "SCOPE_EXCEEDED",
+  "TOOL_MISMATCH",
+  "ARGUMENTS_MISMATCH",
   "TARGET_UNKNOWN",
   "WARRANT_EXHAUSTED"
 ];
@@ -21474,6 +21476,18 @@ var CountersignClient = class {
   /** Creates an approval request (`POST /v1/requests`); resolves to it, pending. */
   createRequest(input, o = {}) {
     return this.#call("POST", "/v1/requests", input, o);
+  }
+  /** Requests, newest first, narrowed by state, subject (the NHI) and action. */
+  listRequests(filter = {}, o = {}) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v !== void 0) q.set(k, String(v));
+    const query = q.size > 0 ? `?${q.toString()}` : "";
+    return this.#call(
+      "GET",
+      `/v1/requests${query}`,
+      void 0,
+      o
+    ).then((r) => r.requests);
   }
   getRequest(id, o = {}) {
     return this.#call("GET", `/v1/requests/${segment(id)}`, void 0, o);

@@ -1,5 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
+import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 
 interface GatewayFlags {
@@ -7,6 +9,15 @@ interface GatewayFlags {
   upstreamUrl?: string;
   listen?: { host: string; port: number };
   gatewayConfig?: string;
+  wait?: number;
+}
+
+function durationArg(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function listenArg(v: string): { host: string; port: number } {
@@ -18,7 +29,6 @@ function listenArg(v: string): { host: string; port: number } {
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-/** Read when gating arrives; for now the file must at least be there and readable. */
 function configArg(v: string): string {
   try {
     if (!statSync(v).isFile()) throw new Error('not a file');
@@ -31,7 +41,7 @@ function configArg(v: string): string {
 
 const say = (line: string): boolean => process.stderr.write(`countersign mcp-gateway: ${line}\n`);
 
-export function mcpGatewayCommand(program: Command): void {
+export function mcpGatewayCommand(program: Command, cx: CommandContext): void {
   program
     .command('mcp-gateway')
     .description(
@@ -44,12 +54,21 @@ export function mcpGatewayCommand(program: Command): void {
       'serve Streamable HTTP at http://<host:port>/mcp (default: serve stdio)',
       listenArg,
     )
-    .option('--gateway-config <file>', 'the gating configuration (YAML)', configArg)
+    .option(
+      '--gateway-config <file>',
+      'the gating configuration (YAML): without it, every call passes through ungated',
+      configArg,
+    )
+    .option(
+      '--wait <duration>',
+      'hold a call that needs approval this long (e.g. 120s), sending progress, before refusing it',
+      durationArg,
+    )
     .argument('[command...]', 'after --, the upstream command and its arguments')
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  countersign mcp-gateway -- node upstream.js\n' +
+        '  countersign mcp-gateway --gateway-config gateway.yaml --wait 120s -- node upstream.js\n' +
         '  countersign mcp-gateway --upstream-url https://mcp.example.com/mcp --listen 127.0.0.1:8471\n' +
         '\nStdout carries the MCP protocol when serving stdio; everything else goes to stderr.',
     )
@@ -71,9 +90,21 @@ export function mcpGatewayCommand(program: Command): void {
         o.upstreamUrl !== undefined
           ? { kind: 'http' as const, url: upstreamUrl(o.upstreamUrl) }
           : { kind: 'stdio' as const, command: first as string, args: rest };
+      let gate;
+      if (o.gatewayConfig === undefined) {
+        say('no --gateway-config: every tool call passes through ungated');
+      } else {
+        const { gatingGate } = await import('../../mcp/gating.js');
+        try {
+          gate = gatingGate(o.gatewayConfig, cx.client(), o.wait);
+        } catch (e) {
+          throw new CliError((e as Error).message, EXIT.usage);
+        }
+      }
       let gateway;
       try {
         gateway = await startGateway({
+          ...(gate ? { gate } : {}),
           upstream,
           downstream: o.listen ? { kind: 'http', ...o.listen } : { kind: 'stdio' },
           report: (e) => say(e.message),

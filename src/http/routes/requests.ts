@@ -30,6 +30,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       const created = await createRequest(ctx, principalOf(req), {
         subject: b.subject,
         action: b.action,
+        ...(b.tool ? { tool: b.tool } : {}),
         scope: b.scope,
         environment: b.environment,
         ...(b.targets ? { targets: b.targets } : {}),
@@ -52,7 +53,12 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/requests',
     { schema: { querystring: ListRequestsQuery, tags: ['requests'] } },
     async (req) => ({
-      requests: await listRequests(ctx, req.query.state, Number(req.query.limit ?? '100')),
+      requests: await listRequests(ctx, {
+        state: req.query.state,
+        subject: req.query.subject,
+        action: req.query.action,
+        limit: Number(req.query.limit ?? '100'),
+      }),
     }),
   );
 

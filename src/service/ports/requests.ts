@@ -4,6 +4,8 @@ import type { RequestRecord, RequestState } from '../../request/request.js';
 
 export interface RequestListFilter {
   readonly state?: RequestState;
+  /** The NHI the requests are for, as registered. */
+  readonly subject?: string;
   readonly limit: number;
 }
 

@@ -32,6 +32,7 @@ export class KyselyRequests implements RequestWriter {
   async list(filter: RequestListFilter): Promise<RequestRecord[]> {
     let q = this.db.selectFrom('requests').selectAll();
     if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
     const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
     return rows.map(toRequest);
   }

@@ -1,0 +1,96 @@
+/**
+ * The requests a gateway files on its agent's behalf: at most one pending per call (or
+ * session) it would approve, however many calls ask at once, and the wait for a decision.
+ */
+import type { CountersignClient, CreateRequestInput, RequestView } from '../client/index.js';
+
+/** The states after which a request will never issue a warrant (a new one must be filed). */
+const CLOSED = new Set(['denied', 'expired', 'withdrawn', 'revoked', 'exhausted']);
+
+export class FiledRequests {
+  /** Per key: the request filed for it, or the filing in flight. */
+  readonly #byKey = new Map<string, Promise<RequestView>>();
+  /** Per request filed: its key. */
+  readonly #keyOf = new Map<string, string>();
+
+  constructor(private readonly client: CountersignClient) {}
+
+  /**
+   * The request for `key`: the one already filed while it can still be approved (its
+   * current state read from the server), otherwise a new one from `input`.
+   */
+  async ensure(key: string, input: () => CreateRequestInput): Promise<RequestView> {
+    const known = this.#byKey.get(key);
+    if (known !== undefined) {
+      const filed = await known.catch(() => undefined);
+      if (filed !== undefined) {
+        // Another call may be reading it right now; both read the same state.
+        const current = await this.client.getRequest(filed.id);
+        if (!CLOSED.has(current.state)) return current;
+      }
+      // Two calls that both found it closed must still file one request between them.
+      if (this.#byKey.get(key) !== known) return this.ensure(key, input);
+    }
+    const filing = this.client.createRequest(input());
+    this.#byKey.set(key, filing);
+    void filing.then((v) => this.#keyOf.set(v.id, key)).catch(() => undefined);
+    // A failed filing is forgotten, so the next call tries again rather than repeating the error.
+    filing.catch(() => {
+      if (this.#byKey.get(key) === filing) this.#byKey.delete(key);
+    });
+    return filing;
+  }
+
+  /**
+   * Forgets a request whose warrant can no longer be spent (used up, expired, revoked):
+   * though it still reads as approved, the next call for its key files a new one.
+   */
+  retire(requestId: string): void {
+    const key = this.#keyOf.get(requestId);
+    if (key === undefined) return;
+    this.#keyOf.delete(requestId);
+    this.#byKey.delete(key);
+  }
+
+  /**
+   * Polls a pending request until it is decided, `waitMs` pass or `signal` aborts,
+   * telling `progress` whenever the count of approvals changes.
+   */
+  async wait(
+    view: RequestView,
+    o: {
+      readonly waitMs: number;
+      readonly intervalMs: number;
+      readonly signal: AbortSignal;
+      readonly progress: (view: RequestView) => Promise<void>;
+    },
+  ): Promise<RequestView> {
+    const deadline = Date.now() + o.waitMs;
+    let current = view;
+    let told = -1;
+    while (current.state === 'pending' && !o.signal.aborted) {
+      if (current.approvals !== told) {
+        told = current.approvals;
+        await o.progress(current);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await sleep(Math.min(o.intervalMs, left), o.signal);
+      if (o.signal.aborted) break;
+      current = await this.client.getRequest(current.id, { signal: o.signal });
+    }
+    return current;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

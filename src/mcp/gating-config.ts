@@ -1,0 +1,184 @@
+/**
+ * The gating configuration: which upstream tools cross a warrant, and how one call maps
+ * onto countersign's action. Read from YAML (or JSON), on its own or as the
+ * `mcpGateway` section of a larger config file, and refused whole when any part is wrong:
+ * a gateway that silently gated less than its operator wrote would be worse than none.
+ */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../core/duration.js';
+import { assertNhiId, NameSchema } from '../core/vocabulary.js';
+import { McpGatewayError } from './errors.js';
+import { parseTemplate, type Template } from './template.js';
+
+const Scalar = Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]);
+const DurationText = Type.String({ pattern: '^(\\d+[smhd])+$', maxLength: 32 });
+
+const ToolRuleSchema = Type.Object(
+  {
+    /** The resource, e.g. `mcp/orders-db/query`, or a template such as `db/{table}`. */
+    resource: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    permission: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** The target the call acts on (default `<server>:<tool>`: the call itself). */
+    target: Type.Optional(NameSchema),
+    /** `all` (default): the whole arguments object, by digest; `none`; or argument names pinned by value. */
+    pin: Type.Optional(
+      Type.Union([
+        Type.Literal('all'),
+        Type.Literal('none'),
+        Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 16 }),
+      ]),
+    ),
+    /** How long one approved call stays usable (default 1h). */
+    duration: Type.Optional(DurationText),
+    /**
+     * Ask for a session instead of one call: `maxUses` calls over `duration`, with any
+     * arguments that meet the constraints (e.g. `table: [orders, invoices]`).
+     */
+    session: Type.Optional(
+      Type.Object(
+        {
+          maxUses: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+          duration: DurationText,
+          constraints: Type.Optional(
+            Type.Record(Type.String(), Type.Array(Scalar, { minItems: 1, maxItems: 64 })),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const GatingConfigSchema = Type.Object(
+  {
+    /** The upstream's name, as warrants and receipts carry it, e.g. `orders-db`. */
+    server: NameSchema,
+    environment: NameSchema,
+    /** The NHI the gateway acts for, e.g. `agent:ops-bot`. */
+    subject: Type.String({ minLength: 3, maxLength: 233 }),
+    /** The principal the gateway's own credential authenticates as: the warrant's executor. */
+    executor: NameSchema,
+    /** Names or globs of the gated tools (default: every tool). */
+    gated: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }))),
+    tools: Type.Optional(Type.Record(Type.String(), ToolRuleSchema)),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    /** Show pinned arguments to approvers (in the request and warrant) when small enough. */
+    discloseArguments: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+type GatingConfigFile = Static<typeof GatingConfigSchema>;
+
+/** How one tool's calls map onto an action. */
+export interface ToolRule {
+  readonly resource: Template;
+  readonly permission: string;
+  readonly target: string | undefined;
+  readonly pin: 'all' | 'none' | readonly string[];
+  readonly durationMs: number;
+  readonly session:
+    | {
+        readonly maxUses: number;
+        readonly durationMs: number;
+        readonly constraints: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+      }
+    | undefined;
+}
+
+export interface GatingConfig {
+  readonly server: string;
+  readonly environment: string;
+  readonly subject: string;
+  readonly executor: string;
+  readonly reason: string | undefined;
+  readonly discloseArguments: boolean;
+  /** The rule for a tool, or undefined when its calls pass through ungated. */
+  ruleFor(tool: string): ToolRule | undefined;
+}
+
+/** `*` matches any run of characters; everything else is literal. */
+function globMatches(glob: string, name: string): boolean {
+  const escaped = glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`).test(name);
+}
+
+const bad = (where: string, message: string) =>
+  new McpGatewayError('GATEWAY_CONFIG_INVALID', `gateway config ${where}: ${message}`);
+
+function toolRule(file: GatingConfigFile, tool: string, where: string): ToolRule {
+  const r = file.tools?.[tool] ?? {};
+  const resource = parseTemplate(r.resource ?? `mcp/${file.server}/{tool}`, where);
+  const pin = r.pin ?? 'all';
+  if (r.session !== undefined && r.pin !== undefined) {
+    throw bad(where, 'a session rule pins nothing: its constraints bound the arguments');
+  }
+  return {
+    resource,
+    permission: r.permission ?? 'call',
+    target: r.target,
+    pin,
+    durationMs: parseDuration(r.duration ?? '1h'),
+    session:
+      r.session === undefined
+        ? undefined
+        : {
+            maxUses: r.session.maxUses,
+            durationMs: parseDuration(r.session.duration),
+            constraints: r.session.constraints ?? {},
+          },
+  };
+}
+
+/** Validates a parsed document; `where` names it in errors. */
+export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
+  const section =
+    doc !== null && typeof doc === 'object' && 'mcpGateway' in doc ? doc.mcpGateway : doc;
+  if (!Value.Check(GatingConfigSchema, section)) {
+    const first = [...Value.Errors(GatingConfigSchema, section)][0];
+    throw bad(where, `${first?.path || '/'} ${first?.message ?? 'is invalid'}`);
+  }
+  const file = section;
+  try {
+    assertNhiId(file.subject);
+  } catch (e) {
+    throw bad(where, `/subject ${(e as Error).message}`);
+  }
+  const gated = file.gated ?? ['*'];
+  const rules = new Map<string, ToolRule>();
+  // Every configured tool's rule is checked now, not at its first call.
+  for (const tool of Object.keys(file.tools ?? {})) {
+    rules.set(tool, toolRule(file, tool, `${where} /tools/${tool}`));
+  }
+  return {
+    server: file.server,
+    environment: file.environment,
+    subject: file.subject,
+    executor: file.executor,
+    reason: file.reason,
+    discloseArguments: file.discloseArguments ?? true,
+    ruleFor(tool) {
+      if (!gated.some((g) => globMatches(g, tool))) return undefined;
+      let rule = rules.get(tool);
+      if (rule === undefined) {
+        rule = toolRule(file, tool, `${where} (tool ${tool})`);
+        rules.set(tool, rule);
+      }
+      return rule;
+    },
+  };
+}
+
+/** Reads a gating config file (YAML or JSON). */
+export function readGatingConfig(path: string): GatingConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: true });
+  } catch (e) {
+    throw bad(path, (e as Error).message.split('\n')[0] ?? 'unreadable');
+  }
+  return gatingConfigOf(doc, path);
+}
