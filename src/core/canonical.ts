@@ -18,9 +18,13 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
-/** Throws `NON_CANONICAL_VALUE` for a value JCS cannot represent, naming where. */
-export function assertCanonical(value: unknown): void {
-  assertCanonicalisable(value, '$', 0);
+/**
+ * Throws `NON_CANONICAL_VALUE` for a value JCS cannot represent, naming where, and for
+ * -0, which JCS writes as 0 (RFC 8785 §3.2.2.3): for input from outside (an agent's
+ * tool arguments), two different values must not share one digest.
+ */
+export function assertStrictlyCanonical(value: unknown): void {
+  assertCanonicalisable(value, '$', 0, true);
 }
 
 /** `sha256:` + hex SHA-256 of the canonical JSON. */
@@ -32,7 +36,7 @@ function fail(path: string): CountersignError<CoreErrorCode> {
   return new CountersignError('NON_CANONICAL_VALUE', `value at ${path} cannot be canonicalised`);
 }
 
-function assertCanonicalisable(v: unknown, path: string, depth: number): void {
+function assertCanonicalisable(v: unknown, path: string, depth: number, strict = false): void {
   if (depth > 64) throw fail(path);
   switch (typeof v) {
     case 'string':
@@ -43,18 +47,18 @@ function assertCanonicalisable(v: unknown, path: string, depth: number): void {
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(v)) throw fail(path);
+      if (!Number.isFinite(v) || (strict && Object.is(v, -0))) throw fail(path);
       return;
     case 'object':
       if (v === null) return;
       if (Array.isArray(v)) {
-        v.forEach((x, i) => assertCanonicalisable(x, `${path}[${i}]`, depth + 1));
+        v.forEach((x, i) => assertCanonicalisable(x, `${path}[${i}]`, depth + 1, strict));
         return;
       }
       for (const [k, x] of Object.entries(v)) {
         // The path names the key only when it is printable as it stands.
         if (!k.isWellFormed()) throw fail(`${path}.<ill-formed key>`);
-        assertCanonicalisable(x, `${path}.${k}`, depth + 1);
+        assertCanonicalisable(x, `${path}.${k}`, depth + 1, strict);
       }
       return;
     case 'bigint':

@@ -7,7 +7,7 @@
  * scope entries, where the scope algebra decides them.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { canonicalJson, digestOf } from './canonical.js';
+import { assertStrictlyCanonical, canonicalJson, digestOf } from './canonical.js';
 import { constantTimeEqual } from './crypto.js';
 import { CountersignError, type CoreErrorCode } from './errors.js';
 import { Sha256Schema, Strict, type Frozen } from './schema.js';
@@ -68,6 +68,7 @@ const invalid = (message: string) =>
 
 /** The digest that pins an arguments object; refuses what RFC 8785 cannot represent. */
 export function argumentsDigestOf(args: unknown): `sha256:${string}` {
+  assertStrictlyCanonical(args);
   return digestOf(args);
 }
 
@@ -78,6 +79,7 @@ export function argumentsDigestOf(args: unknown): `sha256:${string}` {
  */
 export function normaliseToolBinding(binding: ToolBinding): ToolBinding {
   if (binding.arguments === undefined) return binding;
+  assertStrictlyCanonical(binding.arguments);
   const canonical = canonicalJson(binding.arguments);
   if (Buffer.byteLength(canonical) > MAX_DISCLOSED_ARGUMENT_BYTES) {
     throw invalid(

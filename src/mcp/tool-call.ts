@@ -6,7 +6,7 @@ import {
   type CallToolResult,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { assertCanonical } from '../core/canonical.js';
+import { assertStrictlyCanonical } from '../core/canonical.js';
 import { forwardRequest, type WireResult } from './forward.js';
 import type { CallOutcome, GateDecision, ToolCall, ToolCallGate } from './gate.js';
 import type { PendingWork } from './pending.js';
@@ -53,7 +53,7 @@ export function toolCallHandler(
     try {
       // What no digest can cover cannot be approved, nor forwarded as sent (1e400 is
       // Infinity by now, which JSON would carry on as null).
-      assertCanonical(args);
+      assertStrictlyCanonical(args);
     } catch (e) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,

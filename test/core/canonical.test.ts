@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, digestOf } from '../../src/core/canonical.js';
+import { assertStrictlyCanonical, canonicalJson, digestOf } from '../../src/core/canonical.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { prng } from '../fixtures/prng.js';
 
@@ -219,5 +219,17 @@ describe('canonicalJson', () => {
       cyclic.self = cyclic;
       expectCode(() => canonicalJson(cyclic), 'NON_CANONICAL_VALUE');
     });
+  });
+});
+
+describe('assertStrictlyCanonical', () => {
+  it('refuses -0 anywhere, which canonical JSON would write as 0', () => {
+    expectCode(() => assertStrictlyCanonical({ a: [1, { b: -0 }] }), 'NON_CANONICAL_VALUE');
+    expect(() => assertStrictlyCanonical({ a: [1, { b: 0 }] })).not.toThrow();
+  });
+
+  it('refuses what canonical JSON refuses', () => {
+    expectCode(() => assertStrictlyCanonical({ a: 'x\ud800' }), 'NON_CANONICAL_VALUE');
+    expectCode(() => assertStrictlyCanonical({ a: Infinity }), 'NON_CANONICAL_VALUE');
   });
 });

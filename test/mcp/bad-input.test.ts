@@ -62,6 +62,26 @@ describe('the MCP gateway over stdio', () => {
       const badParams = await gateway.request(4, 'tools/call', { name: 42 });
       expect(badParams.error).toMatchObject({ code: -32602 });
     });
+
+    // Written as raw text: JSON.stringify would never produce these.
+    it.each([
+      ['a lone surrogate', '{"table":"\\ud800"}'],
+      ['negative zero', '{"table":"orders","limit":-0}'],
+      ['a number beyond a double (1e400)', '{"table":"orders","limit":1e400}'],
+    ])('answers arguments holding %s with invalid params, and keeps serving', async (_, args) => {
+      const id = Math.floor(Math.random() * 1e9);
+      gateway.write(
+        `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"ping","arguments":${args}}}\n`,
+      );
+      let answer = await gateway.next();
+      while (answer.id !== id) answer = await gateway.next();
+      expect(answer.error).toMatchObject({
+        code: -32602,
+        message: expect.stringContaining('have no RFC 8785 form'),
+      });
+      const ping = await gateway.request(id + 1, 'tools/call', { name: 'ping', arguments: {} });
+      expect(ping.result).toMatchObject({ content: [{ type: 'text' }] });
+    });
   });
 });
 
