@@ -1,3 +1,4 @@
+import type { CustodyTool } from './custody-tool.js';
 /** The chain of custody of one request, as `custodyOf` reads it from the log. */
 
 /** A concrete action as a redemption or denial recorded it. */
@@ -6,6 +7,8 @@ export interface CustodyAction {
   readonly permission: string | null;
   readonly environment: string | null;
   readonly target: string | null;
+  /** The tool call it presented, for an agent's tool call. */
+  readonly tool: CustodyTool | null;
 }
 
 export interface CustodyRequest {
@@ -13,7 +16,14 @@ export interface CustodyRequest {
   readonly requester: string | null;
   readonly subject: string | null;
   readonly action: string | null;
-  readonly scope: readonly { readonly resource: string; readonly permissions: readonly string[] }[];
+  readonly scope: readonly {
+    readonly resource: string;
+    readonly permissions: readonly string[];
+    /** Argument constraints as text, for a session of tool calls. */
+    readonly constraints: string | null;
+  }[];
+  /** The tool a `tool_call` request approves. */
+  readonly tool: CustodyTool | null;
   readonly environment: string | null;
   readonly targets: readonly string[];
   readonly executor: string | null;

@@ -20,6 +20,7 @@ import type {
   CustodyWarrant,
 } from './chain.js';
 import { FindingFolder, fulfilmentOf, observationOf } from './custody-after.js';
+import { constraintsText, toolOf } from './custody-tool.js';
 import type { EvidenceEvent } from './read.js';
 import { canonicalOrUndefined, int, isObject, member, str, strings } from './read.js';
 
@@ -46,6 +47,7 @@ function actionOf(value: unknown): CustodyAction | null {
     permission: str(value.permission),
     environment: str(value.environment),
     target: str(value.target),
+    tool: toolOf(value.tool),
   };
 }
 
@@ -63,8 +65,15 @@ function requestOf(e: EvidenceEvent): CustodyRequest {
       const resource = str(member(s, 'resource'));
       return resource === null
         ? []
-        : [{ resource, permissions: strings(member(s, 'permissions')) }];
+        : [
+            {
+              resource,
+              permissions: strings(member(s, 'permissions')),
+              constraints: constraintsText(s),
+            },
+          ];
     }),
+    tool: toolOf(get('tool')),
     environment: str(get('environment')),
     targets: strings(get('targets')),
     executor: executorOf(get('executor')),

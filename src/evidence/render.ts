@@ -13,7 +13,24 @@ const p = (value: string | number | null | undefined): string =>
 function actionText(a: CustodyAction | null): string {
   if (a === null) return '(no action recorded)';
   const target = a.target === null ? '' : ` on target ${p(a.target)}`;
-  return `${p(a.permission)} ${p(a.resource)} in ${p(a.environment)}${target}`;
+  const t = a.tool;
+  const tool =
+    t === null
+      ? ''
+      : `, calling ${p(t.name)} on ${p(t.server)} for ${p(t.agent)} with arguments ${p(t.argumentsDigest)}` +
+        (t.arguments === null ? '' : ` (${p(t.arguments)})`);
+  return `${p(a.permission)} ${p(a.resource)} in ${p(a.environment)}${target}${tool}`;
+}
+
+function toolLine(r: NonNullable<CustodyChain['request']>): string[] {
+  const t = r.tool;
+  if (t === null) return [];
+  const pinned =
+    t.argumentsDigest === null
+      ? 'any arguments the scope allows'
+      : `exactly the arguments ${p(t.argumentsDigest)}` +
+        (t.arguments === null ? ' (not disclosed)' : `: ${p(t.arguments)}`);
+  return [`  tool: ${p(t.name)} on ${p(t.server)}, ${pinned}`];
 }
 
 function gapText(g: CustodyGap): string {
@@ -42,13 +59,18 @@ function gapText(g: CustodyGap): string {
 function requestLines(c: CustodyChain): string[] {
   const r = c.request;
   if (r === null) return ['Request', '  (no request.created event)'];
-  const scope = r.scope.map((s) => `${p(s.resource)} [${s.permissions.map(p).join(', ')}]`);
+  const scope = r.scope.map(
+    (s) =>
+      `${p(s.resource)} [${s.permissions.map(p).join(', ')}]` +
+      (s.constraints === null ? '' : ` where ${p(s.constraints)}`),
+  );
   const ticket = r.ticket === null ? '' : ` (ticket ${p(r.ticket)})`;
   const pol = r.policy;
   return [
     'Request',
     `  requested by ${p(r.requester)} at ${p(r.at)}`,
     `  subject ${p(r.subject)}: ${p(r.action)} in environment ${p(r.environment)}`,
+    ...toolLine(r),
     `  scope: ${scope.join('; ') || '(none)'}`,
     `  targets: ${r.targets.map(p).join(', ') || '(none)'}`,
     `  executor: ${p(r.executor)}`,
