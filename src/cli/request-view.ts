@@ -1,5 +1,8 @@
 import type { Decision } from '../approval/decision.js';
 import type { ClaimCondition } from '../core/claim-matcher.js';
+import { canonicalJson } from '../core/canonical.js';
+import type { ScopeEntry } from '../core/scope.js';
+import type { ToolBinding } from '../core/tool-binding.js';
 import type { RequestBody } from '../request/request.js';
 import { windowText } from '../request/window.js';
 
@@ -71,6 +74,26 @@ function executorLines(b: RequestBody): string[] {
   }
 }
 
+/** What a scope entry's argument constraints allow, e.g. `table ∈ {orders, invoices}`. */
+function constraintText(c: ScopeEntry['constraints']): string {
+  if (c === undefined) return 'any';
+  return Object.entries(c)
+    .map(
+      ([name, k]) => `${shown(name)} ∈ {${k.in.map((v) => shown(JSON.stringify(v))).join(', ')}}`,
+    )
+    .join(' and ');
+}
+
+function toolLines(t: ToolBinding): string[] {
+  const pinned =
+    t.argumentsDigest === undefined
+      ? ['any arguments the scope allows']
+      : [`exactly the arguments ${t.argumentsDigest}`];
+  // Disclosed arguments are shown as canonical JSON, so what is read is what is hashed.
+  const args = t.arguments === undefined ? [] : [`  ${shown(canonicalJson(t.arguments))}`];
+  return [`${shown(t.name)} on MCP server ${shown(t.server)}`, ...pinned, ...args];
+}
+
 /**
  * The text rendering of `request show`: every field the approvers' decisions bind (the
  * request body, whose digest is the request id), then its state and the decisions.
@@ -78,9 +101,14 @@ function executorLines(b: RequestBody): string[] {
 export function renderRequest(r: RequestView): string {
   const b = r.body;
   const p = b.policy;
+  const constrained = b.scope.some((e) => e.constraints !== undefined);
   const scope = columns([
-    ['RESOURCE', 'PERMISSIONS'],
-    ...b.scope.map((e) => [shown(e.resource), e.permissions.map(shown).join(', ')]),
+    ['RESOURCE', 'PERMISSIONS', ...(constrained ? ['ARGUMENTS'] : [])],
+    ...b.scope.map((e) => [
+      shown(e.resource),
+      e.permissions.map(shown).join(', '),
+      ...(constrained ? [constraintText(e.constraints)] : []),
+    ]),
   ]);
   const decisions = (r.decisions ?? []).map(
     (d) => `${d.decision.padEnd(7)}  ${shown(d.approver)}  ${d.at}  ${shown(d.reason)}`,
@@ -92,6 +120,7 @@ export function renderRequest(r: RequestView): string {
     '',
     ...field('subject', [`${shown(b.subject)} (${b.subjectKind}, owner ${shown(b.subjectOwner)})`]),
     ...field('action', [b.action]),
+    ...(b.tool === undefined ? [] : field('tool', toolLines(b.tool))),
     ...field('environment', [shown(b.environment)]),
     ...field('scope', scope),
     ...field('targets', [b.targets.length === 0 ? 'none' : b.targets.map(shown).join(', ')]),

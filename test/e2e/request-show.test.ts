@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestOf } from '../../src/core/canonical.js';
 import { uniqueNhi } from '../helpers/chain.js';
 import { requestCreateArgs } from '../helpers/cli-args.js';
 import { TestServer } from '../helpers/server.js';
@@ -96,6 +97,102 @@ describe('countersign request show', () => {
     it('keeps --json as the request itself', async () => {
       const json = await s.cli(['--json', 'request', 'show', id], 'carol');
       expect(JSON.parse(json.stdout).body).toEqual(body);
+    });
+  });
+});
+
+describe('countersign request create --tool', () => {
+  describe("when a requester asks for an agent's session of tool calls from the CLI", () => {
+    let subject: string;
+    let id: string;
+    beforeAll(async () => {
+      subject = uniqueNhi();
+      const nhi = await s.cli(
+        ['nhi', 'add', '--id', subject, '--kind', 'ai_agent', '--owner', 'team-data'],
+        'admin',
+      );
+      expect(nhi.code, nhi.stderr).toBe(0);
+      const created = await s.cli(
+        requestCreateArgs(subject, {
+          action: 'tool_call',
+          tool: 'orders-db/query',
+          scope: ['db/orders=read', 'db/invoices=read'],
+          constraint: ['table=orders,invoices'],
+          env: 'staging',
+          target: ['orders-db:query'],
+          executor: 'mcp-gateway',
+          duration: '2h',
+          'max-uses': '20',
+          reason: 'reconcile orders against invoices',
+        }),
+        'alice',
+      );
+      expect(created.code, created.stderr).toBe(0);
+      id = created.stdout.trim();
+    });
+
+    it('shows the tool and the argument constraints of each scope entry', async () => {
+      const shown = await s.cli(['request', 'show', id], 'bob');
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('tool           query on MCP server orders-db');
+      expect(shown.stdout).toContain('any arguments the scope allows');
+      expect(shown.stdout).toMatch(/db\/orders\s+read\s+table ∈ \{"invoices", "orders"\}/);
+    });
+
+    it('lists it among the tool_call requests for its subject', async () => {
+      const listed = await s.cli(
+        ['--json', 'request', 'list', '--subject', subject, '--action', 'tool_call'],
+        'bob',
+      );
+      expect(listed.code, listed.stderr).toBe(0);
+      const ids = (JSON.parse(listed.stdout) as { requests: { id: string }[] }).requests.map(
+        (r) => r.id,
+      );
+      expect(ids).toEqual([id]);
+    });
+  });
+
+  describe('when the exact arguments are pinned', () => {
+    it('hashes the arguments it shows the approvers', async () => {
+      const subject = uniqueNhi();
+      await s.cli(
+        ['nhi', 'add', '--id', subject, '--kind', 'ai_agent', '--owner', 'team-data'],
+        'admin',
+      );
+      const created = await s.cli(
+        requestCreateArgs(subject, {
+          action: 'tool_call',
+          tool: 'orders-db/drop_table',
+          'tool-args': '{"table":"orders"}',
+          scope: ['mcp/orders-db/drop_table=call'],
+          env: 'staging',
+          executor: 'mcp-gateway',
+          duration: '1h',
+          reason: 'retire the old orders table',
+        }),
+        'alice',
+      );
+      expect(created.code, created.stderr).toBe(0);
+      const shown = await s.cli(['request', 'show', created.stdout.trim()], 'bob');
+      expect(shown.stdout).toContain(`exactly the arguments ${digestOf({ table: 'orders' })}`);
+      expect(shown.stdout).toContain('{"table":"orders"}');
+    });
+
+    it('refuses --tool-args that are not JSON as a usage error', async () => {
+      const r = await s.cli(
+        requestCreateArgs(uniqueNhi(), {
+          action: 'tool_call',
+          tool: 'orders-db/drop_table',
+          'tool-args': '{table: orders}',
+          scope: ['mcp/orders-db/drop_table=call'],
+          env: 'staging',
+          duration: '1h',
+          reason: 'x',
+        }),
+        'alice',
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--tool-args: not JSON');
     });
   });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CreateRequestInput } from '../../client/index.js';
+import type { CreateRequestInput, ListRequestsFilter } from '../../client/index.js';
 import { CliError, EXIT } from '../errors.js';
 import { emit } from '../output.js';
 import type { CommandContext } from '../context.js';
@@ -8,6 +8,37 @@ import { renderRequest, type RequestView } from '../request-view.js';
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 /** `--scope db/orders=read,write` becomes `{resource: 'db/orders', permissions: ['read','write']}`. */
+/** `--tool orders-db/query` with `--tool-args '{"table":"orders"}'`: the server hashes the arguments. */
+function toolFrom(spec: string, args: unknown): Record<string, unknown> {
+  const at = spec.indexOf('/');
+  if (at <= 0 || at === spec.length - 1) {
+    throw new CliError(`--tool ${spec}: use SERVER/TOOL, e.g. orders-db/query`, EXIT.usage);
+  }
+  const tool = { server: spec.slice(0, at), name: spec.slice(at + 1) };
+  if (args === undefined) return tool;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args as string);
+  } catch {
+    throw new CliError('--tool-args: not JSON', EXIT.usage);
+  }
+  return { ...tool, arguments: parsed };
+}
+
+/** `--constraint table=orders,invoices` (repeatable): string values, as a CLI can give them. */
+function constraintsFrom(flags: string[]): Record<string, { in: string[] }> | undefined {
+  if (flags.length === 0) return undefined;
+  const out: Record<string, { in: string[] }> = {};
+  for (const f of flags) {
+    const at = f.indexOf('=');
+    if (at <= 0 || at === f.length - 1) {
+      throw new CliError(`--constraint ${f}: use NAME=VALUE[,VALUE]`, EXIT.usage);
+    }
+    out[f.slice(0, at)] = { in: f.slice(at + 1).split(',') };
+  }
+  return out;
+}
+
 export function parseScopeFlag(v: string): { resource: string; permissions: string[] } {
   const at = v.lastIndexOf('=');
   if (at <= 0 || at === v.length - 1) {
@@ -80,7 +111,7 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .command('create')
     .description('ask for approval; prints the request id')
     .requiredOption('--subject <nhi>', 'the NHI the change is about')
-    .requiredOption('--action <action>', 'grant|rotate|revoke|retrieve_secret|custom')
+    .requiredOption('--action <action>', 'grant|rotate|revoke|retrieve_secret|custom|tool_call')
     .requiredOption('--scope <res=perm,...>', 'resource and permissions (repeatable)', collect, [])
     .requiredOption('--env <environment>')
     .option('--target <target>', 'where fulfilment must happen (repeatable)', collect, [])
@@ -98,15 +129,30 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .option('--max-uses <n>', 'uses allowed (default 1)', (v) => Number.parseInt(v, 10))
     .requiredOption('--reason <text>')
     .option('--ticket <ref>', 'external ticket reference')
+    .option(
+      '--tool <server/name>',
+      'with --action tool_call: the MCP server and tool, e.g. orders-db/query',
+    )
+    .option('--tool-args <json>', 'with --tool: pin (and show approvers) exactly these arguments')
+    .option(
+      '--constraint <name=v1,v2>',
+      'with --tool: every scope entry allows only these values of an argument (repeatable)',
+      collect,
+      [],
+    )
     .action(async (o: Record<string, unknown>) => {
       // Like the API, the CLI never picks a window for the requester.
       if (!o.duration && !o.notAfter) {
         throw new CliError('give a window: --duration D or --not-after TS', EXIT.usage, 'USAGE');
       }
-      const scope = (o.scope as string[]).map(parseScopeFlag);
+      const constraints = constraintsFrom(o.constraint as string[]);
+      const scope = (o.scope as string[])
+        .map(parseScopeFlag)
+        .map((e) => (constraints ? { ...e, constraints } : e));
       const body = {
         subject: o.subject,
         action: o.action,
+        ...(o.tool === undefined ? {} : { tool: toolFrom(o.tool as string, o.toolArgs) }),
         scope,
         environment: o.env,
         targets: o.target,
@@ -132,11 +178,11 @@ export function chainCommands(program: Command, cx: CommandContext): void {
   request
     .command('list')
     .option('--state <state>', 'pending|approved|denied|expired|withdrawn|revoked|exhausted')
-    .action(async (o: { state?: string }) => {
-      const q = o.state ? `?state=${encodeURIComponent(o.state)}` : '';
-      const out = await cx
-        .client()
-        .request<{ requests: Array<Record<string, string>> }>('GET', `/v1/requests${q}`);
+    .option('--subject <nhi>', 'only requests for this NHI')
+    .option('--action <action>', 'only requests for this action, e.g. tool_call')
+    .action(async (o: ListRequestsFilter) => {
+      const requests = await cx.client().listRequests(o);
+      const out = { requests };
       emit(cx.json(), out, () =>
         out.requests
           .map((r) => `${r.id}  ${r.state}  ${r.subject}  ${r.action}  ${r.environment}`)
