@@ -18,6 +18,8 @@ export interface ToolCall {
   readonly era: 'legacy' | 'modern';
   /** The downstream session (a 2025-era Streamable HTTP session), if there is one. */
   readonly sessionId: string | undefined;
+  /** The agent the downstream request's verified token names (HTTP with agent tokens only). */
+  readonly agent: string | undefined;
 }
 
 /** A tool result in the MCP wire shape (`content`, `structuredContent`, `isError`, `_meta`). */

@@ -1,4 +1,4 @@
-import type { Server } from '@modelcontextprotocol/server';
+import type { AuthInfo, Server } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Readable, Writable } from 'node:stream';
 import { downstreamServer } from './downstream.js';
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   readonly maxMessageBytes?: number;
   readonly upstreamTimeoutMs?: number;
   readonly maxSessions?: number;
+  /** Over HTTP: authenticates each request's agent token (see agent-tokens.ts). */
+  readonly authenticate?: (request: Request) => Promise<AuthInfo | Response>;
   /** Out-of-band problems (never the agent's arguments or results). */
   readonly report: (error: Error) => void;
 }
@@ -151,6 +153,7 @@ async function serveDownstream(
           maxSessions: options.maxSessions ?? 1000,
           loopback: isLoopback(down.host),
           report,
+          ...(options.authenticate ? { authenticate: options.authenticate } : {}),
         },
       );
       relay.publishTo(endpoint.notifier);

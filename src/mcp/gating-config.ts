@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.js';
 import { assertNhiId, NameSchema } from '../core/vocabulary.js';
+import type { AgentTokenConfig } from './agent-tokens.js';
 import { McpGatewayError } from './errors.js';
 import { parseTemplate, type Template } from './template.js';
 
@@ -58,8 +59,23 @@ const GatingConfigSchema = Type.Object(
     /** The upstream's name, as warrants and receipts carry it, e.g. `orders-db`. */
     server: NameSchema,
     environment: NameSchema,
-    /** The NHI the gateway acts for, e.g. `agent:ops-bot`. */
-    subject: Type.String({ minLength: 3, maxLength: 233 }),
+    /** The NHI the gateway acts for, e.g. `agent:ops-bot` (or name it per session: `agentTokens`). */
+    subject: Type.Optional(Type.String({ minLength: 3, maxLength: 233 })),
+    /**
+     * Over HTTP, each session presents a workload token naming its agent: verified
+     * against the issuer's keys, its claims spell the agent's NHI (`subject: agent:{sub}`).
+     */
+    agentTokens: Type.Optional(
+      Type.Object(
+        {
+          issuer: Type.String({ minLength: 1, maxLength: 512 }),
+          audience: Type.String({ minLength: 1, maxLength: 512 }),
+          jwksUri: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+          subject: Type.String({ minLength: 3, maxLength: 233 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** The principal the gateway's own credential authenticates as: the warrant's executor. */
     executor: NameSchema,
     /** Names or globs of the gated tools (default: every tool). */
@@ -92,7 +108,12 @@ export interface ToolRule {
 export interface GatingConfig {
   readonly server: string;
   readonly environment: string;
+  /** The agent calls are made for: the configured one, or the session's (`forAgent`). */
   readonly subject: string;
+  /** How HTTP sessions name their agent, when they do. */
+  readonly agentTokens: AgentTokenConfig | undefined;
+  /** The same config, acting for `agent` (named by a session's verified token). */
+  forAgent(agent: string): GatingConfig;
   readonly executor: string;
   readonly reason: string | undefined;
   readonly discloseArguments: boolean;
@@ -142,8 +163,11 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
     throw bad(where, `${first?.path || '/'} ${first?.message ?? 'is invalid'}`);
   }
   const file = section;
+  if ((file.subject === undefined) === (file.agentTokens === undefined)) {
+    throw bad(where, 'name the agent once: /subject, or /agentTokens for one per HTTP session');
+  }
   try {
-    assertNhiId(file.subject);
+    if (file.subject !== undefined) assertNhiId(file.subject);
   } catch (e) {
     throw bad(where, `/subject ${(e as Error).message}`);
   }
@@ -153,10 +177,12 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
   for (const tool of Object.keys(file.tools ?? {})) {
     rules.set(tool, toolRule(file, tool, `${where} /tools/${tool}`));
   }
-  return {
+  const config = (subject: string): GatingConfig => ({
     server: file.server,
     environment: file.environment,
-    subject: file.subject,
+    subject,
+    agentTokens: file.agentTokens,
+    forAgent: (agent) => config(agent),
     executor: file.executor,
     reason: file.reason,
     discloseArguments: file.discloseArguments ?? true,
@@ -169,7 +195,9 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
       }
       return rule;
     },
-  };
+  });
+  // Until a session names its agent, the config acts for none (`forAgent` names it).
+  return config(file.subject ?? '');
 }
 
 /** Reads a gating config file (YAML or JSON). */

@@ -8,6 +8,7 @@ import {
   localhostAllowedOrigins,
   originValidationResponse,
   WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
   type Server,
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
@@ -23,6 +24,11 @@ export interface HttpEndpointOptions {
   /** Bound to a loopback address: refuse foreign Host and Origin headers (DNS rebinding). */
   readonly loopback: boolean;
   readonly report: (error: Error) => void;
+  /**
+   * Authenticates each request (a Bearer agent token): the verified identity, or the
+   * answer that refuses it (401 with a challenge). None: every request is served.
+   */
+  readonly authenticate?: (request: Request) => Promise<AuthInfo | Response>;
 }
 
 /** The downstream Streamable HTTP endpoint: one `fetch` face for both protocol eras. */
@@ -50,13 +56,23 @@ export function httpEndpoint(
     onerror: options.report,
   });
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
+  /** Per 2025-era session: the agent its initialize authenticated as, for good. */
+  const agentOf = new Map<string, string>();
 
-  async function legacy(request: Request): Promise<Response> {
+  async function legacy(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
     if (id !== null) {
       const transport = sessions.get(id);
       if (transport === undefined) return jsonRpcError(404, -32001, 'Session not found');
-      return transport.handleRequest(request);
+      // A session never changes whom it speaks for, whatever token comes later.
+      if (authInfo !== undefined && agentOf.get(id) !== authInfo.clientId) {
+        return jsonRpcError(
+          403,
+          -32000,
+          'Forbidden: the token names another agent than this session',
+        );
+      }
+      return transport.handleRequest(request, authInfo ? { authInfo } : {});
     }
     if (request.method !== 'POST') {
       return jsonRpcError(400, -32000, 'Bad Request: an Mcp-Session-Id header is required');
@@ -75,14 +91,23 @@ export function httpEndpoint(
     }
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (sid) => void sessions.set(sid, transport),
+      onsessioninitialized: (sid) => {
+        sessions.set(sid, transport);
+        if (authInfo !== undefined) agentOf.set(sid, authInfo.clientId);
+      },
       maxRequestBodySize: options.maxBodyBytes,
     });
     transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+      if (transport.sessionId !== undefined) {
+        sessions.delete(transport.sessionId);
+        agentOf.delete(transport.sessionId);
+      }
     };
     await serverFor('legacy').connect(transport);
-    return transport.handleRequest(request, { parsedBody: body });
+    return transport.handleRequest(request, {
+      parsedBody: body,
+      ...(authInfo ? { authInfo } : {}),
+    });
   }
 
   return {
@@ -95,10 +120,18 @@ export function httpEndpoint(
           originValidationResponse(request, localhostAllowedOrigins()))
         : undefined;
       if (refused !== undefined) return refused;
+      let authInfo: AuthInfo | undefined;
+      if (options.authenticate !== undefined) {
+        const auth = await options.authenticate(request);
+        if (auth instanceof Response) return auth;
+        authInfo = auth;
+      }
       const legacyTraffic = await isLegacyRequest(request, undefined, {
         maxRequestBodySize: options.maxBodyBytes,
       });
-      return legacyTraffic ? legacy(request) : modern.fetch(request);
+      return legacyTraffic
+        ? legacy(request, authInfo)
+        : modern.fetch(request, authInfo ? { authInfo } : {});
     },
     notifier: modern.notify,
     async close() {

@@ -7,6 +7,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { assertStrictlyCanonical } from '../core/canonical.js';
+import { AGENT_KEY } from './agent-tokens.js';
 import { forwardRequest, type WireResult } from './forward.js';
 import type { CallOutcome, GateDecision, ToolCall, ToolCallGate } from './gate.js';
 import type { PendingWork } from './pending.js';
@@ -60,7 +61,14 @@ export function toolCallHandler(
         `the arguments of ${name} have no RFC 8785 form: ${(e as Error).message}`,
       );
     }
-    const call: ToolCall = { name, arguments: args, era, sessionId: ctx.sessionId };
+    const agent = ctx.http?.authInfo?.extra?.[AGENT_KEY];
+    const call: ToolCall = {
+      name,
+      arguments: args,
+      era,
+      sessionId: ctx.sessionId,
+      agent: typeof agent === 'string' ? agent : undefined,
+    };
     const progress = new ProgressRelay(ctx, deps.report);
     const decision: GateDecision = await deps.gate.decide(call, {
       signal: ctx.mcpReq.signal,

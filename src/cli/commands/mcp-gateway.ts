@@ -90,21 +90,25 @@ export function mcpGatewayCommand(program: Command, cx: CommandContext): void {
         o.upstreamUrl !== undefined
           ? { kind: 'http' as const, url: upstreamUrl(o.upstreamUrl) }
           : { kind: 'stdio' as const, command: first as string, args: rest };
-      let gate;
+      let gated;
       if (o.gatewayConfig === undefined) {
         say('no --gateway-config: every tool call passes through ungated');
       } else {
-        const { gatingGate } = await import('../../mcp/gating.js');
+        const { gating } = await import('../../mcp/gating.js');
         try {
-          gate = gatingGate(o.gatewayConfig, cx.client(), o.wait);
+          gated = gating(o.gatewayConfig, cx.client(), o.wait);
         } catch (e) {
           throw new CliError((e as Error).message, EXIT.usage);
+        }
+        if (gated.authenticate !== undefined && !o.listen) {
+          throw new CliError('agentTokens name agents per HTTP session: add --listen', EXIT.usage);
         }
       }
       let gateway;
       try {
         gateway = await startGateway({
-          ...(gate ? { gate } : {}),
+          ...(gated ? { gate: gated.gate } : {}),
+          ...(gated?.authenticate ? { authenticate: gated.authenticate } : {}),
           upstream,
           downstream: o.listen ? { kind: 'http', ...o.listen } : { kind: 'stdio' },
           report: (e) => say(e.message),
