@@ -7,20 +7,37 @@ import type { CountersignClient, CreateRequestInput, RequestView } from '../clie
 /** The states after which a request will never issue a warrant (a new one must be filed). */
 const CLOSED = new Set(['denied', 'expired', 'withdrawn', 'revoked', 'exhausted']);
 
+/**
+ * Where filed requests are remembered beyond one process (a hook runs once per call):
+ * key → request id. Ids only; a request's state is always read from the server.
+ */
+export interface RequestMemory {
+  get(key: string): string | undefined;
+  set(key: string, requestId: string): void;
+}
+
 export class FiledRequests {
   /** Per key: the request filed for it, or the filing in flight. */
   readonly #byKey = new Map<string, Promise<RequestView>>();
-  /** Per request filed: its key. */
-  readonly #keyOf = new Map<string, string>();
+  /** Per request filed: its key, and the filing that made it. */
+  readonly #keyOf = new Map<string, { key: string; filing: Promise<RequestView> }>();
 
-  constructor(private readonly client: CountersignClient) {}
+  constructor(
+    private readonly client: CountersignClient,
+    private readonly memory?: RequestMemory,
+  ) {}
 
   /**
    * The request for `key`: the one already filed while it can still be approved (its
    * current state read from the server), otherwise a new one from `input`.
    */
   async ensure(key: string, input: () => CreateRequestInput): Promise<RequestView> {
-    const known = this.#byKey.get(key);
+    let known = this.#byKey.get(key);
+    const remembered = known === undefined ? this.memory?.get(key) : undefined;
+    if (remembered !== undefined) {
+      known = this.client.getRequest(remembered);
+      this.#byKey.set(key, known);
+    }
     if (known !== undefined) {
       const filed = await known.catch(() => undefined);
       if (filed !== undefined) {
@@ -33,7 +50,12 @@ export class FiledRequests {
     }
     const filing = this.client.createRequest(input());
     this.#byKey.set(key, filing);
-    void filing.then((v) => this.#keyOf.set(v.id, key)).catch(() => undefined);
+    void filing
+      .then((v) => {
+        this.#keyOf.set(v.id, { key, filing });
+        this.memory?.set(key, v.id);
+      })
+      .catch(() => undefined);
     // A failed filing is forgotten, so the next call tries again rather than repeating the error.
     filing.catch(() => {
       if (this.#byKey.get(key) === filing) this.#byKey.delete(key);
@@ -46,10 +68,11 @@ export class FiledRequests {
    * though it still reads as approved, the next call for its key files a new one.
    */
   retire(requestId: string): void {
-    const key = this.#keyOf.get(requestId);
-    if (key === undefined) return;
+    const known = this.#keyOf.get(requestId);
+    if (known === undefined) return;
     this.#keyOf.delete(requestId);
-    this.#byKey.delete(key);
+    // Only while the key still stands for this request: never forget its replacement.
+    if (this.#byKey.get(known.key) === known.filing) this.#byKey.delete(known.key);
   }
 
   /**

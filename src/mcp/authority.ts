@@ -13,7 +13,7 @@ import {
   type CountersignClient,
   type RequestView,
 } from '../client/index.js';
-import { FiledRequests } from './approvals.js';
+import { FiledRequests, type RequestMemory } from './approvals.js';
 import {
   mapCall,
   pendingKeyOf,
@@ -35,6 +35,8 @@ export interface Allowed {
   readonly maxUses: number;
   /** The target its fulfilment names. */
   readonly target: string;
+  /** The digest of the arguments the call was made with: what its fulfilment reports as applied. */
+  readonly argumentsDigest: string;
 }
 
 /**
@@ -72,6 +74,8 @@ export interface AuthorityOptions {
   readonly waitMs?: number;
   readonly pollIntervalMs?: number;
   readonly now?: () => number;
+  /** Remembers the requests filed, for callers that live one call long (hooks). */
+  readonly memory?: RequestMemory;
 }
 
 /** Denials after which the warrant is of no further use to anyone. */
@@ -95,7 +99,7 @@ export class ToolCallAuthority {
     readonly config: GatingConfig,
     private readonly options: AuthorityOptions = {},
   ) {
-    this.#filed = new FiledRequests(client);
+    this.#filed = new FiledRequests(client, options.memory);
   }
 
   /** Throws `NON_CANONICAL_VALUE` for arguments no digest can cover. */
@@ -130,6 +134,8 @@ export class ToolCallAuthority {
       receipt: allowed.receipt,
       target: allowed.target,
       outcome,
+      // What ran at the target: the exact arguments, as their digest.
+      fingerprint: allowed.argumentsDigest,
       ...(detail === undefined ? {} : { detail: detail.slice(0, 2000) }),
     });
   }
@@ -173,6 +179,7 @@ export class ToolCallAuthority {
         use: r.use,
         maxUses: r.maxUses,
         target: action.target ?? 'default',
+        argumentsDigest: call.argumentsDigest,
       };
     } catch (e) {
       if (isRedemptionDenial(e)) return { kind: 'deny', code: e.code, reason: e.detail };
@@ -180,14 +187,21 @@ export class ToolCallAuthority {
     }
   }
 
-  /** Picks up the agent's approved tool-call warrants that this gateway does not hold yet. */
-  #refresh(): Promise<void> {
+  /**
+   * Picks up the agent's approved tool-call warrants that this gateway does not hold yet.
+   * A refresh already running may have read before this call's approval, so this one
+   * waits for it, then reads again (sharing that read with whoever else is waiting).
+   */
+  async #refresh(): Promise<void> {
+    const running = this.#refreshing;
+    if (running !== undefined) await running.catch(() => undefined);
     this.#refreshing ??= (async () => {
       try {
         const approved = await this.client.listRequests({
           subject: this.config.subject,
           action: 'tool_call',
           state: 'approved',
+          limit: 999,
         });
         for (const r of approved) {
           if (this.#seen.has(r.id)) continue;

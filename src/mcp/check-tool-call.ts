@@ -15,9 +15,11 @@
  * ```
  */
 import { CountersignClient } from '../client/index.js';
+import type { RequestMemory } from './approvals.js';
 import { ToolCallAuthority, type Allowed, type Refused } from './authority.js';
 import { gatingConfigOf, readGatingConfig, type GatingConfig } from './gating-config.js';
 
+export type { RequestMemory } from './approvals.js';
 export type { Refused } from './authority.js';
 
 export interface ToolCallInput {
@@ -36,6 +38,8 @@ export type ToolCallCheck =
       readonly receipt: string | undefined;
       /** The target its fulfilment names, when gated (to report from another process). */
       readonly target: string | undefined;
+      /** The arguments' digest, when gated: its fulfilment's fingerprint. */
+      readonly argumentsDigest: string | undefined;
       /** Reports how the call ended, as a fulfilment of its target (a no-op when ungated). */
       report(outcome: 'success' | 'failure', detail?: string): Promise<void>;
     }
@@ -51,6 +55,11 @@ export interface CheckerOptions {
   /** Hold a call this long for approvers to decide (default 0: answer at once). */
   readonly waitMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Remembers the requests filed across processes (a hook runs once per call), so a
+   * retry before approval finds its pending request instead of filing another.
+   */
+  readonly memory?: RequestMemory;
 }
 
 export interface ToolCallChecker {
@@ -67,7 +76,10 @@ export function toolCallChecker(o: CheckerOptions = {}): ToolCallChecker {
     token: o.token ?? process.env.COUNTERSIGN_TOKEN,
     userAgent: 'countersign-agent',
   });
-  const authority = new ToolCallAuthority(client, config, o.waitMs ? { waitMs: o.waitMs } : {});
+  const authority = new ToolCallAuthority(client, config, {
+    ...(o.waitMs ? { waitMs: o.waitMs } : {}),
+    ...(o.memory ? { memory: o.memory } : {}),
+  });
   const check = async (call: ToolCallInput): Promise<ToolCallCheck> => {
     if (call.server !== config.server) {
       return {
@@ -86,6 +98,7 @@ export function toolCallChecker(o: CheckerOptions = {}): ToolCallChecker {
           gated: false,
           receipt: undefined,
           target: undefined,
+          argumentsDigest: undefined,
           report: async () => undefined,
         };
       case 'allow':
@@ -94,6 +107,7 @@ export function toolCallChecker(o: CheckerOptions = {}): ToolCallChecker {
           gated: true,
           receipt: v.receipt,
           target: v.target,
+          argumentsDigest: v.argumentsDigest,
           report: reporter(authority, v),
         };
       case 'refuse': {

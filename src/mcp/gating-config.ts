@@ -12,9 +12,12 @@ import { parseDuration } from '../core/duration.js';
 import { assertNhiId, NameSchema } from '../core/vocabulary.js';
 import type { AgentTokenConfig } from './agent-tokens.js';
 import { McpGatewayError } from './errors.js';
-import { parseTemplate, type Template } from './template.js';
+import { assertPermission, normaliseScope } from '../core/scope.js';
+import { parseTemplate, sessionResources, type Template } from './template.js';
 
 const Scalar = Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]);
+/** An argument's name, as scope constraints name it (scope-constraints.ts). */
+const ArgName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' });
 const DurationText = Type.String({ pattern: '^(\\d+[smhd])+$', maxLength: 32 });
 
 const ToolRuleSchema = Type.Object(
@@ -29,7 +32,7 @@ const ToolRuleSchema = Type.Object(
       Type.Union([
         Type.Literal('all'),
         Type.Literal('none'),
-        Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 16 }),
+        Type.Array(ArgName, { minItems: 1, maxItems: 16 }),
       ]),
     ),
     /** How long one approved call stays usable (default 1h). */
@@ -44,7 +47,9 @@ const ToolRuleSchema = Type.Object(
           maxUses: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
           duration: DurationText,
           constraints: Type.Optional(
-            Type.Record(Type.String(), Type.Array(Scalar, { minItems: 1, maxItems: 64 })),
+            Type.Record(ArgName, Type.Array(Scalar, { minItems: 1, maxItems: 64 }), {
+              additionalProperties: false,
+            }),
           ),
         },
         { additionalProperties: false },
@@ -137,19 +142,52 @@ function toolRule(file: GatingConfigFile, tool: string, where: string): ToolRule
   if (r.session !== undefined && r.pin !== undefined) {
     throw bad(where, 'a session rule pins nothing: its constraints bound the arguments');
   }
+  const duration = (text: string, path: string): number => {
+    try {
+      return parseDuration(text);
+    } catch (e) {
+      throw bad(where, `${path} ${(e as Error).message}`);
+    }
+  };
+  try {
+    assertPermission(r.permission ?? 'call');
+  } catch (e) {
+    throw bad(where, `/permission ${(e as Error).message}`);
+  }
+  const session = r.session;
+  if (session !== undefined) {
+    // Checked now as the scope will be: a bad name or value would refuse every call.
+    try {
+      normaliseScope(
+        sessionResources(resource, tool, session.constraints ?? {}, 256).map((res) => ({
+          resource: res,
+          permissions: [r.permission ?? 'call'],
+          ...(session.constraints
+            ? {
+                constraints: Object.fromEntries(
+                  Object.entries(session.constraints).map(([k, v]) => [k, { in: v }]),
+                ),
+              }
+            : {}),
+        })),
+      );
+    } catch (e) {
+      throw bad(where, `/session ${(e as Error).message}`);
+    }
+  }
   return {
     resource,
     permission: r.permission ?? 'call',
     target: r.target,
     pin,
-    durationMs: parseDuration(r.duration ?? '1h'),
+    durationMs: duration(r.duration ?? '1h', '/duration'),
     session:
-      r.session === undefined
+      session === undefined
         ? undefined
         : {
-            maxUses: r.session.maxUses,
-            durationMs: parseDuration(r.session.duration),
-            constraints: r.session.constraints ?? {},
+            maxUses: session.maxUses,
+            durationMs: duration(session.duration, '/session/duration'),
+            constraints: session.constraints ?? {},
           },
   };
 }

@@ -50,11 +50,21 @@ export function resourceOf(
       parts.push(s.literal);
       continue;
     }
-    const v = s.arg === 'tool' ? tool : Object.hasOwn(args, s.arg) ? args[s.arg] : undefined;
+    // A tool name may hold `/`, which would add a level: it reads as `.` in a resource.
+    const v =
+      s.arg === 'tool'
+        ? tool.replaceAll('/', '.')
+        : Object.hasOwn(args, s.arg)
+          ? args[s.arg]
+          : undefined;
     if (typeof v !== 'string' && typeof v !== 'number') {
       return { problem: `argument ${s.arg} must be a string naming the resource (${t.text})` };
     }
-    parts.push(String(v));
+    const segment = String(v);
+    if (segment.includes('/')) {
+      return { problem: `argument ${s.arg} must name one segment of ${t.text}, without /` };
+    }
+    parts.push(segment);
   }
   const resource = parts.join('/');
   try {
@@ -82,7 +92,7 @@ export function sessionResources(
       'literal' in s
         ? [s.literal]
         : s.arg === 'tool'
-          ? [tool]
+          ? [tool.replaceAll('/', '.')]
           : (constraints[s.arg]?.map(String) ?? ['*']);
     out = out.flatMap((prefix) => choices.map((c) => [...prefix, c]));
     if (out.length > limit) {

@@ -37,6 +37,20 @@ const SESSION_TOOLS = {
 
 const GATED = ['query', 'drop_table', 'wait'];
 
+/** The fulfilments of a request, once `count` have arrived (reports follow the answers). */
+async function fulfilmentsOf(requestId: string, count: number) {
+  let rows: { target: string; outcome: string; fingerprint: string }[] = [];
+  for (let i = 0; i < 100 && rows.length < count; i++) {
+    if (i > 0) await sleep(100);
+    rows = query(
+      s.dataDir,
+      'select target, outcome, fingerprint from fulfilments where request_id = ? order by at',
+      requestId,
+    );
+  }
+  return rows;
+}
+
 async function withAgent(
   o: Parameters<typeof gatedAgent>[1],
   body: (a: GatedAgent) => Promise<void>,
@@ -78,7 +92,8 @@ describe.each<Transport>(['stdio', 'http'])('an agent behind the gateway, over %
   it('forwards query(orders) and query(invoices) with receipts after two approvals, and refuses customers', async () => {
     await withAgent({ transport, gated: GATED, tools: SESSION_TOOLS }, async (a) => {
       const asked = await a.call('query', { table: 'orders', sql: 'select 1' });
-      await approve(s, asked._meta?.['countersign/refusal']?.request?.id ?? '');
+      const requestId = asked._meta?.['countersign/refusal']?.request?.id ?? '';
+      await approve(s, requestId);
 
       for (const table of ['orders', 'invoices']) {
         const args = { table, sql: `select * from ${table}` };
@@ -103,6 +118,15 @@ describe.each<Transport>(['stdio', 'http'])('an agent behind the gateway, over %
       expect(refused.isError).toBe(true);
       expect(refusalOf(refused)).toBe('SCOPE_EXCEEDED');
       expect(a.counter.read().calls.query).toBe(2);
+      // Each forwarded call is reported against the tool call's target, with its digest.
+      const reported = await fulfilmentsOf(requestId, 2);
+      expect(reported).toEqual(
+        ['orders', 'invoices'].map((table) => ({
+          target: 'orders-db:query',
+          outcome: 'success',
+          fingerprint: digestOf({ table, sql: `select * from ${table}` }),
+        })),
+      );
     });
   });
 });

@@ -141,11 +141,8 @@ describe('a tool_call request', () => {
     expect(rowCounts(s.dataDir)).toEqual(before);
   });
 
-  // Bug: -0 is accepted and silently becomes 0 (RFC 8785 writes -0 as 0), so the digest
-  // and the disclosed arguments the approvers see are those of {"limit":0}, and the
-  // approval also covers a call with -0. src/core/canonical.ts promises to refuse what it
-  // cannot represent faithfully rather than replace it.
-  it.fails('refuses arguments holding -0 with a stable code, and stores nothing', async () => {
+  // RFC 8785 writes -0 as 0: the approvers would see, and the digest pin, another value.
+  it('refuses arguments holding -0 with a stable code, and stores nothing', async () => {
     const before = rowCounts(s.dataDir);
     const raw = JSON.stringify(toolRequest(agent)).replace(JSON.stringify(ARGS), '{"limit":-0}');
     const r = await s.http('POST', '/v1/requests', { as: 'alice', raw });

@@ -187,7 +187,7 @@ describe('gatingConfigOf', () => {
 
     // The schema lets 0s through; parseDuration then throws its own VALIDATION_FAILED,
     // which names neither the file nor the tool.
-    it.fails('refuses a zero duration as an invalid gateway config naming the tool', () => {
+    it('refuses a zero duration as an invalid gateway config naming the tool', () => {
       const err = refused({ ...MINIMAL, tools: { query: { duration: '0s' } } });
       expect(err.message).toContain('/tools/query');
     });

@@ -104,7 +104,7 @@ describe('resourceOf', () => {
 
     // The module promises that an argument never adds a `/` (another level), but the
     // joined resource is only checked as a whole: `orders/secret` passes as two segments.
-    it.fails('gives a problem for an argument holding a / between two valid names', () => {
+    it('gives a problem for an argument holding a / between two valid names', () => {
       expect(resourceOf(table, 'query', { table: 'orders/secret' })).toHaveProperty('problem');
     });
   });
