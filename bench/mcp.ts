@@ -124,13 +124,13 @@ export async function mcpBenchmarks(): Promise<Figure[]> {
       unit: 'ms',
     },
     {
-      key: 'mcp_call_passthrough_overhead_p50_ms',
+      key: 'mcp_call_ungated_overhead_p50_ms',
       label: 'added by the gateway to an ungated tools/call, p50',
       value: added(passthrough, 50),
       unit: 'ms',
     },
     {
-      key: 'mcp_call_passthrough_overhead_p99_ms',
+      key: 'mcp_call_ungated_overhead_p99_ms',
       label: 'added by the gateway to an ungated tools/call, p99',
       value: added(passthrough, 99),
       unit: 'ms',
