@@ -108,10 +108,15 @@ ${rows.join('\n')}
 - **PostgreSQL** figures put the same appends and redemptions on a throwaway PostgreSQL 15
   cluster, with one node and with two nodes sharing the database, beside SQLite in the same run.
 - **MCP tool calls** (\`mcp_call_*\`): an SDK client calls the fixture upstream's \`query\` tool
-  over stdio, 3,000 times one at a time, through \`countersign mcp-gateway\` and through a bare
-  proxy built with the same SDK (\`bench/bare-mcp-proxy.ts\`: forwards each call, nothing else),
-  alternately. The overhead is the difference of the two at p50 and at p99. The gate forwards
-  every call for now; with warrants, the figure will include redeeming a held warrant.
+  over stdio, 3,000 times one at a time (after 300 warmup calls), through three routes in turn,
+  rotating which goes first: \`countersign mcp-gateway\` gating \`query\` with a warrant already
+  held, the same gateway with no gating config, and a bare proxy built with the same SDK
+  (\`bench/bare-mcp-proxy.ts\`: forwards each call, nothing else). The gated gateway talks to a
+  dev-mode server on a fresh data dir (\`bench/mcp-gated.ts\`) where a \`query\` session of 3,300
+  uses was approved before it started: every gated call is exactly one durable redemption (the
+  bench fails unless each answer carries the receipt of the next use), and its fulfilment report
+  follows the answer. \`mcp_call_overhead_*\` is gated minus bare at p50 and p99;
+  \`mcp_call_ungated_overhead_*\` is the pass-through gateway minus bare.
 - **log verify** recomputes every leaf hash and the root from the stored events and checks every
   stored checkpoint, as \`countersign log verify --data\` does.
 
