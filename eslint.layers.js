@@ -15,6 +15,8 @@
  *   their code; the edges that talk to a server (cli, server) call it;
  * - admission (the Kubernetes webhook) is an enforcement point: it runs beside the API
  *   server, not the store, so it reaches countersign through the client alone;
+ * - connectors (credential brokers) are outbound adapters: they import core alone; service
+ *   names their types, and server, the composition root, builds them from config;
  * - mcp (the MCP gateway) is an enforcement point too, beside an agent's MCP host: it
  *   reaches countersign through the client alone; cli runs it.
  * Import cycles are refused too.
@@ -51,6 +53,7 @@ export const ALLOWED = {
   client: ['core', 'client'],
   admission: ['core', 'client', 'admission'],
   mcp: ['core', 'client', 'mcp'],
+  connectors: ['core', 'connectors'],
   cli: [
     'core',
     'domain',
@@ -63,11 +66,26 @@ export const ALLOWED = {
     'mcp',
     'cli',
   ],
-  server: ['core', 'domain', 'verifier', 'service', 'store', 'http', 'client', 'cli', 'server'],
+  server: [
+    'core',
+    'domain',
+    'verifier',
+    'service',
+    'store',
+    'http',
+    'client',
+    'cli',
+    'server',
+    'connectors',
+  ],
 };
 
 /** @type {Record<string, string[]>} element type -> what it may import for its types only */
-export const TYPES_ONLY = { domain: ['domain'], client: ['domain', 'service', 'http'] };
+export const TYPES_ONLY = {
+  domain: ['domain'],
+  client: ['domain', 'service', 'http'],
+  service: ['connectors'],
+};
 
 /** @param {string} rootDir */
 export function layerConfig(rootDir) {
@@ -98,6 +116,7 @@ export function layerConfig(rootDir) {
           { type: 'cli', pattern: 'src/cli', partialMatch: false },
           { type: 'server', pattern: 'src/server', partialMatch: false },
           { type: 'mcp', pattern: 'src/mcp', partialMatch: false },
+          { type: 'connectors', pattern: 'src/connectors', partialMatch: false },
         ],
       },
       rules: {
