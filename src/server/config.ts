@@ -46,6 +46,11 @@ export const ConfigSchema = Type.Object(
     /** Trusted OIDC issuers for people and workloads; validated by `parseOidcConfig`. */
     oidc: Type.Optional(OidcConfigSchema),
     reconcileInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+    /**
+     * The MCP gateway's gating config, when one file configures both: the server ignores
+     * it, and `countersign mcp-gateway --gateway-config` reads it (and validates it).
+     */
+    mcpGateway: Type.Optional(Type.Unknown()),
     /** How long an event may wait outside a signed checkpoint before /readyz says not ready. */
     integrationLagBound: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newApiToken } from '../../src/identity/api-tokens.js';
+import { readGatingConfig } from '../../src/mcp/gating-config.js';
 import { assertUniquePrincipals, loadConfigFile } from '../../src/server/config.js';
 import { expectCode } from '../helpers/expect-code.js';
 
@@ -40,6 +41,20 @@ describe('loadConfigFile', () => {
       });
       expect(loadConfigFile(path).principals?.map((p) => p.id)).toEqual(['ops', 'Ops']);
     });
+  });
+});
+
+describe('loadConfigFile with an mcpGateway section', () => {
+  it('loads the server config, and the gateway reads its own section of the same file', () => {
+    const section = {
+      server: 'orders-db',
+      environment: 'staging',
+      subject: 'agent:ops-bot',
+      executor: 'mcp-gateway',
+    };
+    const path = write('both.json', { port: 8470, mcpGateway: section });
+    expect(loadConfigFile(path).port).toBe(8470);
+    expect(readGatingConfig(path)).toMatchObject({ server: 'orders-db', subject: 'agent:ops-bot' });
   });
 });
 
