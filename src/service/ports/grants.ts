@@ -1,0 +1,62 @@
+/**
+ * Brokered grants: the credentials a connector minted at redemption, and the durable
+ * schedule that revokes them. A grant row is written *before* the connector is asked
+ * (state `pending`), so a grant whose answer was lost is still found and revoked.
+ */
+
+export type GrantState =
+  /** The connector was asked; no redemption has recorded the answer yet. */
+  | 'pending'
+  /** Minted and recorded under a receipt; revoked at `dueAt` (the window's end). */
+  | 'live'
+  /** Revocation confirmed by the connector. */
+  | 'revoked'
+  /** The connector refused or failed; nothing to revoke is known to exist. */
+  | 'failed';
+
+export interface GrantRow {
+  /** The grant id the connector was given (the receipt id of its redemption). */
+  readonly id: string;
+  readonly connector: string;
+  readonly warrantId: string;
+  readonly requestId: string;
+  readonly subject: string;
+  /** What revoke needs (e.g. a role name); never secret. Known before the answer for idempotent connectors. */
+  readonly handle: string;
+  /** The SHA-256 fingerprint of the credential, once minted. */
+  readonly fingerprint: string | null;
+  readonly state: GrantState;
+  /** When revocation is due (RFC 3339): the window's end, or earlier on revoke. */
+  readonly dueAt: string;
+  readonly createdAt: string;
+  /** Failed revocation attempts so far, and when to try again. */
+  readonly attempts: number;
+  readonly nextAttemptAt: string | null;
+  readonly lastError: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface GrantReader {
+  get(id: string): Promise<GrantRow | null>;
+  byWarrant(warrantId: string): Promise<GrantRow[]>;
+  /** Grants past `dueAt` not yet revoked (live, or pending older than `pendingBefore`). */
+  overdue(now: string, pendingBefore: string): Promise<GrantRow[]>;
+}
+
+export interface GrantWriter extends GrantReader {
+  insert(row: GrantRow): Promise<void>;
+  /** `pending` → `live` with the fingerprint; false when the row was not pending. */
+  markLive(id: string, fingerprint: string): Promise<boolean>;
+  markFailed(id: string, error: string): Promise<void>;
+  /** Brings revocation forward (on warrant or key revocation): `dueAt = min(dueAt, at)`. */
+  dueBy(warrantId: string, at: string): Promise<void>;
+  /**
+   * **Exactly one node revokes each grant.** Claims a due grant for `leaseMs` with one
+   * conditional update: only when it is live or pending, due, and unclaimed or its lease
+   * has lapsed, and its next attempt is due. True when this caller holds the lease.
+   */
+  claim(id: string, owner: string, now: string, leaseUntil: string): Promise<boolean>;
+  markRevoked(id: string, at: string): Promise<void>;
+  /** A failed attempt: count it, keep the error (no secrets), retry at `nextAttemptAt`. */
+  recordFailure(id: string, error: string, nextAttemptAt: string): Promise<void>;
+}
