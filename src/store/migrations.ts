@@ -8,6 +8,7 @@ import { signedAuthority } from './migrations/006-signed-authority.js';
 import { nhiKeyColumn } from './migrations/007-nhi-key.js';
 import { redemptionEvents } from './migrations/008-redemption-events.js';
 import { idempotentRedemptions } from './migrations/009-idempotent-redemptions.js';
+import { grants } from './migrations/010-grants.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -30,6 +31,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '007_nhi_key': nhiKeyColumn(dialect),
         '008_redemption_events': redemptionEvents(),
         '009_idempotent_redemptions': idempotentRedemptions(),
+        '010_grants': grants(),
       }),
   };
 }

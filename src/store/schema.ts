@@ -172,6 +172,27 @@ export interface WebhookDeliveriesTable {
   created_at: string;
 }
 
+/** A brokered grant and its revocation schedule (see migration 010). */
+export interface GrantsTable {
+  id: string;
+  connector: string;
+  warrant_id: string;
+  request_id: string;
+  subject: string;
+  handle: string;
+  fingerprint: string | null;
+  state: string;
+  due_at: string;
+  created_at: string;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  revoked_at: string | null;
+  /** Which node holds the revocation, and until when (RFC 3339); null when unclaimed. */
+  lease_owner: string | null;
+  lease_until: string | null;
+}
+
 /** A spent federated token (see migration 005); `expires_at` is in epoch seconds. */
 export interface TokenReplaysTable {
   issuer: string;
@@ -184,6 +205,7 @@ export interface Database {
   observations: ObservationsTable;
   findings: FindingsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  grants: GrantsTable;
   token_replays: TokenReplaysTable;
   log_nodes: LogNodesTable;
   checkpoints: CheckpointsTable;

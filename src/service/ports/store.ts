@@ -7,6 +7,7 @@
 import type { AuditReader } from './audit.js';
 import type { FindingReader, FindingWriter } from './findings.js';
 import type { FulfilmentReader, FulfilmentWriter } from './fulfilments.js';
+import type { GrantReader, GrantWriter } from './grants.js';
 import type { KeyReader, KeyWriter } from './keys.js';
 import type { LogReader, LogWriter } from './log.js';
 import type { NhiReader, NhiWriter } from './nhis.js';
@@ -29,6 +30,7 @@ export interface ReadPorts {
   readonly findings: FindingReader;
   readonly reconciliation: ReconciliationReader;
   readonly webhooks: WebhookReader;
+  readonly grants: GrantReader;
   readonly audit: AuditReader;
 }
 
@@ -44,6 +46,7 @@ export interface TxPorts extends ReadPorts {
   readonly findings: FindingWriter;
   readonly reconciliation: ReconciliationWriter;
   readonly webhooks: WebhookWriter;
+  readonly grants: GrantWriter;
   readonly replay: TokenReplayWriter;
 }
 

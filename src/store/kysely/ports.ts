@@ -6,6 +6,7 @@ import { KyselyAudit } from './audit.js';
 import type { DialectSql } from './dialect.js';
 import { KyselyFindings } from './findings.js';
 import { KyselyFulfilments } from './fulfilments.js';
+import { KyselyGrants } from './grants.js';
 import { KyselyKeys } from './keys.js';
 import { KyselyLog } from './log.js';
 import { KyselyNhis } from './nhis.js';
@@ -36,6 +37,7 @@ export function kyselyPorts(
     findings: new KyselyFindings(db),
     reconciliation: new KyselyReconciliation(db),
     webhooks: new KyselyWebhooks(db),
+    grants: new KyselyGrants(db),
     replay: new KyselyTokenReplays(db),
     audit: new KyselyAudit(db),
   };

@@ -1,0 +1,167 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { GrantRow, GrantState, GrantWriter } from '../../service/ports/grants.js';
+import type { Database, GrantsTable } from '../schema.js';
+
+/** How many overdue grants one sweep takes; the rest wait for the next sweep. */
+const OVERDUE_LIMIT = 100;
+
+/** The states that may still hold a credential somewhere, so revocation applies. */
+const REVOCABLE: readonly GrantState[] = ['live', 'pending'];
+
+const toGrant = (r: Selectable<GrantsTable>): GrantRow => ({
+  id: r.id,
+  connector: r.connector,
+  warrantId: r.warrant_id,
+  requestId: r.request_id,
+  subject: r.subject,
+  handle: r.handle,
+  fingerprint: r.fingerprint,
+  state: r.state as GrantState,
+  dueAt: r.due_at,
+  createdAt: r.created_at,
+  attempts: Number(r.attempts),
+  nextAttemptAt: r.next_attempt_at,
+  lastError: r.last_error,
+  revokedAt: r.revoked_at,
+});
+
+/**
+ * Brokered grants and their revocation schedule. Every state change is one conditional
+ * UPDATE whose WHERE clause is the guard, so two nodes racing on a row cannot both pass
+ * it: on PostgreSQL the second waits for the first's row lock and re-checks the clause
+ * against the committed row; on SQLite writers are serialised outright.
+ */
+export class KyselyGrants implements GrantWriter {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(id: string): Promise<GrantRow | null> {
+    const r = await this.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r === undefined ? null : toGrant(r);
+  }
+
+  async byWarrant(warrantId: string): Promise<GrantRow[]> {
+    const rows = await this.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('warrant_id', '=', warrantId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toGrant);
+  }
+
+  async overdue(now: string, pendingBefore: string): Promise<GrantRow[]> {
+    const rows = await this.db
+      .selectFrom('grants')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('state', '=', 'live'), eb('due_at', '<=', now)]),
+          // A pending row this old is a grant whose answer was lost: the connector may
+          // have minted it, so it is revoked rather than trusted to have failed.
+          eb.and([eb('state', '=', 'pending'), eb('created_at', '<=', pendingBefore)]),
+        ]),
+      )
+      .orderBy('due_at')
+      .orderBy('id')
+      .limit(OVERDUE_LIMIT)
+      .execute();
+    return rows.map(toGrant);
+  }
+
+  async insert(g: GrantRow): Promise<void> {
+    await this.db
+      .insertInto('grants')
+      .values({
+        id: g.id,
+        connector: g.connector,
+        warrant_id: g.warrantId,
+        request_id: g.requestId,
+        subject: g.subject,
+        handle: g.handle,
+        fingerprint: g.fingerprint,
+        state: g.state,
+        due_at: g.dueAt,
+        created_at: g.createdAt,
+        attempts: g.attempts,
+        next_attempt_at: g.nextAttemptAt,
+        last_error: g.lastError,
+        revoked_at: g.revokedAt,
+      })
+      .execute();
+  }
+
+  async markLive(id: string, fingerprint: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('grants')
+      .set({ state: 'live', fingerprint })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return r.numUpdatedRows === 1n;
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    // Only a pending grant can fail: a live one holds a credential and must stay on the
+    // schedule until revoked, whatever a late error says.
+    await this.db
+      .updateTable('grants')
+      .set({ state: 'failed', last_error: error })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  async dueBy(warrantId: string, at: string): Promise<void> {
+    // `due_at > at` makes this a min(): revocation can be brought forward, never put off.
+    await this.db
+      .updateTable('grants')
+      .set({ due_at: at })
+      .where('warrant_id', '=', warrantId)
+      .where('state', 'in', REVOCABLE)
+      .where('due_at', '>', at)
+      .execute();
+  }
+
+  async claim(id: string, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('grants')
+      .set({ lease_owner: owner, lease_until: leaseUntil })
+      .where('id', '=', id)
+      .where('state', 'in', REVOCABLE)
+      .where('due_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+      .executeTakeFirst();
+    return r.numUpdatedRows === 1n;
+  }
+
+  async markRevoked(id: string, at: string): Promise<void> {
+    // Conditional, so a late confirmation cannot move an earlier revoked_at.
+    await this.db
+      .updateTable('grants')
+      .set({ state: 'revoked', revoked_at: at, lease_owner: null, lease_until: null })
+      .where('id', '=', id)
+      .where('state', 'in', REVOCABLE)
+      .execute();
+  }
+
+  async recordFailure(id: string, error: string, nextAttemptAt: string): Promise<void> {
+    // The lease is left to lapse: the caller is not named here, so clearing it could
+    // release a lease another node took after this one's lapsed.
+    await this.db
+      .updateTable('grants')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        last_error: error,
+        next_attempt_at: nextAttemptAt,
+      }))
+      .where('id', '=', id)
+      .where('state', 'in', REVOCABLE)
+      .execute();
+  }
+}
