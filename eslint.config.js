@@ -14,6 +14,7 @@ export default tseslint.config(
       'node_modules/**',
       'data/**',
       'coverage/**',
+      '.test-tmp/**',
     ],
   },
   js.configs.recommended,
@@ -52,10 +53,11 @@ export default tseslint.config(
     // Build scripts run as plain Node modules, outside the TypeScript project.
     files: ['scripts/**/*.mjs', 'examples/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: {
-      ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { process: 'readonly', console: 'readonly' },
-    },
+  },
+  {
+    // Flat config merges this into the block above: Node's globals for plain modules.
+    files: ['scripts/**/*.mjs', 'examples/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   ...layerConfig(import.meta.dirname),
   prettier,
