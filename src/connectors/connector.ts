@@ -54,6 +54,11 @@ export interface ConnectorObservation {
 export interface Connector {
   readonly name: string;
   grant(req: GrantRequest): Promise<Grant>;
+  /**
+   * The handle a grant id leads to, known before `grant` answers: what lets a grant
+   * whose answer was lost be revoked all the same.
+   */
+  handleFor(grantId: string): string;
   /** Idempotent: revoking a credential that is already gone succeeds. */
   revoke(handle: string): Promise<void>;
   observe(): Promise<ConnectorObservation[]>;

@@ -148,6 +148,10 @@ class PostgresConnector implements Connector {
     return { credential, fingerprint: credentialFingerprint(credential), handle: plan.role };
   }
 
+  handleFor(grantId: string): string {
+    return roleNameFor(grantId);
+  }
+
   async revoke(handle: string): Promise<void> {
     if (!isManagedRoleName(handle)) {
       throw this.#error('CONNECTOR_SCOPE_INVALID', 'handle is not a role this connector mints');

@@ -17,5 +17,7 @@ export const REDEMPTION_DENIAL_CODES = [
   'ARGUMENTS_MISMATCH',
   'TARGET_UNKNOWN',
   'WARRANT_EXHAUSTED',
+  // After every check: the broker's own failure to mint the credential.
+  'CONNECTOR_FAILED',
 ] as const;
 export type RedemptionDenialCode = (typeof REDEMPTION_DENIAL_CODES)[number];

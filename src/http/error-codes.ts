@@ -14,6 +14,8 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   NON_CANONICAL_VALUE: 'a value has no RFC 8785 canonical form, so no digest can cover it',
   VALIDATION_FAILED: 'the body, path or query does not fit the schema',
   INVALID_SCOPE: 'a scope entry is malformed (resource, permission or argument constraint)',
+  CONNECTOR_UNKNOWN:
+    'a brokered grant names a connector the server does not configure, or a scope or target that is not its own',
   INVALID_TOOL_BINDING:
     'a tool_call request names no tool, or its disclosed arguments are too large or do not hash to its argument digest',
   INVALID_NHI_ID: 'an NHI id is not `prefix:name`',
@@ -56,6 +58,8 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   SCOPE_EXCEEDED: 'redemption: the action lies outside the approved scope',
   TOOL_MISMATCH:
     'redemption: the warrant approves another tool, or a tool call where none is named',
+  CONNECTOR_FAILED:
+    'redemption: the connector could not mint the credential (recorded; no use was spent)',
   ARGUMENTS_MISMATCH: "redemption: the tool call's arguments differ from those approved",
   TARGET_UNKNOWN: 'redemption: the action names no approved target',
   WARRANT_EXHAUSTED: 'redemption: every approved use is spent',

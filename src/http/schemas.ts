@@ -44,6 +44,8 @@ export const CreateRequestBody = Type.Object(
     subject: Type.String({ minLength: 3, maxLength: 233 }),
     action: RequestActionSchema,
     tool: Type.Optional(ToolBindingSchema),
+    /** The connector that mints the credential at redemption (see `connectors` in the config). */
+    connector: Type.Optional(Name),
     scope: ScopeSchema,
     environment: Name,
     targets: Type.Optional(TargetsSchema),

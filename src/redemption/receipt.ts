@@ -3,11 +3,12 @@ import {
   PrincipalIdSchema,
   ReceiptIdSchema,
   RequestIdSchema,
+  Sha256Schema,
   Strict,
   WarrantIdSchema,
   type Frozen,
 } from '../core/schema.js';
-import { NhiIdSchema } from '../core/vocabulary.js';
+import { NameSchema, NhiIdSchema } from '../core/vocabulary.js';
 import { IdentityProofSchema } from '../core/vocabulary.js';
 import { RedemptionActionSchema } from './redemption.js';
 
@@ -31,6 +32,17 @@ export const ReceiptSchema = Type.Object(
     executor: PrincipalIdSchema,
     /** How the executor proved who it is: for a workload, its token's issuer, subject and digest. */
     executor_identity: IdentityProofSchema,
+    /** A brokered grant: the credential minted, by its fingerprint and handle only. */
+    grant: Type.Optional(
+      Type.Object(
+        {
+          connector: NameSchema,
+          handle: Type.String({ maxLength: 256 }),
+          fingerprint: Sha256Schema,
+        },
+        Strict,
+      ),
+    ),
   },
   Strict,
 );

@@ -9,7 +9,7 @@ import {
 } from '../core/tool-binding.js';
 import type { Nhi } from '../nhi/nhi.js';
 import type { PolicyErrorCode, PolicyRule } from '../policy/policy.js';
-import type { RequestBody } from './request.js';
+import type { RequestBody, RequestErrorCode } from './request.js';
 import type { ExecutorBinding, RequestAction } from '../core/vocabulary.js';
 import { limitExceeded, pinWindow } from './window.js';
 
@@ -18,6 +18,7 @@ export interface RequestInput {
   readonly subject: string;
   readonly action: RequestAction;
   readonly tool?: ToolBinding;
+  readonly connector?: string;
   readonly scope: Scope;
   readonly environment: string;
   readonly targets?: readonly string[];
@@ -49,7 +50,7 @@ export interface BuildContext {
 export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
   const scope = normaliseScope(input.scope);
   const tool = toolOf(input);
-  const targets = [...new Set(input.targets ?? [])].sort();
+  const targets = brokered(input, scope) ?? [...new Set(input.targets ?? [])].sort();
   const { rule } = ctx;
   if (
     !rule.requesterMayExecute &&
@@ -81,6 +82,7 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     subjectOwner: ctx.nhi.owner,
     action: input.action,
     ...(tool === undefined ? {} : { tool }),
+    ...(input.connector === undefined ? {} : { connector: input.connector }),
     scope,
     environment: input.environment,
     targets,
@@ -104,6 +106,28 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
     },
   };
   return body;
+}
+
+/**
+ * A brokered grant's targets: the connector alone. Its scope names only concrete
+ * resources of that connector (`pg/<connector>/…`), which the connector will mint.
+ */
+function brokered(input: RequestInput, scope: Scope): string[] | undefined {
+  const c = input.connector;
+  if (c === undefined) return undefined;
+  const fail = (why: string) =>
+    new CountersignError<RequestErrorCode>('CONNECTOR_UNKNOWN', `connector ${c}: ${why}`);
+  if (input.action !== 'grant') throw fail('only a grant request is brokered');
+  for (const e of scope) {
+    const parts = e.resource.split('/');
+    if (parts[1] !== c || parts.includes('*')) {
+      throw fail(`every scope resource must be a concrete resource of it, not ${e.resource}`);
+    }
+  }
+  if ((input.targets ?? []).some((t) => t !== c)) {
+    throw fail('a brokered grant has one target, the connector');
+  }
+  return [c];
 }
 
 /** The tool binding, present exactly when the action is a tool call. */

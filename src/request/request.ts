@@ -31,6 +31,11 @@ export interface RequestBody {
   readonly action: RequestAction;
   /** The tool a `tool_call` request approves (present exactly when the action is `tool_call`). */
   readonly tool?: ToolBinding;
+  /**
+   * The connector that mints the credential at redemption (a brokered grant): its scope
+   * names only that connector's resources, and its one target is the connector.
+   */
+  readonly connector?: string;
   readonly scope: Scope;
   readonly environment: string;
   readonly targets: readonly string[];
@@ -78,4 +83,5 @@ export type RequestErrorCode =
   | 'REQUEST_WINDOW_INVALID'
   | 'REQUEST_TAMPERED'
   | 'NOT_REQUESTER'
-  | 'EXECUTOR_BINDING_INVALID';
+  | 'EXECUTOR_BINDING_INVALID'
+  | 'CONNECTOR_UNKNOWN';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
+import { ConnectorConfigSchema } from './connectors.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -51,6 +52,10 @@ export const ConfigSchema = Type.Object(
      * it, and `countersign mcp-gateway --gateway-config` reads it (and validates it).
      */
     mcpGateway: Type.Optional(Type.Unknown()),
+    /** Credential brokers (connectors.ts): each mints what its brokered grants approve. */
+    connectors: Type.Optional(Type.Array(ConnectorConfigSchema, { maxItems: 64 })),
+    /** How often due grants are revoked through their connectors. Default `15s`. */
+    revocationInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     /** How long an event may wait outside a signed checkpoint before /readyz says not ready. */
     integrationLagBound: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     /**
@@ -127,6 +132,13 @@ export function loadConfigFile(path: string): ConfigFile {
     ...(cfg.dataDir ? { dataDir: rel(cfg.dataDir) } : {}),
     ...(cfg.policyFile ? { policyFile: rel(cfg.policyFile) } : {}),
     ...(cfg.kekFile ? { kekFile: rel(cfg.kekFile) } : {}),
+    ...(cfg.connectors
+      ? {
+          connectors: cfg.connectors.map((c) =>
+            c.urlFile === undefined ? c : { ...c, urlFile: rel(c.urlFile) },
+          ),
+        }
+      : {}),
   } as ConfigFile;
 }
 

@@ -27,6 +27,9 @@ import { workerPlanner } from './reconcile-runner.js';
 import { every } from './periodic.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { runReconcile } from '../service/reconcile.js';
+import { sweepRevocations } from '../service/revocations.js';
+import { buildConnectors } from './connectors.js';
+import { hostname } from 'node:os';
 import type { WebhookTarget } from '../service/webhooks.js';
 import { parseDuration } from '../core/duration.js';
 
@@ -133,6 +136,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   );
   // The integrator is made once the app's logger exists (below); services reach it here.
   const log: { integrator?: Integrator } = {};
+  const connectors = await closingStore(async () =>
+    buildConnectors(file.connectors ?? [], env, clock),
+  );
   const ctx: ServiceContext = {
     store,
     integrateLog: () => log.integrator?.flush() ?? Promise.resolve(),
@@ -147,6 +153,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ...(driftGraceMs === undefined ? {} : { driftGraceMs }),
       ...(planner === null ? {} : { planner }),
     },
+    connectors,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
@@ -183,6 +190,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     () => runReconcile(ctx),
     app.log,
   );
+  // Every node sweeps; the lease in the store lets exactly one revoke each grant.
+  const node = `${hostname()}:${process.pid}`;
+  const revocations = every(
+    parseDuration(file.revocationInterval ?? '15s'),
+    'grant revocation',
+    async () => void (await sweepRevocations(ctx, { node })),
+    app.log,
+  );
   const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
   dispatcher.start();
   // Other nodes may rotate or revoke keys: pick up the stored key set (the holder keeps
@@ -207,10 +222,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     async close() {
       await app.close();
       await reconciler.stop();
+      await revocations.stop();
       await keyRefresh.stop();
       await spentTokens.stop();
       await dispatcher.stop();
       await integrator.stop();
+      await Promise.all([...connectors.values()].map((c) => c.close()));
       await store.close();
     },
   };

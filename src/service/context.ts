@@ -1,3 +1,4 @@
+import type { Connector } from '../connectors/connector.js';
 import type { Clock } from '../core/clock.js';
 import type { IssuerKind } from '../identity/oidc/config.js';
 import type { ReplayGuard } from '../identity/oidc/replay.js';
@@ -31,6 +32,8 @@ export interface ServiceContext {
   readonly integrateLog: () => Promise<void>;
   /** Reconciliation settings; unset fields take the reconciler's defaults. */
   readonly reconcile?: ReconcileSettings;
+  /** The credential brokers, by name: a brokered grant's warrant names one. */
+  readonly connectors?: ReadonlyMap<string, Connector>;
 }
 
 export interface ReconcileSettings {

@@ -23,6 +23,12 @@ export async function createRequest(
       throw new CountersignError<RequestErrorCode>('EXECUTOR_BINDING_INVALID', problem);
     }
   }
+  if (input.connector !== undefined && !ctx.connectors?.has(input.connector)) {
+    throw new CountersignError<RequestErrorCode>(
+      'CONNECTOR_UNKNOWN',
+      `no connector ${input.connector} is configured on this server`,
+    );
+  }
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
     // The body names the registered id, whatever case or look-alike the input used, so

@@ -10,6 +10,7 @@ import {
 import type { Principal } from '../identity/principal.js';
 import { RECEIPT_TYP, ReceiptSchema } from '../redemption/receipt.js';
 import { record, type ServiceContext } from './context.js';
+import type { TxPorts } from './ports/store.js';
 
 const invalidReceipt = (): CountersignError<FulfilmentErrorCode> =>
   new CountersignError('RECEIPT_INVALID', 'the receipt does not verify as a countersign receipt');
@@ -19,6 +20,34 @@ const invalidReceipt = (): CountersignError<FulfilmentErrorCode> =>
  * receipt the server signed, and only the executor it names may report against it.
  * Fingerprints only: fields that look like secret material are refused unstored.
  */
+/** Records a fulfilment and its log event, in the caller's transaction. */
+export async function insertFulfilment(
+  tx: TxPorts,
+  now: Date,
+  actor: string,
+  f: Fulfilment,
+  afterWindow: boolean,
+): Promise<void> {
+  const eventId = await record(
+    tx,
+    'fulfilment.recorded',
+    now,
+    actor,
+    { request: f.requestId, warrant: f.warrantId, nhi: f.subject },
+    {
+      id: f.id,
+      receiptId: f.receiptId,
+      target: f.target,
+      phase: f.phase,
+      outcome: f.outcome,
+      fingerprint: f.fingerprint,
+      detail: f.detail,
+      afterWindow,
+    },
+  );
+  await tx.fulfilments.insert(f, eventId);
+}
+
 export async function reportFulfilment(
   ctx: ServiceContext,
   caller: Principal,
@@ -74,24 +103,7 @@ export async function reportFulfilment(
       detail: report.detail,
       at: report.at,
     };
-    const eventId = await record(
-      tx,
-      'fulfilment.recorded',
-      now,
-      caller.id,
-      { request: f.requestId, warrant: f.warrantId, nhi: f.subject },
-      {
-        id: f.id,
-        receiptId: f.receiptId,
-        target: f.target,
-        phase: f.phase,
-        outcome: f.outcome,
-        fingerprint: f.fingerprint,
-        detail: f.detail,
-        afterWindow: report.afterWindow,
-      },
-    );
-    await tx.fulfilments.insert(f, eventId);
+    await insertFulfilment(tx, now, caller.id, f, report.afterWindow);
     return f;
   });
 }

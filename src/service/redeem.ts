@@ -17,6 +17,7 @@ import {
 } from '../redemption/redemption.js';
 import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import type { LogEvent } from '../log/event.js';
+import { mintIfAllowed, recordMinted } from './broker.js';
 import { record, type ServiceContext } from './context.js';
 import type { RedemptionRow } from './ports/warrants.js';
 import type { TxPorts } from './ports/store.js';
@@ -29,6 +30,8 @@ export interface RedeemAllowed {
   readonly use: number;
   readonly maxUses: number;
   readonly remaining: number;
+  /** A brokered grant's credential (e.g. PGUSER, PGPASSWORD): returned here once, never stored. */
+  readonly credential?: Readonly<Record<string, string>>;
 }
 
 export interface RedeemInput {
@@ -115,6 +118,18 @@ export async function redeem(
   const keys = ctx.keys();
   const verified = await keys.verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
   const claims = verified?.claims ?? null;
+  // One id for the receipt and, for a brokered warrant, the grant minted under it.
+  const id = newReceiptId();
+  const minting = await mintIfAllowed(ctx, {
+    claims,
+    keyRevoked: verified?.keyState === 'revoked',
+    action,
+    executor: executor.id,
+    executorIdentity: identity,
+    now,
+    idempotencyKey,
+    grantId: id,
+  });
   const outcome = await ctx.store.transaction(async (tx) => {
     if (idempotencyKey !== null) {
       const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
@@ -130,13 +145,15 @@ export async function redeem(
       executorIdentity: identity,
       now,
     });
+    if (decision.kind === 'allow' && minting?.kind === 'failed') {
+      decision = { kind: 'deny', code: 'CONNECTOR_FAILED', reason: minting.reason };
+    }
     let use: number | null = null;
     if (decision.kind === 'allow' && rec && claims) {
       // The single-use guarantee: the check above read the count, this spends it.
       use = await tx.warrants.consumeUse(rec.id, claims.max_uses);
       if (use === null) decision = EXHAUSTED;
     }
-    const id = newReceiptId();
     const warrantId = rec?.id ?? null;
     const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
     const redemption = { id, warrantId, executor: executor.id, action, at, idempotencyKey };
@@ -175,6 +192,15 @@ export async function redeem(
       action,
       executor: executor.id,
       executor_identity: proof,
+      ...(minting?.kind === 'minted'
+        ? {
+            grant: {
+              connector: minting.connector.name,
+              handle: minting.grant.handle,
+              fingerprint: minting.grant.fingerprint,
+            },
+          }
+        : {}),
     };
     const eventId = await record(tx, 'redemption.allowed', now, executor.id, links, {
       receipt: receiptClaims,
@@ -188,6 +214,7 @@ export async function redeem(
       useNumber: use,
       eventId,
     });
+    if (minting?.kind === 'minted') await recordMinted(tx, now, rec, id, minting);
     if (use === claims.max_uses) {
       await tx.requests.transition(rec.requestId, 'approved', 'exhausted', at);
       await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
@@ -195,6 +222,10 @@ export async function redeem(
     return allowed(receiptClaims);
   });
   if (outcome.kind === 'deny') {
+    // Minted, then refused after all (another redemption took the last use): revoke it.
+    if (minting?.kind === 'minted') {
+      await ctx.store.transaction((tx) => tx.grants.dueNow(id, at));
+    }
     throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);
   }
   // Signed after the commit, off the event loop and outside the batch: the event holds the
@@ -202,5 +233,7 @@ export async function redeem(
   // log describes. A crash in between leaves a spent use without a receipt, as a crash
   // before the answer is written would.
   const receipt = await keys.signJws(outcome.receiptClaims, RECEIPT_TYP);
-  return { receipt, ...outcome.result };
+  // A brokered grant's credential: in this answer, once, and nowhere else.
+  const fresh = minting?.kind === 'minted' && outcome.receiptClaims.jti === id;
+  return { receipt, ...outcome.result, ...(fresh ? { credential: minting.grant.credential } : {}) };
 }

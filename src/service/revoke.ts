@@ -30,6 +30,8 @@ export async function revokeWarrant(
         'the warrant is already revoked',
       );
     }
+    // Every credential a broker minted under it is revoked now, not at the window's end.
+    await tx.grants.dueBy(w.id, at);
     // An exhausted request stays exhausted; the warrant row still records the revocation.
     await tx.requests.transition(w.requestId, 'approved', 'revoked', at);
     await record(

@@ -41,6 +41,8 @@ export const WarrantClaimsSchema = Type.Object(
     action: RequestActionSchema,
     /** The tool, and the pinned argument digest, of a `tool_call` warrant. */
     tool: Type.Optional(ToolBindingSchema),
+    /** The connector that mints the credential at redemption, for a brokered grant. */
+    connector: Type.Optional(NameSchema),
     environment: NameSchema,
     scope: ScopeSchema,
     targets: TargetsSchema,
@@ -119,6 +121,7 @@ export function warrantClaims(args: {
     request_id: args.requestId,
     action: body.action,
     ...(body.tool === undefined ? {} : { tool: body.tool }),
+    ...(body.connector === undefined ? {} : { connector: body.connector }),
     environment: body.environment,
     scope: body.scope,
     targets: body.targets,

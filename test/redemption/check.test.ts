@@ -14,10 +14,13 @@ import { recordOf } from '../helpers/warrant-record.js';
 import { HOUR, principal, T0 } from '../helpers/request-fixtures.js';
 import * as model from '../helpers/scope-model.js';
 
-/** The codes the pure check decides, in its order: a malformed body is refused at the edge. */
-type CheckedCode = Exclude<RedemptionDenialCode, 'REDEMPTION_MALFORMED'>;
+/**
+ * The codes the pure check decides, in its order: a malformed body is refused at the edge,
+ * and a connector's failure comes after the check.
+ */
+type CheckedCode = Exclude<RedemptionDenialCode, 'REDEMPTION_MALFORMED' | 'CONNECTOR_FAILED'>;
 const CHECKED_CODES = REDEMPTION_DENIAL_CODES.filter(
-  (c): c is CheckedCode => c !== 'REDEMPTION_MALFORMED',
+  (c): c is CheckedCode => c !== 'REDEMPTION_MALFORMED' && c !== 'CONNECTOR_FAILED',
 );
 
 const REQUEST_ID = `sha256:${'a'.repeat(64)}` as RequestId;

@@ -149,18 +149,31 @@ for (const dialect of DIALECTS) {
         const g = grant({ state: 'live', dueAt: at(10) });
         await insert(g);
         expect(await claim(g.id, 'node-a', at(11), at(12))).toBe(true);
-        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'unreachable', at(20)));
+        await store.transaction((tx) =>
+          tx.grants.recordFailure(g.id, 'node-a', 'unreachable', at(20)),
+        );
         expect(await claim(g.id, 'node-a', at(15), at(16))).toBe(false);
         expect(await claim(g.id, 'node-b', at(20), at(21))).toBe(true);
       });
     });
 
     describe('when revocation attempts fail', () => {
+      it("gives up the failing node's own lease, so the retry waits only for next_attempt_at", async () => {
+        const g = grant({ state: 'live', dueAt: at(10) });
+        await insert(g);
+        expect(await claim(g.id, 'node-a', at(11), at(30))).toBe(true);
+        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'node-a', 'down', at(12)));
+        expect(await claim(g.id, 'node-b', at(12), at(30))).toBe(true);
+        // node-a's late report must not free node-b's lease.
+        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'node-a', 'down', at(12)));
+        expect(await claim(g.id, 'node-c', at(13), at(30))).toBe(false);
+      });
+
       it('counts each attempt and keeps the last error and the next attempt time', async () => {
         const g = grant({ state: 'live', dueAt: at(10) });
         await insert(g);
-        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'timeout', at(12)));
-        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'refused', at(16)));
+        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'node-a', 'timeout', at(12)));
+        await store.transaction((tx) => tx.grants.recordFailure(g.id, 'node-a', 'refused', at(16)));
         expect(await get(g.id)).toMatchObject({
           attempts: 2,
           lastError: 'refused',

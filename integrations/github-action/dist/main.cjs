@@ -20492,7 +20492,9 @@ var REDEMPTION_DENIAL_CODES = [
   "TOOL_MISMATCH",
   "ARGUMENTS_MISMATCH",
   "TARGET_UNKNOWN",
-  "WARRANT_EXHAUSTED"
+  "WARRANT_EXHAUSTED",
+  // After every check: the broker's own failure to mint the credential.
+  "CONNECTOR_FAILED"
 ];
 
 // src/client/errors.ts

@@ -1,3 +1,4 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isRedemptionDenial, type RedeemInput } from '../../client/index.js';
@@ -31,6 +32,10 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
       .description('redeem a warrant for one concrete action; prints the receipt JWS last'),
   )
     .option('--target <target>')
+    .option(
+      '--credential-out <file>',
+      "a brokered grant's credential: written here (mode 0600, KEY='value' lines), the only time it is shown",
+    )
     .action(
       async (o: {
         warrant: string;
@@ -38,6 +43,7 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
         permission: string;
         env: string;
         target?: string;
+        credentialOut?: string;
       }) => {
         const warrant = await readTokenArg(o.warrant);
         const action: RedeemInput['action'] = {
@@ -47,7 +53,8 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
           ...(o.target ? { target: o.target } : {}),
         };
         try {
-          const out = await cx.client().redeem({ warrant, action });
+          const { credential, ...out } = await cx.client().redeem({ warrant, action });
+          if (credential !== undefined) saveCredential(credential, o.credentialOut);
           emit(cx.json(), out, () => `allowed: use ${out.use} of ${out.maxUses}\n${out.receipt}`);
         } catch (e) {
           if (isRedemptionDenial(e)) {
@@ -110,4 +117,26 @@ export function warrantActionOptions(cmd: Command): Command {
     .requiredOption('--resource <resource>')
     .requiredOption('--permission <permission>')
     .requiredOption('--env <environment>');
+}
+
+/**
+ * Writes a brokered credential for a shell or `env` to read, readable by its owner only.
+ * Never to stdout: the answer that carried it is the only copy there will ever be.
+ */
+function saveCredential(
+  credential: Readonly<Record<string, string>>,
+  file: string | undefined,
+): void {
+  if (file === undefined) {
+    process.stderr.write(
+      'warning: a credential was minted and not saved (add --credential-out FILE); it will not be shown again\n',
+    );
+    return;
+  }
+  const quote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+  const text = Object.entries(credential)
+    .map(([k, v]) => `${k}=${quote(v)}\n`)
+    .join('');
+  writeFileSync(file, text, { mode: 0o600, flag: 'w' });
+  chmodSync(file, 0o600);
 }

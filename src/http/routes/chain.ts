@@ -70,11 +70,14 @@ export const chainRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app,
       schema: { body: RedemptionBody, tags: ['redemptions'] },
       errorHandler: refusedRedemptionHandler(ctx),
     },
-    async (req) => {
+    async (req, reply) => {
       checked.add(req);
       const { warrant, action, dryRun, idempotencyKey } = req.body;
       if (dryRun === true) return dryRunRedemption(ctx, principalOf(req), warrant, action);
-      return redeem(ctx, principalOf(req), { warrant, action, idempotencyKey });
+      const out = await redeem(ctx, principalOf(req), { warrant, action, idempotencyKey });
+      // A brokered credential must not linger in any cache on the way back.
+      if (out.credential !== undefined) void reply.header('cache-control', 'no-store');
+      return out;
     },
   );
 

@@ -31,6 +31,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
         subject: b.subject,
         action: b.action,
         ...(b.tool ? { tool: b.tool } : {}),
+        ...(b.connector ? { connector: b.connector } : {}),
         scope: b.scope,
         environment: b.environment,
         ...(b.targets ? { targets: b.targets } : {}),

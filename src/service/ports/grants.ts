@@ -48,6 +48,8 @@ export interface GrantWriter extends GrantReader {
   /** `pending` → `live` with the fingerprint; false when the row was not pending. */
   markLive(id: string, fingerprint: string): Promise<boolean>;
   markFailed(id: string, error: string): Promise<void>;
+  /** Brings one grant's revocation forward (a grant refused or lost): `dueAt = min(dueAt, at)`. */
+  dueNow(id: string, at: string): Promise<void>;
   /** Brings revocation forward (on warrant or key revocation): `dueAt = min(dueAt, at)`. */
   dueBy(warrantId: string, at: string): Promise<void>;
   /**
@@ -57,6 +59,9 @@ export interface GrantWriter extends GrantReader {
    */
   claim(id: string, owner: string, now: string, leaseUntil: string): Promise<boolean>;
   markRevoked(id: string, at: string): Promise<void>;
-  /** A failed attempt: count it, keep the error (no secrets), retry at `nextAttemptAt`. */
-  recordFailure(id: string, error: string, nextAttemptAt: string): Promise<void>;
+  /**
+   * A failed attempt: count it, keep the error (no secrets), retry at `nextAttemptAt`,
+   * and give up the lease if `owner` still holds it.
+   */
+  recordFailure(id: string, owner: string, error: string, nextAttemptAt: string): Promise<void>;
 }

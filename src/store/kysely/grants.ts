@@ -116,6 +116,16 @@ export class KyselyGrants implements GrantWriter {
       .execute();
   }
 
+  async dueNow(id: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('grants')
+      .set({ due_at: at })
+      .where('id', '=', id)
+      .where('state', 'in', REVOCABLE)
+      .where('due_at', '>', at)
+      .execute();
+  }
+
   async dueBy(warrantId: string, at: string): Promise<void> {
     // `due_at > at` makes this a min(): revocation can be brought forward, never put off.
     await this.db
@@ -150,15 +160,31 @@ export class KyselyGrants implements GrantWriter {
       .execute();
   }
 
-  async recordFailure(id: string, error: string, nextAttemptAt: string): Promise<void> {
-    // The lease is left to lapse: the caller is not named here, so clearing it could
-    // release a lease another node took after this one's lapsed.
+  async recordFailure(
+    id: string,
+    owner: string,
+    error: string,
+    nextAttemptAt: string,
+  ): Promise<void> {
     await this.db
       .updateTable('grants')
       .set((eb) => ({
         attempts: eb('attempts', '+', 1),
         last_error: error,
         next_attempt_at: nextAttemptAt,
+        // Its own lease only: one another node took after this one's lapsed stays.
+        lease_owner: eb
+          .case()
+          .when('lease_owner', '=', owner)
+          .then(null)
+          .else(eb.ref('lease_owner'))
+          .end(),
+        lease_until: eb
+          .case()
+          .when('lease_owner', '=', owner)
+          .then(null)
+          .else(eb.ref('lease_until'))
+          .end(),
       }))
       .where('id', '=', id)
       .where('state', 'in', REVOCABLE)

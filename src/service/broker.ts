@@ -1,0 +1,142 @@
+/**
+ * Brokered grants at redemption: countersign mints the credential itself, through the
+ * connector the warrant names. The grant row is written before the connector is asked,
+ * so a grant whose answer was lost is found and revoked (revocations.ts); the
+ * credential goes back to the executor once, and only its fingerprint and handle are
+ * signed and logged.
+ */
+import type { Connector, Grant } from '../connectors/connector.js';
+import { isCountersignError } from '../core/errors.js';
+import type { PrincipalId, ReceiptId } from '../core/ids.js';
+import { newFulfilmentId } from '../fulfilment/fulfilment.js';
+import { checkRedemption, type RedemptionInput } from '../redemption/check.js';
+import type { WarrantClaims, WarrantRecord } from '../warrant/warrant.js';
+import type { ServiceContext } from './context.js';
+import { insertFulfilment } from './fulfil.js';
+import type { TxPorts } from './ports/store.js';
+
+/** Who reports what the broker itself did: the apply at grant, the revocation at the end. */
+export const BROKER = 'countersign' as PrincipalId;
+
+export type Minting =
+  | { readonly kind: 'minted'; readonly connector: Connector; readonly grant: Grant }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+/** Why a connector failed, fit for the log and the answer: never its secrets. */
+export function connectorReason(e: unknown): string {
+  // Connector errors are redacted where they are raised; anything else is named only.
+  return isCountersignError(e)
+    ? e.message.slice(0, 500)
+    : `${(e as Error).name} from the connector`;
+}
+
+/**
+ * Mints the credential of one use of a brokered warrant under `grantId` (the receipt id
+ * the redemption will carry). Called only when the check would allow the redemption;
+ * the use itself is spent afterwards, in the redemption's own transaction.
+ */
+export async function mint(
+  ctx: ServiceContext,
+  claims: WarrantClaims,
+  record: WarrantRecord,
+  grantId: string,
+): Promise<Minting> {
+  const name = claims.connector ?? '';
+  const connector = ctx.connectors?.get(name);
+  if (connector === undefined) {
+    return { kind: 'failed', reason: `connector ${name} is not configured on this server` };
+  }
+  const now = ctx.clock.now().toISOString();
+  await ctx.store.transaction((tx) =>
+    tx.grants.insert({
+      id: grantId,
+      connector: name,
+      warrantId: record.id,
+      requestId: record.requestId,
+      subject: claims.sub,
+      handle: connector.handleFor(grantId),
+      fingerprint: null,
+      state: 'pending',
+      dueAt: record.notAfter,
+      createdAt: now,
+      attempts: 0,
+      nextAttemptAt: null,
+      lastError: null,
+      revokedAt: null,
+    }),
+  );
+  try {
+    const grant = await connector.grant({
+      grantId,
+      subject: claims.sub,
+      scope: claims.scope,
+      notAfter: new Date(record.notAfter),
+    });
+    return { kind: 'minted', connector, grant };
+  } catch (e) {
+    // The grant may exist all the same (an answer lost on the way back): revoke it now.
+    await ctx.store.transaction((tx) => tx.grants.dueNow(grantId, now));
+    return { kind: 'failed', reason: connectorReason(e) };
+  }
+}
+
+/**
+ * For a brokered warrant the check would allow now, the credential, minted before the
+ * redemption's transaction (which checks again, then spends the use). Null when the
+ * warrant is not brokered, the check refuses (the transaction records why), or an
+ * idempotent retry will answer the first redemption (whose credential is never shown again).
+ */
+export async function mintIfAllowed(
+  ctx: ServiceContext,
+  input: Omit<RedemptionInput, 'record'> & {
+    readonly idempotencyKey: string | null;
+    readonly grantId: string;
+  },
+): Promise<Minting | null> {
+  const { claims } = input;
+  if (claims?.connector === undefined) return null;
+  const read = ctx.store.read;
+  if (
+    input.idempotencyKey !== null &&
+    (await read.warrants.allowedByKey(input.executor, input.idempotencyKey)) !== null
+  ) {
+    return null;
+  }
+  const record = await read.warrants.get(claims.jti);
+  if (record === null || checkRedemption({ ...input, record }).kind !== 'allow') return null;
+  return mint(ctx, claims, record, input.grantId);
+}
+
+/**
+ * In the redemption's transaction, once the use is spent: the grant goes live and the
+ * broker's own apply is recorded as the fulfilment of the connector's target.
+ */
+export async function recordMinted(
+  tx: TxPorts,
+  now: Date,
+  rec: WarrantRecord,
+  grantId: string,
+  minted: Extract<Minting, { kind: 'minted' }>,
+): Promise<void> {
+  await tx.grants.markLive(grantId, minted.grant.fingerprint);
+  await insertFulfilment(
+    tx,
+    now,
+    BROKER,
+    {
+      id: newFulfilmentId(),
+      requestId: rec.requestId,
+      warrantId: rec.id,
+      receiptId: grantId as ReceiptId,
+      executor: BROKER,
+      subject: rec.claims.sub,
+      target: minted.connector.name,
+      phase: 'apply',
+      outcome: 'success',
+      fingerprint: minted.grant.fingerprint,
+      detail: `credential minted by connector ${minted.connector.name} as ${minted.grant.handle}`,
+      at: now.toISOString(),
+    },
+    false,
+  );
+}

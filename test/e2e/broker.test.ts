@@ -1,0 +1,235 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { query } from '../helpers/db.js';
+import { approve, registerAgent } from '../helpers/mcp-gating.js';
+import { POSTGRES_UNAVAILABLE } from '../helpers/postgres.js';
+import { findingsOf, reconcileNow } from '../helpers/reconcile.js';
+import { TestServer } from '../helpers/server.js';
+import { ADMIN_PASSWORD, startFixture, type PgFixture } from '../connectors/pg-fixture.js';
+
+/**
+ * countersign as the credential broker, against a real PostgreSQL: the credential is
+ * minted at redemption, the database itself enforces the approved tables, and the role
+ * is revoked by the server's own schedule at the window's end (or at once on revoke).
+ */
+
+let fx: PgFixture;
+let s: TestServer;
+
+beforeAll(async () => {
+  if (POSTGRES_UNAVAILABLE !== null) return;
+  fx = await startFixture();
+  s = await TestServer.start({
+    config: {
+      connectors: [
+        {
+          name: 'appdb',
+          kind: 'postgres',
+          urlEnv: 'APPDB_ADMIN_URL',
+          database: fx.database,
+          protectedTables: ['public.customers'],
+        },
+      ],
+      revocationInterval: '1s',
+    },
+    env: { APPDB_ADMIN_URL: fx.url('broker', ADMIN_PASSWORD) },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await s?.stop();
+  await fx?.stop();
+});
+
+const ACTION = {
+  resource: 'pg/appdb/public/orders',
+  permission: 'read',
+  environment: 'staging',
+  target: 'appdb',
+};
+
+/** An approved brokered grant of read on orders and invoices for a fresh agent. */
+async function brokeredWarrant(): Promise<{
+  requestId: string;
+  token: string;
+  warrantId: string;
+  subject: string;
+}> {
+  const subject = await registerAgent(s);
+  const r = await s.http('POST', '/v1/requests', {
+    as: 'alice',
+    body: {
+      subject,
+      action: 'grant',
+      connector: 'appdb',
+      scope: [
+        { resource: 'pg/appdb/public/orders', permissions: ['read'] },
+        { resource: 'pg/appdb/public/invoices', permissions: ['read'] },
+      ],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: '2h',
+      reason: 'the agent reconciles orders against invoices',
+    },
+  });
+  expect(r.status, r.text).toBe(201);
+  const requestId = (r.body as { id: string }).id;
+  await approve(s, requestId, ['bob']);
+  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
+  const { token, warrantId } = w.body as { token: string; warrantId: string };
+  return { requestId, token, warrantId, subject };
+}
+
+/** Redeems once over HTTP and returns the credential. */
+async function mintedCredential(token: string): Promise<Record<string, string>> {
+  const r = await s.http('POST', '/v1/redemptions', {
+    as: 'deploy-eu',
+    body: { warrant: token, action: ACTION },
+  });
+  expect(r.status, r.text).toBe(200);
+  return (r.body as { credential: Record<string, string> }).credential;
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const fulfilmentsOf = (requestId: string) =>
+  query<{ phase: string; outcome: string; target: string }>(
+    s.dataDir,
+    'select phase, outcome, target from fulfilments where request_id = ? order by at, phase',
+    requestId,
+  );
+
+describe.skipIf(POSTGRES_UNAVAILABLE !== null)('a brokered grant on PostgreSQL', () => {
+  it('refuses a request naming a connector the server does not have', async () => {
+    const subject = await registerAgent(s);
+    const r = await s.http('POST', '/v1/requests', {
+      as: 'alice',
+      body: {
+        subject,
+        action: 'grant',
+        connector: 'nosuchdb',
+        scope: [{ resource: 'pg/nosuchdb/public/orders', permissions: ['read'] }],
+        environment: 'staging',
+        executor: { principal: 'deploy-eu' },
+        duration: '1h',
+        reason: 'x',
+      },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('CONNECTOR_UNKNOWN');
+  });
+
+  it('mints a role that reads the approved tables only, then revokes it at the window end', async () => {
+    const { requestId, token } = await brokeredWarrant();
+    const r = await s.http('POST', '/v1/redemptions', {
+      as: 'deploy-eu',
+      body: { warrant: token, action: ACTION },
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    const { credential, receipt } = r.body as {
+      credential: Record<string, string>;
+      receipt: string;
+    };
+    const grant = (decodeJwt(receipt) as { grant?: Record<string, string> }).grant;
+    expect(grant).toMatchObject({ connector: 'appdb', handle: credential.PGUSER });
+    expect(receipt).not.toContain(credential.PGPASSWORD);
+
+    const db = await fx.login(credential);
+    expect((await db.query('SELECT count(*) FROM public.orders')).rows).toHaveLength(1);
+    expect((await db.query('SELECT count(*) FROM public.invoices')).rows).toHaveLength(1);
+    await expect(db.query('SELECT * FROM public.customers')).rejects.toThrow(/permission denied/);
+    await expect(db.query('INSERT INTO public.orders VALUES (2)')).rejects.toThrow(
+      /permission denied/,
+    );
+    await db.end();
+
+    // The password is nowhere countersign writes: not in the log, not in its output.
+    const events = query<{ leaf: string }>(s.dataDir, 'select leaf from events');
+    expect(events.some((e) => e.leaf.includes(credential.PGPASSWORD ?? '-'))).toBe(false);
+    expect(s.logs()).not.toContain(credential.PGPASSWORD);
+
+    await s.advanceClock('3h');
+    await until(async () => !(await fx.roleExists(credential.PGUSER ?? '')), 'the role to go');
+    await until(async () => fulfilmentsOf(requestId).length === 2, 'the revocation report');
+    expect(fulfilmentsOf(requestId)).toEqual([
+      { phase: 'apply', outcome: 'success', target: 'appdb' },
+      { phase: 'revoke', outcome: 'success', target: 'appdb' },
+    ]);
+  }, 60_000);
+
+  it('revokes the role at once when the warrant is revoked', async () => {
+    const { token, warrantId } = await brokeredWarrant();
+    const credential = await mintedCredential(token);
+    expect(await fx.roleExists(credential.PGUSER ?? '')).toBe(true);
+    const r = await s.http('POST', `/v1/warrants/${warrantId}/revocation`, {
+      as: 'alice',
+      body: { reason: 'the agent misbehaved' },
+    });
+    expect(r.status, r.text).toBe(200);
+    await until(async () => !(await fx.roleExists(credential.PGUSER ?? '')), 'the role to go');
+  }, 60_000);
+
+  it('raises EXPIRED_NOT_REVOKED while the database refuses the revocation, and clears it once it succeeds', async () => {
+    const { token, subject } = await brokeredWarrant();
+    const credential = await mintedCredential(token);
+    // The broker's admin can no longer log in, and its open sessions end.
+    await fx.su.query('ALTER ROLE broker NOLOGIN');
+    await fx.su.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'broker'",
+    );
+    await s.advanceClock('3h');
+    await sleep(2500); // a sweep or two fail
+    expect(await fx.roleExists(credential.PGUSER ?? '')).toBe(true);
+    await reconcileNow(s);
+    const open = (await findingsOf(s, subject)).filter((f) => f.kind === 'EXPIRED_NOT_REVOKED');
+    expect(open.map((f) => f.state)).toEqual(['open']);
+
+    await fx.su.query('ALTER ROLE broker LOGIN');
+    await until(
+      async () => !(await fx.roleExists(credential.PGUSER ?? '')),
+      'the retried revocation',
+    );
+    await reconcileNow(s);
+    const after = (await findingsOf(s, subject)).filter((f) => f.kind === 'EXPIRED_NOT_REVOKED');
+    expect(after.map((f) => f.state)).toEqual(['resolved']);
+  }, 90_000);
+
+  it('writes the credential only to --credential-out, readable by its owner alone', async () => {
+    const { token } = await brokeredWarrant();
+    const file = join(s.dataDir, 'appdb.env');
+    const r = await s.cli(
+      [
+        'redeem',
+        '--warrant',
+        token,
+        '--resource',
+        ACTION.resource,
+        '--permission',
+        'read',
+        '--env',
+        'staging',
+        '--target',
+        'appdb',
+        '--credential-out',
+        file,
+      ],
+      'deploy-eu',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    const password = /^PGPASSWORD='(.+)'$/m.exec(text)?.[1] ?? '';
+    expect(password.length).toBeGreaterThan(20);
+    expect(r.stdout + r.stderr).not.toContain(password);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  }, 60_000);
+});
