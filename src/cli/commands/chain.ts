@@ -133,6 +133,10 @@ export function chainCommands(program: Command, cx: CommandContext): void {
       '--tool <server/name>',
       'with --action tool_call: the MCP server and tool, e.g. orders-db/query',
     )
+    .option(
+      '--connector <name>',
+      'with --action grant: the connector that mints the credential at redemption',
+    )
     .option('--tool-args <json>', 'with --tool: pin (and show approvers) exactly these arguments')
     .option(
       '--constraint <name=v1,v2>',
@@ -153,6 +157,7 @@ export function chainCommands(program: Command, cx: CommandContext): void {
         subject: o.subject,
         action: o.action,
         ...(o.tool === undefined ? {} : { tool: toolFrom(o.tool as string, o.toolArgs) }),
+        ...(o.connector === undefined ? {} : { connector: o.connector }),
         scope,
         environment: o.env,
         targets: o.target,
