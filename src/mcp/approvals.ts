@@ -3,6 +3,7 @@
  * session) it would approve, however many calls ask at once, and the wait for a decision.
  */
 import type { CountersignClient, CreateRequestInput, RequestView } from '../client/index.js';
+import { sleep } from '../client/retry.js';
 
 /** The states after which a request will never issue a warrant (a new one must be filed). */
 const CLOSED = new Set(['denied', 'expired', 'withdrawn', 'revoked', 'exhausted']);
@@ -98,22 +99,11 @@ export class FiledRequests {
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
-      await sleep(Math.min(o.intervalMs, left), o.signal);
+      // An abort ends the wait; the loop then sees it and stops.
+      await sleep(Math.min(o.intervalMs, left), o.signal).catch(() => undefined);
       if (o.signal.aborted) break;
       current = await this.client.getRequest(current.id, { signal: o.signal });
     }
     return current;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

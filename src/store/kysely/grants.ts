@@ -117,21 +117,19 @@ export class KyselyGrants implements GrantWriter {
   }
 
   async dueNow(id: string, at: string): Promise<void> {
-    await this.db
-      .updateTable('grants')
-      .set({ due_at: at })
-      .where('id', '=', id)
-      .where('state', 'in', REVOCABLE)
-      .where('due_at', '>', at)
-      .execute();
+    await this.#bringForward('id', id, at);
   }
 
   async dueBy(warrantId: string, at: string): Promise<void> {
+    await this.#bringForward('warrant_id', warrantId, at);
+  }
+
+  async #bringForward(column: 'id' | 'warrant_id', value: string, at: string): Promise<void> {
     // `due_at > at` makes this a min(): revocation can be brought forward, never put off.
     await this.db
       .updateTable('grants')
       .set({ due_at: at })
-      .where('warrant_id', '=', warrantId)
+      .where(column, '=', value)
       .where('state', 'in', REVOCABLE)
       .where('due_at', '>', at)
       .execute();
