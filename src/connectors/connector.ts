@@ -49,6 +49,12 @@ export interface ConnectorObservation {
   readonly validUntil: string | null;
   /** Minted by this connector. */
   readonly managed: boolean;
+  /**
+   * The grant a managed credential says it was minted for. A claim read from the target,
+   * which whoever can create credentials there could forge: the broker believes it only
+   * when its own grant row agrees.
+   */
+  readonly grantId?: string;
 }
 
 export interface Connector {

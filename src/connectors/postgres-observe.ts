@@ -80,6 +80,7 @@ export function toObservations(
       permission: onTable ? permissionFor(s, row.privilege) : 'login',
       validUntil: instant(row.valid_until),
       managed,
+      ...(managed ? { grantId: minted.grantId } : {}),
     };
     out.set(JSON.stringify([o.role, o.resource, o.permission]), o);
   }

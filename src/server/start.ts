@@ -27,6 +27,7 @@ import { workerPlanner } from './reconcile-runner.js';
 import { every } from './periodic.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { runReconcile } from '../service/reconcile.js';
+import { ObserveTracker, sweepObservations } from '../service/connector-observe.js';
 import { sweepRevocations } from '../service/revocations.js';
 import { buildConnectors } from './connectors.js';
 import { hostname } from 'node:os';
@@ -139,6 +140,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const connectors = await closingStore(async () =>
     buildConnectors(file.connectors ?? [], env, clock),
   );
+  const brokerHealth = new ObserveTracker();
   const ctx: ServiceContext = {
     store,
     integrateLog: () => log.integrator?.flush() ?? Promise.resolve(),
@@ -154,6 +156,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ...(planner === null ? {} : { planner }),
     },
     connectors,
+    brokerHealth,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
@@ -198,6 +201,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     async () => void (await sweepRevocations(ctx, { node })),
     app.log,
   );
+  const observations = every(
+    parseDuration(file.observeInterval ?? '1m'),
+    'connector observation',
+    async () => void (await sweepObservations(ctx, brokerHealth)),
+    app.log,
+  );
   const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
   dispatcher.start();
   // Other nodes may rotate or revoke keys: pick up the stored key set (the holder keeps
@@ -223,6 +232,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await app.close();
       await reconciler.stop();
       await revocations.stop();
+      await observations.stop();
       await keyRefresh.stop();
       await spentTokens.stop();
       await dispatcher.stop();

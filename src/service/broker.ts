@@ -8,6 +8,7 @@
 import type { Connector, Grant } from '../connectors/connector.js';
 import { isCountersignError } from '../core/errors.js';
 import type { PrincipalId, ReceiptId } from '../core/ids.js';
+import type { ApiTokenCaller } from '../identity/principal.js';
 import { newFulfilmentId } from '../fulfilment/fulfilment.js';
 import { checkRedemption, type RedemptionInput } from '../redemption/check.js';
 import type { WarrantClaims, WarrantRecord } from '../warrant/warrant.js';
@@ -17,6 +18,14 @@ import type { TxPorts } from './ports/store.js';
 
 /** Who reports what the broker itself did: the apply at grant, the revocation at the end. */
 export const BROKER = 'countersign' as PrincipalId;
+
+/** The broker as the collector of what its connectors' targets hold. */
+export const BROKER_OBSERVER: ApiTokenCaller = {
+  id: BROKER,
+  roles: ['observer'],
+  groups: [],
+  via: 'api_token',
+};
 
 export type Minting =
   | { readonly kind: 'minted'; readonly connector: Connector; readonly grant: Grant }

@@ -8,6 +8,7 @@ import { encodeEvent, type EventType } from '../log/event.js';
 import type { Policy } from '../policy/policy.js';
 import type { LogWriter } from './ports/log.js';
 import type { Store } from './ports/store.js';
+import type { ObserveTracker } from './connector-observe.js';
 import type { ReconcilePlanner } from './reconcile-plan.js';
 import type { WebhookTarget } from './webhooks.js';
 
@@ -34,6 +35,8 @@ export interface ServiceContext {
   readonly reconcile?: ReconcileSettings;
   /** The credential brokers, by name: a brokered grant's warrant names one. */
   readonly connectors?: ReadonlyMap<string, Connector>;
+  /** How this node's observation of the connectors' targets is going. */
+  readonly brokerHealth?: ObserveTracker;
 }
 
 export interface ReconcileSettings {

@@ -8,8 +8,7 @@
  */
 import { newFulfilmentId } from '../fulfilment/fulfilment.js';
 import type { ReceiptId, WarrantId } from '../core/ids.js';
-import type { ApiTokenCaller } from '../identity/principal.js';
-import { BROKER, connectorReason } from './broker.js';
+import { BROKER, BROKER_OBSERVER, connectorReason } from './broker.js';
 import { record, type ServiceContext } from './context.js';
 import { insertFulfilment } from './fulfil.js';
 import { recordObservations } from './observe.js';
@@ -28,14 +27,6 @@ export interface SweepResult {
   readonly revoked: number;
   readonly failed: number;
 }
-
-/** The broker as the observer of what its connectors show. */
-const BROKER_OBSERVER: ApiTokenCaller = {
-  id: BROKER,
-  roles: ['observer'],
-  groups: [],
-  via: 'api_token',
-};
 
 /** Backoff after `attempts` failures: 2 s doubling, at most 5 minutes. */
 const backoffMs = (attempts: number): number => Math.min(2_000 * 2 ** attempts, 300_000);

@@ -117,13 +117,15 @@ export async function revokeSigningKey(
     const successor = key.state === 'active' ? fresh.kid : null;
     if (successor !== null) await promote(tx, actor, now, fresh, `revocation of ${kid}`);
     await tx.keys.setState(kid, 'revoked', at);
+    // Its warrants are refused from now on, so the credentials minted for them end now too.
+    const grantsDue = await tx.grants.dueByKey(kid, at);
     await record(
       tx,
       'key.revoked',
       now,
       actor.id,
       {},
-      { kid, reason, replacedBy: successor, actorIdentity: identityProof(actor) },
+      { kid, reason, replacedBy: successor, grantsDue, actorIdentity: identityProof(actor) },
     );
     return successor;
   });

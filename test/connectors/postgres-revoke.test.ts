@@ -89,6 +89,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)(
             permission: 'read',
             validUntil: req.notAfter.toISOString(),
             managed: true,
+            grantId: req.grantId,
           })),
         );
         await connector.revoke(grant.handle);

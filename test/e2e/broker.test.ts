@@ -4,11 +4,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query } from '../helpers/db.js';
-import { approve, registerAgent } from '../helpers/mcp-gating.js';
+import {
+  BROKERED_ACTION,
+  brokerConfig,
+  brokeredWarrant as brokeredWarrantOn,
+  mintedCredential as mintedCredentialOn,
+  until,
+} from '../helpers/broker.js';
+import { registerAgent } from '../helpers/mcp-gating.js';
 import { POSTGRES_UNAVAILABLE } from '../helpers/postgres.js';
 import { findingsOf, reconcileNow } from '../helpers/reconcile.js';
 import { TestServer } from '../helpers/server.js';
-import { ADMIN_PASSWORD, startFixture, type PgFixture } from '../connectors/pg-fixture.js';
+import { startFixture, type PgFixture } from '../connectors/pg-fixture.js';
 
 /**
  * countersign as the credential broker, against a real PostgreSQL: the credential is
@@ -22,21 +29,7 @@ let s: TestServer;
 beforeAll(async () => {
   if (POSTGRES_UNAVAILABLE !== null) return;
   fx = await startFixture();
-  s = await TestServer.start({
-    config: {
-      connectors: [
-        {
-          name: 'appdb',
-          kind: 'postgres',
-          urlEnv: 'APPDB_ADMIN_URL',
-          database: fx.database,
-          protectedTables: ['public.customers'],
-        },
-      ],
-      revocationInterval: '1s',
-    },
-    env: { APPDB_ADMIN_URL: fx.url('broker', ADMIN_PASSWORD) },
-  });
+  s = await TestServer.start(brokerConfig(fx));
 }, 120_000);
 
 afterAll(async () => {
@@ -44,62 +37,9 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-const ACTION = {
-  resource: 'pg/appdb/public/orders',
-  permission: 'read',
-  environment: 'staging',
-  target: 'appdb',
-};
-
-/** An approved brokered grant of read on orders and invoices for a fresh agent. */
-async function brokeredWarrant(): Promise<{
-  requestId: string;
-  token: string;
-  warrantId: string;
-  subject: string;
-}> {
-  const subject = await registerAgent(s);
-  const r = await s.http('POST', '/v1/requests', {
-    as: 'alice',
-    body: {
-      subject,
-      action: 'grant',
-      connector: 'appdb',
-      scope: [
-        { resource: 'pg/appdb/public/orders', permissions: ['read'] },
-        { resource: 'pg/appdb/public/invoices', permissions: ['read'] },
-      ],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: '2h',
-      reason: 'the agent reconciles orders against invoices',
-    },
-  });
-  expect(r.status, r.text).toBe(201);
-  const requestId = (r.body as { id: string }).id;
-  await approve(s, requestId, ['bob']);
-  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
-  const { token, warrantId } = w.body as { token: string; warrantId: string };
-  return { requestId, token, warrantId, subject };
-}
-
-/** Redeems once over HTTP and returns the credential. */
-async function mintedCredential(token: string): Promise<Record<string, string>> {
-  const r = await s.http('POST', '/v1/redemptions', {
-    as: 'deploy-eu',
-    body: { warrant: token, action: ACTION },
-  });
-  expect(r.status, r.text).toBe(200);
-  return (r.body as { credential: Record<string, string> }).credential;
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const ACTION = BROKERED_ACTION;
+const brokeredWarrant = () => brokeredWarrantOn(s);
+const mintedCredential = (token: string) => mintedCredentialOn(s, token);
 
 const fulfilmentsOf = (requestId: string) =>
   query<{ phase: string; outcome: string; target: string }>(

@@ -106,6 +106,26 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('when the revocation backlog is read for /readyz', () => {
+      it('counts revocable grants past due, those that failed, and the oldest due time', async () => {
+        const overdue = grant({ state: 'live', dueAt: at(10) });
+        const failing = grant({ state: 'pending', dueAt: at(5), attempts: 2 });
+        const notYet = grant({ state: 'live', dueAt: at(50) });
+        const done = grant({ state: 'revoked', dueAt: at(1), revokedAt: at(2) });
+        await insert(overdue, failing, notYet, done);
+        expect(await store.read.grants.backlog(at(20))).toEqual({
+          overdue: 2,
+          failing: 1,
+          oldestDueAt: at(5),
+        });
+        expect(await store.read.grants.backlog(at(0))).toEqual({
+          overdue: 0,
+          failing: 0,
+          oldestDueAt: null,
+        });
+      });
+    });
+
     describe('when nodes claim a due grant', () => {
       it('lets exactly one of two concurrent claimers win', async () => {
         const g = grant({ state: 'live', dueAt: at(10) });

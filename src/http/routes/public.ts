@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseDuration } from '../../core/duration.js';
+import { brokerReadiness } from '../../service/connector-observe.js';
 import { problem, STATUS } from '../problem.js';
 import { ClockBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
@@ -44,7 +45,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       return notReady('the database is unreachable');
     }
     const stalled = readiness ? await readiness() : null;
-    return stalled === null ? { status: 'ready' } : notReady(stalled);
+    if (stalled !== null) return notReady(stalled);
+    const broker = await brokerReadiness(ctx);
+    return broker === null ? { status: 'ready' } : { status: 'ready', broker };
   });
 
   if (devClock) {

@@ -41,6 +41,14 @@ export interface GrantReader {
   byWarrant(warrantId: string): Promise<GrantRow[]>;
   /** Grants past `dueAt` not yet revoked (live, or pending older than `pendingBefore`). */
   overdue(now: string, pendingBefore: string): Promise<GrantRow[]>;
+  /** For `/readyz`: live grants past due, those with failed attempts, and the oldest due time. */
+  backlog(now: string): Promise<RevocationBacklog>;
+}
+
+export interface RevocationBacklog {
+  readonly overdue: number;
+  readonly failing: number;
+  readonly oldestDueAt: string | null;
 }
 
 export interface GrantWriter extends GrantReader {
@@ -52,6 +60,8 @@ export interface GrantWriter extends GrantReader {
   dueNow(id: string, at: string): Promise<void>;
   /** Brings revocation forward (on warrant or key revocation): `dueAt = min(dueAt, at)`. */
   dueBy(warrantId: string, at: string): Promise<void>;
+  /** On key revocation: every grant of a warrant signed by `kid`; how many were brought forward. */
+  dueByKey(kid: string, at: string): Promise<number>;
   /**
    * **Exactly one node revokes each grant.** Claims a due grant for `leaseMs` with one
    * conditional update: only when it is live or pending, due, and unclaimed or its lease

@@ -1,5 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { GrantRow, GrantState, GrantWriter } from '../../service/ports/grants.js';
+import type {
+  GrantRow,
+  GrantState,
+  GrantWriter,
+  RevocationBacklog,
+} from '../../service/ports/grants.js';
 import type { Database, GrantsTable } from '../schema.js';
 
 /** How many overdue grants one sweep takes; the rest wait for the next sweep. */
@@ -122,6 +127,39 @@ export class KyselyGrants implements GrantWriter {
 
   async dueBy(warrantId: string, at: string): Promise<void> {
     await this.#bringForward('warrant_id', warrantId, at);
+  }
+
+  async backlog(now: string): Promise<RevocationBacklog> {
+    const r = await this.db
+      .selectFrom('grants')
+      .select((eb) => [
+        eb.fn.countAll<number | string>().as('overdue'),
+        eb.fn
+          .sum<number | string | null>(eb.case().when('attempts', '>', 0).then(1).else(0).end())
+          .as('failing'),
+        eb.fn.min<string | null>('due_at').as('oldest'),
+      ])
+      .where('state', 'in', REVOCABLE)
+      .where('due_at', '<=', now)
+      .executeTakeFirstOrThrow();
+    return {
+      overdue: Number(r.overdue),
+      failing: Number(r.failing ?? 0),
+      oldestDueAt: r.oldest ?? null,
+    };
+  }
+
+  async dueByKey(kid: string, at: string): Promise<number> {
+    const r = await this.db
+      .updateTable('grants')
+      .set({ due_at: at })
+      .where('warrant_id', 'in', (eb) =>
+        eb.selectFrom('warrants').select('warrants.id').where('warrants.kid', '=', kid),
+      )
+      .where('state', 'in', REVOCABLE)
+      .where('due_at', '>', at)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   async #bringForward(column: 'id' | 'warrant_id', value: string, at: string): Promise<void> {

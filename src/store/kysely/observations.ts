@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { NhiId, PrincipalId } from '../../core/ids.js';
 import type { Observation, ObservationId, ObservedFact } from '../../observation/observation.js';
 import type { ObservationWriter } from '../../service/ports/observations.js';
-import type { Database } from '../schema.js';
+import type { Database, ObservationsTable } from '../schema.js';
 import { anyRowWhere } from './rows.js';
 
 /** What collectors observed, keyed so that a re-sent observation is recorded once. */
@@ -50,14 +50,49 @@ export class KyselyObservations implements ObservationWriter {
       .selectAll()
       .orderBy('observed_at')
       .execute();
-    return rows.map((r) => ({
-      id: r.id as ObservationId,
-      observer: r.observer as PrincipalId,
-      subject: r.subject as NhiId,
-      target: r.target,
-      observedAt: r.observed_at,
-      fact: JSON.parse(r.fact) as ObservedFact,
-      receivedAt: r.received_at,
-    }));
+    return rows.map(toObservation);
+  }
+
+  async latestAt(target: string): Promise<Observation[]> {
+    // Equal times of one fact are resolved by id, so each fact yields exactly one row.
+    const rows = await this.db
+      .selectFrom('observations as o')
+      .selectAll('o')
+      .where('o.target', '=', target)
+      .where((w) =>
+        w.not(
+          w.exists(
+            w
+              .selectFrom('observations as n')
+              .select('n.id')
+              .whereRef('n.subject', '=', 'o.subject')
+              .whereRef('n.target', '=', 'o.target')
+              .whereRef('n.fact_key', '=', 'o.fact_key')
+              .where((eb) =>
+                eb.or([
+                  eb('n.observed_at', '>', eb.ref('o.observed_at')),
+                  eb.and([
+                    eb('n.observed_at', '=', eb.ref('o.observed_at')),
+                    eb('n.id', '>', eb.ref('o.id')),
+                  ]),
+                ]),
+              ),
+          ),
+        ),
+      )
+      .orderBy('o.subject')
+      .orderBy('o.fact_key')
+      .execute();
+    return rows.map(toObservation);
   }
 }
+
+const toObservation = (r: Selectable<ObservationsTable>): Observation => ({
+  id: r.id as ObservationId,
+  observer: r.observer as PrincipalId,
+  subject: r.subject as NhiId,
+  target: r.target,
+  observedAt: r.observed_at,
+  fact: JSON.parse(r.fact) as ObservedFact,
+  receivedAt: r.received_at,
+});

@@ -1,0 +1,205 @@
+/**
+ * What each connector's target actually holds, fed to reconciliation: the broker is a
+ * collector of its own targets. A credential it minted is observed under the NHI it was
+ * minted for; any other credential with privileges there (a role made by hand on a
+ * protected table) under an NHI discovered for it, so that reconciliation finds no
+ * warrant explaining it (`UNAPPROVED_CHANGE`). Only changes are recorded: a privilege
+ * newly seen is recorded present, one no longer seen is recorded absent.
+ */
+import { createHash } from 'node:crypto';
+import type { Connector, ConnectorObservation } from '../connectors/connector.js';
+import type { NhiId } from '../core/ids.js';
+import { isCountersignError } from '../core/errors.js';
+import type { Observation, ObservationInput } from '../observation/observation.js';
+import { BROKER, BROKER_OBSERVER, connectorReason } from './broker.js';
+import { record, type ServiceContext } from './context.js';
+import { recordObservations } from './observe.js';
+
+/** Where one connector's observation stands on this node. */
+export interface ObserveHealth {
+  readonly connector: string;
+  readonly lastObservedAt: string | null;
+  readonly failingSince: string | null;
+  readonly lastError: string | null;
+}
+
+export interface ObserveResult {
+  readonly recorded: number;
+  readonly discovered: number;
+}
+
+/** The NHI of a credential countersign did not mint: `dbrole:<connector>/<role>`. */
+export function discoveredNhi(connector: string, role: string): NhiId {
+  // A role name the NHI grammar cannot hold is named by its digest instead.
+  const name = /^[A-Za-z0-9._@-]{1,120}$/.test(role)
+    ? role
+    : `h-${createHash('sha256').update(role).digest('hex').slice(0, 16)}`;
+  return `dbrole:${connector}/${name}` as NhiId;
+}
+
+/** Per-connector health of the observation sweep, for `/readyz`. */
+export class ObserveTracker {
+  readonly #health = new Map<string, ObserveHealth>();
+
+  ok(connector: string, at: string): void {
+    this.#health.set(connector, {
+      connector,
+      lastObservedAt: at,
+      failingSince: null,
+      lastError: null,
+    });
+  }
+
+  failed(connector: string, at: string, error: string): void {
+    const prev = this.#health.get(connector);
+    this.#health.set(connector, {
+      connector,
+      lastObservedAt: prev?.lastObservedAt ?? null,
+      failingSince: prev?.failingSince ?? at,
+      lastError: error,
+    });
+  }
+
+  all(): ObserveHealth[] {
+    return [...this.#health.values()];
+  }
+}
+
+/** Observes every configured connector once. A failing connector is skipped, the rest go on. */
+export async function sweepObservations(
+  ctx: ServiceContext,
+  tracker?: ObserveTracker,
+): Promise<ObserveResult> {
+  let recorded = 0;
+  let discovered = 0;
+  for (const connector of ctx.connectors?.values() ?? []) {
+    const at = ctx.clock.now().toISOString();
+    try {
+      const r = await observeOne(ctx, connector, at);
+      recorded += r.recorded;
+      discovered += r.discovered;
+      tracker?.ok(connector.name, at);
+    } catch (e) {
+      // Another node recording the same change first is not a failure of the target.
+      if (isCountersignError(e) && e.code === 'OBSERVATION_OUT_OF_ORDER') continue;
+      tracker?.failed(connector.name, at, connectorReason(e));
+    }
+  }
+  return { recorded, discovered };
+}
+
+type Held = Omit<ObservationInput, 'observedAt' | 'target'>;
+
+async function observeOne(ctx: ServiceContext, c: Connector, at: string): Promise<ObserveResult> {
+  const seen = await c.observe();
+  const { held, unmanaged } = await attribute(ctx, c.name, seen);
+  const discovered = await discover(ctx, c.name, unmanaged);
+  const latest = await ctx.store.read.observations.latestAt(c.name);
+  const heldNow = new Map(held.map((h) => [tupleKey(h.subject, h.fact), h]));
+  const inputs: ObservationInput[] = [];
+  const wasPresent = new Set<string>();
+  for (const o of latest) {
+    if (o.fact.kind !== 'grant') continue;
+    const key = tupleKey(o.subject, o.fact);
+    if (o.fact.present) wasPresent.add(key);
+    if (o.fact.present && !heldNow.has(key)) {
+      inputs.push({ ...absent(o), target: c.name, observedAt: at });
+    }
+  }
+  for (const [key, h] of heldNow) {
+    if (!wasPresent.has(key)) inputs.push({ ...h, target: c.name, observedAt: at });
+  }
+  if (inputs.length === 0) return { recorded: 0, discovered };
+  const r = await recordObservations(ctx, BROKER_OBSERVER, inputs);
+  return { recorded: r.recorded, discovered };
+}
+
+const tupleKey = (subject: string, fact: Held['fact']): string =>
+  fact.kind === 'grant' ? JSON.stringify([subject, fact.resource, fact.permission]) : '';
+
+const absent = (o: Observation): Held => ({
+  subject: o.subject,
+  fact: { ...(o.fact as Extract<Observation['fact'], { kind: 'grant' }>), present: false },
+});
+
+/**
+ * Who holds each observed privilege. A credential counts as minted only when a grant row
+ * of this connector has its handle and subject: a label on the target alone could be
+ * forged by anyone who can create roles there. A minted role's bare `login` (no privilege
+ * left, as mid-revocation) is left out: its grant's own schedule covers it.
+ */
+async function attribute(
+  ctx: ServiceContext,
+  connector: string,
+  seen: readonly ConnectorObservation[],
+): Promise<{ held: Held[]; unmanaged: Map<NhiId, string> }> {
+  const held: Held[] = [];
+  const unmanaged = new Map<NhiId, string>();
+  for (const o of seen) {
+    const row = o.managed && o.grantId ? await ctx.store.read.grants.get(o.grantId) : null;
+    const minted =
+      row !== null &&
+      row.connector === connector &&
+      row.handle === o.role &&
+      row.subject === o.subject;
+    if (minted && o.permission === 'login') continue;
+    const subject = minted ? (row.subject as NhiId) : discoveredNhi(connector, o.role);
+    if (!minted) unmanaged.set(subject, o.role);
+    const fact = { kind: 'grant' as const, resource: o.resource, permission: o.permission };
+    held.push({ subject, fact: { ...fact, present: true } });
+  }
+  return { held, unmanaged };
+}
+
+/** Registers an NHI for each credential seen that no one registered, owned by the broker. */
+async function discover(
+  ctx: ServiceContext,
+  connector: string,
+  roles: ReadonlyMap<NhiId, string>,
+): Promise<number> {
+  let n = 0;
+  for (const [id, role] of roles) {
+    if ((await ctx.store.read.nhis.get(id)) !== null) continue;
+    const now = ctx.clock.now();
+    const nhi = {
+      id,
+      kind: 'service_account' as const,
+      owner: BROKER,
+      description: `database role ${JSON.stringify(role).slice(0, 200)} found by connector ${connector}, not minted by countersign`,
+      createdAt: now.toISOString(),
+      createdBy: BROKER,
+    };
+    const added = await ctx.store.transaction(async (tx) => {
+      if ((await tx.nhis.get(nhi.id)) !== null) return false;
+      await tx.nhis.insert(nhi);
+      await record(tx, 'nhi.registered', now, BROKER, { nhi: nhi.id }, { nhi, discovered: true });
+      return true;
+    });
+    if (added) n += 1;
+  }
+  return n;
+}
+
+/**
+ * The broker's part of `/readyz`: revocations past due (and how many have failed at
+ * least once), and each connector's last observation. It never makes the node unready:
+ * a target that is down is no reason to take the API out of rotation.
+ */
+export async function brokerReadiness(
+  ctx: ServiceContext,
+): Promise<Record<string, unknown> | null> {
+  if (ctx.connectors === undefined || ctx.connectors.size === 0) return null;
+  const revocations = await ctx.store.read.grants.backlog(ctx.clock.now().toISOString());
+  const observed = new Map((ctx.brokerHealth?.all() ?? []).map((h) => [h.connector, h]));
+  return {
+    revocations,
+    connectors: [...ctx.connectors.keys()].map((name) => {
+      const h = observed.get(name);
+      return {
+        name,
+        lastObservedAt: h?.lastObservedAt ?? null,
+        failingSince: h?.failingSince ?? null,
+      };
+    }),
+  };
+}
