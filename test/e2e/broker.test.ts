@@ -12,7 +12,7 @@ import {
   until,
 } from '../helpers/broker.js';
 import { registerAgent } from '../helpers/mcp-gating.js';
-import { POSTGRES_UNAVAILABLE } from '../helpers/postgres.js';
+import { POSTGRES_UNAVAILABLE, postgresTool } from '../helpers/postgres.js';
 import { findingsOf, reconcileNow } from '../helpers/reconcile.js';
 import { TestServer } from '../helpers/server.js';
 import { startFixture, type PgFixture } from '../connectors/pg-fixture.js';
@@ -143,6 +143,39 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('a brokered grant on PostgreSQL',
     const after = (await findingsOf(s, subject)).filter((f) => f.kind === 'EXPIRED_NOT_REVOKED');
     expect(after.map((f) => f.state)).toEqual(['resolved']);
   }, 90_000);
+
+  it('runs a command under exec with the credential in its environment, and nowhere else', async () => {
+    const psql = postgresTool('psql') ?? 'psql';
+    const exec = async (sql: string) => {
+      const { requestId, token } = await brokeredWarrant();
+      const args = ['--resource', ACTION.resource, '--permission', 'read', '--env', 'staging'];
+      const r = await s.cli(
+        ['exec', '--warrant', token, ...args, '--target', 'appdb', '--', psql, '-XtAc', sql],
+        'deploy-eu',
+      );
+      return { ...r, requestId };
+    };
+    const ok = await exec('SELECT count(*) FROM public.orders');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toBe('1');
+    expect(ok.stderr).toContain('credential minted for the command');
+    const refused = await exec('SELECT * FROM public.customers');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/permission denied/);
+
+    // The passwords reached neither exec's output nor the log.
+    const leaves = query<{ leaf: string }>(s.dataDir, 'select leaf from events');
+    for (const text of [ok.stderr, refused.stderr, s.logs(), ...leaves.map((e) => e.leaf)]) {
+      expect(text).not.toMatch(/PGPASSWORD=|password=/i);
+    }
+    // The broker reported the grant applied at its target: the command's report is not
+    // a second one, and exec says so rather than claim its failure was recorded.
+    const outcomes = (requestId: string) =>
+      fulfilmentsOf(requestId).map((f) => `${f.phase}:${f.outcome}`);
+    expect(outcomes(ok.requestId)).toEqual(['apply:success']);
+    expect(outcomes(refused.requestId)).toEqual(['apply:success']);
+    expect(refused.stderr).toContain('not recorded: a success is already on record');
+  }, 60_000);
 
   it('writes the credential only to --credential-out, readable by its owner alone', async () => {
     const { token } = await brokeredWarrant();

@@ -98,7 +98,9 @@ async function runAndReport(
 ): Promise<void> {
   for (const g of grants) say(`allowed: use ${g.use} of ${g.maxUses} (target ${g.fulfilTarget})`);
   const relay = new SignalRelay();
-  const outcome = await runChild(command, args, { ...process.env, ...receiptEnv(grants) }, relay);
+  // The credential goes to the command's environment only: never to exec's own output.
+  const env = { ...process.env, ...credentialEnv(grants), ...receiptEnv(grants) };
+  const outcome = await runChild(command, args, env, relay);
   // From here a forwarded signal stops the reporting instead; exec still ends as the command did.
   const stop = new AbortController();
   relay.route(() => stop.abort());
@@ -134,6 +136,19 @@ function receiptEnv(grants: readonly Grant[]): Record<string, string> {
     ...(targeted ? { COUNTERSIGN_TARGETS: grants.map((g) => g.fulfilTarget).join(' ') } : {}),
   };
 }
+
+/**
+ * A brokered grant's credential as the command's environment (`PGUSER`, `PGPASSWORD`, …).
+ * A brokered warrant serves one target, its connector, so a run holds at most one.
+ */
+function credentialEnv(grants: readonly Grant[]): Record<string, string> {
+  const minted = grants.filter((g) => g.credential !== undefined);
+  if (minted.length > 0) say(`credential minted for the command (${names(minted)})`);
+  return Object.assign({}, ...minted.map((g) => g.credential)) as Record<string, string>;
+}
+
+const names = (minted: readonly Grant[]): string =>
+  [...new Set(minted.flatMap((g) => Object.keys(g.credential ?? {})))].join(', ');
 
 function sayOutcome(command: string, o: ChildOutcome): void {
   switch (o.kind) {

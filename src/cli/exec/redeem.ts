@@ -23,6 +23,8 @@ export interface Grant {
   readonly receiptId: string;
   readonly use: number;
   readonly maxUses: number;
+  /** A brokered grant's credential, minted for this run and shown nowhere else. */
+  readonly credential?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function redeemAll(
         receiptId: r.receiptId,
         use: r.use,
         maxUses: r.maxUses,
+        ...(r.credential === undefined ? {} : { credential: r.credential }),
       });
     } catch (e) {
       if (isRedemptionDenial(e))

@@ -42,7 +42,13 @@ export async function reportAll(
       say(`fulfilment at ${g.fulfilTarget}: ${report.outcome} (${report.detail})`);
     } catch (e) {
       if (e instanceof CountersignApiError && e.code === 'FULFILMENT_DUPLICATE') {
-        say(`fulfilment at ${g.fulfilTarget}: ${report.outcome} (${report.detail})`);
+        // For a success, our own earlier attempt; for a failure, someone else's success
+        // (a broker reports its grant applied): then this report is not on record.
+        say(
+          report.outcome === 'success'
+            ? `fulfilment at ${g.fulfilTarget}: ${report.outcome} (${report.detail})`
+            : `warning: fulfilment at ${g.fulfilTarget} not recorded: a success is already on record (FULFILMENT_DUPLICATE); the command's ${report.outcome} (${report.detail})`,
+        );
         continue;
       }
       say(`warning: fulfilment at ${g.fulfilTarget} not recorded: ${codeOf(e, signal)}`);
