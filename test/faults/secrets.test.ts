@@ -4,12 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
 import { redeemArgs } from '../helpers/cli-args.js';
 import { TestServer, type DevPrincipal, type HttpResult } from '../helpers/server.js';
-import { redemptionBody } from './support.js';
-
-/** Compact JWS shape: any warrant, receipt or ID token printed whole. */
-const JWS = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{20,}/;
-/** A private JWK's `d`, in any quoting. */
-const PRIVATE_D = /\\?"d\\?"\s*:\s*\\?"[\w-]{20,}/;
+import { leaksIn, redemptionBody } from './support.js';
 
 describe('secrets in logs and error bodies', () => {
   describe('when a scenario issues, redeems, replays and mangles tokens, warrants and receipts', () => {
@@ -166,13 +161,7 @@ describe('secrets in logs and error bodies', () => {
             .filter((b) => b.status >= 400)
             .map((b, i) => [`error body ${i} (${b.status})`, b.text] as [string, string]),
         ];
-        const leaks: string[] = [];
-        for (const [where, text] of haystacks) {
-          for (const [what, value] of secrets)
-            if (text.includes(value)) leaks.push(`${what} in ${where}`);
-          if (JWS.test(text)) leaks.push(`a compact JWS in ${where}`);
-          if (PRIVATE_D.test(text)) leaks.push(`a private JWK "d" in ${where}`);
-        }
+        const leaks = leaksIn(secrets, haystacks);
         console.log(
           `secrets: scanned ${logs.split('\n').length} log lines and ${haystacks.length - 1} error bodies ` +
             `for ${secrets.length} secrets: ${leaks.length} leaks`,

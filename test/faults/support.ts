@@ -63,3 +63,26 @@ export function exited(s: TestServer): Promise<void> {
     else s.proc.once('exit', () => ok());
   });
 }
+
+/** Compact JWS shape: any warrant, receipt or ID token printed whole. */
+const JWS = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{20,}/;
+/** A private JWK's `d`, in any quoting. */
+const PRIVATE_D = /\\?"d\\?"\s*:\s*\\?"[\w-]{20,}/;
+
+/**
+ * Every `what in where` for a named secret found in a named text, plus any compact JWS
+ * or private JWK `d` printed whole.
+ */
+export function leaksIn(
+  secrets: ReadonlyArray<readonly [string, string]>,
+  haystacks: ReadonlyArray<readonly [string, string]>,
+): string[] {
+  const leaks: string[] = [];
+  for (const [where, text] of haystacks) {
+    for (const [what, value] of secrets)
+      if (text.includes(value)) leaks.push(`${what} in ${where}`);
+    if (JWS.test(text)) leaks.push(`a compact JWS in ${where}`);
+    if (PRIVATE_D.test(text)) leaks.push(`a private JWK "d" in ${where}`);
+  }
+  return leaks;
+}
