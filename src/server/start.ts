@@ -141,6 +141,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     buildConnectors(file.connectors ?? [], env, clock),
   );
   const brokerHealth = new ObserveTracker();
+  const revocationInterval = parseDuration(file.revocationInterval ?? '15s');
   const ctx: ServiceContext = {
     store,
     integrateLog: () => log.integrator?.flush() ?? Promise.resolve(),
@@ -157,6 +158,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     },
     connectors,
     brokerHealth,
+    revocationLeadMs: revocationInterval,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
@@ -196,7 +198,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Every node sweeps; the lease in the store lets exactly one revoke each grant.
   const node = `${hostname()}:${process.pid}`;
   const revocations = every(
-    parseDuration(file.revocationInterval ?? '15s'),
+    revocationInterval,
     'grant revocation',
     async () => void (await sweepRevocations(ctx, { node })),
     app.log,

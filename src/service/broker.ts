@@ -56,6 +56,7 @@ export async function mint(
     return { kind: 'failed', reason: `connector ${name} is not configured on this server` };
   }
   const now = ctx.clock.now().toISOString();
+  const dueAt = revocationDue(record.notAfter, now, ctx.revocationLeadMs ?? 0);
   await ctx.store.transaction((tx) =>
     tx.grants.insert({
       id: grantId,
@@ -66,7 +67,7 @@ export async function mint(
       handle: connector.handleFor(grantId),
       fingerprint: null,
       state: 'pending',
-      dueAt: record.notAfter,
+      dueAt,
       createdAt: now,
       attempts: 0,
       nextAttemptAt: null,
@@ -87,6 +88,19 @@ export async function mint(
     await ctx.store.transaction((tx) => tx.grants.dueNow(grantId, now));
     return { kind: 'failed', reason: connectorReason(e) };
   }
+}
+
+/**
+ * When a grant's revocation falls due: one sweep interval (`lead`) before the window's
+ * end, so that the sweep running in the window's last interval takes the credential
+ * away and it is gone by the end, not up to an interval after it. The lead is at most a
+ * tenth of what is left of the window, so a short window is not cut to nothing. The
+ * credential itself still expires at the end (`VALID UNTIL`).
+ */
+export function revocationDue(notAfter: string, now: string, lead: number): string {
+  const end = Date.parse(notAfter);
+  const left = Math.max(0, end - Date.parse(now));
+  return new Date(end - Math.min(lead, left / 10)).toISOString();
 }
 
 /**

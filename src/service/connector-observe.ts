@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Connector, ConnectorObservation } from '../connectors/connector.js';
-import type { NhiId } from '../core/ids.js';
+import type { NhiId, WarrantId } from '../core/ids.js';
 import { isCountersignError } from '../core/errors.js';
 import type { Observation, ObservationInput } from '../observation/observation.js';
 import { BROKER, BROKER_OBSERVER, connectorReason } from './broker.js';
@@ -109,6 +109,12 @@ async function observeOne(ctx: ServiceContext, c: Connector, at: string): Promis
   for (const [key, h] of heldNow) {
     if (!wasPresent.has(key)) inputs.push({ ...h, target: c.name, observedAt: at });
   }
+  const recorded = new Set(inputs.map((i) => tupleKey(i.subject, i.fact)));
+  for (const h of await goneAfterEnd(ctx, c.name, at, heldNow, latest)) {
+    if (!recorded.has(tupleKey(h.subject, h.fact))) {
+      inputs.push({ ...h, target: c.name, observedAt: at });
+    }
+  }
   if (inputs.length === 0) return { recorded: 0, discovered };
   const r = await recordObservations(ctx, BROKER_OBSERVER, inputs);
   return { recorded: r.recorded, discovered };
@@ -121,6 +127,42 @@ const absent = (o: Observation): Held => ({
   subject: o.subject,
   fact: { ...(o.fact as Extract<Observation['fact'], { kind: 'grant' }>), present: false },
 });
+
+/** How far back revoked grants are looked at for an absence still to be observed. */
+const CONFIRM_WINDOW_MS = 86_400_000;
+
+/**
+ * A grant revoked before its window ended (the sweep revokes ahead of the end) was seen
+ * gone only before the end; reconciliation settles the exception on an observation made
+ * after it. Once the window is over, each approved privilege the target no longer holds
+ * and that was not seen since the end is recorded absent again.
+ */
+async function goneAfterEnd(
+  ctx: ServiceContext,
+  connector: string,
+  at: string,
+  heldNow: ReadonlyMap<string, Held>,
+  latest: readonly Observation[],
+): Promise<Held[]> {
+  const since = new Date(Date.parse(at) - CONFIRM_WINDOW_MS).toISOString();
+  const seenAt = new Map(latest.map((o) => [tupleKey(o.subject, o.fact), o.observedAt]));
+  const out = new Map<string, Held>();
+  for (const row of await ctx.store.read.grants.revokedSince(since)) {
+    if (row.connector !== connector) continue;
+    const w = await ctx.store.read.warrants.get(row.warrantId as WarrantId);
+    if (w === null || w.notAfter > at) continue;
+    for (const e of w.claims.scope) {
+      for (const permission of e.permissions) {
+        const fact = { kind: 'grant' as const, resource: e.resource, permission, present: false };
+        const key = tupleKey(row.subject, fact);
+        const last = seenAt.get(key);
+        if (heldNow.has(key) || (last !== undefined && last >= w.notAfter)) continue;
+        out.set(key, { subject: row.subject, fact });
+      }
+    }
+  }
+  return [...out.values()];
+}
 
 /**
  * Who holds each observed privilege. A credential counts as minted only when a grant row

@@ -35,6 +35,8 @@ export interface ServiceContext {
   readonly reconcile?: ReconcileSettings;
   /** The credential brokers, by name: a brokered grant's warrant names one. */
   readonly connectors?: ReadonlyMap<string, Connector>;
+  /** How long before a window's end its brokered grants fall due for revocation. */
+  readonly revocationLeadMs?: number;
   /** How this node's observation of the connectors' targets is going. */
   readonly brokerHealth?: ObserveTracker;
 }

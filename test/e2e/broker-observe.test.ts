@@ -15,6 +15,12 @@ import { TestServer } from '../helpers/server.js';
  * visible in `/readyz`. A revoked signing key takes the credentials it vouched for.
  */
 
+interface ExceptionJson {
+  warrantId: string;
+  status: string;
+  lateRevocation: boolean;
+}
+
 let fx: PgFixture;
 let s: TestServer;
 
@@ -113,7 +119,40 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the broker observing its databas
     });
     expect(r.status, r.text).toBe(200);
     await until(async () => observationsOf(subject).length === 4, 'the grants observed gone');
-    expect(observationsOf(subject).slice(2).map((o) => o.present)).toEqual([false, false]);
+    expect(
+      observationsOf(subject)
+        .slice(2)
+        .map((o) => o.present),
+    ).toEqual([false, false]);
+  }, 60_000);
+
+  it('revokes within the window, then observes the grant gone after its end: revoked, on time', async () => {
+    const { subject, token: jwt, warrantId } = await brokeredWarrant(s);
+    const credential = await mintedCredential(s, jwt);
+    const [row] = query<{ not_after: string }>(
+      s.dataDir,
+      'select not_after from warrants where id = ?',
+      warrantId,
+    );
+    const end = Date.parse(row?.not_after ?? '');
+    // Three seconds before the end: the grant falls due one sweep interval (1 s) before it.
+    await s.setClock(new Date(end - 3000));
+    await until(async () => !(await fx.roleExists(credential.PGUSER ?? '')), 'the role to go');
+    const goneAfterEnd = () =>
+      query<{ n: number }>(
+        s.dataDir,
+        'select count(*) as n from observations where subject = ? and observed_at > ? and fact like \'%"present":false%\'',
+        subject,
+        new Date(end).toISOString(),
+      )[0]?.n ?? 0;
+    await until(async () => goneAfterEnd() >= 2, 'both grants observed gone after the end');
+    await reconcileNow(s);
+    const r = await s.http('GET', '/v1/reports/exceptions', { as: 'audra' });
+    const exception = (r.body as { exceptions: ExceptionJson[] }).exceptions.find(
+      (e) => e.warrantId === warrantId,
+    );
+    expect(exception).toMatchObject({ status: 'revoked', lateRevocation: false });
+    expect(await findingsAt(subject, 'EXPIRED_NOT_REVOKED')).toEqual([]);
   }, 60_000);
 
   it('reports the revocation schedule and each connector in /readyz', async () => {
@@ -152,7 +191,10 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the broker observing its databas
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'broker'",
     );
     await s.advanceClock('3h');
-    await until(async () => ((await readyz()).broker?.revocations.failing ?? 0) > 0, 'a failure');
+    await until(async () => {
+      const b = (await readyz()).broker;
+      return (b?.revocations.failing ?? 0) > 0 && b?.connectors[0]?.failingSince !== null;
+    }, 'a failed revocation and a failed observation');
     const r = await readyz();
     expect(r.status).toBe('ready');
     expect(r.broker?.revocations.overdue).toBeGreaterThanOrEqual(1);

@@ -129,6 +129,18 @@ export class KyselyGrants implements GrantWriter {
     await this.#bringForward('warrant_id', warrantId, at);
   }
 
+  async revokedSince(dueSince: string): Promise<GrantRow[]> {
+    const rows = await this.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('state', '=', 'revoked')
+      .where('due_at', '>=', dueSince)
+      .orderBy('due_at')
+      .limit(OVERDUE_LIMIT * 10)
+      .execute();
+    return rows.map(toGrant);
+  }
+
   async backlog(now: string): Promise<RevocationBacklog> {
     const r = await this.db
       .selectFrom('grants')
