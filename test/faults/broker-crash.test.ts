@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixture, type PgFixture } from '../connectors/pg-fixture.js';
 import {
@@ -9,7 +8,6 @@ import {
   brokeredWarrant,
   connectorSetup,
   mintedRoles,
-  redeemBrokered,
   storeDatabase,
   storedGrants,
   tally,
@@ -19,7 +17,7 @@ import {
 import { settledLog } from '../helpers/log.js';
 import { pgQuery, POSTGRES_UNAVAILABLE } from '../helpers/postgres.js';
 import { TestServer } from '../helpers/server.js';
-import { exited } from './support.js';
+import { burstThenKill } from '../helpers/broker-crash.js';
 
 const REDEMPTIONS = 200;
 /** Once this many allows were acknowledged, the store stalls and the server is killed. */
@@ -38,11 +36,7 @@ const SWEEP_SLACK_MS = 20_000;
  * PostgreSQL store, with the PostgreSQL connector minting roles on the same throwaway
  * cluster. A grant row is written before the connector is asked, so a SIGKILL between
  * the connector's answer and the redemption's commit leaves a role the store still knows.
- *
- * The window between answer and commit is milliseconds wide, so a kill rarely lands in
- * it by chance. Here the store stalls first (the test holds the warrant's row lock, as a
- * slow disk or a lock queue would): redemptions wait to commit while the connector keeps
- * minting, and the kill loses every answer that was waiting.
+ * The store stalls before the kill (see burstThenKill), so answers are surely lost.
  */
 describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered redemptions across SIGKILL', () => {
   let fx: PgFixture;
@@ -69,53 +63,16 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered redemptions across SIGK
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Holds the warrant's row lock, waits for `LOST_ANSWERS` more roles, then kills. */
-  async function stallThenKill(victim: TestServer, warrantId: string): Promise<number> {
-    const lock = new pg.Client({ connectionString: storeUrl });
-    await lock.connect();
-    await lock.query('BEGIN');
-    await lock.query('SELECT 1 FROM warrants WHERE id = $1 FOR UPDATE', [warrantId]);
-    const before = (await mintedRoles(fx)).size;
-    await until(
-      async () => (await mintedRoles(fx)).size >= before + LOST_ANSWERS,
-      'the connector to mint while the store stalls',
-      15_000,
-    );
-    victim.proc.kill('SIGKILL');
-    await exited(victim);
-    await lock.query('ROLLBACK');
-    await lock.end();
-    return before;
-  }
-
   describe('when the server is killed in the middle of 200 concurrent brokered redemptions', () => {
     it('leaves every role acknowledged or recovered, and none past its window by more than the revocation interval', async () => {
       const t0 = Date.now();
       const w = await brokeredWarrant(s, { maxUses: REDEMPTIONS, duration: '10m' });
-      const acked: string[] = [];
-      const other: Record<string, number> = {};
-      let cutOff = 0;
-      let killing: Promise<number> | undefined;
-      const victim = s;
-      await Promise.all(
-        Array.from({ length: REDEMPTIONS }, async () => {
-          try {
-            const r = await redeemBrokered(victim, w.token);
-            if (r.status === 200) {
-              acked.push((r.body as { receiptId: string }).receiptId);
-              if (acked.length === STALL_AFTER) killing = stallThenKill(victim, w.warrantId);
-            } else {
-              const key = `${r.status} ${(r.body as { detail?: string }).detail ?? r.text}`;
-              other[key] = (other[key] ?? 0) + 1;
-            }
-          } catch {
-            cutOff += 1; // reset by the kill: never acknowledged
-          }
-        }),
-      );
-      expect(killing, `fewer than ${STALL_AFTER} allows before the burst ended`).toBeDefined();
-      const rolesBeforeStall = await killing;
-      const rolesAtKill = await mintedRoles(fx);
+      const burst = await burstThenKill(fx, storeUrl, s, w, {
+        redemptions: REDEMPTIONS,
+        stallAfter: STALL_AFTER,
+        lostAnswers: LOST_ANSWERS,
+      });
+      const { acked, rolesAtKill } = burst;
       s = await start();
       const burstMs = Date.now() - t0;
 
@@ -154,8 +111,8 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered redemptions across SIGK
       expect(lost.length).toBeGreaterThanOrEqual(LOST_ANSWERS);
       console.log(
         `broker-crash: ${REDEMPTIONS} brokered redemptions, store stalled after ${STALL_AFTER} allows ` +
-          `(${rolesBeforeStall} roles) and killed ${burstMs} ms in: ${acked.length} allowed answers seen, ` +
-          `${cutOff} cut off, other ${JSON.stringify(other)}; at restart ${allowed.size} committed ` +
+          `(${burst.rolesAtStall} roles) and killed ${burstMs} ms in: ${acked.length} allowed answers ` +
+          `seen, ${burst.cutOff} cut off, other ${JSON.stringify(burst.other)}; at restart ${allowed.size} committed ` +
           `allows, ${live.length} live rows, ${pending.length} pending rows (${lost.length} ` +
           `holding a role whose answer was lost), ${roles.size} roles`,
       );
@@ -177,7 +134,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered redemptions across SIGK
       );
 
       // The window's end: every live role is gone within the revocation interval and a sweep.
-      const dueAt = grants[0]?.due_at ?? '';
+      const dueAt = await windowEndOf(w.warrantId);
       expect(new Set(live.map((g) => g.due_at))).toEqual(new Set([dueAt]));
       await s.setClock(new Date(dueAt));
       const windowEnd = Date.now();
@@ -209,6 +166,73 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered redemptions across SIGK
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     }, 90_000);
   });
+
+  describe('when the window ends less than a minute after the crash', () => {
+    let lost: StoredGrant[] = [];
+    let live: StoredGrant[] = [];
+    let windowEnd = 0;
+
+    beforeAll(async () => {
+      // A fresh process: the dev clock of the last test is left behind with it.
+      await s.stop();
+      s = await start();
+      const w = await brokeredWarrant(s, { maxUses: 30, duration: '30s' });
+      const burst = await burstThenKill(fx, storeUrl, s, w, {
+        redemptions: 30,
+        stallAfter: 5,
+        lostAnswers: 3,
+      });
+      s = await start();
+      const grants = await storedGrants(s, w.warrantId);
+      lost = grants.filter((g) => g.state === 'pending' && burst.rolesAtKill.has(g.handle));
+      live = grants.filter((g) => g.state === 'live');
+      await s.setClock(new Date(await windowEndOf(w.warrantId)));
+      windowEnd = Date.now();
+      console.log(
+        `broker-crash (30 s window): ${burst.acked.length} allowed answers seen, ${live.length} live, ` +
+          `${lost.length} roles of lost answers at the window's end`,
+      );
+    }, 60_000);
+
+    const still = async (grants: readonly StoredGrant[]) => {
+      const roles = await mintedRoles(fx);
+      return grants.filter((g) => roles.has(g.handle));
+    };
+
+    it('leaves roles whose answers were lost, and drops the acknowledged ones at the window end', async () => {
+      expect(lost.length).toBeGreaterThanOrEqual(3);
+      await until(async () => (await still(live)).length === 0, 'the live roles to go');
+    });
+
+    // A defect (/work/notes/brokerfaults-bugs.md, B): a pending grant is revoked only once it
+    // is pendingAfterMs (60 s) old, whatever its due time says, so these roles outlive the
+    // window by up to a minute. Remove `.fails` once the sweep takes due pending grants.
+    it.fails(
+      "drops the lost answers' roles within the revocation interval of the window end",
+      async () => {
+        await until(
+          async () => (await still(lost)).length === 0,
+          "the lost answers' roles to go",
+          windowEnd + REVOCATION_INTERVAL_MS + 5000 - Date.now(),
+        );
+      },
+    );
+
+    it('drops them in the recovery pass, once they are a minute old', async () => {
+      await s.advanceClock('61s');
+      await until(async () => (await still(lost)).length === 0, 'the recovery pass');
+    });
+  });
+
+  /** The end of a warrant's window, as the store holds it. */
+  async function windowEndOf(warrantId: string): Promise<string> {
+    const [w] = await pgQuery<{ not_after: string }>(
+      storeUrl,
+      'select not_after from warrants where id = $1',
+      [warrantId],
+    );
+    return w?.not_after ?? '';
+  }
 
   /** The rows of `grants` as they stand now, in their order. */
   async function current(

@@ -136,17 +136,18 @@ export async function storedGrants(s: TestServer, warrantId: string): Promise<St
   return rows.map((g) => ({ ...g, attempts: Number(g.attempts) }));
 }
 
-/** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
+/** Polls `check` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
 export async function until(
   check: () => Promise<boolean> | boolean,
   what: string,
   timeoutMs = 30_000,
+  everyMs = 100,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 
