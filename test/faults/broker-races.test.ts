@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFixture, type PgFixture } from '../connectors/pg-fixture.js';
+import {
+  BURST_POLICY,
+  brokeredWarrant,
+  connectorSetup,
+  mintedRoles,
+  redeemBrokered,
+  storedGrants,
+  tally,
+  until,
+  type BrokeredWarrant,
+  type StoredGrant,
+} from '../helpers/broker-faults.js';
+import { query } from '../helpers/db.js';
+import { POSTGRES_UNAVAILABLE } from '../helpers/postgres.js';
+import type { HttpResult } from '../helpers/server.js';
+import { TestServer } from '../helpers/server.js';
+
+const REVOCATION_INTERVAL_MS = 1000;
+
+/**
+ * Concurrent brokered redemptions of one warrant, without a crash: every redemption that
+ * the check allows asks the connector before its transaction spends the use, so grants
+ * race each other in PostgreSQL and the last uses are minted more than once.
+ */
+describe.skipIf(POSTGRES_UNAVAILABLE !== null)('concurrent brokered redemptions', () => {
+  let fx: PgFixture;
+  let dir: string;
+  let s: TestServer;
+
+  beforeAll(async () => {
+    fx = await startFixture();
+    dir = mkdtempSync(join(tmpdir(), 'countersign-fault-broker-races-'));
+    writeFileSync(join(dir, 'policy.yaml'), BURST_POLICY, { mode: 0o600 });
+    s = await TestServer.start({ dataDir: dir, ...connectorSetup(fx, '1s') });
+  }, 60_000);
+
+  afterAll(async () => {
+    await s?.stop();
+    await fx?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `n` redemptions of a fresh warrant with `maxUses`, all at once. */
+  async function burst(
+    n: number,
+    maxUses: number,
+  ): Promise<{ w: BrokeredWarrant; answers: HttpResult[] }> {
+    const w = await brokeredWarrant(s, { maxUses, duration: '10m' });
+    const answers = await Promise.all(Array.from({ length: n }, () => redeemBrokered(s, w.token)));
+    return { w, answers };
+  }
+
+  const outcome = (r: HttpResult) =>
+    r.status === 200 ? 'allowed' : `${r.status} ${(r.body as { code: string }).code}`;
+
+  describe('when 200 brokered redemptions of a 200-use warrant arrive at once', () => {
+    let answers: HttpResult[] = [];
+    let grants: StoredGrant[] = [];
+    let uses = 0;
+
+    beforeAll(async () => {
+      const b = await burst(200, 200);
+      answers = b.answers;
+      grants = await storedGrants(s, b.w.warrantId);
+      const failures = answers.filter((r) => r.status !== 200);
+      uses =
+        query<{ uses: number }>(dir, 'select uses from warrants where id = ?', b.w.warrantId)[0]
+          ?.uses ?? -1;
+      console.log(
+        `broker-races: 200 at once → ${JSON.stringify(tally(answers, outcome))}; ` +
+          `grant rows ${JSON.stringify(tally(grants, (g) => g.state))}, uses ${uses}; ` +
+          `failures: ${[...new Set(failures.map((r) => (r.body as { detail: string }).detail))].join(' | ')}`,
+      );
+    }, 60_000);
+
+    it('answers each with a credential or CONNECTOR_FAILED, and mints a role only for the credentials', async () => {
+      const neither = answers.filter(
+        (r) => !['allowed', '502 CONNECTOR_FAILED'].includes(outcome(r)),
+      );
+      expect(neither.map((r) => r.text)).toEqual([]);
+      const live = grants.filter((g) => g.state === 'live');
+      expect(live).toHaveLength(answers.filter((r) => r.status === 200).length);
+      expect(uses).toBe(live.length);
+      // A failed grant stays on the schedule, due at once, in case it was made after all.
+      const failed = grants.filter((g) => g.state !== 'live');
+      expect(
+        failed.filter((g) => g.state === 'failed' || Date.parse(g.due_at) > Date.now()),
+      ).toEqual([]);
+      const roles = await mintedRoles(fx);
+      expect(
+        grants
+          .filter((g) => roles.has(g.handle))
+          .map((g) => g.id)
+          .sort(),
+      ).toEqual(live.map((g) => g.id).sort());
+    });
+
+    // A defect (/work/notes/brokerfaults-bugs.md, A): two grants on the same table at once
+    // fail one of them with PostgreSQL's "tuple concurrently updated" (two GRANTs rewriting
+    // one ACL), and the redemption is refused with CONNECTOR_FAILED. Remove `.fails` once
+    // the connector serialises or retries its GRANTs.
+    it.fails('allows all 200', () => {
+      expect(tally(answers, outcome)).toEqual({ allowed: 200 });
+    });
+  });
+
+  describe('when a single-use warrant is redeemed 20 times at once', () => {
+    let refusedWithRole: StoredGrant[] = [];
+    let answers: HttpResult[] = [];
+
+    beforeAll(async () => {
+      const b = await burst(20, 1);
+      answers = b.answers;
+      const roles = await mintedRoles(fx);
+      refusedWithRole = (await storedGrants(s, b.w.warrantId)).filter(
+        (g) => g.state !== 'live' && roles.has(g.handle),
+      );
+      console.log(
+        `broker-races: single-use warrant, 20 at once → ${JSON.stringify(tally(answers, outcome))}; ` +
+          `${refusedWithRole.length} refused after their role was minted`,
+      );
+    }, 60_000);
+
+    const remaining = async () => {
+      const roles = await mintedRoles(fx);
+      return refusedWithRole.filter((g) => roles.has(g.handle)).length;
+    };
+
+    it('allows one, and mints roles for some of the redemptions it then refuses', () => {
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(refusedWithRole.length).toBeGreaterThan(0);
+    });
+
+    // A defect (/work/notes/brokerfaults-bugs.md, B): the refusal brings the grant's due time
+    // forward ("revoke it"), but the sweep takes a pending grant only once it is 60 s old, so
+    // a role nobody was given lives a minute. Remove `.fails` once due pending grants are taken.
+    it.fails('revokes those roles within the revocation interval', async () => {
+      await until(
+        async () => (await remaining()) === 0,
+        "the refused grants' roles to go",
+        REVOCATION_INTERVAL_MS + 5000,
+      );
+    });
+
+    it('revokes them in the recovery pass, once they are a minute old', async () => {
+      await s.advanceClock('61s');
+      await until(async () => (await remaining()) === 0, 'the recovery pass');
+    });
+  });
+});

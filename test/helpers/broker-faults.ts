@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ADMIN_PASSWORD, type PgFixture } from '../connectors/pg-fixture.js';
+import { query } from './db.js';
+import { approve, registerAgent } from './mcp-gating.js';
+import { pgQuery } from './postgres.js';
+import type { HttpResult, TestServer } from './server.js';
+
+/**
+ * Shared pieces of the broker fault tests: a server wired to the fixture's PostgreSQL
+ * connector, brokered warrants, and the two places a grant can be seen from outside, the
+ * store's `grants` table and the database's `pg_roles`.
+ */
+
+/**
+ * A dev policy whose brokered grants may be redeemed 200 times: the sample policy caps
+ * every warrant at 10 uses, and a burst of 200 on one warrant is what the crash test needs.
+ * Dev mode keeps a policy.yaml already in the data dir, so this is written there first.
+ */
+export const BURST_POLICY = `version: 1
+environments: [staging]
+rules:
+  - name: brokered-burst
+    match:
+      actions: [grant]
+    approvals:
+      required: 1
+      groups: [sre]
+    maxDuration: 1h
+    maxUses: 200
+`;
+
+/** The server config and environment that give a server the fixture's connector `appdb`. */
+export function connectorSetup(
+  fx: PgFixture,
+  revocationInterval: string,
+): { config: Record<string, unknown>; env: Record<string, string> } {
+  return {
+    config: {
+      connectors: [
+        {
+          name: 'appdb',
+          kind: 'postgres',
+          urlEnv: 'APPDB_ADMIN_URL',
+          database: fx.database,
+          protectedTables: ['public.customers'],
+        },
+      ],
+      revocationInterval,
+    },
+    env: { APPDB_ADMIN_URL: fx.url('broker', ADMIN_PASSWORD) },
+  };
+}
+
+export const ACTION = {
+  resource: 'pg/appdb/public/orders',
+  permission: 'read',
+  environment: 'staging',
+  target: 'appdb',
+} as const;
+
+export interface BrokeredWarrant {
+  readonly requestId: string;
+  readonly warrantId: string;
+  readonly token: string;
+}
+
+/** An approved brokered grant of read on orders for a fresh agent. */
+export async function brokeredWarrant(
+  s: TestServer,
+  o: { readonly maxUses: number; readonly duration: string },
+): Promise<BrokeredWarrant> {
+  const subject = await registerAgent(s);
+  const r = await s.http('POST', '/v1/requests', {
+    as: 'alice',
+    body: {
+      subject,
+      action: 'grant',
+      connector: 'appdb',
+      scope: [{ resource: ACTION.resource, permissions: ['read'] }],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: o.duration,
+      maxUses: o.maxUses,
+      reason: 'a burst of brokered redemptions',
+    },
+  });
+  if (r.status !== 201) throw new Error(`request: ${r.text}`);
+  const requestId = (r.body as { id: string }).id;
+  await approve(s, requestId, ['bob']);
+  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
+  if (w.status !== 200) throw new Error(`warrant: ${w.text}`);
+  const { token, warrantId } = w.body as { token: string; warrantId: string };
+  return { requestId, warrantId, token };
+}
+
+/** One brokered redemption; a 503 (load shed before any state is read) is tried again. */
+export async function redeemBrokered(s: TestServer, token: string): Promise<HttpResult> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await s.http('POST', '/v1/redemptions', {
+      as: 'deploy-eu',
+      body: { warrant: token, action: ACTION },
+    });
+    if (r.status !== 503 || attempt >= 50) return r;
+    await sleep(20 + Math.random() * 80);
+  }
+}
+
+/** Every role the connector mints that the database holds now. */
+export async function mintedRoles(fx: PgFixture): Promise<Set<string>> {
+  const r = await fx.su.query<{ rolname: string }>(
+    "SELECT rolname FROM pg_roles WHERE rolname LIKE 'cs\\_%'",
+  );
+  return new Set(r.rows.map((x) => x.rolname));
+}
+
+/** A grant row as the tests read it, from either store. */
+export interface StoredGrant {
+  readonly id: string;
+  readonly warrant_id: string;
+  readonly handle: string;
+  readonly state: string;
+  readonly due_at: string;
+  readonly created_at: string;
+  readonly revoked_at: string | null;
+  readonly attempts: number;
+}
+
+const GRANTS_SQL =
+  'select id, warrant_id, handle, state, due_at, created_at, revoked_at, attempts from grants';
+
+/** The grant rows of one warrant in a server's store (SQLite file or PostgreSQL database). */
+export async function storedGrants(s: TestServer, warrantId: string): Promise<StoredGrant[]> {
+  const rows = s.databaseUrl.startsWith('postgres')
+    ? await pgQuery<StoredGrant>(s.databaseUrl, `${GRANTS_SQL} where warrant_id = $1`, [warrantId])
+    : query<StoredGrant>(s.dataDir, `${GRANTS_SQL} where warrant_id = ?`, warrantId);
+  return rows.map((g) => ({ ...g, attempts: Number(g.attempts) }));
+}
+
+/** Polls `check` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Counts of the values of `key` over `items`, for the printed summaries. */
+export function tally<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of items) out[key(t)] = (out[key(t)] ?? 0) + 1;
+  return out;
+}
+
+/** A fresh database on the fixture's cluster for a server's store, and its URL. */
+export async function storeDatabase(fx: PgFixture, name: string): Promise<string> {
+  await fx.su.query(`CREATE DATABASE ${fx.su.escapeIdentifier(name)}`);
+  // The fixture's pg_hba.conf still trusts the `postgres` superuser on loopback.
+  return `postgres://postgres@127.0.0.1:${fx.port}/${name}`;
+}
