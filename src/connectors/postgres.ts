@@ -59,6 +59,8 @@ export function postgresConnector(
 
 // Namespaces this connector's advisory locks (pg_advisory_xact_lock(int, int)): 'cs'.
 const LOCK_CLASS = 0x6373;
+// The one key under which this connector rewrites table and schema ACLs ('ca').
+const ACL_LOCK_CLASS = 0x6361;
 const TERMINATE_WAIT_MS = 5000;
 
 class PostgresConnector implements Connector {
@@ -94,6 +96,11 @@ class PostgresConnector implements Connector {
     const secret = scramSha256Secret(password);
     await this.#transaction('grant', [password, secret], async (c) => {
       await lockRole(c, plan.role);
+      // Again under the role's lock: a sweep past the window's end takes this lock too,
+      // so it either drops what was made before it or comes before a grant refused here.
+      if (req.notAfter.getTime() <= this.#clock.now().getTime()) {
+        throw this.#error('CONNECTOR_SCOPE_INVALID', 'the window ended while the grant waited');
+      }
       await this.#assertDatabase(c);
       for (const t of plan.tables) {
         const found = await c.query(
@@ -129,6 +136,9 @@ class PostgresConnector implements Connector {
         await c.query(`COMMENT ON ROLE ${role} IS ${c.escapeLiteral(plan.comment)}`);
         if (!(await this.#isSuperuser(c))) await c.query(`GRANT ${role} TO CURRENT_USER`);
       }
+      // PostgreSQL refuses a second concurrent GRANT on one object ("tuple concurrently
+      // updated"): grants and drops of every role this connector mints take turns here.
+      await lockAcls(c);
       for (const schema of plan.schemas) {
         await c.query(`GRANT USAGE ON SCHEMA ${c.escapeIdentifier(schema)} TO ${role}`);
       }
@@ -168,6 +178,7 @@ class PostgresConnector implements Connector {
     await this.#transaction('revoke', [], async (c) => {
       if ((await this.#mintedRole(c, handle)) === null) return;
       const role = c.escapeIdentifier(handle);
+      await lockAcls(c);
       await c.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
       await c.query(`DROP OWNED BY ${role}`);
       await c.query(`DROP ROLE IF EXISTS ${role}`);
@@ -293,4 +304,9 @@ class PostgresConnector implements Connector {
 async function lockRole(c: pg.PoolClient, role: string): Promise<void> {
   const key = Number.parseInt(sha256Hex(role).slice(0, 8), 16) | 0;
   await c.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', [LOCK_CLASS, key]);
+}
+
+/** Serialises this connector's ACL rewrites (GRANT, DROP OWNED) across every node. */
+async function lockAcls(c: pg.PoolClient): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock($1::int, 0)', [ACL_LOCK_CLASS]);
 }

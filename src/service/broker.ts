@@ -85,7 +85,7 @@ export async function mint(
     return { kind: 'minted', connector, grant };
   } catch (e) {
     // The grant may exist all the same (an answer lost on the way back): revoke it now.
-    await ctx.store.transaction((tx) => tx.grants.dueNow(grantId, now));
+    await ctx.store.transaction((tx) => tx.grants.abandon(grantId, now));
     return { kind: 'failed', reason: connectorReason(e) };
   }
 }
@@ -131,8 +131,8 @@ export async function mintIfAllowed(
 }
 
 /**
- * In the redemption's transaction, once the use is spent: the grant goes live and the
- * broker's own apply is recorded as the fulfilment of the connector's target.
+ * In the redemption's transaction, once the use is spent (and the grant marked live):
+ * the broker's own apply is recorded as the fulfilment of the connector's target.
  */
 export async function recordMinted(
   tx: TxPorts,
@@ -141,7 +141,6 @@ export async function recordMinted(
   grantId: string,
   minted: Extract<Minting, { kind: 'minted' }>,
 ): Promise<void> {
-  await tx.grants.markLive(grantId, minted.grant.fingerprint);
   await insertFulfilment(
     tx,
     now,
@@ -162,4 +161,30 @@ export async function recordMinted(
     },
     false,
   );
+}
+
+const turns = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs `fn` after every earlier call with the same `key` in the same `scope` has settled
+ * (no key: at once). One node's redemptions of one brokered warrant thus mint and spend
+ * one at a time; across nodes they still race, and the surplus grants are abandoned and
+ * revoked at once (see decision 0021).
+ */
+export async function takingTurns<T>(
+  scope: object,
+  key: string | null,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (key === null) return fn();
+  let queue = turns.get(scope);
+  if (queue === undefined) turns.set(scope, (queue = new Map<string, Promise<unknown>>()));
+  const run = (queue.get(key) ?? Promise.resolve()).then(fn);
+  const tail = run.catch(() => undefined);
+  queue.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (queue.get(key) === tail) queue.delete(key);
+  }
 }

@@ -17,7 +17,7 @@ import {
 } from '../redemption/redemption.js';
 import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import type { LogEvent } from '../log/event.js';
-import { mintIfAllowed, recordMinted } from './broker.js';
+import { mintIfAllowed, recordMinted, takingTurns } from './broker.js';
 import { record, type ServiceContext } from './context.js';
 import type { RedemptionRow } from './ports/warrants.js';
 import type { TxPorts } from './ports/store.js';
@@ -120,112 +120,136 @@ export async function redeem(
   const claims = verified?.claims ?? null;
   // One id for the receipt and, for a brokered warrant, the grant minted under it.
   const id = newReceiptId();
-  const minting = await mintIfAllowed(ctx, {
-    claims,
-    keyRevoked: verified?.keyState === 'revoked',
-    action,
-    executor: executor.id,
-    executorIdentity: identity,
-    now,
-    idempotencyKey,
-    grantId: id,
-  });
-  const outcome = await ctx.store.transaction(async (tx) => {
-    if (idempotencyKey !== null) {
-      const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
-      if (prior) return answerAgain(tx, prior, claims?.jti ?? null, action);
-    }
-    const rec = claims ? await tx.warrants.get(claims.jti) : null;
-    let decision: RedemptionDecision = checkRedemption({
-      claims,
-      keyRevoked: verified?.keyState === 'revoked',
-      record: rec,
-      action,
-      executor: executor.id,
-      executorIdentity: identity,
-      now,
-    });
-    if (decision.kind === 'allow' && minting?.kind === 'failed') {
-      decision = { kind: 'deny', code: 'CONNECTOR_FAILED', reason: minting.reason };
-    }
-    let use: number | null = null;
-    if (decision.kind === 'allow' && rec && claims) {
-      // The single-use guarantee: the check above read the count, this spends it.
-      use = await tx.warrants.consumeUse(rec.id, claims.max_uses);
-      if (use === null) decision = EXHAUSTED;
-    }
-    const warrantId = rec?.id ?? null;
-    const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
-    const redemption = { id, warrantId, executor: executor.id, action, at, idempotencyKey };
-    if (decision.kind === 'deny' || !rec || !claims || use === null) {
-      const code = decision.kind === 'deny' ? decision.code : 'WARRANT_UNKNOWN';
-      const eventId = await record(tx, 'redemption.denied', now, executor.id, links, {
-        code,
+  // A brokered warrant's redemptions on this node take turns from mint to commit, so that
+  // concurrent ones do not each mint a credential only one use can be spent on.
+  const { minting, outcome } = await takingTurns(
+    ctx.store,
+    claims?.connector ? claims.jti : null,
+    async () => {
+      const minting = await mintIfAllowed(ctx, {
+        claims,
+        keyRevoked: verified?.keyState === 'revoked',
         action,
-        // Identifies the presented token without recording it.
-        tokenSha256: sha256Hex(token),
-        executor_identity: proof,
-        ...(claims ? { claimedWarrant: claims.jti } : {}),
+        executor: executor.id,
+        executorIdentity: identity,
+        now,
+        idempotencyKey,
+        grantId: id,
       });
-      await tx.warrants.recordRedemption({
-        ...redemption,
-        outcome: 'deny',
-        code,
-        useNumber: null,
-        eventId,
-      });
-      return {
-        kind: 'deny' as const,
-        code,
-        reason: decision.kind === 'deny' ? decision.reason : '',
-      };
-    }
-    const receiptClaims: ReceiptClaims = {
-      iss: ctx.issuer,
-      jti: id,
-      iat: epochSeconds(now),
-      warrant_id: rec.id,
-      request_id: rec.requestId,
-      sub: rec.claims.sub,
-      use,
-      max_uses: claims.max_uses,
-      action,
-      executor: executor.id,
-      executor_identity: proof,
-      ...(minting?.kind === 'minted'
-        ? {
-            grant: {
-              connector: minting.connector.name,
-              handle: minting.grant.handle,
-              fingerprint: minting.grant.fingerprint,
-            },
+      const outcome = await ctx.store.transaction(async (tx) => {
+        if (idempotencyKey !== null) {
+          const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
+          if (prior) {
+            // A retry raced its first attempt here: the credential minted for it goes unused.
+            if (minting?.kind === 'minted') await tx.grants.abandon(id, at);
+            return answerAgain(tx, prior, claims?.jti ?? null, action);
           }
-        : {}),
-    };
-    const eventId = await record(tx, 'redemption.allowed', now, executor.id, links, {
-      receipt: receiptClaims,
-      kid: keys.activeKid,
-      ...(idempotencyKey === null ? {} : { idempotencyKey }),
-    });
-    await tx.warrants.recordRedemption({
-      ...redemption,
-      outcome: 'allow',
-      code: null,
-      useNumber: use,
-      eventId,
-    });
-    if (minting?.kind === 'minted') await recordMinted(tx, now, rec, id, minting);
-    if (use === claims.max_uses) {
-      await tx.requests.transition(rec.requestId, 'approved', 'exhausted', at);
-      await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
-    }
-    return allowed(receiptClaims);
-  });
+        }
+        const rec = claims ? await tx.warrants.get(claims.jti) : null;
+        let decision: RedemptionDecision = checkRedemption({
+          claims,
+          keyRevoked: verified?.keyState === 'revoked',
+          record: rec,
+          action,
+          executor: executor.id,
+          executorIdentity: identity,
+          now,
+        });
+        if (decision.kind === 'allow' && minting?.kind === 'failed') {
+          decision = { kind: 'deny', code: 'CONNECTOR_FAILED', reason: minting.reason };
+        }
+        // Live first, so the row is ours for the rest of the transaction; a grant a sweep
+        // took meanwhile (revoked before it was minted) is refused, never handed out.
+        if (
+          decision.kind === 'allow' &&
+          minting?.kind === 'minted' &&
+          !(await tx.grants.markLive(id, minting.grant.fingerprint))
+        ) {
+          decision = {
+            kind: 'deny',
+            code: 'CONNECTOR_FAILED',
+            reason: 'the grant was revoked while it was being minted',
+          };
+        }
+        let use: number | null = null;
+        if (decision.kind === 'allow' && rec && claims) {
+          // The single-use guarantee: the check above read the count, this spends it.
+          use = await tx.warrants.consumeUse(rec.id, claims.max_uses);
+          if (use === null) decision = EXHAUSTED;
+        }
+        const warrantId = rec?.id ?? null;
+        const links = rec ? { request: rec.requestId, warrant: rec.id, nhi: rec.claims.sub } : {};
+        const redemption = { id, warrantId, executor: executor.id, action, at, idempotencyKey };
+        if (decision.kind === 'deny' || !rec || !claims || use === null) {
+          // Minted, then refused after all (another redemption took the last use): revoke it.
+          if (minting?.kind === 'minted') await tx.grants.abandon(id, at);
+          const code = decision.kind === 'deny' ? decision.code : 'WARRANT_UNKNOWN';
+          const eventId = await record(tx, 'redemption.denied', now, executor.id, links, {
+            code,
+            action,
+            // Identifies the presented token without recording it.
+            tokenSha256: sha256Hex(token),
+            executor_identity: proof,
+            ...(claims ? { claimedWarrant: claims.jti } : {}),
+          });
+          await tx.warrants.recordRedemption({
+            ...redemption,
+            outcome: 'deny',
+            code,
+            useNumber: null,
+            eventId,
+          });
+          return {
+            kind: 'deny' as const,
+            code,
+            reason: decision.kind === 'deny' ? decision.reason : '',
+          };
+        }
+        const receiptClaims: ReceiptClaims = {
+          iss: ctx.issuer,
+          jti: id,
+          iat: epochSeconds(now),
+          warrant_id: rec.id,
+          request_id: rec.requestId,
+          sub: rec.claims.sub,
+          use,
+          max_uses: claims.max_uses,
+          action,
+          executor: executor.id,
+          executor_identity: proof,
+          ...(minting?.kind === 'minted'
+            ? {
+                grant: {
+                  connector: minting.connector.name,
+                  handle: minting.grant.handle,
+                  fingerprint: minting.grant.fingerprint,
+                },
+              }
+            : {}),
+        };
+        const eventId = await record(tx, 'redemption.allowed', now, executor.id, links, {
+          receipt: receiptClaims,
+          kid: keys.activeKid,
+          ...(idempotencyKey === null ? {} : { idempotencyKey }),
+        });
+        await tx.warrants.recordRedemption({
+          ...redemption,
+          outcome: 'allow',
+          code: null,
+          useNumber: use,
+          eventId,
+        });
+        if (minting?.kind === 'minted') await recordMinted(tx, now, rec, id, minting);
+        if (use === claims.max_uses) {
+          await tx.requests.transition(rec.requestId, 'approved', 'exhausted', at);
+          await record(tx, 'warrant.exhausted', now, 'countersign', links, { uses: use });
+        }
+        return allowed(receiptClaims);
+      });
+      return { minting, outcome };
+    },
+  );
   if (outcome.kind === 'deny') {
-    // Minted, then refused after all (another redemption took the last use): revoke it.
-    if (minting?.kind === 'minted') {
-      await ctx.store.transaction((tx) => tx.grants.dueNow(id, at));
-    }
     throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);
   }
   // Signed after the commit, off the event loop and outside the batch: the event holds the

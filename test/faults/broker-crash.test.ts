@@ -204,10 +204,9 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered redemptions across SIGK
       await until(async () => (await still(live)).length === 0, 'the live roles to go');
     });
 
-    // A defect (/work/notes/brokerfaults-bugs.md, B): a pending grant is revoked only once it
-    // is pendingAfterMs (60 s) old, whatever its due time says, so these roles outlive the
-    // window by up to a minute. Remove `.fails` once the sweep takes due pending grants.
-    it.fails(
+    // A pending grant past its due time is revoked at once, however young: the connector
+    // refuses to mint past the window, under the lock the sweep's revoke takes too.
+    it(
       "drops the lost answers' roles within the revocation interval of the window end",
       async () => {
         await until(

@@ -214,7 +214,7 @@ for (const dialect of DIALECTS) {
     });
 
     describe('when the sweep asks what is overdue', () => {
-      it('picks due live grants and stale pending ones, oldest due first, and nothing else', async () => {
+      it('picks due live grants, due or stale pending ones, oldest due first, and nothing else', async () => {
         const dueLive = grant({ state: 'live', dueAt: at(20) });
         const earlierLive = grant({ state: 'live', dueAt: at(15) });
         const stalePending = grant({ createdAt: at(1), dueAt: at(25) });
@@ -228,7 +228,7 @@ for (const dialect of DIALECTS) {
           await tx.grants.markFailed(failed.id, 'refused');
         });
         const ids = (await store.read.grants.overdue(at(21), at(10))).map((g) => g.id);
-        expect(ids).toEqual([earlierLive.id, dueLive.id, stalePending.id]);
+        expect(ids).toEqual([earlierLive.id, freshPending.id, dueLive.id, stalePending.id]);
       });
 
       it('takes at most a hundred at a time', async () => {

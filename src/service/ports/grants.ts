@@ -9,6 +9,11 @@ export type GrantState =
   | 'pending'
   /** Minted and recorded under a receipt; revoked at `dueAt` (the window's end). */
   | 'live'
+  /**
+   * The connector answered (or failed) but no redemption will record it: a grant minted
+   * for a redemption refused after all. Nothing is in flight, so it is revoked when due.
+   */
+  | 'abandoned'
   /** Revocation confirmed by the connector. */
   | 'revoked'
   /** The connector refused or failed; nothing to revoke is known to exist. */
@@ -58,6 +63,12 @@ export interface GrantWriter extends GrantReader {
   /** `pending` → `live` with the fingerprint; false when the row was not pending. */
   markLive(id: string, fingerprint: string): Promise<boolean>;
   markFailed(id: string, error: string): Promise<void>;
+  /**
+   * The redemption that asked for this grant will not record it: `abandoned`, due at
+   * once. From `pending` or `live` (refused in the same transaction), and from `revoked`:
+   * a grant the connector made after a sweep had revoked its still-empty handle.
+   */
+  abandon(id: string, at: string): Promise<void>;
   /** Brings one grant's revocation forward (a grant refused or lost): `dueAt = min(dueAt, at)`. */
   dueNow(id: string, at: string): Promise<void>;
   /** Brings revocation forward (on warrant or key revocation): `dueAt = min(dueAt, at)`. */

@@ -11,7 +11,7 @@ import type { Database, GrantsTable } from '../schema.js';
 const OVERDUE_LIMIT = 100;
 
 /** The states that may still hold a credential somewhere, so revocation applies. */
-const REVOCABLE: readonly GrantState[] = ['live', 'pending'];
+const REVOCABLE: readonly GrantState[] = ['live', 'pending', 'abandoned'];
 
 const toGrant = (r: Selectable<GrantsTable>): GrantRow => ({
   id: r.id,
@@ -65,10 +65,14 @@ export class KyselyGrants implements GrantWriter {
       .selectAll()
       .where((eb) =>
         eb.or([
-          eb.and([eb('state', '=', 'live'), eb('due_at', '<=', now)]),
+          eb.and([eb('state', 'in', ['live', 'abandoned']), eb('due_at', '<=', now)]),
           // A pending row this old is a grant whose answer was lost: the connector may
-          // have minted it, so it is revoked rather than trusted to have failed.
-          eb.and([eb('state', '=', 'pending'), eb('created_at', '<=', pendingBefore)]),
+          // have minted it, so it is revoked rather than trusted to have failed. Past its
+          // window it is revoked at once: the connector refuses to mint past the window.
+          eb.and([
+            eb('state', '=', 'pending'),
+            eb.or([eb('created_at', '<=', pendingBefore), eb('due_at', '<=', now)]),
+          ]),
         ]),
       )
       .orderBy('due_at')
@@ -118,6 +122,19 @@ export class KyselyGrants implements GrantWriter {
       .set({ state: 'failed', last_error: error })
       .where('id', '=', id)
       .where('state', '=', 'pending')
+      .execute();
+  }
+
+  async abandon(id: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('grants')
+      .set((eb) => ({
+        state: 'abandoned',
+        due_at: eb.case().when('due_at', '>', at).then(at).else(eb.ref('due_at')).end(),
+        revoked_at: null,
+      }))
+      .where('id', '=', id)
+      .where('state', 'in', ['pending', 'live', 'revoked'])
       .execute();
   }
 
