@@ -20,6 +20,8 @@ export const GrantAnswerSchema = Type.Object(
     credential: Type.Record(CredentialName, Type.String({ maxLength: 16_384 }), {
       minProperties: 1,
       maxProperties: 64,
+      // Without it, a Record keyed by a pattern lets a name outside the pattern through.
+      additionalProperties: false,
     }),
     /** If present, it must be the handle countersign sent (see webhook.ts for why). */
     handle: Type.Optional(Type.String({ maxLength: 200 })),
