@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseStrictJson } from '../core/json.js';
-import { connectorError, type ConnectorObservation } from './connector.js';
+import { connectorError, isGrantId, type ConnectorObservation } from './connector.js';
 
 /**
  * What a webhook receiver may answer, read strictly: a member the schema does not name,
@@ -41,6 +41,11 @@ const ObservationSchema = Type.Object(
     permission: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }),
     validUntil: Type.Union([Type.String({ pattern: INSTANT }), Type.Null()]),
     managed: Type.Boolean(),
+    /**
+     * For a credential minted for a grant: its grant id (and `role` its handle, the same
+     * id). The broker believes it only when its own grant row agrees.
+     */
+    grantId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   { additionalProperties: false },
 );
@@ -86,14 +91,17 @@ export function toObservations(
   return answer.observations.map((o, i) => {
     const parts = o.resource.split('/');
     const foreign = parts[1] !== name || parts.includes('*');
-    const badTime = o.validUntil !== null && Number.isNaN(Date.parse(o.validUntil));
-    if (foreign || badTime) {
+    const why = foreign
+      ? 'names a resource that is not the connector’s own'
+      : o.validUntil !== null && Number.isNaN(Date.parse(o.validUntil))
+        ? 'has an invalid validUntil'
+        : o.grantId !== undefined && !isGrantId(o.grantId)
+          ? 'has an invalid grantId'
+          : null;
+    if (why !== null) {
       throw connectorError(
         'CONNECTOR_FAILED',
-        `connector "${name}": observe failed: observation ${i} ` +
-          (foreign
-            ? 'names a resource that is not the connector’s own'
-            : 'has an invalid validUntil'),
+        `connector "${name}": observe failed: observation ${i} ${why}`,
         { connector: name, operation: 'observe' },
       );
     }
@@ -105,6 +113,7 @@ export function toObservations(
       permission: o.permission,
       validUntil: o.validUntil === null ? null : new Date(o.validUntil).toISOString(),
       managed: o.managed,
+      ...(o.grantId === undefined ? {} : { grantId: o.grantId }),
     };
   });
 }

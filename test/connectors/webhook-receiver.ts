@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
-import type { ConnectorCall } from '../../src/core/connector-call.js';
+import type { ConnectorCall, ConnectorGrantCall } from '../../src/core/connector-call.js';
 import { verifyConnectorCall } from '../../src/evidence/connector-call.js';
 
 /**
@@ -33,7 +33,9 @@ export class Receiver {
   readonly script: Reply[] = [];
   /** Live credentials by grant id. */
   readonly live = new Map<string, string>();
-  /** What GET /observe answers, unless scripted. */
+  /** The grant call behind each live credential. */
+  readonly grants = new Map<string, ConnectorGrantCall>();
+  /** What a GET answers, unless scripted: a document, or one made at each call. */
   observations: unknown = { observations: [] };
 
   private constructor(
@@ -89,14 +91,22 @@ export class Receiver {
     this.received.push({ method, path, headers, body, call, refused });
     const scripted = this.script.shift();
     if (scripted !== undefined) return scripted;
-    if (method === 'GET') return { status: 200, body: JSON.stringify(this.observations) };
+    if (method === 'GET') {
+      const doc: unknown =
+        typeof this.observations === 'function'
+          ? (this.observations as () => unknown)()
+          : this.observations;
+      return { status: 200, body: JSON.stringify(doc) };
+    }
     if (call === null) return { status: 401, body: '{}' };
     if (call.op === 'revoke') {
+      this.grants.delete(call.grantId);
       const had = this.live.delete(call.grantId);
       return { status: had ? 204 : 404 };
     }
     const token = this.live.get(call.grantId) ?? randomBytes(24).toString('base64url');
     this.live.set(call.grantId, token);
+    this.grants.set(call.grantId, call);
     return { status: 201, body: JSON.stringify({ credential: { TICKETS_TOKEN: token } }) };
   }
 

@@ -275,13 +275,13 @@ describe('the webhook connector: observe', () => {
   it('maps what the receiver reports, as the connector’s target', async () => {
     receiver.observations = {
       observations: [
-        observed,
+        { ...observed, grantId: 'tok-1' },
         { ...observed, subject: null, role: 'hand-made', validUntil: null, managed: false },
       ],
     };
     const c = connector({ observeUrl: `${receiver.url}/observe` });
     expect(await c.observe()).toEqual([
-      { ...observed, target: 'tickets', validUntil: '2026-05-01T10:00:00.000Z' },
+      { ...observed, grantId: 'tok-1', target: 'tickets', validUntil: '2026-05-01T10:00:00.000Z' },
       {
         target: 'tickets',
         subject: null,
@@ -307,6 +307,7 @@ describe('the webhook connector: observe', () => {
       { observations: [{ ...observed, resource: 'pg/appdb/public/x' }] },
     ],
     ['no observations list', { grants: [] }],
+    ['a grantId no grant could have', { observations: [{ ...observed, grantId: 'a b' }] }],
   ])('refuses an answer with %s (CONNECTOR_FAILED)', async (_, answer) => {
     receiver.observations = answer;
     const c = connector({ observeUrl: `${receiver.url}/observe` });

@@ -4,6 +4,7 @@ import { decodeJwt, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query } from '../helpers/db.js';
 import { approve, registerAgent } from '../helpers/mcp-gating.js';
+import { findingsOf, reconcileNow } from '../helpers/reconcile.js';
 import { TestServer } from '../helpers/server.js';
 import { Receiver } from '../connectors/webhook-receiver.js';
 
@@ -31,10 +32,12 @@ beforeAll(async () => {
           name: 'tickets',
           kind: 'webhook',
           url: `${receiver.url}/countersign`,
+          observeUrl: `${receiver.url}/grants`,
           tokenEnv: 'TICKETS_HOOK_TOKEN',
         },
       ],
       revocationInterval: '1s',
+      observeInterval: '1s',
     },
     env: { TICKETS_HOOK_TOKEN: HOOK_TOKEN },
   });
@@ -44,6 +47,77 @@ afterAll(async () => {
   await s?.stop();
   await receiver?.stop();
 });
+
+/** Each live credential, as the target would report it: minted for its grant, on its scope. */
+function liveObservations(): unknown[] {
+  return [...receiver.grants.values()].flatMap((g) =>
+    g.scope.flatMap((e) =>
+      e.permissions.map((permission) => ({
+        subject: g.subject,
+        role: g.handle,
+        grantId: g.grantId,
+        resource: e.resource,
+        permission,
+        validUntil: g.notAfter,
+        managed: true,
+      })),
+    ),
+  );
+}
+
+/** A token someone made by hand in the ticket system, with read on the ops queue. */
+const HAND_MADE = {
+  subject: null,
+  role: 'hand-made',
+  resource: RESOURCE,
+  permission: 'read',
+  validUntil: null,
+  managed: false,
+};
+
+const observationsOf = (subject: string) =>
+  query<{ fact: string }>(
+    s.dataDir,
+    "select fact from observations where subject = ? and target = 'tickets' order by observed_at",
+    subject,
+  ).map((o) => JSON.parse(o.fact) as { resource: string; permission: string; present: boolean });
+
+async function brokeredWarrant(): Promise<{
+  requestId: string;
+  token: string;
+  warrantId: string;
+  subject: string;
+}> {
+  const subject = await registerAgent(s);
+  const created = await s.http('POST', '/v1/requests', {
+    as: 'alice',
+    body: {
+      subject,
+      action: 'grant',
+      connector: 'tickets',
+      scope: [{ resource: RESOURCE, permissions: ['read'] }],
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: '2h',
+      reason: 'the agent triages the ops queue',
+    },
+  });
+  expect(created.status, created.text).toBe(201);
+  const requestId = (created.body as { id: string }).id;
+  await approve(s, requestId, ['bob']);
+  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
+  const { token, warrantId } = w.body as { token: string; warrantId: string };
+  return { requestId, token, warrantId, subject };
+}
+
+const redeem = (token: string) =>
+  s.http('POST', '/v1/redemptions', {
+    as: 'deploy-eu',
+    body: {
+      warrant: token,
+      action: { resource: RESOURCE, permission: 'read', environment: 'staging', target: 'tickets' },
+    },
+  });
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -55,38 +129,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe('a brokered grant through a webhook connector', () => {
   it('is minted by the receiver at redemption, shown once, and revoked with the warrant', async () => {
-    const subject = await registerAgent(s);
-    const created = await s.http('POST', '/v1/requests', {
-      as: 'alice',
-      body: {
-        subject,
-        action: 'grant',
-        connector: 'tickets',
-        scope: [{ resource: RESOURCE, permissions: ['read'] }],
-        environment: 'staging',
-        executor: { principal: 'deploy-eu' },
-        duration: '2h',
-        reason: 'the agent triages the ops queue',
-      },
-    });
-    expect(created.status, created.text).toBe(201);
-    const requestId = (created.body as { id: string }).id;
-    await approve(s, requestId, ['bob']);
-    const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
-    const { token, warrantId } = w.body as { token: string; warrantId: string };
-
-    const r = await s.http('POST', '/v1/redemptions', {
-      as: 'deploy-eu',
-      body: {
-        warrant: token,
-        action: {
-          resource: RESOURCE,
-          permission: 'read',
-          environment: 'staging',
-          target: 'tickets',
-        },
-      },
-    });
+    const { requestId, token, warrantId, subject } = await brokeredWarrant();
+    const r = await redeem(token);
     expect(r.status, r.text).toBe(200);
     expect(r.headers.get('cache-control')).toBe('no-store');
     const { credential, receipt } = r.body as {
@@ -125,12 +169,12 @@ describe('a brokered grant through a webhook connector', () => {
     expect(revokeCall).toMatchObject({ grantId, handle: grantId, connector: 'tickets' });
 
     // Every call the server made verified under its JWKS and carried the hook's token.
-    expect(receiver.received.map((c) => c.refused)).toEqual([null, null]);
-    expect(receiver.received.map((c) => c.headers.authorization)).toEqual([
-      `Bearer ${HOOK_TOKEN}`,
-      `Bearer ${HOOK_TOKEN}`,
-    ]);
-    expect(receiver.received.map((c) => c.headers['idempotency-key'])).toEqual([
+    const posts = receiver.received.filter((c) => c.method === 'POST');
+    expect(posts.map((c) => c.refused)).toEqual([null, null]);
+    expect(receiver.received.map((c) => c.headers.authorization)).toEqual(
+      receiver.received.map(() => `Bearer ${HOOK_TOKEN}`),
+    );
+    expect(posts.map((c) => c.headers['idempotency-key'])).toEqual([
       `${grantId}:grant`,
       `${grantId}:revoke`,
     ]);
@@ -149,5 +193,22 @@ describe('a brokered grant through a webhook connector', () => {
       { phase: 'apply', outcome: 'success', target: 'tickets' },
       { phase: 'revoke', outcome: 'success', target: 'tickets' },
     ]);
+  }, 60_000);
+
+  it('observes the target: a minted token under its NHI, a hand-made one as UNAPPROVED_CHANGE', async () => {
+    receiver.observations = () => ({ observations: [...liveObservations(), HAND_MADE] });
+    const { token, subject } = await brokeredWarrant();
+    expect((await redeem(token)).status).toBe(200);
+    await until(() => observationsOf(subject).length > 0, 'the minted token observed');
+    const discovered = 'dbrole:tickets/hand-made';
+    await until(() => observationsOf(discovered).length > 0, 'the hand-made token observed');
+    expect(observationsOf(subject)).toEqual([
+      { kind: 'grant', resource: RESOURCE, permission: 'read', present: true },
+    ]);
+    await reconcileNow(s);
+    const kinds = (await findingsOf(s, subject)).map((f) => f.kind);
+    expect(kinds).not.toContain('UNAPPROVED_CHANGE');
+    const found = (await findingsOf(s, discovered)).filter((f) => f.kind === 'UNAPPROVED_CHANGE');
+    expect(found.map((f) => [f.state, f.target])).toEqual([['open', 'tickets']]);
   }, 60_000);
 });
