@@ -97,6 +97,11 @@ export function credentialFingerprint(
 const GRANT_ID = /^[A-Za-z0-9._:@=+-]{1,200}$/;
 const MAX_SUBJECT_LENGTH = 512;
 
+/** A grant id `assertGrantRequest` admits: what a connector whose handle is the id checks. */
+export function isGrantId(id: string): boolean {
+  return GRANT_ID.test(id);
+}
+
 /**
  * The checks every connector makes before touching its target: a grant id that can be
  * written into a label and read back, a subject of sane length, a non-empty scope, and
@@ -105,7 +110,7 @@ const MAX_SUBJECT_LENGTH = 512;
 export function assertGrantRequest(name: string, req: GrantRequest, clock: Clock): void {
   const invalid = (why: string) =>
     connectorError('CONNECTOR_SCOPE_INVALID', `connector "${name}": ${why}`, { connector: name });
-  if (!GRANT_ID.test(req.grantId)) throw invalid('grantId is not a plain identifier');
+  if (!isGrantId(req.grantId)) throw invalid('grantId is not a plain identifier');
   if (req.subject.length === 0 || req.subject.length > MAX_SUBJECT_LENGTH) {
     throw invalid('subject is empty or too long');
   }

@@ -15,6 +15,13 @@ export { EMPTY_CUSTODY } from './chain.js';
 export { custodyOf, FULFILMENT_SUCCESS_OUTCOMES } from './custody.js';
 export { renderCustody } from './render.js';
 export type * from './chain.js';
+export { CONNECTOR_CALL_PAYLOAD_TYPE, verifyConnectorCall } from './connector-call.js';
+export type {
+  ConnectorCall,
+  ConnectorCallErrorCode,
+  ConnectorCallInvalidReason,
+  VerifyConnectorCallOptions,
+} from './connector-call.js';
 export { envelopePayload, preAuthEncoding, signEnvelope, verifyEnvelope } from './dsse.js';
 export type { DsseEnvelope, DsseSignature, DsseSigner } from './dsse.js';
 export { EVIDENCE_CHECK_CODES, EvidenceError } from './errors.js';

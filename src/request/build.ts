@@ -110,7 +110,8 @@ export function buildRequestBody(input: RequestInput, ctx: BuildContext): Reques
 
 /**
  * A brokered grant's targets: the connector alone. Its scope names only concrete
- * resources of that connector (`pg/<connector>/…`), which the connector will mint.
+ * resources of that connector, whose name is their second segment whatever its kind
+ * (`pg/<connector>/…`, `webhook/<connector>/…`), which the connector will mint.
  */
 function brokered(input: RequestInput, scope: Scope): string[] | undefined {
   const c = input.connector;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { ConnectorConfigSchema } from './connectors.js';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { CountersignError } from '../core/errors.js';
 import { OidcConfigSchema } from '../identity/oidc/config.js';
@@ -103,6 +103,17 @@ export function assertUniquePrincipals(principals: readonly { id: string }[], wh
   }
 }
 
+/**
+ * A union's own error says only "Expected union value": name instead what is wrong in
+ * the variant the value meant (for connectors, the one whose `kind` it names).
+ */
+function explained(e: ValueError | undefined): ValueError | undefined {
+  if (e === undefined || e.errors.length === 0) return e;
+  const variants = e.errors.map((it) => [...it]);
+  const meant = variants.find((v) => !v.some((x) => x.path === `${e.path}/kind`));
+  return meant?.[0] ?? e;
+}
+
 /** Reads and validates a config file; relative paths in it resolve against its folder. */
 export function loadConfigFile(path: string): ConfigFile {
   let doc: unknown;
@@ -118,7 +129,7 @@ export function loadConfigFile(path: string): ConfigFile {
       },
     );
   }
-  const first = Value.Errors(ConfigSchema, doc).First();
+  const first = explained(Value.Errors(ConfigSchema, doc).First());
   if (first) {
     throw new CountersignError<ConfigErrorCode>(
       'CONFIG_INVALID',
@@ -137,7 +148,13 @@ export function loadConfigFile(path: string): ConfigFile {
     ...(cfg.connectors
       ? {
           connectors: cfg.connectors.map((c) =>
-            c.urlFile === undefined ? c : { ...c, urlFile: rel(c.urlFile) },
+            c.kind === 'webhook'
+              ? c.tokenFile === undefined
+                ? c
+                : { ...c, tokenFile: rel(c.tokenFile) }
+              : c.urlFile === undefined
+                ? c
+                : { ...c, urlFile: rel(c.urlFile) },
           ),
         }
       : {}),

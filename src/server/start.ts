@@ -138,7 +138,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // The integrator is made once the app's logger exists (below); services reach it here.
   const log: { integrator?: Integrator } = {};
   const connectors = await closingStore(async () =>
-    buildConnectors(file.connectors ?? [], env, clock),
+    buildConnectors(file.connectors ?? [], env, clock, () => keys.ring),
   );
   const brokerHealth = new ObserveTracker();
   const revocationInterval = parseDuration(file.revocationInterval ?? '15s');
