@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
+import { brokerBenchmarks } from './broker.js';
 import { decisionBenchmarks } from './decision.js';
 import { evidenceBenchmarks } from './evidence.js';
 import { logBenchmarks } from './log.js';
@@ -9,6 +10,7 @@ import { reconcileLoadBenchmarks } from './reconcile-load.js';
 import { postgresBenchmarks } from './postgres.js';
 import { redeemBenchmarks } from './redeem.js';
 import { progress, type Figure } from './util.js';
+import { postgresBinDir } from '../test/helpers/postgres.js';
 
 interface Machine {
   readonly cpu: string;
@@ -107,6 +109,15 @@ ${rows.join('\n')}
   RSS is the bench process's high-water mark, input included.
 - **PostgreSQL** figures put the same appends and redemptions on a throwaway PostgreSQL 15
   cluster, with one node and with two nodes sharing the database, beside SQLite in the same run.
+- **Brokered grants** (\`broker_grant_*\`): one dev-mode server on SQLite with a PostgreSQL
+  connector on a throwaway cluster (the connector's admin is a CREATEROLE role, not a
+  superuser, and every login checks its password). 200 redemptions of a brokered warrant, each
+  minting a login role (CREATE ROLE with password and VALID UNTIL, the grants on two tables, a
+  check of what was granted), alternate one at a time over HTTP, after 20 of each as warm-up,
+  with 200 of a plain warrant of the same shape that names no connector; the bench fails unless
+  every brokered answer carries a credential. \`broker_grant_p50_vs_plain\` is the ratio of the
+  two p50s. Starting the cluster is not measured; afterwards the warrant is revoked and the
+  server's own revocation sweep drops every minted role.
 - **MCP tool calls** (\`mcp_call_*\`): an SDK client calls the fixture upstream's \`query\` tool
   over stdio, 3,000 times one at a time (after 300 warmup calls), through three routes in turn,
   rotating which goes first: \`countersign mcp-gateway\` gating \`query\` with a warrant already
@@ -182,6 +193,17 @@ async function main(): Promise<void> {
           progress(`postgres figures skipped: ${(e as Error).message}`);
           return [];
         }
+      },
+    ],
+    [
+      'broker',
+      async () => {
+        // Only a missing PostgreSQL skips it: a brokered answer without a credential fails.
+        if (postgresBinDir() === null) {
+          progress('broker figures skipped: initdb/postgres not found');
+          return [];
+        }
+        return brokerBenchmarks();
       },
     ],
   ];
