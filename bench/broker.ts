@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_PASSWORD, startFixture, type PgFixture } from '../test/connectors/pg-fixture.js';
-import { BENCH_POLICY, call, stopProcess } from './server.js';
+import { BENCH_POLICY, call, startNode, stopProcess } from './server.js';
 import { now, percentile, progress, round, tempDir, type Figure } from './util.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const WARMUP = 20;
 const RUNS = 200;
 const SCOPE = [
@@ -22,10 +21,7 @@ const ACTION = {
 // The roles the connector mints (postgres-plan.ts): what must be gone when the bench ends.
 const MINTED = "SELECT count(*)::int AS n FROM pg_roles WHERE rolname ~ '^cs_[0-9a-f]{12}$'";
 
-/**
- * A dev-mode server on SQLite with the `appdb` connector; bench/server.ts's `startNode`
- * passes no `--config`, and the connector lives only there.
- */
+/** A dev-mode server on SQLite with the `appdb` connector, which only a config file can name. */
 async function startBrokerNode(
   dir: string,
   database: string,
@@ -48,23 +44,10 @@ async function startBrokerNode(
       revocationInterval: '1s',
     }),
   );
-  const args = [CLI, 'serve', '--dev', '--data', dir, '--port', '0', '--config', config];
-  const proc = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COUNTERSIGN_LOG_LEVEL: 'warn', APPDB_ADMIN_URL: adminUrl },
+  return startNode(dir, undefined, {
+    args: ['--config', config],
+    env: { APPDB_ADMIN_URL: adminUrl },
   });
-  let out = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const onData = (c: Buffer): void => {
-      out += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) ok(m[1] as string);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', () => fail(new Error(out)));
-  });
-  return { proc, url };
 }
 
 /** One approved warrant for a fresh agent: brokered through `appdb`, or the same without. */

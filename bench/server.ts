@@ -28,13 +28,16 @@ async function spawnListening(
 export function startNode(
   dir: string,
   databaseUrl?: string,
+  extra: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ proc: ChildProcess; url: string }> {
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  return spawnListening([...nodeArgs, CLI, 'serve', '--dev', '--data', dir, '--port', '0'], {
+  const serve = [CLI, 'serve', '--dev', '--data', dir, '--port', '0', ...(extra.args ?? [])];
+  return spawnListening([...nodeArgs, ...serve], {
     ...process.env,
     COUNTERSIGN_LOG_LEVEL: 'warn',
     ...(databaseUrl ? { COUNTERSIGN_DATABASE_URL: databaseUrl } : {}),
+    ...extra.env,
   });
 }
 
