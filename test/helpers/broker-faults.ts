@@ -12,8 +12,8 @@ import type { HttpResult, TestServer } from './server.js';
  */
 
 /**
- * A dev policy whose brokered grants may be redeemed 200 times: the sample policy caps
- * every warrant at 10 uses, and a burst of 200 on one warrant is what the crash test needs.
+ * A dev policy whose brokered grants may be redeemed up to 200 times: the sample policy
+ * caps every warrant at 10 uses, and the fault tests need more on one warrant.
  * Dev mode keeps a policy.yaml already in the data dir, so this is written there first.
  */
 export const BURST_POLICY = `version: 1
@@ -93,6 +93,17 @@ export async function brokeredWarrant(
   return { requestId, warrantId, token };
 }
 
+/** `count` approved brokered grants, each for its own fresh agent, issued one after another. */
+export async function brokeredWarrants(
+  s: TestServer,
+  count: number,
+  o: { readonly maxUses: number; readonly duration: string },
+): Promise<BrokeredWarrant[]> {
+  const warrants: BrokeredWarrant[] = [];
+  for (let i = 0; i < count; i++) warrants.push(await brokeredWarrant(s, o));
+  return warrants;
+}
+
 /** One brokered redemption; a 503 (load shed before any state is read) is tried again. */
 export async function redeemBrokered(s: TestServer, token: string): Promise<HttpResult> {
   for (let attempt = 0; ; attempt++) {
@@ -128,11 +139,22 @@ export interface StoredGrant {
 const GRANTS_SQL =
   'select id, warrant_id, handle, state, due_at, created_at, revoked_at, attempts from grants';
 
-/** The grant rows of one warrant in a server's store (SQLite file or PostgreSQL database). */
-export async function storedGrants(s: TestServer, warrantId: string): Promise<StoredGrant[]> {
+/**
+ * The grant rows of one warrant, or of several, in a server's store (SQLite file or
+ * PostgreSQL database).
+ */
+export async function storedGrants(
+  s: TestServer,
+  warrantIds: string | readonly string[],
+): Promise<StoredGrant[]> {
+  const ids = typeof warrantIds === 'string' ? [warrantIds] : [...warrantIds];
   const rows = s.databaseUrl.startsWith('postgres')
-    ? await pgQuery<StoredGrant>(s.databaseUrl, `${GRANTS_SQL} where warrant_id = $1`, [warrantId])
-    : query<StoredGrant>(s.dataDir, `${GRANTS_SQL} where warrant_id = ?`, warrantId);
+    ? await pgQuery<StoredGrant>(s.databaseUrl, `${GRANTS_SQL} where warrant_id = any($1)`, [ids])
+    : query<StoredGrant>(
+        s.dataDir,
+        `${GRANTS_SQL} where warrant_id in (${ids.map(() => '?').join(', ')})`,
+        ...ids,
+      );
   return rows.map((g) => ({ ...g, attempts: Number(g.attempts) }));
 }
 
