@@ -56,7 +56,7 @@ export const ConfigSchema = Type.Object(
     connectors: Type.Optional(Type.Array(ConnectorConfigSchema, { maxItems: 64 })),
     /** How often due grants are revoked through their connectors. Default `15s`. */
     revocationInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
-    /** How often each connector's target is observed for reconciliation. Default `1m`. */
+    /** How often each connector's target is observed for reconciliation. Default `15s`. */
     observeInterval: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
     /** How long an event may wait outside a signed checkpoint before /readyz says not ready. */
     integrationLagBound: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),

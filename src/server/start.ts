@@ -204,7 +204,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     app.log,
   );
   const observations = every(
-    parseDuration(file.observeInterval ?? '1m'),
+    parseDuration(file.observeInterval ?? '15s'),
     'connector observation',
     async () => void (await sweepObservations(ctx, brokerHealth)),
     app.log,

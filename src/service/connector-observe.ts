@@ -63,6 +63,9 @@ export class ObserveTracker {
   all(): ObserveHealth[] {
     return [...this.#health.values()];
   }
+
+  /** Revoked grants whose absence after the end is on record: not looked at again. */
+  readonly settled = new Set<string>();
 }
 
 /** Observes every configured connector once. A failing connector is skipped, the rest go on. */
@@ -75,7 +78,7 @@ export async function sweepObservations(
   for (const connector of ctx.connectors?.values() ?? []) {
     const at = ctx.clock.now().toISOString();
     try {
-      const r = await observeOne(ctx, connector, at);
+      const r = await observeOne(ctx, connector, at, tracker?.settled ?? new Set());
       recorded += r.recorded;
       discovered += r.discovered;
       tracker?.ok(connector.name, at);
@@ -90,7 +93,12 @@ export async function sweepObservations(
 
 type Held = Omit<ObservationInput, 'observedAt' | 'target'>;
 
-async function observeOne(ctx: ServiceContext, c: Connector, at: string): Promise<ObserveResult> {
+async function observeOne(
+  ctx: ServiceContext,
+  c: Connector,
+  at: string,
+  settled: Set<string>,
+): Promise<ObserveResult> {
   const seen = await c.observe();
   const { held, unmanaged } = await attribute(ctx, c.name, seen);
   const discovered = await discover(ctx, c.name, unmanaged);
@@ -110,14 +118,16 @@ async function observeOne(ctx: ServiceContext, c: Connector, at: string): Promis
     if (!wasPresent.has(key)) inputs.push({ ...h, target: c.name, observedAt: at });
   }
   const recorded = new Set(inputs.map((i) => tupleKey(i.subject, i.fact)));
-  for (const h of await goneAfterEnd(ctx, c.name, at, heldNow, latest)) {
+  const { gone, done } = await goneAfterEnd(ctx, c.name, { at, heldNow, latest, settled });
+  for (const h of gone) {
     if (!recorded.has(tupleKey(h.subject, h.fact))) {
       inputs.push({ ...h, target: c.name, observedAt: at });
     }
   }
-  if (inputs.length === 0) return { recorded: 0, discovered };
-  const r = await recordObservations(ctx, BROKER_OBSERVER, inputs);
-  return { recorded: r.recorded, discovered };
+  const r = inputs.length === 0 ? null : await recordObservations(ctx, BROKER_OBSERVER, inputs);
+  // Only once on record: a failed pass looks at these grants again.
+  for (const id of done) settled.add(id);
+  return { recorded: r?.recorded ?? 0, discovered };
 }
 
 const tupleKey = (subject: string, fact: Held['fact']): string =>
@@ -140,17 +150,27 @@ const CONFIRM_WINDOW_MS = 86_400_000;
 async function goneAfterEnd(
   ctx: ServiceContext,
   connector: string,
-  at: string,
-  heldNow: ReadonlyMap<string, Held>,
-  latest: readonly Observation[],
-): Promise<Held[]> {
+  o: {
+    readonly at: string;
+    readonly heldNow: ReadonlyMap<string, Held>;
+    readonly latest: readonly Observation[];
+    readonly settled: Set<string>;
+  },
+): Promise<{ gone: Held[]; done: string[] }> {
+  const { at, heldNow } = o;
   const since = new Date(Date.parse(at) - CONFIRM_WINDOW_MS).toISOString();
-  const seenAt = new Map(latest.map((o) => [tupleKey(o.subject, o.fact), o.observedAt]));
+  const seenAt = new Map(o.latest.map((x) => [tupleKey(x.subject, x.fact), x.observedAt]));
   const out = new Map<string, Held>();
-  for (const row of await ctx.store.read.grants.revokedSince(since)) {
-    if (row.connector !== connector) continue;
+  const done: string[] = [];
+  const rows = await ctx.store.read.grants.revokedSince(since);
+  // Forget what fell out of the look-back, so the set stays a day's worth of grants.
+  const inWindow = new Set(rows.map((r) => r.id));
+  for (const id of o.settled) if (!inWindow.has(id)) o.settled.delete(id);
+  for (const row of rows) {
+    if (row.connector !== connector || o.settled.has(row.id)) continue;
     const w = await ctx.store.read.warrants.get(row.warrantId as WarrantId);
     if (w === null || w.notAfter > at) continue;
+    done.push(row.id);
     for (const e of w.claims.scope) {
       for (const permission of e.permissions) {
         const fact = { kind: 'grant' as const, resource: e.resource, permission, present: false };
@@ -161,7 +181,7 @@ async function goneAfterEnd(
       }
     }
   }
-  return [...out.values()];
+  return { gone: [...out.values()], done };
 }
 
 /**

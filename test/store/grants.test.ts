@@ -126,6 +126,21 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('when revoked grants are looked back on', () => {
+      it('lists those revoked that fell due since the bound, newest first', async () => {
+        const old = grant({ state: 'live', dueAt: at(5) });
+        const recent = grant({ state: 'live', dueAt: at(20) });
+        const newest = grant({ state: 'live', dueAt: at(25) });
+        const stillLive = grant({ state: 'live', dueAt: at(22) });
+        await insert(old, recent, newest, stillLive);
+        await store.transaction(async (tx) => {
+          for (const g of [old, recent, newest]) await tx.grants.markRevoked(g.id, at(30));
+        });
+        const ids = (await store.read.grants.revokedSince(at(10))).map((g) => g.id);
+        expect(ids).toEqual([newest.id, recent.id]);
+      });
+    });
+
     describe('when nodes claim a due grant', () => {
       it('lets exactly one of two concurrent claimers win', async () => {
         const g = grant({ state: 'live', dueAt: at(10) });

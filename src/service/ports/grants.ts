@@ -46,7 +46,7 @@ export interface GrantReader {
   byWarrant(warrantId: string): Promise<GrantRow[]>;
   /** Grants past `dueAt` not yet revoked (live, or pending older than `pendingBefore`). */
   overdue(now: string, pendingBefore: string): Promise<GrantRow[]>;
-  /** Revoked grants that fell due at or after `dueSince`: those whose absence may still need observing. */
+  /** Revoked grants that fell due at or after `dueSince`, newest first (at most 1,000): those whose absence may still need observing. */
   revokedSince(dueSince: string): Promise<GrantRow[]>;
   /** For `/readyz`: live grants past due, those with failed attempts, and the oldest due time. */
   backlog(now: string): Promise<RevocationBacklog>;

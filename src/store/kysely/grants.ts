@@ -152,7 +152,7 @@ export class KyselyGrants implements GrantWriter {
       .selectAll()
       .where('state', '=', 'revoked')
       .where('due_at', '>=', dueSince)
-      .orderBy('due_at')
+      .orderBy('due_at', 'desc')
       .limit(OVERDUE_LIMIT * 10)
       .execute();
     return rows.map(toGrant);
