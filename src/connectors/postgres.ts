@@ -93,7 +93,7 @@ class PostgresConnector implements Connector {
     assertGrantRequest(this.name, req, this.#clock);
     const plan = planGrant(this.#s, req);
     const password = randomBytes(32).toString('base64url');
-    const secret = scramSha256Secret(password);
+    const secret = await scramSha256Secret(password);
     await this.#transaction('grant', [password, secret], async (c) => {
       await lockRole(c, plan.role);
       // Again under the role's lock: a sweep past the window's end takes this lock too,

@@ -168,9 +168,11 @@ describe('scramSha256Secret', () => {
   const proof = Buffer.from('dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=', 'base64');
   const serverSignature = '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=';
 
-  it('writes the StoredKey and ServerKey of RFC 7677’s example, in PostgreSQL’s form', () => {
+  it('writes the StoredKey and ServerKey of RFC 7677’s example, in PostgreSQL’s form', async () => {
     const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
-    const m = /^SCRAM-SHA-256\$4096:([^$]+)\$([^:]+):(.+)$/.exec(scramSha256Secret('pencil', salt));
+    const m = /^SCRAM-SHA-256\$4096:([^$]+)\$([^:]+):(.+)$/.exec(
+      await scramSha256Secret('pencil', salt),
+    );
     expect(m?.[1]).toBe('W22ZaJ0SNY7soEsUEjb6gQ==');
     const storedKey = Buffer.from(m?.[2] ?? '', 'base64');
     const serverKey = Buffer.from(m?.[3] ?? '', 'base64');
