@@ -175,12 +175,14 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the broker observing its databas
     });
     expect(r.status, r.text).toBe(200);
     await until(async () => !(await fx.roleExists(credential.PGUSER ?? '')), 'the role to go');
-    const revoked = query<{ phase: string }>(
-      s.dataDir,
-      "select phase from fulfilments where request_id = ? and phase = 'revoke'",
-      requestId,
-    );
-    expect(revoked).toHaveLength(1);
+    const revokeReports = () =>
+      query<{ phase: string }>(
+        s.dataDir,
+        "select phase from fulfilments where request_id = ? and phase = 'revoke'",
+        requestId,
+      ).length;
+    await until(() => revokeReports() > 0, 'the revocation report');
+    expect(revokeReports()).toBe(1);
   }, 60_000);
 
   it('shows failing revocations and observation in /readyz while the database refuses, and stays ready', async () => {

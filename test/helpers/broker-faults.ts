@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADMIN_PASSWORD, type PgFixture } from '../connectors/pg-fixture.js';
+import type { PgFixture } from '../connectors/pg-fixture.js';
+import {
+  BROKERED_ACTION,
+  brokerConfig,
+  brokeredWarrant as brokeredWarrantOn,
+  until,
+  type BrokeredWarrant,
+} from './broker.js';
 import { query } from './db.js';
-import { approve, registerAgent } from './mcp-gating.js';
 import { pgQuery } from './postgres.js';
 import type { HttpResult, TestServer } from './server.js';
 
@@ -30,68 +36,17 @@ rules:
 `;
 
 /** The server config and environment that give a server the fixture's connector `appdb`. */
-export function connectorSetup(
-  fx: PgFixture,
-  revocationInterval: string,
-): { config: Record<string, unknown>; env: Record<string, string> } {
-  return {
-    config: {
-      connectors: [
-        {
-          name: 'appdb',
-          kind: 'postgres',
-          urlEnv: 'APPDB_ADMIN_URL',
-          database: fx.database,
-          protectedTables: ['public.customers'],
-        },
-      ],
-      revocationInterval,
-    },
-    env: { APPDB_ADMIN_URL: fx.url('broker', ADMIN_PASSWORD) },
-  };
-}
+export const connectorSetup = (fx: PgFixture, revocationInterval: string) =>
+  brokerConfig(fx, { revocationInterval });
 
-export const ACTION = {
-  resource: 'pg/appdb/public/orders',
-  permission: 'read',
-  environment: 'staging',
-  target: 'appdb',
-} as const;
-
-export interface BrokeredWarrant {
-  readonly requestId: string;
-  readonly warrantId: string;
-  readonly token: string;
-}
+export const ACTION = BROKERED_ACTION;
+export { until, type BrokeredWarrant };
 
 /** An approved brokered grant of read on orders for a fresh agent. */
-export async function brokeredWarrant(
+export const brokeredWarrant = (
   s: TestServer,
   o: { readonly maxUses: number; readonly duration: string },
-): Promise<BrokeredWarrant> {
-  const subject = await registerAgent(s);
-  const r = await s.http('POST', '/v1/requests', {
-    as: 'alice',
-    body: {
-      subject,
-      action: 'grant',
-      connector: 'appdb',
-      scope: [{ resource: ACTION.resource, permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: o.duration,
-      maxUses: o.maxUses,
-      reason: 'a burst of brokered redemptions',
-    },
-  });
-  if (r.status !== 201) throw new Error(`request: ${r.text}`);
-  const requestId = (r.body as { id: string }).id;
-  await approve(s, requestId, ['bob']);
-  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
-  if (w.status !== 200) throw new Error(`warrant: ${w.text}`);
-  const { token, warrantId } = w.body as { token: string; warrantId: string };
-  return { requestId, warrantId, token };
-}
+): Promise<BrokeredWarrant> => brokeredWarrantOn(s, { ...o, tables: ['orders'] });
 
 /** `count` approved brokered grants, each for its own fresh agent, issued one after another. */
 export async function brokeredWarrants(
@@ -156,21 +111,6 @@ export async function storedGrants(
         ...ids,
       );
   return rows.map((g) => ({ ...g, attempts: Number(g.attempts) }));
-}
-
-/** Polls `check` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 30_000,
-  everyMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 /** Counts of the values of `key` over `items`, for the printed summaries. */

@@ -42,8 +42,18 @@ export interface BrokeredWarrant {
   readonly subject: string;
 }
 
-/** An approved brokered grant of read on orders and invoices for a fresh agent. */
-export async function brokeredWarrant(s: TestServer): Promise<BrokeredWarrant> {
+export interface WarrantOptions {
+  /** Tables of `appdb`'s public schema granted read (default orders and invoices). */
+  readonly tables?: readonly string[];
+  readonly maxUses?: number;
+  readonly duration?: string;
+}
+
+/** An approved brokered grant of read on `tables` for a fresh agent. */
+export async function brokeredWarrant(
+  s: TestServer,
+  o: WarrantOptions = {},
+): Promise<BrokeredWarrant> {
   const subject = await registerAgent(s);
   const r = await s.http('POST', '/v1/requests', {
     as: 'alice',
@@ -51,13 +61,14 @@ export async function brokeredWarrant(s: TestServer): Promise<BrokeredWarrant> {
       subject,
       action: 'grant',
       connector: 'appdb',
-      scope: [
-        { resource: 'pg/appdb/public/orders', permissions: ['read'] },
-        { resource: 'pg/appdb/public/invoices', permissions: ['read'] },
-      ],
+      scope: (o.tables ?? ['orders', 'invoices']).map((t) => ({
+        resource: `pg/appdb/public/${t}`,
+        permissions: ['read'],
+      })),
       environment: 'staging',
       executor: { principal: 'deploy-eu' },
-      duration: '2h',
+      duration: o.duration ?? '2h',
+      ...(o.maxUses === undefined ? {} : { maxUses: o.maxUses }),
       reason: 'the agent reconciles orders against invoices',
     },
   });
@@ -82,11 +93,18 @@ export async function mintedCredential(
   return (r.body as { credential: Record<string, string> }).credential;
 }
 
-/** Polls `check` every 200 ms for up to 20 s. */
-export async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await sleep(200);
+/** Polls `check` until it holds, for up to `timeoutMs`. */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await sleep(everyMs);
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
