@@ -41,6 +41,12 @@ function verdict(f: Figure): string {
   return `${met ? 'met' : 'MISSED'} (goal ${f.goal.text})`;
 }
 
+/** Whether the figure `key` has a goal and met it in this run. */
+function metIn(figures: readonly Figure[], key: string): boolean {
+  const f = figures.find((x) => x.key === key);
+  return f !== undefined && verdict(f).startsWith('met');
+}
+
 function markdown(
   m: Machine,
   figures: readonly Figure[],
@@ -155,7 +161,7 @@ name these costs (see the figures above for how far each goal is):
 - **Reconciliation at 1M observations**: building JavaScript objects for every stored row and the
   indexes over them, in one process; memory is dominated by the input, not the result. The next
   step is streaming the newest observation per fact from the store instead of materialising all.
-- **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`): the gateway's own work (mapping the
+- **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
   one redemption round trip to the server, which answers only after its WAL fdatasync (a lone
