@@ -87,7 +87,11 @@ export interface TargetRevocation {
    * no in-scope grant was last seen present, whether before or after the end.
    */
   readonly observedGone: boolean;
-  /** The first revocation was reported after `end`. */
+  /**
+   * The first revocation was reported after the approved window (`notAfter`) ended: the
+   * grant outlived what was approved. A warrant revoked early is revoked late only past
+   * `notAfter` too, since no report can come at the very instant of the revocation.
+   */
   readonly late: boolean;
   /** Whether a `revoke` fulfilment is needed at all (see {@link revocationAt}). */
   readonly required: boolean;
@@ -147,7 +151,7 @@ export function revocationAt(
     latestPresent,
     presentAfterEnd,
     observedGone,
-    late: first !== undefined && Date.parse(first.at) > end,
+    late: first !== undefined && Date.parse(first.at) > Date.parse(grant.notAfter),
     required,
     outstanding:
       presentAfterEnd.length > 0 || (required && (revokes.length === 0 || !observedGone)),

@@ -199,6 +199,19 @@ describe('exceptionsReport', () => {
       expect(e?.lateRevocation).toBe(true);
     });
 
+    it('does not flag a revocation that follows an early warrant revocation within the window', () => {
+      const early = grant({ ...g, revokedAt: iso(HOUR) });
+      const [e] = exceptionsReport(
+        [early],
+        [applied('wrt_1', 'eu'), revoked('wrt_1', 'eu', HOUR + 15_000)],
+        [seen('o1', 'eu', HOUR + 20_000, false)],
+        when(4 * HOUR),
+      );
+      expect(e?.status).toBe('revoked');
+      expect(e?.targets[0]).toMatchObject({ late: false, observedGone: true });
+      expect(e?.lateRevocation).toBe(false);
+    });
+
     it('does not settle it while another table of the grant was last seen before the end', () => {
       const two = grant({
         ...g,
