@@ -134,7 +134,9 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('brokered grants on two nodes', (
         `broker-two-nodes: leases seen while revoking ${JSON.stringify(byNode)} ` +
           `(${holders.size} of ${n} grants caught mid-revocation, ${[...holders.values()].filter((h) => h.size > 1).length} passed between nodes)`,
       );
-      expect(Object.keys(byNode).sort()).toEqual(['a', 'b']);
+      // Which node wins each lease is the scheduler's choice: usually both take part, and
+      // one node doing it all is still exactly-once. Only the two nodes may hold leases.
+      expect(Object.keys(byNode).filter((k) => k !== 'a' && k !== 'b')).toEqual([]);
       // A lease passes to the other node only after a failed attempt gave it up.
       const moved = new Set([...holders].filter(([, h]) => h.size > 1).map(([id]) => id));
       expect(after.filter((g) => moved.has(g.id) && g.attempts === 0)).toEqual([]);
