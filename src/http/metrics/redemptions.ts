@@ -34,7 +34,9 @@ export function outcomeOf(
   if (dryRun) return { outcome: 'dry_run', code };
   if (status < 300) return { outcome: 'allowed', code: null };
   if (code !== null && DENIALS.has(code)) return { outcome: 'denied', code };
-  return { outcome: status >= 500 ? 'error' : 'rejected', code };
+  // A load-shed 503 is a refusal like a 401, not a failure of the server.
+  const failed = status >= 500 && code !== 'OVERLOADED';
+  return { outcome: failed ? 'error' : 'rejected', code };
 }
 
 const isDryRun = (req: FastifyRequest): boolean =>

@@ -36,6 +36,10 @@ export function installStoreGauges(registry: Registry, source: MetricsSource): v
     help: 'Scrapes that kept the last store readings because the read failed or took too long.',
     labelNames: ['reason'] as const,
     registers: [registry],
+    // Waits for this scrape's read, so that a scrape's failure is in that same scrape.
+    async collect() {
+      await refresh();
+    },
   });
   for (const reason of ['error', 'timeout']) failures.inc({ reason }, 0);
   let last: Reading | null = null;
