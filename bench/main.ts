@@ -93,6 +93,9 @@ ${rows.join('\n')}
   route is a Fastify route returning a constant, in a process of its own started once the
   countersign server has exited, measured by the same autocannon settings on the same machine:
   the ratio is what the whole redemption path costs relative to Fastify itself. Peak RSS is the server's \`VmHWM\` after the redemption run.
+  Right after the load one scrape of the server's \`GET /metrics\` is taken:
+  \`metrics_redemptions_vs_autocannon\` is its allowed-redemption counter minus autocannon's 2xx
+  count, 0 up to the answers still in flight when autocannon stopped.
 
 - **Redemption decision** is the pure check (\`redemption/check.ts\`) in-process over 64 varied
   actions against a 10-entry scope with wildcards. Cedar answers the same question from a

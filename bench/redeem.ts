@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { BENCH_POLICY, redemptionBodies, startBare, startNode, stopProcess } from './server.js';
 import { progress, round, tempDir, type Figure } from './util.js';
+import { parseExposition, total } from '../test/helpers/metrics.js';
 
 const CONNECTIONS = 64;
 const DURATION_S = 10;
@@ -43,6 +44,14 @@ export function loadRedemptions(
   });
 }
 
+/** The allowed redemptions the server's `GET /metrics` has counted so far. */
+async function scrapedAllowed(url: string, token: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status} ${await res.text()}`);
+  const samples = parseExposition(await res.text());
+  return total(samples, 'countersign_redemptions_total', { outcome: 'allowed' });
+}
+
 /** Redemptions over HTTP against a real server, beside a bare Fastify route, in one run. */
 export async function redeemBenchmarks(): Promise<Figure[]> {
   const t = tempDir('redeem');
@@ -59,6 +68,9 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
     const bodies = await redemptionBodies(url, tokens, 'bench');
     progress(`redeem: ${DURATION_S}s of redemptions over ${CONNECTIONS} connections`);
     const redeemed = await loadRedemptions(url, tokens['deploy-eu'] as string, bodies);
+    // Right after the load: the server's own count of what autocannon saw answered 2xx.
+    // Answers still in flight when autocannon stopped are counted by the server alone.
+    const counted = await scrapedAllowed(url, tokens.audra as string);
     const rss = peakRssMb(proc.pid as number);
     // The countersign server keeps integrating the log for a while after the load: stop
     // it, so that the baseline runs on a machine as quiet as the redemptions started on.
@@ -111,6 +123,12 @@ export async function redeemBenchmarks(): Promise<Figure[]> {
         key: 'redeem_http_non2xx',
         label: 'non-2xx answers or errors during the redemption run',
         value: non2xx,
+        unit: '',
+      },
+      {
+        key: 'metrics_redemptions_vs_autocannon',
+        label: `allowed redemptions counted by GET /metrics (${counted}) minus autocannon's 2xx (${redeemed['2xx']}); 0 up to the ${CONNECTIONS} in flight`,
+        value: counted - redeemed['2xx'],
         unit: '',
       },
       {

@@ -14,6 +14,9 @@ import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/log.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { installLoadShedding, type LoadLimits } from './shed.js';
+import { installRedemptionMetrics } from './metrics/redemptions.js';
+import type { ServerMetrics } from './metrics/registry.js';
+import { metricsRoutes } from './metrics/route.js';
 import { redactedRequest } from './log-redact.js';
 import { publicRoutes } from './routes/public.js';
 import { requestRoutes } from './routes/requests.js';
@@ -32,6 +35,8 @@ export interface AppOptions {
   readonly readiness?: () => Promise<string | null>;
   /** Load-shedding limits; unset fields take the defaults in `shed.ts`. */
   readonly loadLimits?: Partial<LoadLimits>;
+  /** This server's metrics: the app feeds them and serves them at `GET /metrics`. */
+  readonly metrics: ServerMetrics;
 }
 
 /** Builds the Fastify application: strict JSON in, RFC 9457 problems out. */
@@ -63,7 +68,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // First hook of all: an overloaded server refuses before reading or changing state.
-  installLoadShedding(app, opts.loadLimits ?? {});
+  installLoadShedding(app, opts.loadLimits ?? {}, (reason) => opts.metrics.shed.inc({ reason }));
   installJsonBodies(app);
   app.setErrorHandler(answerError);
 
@@ -89,9 +94,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   installAuth(app, opts.authenticator);
+  installRedemptionMetrics(app, opts.metrics);
   const routeOpts = {
     ctx: opts.ctx,
     origin: opts.origin,
+    metrics: opts.metrics,
     ...(opts.readiness ? { readiness: opts.readiness } : {}),
     ...(opts.devClock ? { devClock: opts.devClock } : {}),
   };
@@ -101,6 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(logRoutes, routeOpts);
   await app.register(keyRoutes, routeOpts);
   await app.register(reconcileRoutes, routeOpts);
+  await app.register(metricsRoutes, { metrics: opts.metrics });
   app.get('/openapi.json', { schema: { hide: true }, config: { roles: 'public' } }, () =>
     app.swagger(),
   );

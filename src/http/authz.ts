@@ -29,6 +29,12 @@ export const ROUTE_ROLES = {
   'GET /v1/log/proof/consistency': 'public',
   'GET /v1/log/entries': ['auditor', 'admin'],
   'GET /v1/log/checkpoints': ['auditor', 'admin'],
+  /**
+   * Prometheus metrics: counts by outcome and code, never an id or a token, but they show
+   * the service's traffic and findings, so readers only. A scraper without credentials
+   * uses the config's `metrics.listen` port instead.
+   */
+  'GET /metrics': ['auditor', 'admin'],
 
   'POST /v1/nhis': ['requester', 'admin'],
   'GET /v1/nhis/:id': ['requester', 'approver', 'executor', 'observer', 'auditor', 'admin'],
@@ -61,6 +67,20 @@ export const ROUTE_ROLES = {
 } as const satisfies Readonly<Record<string, Grant>>;
 
 export type RouteKey = keyof typeof ROUTE_ROLES;
+
+/** The README's role table: one row per route of {@link ROUTE_ROLES}, in its order. */
+export function roleTableMarkdown(): string {
+  const cells = (grant: Grant) => [
+    grant === 'public' ? '✓' : '',
+    ...ROLES.map((r) => (grant !== 'public' && grant.includes(r) ? '✓' : '')),
+  ];
+  const rows = Object.entries(ROUTE_ROLES) as Array<[string, Grant]>;
+  return [
+    `| method and path | public | ${ROLES.join(' | ')} |`,
+    `| --- | --- | ${ROLES.map(() => '---').join(' | ')} |`,
+    ...rows.map(([key, grant]) => `| \`${key}\` | ${cells(grant).join(' | ')} |`),
+  ].join('\n');
+}
 
 /** The row of `method url`; HEAD answers as its GET does. */
 export function grantFor(method: string, url: string): Grant | undefined {

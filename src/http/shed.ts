@@ -26,7 +26,9 @@ export interface LoadState {
   readonly heapUsedBytes: number;
 }
 
-export type Pressure = 'in-flight' | 'event-loop-delay' | 'heap';
+/** The limits a request can be refused under, as `Retry-After` and metrics name them. */
+export const PRESSURES = ['in-flight', 'event-loop-delay', 'heap'] as const;
+export type Pressure = (typeof PRESSURES)[number];
 
 /** Which limit the current load breaks, if any; the first request over a limit is refused. */
 export function pressureOf(state: LoadState, limits: LoadLimits): Pressure | null {
@@ -49,9 +51,13 @@ const SAMPLE_MS = 500;
  * Load shedding: the first `onRequest` hook, so a refused request is answered with
  * 503 `OVERLOADED` and a `Retry-After` header before authentication, body parsing or
  * any read or write of state. Bounded in-flight work keeps memory bounded: an overloaded
- * server answers fast instead of queueing without limit.
+ * server answers fast instead of queueing without limit. `onShed` learns of each refusal.
  */
-export function installLoadShedding(app: FastifyInstance, overrides: Partial<LoadLimits>): void {
+export function installLoadShedding(
+  app: FastifyInstance,
+  overrides: Partial<LoadLimits>,
+  onShed: (pressure: Pressure) => void = () => undefined,
+): void {
   const limits: LoadLimits = { ...DEFAULT_LOAD_LIMITS, ...overrides };
   let inFlight = 0;
   let eventLoopDelayMs = 0;
@@ -72,6 +78,7 @@ export function installLoadShedding(app: FastifyInstance, overrides: Partial<Loa
   app.addHook('onRequest', async (req, reply) => {
     const pressure = pressureOf({ inFlight, eventLoopDelayMs, heapUsedBytes }, limits);
     if (pressure !== null) {
+      onShed(pressure);
       return reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_S[pressure]))

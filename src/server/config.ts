@@ -20,6 +20,9 @@ const PrincipalSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address. */
+const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):\\d{1,5}$';
+
 /** The server configuration file (YAML or JSON). Every field is optional in dev mode. */
 export const ConfigSchema = Type.Object(
   {
@@ -66,6 +69,17 @@ export const ConfigSchema = Type.Object(
      * `UNFULFILLED_TARGET`, inside the window. Default `15m`.
      */
     driftGrace: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+    /**
+     * Prometheus metrics. `listen` (`host:port`, `[v6]:port`) also serves `GET /metrics`
+     * there, without credentials and nothing else: for a scraper that holds no token. On
+     * the API port, `GET /metrics` is for the roles of its row in `ROUTE_ROLES`.
+     */
+    metrics: Type.Optional(
+      Type.Object(
+        { listen: Type.Optional(Type.String({ pattern: LISTEN_PATTERN })) },
+        { additionalProperties: false },
+      ),
+    ),
     webhooks: Type.Optional(
       Type.Array(
         Type.Object(
@@ -189,4 +203,13 @@ function checkedPort(text: string, source: string): number {
     );
   }
   return port;
+}
+
+/** Where `metrics.listen` asks for the unauthenticated scrape port, or null for nowhere. */
+export function metricsListen(file: ConfigFile): { host: string; port: number } | null {
+  const listen = file.metrics?.listen;
+  if (listen === undefined) return null;
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: checkedPort(listen.slice(colon + 1), 'metrics.listen') };
 }

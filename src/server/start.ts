@@ -16,6 +16,7 @@ import {
   assertUniquePrincipals,
   listenPort,
   loadConfigFile,
+  metricsListen,
   type ConfigErrorCode,
   type ConfigFile,
 } from './config.js';
@@ -33,6 +34,8 @@ import { buildConnectors } from './connectors.js';
 import { hostname } from 'node:os';
 import type { WebhookTarget } from '../service/webhooks.js';
 import { parseDuration } from '../core/duration.js';
+import { ServerMetrics } from '../http/metrics/registry.js';
+import { listenForScrapes } from './metrics-listener.js';
 
 export interface ServeOptions {
   readonly dev: boolean;
@@ -161,6 +164,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     revocationLeadMs: revocationInterval,
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
+  const metrics = new ServerMetrics({ store, clock });
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
   const app = await buildApp({
     origin,
@@ -180,6 +184,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         : { maxHeapUsedBytes: file.maxHeapUsedMb * 1024 * 1024 }),
     },
     ...(devClock ? { devClock } : {}),
+    metrics,
   });
   const integrator = new Integrator(
     { store, clock, keys: () => keys.ring, reloadKeys: (r) => keys.reload(r), origin },
@@ -187,12 +192,23 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   );
   const host = opts.host ?? file.host ?? '127.0.0.1';
   const url = await closingStore(() => app.listen({ host, port }));
+  const scrapeAt = metricsListen(file);
+  const scrapes =
+    scrapeAt === null
+      ? null
+      : await closingStore(() =>
+          listenForScrapes(metrics, scrapeAt).catch(async (e: unknown) => {
+            await app.close();
+            throw e;
+          }),
+        );
+  if (scrapes) app.log.info({ url: `${scrapes.url}/metrics` }, 'metrics scrape port open');
   log.integrator = integrator;
   integrator.start();
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),
     'reconciliation',
-    () => runReconcile(ctx),
+    () => metrics.reconcile(() => runReconcile(ctx)),
     app.log,
   );
   // Every node sweeps; the lease in the store lets exactly one revoke each grant.
@@ -209,7 +225,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     async () => void (await sweepObservations(ctx, brokerHealth)),
     app.log,
   );
-  const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log);
+  const dispatcher = new WebhookDispatcher(store, clock, webhooks, app.log, metrics.webhooks);
   dispatcher.start();
   // Other nodes may rotate or revoke keys: pick up the stored key set (the holder keeps
   // its ring, and the ring's verified-token cache, while the set is unchanged).
@@ -231,6 +247,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     url,
     devTokens: dev ? { file: dev.tokensFile, created: dev.created } : null,
     async close() {
+      await scrapes?.close();
       await app.close();
       await reconciler.stop();
       await revocations.stop();

@@ -8,6 +8,7 @@ import {
   type WebhookTarget,
 } from '../service/webhooks.js';
 import type { Store } from '../service/ports/store.js';
+import type { WebhookFailure, WebhookObserver } from '../http/metrics/registry.js';
 
 /**
  * Delivers queued webhooks with retries and exponential backoff. A delivery that
@@ -24,6 +25,7 @@ export class WebhookDispatcher {
     private readonly clock: Clock,
     private readonly targets: readonly WebhookTarget[],
     private readonly log: FastifyBaseLogger | undefined,
+    private readonly observer: WebhookObserver | null = null,
     private readonly intervalMs = 250,
   ) {}
 
@@ -46,6 +48,7 @@ export class WebhookDispatcher {
     for (const d of await this.store.read.webhooks.due(now.toISOString(), 50)) {
       const target = this.targets.find((t) => t.url === d.endpoint);
       let error: string | null = target ? null : 'endpoint no longer configured';
+      let failure: WebhookFailure | null = target ? null : 'unconfigured';
       if (target) {
         try {
           const res = await fetch(target.url, {
@@ -61,9 +64,11 @@ export class WebhookDispatcher {
             body: d.payload,
             signal: AbortSignal.timeout(5000),
           });
-          if (!res.ok) error = `HTTP ${res.status}`;
+          if (!res.ok) [error, failure] = [`HTTP ${res.status}`, 'http_status'];
         } catch (e) {
-          error = (e as Error).name === 'TimeoutError' ? 'timeout' : 'connection failed';
+          const timedOut = (e as Error).name === 'TimeoutError';
+          error = timedOut ? 'timeout' : 'connection failed';
+          failure = timedOut ? 'timeout' : 'connection';
         }
       }
       const attempts = d.attempts + 1;
@@ -74,6 +79,7 @@ export class WebhookDispatcher {
         lastError: error,
       } as const;
       await this.store.transaction((tx) => tx.webhooks.update(d.id, patch));
+      this.observer?.attempted(failure, patch.state === 'dead');
     }
   }
 

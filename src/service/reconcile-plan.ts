@@ -16,6 +16,8 @@ export interface ReconcilePlan {
   readonly resolve: readonly AutomaticResolution[];
   /** Findings left for the next pass: an event they cite is not yet in the log. */
   readonly deferred: number;
+  /** Rows read from the store to make the plan (an operator's measure of a pass's cost). */
+  readonly scanned: number;
 }
 
 /** Makes the plan of one pass; the server may make it in a worker thread (`server/`). */
@@ -28,7 +30,7 @@ export type ReconcilePlanner = (params: PlanParams) => Promise<ReconcilePlan>;
  */
 export function planReconcile(store: Store, params: PlanParams): Promise<ReconcilePlan> {
   return store.snapshot(async (view) => {
-    const result = reconcile({
+    const input = {
       now: new Date(params.now),
       grants: await view.reconciliation.grants(),
       fulfilments: await view.fulfilments.list(),
@@ -37,7 +39,15 @@ export function planReconcile(store: Store, params: PlanParams): Promise<Reconci
       denials: await view.reconciliation.denials(),
       existing: await view.findings.existing(),
       ...(params.driftGraceMs === undefined ? {} : { driftGraceMs: params.driftGraceMs }),
-    });
+    };
+    const scanned =
+      input.grants.length +
+      input.fulfilments.length +
+      input.observations.length +
+      input.redemptions.length +
+      input.denials.length +
+      input.existing.size;
+    const result = reconcile(input);
     const proofs = await proofsOf(
       view,
       result.raise.map((n) => n.evidence),
@@ -46,6 +56,11 @@ export function planReconcile(store: Store, params: PlanParams): Promise<Reconci
       const resolved = proofs[i];
       return resolved === undefined || resolved.pending ? [] : [{ finding, proof: resolved.proof }];
     });
-    return { raise, resolve: result.resolve, deferred: result.raise.length - raise.length };
+    return {
+      raise,
+      resolve: result.resolve,
+      deferred: result.raise.length - raise.length,
+      scanned,
+    };
   });
 }

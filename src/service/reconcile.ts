@@ -11,6 +11,8 @@ export interface ReconcileSummary {
   readonly expired: number;
   /** Findings left for the next pass: an event they cite arrived during this one. */
   readonly deferred: number;
+  /** Rows the pass read from the store: its plan's input and the windows it checked. */
+  readonly scanned: number;
   readonly findings: readonly string[];
 }
 
@@ -19,7 +21,10 @@ export interface ReconcileSummary {
  * from a snapshot, written in short transactions. A warrant another pass (or node) marked
  * in between is skipped, so each expiry is recorded once.
  */
-async function recordExpiries(ctx: Pick<ServiceContext, 'store'>, now: Date): Promise<number> {
+async function recordExpiries(
+  ctx: Pick<ServiceContext, 'store'>,
+  now: Date,
+): Promise<{ recorded: number; scanned: number }> {
   const at = now.toISOString();
   const due = await ctx.store.snapshot((view) => view.reconciliation.warrantsToExpire(at));
   let recorded = 0;
@@ -36,7 +41,7 @@ async function recordExpiries(ctx: Pick<ServiceContext, 'store'>, now: Date): Pr
       return n;
     });
   }
-  return recorded;
+  return { recorded, scanned: due.length };
 }
 
 /** Changes written per transaction: short enough never to hold the writers up for long. */
@@ -62,7 +67,7 @@ export async function runReconcile(
   await ctx.integrateLog();
   const now = ctx.clock.now();
   const at = now.toISOString();
-  const expired = await recordExpiries(ctx, now);
+  const expiries = await recordExpiries(ctx, now);
   const params = {
     now: at,
     ...(ctx.reconcile?.driftGraceMs === undefined
@@ -84,8 +89,9 @@ export async function runReconcile(
     at,
     raised: raised.length,
     resolved,
-    expired,
+    expired: expiries.recorded,
     deferred: plan.deferred,
+    scanned: plan.scanned + expiries.scanned,
     findings: raised,
   };
 }

@@ -13,7 +13,10 @@ import type { RoutesOptions } from './options.js';
 const Strict = { additionalProperties: false } as const;
 const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
 
-export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { ctx }) => {
+export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
+  app,
+  { ctx, metrics },
+) => {
   app.post(
     '/v1/fulfilments',
     { schema: { body: FulfilmentBody, tags: ['fulfilments'] }, config: { roles: ['executor'] } },
@@ -68,7 +71,7 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app.post(
     '/v1/reconcile',
     { schema: { tags: ['findings'] }, config: { roles: ['admin'] } },
-    async () => runReconcile(ctx),
+    async () => metrics.reconcile(() => runReconcile(ctx)),
   );
 
   app.get(

@@ -1,4 +1,9 @@
-import type { Finding, FindingResolution, FindingState } from '../../reconcile/finding.js';
+import type {
+  Finding,
+  FindingKind,
+  FindingResolution,
+  FindingState,
+} from '../../reconcile/finding.js';
 import type { ExistingFinding } from '../../reconcile/input.js';
 
 export interface FindingReader {
@@ -8,6 +13,8 @@ export interface FindingReader {
   hasKey(key: string): Promise<boolean>;
   /** Every finding recorded, whatever its state, by key. */
   existing(): Promise<Map<string, ExistingFinding>>;
+  /** How many findings of each kind are open (kinds with none are absent): one grouped count. */
+  openByKind(): Promise<Map<FindingKind, number>>;
 }
 
 export interface FindingWriter extends FindingReader {

@@ -52,6 +52,16 @@ export interface TxPorts extends ReadPorts {
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** How busy the store's connections are right now (for metrics; read without I/O). */
+export interface PoolUsage {
+  /** Connections running a query or transaction. */
+  readonly inUse: number;
+  /** Connections open and free. */
+  readonly idle: number;
+  /** Work queued for a connection: pg's waiting clients, or SQLite's next group commit. */
+  readonly waiting: number;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** Reads outside any transaction, each statement on its own. */
@@ -70,5 +80,7 @@ export interface Store {
   snapshot<T>(fn: (view: ReadPorts) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query (readiness). */
   ping(): Promise<void>;
+  /** The connections' state, counted in memory: cheap enough for every scrape. */
+  poolUsage(): PoolUsage;
   close(): Promise<void>;
 }

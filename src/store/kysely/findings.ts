@@ -113,4 +113,15 @@ export class KyselyFindings implements FindingWriter {
       ]),
     );
   }
+
+  async openByKind(): Promise<Map<FindingKind, number>> {
+    // Served by the findings_state index; never reads a finding's detail or proof.
+    const rows = await this.db
+      .selectFrom('findings')
+      .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'open')
+      .groupBy('kind')
+      .execute();
+    return new Map(rows.map((r) => [r.kind as FindingKind, Number(r.n)]));
+  }
 }

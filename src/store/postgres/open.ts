@@ -3,7 +3,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
-import type { ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
+import type { PoolUsage, ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
 import { kyselyPorts } from '../kysely/ports.js';
 import { postgresSql } from './dialect.js';
 import { backoffMs, DEFAULT_RETRY, mayRetry, type RetryPolicy } from './retry.js';
@@ -74,7 +74,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
     await db.destroy();
     throw e;
   }
-  return new PostgresStore(db, opts.retry ?? DEFAULT_RETRY);
+  return new PostgresStore(db, pool, opts.retry ?? DEFAULT_RETRY);
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {
@@ -89,6 +89,7 @@ class PostgresStore implements Store {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly pool: pg.Pool,
     private readonly retry: RetryPolicy,
   ) {
     this.read = kyselyPorts(db, postgresSql);
@@ -130,6 +131,11 @@ class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  poolUsage(): PoolUsage {
+    const { totalCount, idleCount, waitingCount } = this.pool;
+    return { inUse: totalCount - idleCount, idle: idleCount, waiting: waitingCount };
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,8 @@ type Outcome =
 export class GroupCommit {
   readonly #queue: Job[] = [];
   #draining = false;
+  /** A batch holds the connection (between BEGIN and COMMIT). */
+  #committing = false;
   readonly #control: Record<
     'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
     SqliteDatabase.Statement
@@ -55,6 +57,12 @@ export class GroupCommit {
       commit: raw.prepare('commit'),
       rollback: raw.prepare('rollback'),
     };
+  }
+
+  /** The one writer connection: busy with a batch or not, and the jobs queued for the next. */
+  usage(): { readonly inUse: number; readonly idle: number; readonly waiting: number } {
+    const inUse = this.#committing ? 1 : 0;
+    return { inUse, idle: 1 - inUse, waiting: this.#queue.length };
   }
 
   run<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T> {
@@ -88,6 +96,7 @@ export class GroupCommit {
 
   async #commit(batch: readonly Job[]): Promise<void> {
     const outcomes: Outcome[] = [];
+    this.#committing = true;
     try {
       // Holding Kysely's connection keeps every other query off it while the raw
       // statements below run inside the batch's transaction.
@@ -121,6 +130,8 @@ export class GroupCommit {
     } catch (error) {
       for (const job of batch) job.reject(error);
       return;
+    } finally {
+      this.#committing = false;
     }
     const settle = (): void =>
       batch.forEach((job, i) => {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
-import type { ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
+import type { PoolUsage, ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
 import { kyselyPorts } from '../kysely/ports.js';
 import { KyselyWarrants } from '../kysely/warrants.js';
 import { migrations } from '../migrations.js';
@@ -113,6 +113,15 @@ class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  /**
+   * SQLite has no pool: one writer connection, which a group commit holds per batch, and
+   * the transactions queued for the next batch. Reads (and snapshots, on a connection of
+   * their own) are synchronous and never wait, so they are not counted.
+   */
+  poolUsage(): PoolUsage {
+    return this.#group?.usage() ?? { inUse: 0, idle: 1, waiting: 0 };
   }
 
   async close(): Promise<void> {
