@@ -1,5 +1,6 @@
 import { CountersignApiError, CountersignClientError } from './errors.js';
 import type { HttpMethod } from './types.js';
+import { retryAfterMs } from '../core/http-read.js';
 
 /** One HTTP exchange, as {@link send} makes it. */
 export interface Exchange {
@@ -46,17 +47,6 @@ function reasonOf(e: unknown): string {
     c = c.cause;
   }
   return e instanceof Error ? e.name : 'network error';
-}
-
-/** RFC 9110 §10.2.3: delay-seconds or an HTTP date. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
-  // Every HTTP-date form begins with the day's name; anything else is not one.
-  if (!/^[A-Za-z]{3}/.test(v)) return undefined;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function errorOf(res: Response, text: string): CountersignApiError {

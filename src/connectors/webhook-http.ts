@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CountersignError } from '../core/errors.js';
 import { connectorError, redact, type ConnectorErrorCode } from './connector.js';
+import { readCapped, retryAfterMs } from '../core/http-read.js';
 
 /**
  * One call of the webhook connector over HTTP, retried while the failure says "not
@@ -128,41 +129,6 @@ async function attempt(x: Exchange, deps: HttpDeps, timeoutMs: number): Promise<
       : { kind: 'retry', why, retryAfterMs: after };
   }
   return { kind: 'fail', why, status: res.status };
-}
-
-/** The body as text, or null past `limit` bytes (declared or counted). */
-async function readCapped(res: Response, limit: number): Promise<string | null> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > limit) {
-    await res.body?.cancel();
-    return null;
-  }
-  if (res.body === null) return '';
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date; undefined for anything else. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
-  // Every HTTP-date form begins with the day's name.
-  if (!/^[A-Za-z]{3}/.test(v)) return undefined;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** ` (ECONNREFUSED)` from undici's cause, when it carries a plain system code. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CountersignApiError, CountersignClientError } from '../../src/client/index.js';
 import { retryDelay, retryPolicy } from '../../src/client/retry.js';
-import { retryAfterMs } from '../../src/client/transport.js';
+import { retryAfterMs } from '../../src/core/http-read.js';
 
 const policy = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 });
 const api = (status: number, retryAfter?: number) =>

@@ -21312,6 +21312,16 @@ async function withRetries(attempt, o) {
   }
 }
 
+// src/core/http-read.ts
+function retryAfterMs(value, now = Date.now()) {
+  if (value === null) return void 0;
+  const v = value.trim();
+  if (/^\d{1,9}$/.test(v)) return Number(v) * 1e3;
+  if (!/^[A-Za-z]{3}/.test(v)) return void 0;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? void 0 : Math.max(0, at - now);
+}
+
 // src/client/transport.ts
 var HEADER_VALUE = /^[\x21-\x7e]+$/;
 function headersFor(x) {
@@ -21335,14 +21345,6 @@ function reasonOf(e) {
     c = c.cause;
   }
   return e instanceof Error ? e.name : "network error";
-}
-function retryAfterMs(value, now = Date.now()) {
-  if (value === null) return void 0;
-  const v = value.trim();
-  if (/^\d{1,9}$/.test(v)) return Number(v) * 1e3;
-  if (!/^[A-Za-z]{3}/.test(v)) return void 0;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? void 0 : Math.max(0, at - now);
 }
 function errorOf(res, text) {
   let p;

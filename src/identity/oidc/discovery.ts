@@ -1,5 +1,6 @@
 import { urlProblem, type TrustedIssuer } from './config.js';
 import { tokenError } from './errors.js';
+import { readCapped } from '../../core/http-read.js';
 
 /** Documents larger than this are refused rather than buffered. */
 export const MAX_DISCOVERY_BYTES = 64 * 1024;
@@ -18,25 +19,6 @@ function failed(issuer: TrustedIssuer, reason: string, message: string, cause?: 
     { issuerName: issuer.name, reason },
     cause,
   );
-}
-
-async function readCapped(res: Response, limit: number): Promise<string | null> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > limit || res.body === null) return declared > limit ? null : '';
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
