@@ -59,6 +59,8 @@ function send(
 
 const problemOf = (a: RawAnswer) => JSON.parse(a.text) as { code: string; detail: string };
 const isRedemption = (r: Route) => r.method === 'POST' && r.path === '/v1/redemptions';
+/** Every route that reads a body: POST and PUT alike. */
+const readsBody = (r: Route) => r.method !== 'GET';
 
 /** Only a refused redemption writes: one `redemptions` row and its `redemption.denied` event. */
 function expectWrites(r: Route, before: Record<string, number>, what: string): void {
@@ -73,8 +75,9 @@ function expectWrites(r: Route, before: Record<string, number>, what: string): v
 describe('input a canonical digest cannot cover', () => {
   describe('when a lone surrogate is escaped in any string or key of a request body', () => {
     it('answers 400 LONE_SURROGATE on every route that reads a body, writing only a redemption denial', async () => {
-      const posts = routes.filter((r) => r.method === 'POST');
+      const posts = routes.filter(readsBody);
       expect(posts.length).toBeGreaterThan(12);
+      expect(posts.map(routeKey)).toContain('PUT /v1/nhis/:id/owner');
       const wrong: string[] = [];
       let cases = 0;
       for (const r of posts) {
@@ -107,8 +110,7 @@ describe('input a canonical digest cannot cover', () => {
         for (const name of r.params) {
           const path = r.path.replace(`{${name}}`, '%ED%A0%80').replace(/\{\w+\}/g, 'x');
           const before = rowCounts(s.dataDir);
-          const body =
-            r.method === 'POST' ? JSON.stringify(sample(r.bodySchema ?? undefined)) : undefined;
+          const body = readsBody(r) ? JSON.stringify(sample(r.bodySchema ?? undefined)) : undefined;
           const a = await send(r, body, { path });
           expect(a.status, `${routeKey(r)} ${path}: ${a.text}`).toBe(400);
           expect(problemOf(a).code).toBe('VALIDATION_FAILED');
@@ -142,7 +144,7 @@ describe('input a canonical digest cannot cover', () => {
       ['Latin-1', Buffer.from('é', 'latin1')],
     ])('refuses %s with 400 INVALID_UTF8 on every route that reads a body', async (_n, bad) => {
       const body = Buffer.concat([Buffer.from('{"reason":"'), bad, Buffer.from('"}')]);
-      for (const r of routes.filter((x) => x.method === 'POST')) {
+      for (const r of routes.filter(readsBody)) {
         const before = rowCounts(s.dataDir);
         const a = await send(r, body);
         expect(a.status, `${routeKey(r)}: ${a.text}`).toBe(400);
@@ -156,7 +158,7 @@ describe('input a canonical digest cannot cover', () => {
     it.each(['gzip', 'br', 'deflate', 'x-anything', 'identity, gzip'])(
       'refuses Content-Encoding: %s with 415 UNSUPPORTED_CONTENT_ENCODING',
       async (coding) => {
-        for (const r of routes.filter((x) => x.method === 'POST')) {
+        for (const r of routes.filter(readsBody)) {
           const before = rowCounts(s.dataDir);
           const a = await send(r, JSON.stringify(sample(r.bodySchema ?? undefined)), {
             headers: { 'content-encoding': coding },

@@ -105,6 +105,67 @@ describe('custodyOf', () => {
       expect(text).toContain('approved target db-eu-2 has no successful fulfilment');
     });
 
+    it('shows revocations, observations and findings, and lists every open finding as a gap', async () => {
+      const after = (ids: { requestId: string; warrantId: string }): FixtureEvent[] => {
+        const ev = (
+          type: string,
+          minutes: number,
+          actor: string,
+          data: Record<string, unknown>,
+        ) => ({
+          v: 1 as const,
+          type,
+          at: at(minutes),
+          actor,
+          links: { request: ids.requestId, warrant: ids.warrantId },
+          data,
+        });
+        return [
+          ev('fulfilment.succeeded', 30, 'broker', {
+            target: 'db-eu-1',
+            phase: 'revoke',
+            outcome: 'success',
+          }),
+          ev('observation.recorded', 31, 'collector', {
+            target: 'db-eu-1',
+            observedAt: at(31),
+            fact: { kind: 'grant', resource: 'db/orders', permission: 'read', present: false },
+          }),
+          ev('finding.raised', 32, 'countersign', {
+            id: 'fnd_1',
+            kind: 'UNFULFILLED_TARGET',
+            target: 'db-eu-2',
+            detail: 'never fulfilled',
+          }),
+          ev('finding.raised', 33, 'countersign', {
+            id: 'fnd_2',
+            kind: 'UNAPPROVED_CHANGE',
+            target: 'db-eu-1',
+            detail: 'rogue grant',
+          }),
+          ev('finding.resolved', 34, 'admin', { id: 'fnd_2' }),
+        ];
+      };
+      const fx = await buildFixture({ targets: ['db-eu-1', 'db-eu-2'], extra: after });
+      const report = await verifyBundle(fx.text);
+      const text = renderCustody(report);
+      expect(text).toMatch(/Revocations\n {2}db-eu-1: success \(phase revoke, by broker/);
+      expect(text).toMatch(/Observations\n {2}db-eu-1: grant db\/orders=read absent/);
+      expect(text).toContain('UNFULFILLED_TARGET on db-eu-2: open');
+      expect(text).toContain('UNAPPROVED_CHANGE on db-eu-1: resolved');
+      expect(report.custody.gaps).toContainEqual({
+        kind: 'finding_unresolved',
+        findingKind: 'UNFULFILLED_TARGET',
+        target: 'db-eu-2',
+        state: 'open',
+        detail: 'never fulfilled',
+      });
+      expect(text).toContain(
+        'finding UNFULFILLED_TARGET on target db-eu-2 is open: never fulfilled',
+      );
+      expect(text).not.toContain('finding UNAPPROVED_CHANGE on target db-eu-1 is');
+    });
+
     it('escapes terminal control and bidi characters from the log', async () => {
       const fx = await buildFixture({ extra: eventful });
       const text = renderCustody(await verifyBundle(fx.text));

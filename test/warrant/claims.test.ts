@@ -273,3 +273,51 @@ describe('WarrantClaimsSchema', () => {
     });
   });
 });
+
+describe('warrantClaims', () => {
+  describe('when the approved window falls between whole seconds', () => {
+    const nhi: Nhi = {
+      id: 'svc:payments' as NhiId,
+      kind: 'service_account',
+      owner: 'olga',
+      description: null,
+      createdAt: T0.toISOString(),
+      createdBy: 'admin',
+    };
+    const [rule] = policy.rules;
+    const body = buildRequestBody(
+      {
+        subject: nhi.id,
+        action: 'grant',
+        scope: [{ resource: 'db/orders', permissions: ['read'] }],
+        environment: 'prod',
+        executor: { kind: 'principal', principal: 'deploy-eu' as PrincipalId },
+        notBefore: '2026-03-01T12:00:05.200Z',
+        notAfter: '2026-03-01T13:00:00.470Z',
+        reason: 'test',
+      },
+      {
+        requester: 'alice' as PrincipalId,
+        nhi,
+        rule: rule!,
+        policyVersion: policy.version,
+        now: T0,
+        nonce: 'n',
+      },
+    );
+    const claims = warrantClaims({
+      issuer: 'countersign',
+      id: newWarrantId(),
+      requestId: requestIdOf(body),
+      body,
+      window: windowAt(body, T0),
+      approvals: [newDecisionId()],
+      now: T0,
+    });
+
+    it('rounds the signed window inward: nbf up, exp down, never wider than approved', () => {
+      expect(claims.nbf).toBe(Date.parse('2026-03-01T12:00:06.000Z') / 1000);
+      expect(claims.exp).toBe(Date.parse('2026-03-01T13:00:00.000Z') / 1000);
+    });
+  });
+});
