@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyEntryInclusion, type LogSource } from '../../console/src/lib/inclusion.js';
 import { signCheckpoint } from '../../src/log/checkpoint.js';
-import { encodeEvent, type LogEvent } from '../../src/log/event.js';
+import { encodeEvent } from '../../src/log/event.js';
 import { NoteSigner } from '../../src/log/note.js';
 import { inclusionCompute, inclusionPlan, rootCompute, rootPlan } from '../../src/log/tree.js';
 import { buildStore, read } from '../log/reference.js';
@@ -20,7 +20,7 @@ function log(n: number) {
       actor: i % 2 === 0 ? 'alice' : 'bob \u202e evil',
       links: { request: `sha256:${'a'.repeat(64)}` },
       data: { i },
-    } as LogEvent),
+    }),
   );
   const hashes = events.map((e) => Buffer.from(e.leafHash, 'hex'));
   const store = buildStore(hashes);

@@ -78,5 +78,5 @@ export function diffBodies(before: unknown, after: unknown): Change[] {
 export function valueText(v: unknown): string {
   if (v === undefined) return '—';
   if (typeof v === 'string') return v;
-  return JSON.stringify(v) ?? String(v);
+  return JSON.stringify(v) ?? typeof v;
 }

@@ -37,7 +37,10 @@ function canonicalisable(v: unknown, depth: number): boolean {
       if (v === null) return true;
       if (Array.isArray(v)) return v.every((x) => canonicalisable(x, depth + 1));
       return Object.entries(v).every(([k, x]) => k.isWellFormed() && canonicalisable(x, depth + 1));
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       return false;
   }
 }

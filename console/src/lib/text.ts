@@ -16,6 +16,7 @@ export const CLAMP_SHOW = 500;
  * paragraph separators, and the interlinear annotation and object replacement characters.
  */
 const HIDDEN =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFEFF\uFFF9-\uFFFC]/u;
 const HIDDEN_ALL = new RegExp(HIDDEN.source, 'gu');
 const LONE_SURROGATE = /\p{Surrogate}/u;
