@@ -87,11 +87,13 @@ function Header() {
 }
 
 function SignedIn({ children }: { readonly children: ReactNode }) {
-  const { data, error, isPending } = useSessionQuery();
+  const { data, error, isPending, isFetching } = useSessionQuery();
   const [location, navigate] = useLocation();
   useEffect(() => {
-    if (!isPending && data === null) navigate(`/sign-in?returnTo=${encodeURIComponent(location)}`);
-  }, [isPending, data, location, navigate]);
+    if (!isPending && !isFetching && data === null) {
+      navigate(`/sign-in?returnTo=${encodeURIComponent(location)}`);
+    }
+  }, [isPending, isFetching, data, location, navigate]);
   if (isPending)
     return (
       <main id="main">

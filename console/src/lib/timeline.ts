@@ -53,9 +53,11 @@ export function executorText(binding: unknown): string {
   if (binding === undefined || binding === null) return '(none)';
   const principal = str(member(binding, 'principal'));
   if (principal !== null) return `principal ${principal}`;
-  const issuer = str(member(binding, 'issuer'));
+  // A request body names the matcher itself; a warrant tags it `{ kind: 'claims', matcher }`.
+  const matcher = member(binding, 'matcher') ?? binding;
+  const issuer = str(member(matcher, 'issuer'));
   if (issuer !== null)
-    return `workload from ${issuer} with claims ${json(member(binding, 'claims'))}`;
+    return `workload from ${issuer} with claims ${json(member(matcher, 'claims'))}`;
   return json(binding);
 }
 
@@ -73,7 +75,7 @@ function facts(
   ...pairs: (readonly [string, string | number | null | undefined])[]
 ): [string, string][] {
   return pairs.flatMap(([k, v]) =>
-    v === null || v === undefined ? [] : [[k, String(v)] as [string, string]],
+    v === null || v === undefined || v === '' ? [] : [[k, String(v)] as [string, string]],
   );
 }
 

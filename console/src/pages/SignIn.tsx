@@ -17,7 +17,8 @@ export function SignInPage() {
   const signIn = useMutation({
     mutationFn: api.devSignIn,
     onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: ['session'] });
+      // Forget the signed-out answer, so the next page asks again instead of bouncing back.
+      client.removeQueries();
       navigate(returnTo === '/sign-in' || returnTo.startsWith('/sign-in?') ? '/inbox' : returnTo);
     },
   });
@@ -56,13 +57,13 @@ export function SignInPage() {
                   type="button"
                   onClick={() => signIn.mutate(p.id)}
                   disabled={signIn.isPending}
-                  aria-label={`Sign in as ${p.id}`}
                 >
+                  {'Sign in as '}
                   <strong>
                     <Safe v={p.id} />
                   </strong>
-                  <span className="muted">{` ${p.roles.join(', ') || 'no role'}`}</span>
                 </button>
+                <span className="muted">{` ${p.roles.join(', ') || 'no role'}`}</span>
               </li>
             ))}
           </ul>
