@@ -59,6 +59,50 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs', 'examples/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The root tsconfig carries the DOM library for the console: keep browser globals out
+    // of the server.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['window', 'document', 'localStorage', 'sessionStorage', 'navigator', 'location'].map(
+          (name) => ({ name, message: 'src/ runs on Node: no browser globals' }),
+        ),
+      ],
+    },
+  },
+  {
+    // The approver console: nothing user-supplied becomes HTML, and no token is stored.
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'localStorage', message: 'the console keeps no state in web storage' },
+        { name: 'sessionStorage', message: 'the console keeps no state in web storage' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'window', property: 'localStorage' },
+        { object: 'window', property: 'sessionStorage' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'render text through <Safe>, never HTML',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]',
+          message: 'render text through <Safe>, never HTML',
+        },
+        {
+          selector: "CallExpression[callee.property.name='insertAdjacentHTML']",
+          message: 'render text through <Safe>, never HTML',
+        },
+      ],
+    },
+  },
   ...layerConfig(import.meta.dirname),
   prettier,
 );

@@ -19,6 +19,9 @@
  *   names their types, and server, the composition root, builds them from config;
  * - mcp (the MCP gateway) is an enforcement point too, beside an agent's MCP host: it
  *   reaches countersign through the client alone; cli runs it.
+ * - console (console/src, the approver console built by Vite) runs in the browser: it may
+ *   call core and name the domain's, the verifier's, the service's and the HTTP layer's
+ *   types, never run their code, like client.
  * Import cycles are refused too.
  */
 import boundaries from 'eslint-plugin-boundaries';
@@ -54,6 +57,7 @@ export const ALLOWED = {
   admission: ['core', 'client', 'admission'],
   mcp: ['core', 'client', 'mcp'],
   connectors: ['core', 'connectors'],
+  console: ['core', 'console'],
   cli: [
     'core',
     'domain',
@@ -85,6 +89,7 @@ export const TYPES_ONLY = {
   domain: ['domain'],
   client: ['domain', 'service', 'http'],
   service: ['connectors'],
+  console: ['domain', 'verifier', 'service', 'http'],
 };
 
 /** @param {string} rootDir */
@@ -95,13 +100,13 @@ export function layerConfig(rootDir) {
   });
   return [
     {
-      files: ['src/**/*.ts'],
+      files: ['src/**/*.ts', 'console/src/**/*.{ts,tsx}'],
       ignores: ['src/index.ts'], // the package's entry re-exports from every layer
       plugins: { boundaries, 'import-x': importX },
       settings: {
         'import/resolver': { typescript: { project } },
-        'import-x/extensions': ['.ts', '.js'],
-        'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+        'import-x/extensions': ['.ts', '.tsx', '.js'],
+        'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
         'import-x/resolver-next': [createTypeScriptImportResolver({ project })],
         'boundaries/root-path': rootDir,
         'boundaries/elements': [
@@ -117,6 +122,7 @@ export function layerConfig(rootDir) {
           { type: 'server', pattern: 'src/server', partialMatch: false },
           { type: 'mcp', pattern: 'src/mcp', partialMatch: false },
           { type: 'connectors', pattern: 'src/connectors', partialMatch: false },
+          { type: 'console', pattern: 'console/src', partialMatch: false },
         ],
       },
       rules: {

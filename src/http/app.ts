@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
@@ -5,6 +6,11 @@ import type { OffsetClock } from '../core/clock.js';
 import type { Authenticator } from '../identity/principal.js';
 import type { ServiceContext } from '../service/context.js';
 import { installAuth } from './auth.js';
+import { consoleAuthRoutes } from './console/auth-routes.js';
+import { sessionAuthenticator } from './console/guard.js';
+import { installSecurityHeaders } from './console/headers.js';
+import type { ConsoleOptions } from './console/options.js';
+import { installConsoleFiles } from './console/static.js';
 import { installJsonBodies } from './body.js';
 import { answerClientError } from './client-error.js';
 import { answerError } from './errors.js';
@@ -37,6 +43,8 @@ export interface AppOptions {
   readonly loadLimits?: Partial<LoadLimits>;
   /** This server's metrics: the app feeds them and serves them at `GET /metrics`. */
   readonly metrics: ServerMetrics;
+  /** The console's sign-in, sessions and files; without it the console is not served. */
+  readonly console?: ConsoleOptions;
 }
 
 /** Builds the Fastify application: strict JSON in, RFC 9457 problems out. */
@@ -67,6 +75,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // Before load shedding, so a refusal carries the headers too.
+  installSecurityHeaders(app);
   // First hook of all: an overloaded server refuses before reading or changing state.
   installLoadShedding(app, opts.loadLimits ?? {}, (reason) => opts.metrics.shed.inc({ reason }));
   installJsonBodies(app);
@@ -93,7 +103,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  installAuth(app, opts.authenticator);
+  await app.register(cookie);
+  installAuth(app, opts.authenticator, opts.console && sessionAuthenticator(opts.console));
   installRedemptionMetrics(app, opts.metrics);
   const routeOpts = {
     ctx: opts.ctx,
@@ -109,6 +120,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(keyRoutes, routeOpts);
   await app.register(reconcileRoutes, routeOpts);
   await app.register(metricsRoutes, { metrics: opts.metrics });
+  if (opts.console) await app.register(consoleAuthRoutes, { console: opts.console });
+  await installConsoleFiles(app, opts.console?.staticDir ?? null);
   app.get('/openapi.json', { schema: { hide: true }, config: { roles: 'public' } }, () =>
     app.swagger(),
   );

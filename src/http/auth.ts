@@ -15,19 +15,33 @@ declare module 'fastify' {
 }
 
 /**
+ * The principal of a console session cookie, or null; it refuses (`CSRF_REFUSED`) a
+ * state-changing call that the cookie would authenticate from anywhere but the console.
+ */
+export type SessionAuthenticator = (req: FastifyRequest) => Principal | null;
+
+/**
  * Authenticates every request before its body is parsed, then enforces the route's
  * role list, which {@link applyRouteRoles} takes from the one table in `authz.ts`.
  * Everything a route does not grant is denied; a route without a role list is denied
  * to everyone, so forgetting one fails closed.
  */
-export function installAuth(app: FastifyInstance, authenticator: Authenticator): void {
+export function installAuth(
+  app: FastifyInstance,
+  authenticator: Authenticator,
+  session?: SessionAuthenticator,
+): void {
   applyRouteRoles(app);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req) => {
     const roles = req.routeOptions.config.roles;
     // Unknown routes fall through to the 404 handler, which reveals nothing.
     if (roles === 'public' || req.routeOptions.url === undefined) return;
-    const principal = await authenticator.authenticate(req.headers.authorization);
+    // A bearer token, when sent, is the credential: the cookie is never consulted.
+    const principal =
+      req.headers.authorization !== undefined || !session
+        ? await authenticator.authenticate(req.headers.authorization)
+        : session(req);
     if (!principal) {
       throw new CountersignError<IdentityErrorCode>(
         'UNAUTHENTICATED',

@@ -27,6 +27,27 @@ export const ROUTE_ROLES = {
   'GET /v1/log/verifier-keys': 'public',
   'GET /v1/log/proof/inclusion': 'public',
   'GET /v1/log/proof/consistency': 'public',
+  /**
+   * The console's sign-in answers for itself: it refuses cross-site calls
+   * (`CSRF_REFUSED`), and the dev sign-in exists only in dev mode.
+   */
+  'GET /auth/options': 'public',
+  'GET /auth/session': 'public',
+  'POST /auth/dev/sign-in': 'public',
+  'GET /auth/login': 'public',
+  'GET /auth/callback': 'public',
+  'POST /auth/sign-out': 'public',
+  /** The console's files: its pages hold no data, which comes from the API behind them. */
+  'GET /': 'public',
+  'GET /inbox': 'public',
+  'GET /sign-in': 'public',
+  'GET /requests/new': 'public',
+  'GET /requests/:id': 'public',
+  'GET /requests/:id/timeline': 'public',
+  'GET /findings': 'public',
+  'GET /exceptions': 'public',
+  'GET /log': 'public',
+  'GET /assets/*': 'public',
   'GET /v1/log/entries': ['auditor', 'admin'],
   'GET /v1/log/checkpoints': ['auditor', 'admin'],
   /**
@@ -41,8 +62,11 @@ export const ROUTE_ROLES = {
   /** The service also requires membership of the current owner group, unless admin. */
   'PUT /v1/nhis/:id/owner': ['requester', 'admin'],
   'POST /v1/requests': ['requester'],
+  /** What a request would match and who would approve it; writes nothing. */
+  'POST /v1/requests/preview': ['requester'],
   'GET /v1/requests': ALL_READERS,
   'GET /v1/requests/:id': ALL_READERS,
+  'GET /v1/requests/:id/review': ALL_READERS,
   'POST /v1/requests/:id/decisions': ['approver'],
   'POST /v1/requests/:id/withdrawal': ['requester'],
   'GET /v1/requests/:id/warrant': ['requester', 'executor', 'auditor', 'admin'],

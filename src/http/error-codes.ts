@@ -30,7 +30,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   CHECKPOINT_INVALID: 'a checkpoint is malformed',
   REDEMPTION_MALFORMED:
     'recorded, never answered: a redemption refused before it was checked (the answer has its own code)',
-  UNAUTHENTICATED: 'no valid bearer token',
+  UNAUTHENTICATED: 'no valid bearer token or console session',
   TOKEN_MALFORMED: 'the identity token is not a signed JWT',
   TOKEN_ISSUER_UNTRUSTED: 'the identity token comes from no trusted issuer',
   TOKEN_ALG_REJECTED: "the identity token's algorithm is not allowed for its issuer",
@@ -43,7 +43,11 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   TOKEN_CLAIM_INVALID: 'a claim the issuer requires is missing or wrong',
   TOKEN_REPLAYED: 'the identity token was already spent at a redemption',
   AUTH_TOO_OLD: 'the sign-in (`auth_time`) is too old to approve or deny',
+  SIGN_IN_FAILED:
+    'the console sign-in at an issuer failed (unknown or stale state, refused code, wrong nonce, no fresh sign-in)',
   FORBIDDEN: "the caller's roles do not allow the operation",
+  CSRF_REFUSED:
+    'a state-changing call with the console cookie is not same-origin or lacks `X-Countersign-Console: 1`',
   NOT_REQUESTER: 'only the requester may do this',
   SEPARATION_OF_DUTIES: 'the approver may not decide on this request (own request, or owner)',
   NOT_IN_APPROVER_GROUP: "the approver is in none of the policy rule's groups",
@@ -66,6 +70,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   RECEIPT_INVALID: 'the receipt does not verify as one of this server',
   RECEIPT_NOT_YOURS: 'the receipt names another executor',
   NOT_FOUND: 'no such route',
+  CONSOLE_NOT_BUILT: 'the console is not built into this package (`npm run build`)',
   NHI_UNKNOWN: 'no such NHI',
   REQUEST_UNKNOWN: 'no such request',
   WARRANT_NOT_ISSUED: 'the request has no warrant (yet)',

@@ -18,6 +18,8 @@ import type { RedemptionDenialCode } from '../redemption/redemption.js';
 import type { RequestErrorCode } from '../request/request.js';
 import type { ServiceErrorCode } from '../service/context.js';
 import type { WarrantErrorCode } from '../warrant/warrant.js';
+import type { SignInErrorCode } from '../identity/oidc/login.js';
+import type { ConsoleErrorCode } from './console/guard.js';
 
 /** Codes raised by the HTTP edge itself. */
 export type HttpErrorCode =
@@ -56,6 +58,8 @@ export type ErrorCode =
   | RedeemErrorCode
   | FindingErrorCode
   | FindingsErrorCode
+  | SignInErrorCode
+  | ConsoleErrorCode
   | HttpErrorCode;
 
 /** The one place where codes become HTTP statuses. */
@@ -94,7 +98,9 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   TOKEN_CLAIM_INVALID: 401,
   TOKEN_REPLAYED: 401,
   AUTH_TOO_OLD: 401,
+  SIGN_IN_FAILED: 401,
   FORBIDDEN: 403,
+  CSRF_REFUSED: 403,
   NOT_REQUESTER: 403,
   SEPARATION_OF_DUTIES: 403,
   NOT_IN_APPROVER_GROUP: 403,
@@ -115,6 +121,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   TARGET_UNKNOWN: 403,
   WARRANT_EXHAUSTED: 403,
   NOT_FOUND: 404,
+  CONSOLE_NOT_BUILT: 404,
   NHI_UNKNOWN: 404,
   REQUEST_UNKNOWN: 404,
   WARRANT_NOT_ISSUED: 404,

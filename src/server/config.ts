@@ -80,6 +80,28 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** The approver console (issue 16): its sessions, the origin it is reached at, its files. */
+    console: Type.Optional(
+      Type.Object(
+        {
+          /** A session unused this long ends. Default `30m`. */
+          sessionIdle: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+          /** Every session ends this long after sign-in, however busy. Default `12h`. */
+          sessionMax: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
+          /**
+           * `https://host[:port]` as browsers reach the server (behind a proxy, the
+           * proxy's): the OIDC redirect URI is `<publicOrigin>/auth/callback`, and
+           * over https the cookie is `Secure` and `__Host-`. Default: each request's own.
+           */
+          publicOrigin: Type.Optional(
+            Type.String({ pattern: '^https?://[A-Za-z0-9.:\\[\\]-]{1,255}$' }),
+          ),
+          /** The built console; default `<package root>/dist/console`. */
+          staticDir: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     webhooks: Type.Optional(
       Type.Array(
         Type.Object(
@@ -159,6 +181,21 @@ export function loadConfigFile(path: string): ConfigFile {
     ...(cfg.dataDir ? { dataDir: rel(cfg.dataDir) } : {}),
     ...(cfg.policyFile ? { policyFile: rel(cfg.policyFile) } : {}),
     ...(cfg.kekFile ? { kekFile: rel(cfg.kekFile) } : {}),
+    ...(cfg.console?.staticDir
+      ? { console: { ...cfg.console, staticDir: rel(cfg.console.staticDir) } }
+      : {}),
+    ...(cfg.oidc
+      ? {
+          oidc: {
+            ...cfg.oidc,
+            issuers: cfg.oidc.issuers.map((i) =>
+              i.clientSecretFile === undefined
+                ? i
+                : { ...i, clientSecretFile: rel(i.clientSecretFile) },
+            ),
+          },
+        }
+      : {}),
     ...(cfg.connectors
       ? {
           connectors: cfg.connectors.map((c) =>

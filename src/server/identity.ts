@@ -18,6 +18,8 @@ export interface ServerIdentity {
   readonly oidc: OidcConfig;
   readonly authenticator: Authenticator;
   readonly settings: IdentitySettings;
+  /** The verifier of every OIDC token, bearer or the console's ID tokens. */
+  readonly verifier: TokenVerifier;
   /** Deletes expired spent-token records; run it periodically. */
   pruneSpentTokens(): Promise<number>;
 }
@@ -69,6 +71,7 @@ export function wireIdentity(
   const shared = store ? new SharedReplayGuard(spentTokensIn(store), clock) : null;
   return {
     oidc,
+    verifier,
     authenticator: new FederatedAuthenticator(verifier, new ApiTokenAuthenticator(principals)),
     // The memory guard sweeps expired entries itself when it fills up.
     pruneSpentTokens: () => shared?.prune() ?? Promise.resolve(0),

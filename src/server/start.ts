@@ -22,6 +22,7 @@ import {
 } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
+import { wireConsole } from './console.js';
 import { logStall } from '../service/log-health.js';
 import { Integrator } from './integrator.js';
 import { workerPlanner } from './reconcile-runner.js';
@@ -134,6 +135,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   };
   const identity = await closingStore(() => wireIdentity(file.oidc, principals, clock, store));
+  const consoleOptions = await closingStore(() =>
+    wireConsole({
+      file,
+      oidc: identity.oidc,
+      verifier: identity.verifier,
+      clock,
+      env,
+      devPrincipals: dev?.principals ?? null,
+    }),
+  );
   const keys = new KeyRingHolder(
     await closingStore(() => loadOrCreateKeyRing(store, kek, clock)),
     kek,
@@ -185,6 +196,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     },
     ...(devClock ? { devClock } : {}),
     metrics,
+    console: consoleOptions,
   });
   const integrator = new Integrator(
     { store, clock, keys: () => keys.ring, reloadKeys: (r) => keys.reload(r), origin },

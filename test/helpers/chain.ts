@@ -24,7 +24,10 @@ export interface ChainOptions {
 }
 
 /** Registers an NHI and creates a request for it over HTTP; returns the request id. */
-export async function createRequest(s: TestServer, o: ChainOptions = {}): Promise<string> {
+export async function createRequest(
+  s: Pick<TestServer, 'http'>,
+  o: ChainOptions = {},
+): Promise<string> {
   const subject = uniqueNhi();
   const nhi = await s.http('POST', '/v1/nhis', {
     as: 'admin',

@@ -1,5 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   base64url,
@@ -38,9 +38,36 @@ export interface TestIssuerOptions {
   readonly kidPrefix?: string;
 }
 
+/** The person the authorization endpoint signs in without asking. */
+export interface TestUser {
+  readonly sub: string;
+  readonly groups?: readonly string[];
+  readonly email?: string;
+}
+
+/** An authorization code issued and not yet redeemed. */
+interface IssuedCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly challenge: string;
+  readonly nonce: string | null;
+  readonly authTime: number;
+  readonly user: TestUser;
+}
+
+/** What the authorization and token endpoints saw, for tests to assert on. */
+export interface LoginTrace {
+  readonly authorizeParams: Array<Record<string, string>>;
+  readonly tokenForms: Array<Record<string, string>>;
+  readonly tokenAuthorizations: Array<string | undefined>;
+}
+
 /**
  * A real OIDC issuer on a random loopback port: `/.well-known/openid-configuration` and
  * `/jwks`, RS256 and ES256 keys, rotation, and counters of how often each was fetched.
+ * It also signs people in: `/authorize` approves {@link TestIssuer.user} at once
+ * (a new `auth_time` when asked for `prompt=login` or `max_age=0`, else the last one)
+ * and `/token` redeems each code once, checking its PKCE verifier (RFC 7636 §4.6).
  */
 export class TestIssuer {
   readonly #keys = new Map<string, TestKey>();
@@ -51,6 +78,16 @@ export class TestIssuer {
   discoveryIssuer: string;
   jwksFetches = 0;
   discoveryFetches = 0;
+  /** Who `/authorize` signs in; null answers `error=access_denied`. */
+  user: TestUser | null = { sub: 'dana', groups: ['sre'] };
+  /** The `auth_time` of the user's last sign-in; a test moves it back to make it stale. */
+  lastAuthTime: number | null = null;
+  /** When set, `/token` requires this client secret by HTTP Basic. */
+  clientSecret: string | null = null;
+  /** A test sets this to make `/token` sign a different nonce than the one asked for. */
+  nonceOverride: string | null = null;
+  readonly trace: LoginTrace = { authorizeParams: [], tokenForms: [], tokenAuthorizations: [] };
+  readonly #codes = new Map<string, IssuedCode>();
 
   private constructor(
     private readonly server: Server,
@@ -79,7 +116,19 @@ export class TestIssuer {
         send({
           issuer: self.discoveryIssuer,
           jwks_uri: self.jwksUri,
+          authorization_endpoint: `${self.issuer}/authorize`,
+          token_endpoint: `${self.issuer}/token`,
+          code_challenge_methods_supported: ['S256'],
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+        });
+      } else if (self && req.method === 'GET' && url.pathname === `${path}/authorize`) {
+        self.#authorize(url, res);
+      } else if (self && req.method === 'POST' && url.pathname === `${path}/token`) {
+        let form = '';
+        req.setEncoding('utf8');
+        req.on('data', (c: string) => (form += c));
+        req.on('end', () => {
+          void self.#token(new URLSearchParams(form), req.headers.authorization, res);
         });
       } else if (self && req.method === 'GET' && url.pathname === `${path}/jwks`) {
         self.jwksFetches++;
@@ -95,6 +144,81 @@ export class TestIssuer {
     await self.rotate('RS256');
     await self.rotate('ES256');
     return self;
+  }
+
+  #authorize(url: URL, res: ServerResponse): void {
+    const q = Object.fromEntries(url.searchParams);
+    this.trace.authorizeParams.push(q);
+    const back = new URL(q['redirect_uri'] ?? 'http://127.0.0.1/');
+    if (q['state'] !== undefined) back.searchParams.set('state', q['state']);
+    const fail = (error: string) => {
+      back.searchParams.set('error', error);
+      res.writeHead(302, { location: back.href }).end();
+    };
+    if (q['response_type'] !== 'code' || q['code_challenge_method'] !== 'S256') {
+      return fail('invalid_request');
+    }
+    if (!this.user) return fail('access_denied');
+    const now = Math.floor(Date.now() / 1000);
+    // OIDC Core §3.1.2.1: prompt=login and max_age=0 both ask for a new authentication.
+    if (this.lastAuthTime === null || q['prompt'] === 'login' || q['max_age'] === '0') {
+      this.lastAuthTime = now;
+    }
+    const code = randomBytes(16).toString('base64url');
+    this.#codes.set(code, {
+      clientId: q['client_id'] ?? '',
+      redirectUri: q['redirect_uri'] ?? '',
+      challenge: q['code_challenge'] ?? '',
+      nonce: q['nonce'] ?? null,
+      authTime: this.lastAuthTime,
+      user: this.user,
+    });
+    back.searchParams.set('code', code);
+    res.writeHead(302, { location: back.href }).end();
+  }
+
+  async #token(
+    form: URLSearchParams,
+    authorization: string | undefined,
+    res: ServerResponse,
+  ): Promise<void> {
+    const f = Object.fromEntries(form);
+    this.trace.tokenForms.push(f);
+    this.trace.tokenAuthorizations.push(authorization);
+    const refuse = (error: string) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error }));
+    };
+    const issued = this.#codes.get(f['code'] ?? '');
+    // A code is redeemed once (RFC 6749 §4.1.2).
+    this.#codes.delete(f['code'] ?? '');
+    if (f['grant_type'] !== 'authorization_code' || !issued) return refuse('invalid_grant');
+    if (f['redirect_uri'] !== issued.redirectUri || f['client_id'] !== issued.clientId) {
+      return refuse('invalid_grant');
+    }
+    const challenge = createHash('sha256')
+      .update(f['code_verifier'] ?? '', 'ascii')
+      .digest('base64url');
+    if (challenge !== issued.challenge) return refuse('invalid_grant');
+    if (this.clientSecret !== null) {
+      const expected = `Basic ${Buffer.from(`${issued.clientId}:${this.clientSecret}`).toString('base64')}`;
+      if (authorization !== expected) return refuse('invalid_client');
+    }
+    const idToken = await this.sign({
+      ...timeClaims(new Date()),
+      aud: issued.clientId,
+      sub: issued.user.sub,
+      ...(issued.user.groups ? { groups: issued.user.groups } : {}),
+      ...(issued.user.email ? { email: issued.user.email } : {}),
+      auth_time: issued.authTime,
+      ...(this.nonceOverride !== null
+        ? { nonce: this.nonceOverride }
+        : issued.nonce === null
+          ? {}
+          : { nonce: issued.nonce }),
+    });
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ access_token: 'opaque', token_type: 'Bearer', id_token: idToken }));
   }
 
   get jwksUri(): string {

@@ -67,6 +67,14 @@ export const TrustedIssuerSchema = Type.Object(
     ),
     workloadRoles: Type.Optional(Type.Array(RoleSchema)),
     maxTokenAge: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    /**
+     * For the console's sign-in at a human issuer (authorization code flow, where
+     * `audience` is the client id): a confidential client's secret, read from a file or
+     * an environment variable, never written in the config. Without one the console is a
+     * public client and PKCE alone binds the code to it.
+     */
+    clientSecretFile: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    clientSecretEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$' })),
   },
   { additionalProperties: false },
 );
@@ -99,6 +107,8 @@ export interface TrustedIssuer {
   /** Roles of every verified token, for workload issuers. */
   readonly workloadRoles: readonly Role[];
   readonly maxTokenAgeSeconds: number | null;
+  /** Where a human issuer's client secret is read from, or null for a public client. */
+  readonly clientSecret: { readonly file: string } | { readonly env: string } | null;
 }
 
 export interface OidcConfig {
@@ -178,6 +188,12 @@ function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): Truste
   if (!human && i.claims?.groups !== undefined) {
     throw invalid(`${at}/claims/groups: workload identities carry no groups`);
   }
+  if (!human && (i.clientSecretFile !== undefined || i.clientSecretEnv !== undefined)) {
+    throw invalid(`${at}: only a human issuer signs people in to the console with a client secret`);
+  }
+  if (i.clientSecretFile !== undefined && i.clientSecretEnv !== undefined) {
+    throw invalid(`${at}: name the client secret by clientSecretFile or clientSecretEnv, not both`);
+  }
   for (const [j, role] of (i.workloadRoles ?? []).entries()) {
     if (!(WORKLOAD_ROLES as readonly string[]).includes(role)) {
       throw invalid(`${at}/workloadRoles/${j}: a workload may not hold the ${role} role`);
@@ -196,6 +212,12 @@ function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): Truste
     workloadRoles: [...new Set(i.workloadRoles ?? [])],
     maxTokenAgeSeconds:
       i.maxTokenAge === undefined ? null : seconds(i.maxTokenAge, `${at}/maxTokenAge`),
+    clientSecret:
+      i.clientSecretFile !== undefined
+        ? { file: i.clientSecretFile }
+        : i.clientSecretEnv !== undefined
+          ? { env: i.clientSecretEnv }
+          : null,
   };
 }
 

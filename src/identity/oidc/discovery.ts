@@ -22,13 +22,16 @@ function failed(issuer: TrustedIssuer, reason: string, message: string, cause?: 
 }
 
 /**
- * Fetches the issuer's OpenID Provider Metadata and returns its `jwks_uri`.
+ * Fetches the issuer's OpenID Provider Metadata (OIDC Discovery §3), as a JSON object.
  *
  * The document's `issuer` must equal the configured issuer exactly (OIDC Discovery
  * §4.3): otherwise a compromised or misrouted well-known endpoint could point us at
- * keys of its choosing. Redirects are not followed, as jose does for the JWKS.
+ * keys or endpoints of its choosing. Redirects are not followed, as jose does for the JWKS.
  */
-export async function discoverJwksUri(issuer: TrustedIssuer, timeoutMs: number): Promise<URL> {
+export async function providerMetadata(
+  issuer: TrustedIssuer,
+  timeoutMs: number,
+): Promise<Readonly<Record<string, unknown>>> {
   let res: Response;
   try {
     res = await fetch(discoveryUrl(issuer.issuer), {
@@ -64,9 +67,23 @@ export async function discoverJwksUri(issuer: TrustedIssuer, timeoutMs: number):
   if (meta['issuer'] !== issuer.issuer) {
     throw failed(issuer, 'issuer_mismatch', 'the discovery document names a different issuer');
   }
-  const jwksUri = meta['jwks_uri'];
-  if (typeof jwksUri !== 'string' || urlProblem(jwksUri, false) !== null) {
-    throw failed(issuer, 'jwks_uri_invalid', 'jwks_uri is missing or not an acceptable URL');
+  return meta;
+}
+
+/** The endpoint `name` of the metadata, refused unless it is an acceptable URL. */
+export function endpointOf(
+  issuer: TrustedIssuer,
+  meta: Readonly<Record<string, unknown>>,
+  name: string,
+): URL {
+  const value = meta[name];
+  if (typeof value !== 'string' || urlProblem(value, false) !== null) {
+    throw failed(issuer, `${name}_invalid`, `${name} is missing or not an acceptable URL`);
   }
-  return new URL(jwksUri);
+  return new URL(value);
+}
+
+/** Fetches the issuer's metadata and returns its `jwks_uri`. */
+export async function discoverJwksUri(issuer: TrustedIssuer, timeoutMs: number): Promise<URL> {
+  return endpointOf(issuer, await providerMetadata(issuer, timeoutMs), 'jwks_uri');
 }

@@ -1,0 +1,95 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CountersignError } from '../../core/errors.js';
+import type { Principal } from '../../identity/principal.js';
+import type { ConsoleOptions } from './options.js';
+
+export type ConsoleErrorCode = 'CSRF_REFUSED' | 'CONSOLE_NOT_BUILT';
+
+/** The header the console sends on every call; a cross-site form or image cannot. */
+export const CONSOLE_HEADER = 'x-countersign-console';
+
+/** The origin this server is reached at, as the browser sees it. */
+export function ownOrigin(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publicOrigin'>): string {
+  return opts.publicOrigin ?? `${req.protocol}://${req.host}`;
+}
+
+/** Over TLS the cookie is `Secure` and `__Host-` prefixed (RFC 6265bis §4.1.3.2). */
+function secure(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publicOrigin'>): boolean {
+  return ownOrigin(req, opts).startsWith('https:');
+}
+
+export function cookieName(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publicOrigin'>) {
+  return secure(req, opts) ? '__Host-cs_session' : 'cs_session';
+}
+
+/** The session id the request's cookie carries, if any. */
+export function sessionIdOf(
+  req: FastifyRequest,
+  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+): string | undefined {
+  return req.cookies[cookieName(req, opts)];
+}
+
+export function setSessionCookie(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+  id: string,
+  maxAgeSeconds: number,
+): void {
+  void reply.setCookie(cookieName(req, opts), id, {
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    secure: secure(req, opts),
+    maxAge: maxAgeSeconds,
+  });
+}
+
+export function clearSessionCookie(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+): void {
+  void reply.clearCookie(cookieName(req, opts), {
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    secure: secure(req, opts),
+  });
+}
+
+/**
+ * Refuses a state-changing call riding on the cookie unless it comes from the console
+ * itself: same-origin by `Sec-Fetch-Site` (or, from a browser that sends none, by
+ * `Origin`), and carrying {@link CONSOLE_HEADER}, which no cross-site form, link or
+ * image can set and which a cross-origin fetch could only send after a CORS preflight
+ * this server never grants. SameSite=Strict alone would leave same-site subdomains in.
+ */
+export function assertConsoleCall(
+  req: FastifyRequest,
+  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+): void {
+  const site = req.headers['sec-fetch-site'];
+  const sameOrigin =
+    site !== undefined ? site === 'same-origin' : req.headers.origin === ownOrigin(req, opts);
+  if (!sameOrigin || req.headers[CONSOLE_HEADER] !== '1') {
+    throw new CountersignError<ConsoleErrorCode>(
+      'CSRF_REFUSED',
+      `a call with the session cookie must come from the console itself (same origin, with ${CONSOLE_HEADER}: 1)`,
+    );
+  }
+}
+
+/**
+ * Authenticates a request by its session cookie, for the whole API. Reads (GET, HEAD)
+ * need only the cookie; anything else must also pass {@link assertConsoleCall}.
+ */
+export function sessionAuthenticator(opts: ConsoleOptions) {
+  return (req: FastifyRequest): Principal | null => {
+    const s = opts.sessions.touch(sessionIdOf(req, opts));
+    if (!s) return null;
+    if (req.method !== 'GET' && req.method !== 'HEAD') assertConsoleCall(req, opts);
+    return s.principal;
+  };
+}
