@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestId } from '../../src/core/ids.js';
 import { requestIdOf } from '../../src/request/build.js';
 import type { RequestBody } from '../../src/request/request.js';
 import { createRequest, uniqueNhi } from '../helpers/chain.js';
@@ -265,7 +264,7 @@ describe('the inbox over 10,000 pending requests', () => {
           createdAt: new Date(t0 + i).toISOString(),
         };
         await tx.requests.insert({
-          id: requestIdOf(body) as RequestId,
+          id: requestIdOf(body),
           body,
           state: 'pending',
           warrantId: null,
