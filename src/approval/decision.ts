@@ -2,7 +2,12 @@ import { CountersignError } from '../core/errors.js';
 import type { DecisionId, PrincipalId, RequestId } from '../core/ids.js';
 import type { IdentityProof } from '../core/vocabulary.js';
 import type { PolicyErrorCode } from '../policy/policy.js';
-import type { RequestErrorCode, RequestRecord, RequestState } from '../request/request.js';
+import type {
+  RequestBody,
+  RequestErrorCode,
+  RequestRecord,
+  RequestState,
+} from '../request/request.js';
 
 export type DecisionKind = 'approve' | 'deny';
 
@@ -40,6 +45,41 @@ function refuse(code: Code, message: string): CountersignError<Code> {
 }
 
 /**
+ * Why `approver` may never decide on a request with this body, or null when they may:
+ * separation of duties (the requester never decides, nor, when the pinned rule says so,
+ * the subject's owner) and membership of an approver group. The inbox and the review
+ * page ask this of every request; {@link evaluateDecision} enforces it.
+ */
+export function ineligibility(
+  body: Pick<RequestBody, 'requester' | 'subjectOwner' | 'policy'>,
+  approver: Approver,
+): { readonly code: Code; readonly message: string } | null {
+  const pinned = body.policy;
+  if (approver.id === body.requester) {
+    return {
+      code: 'SEPARATION_OF_DUTIES',
+      message: 'the requester cannot decide on their own request',
+    };
+  }
+  // An owner is a person or a group: under excludeOwner, neither the owner nor any
+  // member of the owning group decides on the NHI it owns.
+  const owner = body.subjectOwner;
+  if (pinned.excludeOwner && (approver.id === owner || approver.groups.includes(owner))) {
+    return {
+      code: 'SEPARATION_OF_DUTIES',
+      message: "the subject's owner cannot decide under this rule",
+    };
+  }
+  if (!approver.groups.some((g) => pinned.approverGroups.includes(g))) {
+    return {
+      code: 'NOT_IN_APPROVER_GROUP',
+      message: `approver is in none of the groups ${pinned.approverGroups.join(', ')}`,
+    };
+  }
+  return null;
+}
+
+/**
  * Checks that `approver` may decide on `request`, whose effective state now (see
  * `effectiveState`: a pending request past its deadline is expired) is `state`, and
  * what the decision does.
@@ -55,28 +95,14 @@ export function evaluateDecision(
 ): DecisionOutcome {
   if (state === 'expired') throw refuse('REQUEST_EXPIRED', 'the request expired before a decision');
   if (state !== 'pending') throw refuse('REQUEST_NOT_PENDING', `the request is ${state}`);
-  const pinned = request.body.policy;
-  if (approver.id === request.body.requester) {
-    throw refuse('SEPARATION_OF_DUTIES', 'the requester cannot decide on their own request');
-  }
-  // An owner is a person or a group: under excludeOwner, neither the owner nor any
-  // member of the owning group decides on the NHI it owns.
-  const owner = request.body.subjectOwner;
-  if (pinned.excludeOwner && (approver.id === owner || approver.groups.includes(owner))) {
-    throw refuse('SEPARATION_OF_DUTIES', "the subject's owner cannot decide under this rule");
-  }
-  if (!approver.groups.some((g) => pinned.approverGroups.includes(g))) {
-    throw refuse(
-      'NOT_IN_APPROVER_GROUP',
-      `approver is in none of the groups ${pinned.approverGroups.join(', ')}`,
-    );
-  }
+  const why = ineligibility(request.body, approver);
+  if (why) throw refuse(why.code, why.message);
   if (prior.some((d) => d.approver === approver.id)) {
     throw refuse('DUPLICATE_APPROVER', 'this approver has already decided on the request');
   }
   if (decision === 'deny') return { kind: 'denied' };
   const approvals = prior.filter((d) => d.decision === 'approve').length + 1;
-  return approvals >= pinned.requiredApprovals
+  return approvals >= request.body.policy.requiredApprovals
     ? { kind: 'quorum', approvals }
     : { kind: 'recorded', approvals };
 }

@@ -135,6 +135,14 @@ export const ListRequestsQuery = Type.Object(
     subject: Type.Optional(Type.String({ minLength: 3, maxLength: 233 })),
     action: Type.Optional(RequestActionSchema),
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+    /** Pending requests the caller may still decide (eligible, undecided, not their own). */
+    awaiting: Type.Optional(Type.Literal('me')),
+    /** The caller's own requests. */
+    requestedBy: Type.Optional(Type.Literal('me')),
+    /** By creation time: `newest` first (the default) or `oldest` first. */
+    order: Type.Optional(literals(['oldest', 'newest'] as const)),
+    /** The `nextCursor` of the previous page. */
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   },
   Strict,
 );

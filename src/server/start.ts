@@ -3,6 +3,7 @@ import { extname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
 import { CountersignError } from '../core/errors.js';
+import type { PrincipalId } from '../core/ids.js';
 import { buildApp } from '../http/app.js';
 import type { ApiTokenPrincipal } from '../identity/api-tokens.js';
 import { KeyRingHolder } from '../keys/holder.js';
@@ -173,6 +174,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     connectors,
     brokerHealth,
     revocationLeadMs: revocationInterval,
+    directory: principals.map((p) => ({
+      id: p.id as PrincipalId,
+      roles: p.roles,
+      groups: p.groups ?? [],
+    })),
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const metrics = new ServerMetrics({ store, clock });

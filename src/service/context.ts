@@ -1,5 +1,7 @@
 import type { Connector } from '../connectors/connector.js';
 import type { Clock } from '../core/clock.js';
+import type { PrincipalId } from '../core/ids.js';
+import type { Role } from '../identity/roles.js';
 import type { IssuerKind } from '../identity/oidc/config.js';
 import type { ReplayGuard } from '../identity/oidc/replay.js';
 import type { KeyRingHolder } from '../keys/holder.js';
@@ -39,6 +41,15 @@ export interface ServiceContext {
   readonly revocationLeadMs?: number;
   /** How this node's observation of the connectors' targets is going. */
   readonly brokerHealth?: ObserveTracker;
+  /** The principals known by configuration (API tokens, dev principals): who may approve. */
+  readonly directory?: readonly KnownPrincipal[];
+}
+
+/** A principal the server knows by configuration, without its credential. */
+export interface KnownPrincipal {
+  readonly id: PrincipalId;
+  readonly roles: readonly Role[];
+  readonly groups: readonly string[];
 }
 
 export interface ReconcileSettings {

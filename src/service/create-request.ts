@@ -1,3 +1,4 @@
+import { ineligibility } from '../approval/decision.js';
 import { randomNonce } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
 import { executorBindingProblem } from '../identity/oidc/binding.js';
@@ -6,17 +7,21 @@ import type { NhiErrorCode } from '../nhi/nhi.js';
 import { normaliseScope } from '../core/scope.js';
 import { selectRule } from '../policy/match.js';
 import { buildRequestBody, requestIdOf, type RequestInput } from '../request/build.js';
-import type { RequestErrorCode, RequestRecord } from '../request/request.js';
+import type { RequestBody, RequestErrorCode, RequestRecord } from '../request/request.js';
+import type { Nhi } from '../nhi/nhi.js';
+import type { NhiReader } from './ports/nhis.js';
 import { record, type ServiceContext } from './context.js';
 import { findNhi } from './nhis.js';
 import { enqueueWebhook } from './webhooks.js';
 
-/** Creates a pending request, pinned to the policy rule that matched it. */
-export async function createRequest(
+/** What a request would be: its body, pinned to the rule it matches. Reads only. */
+export async function planRequest(
   ctx: ServiceContext,
+  read: { readonly nhis: NhiReader },
   requester: Principal,
   input: RequestInput,
-): Promise<RequestRecord> {
+  now: Date,
+): Promise<{ readonly body: RequestBody; readonly nhi: Nhi }> {
   if (input.executor.kind === 'claims') {
     const problem = executorBindingProblem(ctx.identity.workloadIssuers, input.executor.matcher);
     if (problem !== null) {
@@ -29,32 +34,42 @@ export async function createRequest(
       `no connector ${input.connector} is configured on this server`,
     );
   }
+  // The body names the registered id, whatever case or look-alike the input used, so
+  // the owner and the separation of duties are those of the one registered NHI.
+  const nhi = await findNhi(read, input.subject);
+  if (!nhi) {
+    throw new CountersignError<NhiErrorCode>(
+      'NHI_UNKNOWN',
+      `subject ${input.subject.slice(0, 200)} is not a registered NHI`,
+    );
+  }
+  // A malformed scope is refused as such before it can fail to match any rule.
+  const rule = selectRule(ctx.policy, {
+    environment: input.environment,
+    nhiKind: nhi.kind,
+    action: input.action,
+    scope: normaliseScope(input.scope),
+  });
+  const body = buildRequestBody(input, {
+    requester: requester.id,
+    nhi,
+    rule,
+    policyVersion: ctx.policy.version,
+    now,
+    nonce: randomNonce(),
+  });
+  return { body, nhi };
+}
+
+/** Creates a pending request, pinned to the policy rule that matched it. */
+export async function createRequest(
+  ctx: ServiceContext,
+  requester: Principal,
+  input: RequestInput,
+): Promise<RequestRecord> {
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
-    // The body names the registered id, whatever case or look-alike the input used, so
-    // the owner and the separation of duties are those of the one registered NHI.
-    const nhi = await findNhi(tx, input.subject);
-    if (!nhi) {
-      throw new CountersignError<NhiErrorCode>(
-        'NHI_UNKNOWN',
-        `subject ${input.subject.slice(0, 200)} is not a registered NHI`,
-      );
-    }
-    // A malformed scope is refused as such before it can fail to match any rule.
-    const rule = selectRule(ctx.policy, {
-      environment: input.environment,
-      nhiKind: nhi.kind,
-      action: input.action,
-      scope: normaliseScope(input.scope),
-    });
-    const body = buildRequestBody(input, {
-      requester: requester.id,
-      nhi,
-      rule,
-      policyVersion: ctx.policy.version,
-      now,
-      nonce: randomNonce(),
-    });
+    const { body, nhi } = await planRequest(ctx, tx, requester, input, now);
     const request: RequestRecord = {
       id: requestIdOf(body),
       body,
@@ -84,4 +99,61 @@ export async function createRequest(
     });
     return request;
   });
+}
+
+/** What creating a request would do: the rule, who must approve, the window. */
+export interface RequestPreview {
+  readonly rule: string;
+  readonly policyDigest: `sha256:${string}`;
+  readonly environment: string;
+  readonly requiredApprovals: number;
+  readonly approverGroups: readonly string[];
+  /** Known principals (configured tokens) who could approve it. */
+  readonly eligibleApprovers: ReadonlyArray<{ id: string; groups: readonly string[] }>;
+  /** The separation-of-duties rules that apply, in words. */
+  readonly separationOfDuties: readonly string[];
+  readonly window: {
+    readonly notBefore?: string;
+    readonly notAfter?: string;
+    readonly durationMs?: number;
+    /** When the request expires if the approvals have not come. */
+    readonly pendingExpiresAt: string;
+  };
+  readonly maxUses: number;
+}
+
+/**
+ * Everything `createRequest` would decide about `input`, with nothing written: no row,
+ * no event, no webhook. Bad input is refused with the same errors as creation.
+ */
+export async function previewRequest(
+  ctx: ServiceContext,
+  requester: Principal,
+  input: RequestInput,
+): Promise<RequestPreview> {
+  const { body } = await planRequest(ctx, ctx.store.read, requester, input, ctx.clock.now());
+  const p = body.policy;
+  const sod = [`the requester (${body.requester}) cannot approve`];
+  if (p.excludeOwner)
+    sod.push(`the owner of ${body.subject} (${body.subjectOwner}) cannot approve`);
+  if (!p.requesterMayExecute) sod.push('the requester cannot be the executor');
+  sod.push('each approver counts once');
+  return {
+    rule: p.rule,
+    policyDigest: p.version,
+    environment: body.environment,
+    requiredApprovals: p.requiredApprovals,
+    approverGroups: p.approverGroups,
+    eligibleApprovers: (ctx.directory ?? [])
+      .filter((k) => k.roles.includes('approver') && ineligibility(body, k) === null)
+      .map((k) => ({ id: k.id, groups: k.groups })),
+    separationOfDuties: sod,
+    window: {
+      ...(body.notBefore === undefined ? {} : { notBefore: body.notBefore }),
+      ...(body.notAfter === undefined ? {} : { notAfter: body.notAfter }),
+      ...(body.durationMs === undefined ? {} : { durationMs: body.durationMs }),
+      pendingExpiresAt: body.pendingExpiresAt,
+    },
+    maxUses: body.maxUses,
+  };
 }

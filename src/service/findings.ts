@@ -4,9 +4,11 @@ import {
   proofIndices,
   transitionFinding,
   type Finding,
+  type FindingKind,
   type FindingState,
 } from '../reconcile/finding.js';
 import { record, type ServiceContext } from './context.js';
+import { decodeCursor, encodeCursor } from './request-list.js';
 
 export type FindingsErrorCode = 'FINDING_UNKNOWN';
 
@@ -20,14 +22,43 @@ export interface FindingView extends Finding {
 
 const view = (f: Finding): FindingView => ({ ...f, logIndices: proofIndices(f.evidence) });
 
-export async function listFindings(
+export interface FindingPage {
+  readonly findings: readonly FindingView[];
+  readonly nextCursor: string | null;
+}
+
+/**
+ * One page of findings, newest first, filtered by state, kind and subject; the cursor
+ * is the last finding of the previous page, so a page costs its own length.
+ */
+export async function listFindingPage(
   ctx: ServiceContext,
-  state: FindingState | undefined,
-  limit: number,
-): Promise<FindingView[]> {
-  // Evidence is shown as log indices: integrate what is queued so every index exists.
+  f: {
+    readonly state?: FindingState | undefined;
+    readonly kind?: FindingKind | undefined;
+    readonly subject?: string | undefined;
+    readonly cursor?: string | undefined;
+    readonly limit: number;
+  },
+): Promise<FindingPage> {
   await ctx.integrateLog();
-  return (await ctx.store.read.findings.list(state, limit)).map(view);
+  const after = f.cursor === undefined ? undefined : decodeCursor(f.cursor);
+  const rows = await ctx.store.read.findings.page({
+    ...(f.state ? { state: f.state } : {}),
+    ...(f.kind ? { kind: f.kind } : {}),
+    ...(f.subject === undefined ? {} : { subject: f.subject }),
+    ...(after ? { after: { raisedAt: after.createdAt, id: after.id } } : {}),
+    limit: f.limit + 1,
+  });
+  const page = rows.slice(0, f.limit);
+  const last = page.at(-1);
+  return {
+    findings: page.map(view),
+    nextCursor:
+      rows.length > f.limit && last
+        ? encodeCursor({ createdAt: last.raisedAt, id: last.id })
+        : null,
+  };
 }
 
 /**

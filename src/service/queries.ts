@@ -2,7 +2,6 @@ import type { Decision } from '../approval/decision.js';
 import { CountersignError } from '../core/errors.js';
 import type { RequestId } from '../core/ids.js';
 import { effectiveState } from '../request/lifecycle.js';
-import type { RequestAction } from '../core/vocabulary.js';
 import type { RequestBody, RequestErrorCode, RequestState } from '../request/request.js';
 import { WARRANT_TYP, type WarrantErrorCode, type WarrantRecord } from '../warrant/warrant.js';
 import type { ServiceContext } from './context.js';
@@ -41,40 +40,6 @@ export interface RequestSummary {
   readonly action: string;
   readonly environment: string;
   readonly createdAt: string;
-}
-
-export interface ListFilter {
-  readonly state?: RequestState | undefined;
-  readonly subject?: string | undefined;
-  readonly action?: RequestAction | undefined;
-  readonly limit: number;
-}
-
-export async function listRequests(ctx: ServiceContext, f: ListFilter): Promise<RequestSummary[]> {
-  const now = ctx.clock.now();
-  const { state, limit } = f;
-  // A pending request past its deadline reads as expired; filter on what callers see.
-  const stored = state === 'expired' ? undefined : state;
-  // The action lives in the body only, so a filter on it reads further back.
-  const wide = state === 'expired' || f.action !== undefined;
-  const rows = await ctx.store.read.requests.list({
-    ...(stored ? { state: stored } : {}),
-    ...(f.subject === undefined ? {} : { subject: f.subject }),
-    limit: wide ? 10 * limit : limit,
-  });
-  return rows
-    .filter((r) => f.action === undefined || r.body.action === f.action)
-    .map((r) => ({
-      id: r.id,
-      state: effectiveState(r.state, r.body.pendingExpiresAt, now),
-      requester: r.body.requester,
-      subject: r.body.subject,
-      action: r.body.action,
-      environment: r.body.environment,
-      createdAt: r.body.createdAt,
-    }))
-    .filter((r) => state === undefined || r.state === state)
-    .slice(0, limit);
 }
 
 export interface WarrantView {

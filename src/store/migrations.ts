@@ -9,6 +9,7 @@ import { nhiKeyColumn } from './migrations/007-nhi-key.js';
 import { redemptionEvents } from './migrations/008-redemption-events.js';
 import { idempotentRedemptions } from './migrations/009-idempotent-redemptions.js';
 import { grants } from './migrations/010-grants.js';
+import { requestPages } from './migrations/011-request-pages.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -32,6 +33,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '008_redemption_events': redemptionEvents(),
         '009_idempotent_redemptions': idempotentRedemptions(),
         '010_grants': grants(),
+        '011_request_pages': requestPages(),
       }),
   };
 }

@@ -148,3 +148,32 @@ describe('the console session', () => {
     });
   });
 });
+
+describe('the session timeouts', () => {
+  const advance = (by: string) =>
+    s.http('POST', '/v1/dev/clock', { as: 'admin', body: { advance: by } });
+
+  it('ends a session left idle for sessionIdle (30m)', async () => {
+    const cookie = await s.devSignIn('bob');
+    await advance('29m');
+    expect((await s.http('GET', '/auth/session', { cookie })).status).toBe(200);
+    await advance('29m');
+    // Used 29 minutes ago: still alive, and used again now.
+    expect((await s.http('GET', '/v1/requests', { cookie })).status).toBe(200);
+    await advance('31m');
+    expect((await s.http('GET', '/auth/session', { cookie })).status).toBe(401);
+  });
+
+  it('ends a busy session at sessionMax (12h) all the same', async () => {
+    const cookie = await s.devSignIn('bob');
+    // Used every 29 minutes from 0 to 11h36m: never idle for 30.
+    for (let i = 0; i <= 24; i++) {
+      if (i > 0) await advance('29m');
+      const r = await s.http('GET', '/auth/session', { cookie });
+      expect(r.status, `after ${i * 29}m`).toBe(200);
+    }
+    // 25 minutes later it is 12h01m old, though only 25 minutes idle.
+    await advance('25m');
+    expect((await s.http('GET', '/auth/session', { cookie })).status).toBe(401);
+  });
+});

@@ -70,7 +70,7 @@ export async function installConsoleFiles(app: FastifyInstance, dir: string | nu
       decorateReply: true,
     });
   } else {
-    app.get('/assets/*', (req, reply) => notBuilt(reply, req.url));
+    app.get('/assets/*', { schema: { hide: true } }, (req, reply) => notBuilt(reply, req.url));
   }
   for (const route of SPA_ROUTES) {
     app.get(route, { schema: { hide: true } }, (req, reply) =>

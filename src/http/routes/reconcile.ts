@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { FINDING_STATES } from '../../reconcile/finding.js';
+import { FINDING_KINDS, FINDING_STATES } from '../../reconcile/finding.js';
 import { exceptionsSince } from '../../service/exceptions.js';
-import { decideFinding, listFindings } from '../../service/findings.js';
+import { decideFinding, listFindingPage } from '../../service/findings.js';
 import { reportFulfilment } from '../../service/fulfil.js';
 import { recordObservations } from '../../service/observe.js';
 import { runReconcile } from '../../service/reconcile.js';
@@ -39,7 +39,10 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
         querystring: Type.Object(
           {
             state: Type.Optional(Type.Union(FINDING_STATES.map((s) => Type.Literal(s)))),
+            kind: Type.Optional(Type.Union(FINDING_KINDS.map((k) => Type.Literal(k)))),
+            subject: Type.Optional(Type.String({ minLength: 3, maxLength: 233 })),
             limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+            cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
           },
           Strict,
         ),
@@ -47,11 +50,14 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       },
       config: { roles: READERS },
     },
-    async (req) => {
-      return {
-        findings: await listFindings(ctx, req.query.state, Number(req.query.limit ?? '1000')),
-      };
-    },
+    async (req) =>
+      listFindingPage(ctx, {
+        state: req.query.state,
+        kind: req.query.kind,
+        subject: req.query.subject,
+        cursor: req.query.cursor,
+        limit: Number(req.query.limit ?? '1000'),
+      }),
   );
 
   for (const [path, action] of [

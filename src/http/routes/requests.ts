@@ -1,9 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseDuration } from '../../core/duration.js';
 import type { PrincipalId } from '../../core/ids.js';
-import { createRequest } from '../../service/create-request.js';
+import type { Static } from '@sinclair/typebox';
+import type { RequestInput } from '../../request/build.js';
+import { createRequest, previewRequest } from '../../service/create-request.js';
+import { listRequestPage } from '../../service/request-list.js';
+import { reviewRequest } from '../../service/review.js';
 import { decide } from '../../service/decide.js';
-import { getRequest, getWarrantForRequest, listRequests } from '../../service/queries.js';
+import { getRequest, getWarrantForRequest } from '../../service/queries.js';
 import { withdrawRequest } from '../../service/revoke.js';
 import { exportEvidence } from '../../service/evidence.js';
 import { principalOf } from '../auth.js';
@@ -18,6 +22,29 @@ import { CountersignError } from '../../core/errors.js';
 import type { CoreErrorCode } from '../../core/errors.js';
 import type { RoutesOptions } from './options.js';
 
+/** The service's input from a create (or preview) body. */
+function requestInput(b: Static<typeof CreateRequestBody>): RequestInput {
+  return {
+    subject: b.subject,
+    action: b.action,
+    ...(b.tool ? { tool: b.tool } : {}),
+    ...(b.connector ? { connector: b.connector } : {}),
+    scope: b.scope,
+    environment: b.environment,
+    ...(b.targets ? { targets: b.targets } : {}),
+    executor:
+      'principal' in b.executor
+        ? { kind: 'principal', principal: b.executor.principal as PrincipalId }
+        : { kind: 'claims', matcher: b.executor },
+    ...(b.notBefore ? { notBefore: b.notBefore } : {}),
+    ...(b.notAfter ? { notAfter: b.notAfter } : {}),
+    ...(b.duration ? { durationMs: parseDuration(b.duration) } : {}),
+    ...(b.maxUses ? { maxUses: b.maxUses } : {}),
+    reason: b.reason,
+    ...(b.ticket ? { ticket: b.ticket } : {}),
+  };
+}
+
 export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
   { ctx, origin },
@@ -26,41 +53,39 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/requests',
     { schema: { body: CreateRequestBody, tags: ['requests'] } },
     async (req, reply) => {
-      const b = req.body;
-      const created = await createRequest(ctx, principalOf(req), {
-        subject: b.subject,
-        action: b.action,
-        ...(b.tool ? { tool: b.tool } : {}),
-        ...(b.connector ? { connector: b.connector } : {}),
-        scope: b.scope,
-        environment: b.environment,
-        ...(b.targets ? { targets: b.targets } : {}),
-        executor:
-          'principal' in b.executor
-            ? { kind: 'principal', principal: b.executor.principal as PrincipalId }
-            : { kind: 'claims', matcher: b.executor },
-        ...(b.notBefore ? { notBefore: b.notBefore } : {}),
-        ...(b.notAfter ? { notAfter: b.notAfter } : {}),
-        ...(b.duration ? { durationMs: parseDuration(b.duration) } : {}),
-        ...(b.maxUses ? { maxUses: b.maxUses } : {}),
-        reason: b.reason,
-        ...(b.ticket ? { ticket: b.ticket } : {}),
-      });
+      const created = await createRequest(ctx, principalOf(req), requestInput(req.body));
       return reply.code(201).send(await getRequest(ctx, created.id));
     },
+  );
+
+  app.post(
+    '/v1/requests/preview',
+    { schema: { body: CreateRequestBody, tags: ['requests'] } },
+    async (req) => previewRequest(ctx, principalOf(req), requestInput(req.body)),
   );
 
   app.get(
     '/v1/requests',
     { schema: { querystring: ListRequestsQuery, tags: ['requests'] } },
-    async (req) => ({
-      requests: await listRequests(ctx, {
-        state: req.query.state,
-        subject: req.query.subject,
-        action: req.query.action,
-        limit: Number(req.query.limit ?? '100'),
-      }),
-    }),
+    async (req) => {
+      const q = req.query;
+      return listRequestPage(ctx, principalOf(req), {
+        state: q.state,
+        subject: q.subject,
+        action: q.action,
+        awaitingMe: q.awaiting === 'me',
+        requestedByMe: q.requestedBy === 'me',
+        order: q.order,
+        cursor: q.cursor,
+        limit: Number(q.limit ?? '100'),
+      });
+    },
+  );
+
+  app.get(
+    '/v1/requests/:id/review',
+    { schema: { params: RequestIdParam, tags: ['requests'] } },
+    async (req) => reviewRequest(ctx, principalOf(req), req.params.id),
   );
 
   app.get(

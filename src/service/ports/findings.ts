@@ -9,6 +9,8 @@ import type { ExistingFinding } from '../../reconcile/input.js';
 export interface FindingReader {
   get(id: string): Promise<Finding | null>;
   list(state: FindingState | undefined, limit: number): Promise<Finding[]>;
+  /** One page, newest first, after the cursor row (keyset on raised_at, id). */
+  page(filter: FindingPageFilter): Promise<Finding[]>;
   /** Whether a finding of this key was ever raised. */
   hasKey(key: string): Promise<boolean>;
   /** Every finding recorded, whatever its state, by key. */
@@ -25,4 +27,12 @@ export interface FindingWriter extends FindingReader {
     resolution: FindingResolution | null,
     at: string,
   ): Promise<void>;
+}
+
+export interface FindingPageFilter {
+  readonly state?: FindingState;
+  readonly kind?: FindingKind;
+  readonly subject?: string;
+  readonly after?: { readonly raisedAt: string; readonly id: string };
+  readonly limit: number;
 }

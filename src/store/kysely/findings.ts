@@ -8,7 +8,7 @@ import type {
   FindingState,
 } from '../../reconcile/finding.js';
 import type { ExistingFinding } from '../../reconcile/input.js';
-import type { FindingWriter } from '../../service/ports/findings.js';
+import type { FindingPageFilter, FindingWriter } from '../../service/ports/findings.js';
 import type { Database, FindingsTable } from '../schema.js';
 import { findingProofs } from './evidence.js';
 import { rowWhere, anyRowWhere } from './rows.js';
@@ -83,6 +83,28 @@ export class KyselyFindings implements FindingWriter {
     return this.#withProofs(
       await q.orderBy('raised_at', 'desc').orderBy('id').limit(limit).execute(),
     );
+  }
+
+  async page(f: FindingPageFilter): Promise<Finding[]> {
+    let q = this.db.selectFrom('findings').selectAll();
+    if (f.state) q = q.where('state', '=', f.state);
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    if (f.subject !== undefined) q = q.where('subject', '=', f.subject);
+    const after = f.after;
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('raised_at', '<', after.raisedAt),
+          eb.and([eb('raised_at', '=', after.raisedAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('raised_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(f.limit)
+      .execute();
+    return this.#withProofs(rows);
   }
 
   async #withProofs(rows: readonly Selectable<FindingsTable>[]): Promise<Finding[]> {

@@ -29,12 +29,68 @@ export class KyselyRequests implements RequestWriter {
     return r ? toRequest(r) : null;
   }
 
-  async list(filter: RequestListFilter): Promise<RequestRecord[]> {
+  /**
+   * One page in (created_at, id) order, after the cursor row: a keyset read that the
+   * (state, created_at, id) and (requester, created_at, id) indexes (migration 011)
+   * serve without counting or skipping the rows before it.
+   */
+  async list(f: RequestListFilter): Promise<RequestRecord[]> {
     let q = this.db.selectFrom('requests').selectAll();
-    if (filter.state) q = q.where('state', '=', filter.state);
-    if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+    if (f.states) q = q.where('state', 'in', f.states.length > 0 ? [...f.states] : ['']);
+    if (f.pendingAt !== undefined) {
+      q = q.where('state', '=', 'pending').where('pending_expires_at', '>', f.pendingAt);
+    }
+    const expiredAt = f.expiredAt;
+    if (expiredAt !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('state', '=', 'expired'),
+          eb.and([eb('state', '=', 'pending'), eb('pending_expires_at', '<=', expiredAt)]),
+        ]),
+      );
+    }
+    if (f.subject !== undefined) q = q.where('subject', '=', f.subject);
+    if (f.requester !== undefined) q = q.where('requester', '=', f.requester);
+    if (f.notRequester !== undefined) q = q.where('requester', '!=', f.notRequester);
+    const decider = f.notDecidedBy;
+    if (decider !== undefined) {
+      q = q.where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('decisions')
+              .select('decisions.id')
+              .whereRef('decisions.request_id', '=', 'requests.id')
+              .where('decisions.approver', '=', decider),
+          ),
+        ),
+      );
+    }
+    const dir = f.order === 'oldest' ? 'asc' : 'desc';
+    const cmp = f.order === 'oldest' ? '>' : '<';
+    const after = f.after;
+    if (after !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', cmp, after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', cmp, after.id)]),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('created_at', dir).orderBy('id', dir).limit(f.limit).execute();
     return rows.map(toRequest);
+  }
+
+  async approvalCounts(ids: readonly RequestId[]): Promise<Map<RequestId, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('decisions')
+      .select(['request_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('request_id', 'in', [...ids])
+      .where('decision', '=', 'approve')
+      .groupBy('request_id')
+      .execute();
+    return new Map(rows.map((r) => [r.request_id as RequestId, Number(r.n)]));
   }
 
   async insert(r: RequestRecord): Promise<void> {
