@@ -7,6 +7,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Decision } from '../../src/approval/decision.js';
 import type { CreateRequestBody, DecisionBody } from '../../src/http/schemas.js';
+import type { Nhi } from '../../src/nhi/nhi.js';
 import type { Finding } from '../../src/reconcile/finding.js';
 import type { RequestBody, RequestState } from '../../src/request/request.js';
 import type { ExceptionView } from '../../src/service/exceptions.js';
@@ -176,6 +177,7 @@ export const api = {
   signOut: () => send<null>('POST', '/auth/sign-out'),
   requests: (p: Readonly<Record<string, string | number | null | undefined>>) =>
     getJson<RequestPage>(`/v1/requests${qs(p)}`),
+  nhi: (id: string) => getJson<Nhi>(`/v1/nhis/${encodeURIComponent(id)}`),
   review: (id: string) => getJson<Review>(`/v1/requests/${encodeURIComponent(id)}/review`),
   decide: (id: string, input: DecisionInput) =>
     send<unknown>('POST', `/v1/requests/${encodeURIComponent(id)}/decisions`, input),

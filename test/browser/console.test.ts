@@ -92,7 +92,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
       const before = (await s.http('GET', '/v1/requests?limit=200', { as: 'audra' })).body;
       expect(before.requests).toHaveLength(0);
       await page.getByRole('button', { name: 'Submit request' }).click();
-      await page.waitForURL(/\/requests\/sha256:[0-9a-f]{64}$/);
+      await page.waitForURL(/\/requests\/sha256(:|%3A)[0-9a-f]{64}$/);
       requestId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() as string);
       const stored = await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' });
       expect(stored.body).toMatchObject({ state: 'pending', requiredApprovals: 2 });
@@ -108,7 +108,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
         .getByRole('link', { name: new RegExp(subject) })
         .first()
         .click();
-      await page.waitForURL(/\/requests\/sha256:/);
+      await page.waitForURL(/\/requests\/sha256(:|%3A)/);
       await expect
         .poll(() => page.getByTestId('digest-status').textContent())
         .toContain('Digest checked in your browser');
@@ -167,7 +167,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
             await redemption.getByRole('button', { name: 'Verify inclusion' }).click();
             return redemption.getByRole('status').textContent();
           },
-          { timeout: 15_000, intervals: [300] },
+          { timeout: 15_000, interval: 300 },
         )
         .toContain('Included in the log');
       expect(errors).toEqual([]);
@@ -254,8 +254,20 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
 
     it('renders markup, script links, bidi overrides and long strings in user fields as inert text', async () => {
       const markup = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+      const odd = uniqueNhi('svc');
+      const nhi = await s.http('POST', '/v1/nhis', {
+        as: 'admin',
+        body: {
+          id: odd,
+          kind: 'service_account',
+          owner: 'team-data',
+          description: `<a href="javascript:window.__pwned=4">docs</a> \u202Etxt.exe`,
+        },
+      });
+      expect(nhi.status, nhi.text).toBe(201);
       const id = await apiRequest({
-        reason: `${markup} \u202Egnp.exe ${'A'.repeat(10_000)}`,
+        subject: odd,
+        reason: `${markup} \u202Egnp.exe ${'A'.repeat(1_900)}`,
         ticket: 'javascript:window.__pwned=3',
       });
       const { page, errors } = await signedIn('bob');
@@ -268,16 +280,34 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
         expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
       }
       await page.goto(`/requests/${id}`);
+      await page.getByTestId('digest-status').waitFor();
       const main = (await page.textContent('main')) ?? '';
       expect(main).toContain('<img src=x onerror=');
       expect(main).toContain('javascript:window.__pwned=3');
+      expect(main).toContain('<a href="javascript:window.__pwned=4">docs</a>');
       expect(main).toContain('U+202E');
-      expect(main).not.toContain('A'.repeat(10_000));
+      expect(main).not.toContain('A'.repeat(1_900));
       await page
         .getByRole('button', { name: /show all/i })
         .first()
         .click();
-      expect(await page.textContent('main')).toContain('A'.repeat(10_000));
+      expect(await page.textContent('main')).toContain('A'.repeat(1_900));
+
+      // Longer than any field the API takes: 10,000 characters, altered in transit.
+      await page.route('**/v1/requests/*/review', async (route) => {
+        const res = await route.fetch();
+        const json = (await res.json()) as { body: { reason: string } };
+        json.body.reason = 'B'.repeat(10_000);
+        await route.fulfill({ response: res, json });
+      });
+      await page.goto(`/requests/${id}`);
+      await page.getByRole('heading', { name: 'What you are approving' }).waitFor();
+      expect(await page.textContent('main')).not.toContain('B'.repeat(10_000));
+      await page
+        .getByRole('button', { name: /show all/i })
+        .first()
+        .click();
+      expect(await page.textContent('main')).toContain('B'.repeat(10_000));
       expect(errors).toEqual([]);
     });
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -12,6 +13,8 @@ import { ROOT, TestServer } from '../helpers/server.js';
  * and Debian's chromium, never by hand. Skipped in `npm test` (it writes into docs/).
  */
 const OUT = join(ROOT, 'docs/screenshots');
+/** The new secret version both clusters reported and were seen running. */
+const V7 = `sha256:${createHash('sha256').update('payments-db v7').digest('hex')}`;
 
 describe.runIf(process.env.COUNTERSIGN_SCREENSHOTS === '1')('console screenshots', () => {
   let s: TestServer;
@@ -70,14 +73,28 @@ describe.runIf(process.env.COUNTERSIGN_SCREENSHOTS === '1')('console screenshots
           },
         },
       });
-      await s.http('POST', '/v1/fulfilments', {
+      const f = await s.http('POST', '/v1/fulfilments', {
         as: 'deploy-eu',
-        body: { receipt: r.body.receipt, target, outcome: 'success', fingerprint: `v7-${target}` },
+        body: { receipt: r.body.receipt, target, outcome: 'success', fingerprint: V7 },
       });
+      if (f.status !== 201) throw new Error(f.text);
+      const o = await s.http('POST', '/v1/observations', {
+        as: 'collector',
+        body: {
+          observations: [
+            {
+              subject: svc,
+              target,
+              observedAt: new Date().toISOString(),
+              fact: { kind: 'secret_version', fingerprint: V7 },
+            },
+          ],
+        },
+      });
+      if (o.status >= 300) throw new Error(o.text);
     }
     await s.advanceClock('3h');
     await s.http('POST', '/v1/reconcile', { as: 'admin', body: {} });
-    await s.advanceClock('-3h');
     // Work waiting for bob.
     await request(
       svc,

@@ -5,10 +5,14 @@
  * itself; nothing here ever produces HTML.
  */
 
-/** Clamp strings longer than this; the reader may ask for all of it. */
-export const CLAMP_AT = 10_000;
+/**
+ * Clamp strings longer than this; the reader may ask for all of it. Every free-text field
+ * the API accepts fits in 2,000 characters, so a clamped string says at a glance that
+ * something is long, while the page stays readable around it.
+ */
+export const CLAMP_AT = 1_000;
 /** How much of a clamped string is shown. */
-export const CLAMP_SHOW = 500;
+export const CLAMP_SHOW = 400;
 
 /**
  * Characters shown as markers: C0 and C1 controls (except newline and tab), the bidi

@@ -49,6 +49,14 @@ function instant(seconds: number | null): string | null {
 }
 
 /** The executor binding in words: `principal alice`, or the claim matcher as JSON. */
+const END_TITLES = {
+  'warrant.revoked': 'Warrant revoked',
+  'warrant.exhausted': 'Warrant exhausted: every use spent',
+  'warrant.expired': 'Warrant window ended',
+  'request.expired': 'Request expired before approval',
+  'request.withdrawn': 'Request withdrawn',
+} as const;
+
 export function executorText(binding: unknown): string {
   if (binding === undefined || binding === null) return '(none)';
   const principal = str(member(binding, 'principal'));
@@ -193,7 +201,7 @@ function stepOf(index: number, leaf: string): Step {
     case 'warrant.expired':
     case 'request.expired':
     case 'request.withdrawn':
-      return step('end', type.replace('.', ' '), facts(['Reason', str(d('reason'))]));
+      return step('end', END_TITLES[type], facts(['Reason', str(d('reason'))]));
     case 'observation.recorded': {
       const fact = d('fact');
       const kind = str(member(fact, 'kind'));

@@ -118,7 +118,7 @@ export function FindingsPage() {
           <tbody>
             {rows.map((f) => (
               <tr key={f.id}>
-                <td>
+                <td className="kind">
                   <Safe v={f.kind} />
                 </td>
                 <td>

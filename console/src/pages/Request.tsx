@@ -141,6 +141,37 @@ function Executor({ binding }: { readonly binding: unknown }) {
   );
 }
 
+/**
+ * What the NHI registry says of the subject today. Context for the approver, kept apart
+ * from what is signed: it is not part of the request, and may change after approval.
+ */
+function SubjectContext({ subject }: { readonly subject: unknown }) {
+  const nhi = useQuery({
+    queryKey: ['nhi', subject],
+    queryFn: () => api.nhi(String(subject)),
+    enabled: typeof subject === 'string',
+  });
+  if (!nhi.data) return null;
+  return (
+    <section aria-labelledby="subject-context">
+      <h2 id="subject-context">About the subject (registry, not signed)</h2>
+      <dl className="facts">
+        <Row label="Description">
+          {nhi.data.description === null ? (
+            <span className="muted">none</span>
+          ) : (
+            <Safe v={nhi.data.description} />
+          )}
+        </Row>
+        <Row label="Registered">
+          {`${nhi.data.createdAt} by `}
+          <Safe v={nhi.data.createdBy} />
+        </Row>
+      </dl>
+    </section>
+  );
+}
+
 /** The request body, rendered field by field from the very object that was digested. */
 function Body({ body }: { readonly body: unknown }) {
   const policy = field(body, 'policy');
@@ -486,6 +517,7 @@ export function RequestPage({ rawId }: { readonly rawId: string | undefined }) {
               </pre>
             )}
           </section>
+          <SubjectContext subject={field(data.body, 'subject')} />
           {data.previous && <Diff previous={data.previous} body={data.body} />}
           <Approvers review={data} />
           {may(principal.roles, 'POST /v1/requests/:id/decisions') && (

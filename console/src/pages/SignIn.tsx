@@ -11,7 +11,10 @@ import { useAuthOptions } from '../session.js';
 export function SignInPage() {
   const options = useAuthOptions();
   const search = useSearch();
-  const returnTo = safeReturnTo(new URLSearchParams(search).get('returnTo') ?? '/inbox');
+  const query = new URLSearchParams(search);
+  const returnTo = safeReturnTo(query.get('returnTo') ?? '/inbox');
+  // The OIDC callback sends a failed sign-in back here with its problem code.
+  const failed = query.get('error');
   const client = useQueryClient();
   const [, navigate] = useLocation();
   const signIn = useMutation({
@@ -31,6 +34,13 @@ export function SignInPage() {
       {options.isPending && <Loading what="sign-in options" />}
       {options.error && <ProblemAlert problem={problemOf(options.error)} />}
       {signIn.error && <ProblemAlert problem={problemOf(signIn.error)} />}
+      {failed !== null && (
+        <p role="alert" className="alert alert-error">
+          {'Sign-in at your identity provider did not complete ('}
+          <Safe v={failed.slice(0, 64)} />
+          {'). Nothing was signed in; try again.'}
+        </p>
+      )}
       {options.data && options.data.issuers.length > 0 && (
         <section aria-labelledby="sso">
           <h2 id="sso">Single sign-on</h2>
