@@ -6,12 +6,18 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { Decision } from '../../src/approval/decision.js';
+import type { SessionView, SignInOptions } from '../../src/http/console/views.js';
 import type { CreateRequestBody, DecisionBody } from '../../src/http/schemas.js';
 import type { Nhi } from '../../src/nhi/nhi.js';
 import type { Finding } from '../../src/reconcile/finding.js';
 import type { RequestBody, RequestState } from '../../src/request/request.js';
 import type { ExceptionView } from '../../src/service/exceptions.js';
-import type { RequestSummary } from '../../src/service/queries.js';
+import type { EvidenceBundle as ServerBundle } from '../../src/evidence/bundle.js';
+import type { RiskFlag } from '../../src/request/risk.js';
+import type { RequestPreview } from '../../src/service/create-request.js';
+import type { FindingPage } from '../../src/service/findings.js';
+import type { RequestListItem, RequestPage } from '../../src/service/request-list.js';
+import type { RequestReview, ReviewedDecision } from '../../src/service/review.js';
 import type { VerifierKeys } from '../../src/trust/trust-file.js';
 import { ProblemError, toProblem } from './lib/problem.js';
 
@@ -19,95 +25,31 @@ export type { Decision, ExceptionView, Finding, RequestBody, RequestState, Verif
 export type CreateRequestInput = Static<typeof CreateRequestBody>;
 export type DecisionInput = Static<typeof DecisionBody>;
 
-export interface AuthOptions {
-  readonly dev: boolean;
-  readonly devPrincipals?: readonly { readonly id: string; readonly roles: readonly string[] }[];
-  readonly issuers: readonly { readonly name: string; readonly issuer: string }[];
-}
+export type AuthOptions = SignInOptions;
+export type Session = SessionView;
 
-export interface Session {
-  readonly principal: {
-    readonly id: string;
-    readonly roles: readonly string[];
-    readonly groups: readonly string[];
-    readonly via: 'api_token' | 'oidc';
-  };
-  readonly signedInAt: string | null;
-  readonly expiresAt: string;
-  readonly mode: 'dev' | 'oidc';
-}
-
-export interface InboxRow extends RequestSummary {
-  readonly ageMs: number;
-  readonly approvals: number;
-  readonly requiredApprovals: number;
-  readonly riskFlags: readonly string[];
-}
-
-export interface RequestPage {
-  readonly requests: readonly InboxRow[];
-  readonly nextCursor: string | null;
-}
-
-export interface EligibleApprover {
-  readonly id: string;
-  readonly groups: readonly string[];
-}
-
-export interface RiskFlag {
-  readonly code: string;
-  readonly message: string;
-}
-
-export interface ReviewDecision extends Decision {
-  readonly via?: string | null;
-  readonly authTime?: string | number | null;
-}
+export type InboxRow = RequestListItem;
+export type { RequestPage, FindingPage, RiskFlag };
+export type EligibleApprover = RequestReview['eligibleApprovers'][number];
+export type ReviewDecision = ReviewedDecision;
 
 /**
- * `GET /v1/requests/:id/review`. `body` is kept `unknown` on purpose: it is checked
- * against the id in the browser before anything reads it as a {@link RequestBody}.
+ * `GET /v1/requests/:id/review`, as the server types it, except that `body` (and the
+ * previous request's) stays `unknown` on purpose: it is checked against the id in the
+ * browser before anything reads it as a {@link RequestBody}.
  */
-export interface Review {
-  readonly id: string;
-  readonly state: RequestState;
+export type Review = Omit<RequestReview, 'body' | 'previous'> & {
   readonly body: unknown;
-  readonly approvals: number;
-  readonly requiredApprovals: number;
-  readonly decisions: readonly ReviewDecision[];
-  readonly eligibleApprovers: readonly EligibleApprover[];
-  readonly riskFlags: readonly RiskFlag[];
   readonly previous: { readonly id: string; readonly body: unknown } | null;
-  readonly you: { readonly mayDecide: boolean; readonly why: string | null };
-}
+};
 
-export interface Preview {
-  readonly rule: string;
-  readonly policyDigest: string;
-  readonly environment: string;
-  readonly requiredApprovals: number;
-  readonly eligibleApprovers: readonly EligibleApprover[];
-  readonly separationOfDuties: readonly string[];
-  readonly window: Readonly<Record<string, unknown>>;
-}
+export type Preview = RequestPreview;
 
-export interface FindingPage {
-  readonly findings: readonly Finding[];
-  readonly nextCursor: string | null;
-}
-
-export interface EvidenceBundle {
-  readonly mediaType: string;
-  readonly requestId: string;
-  readonly checkpoint: string;
-  readonly logVerifierKey: string;
-  readonly warrant: string | null;
-  readonly entries: readonly {
-    readonly index: number;
-    readonly leaf: string;
-    readonly proof: readonly string[];
-  }[];
-}
+/** The bundle as the console reads it: the parts the timeline and inclusion checks use. */
+export type EvidenceBundle = Pick<
+  ServerBundle,
+  'mediaType' | 'requestId' | 'checkpoint' | 'logVerifierKey' | 'warrant' | 'entries'
+>;
 
 export const CONSOLE_HEADER = { 'x-countersign-console': '1' } as const;
 

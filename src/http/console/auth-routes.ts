@@ -23,7 +23,7 @@ import {
 } from './guard.js';
 import type { ConsoleOptions } from './options.js';
 import { safeReturnTo } from './return-to.js';
-import type { ConsoleSession } from './sessions.js';
+import { sessionView, signInOptions } from './views.js';
 
 const LoginQuery = Type.Object({
   issuer: Type.String({ minLength: 1, maxLength: 64 }),
@@ -45,16 +45,6 @@ const LOGIN_COOKIE = 'cs_login';
 
 /** A fresh sign-in's `auth_time` may precede the login's start by this much clock skew. */
 const FRESH_SKEW_SECONDS = 30;
-
-function sessionView(opts: ConsoleOptions, s: ConsoleSession) {
-  const p = s.principal;
-  return {
-    principal: { id: p.id, roles: p.roles, groups: p.groups, via: p.via },
-    signedInAt: s.signedInAt?.toISOString() ?? null,
-    expiresAt: opts.sessions.expiresAt(s).toISOString(),
-    mode: s.mode,
-  };
-}
 
 /**
  * The console's sign-in (a backend-for-frontend): the server is the OIDC client, keeps
@@ -78,13 +68,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
     setSessionCookie(req, reply, opts, opts.sessions.create(...args), maxAgeSeconds());
   };
 
-  app.get('/auth/options', { schema: { hide: true } }, () => ({
-    dev: opts.devPrincipals !== null,
-    ...(opts.devPrincipals === null
-      ? {}
-      : { devPrincipals: opts.devPrincipals.map((p) => ({ id: p.id, roles: p.roles })) }),
-    issuers: opts.issuers.map((i) => ({ name: i.issuer.name, issuer: i.issuer.issuer })),
-  }));
+  app.get('/auth/options', { schema: { hide: true } }, () => signInOptions(opts));
 
   app.get('/auth/session', { schema: { hide: true } }, (req) => {
     const s = opts.sessions.touch(sessionIdOf(req, opts));
