@@ -9,6 +9,8 @@ import { nhiKeyColumn } from './migrations/007-nhi-key.js';
 import { redemptionEvents } from './migrations/008-redemption-events.js';
 import { idempotentRedemptions } from './migrations/009-idempotent-redemptions.js';
 import { grants } from './migrations/010-grants.js';
+// 011 is another change's, merged separately: its import and entry go between 010 and 012.
+import { reconcileStreaming } from './migrations/012-reconcile-streaming.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -32,6 +34,8 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '008_redemption_events': redemptionEvents(),
         '009_idempotent_redemptions': idempotentRedemptions(),
         '010_grants': grants(),
+        // '011_…' is another branch's; it is inserted here when merged (see decision 0024).
+        '012_reconcile_streaming': reconcileStreaming(dialect),
       }),
   };
 }
