@@ -11,6 +11,8 @@ export interface PlanParams {
   /** The pass's instant, as an ISO string (a plan may be made in another thread). */
   readonly now: string;
   readonly driftGraceMs?: number;
+  /** Registered subjects per slice; default {@link SUBJECTS_PER_SLICE}. */
+  readonly subjectsPerSlice?: number;
 }
 
 /** What a pass will write: each finding with its proof, and the resolutions. */
@@ -101,7 +103,7 @@ export function planReconcile(store: Store, params: PlanParams): Promise<Reconci
     const resolve: AutomaticResolution[] = [];
     let deferred = 0;
     let scanned = 0;
-    for await (const range of slices(view, SUBJECTS_PER_SLICE)) {
+    for await (const range of slices(view, params.subjectsPerSlice ?? SUBJECTS_PER_SLICE)) {
       const slice = await sliceInput(view, range, params);
       const prepared = prepareReconcile(slice.input);
       const found =

@@ -31,5 +31,7 @@ export interface FindingWriter extends FindingReader {
     at: string,
   ): Promise<void>;
   /** Inserts findings with multi-row statements, each with the id of its `finding.raised` event. */
-  insertMany(rows: readonly { readonly finding: Finding; readonly eventId: number }[]): Promise<void>;
+  insertMany(
+    rows: readonly { readonly finding: Finding; readonly eventId: number }[],
+  ): Promise<void>;
 }
