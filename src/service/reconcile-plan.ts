@@ -3,7 +3,6 @@ import type { FindingProof, NewFinding } from '../reconcile/finding.js';
 import type { AutomaticResolution, ReconcileInput } from '../reconcile/input.js';
 import { prepareReconcile, storeOrder } from '../reconcile/reconcile.js';
 import { proofsOf } from './evidence-indices.js';
-import type { FactCursor } from './ports/observations.js';
 import type { ReadPorts, Store } from './ports/store.js';
 import type { SubjectRange } from './ports/subjects.js';
 
@@ -30,8 +29,6 @@ export type ReconcilePlanner = (params: PlanParams) => Promise<ReconcilePlan>;
 
 /** Registered subjects per slice: every rule judges one subject's records alone. */
 export const SUBJECTS_PER_SLICE = 500;
-/** Facts per page of newest observations. */
-const FACTS_PER_PAGE = 10_000;
 
 /** The slices of every subject: keyset pages of NHI ids, the last one open-ended. */
 async function* slices(view: ReadPorts, size: number): AsyncGenerator<SubjectRange> {
@@ -52,12 +49,7 @@ async function* slices(view: ReadPorts, size: number): AsyncGenerator<SubjectRan
  */
 async function observationsOf(view: ReadPorts, range: SubjectRange): Promise<Observation[]> {
   const byId = new Map<string, Observation>();
-  let after: FactCursor | null = null;
-  do {
-    const page = await view.observations.latest(range, after, FACTS_PER_PAGE);
-    for (const o of page.observations) byId.set(o.id, o);
-    after = page.next;
-  } while (after !== null);
+  // The newest of each fact comes with the changes: one scan of the range, not two.
   for (const o of await view.observations.changes(range)) byId.set(o.id, o);
   for (const o of await view.observations.aroundClaims(range)) byId.set(o.id, o);
   return [...byId.values()].sort(storeOrder);

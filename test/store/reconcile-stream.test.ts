@@ -84,7 +84,9 @@ for (const dialect of DIALECTS) {
           }
           const latest = new Set(read.map((o) => o.id));
           expect(latest.size).toBe(read.length);
-          read.push(...(await store.read.observations.changes(ALL_SUBJECTS)));
+          const changes = await store.read.observations.changes(ALL_SUBJECTS);
+          expect(changes.map((o) => o.id)).toEqual(expect.arrayContaining([...latest]));
+          read.push(...changes);
           read.push(...(await store.read.observations.aroundClaims(ALL_SUBJECTS)));
           expect([...new Set(ids(read))]).toEqual(ids(keptObservations(all, fulfilments)));
           // The newest per fact is one row per fact, and is what keptObservations keeps last.

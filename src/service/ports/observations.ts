@@ -39,10 +39,10 @@ export interface ObservationReader {
    */
   latest(range: SubjectRange, after: FactCursor | null, limit: number): Promise<ObservationPage>;
   /**
-   * The older observations where a fact's value changed: in each fact's history, the
-   * first and the last observation of every run of one value (the newest excluded, see
-   * {@link latest}). The first observation showing a grant present and the last one
-   * are among them, as is each observation before and after a change of version.
+   * Where each fact's value changed, in one scan: in each fact's history, the first and
+   * the last observation of every run of one value, so the newest (as {@link latest}
+   * gives it), the first and last showing a grant present, and each observation before
+   * and after a change of version.
    */
   changes(range: SubjectRange): Promise<Observation[]>;
   /**

@@ -153,8 +153,7 @@ export class KyselyObservations implements ObservationWriter {
         from observations where ${inSubjects('subject', range)}
         window w as (partition by subject, target, fact_key
           order by observed_at, received_at, ${this.#id})) runs
-      where later is not null
-        and (prev_fact is null or prev_fact <> fact or next_fact <> fact)
+      where later is null or prev_fact is null or prev_fact <> fact or next_fact <> fact
       order by subject, target, fact_key, observed_at, received_at, ${this.#id}`.execute(this.db);
     return rows.map(toObservation);
   }

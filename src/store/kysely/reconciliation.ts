@@ -40,6 +40,18 @@ export class KyselyReconciliation implements ReconciliationWriter {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The warrants of a range of subjects, as a subquery: the redemption reads look up
+   * each one's rows by index (a join let SQLite scan every redemption for every range).
+   */
+  #warrantsIn(range: SubjectRange) {
+    return this.db
+      .selectFrom('warrants')
+      .innerJoin('requests', 'requests.id', 'warrants.request_id')
+      .select('warrants.id')
+      .where(inSubjects('requests.subject', range));
+  }
+
   async #grants(subject?: string, range?: SubjectRange): Promise<ApprovedGrant[]> {
     let q = this.db
       .selectFrom('warrants')
@@ -79,11 +91,7 @@ export class KyselyReconciliation implements ReconciliationWriter {
     let q = this.db
       .selectFrom('redemptions')
       .innerJoin('warrants', 'warrants.id', 'redemptions.warrant_id');
-    if (range !== undefined) {
-      q = q
-        .innerJoin('requests', 'requests.id', 'warrants.request_id')
-        .where(inSubjects('requests.subject', range));
-    }
+    if (range !== undefined) q = q.where('redemptions.warrant_id', 'in', this.#warrantsIn(range));
     const rows = await q
       .select([
         'redemptions.id',
@@ -109,12 +117,7 @@ export class KyselyReconciliation implements ReconciliationWriter {
 
   async allowedRedemptions(range?: SubjectRange): Promise<RedemptionRecord[]> {
     let q = this.db.selectFrom('redemptions');
-    if (range !== undefined) {
-      q = q
-        .innerJoin('warrants', 'warrants.id', 'redemptions.warrant_id')
-        .innerJoin('requests', 'requests.id', 'warrants.request_id')
-        .where(inSubjects('requests.subject', range));
-    }
+    if (range !== undefined) q = q.where('redemptions.warrant_id', 'in', this.#warrantsIn(range));
     const rows = await q
       .select([
         'redemptions.id',
