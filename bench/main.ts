@@ -7,6 +7,7 @@ import { logBenchmarks } from './log.js';
 import { mcpBenchmarks } from './mcp.js';
 import { reconcileBenchmarks } from './reconcile.js';
 import { reconcileLoadBenchmarks } from './reconcile-load.js';
+import { reconcileStoreBenchmarks } from './reconcile-store.js';
 import { postgresBenchmarks } from './postgres.js';
 import { redeemBenchmarks } from './redeem.js';
 import { progress, type Figure } from './util.js';
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
     ['log', () => logBenchmarks({ bigLog })],
     ['evidence', evidenceBenchmarks],
     ['reconcile', reconcileBenchmarks],
+    ['reconcile-store', reconcileStoreBenchmarks],
     ['reconcile-load', reconcileLoadBenchmarks],
     ['mcp', mcpBenchmarks],
     [

@@ -32,11 +32,12 @@ export async function reconcileBenchmarks(): Promise<Figure[]> {
     });
   }
   figures.push({
-    key: 'reconcile_peak_rss_mb',
-    label: 'bench process peak RSS after the 1M-observation reconcile (input included)',
+    // `reconcile_peak_rss_mb` is the store pass's (reconcile-store.ts): this one holds the input.
+    key: 'reconcile_pure_peak_rss_mb',
+    label:
+      'bench process peak RSS after the pure 1M-observation reconcile (generated input included)',
     value: round(await peakRssMb(), 0),
     unit: 'MB',
-    goal: { target: 1024, higherIsBetter: false, text: '< 1 GiB' },
   });
   figures.push({
     key: 'reconcile_scaling_1m_vs_100k',

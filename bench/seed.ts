@@ -26,7 +26,7 @@ async function inBatches<T>(
   }
 }
 
-function requestOf(g: ApprovedGrant): RequestRecord {
+export function requestOf(g: ApprovedGrant): RequestRecord {
   const body = {
     v: 1,
     requester: 'alice',

@@ -9,9 +9,10 @@ import {
   type ReconcileInput,
   type ReconcileResult,
 } from './input.js';
+import type { Observation } from '../observation/observation.js';
 import { buildIndexes, type Indexes } from './indexes.js';
 import { fulfilmentMismatches, observedGrants, unapprovedVersions } from './observed.js';
-import { expiredNotRevoked, unfulfilledTargets } from './windows.js';
+import { driftLookups, expiredNotRevoked, unfulfilledTargets } from './windows.js';
 
 export type {
   ApprovedGrant,
@@ -161,7 +162,76 @@ const driftGrace = (ms: number | undefined): number =>
  *   redemptions, denials, existing: new Map() });
  */
 export function reconcile(input: ReconcileInput): ReconcileResult {
-  const idx = buildIndexes(input.grants, input.fulfilments, input.observations, input.redemptions);
+  return runRules(input, indexesOf(input));
+}
+
+/** The store's order of observations: `observedAt`, then `receivedAt`, then id. */
+export const storeOrder = (a: Observation, b: Observation): number =>
+  a.observedAt !== b.observedAt
+    ? a.observedAt < b.observedAt
+      ? -1
+      : 1
+    : a.receivedAt !== b.receivedAt
+      ? a.receivedAt < b.receivedAt
+        ? -1
+        : 1
+      : a.id < b.id
+        ? -1
+        : a.id > b.id
+          ? 1
+          : 0;
+
+/** The indexes of `input`, with the observations of `more` it does not hold merged in order. */
+function indexesOf(input: ReconcileInput, more: readonly Observation[] = []): Indexes {
+  const held = new Set(more.length === 0 ? [] : input.observations.map((o) => o.id));
+  const added = more.filter((o) => !held.has(o.id));
+  const observations =
+    added.length === 0 ? input.observations : [...input.observations, ...added].sort(storeOrder);
+  return buildIndexes(input.grants, input.fulfilments, observations, input.redemptions);
+}
+
+/** A point in a secret's history: the newest `secret_version` at (subject, target) at or before `at`. */
+export interface HistoryLookup {
+  readonly subject: string;
+  readonly target: string;
+  /** An ISO instant, in `toISOString` form. */
+  readonly at: string;
+}
+
+/** A reconciliation whose input may hold only part of each observation history. */
+export interface PreparedReconcile {
+  /**
+   * The points of history the rules will read that a partial input may lack: what a
+   * lagging target showed when a rotation was confirmed elsewhere (drift).
+   */
+  readonly lookups: readonly HistoryLookup[];
+  /** Runs the rules, with the observations found for `lookups` added to the input. */
+  run(found: readonly Observation[]): ReconcileResult;
+}
+
+/**
+ * {@link reconcile} in two steps, for a caller that does not hand over every observation
+ * (docs/decisions/0024): the input must hold, per (subject, target, fact), the newest
+ * observation, the first and last of every run of one value, and the newest before and
+ * oldest at or after every successful `apply` report there; `lookups` then names the
+ * only other observations a rule reads. Given them, the result is exactly what
+ * `reconcile` gives on the whole history. Observations must come in the store's order
+ * (`observedAt`, `receivedAt`, id), so that ties fall the same way.
+ */
+export function prepareReconcile(input: ReconcileInput): PreparedReconcile {
+  const idx = indexesOf(input);
+  const lookups = driftLookups(idx, input.now, driftGrace(input.driftGraceMs)).map((l) => ({
+    subject: l.subject,
+    target: l.target,
+    at: new Date(l.at).toISOString(),
+  }));
+  return {
+    lookups,
+    run: (found) => runRules(input, found.length === 0 ? idx : indexesOf(input, found)),
+  };
+}
+
+function runRules(input: ReconcileInput, idx: Indexes): ReconcileResult {
   const sink = collector(input.existing);
   unfulfilledTargets(idx, input.now, driftGrace(input.driftGraceMs), sink);
   fulfilmentMismatches(input.fulfilments, idx, sink);

@@ -10,6 +10,7 @@ import {
   reportsAt,
   targetsOf,
   type Indexes,
+  type Place,
   type TimedObservation,
 } from './indexes.js';
 import { revocationAt } from './revocation.js';
@@ -53,6 +54,25 @@ interface Drift {
 }
 
 /**
+ * The target's latest `secret_version` observation, when it was made at least `grace`
+ * after the confirmation and `now` is that late too: the sighting drift is judged on.
+ */
+function laggingAt(
+  idx: Indexes,
+  g: ApprovedGrant,
+  target: string,
+  c: Confirmation,
+  now: number,
+  grace: number,
+): { readonly place: Place; readonly still: TimedObservation } | null {
+  const due = c.seen.t + grace;
+  if (now < due) return null;
+  const place = placeAt(idx, g.subject, target);
+  const still = place?.versions[place.versions.length - 1];
+  return place === undefined || still === undefined || still.t < due ? null : { place, still };
+}
+
+/**
  * In-window drift at `target`: its latest `secret_version` observation was made at
  * least `grace` after the confirmation (and `now` is that late too), and shows an
  * old version: the one the target itself showed when the confirmation was seen, or
@@ -67,11 +87,9 @@ function driftAt(
   now: number,
   grace: number,
 ): Drift | null {
-  const due = c.seen.t + grace;
-  if (now < due) return null;
-  const place = placeAt(idx, g.subject, target);
-  const still = place?.versions[place.versions.length - 1];
-  if (place === undefined || still === undefined || still.t < due) return null;
+  const lagging = laggingAt(idx, g, target, c, now, grace);
+  if (lagging === null) return null;
+  const { place, still } = lagging;
   const fp = versionOf(still);
   const claimed = targetsOf(g).some((t) =>
     reportsAt(idx, g.warrantId, t).applied.some((f) => f.fingerprint === fp),
@@ -79,6 +97,50 @@ function driftAt(
   const before = observedBy(place, c.seen.t);
   const old = [c.replaced, before === undefined ? null : versionOf(before)];
   return fp !== null && !claimed && old.includes(fp) ? { confirmation: c, before, still } : null;
+}
+
+/**
+ * Whether a grant's window has ended (and was not withdrawn before), and, inside the
+ * window of a rotation, its first confirmed target while drift may still be judged
+ * against it (the warrant was not revoked before the grace ran out).
+ */
+function windowOf(
+  idx: Indexes,
+  g: ApprovedGrant,
+  now: Date,
+  graceMs: number,
+): { readonly ended: boolean; readonly inForce: Confirmation | null } {
+  const notAfter = Date.parse(g.notAfter);
+  const revokedAt = g.revokedAt === null ? Number.POSITIVE_INFINITY : Date.parse(g.revokedAt);
+  const ended = now.getTime() >= notAfter && !(revokedAt < notAfter);
+  const confirmed = !ended && claimsVersion(g) ? firstConfirmation(idx, g) : null;
+  const inForce = confirmed !== null && !(revokedAt < confirmed.seen.t + graceMs);
+  return { ended, inForce: inForce ? confirmed : null };
+}
+
+/**
+ * The instants at which drift looks back into a lagging target's history: for each
+ * approved target without a successful report whose latest sighting is late enough to
+ * be judged, the time its rotation was confirmed elsewhere (what the target showed
+ * then, see `driftAt`). A reader that holds only part of each history (see
+ * docs/decisions/0024) fetches the newest observation at or before each of these.
+ */
+export function driftLookups(
+  idx: Indexes,
+  now: Date,
+  graceMs: number,
+): { readonly subject: string; readonly target: string; readonly at: number }[] {
+  const out: { subject: string; target: string; at: number }[] = [];
+  for (const g of idx.grants.values()) {
+    const { inForce } = windowOf(idx, g, now, graceMs);
+    if (inForce === null) continue;
+    for (const target of targetsOf(g)) {
+      if (reportsAt(idx, g.warrantId, target).applied.length > 0) continue;
+      if (laggingAt(idx, g, target, inForce, now.getTime(), graceMs) === null) continue;
+      out.push({ subject: g.subject, target, at: inForce.seen.t });
+    }
+  }
+  return out;
 }
 
 /**
@@ -103,11 +165,8 @@ export function unfulfilledTargets(
   sink: FindingSink,
 ): void {
   for (const g of idx.grants.values()) {
-    const notAfter = Date.parse(g.notAfter);
-    const revokedAt = g.revokedAt === null ? Number.POSITIVE_INFINITY : Date.parse(g.revokedAt);
-    const ended = now.getTime() >= notAfter && !(revokedAt < notAfter);
-    const confirmed = !ended && claimsVersion(g) ? firstConfirmation(idx, g) : null;
-    const inForce = confirmed !== null && !(revokedAt < confirmed.seen.t + graceMs);
+    const { ended, inForce: confirmed } = windowOf(idx, g, now, graceMs);
+    const inForce = confirmed !== null;
     for (const target of targetsOf(g)) {
       const key = findingKey.unfulfilledTarget(g.warrantId, target);
       const reports = reportsAt(idx, g.warrantId, target);

@@ -1,13 +1,17 @@
+import type { Observation } from '../observation/observation.js';
 import type { FindingProof, NewFinding } from '../reconcile/finding.js';
-import type { AutomaticResolution } from '../reconcile/input.js';
-import { reconcile } from '../reconcile/reconcile.js';
+import type { AutomaticResolution, ReconcileInput } from '../reconcile/input.js';
+import { prepareReconcile, storeOrder } from '../reconcile/reconcile.js';
 import { proofsOf } from './evidence-indices.js';
-import type { Store } from './ports/store.js';
+import type { ReadPorts, Store } from './ports/store.js';
+import type { SubjectRange } from './ports/subjects.js';
 
 export interface PlanParams {
   /** The pass's instant, as an ISO string (a plan may be made in another thread). */
   readonly now: string;
   readonly driftGraceMs?: number;
+  /** Registered subjects per slice; default {@link SUBJECTS_PER_SLICE}. */
+  readonly subjectsPerSlice?: number;
 }
 
 /** What a pass will write: each finding with its proof, and the resolutions. */
@@ -23,44 +27,96 @@ export interface ReconcilePlan {
 /** Makes the plan of one pass; the server may make it in a worker thread (`server/`). */
 export type ReconcilePlanner = (params: PlanParams) => Promise<ReconcilePlan>;
 
+/** Registered subjects per slice: every rule judges one subject's records alone. */
+export const SUBJECTS_PER_SLICE = 500;
+
+/** The slices of every subject: keyset pages of NHI ids, the last one open-ended. */
+async function* slices(view: ReadPorts, size: number): AsyncGenerator<SubjectRange> {
+  let after: string | null = null;
+  for (;;) {
+    const page = await view.reconciliation.subjects(after, size);
+    const through = page.length < size ? null : (page[page.length - 1] as string);
+    yield { after, through };
+    if (through === null) return;
+    after = through;
+  }
+}
+
 /**
- * Reads everything a pass needs from one consistent snapshot, which holds no writer up,
- * and computes what to raise and resolve with the pure reconciler. A finding citing an
- * event not yet integrated is deferred (its proof would be partial).
+ * The observations of one slice that the rules read (see `prepareReconcile`): the newest
+ * of each fact, the first and last of each run of one value, and those either side of
+ * every claim, in the store's order.
+ */
+async function observationsOf(view: ReadPorts, range: SubjectRange): Promise<Observation[]> {
+  const byId = new Map<string, Observation>();
+  // The newest of each fact comes with the changes: one scan of the range, not two.
+  for (const o of await view.observations.changes(range)) byId.set(o.id, o);
+  for (const o of await view.observations.aroundClaims(range)) byId.set(o.id, o);
+  return [...byId.values()].sort(storeOrder);
+}
+
+/** The pure reconciler's input for one slice of subjects, and how many rows it took. */
+async function sliceInput(
+  view: ReadPorts,
+  range: SubjectRange,
+  params: PlanParams,
+): Promise<{ input: ReconcileInput; scanned: number }> {
+  const input = {
+    now: new Date(params.now),
+    grants: await view.reconciliation.grants(range),
+    fulfilments: await view.fulfilments.list(range),
+    observations: await observationsOf(view, range),
+    redemptions: await view.reconciliation.allowedRedemptions(range),
+    denials: await view.reconciliation.denials(range),
+    existing: await view.findings.existingIn(range),
+    ...(params.driftGraceMs === undefined ? {} : { driftGraceMs: params.driftGraceMs }),
+  };
+  const scanned =
+    input.grants.length +
+    input.fulfilments.length +
+    input.observations.length +
+    input.redemptions.length +
+    input.denials.length +
+    input.existing.size;
+  return { input, scanned };
+}
+
+/**
+ * Reads what a pass needs from one consistent snapshot, which holds no writer up, one
+ * slice of subjects at a time, and computes what to raise and resolve with the pure
+ * reconciler: every rule judges one subject's records alone, so a slice is reconciled
+ * on its own and memory is bounded by a slice, not by the store. Of each observation
+ * history only what a rule can read is fetched (docs/decisions/0024). A finding citing
+ * an event not yet integrated is deferred (its proof would be partial).
  */
 export function planReconcile(store: Store, params: PlanParams): Promise<ReconcilePlan> {
   return store.snapshot(async (view) => {
-    const input = {
-      now: new Date(params.now),
-      grants: await view.reconciliation.grants(),
-      fulfilments: await view.fulfilments.list(),
-      observations: await view.observations.list(),
-      redemptions: await view.reconciliation.allowedRedemptions(),
-      denials: await view.reconciliation.denials(),
-      existing: await view.findings.existing(),
-      ...(params.driftGraceMs === undefined ? {} : { driftGraceMs: params.driftGraceMs }),
-    };
-    const scanned =
-      input.grants.length +
-      input.fulfilments.length +
-      input.observations.length +
-      input.redemptions.length +
-      input.denials.length +
-      input.existing.size;
-    const result = reconcile(input);
-    const proofs = await proofsOf(
-      view,
-      result.raise.map((n) => n.evidence),
-    );
-    const raise = result.raise.flatMap((finding, i) => {
-      const resolved = proofs[i];
-      return resolved === undefined || resolved.pending ? [] : [{ finding, proof: resolved.proof }];
-    });
-    return {
-      raise,
-      resolve: result.resolve,
-      deferred: result.raise.length - raise.length,
-      scanned,
-    };
+    const raise: { finding: NewFinding; proof: FindingProof }[] = [];
+    const resolve: AutomaticResolution[] = [];
+    let deferred = 0;
+    let scanned = 0;
+    for await (const range of slices(view, params.subjectsPerSlice ?? SUBJECTS_PER_SLICE)) {
+      const slice = await sliceInput(view, range, params);
+      const prepared = prepareReconcile(slice.input);
+      const found =
+        prepared.lookups.length === 0
+          ? []
+          : await view.observations.atOrBefore(
+              prepared.lookups.map((l) => ({ ...l, factKey: 'secret_version' })),
+            );
+      const result = prepared.run(found);
+      scanned += slice.scanned + found.length;
+      const proofs = await proofsOf(
+        view,
+        result.raise.map((n) => n.evidence),
+      );
+      result.raise.forEach((finding, i) => {
+        const resolved = proofs[i];
+        if (resolved === undefined || resolved.pending) deferred += 1;
+        else raise.push({ finding, proof: resolved.proof });
+      });
+      resolve.push(...result.resolve);
+    }
+    return { raise, resolve, deferred, scanned };
   });
 }

@@ -96,6 +96,11 @@ export async function runReconcile(
   };
 }
 
+/**
+ * Raises one batch in its transaction: one query for the keys already raised (by a
+ * concurrent pass since the snapshot), each `finding.raised` event appended in order,
+ * then the findings in multi-row inserts, so each finding commits with its event.
+ */
 async function raise(
   ctx: Pick<ServiceContext, 'webhooks'>,
   tx: TxPorts,
@@ -103,9 +108,11 @@ async function raise(
   now: Date,
 ): Promise<string[]> {
   const at = now.toISOString();
-  const raised: string[] = [];
+  const taken = await tx.findings.keysRaised(batch.map((r) => r.finding.key));
+  const rows: { finding: Finding; eventId: number }[] = [];
   for (const { finding: n, proof } of batch) {
-    if (await tx.findings.hasKey(n.key)) continue;
+    if (taken.has(n.key)) continue;
+    taken.add(n.key);
     const finding: Finding = {
       ...n,
       evidence: proof,
@@ -123,11 +130,13 @@ async function raise(
       detail: finding.detail,
       evidence: finding.evidence,
     });
-    await tx.findings.insert(finding, eventId);
-    await enqueueWebhook(tx, ctx.webhooks ?? [], 'finding.raised', now, { finding });
-    raised.push(finding.id);
+    rows.push({ finding, eventId });
   }
-  return raised;
+  await tx.findings.insertMany(rows);
+  for (const { finding } of rows) {
+    await enqueueWebhook(tx, ctx.webhooks ?? [], 'finding.raised', now, { finding });
+  }
+  return rows.map((r) => r.finding.id);
 }
 
 async function resolve(tx: TxPorts, batch: ReconcilePlan['resolve'], now: Date): Promise<number> {

@@ -10,6 +10,7 @@ import { redemptionEvents } from './migrations/008-redemption-events.js';
 import { idempotentRedemptions } from './migrations/009-idempotent-redemptions.js';
 import { grants } from './migrations/010-grants.js';
 import { requestPages } from './migrations/011-request-pages.js';
+import { reconcileStreaming } from './migrations/012-reconcile-streaming.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -34,6 +35,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '009_idempotent_redemptions': idempotentRedemptions(),
         '010_grants': grants(),
         '011_request_pages': requestPages(),
+        '012_reconcile_streaming': reconcileStreaming(dialect),
       }),
   };
 }

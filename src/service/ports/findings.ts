@@ -5,6 +5,7 @@ import type {
   FindingState,
 } from '../../reconcile/finding.js';
 import type { ExistingFinding } from '../../reconcile/input.js';
+import type { SubjectRange } from './subjects.js';
 
 export interface FindingReader {
   get(id: string): Promise<Finding | null>;
@@ -17,6 +18,10 @@ export interface FindingReader {
   existing(): Promise<Map<string, ExistingFinding>>;
   /** How many findings of each kind are open (kinds with none are absent): one grouped count. */
   openByKind(): Promise<Map<FindingKind, number>>;
+  /** The findings of `existing` whose subject lies in `range`. */
+  existingIn(range: SubjectRange): Promise<Map<string, ExistingFinding>>;
+  /** Which of `keys` were ever raised. */
+  keysRaised(keys: readonly string[]): Promise<Set<string>>;
 }
 
 export interface FindingWriter extends FindingReader {
@@ -26,6 +31,10 @@ export interface FindingWriter extends FindingReader {
     state: FindingState,
     resolution: FindingResolution | null,
     at: string,
+  ): Promise<void>;
+  /** Inserts findings with multi-row statements, each with the id of its `finding.raised` event. */
+  insertMany(
+    rows: readonly { readonly finding: Finding; readonly eventId: number }[],
   ): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import type { EvidenceRole } from '../../reconcile/finding.js';
 import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
+import type { SubjectRange } from './subjects.js';
 
 export interface ExpiringWarrant {
   readonly warrantId: string;
@@ -10,14 +11,16 @@ export interface ExpiringWarrant {
 
 /** What reconciliation reads beside fulfilments, observations and findings. */
 export interface ReconciliationReader {
-  /** One per issued warrant, with the request fields the reconciler needs. */
-  grants(): Promise<ApprovedGrant[]>;
+  /** One per issued warrant (of the subjects in `range`, when given), with the request fields the reconciler needs. */
+  grants(range?: SubjectRange): Promise<ApprovedGrant[]>;
+  /** Up to `limit` registered NHI ids after `after`, in the database's text order: the slices of a pass. */
+  subjects(after: string | null, limit: number): Promise<string[]>;
   /** The grants of one subject, newest warrant first. */
   grantsForSubject(subject: string): Promise<ApprovedGrant[]>;
   /** Denied redemptions of known warrants, from the redemptions table. */
-  denials(): Promise<DenialRecord[]>;
+  denials(range?: SubjectRange): Promise<DenialRecord[]>;
   /** Allowed redemptions, from the redemptions table. */
-  allowedRedemptions(): Promise<RedemptionRecord[]>;
+  allowedRedemptions(range?: SubjectRange): Promise<RedemptionRecord[]>;
   /** Warrants whose window ended by `now` and whose expiry is not yet recorded. */
   warrantsToExpire(now: string): Promise<ExpiringWarrant[]>;
   /**

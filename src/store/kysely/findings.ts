@@ -12,6 +12,8 @@ import type { FindingPageFilter, FindingWriter } from '../../service/ports/findi
 import type { Database, FindingsTable } from '../schema.js';
 import { findingProofs } from './evidence.js';
 import { rowWhere, anyRowWhere } from './rows.js';
+import { inSubjects } from './subject-range.js';
+import type { SubjectRange } from '../../service/ports/subjects.js';
 
 const toFinding = (r: Selectable<FindingsTable>, evidence: FindingProof): Finding => ({
   id: r.id as FindingId,
@@ -146,4 +148,65 @@ export class KyselyFindings implements FindingWriter {
       .execute();
     return new Map(rows.map((r) => [r.kind as FindingKind, Number(r.n)]));
   }
+
+  // Reconciliation in slices and batches (docs/decisions/0024).
+
+  async existingIn(range: SubjectRange): Promise<Map<string, ExistingFinding>> {
+    const rows = await this.db
+      .selectFrom('findings')
+      .select(['id', 'key', 'state', 'resolution'])
+      .where(inSubjects('subject', range))
+      .execute();
+    const automatic = (resolution: string | null): boolean =>
+      resolution !== null && (JSON.parse(resolution) as FindingResolution).automatic;
+    return new Map(
+      rows.map((r) => [
+        r.key,
+        { id: r.id, state: r.state as FindingState, automatic: automatic(r.resolution) },
+      ]),
+    );
+  }
+
+  async keysRaised(keys: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
+      const rows = await this.db
+        .selectFrom('findings')
+        .select('key')
+        .where('key', 'in', keys.slice(i, i + KEYS_PER_STATEMENT))
+        .execute();
+      for (const r of rows) out.add(r.key);
+    }
+    return out;
+  }
+
+  async insertMany(rows: readonly { readonly finding: Finding; readonly eventId: number }[]) {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      await this.db
+        .insertInto('findings')
+        .values(
+          rows.slice(i, i + ROWS_PER_INSERT).map(({ finding: f, eventId }) => ({
+            id: f.id,
+            key: f.key,
+            kind: f.kind,
+            state: f.state,
+            request_id: f.requestId,
+            warrant_id: f.warrantId,
+            subject: f.subject,
+            target: f.target,
+            detail: f.detail,
+            evidence: JSON.stringify(f.evidence),
+            raised_at: f.raisedAt,
+            updated_at: f.updatedAt,
+            resolution: f.resolution === null ? null : JSON.stringify(f.resolution),
+            event_id: eventId,
+          })),
+        )
+        .execute();
+    }
+  }
 }
+
+/** Bound parameters stay well under every dialect's limit (SQLite: 32,766; 14 per row). */
+const KEYS_PER_STATEMENT = 500;
+const ROWS_PER_INSERT = 500;

@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely';
 import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../../core/ids.js';
 import type { Fulfilment, FulfilmentId, FulfilmentPhase } from '../../fulfilment/fulfilment.js';
 import type { FulfilmentWriter } from '../../service/ports/fulfilments.js';
+import type { SubjectRange } from '../../service/ports/subjects.js';
 import type { Database } from '../schema.js';
+import { inSubjects } from './subject-range.js';
 
 /** What executors reported at each target, bound to the receipts they hold. */
 export class KyselyFulfilments implements FulfilmentWriter {
@@ -41,8 +43,10 @@ export class KyselyFulfilments implements FulfilmentWriter {
     return r !== undefined;
   }
 
-  async list(): Promise<Fulfilment[]> {
-    const rows = await this.db.selectFrom('fulfilments').selectAll().orderBy('at').execute();
+  async list(range?: SubjectRange): Promise<Fulfilment[]> {
+    let q = this.db.selectFrom('fulfilments').selectAll();
+    if (range !== undefined) q = q.where(inSubjects('subject', range));
+    const rows = await q.orderBy('at').execute();
     return rows.map((r) => ({
       id: r.id as FulfilmentId,
       requestId: r.request_id as RequestId,

@@ -1,13 +1,35 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { NhiId, PrincipalId } from '../../core/ids.js';
 import type { Observation, ObservationId, ObservedFact } from '../../observation/observation.js';
-import type { ObservationWriter } from '../../service/ports/observations.js';
+import type {
+  FactCursor,
+  ObservationPage,
+  ObservationProbe,
+  ObservationWriter,
+} from '../../service/ports/observations.js';
+import type { Dialect } from '../../service/ports/store.js';
+import type { SubjectRange } from '../../service/ports/subjects.js';
 import type { Database, ObservationsTable } from '../schema.js';
 import { anyRowWhere } from './rows.js';
+import { inSubjects } from './subject-range.js';
+
+type Row = Selectable<ObservationsTable>;
+
+const COLUMNS = sql.raw(
+  'id, key, observer, subject, target, fact_key, fact, observed_at, received_at, event_id',
+);
 
 /** What collectors observed, keyed so that a re-sent observation is recorded once. */
 export class KyselyObservations implements ObservationWriter {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Ties of time are broken by id compared byte-wise, as SQLite and JavaScript compare it. */
+  readonly #id: RawBuilder<unknown>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {
+    this.#id = dialect === 'postgres' ? sql`id collate "C"` : sql`id`;
+  }
 
   async exists(key: string): Promise<boolean> {
     return anyRowWhere(this.db, 'observations', 'key', key);
@@ -84,6 +106,96 @@ export class KyselyObservations implements ObservationWriter {
       .orderBy('o.fact_key')
       .execute();
     return rows.map(toObservation);
+  }
+
+  async latest(
+    range: SubjectRange,
+    after: FactCursor | null,
+    limit: number,
+  ): Promise<ObservationPage> {
+    const from =
+      after === null
+        ? sql`1 = 1`
+        : sql`(subject, target, fact_key) > (${after.subject}, ${after.target}, ${after.factKey})`;
+    const where = sql`${inSubjects('subject', range)} and ${from}`;
+    const id = this.#id;
+    // PostgreSQL keeps the first row of each fact in the order asked; SQLite keeps the row
+    // no other follows in the index's own order, so its window needs no sort.
+    const query =
+      this.dialect === 'postgres'
+        ? sql<Row>`select distinct on (subject, target, fact_key) ${COLUMNS}
+            from observations where ${where}
+            order by subject, target, fact_key, observed_at desc, received_at desc, ${id} desc
+            limit ${limit}`
+        : sql<Row>`select ${COLUMNS} from (
+              select *, lead(id) over (partition by subject, target, fact_key
+                order by observed_at, received_at, ${id}) as later
+              from observations where ${where}) newest
+            where later is null order by subject, target, fact_key limit ${limit}`;
+    const { rows } = await query.execute(this.db);
+    const last = rows.length < limit ? undefined : rows[rows.length - 1];
+    return {
+      observations: rows.map(toObservation),
+      next:
+        last === undefined
+          ? null
+          : { subject: last.subject, target: last.target, factKey: last.fact_key },
+    };
+  }
+
+  async changes(range: SubjectRange): Promise<Observation[]> {
+    // A fact's value is its stored JSON: one key's facts differ only in their value, and a
+    // value written twice is written alike. A spurious difference would only keep a row more.
+    const { rows } = await sql<Row>`select ${COLUMNS} from (
+        select *,
+          lag(fact) over w as prev_fact, lead(fact) over w as next_fact,
+          lead(id) over w as later
+        from observations where ${inSubjects('subject', range)}
+        window w as (partition by subject, target, fact_key
+          order by observed_at, received_at, ${this.#id})) runs
+      where later is null or prev_fact is null or prev_fact <> fact or next_fact <> fact
+      order by subject, target, fact_key, observed_at, received_at, ${this.#id}`.execute(this.db);
+    return rows.map(toObservation);
+  }
+
+  async aroundClaims(range: SubjectRange): Promise<Observation[]> {
+    const id = this.#id;
+    const nearest = (side: 'before' | 'from') =>
+      side === 'before'
+        ? sql`(select x.id from observations x
+            where x.subject = f.subject and x.target = f.target
+              and x.fact_key = 'secret_version' and x.observed_at < f.at
+            order by x.observed_at desc, x.received_at desc, x.${id} desc limit 1)`
+        : sql`(select x.id from observations x
+            where x.subject = f.subject and x.target = f.target
+              and x.fact_key = 'secret_version' and x.observed_at >= f.at
+            order by x.observed_at, x.received_at, x.${id} limit 1)`;
+    const claims = sql`fulfilments f where ${inSubjects('f.subject', range)}
+      and f.phase = 'apply' and f.outcome = 'success' and f.fingerprint is not null`;
+    const { rows } = await sql<Row>`select ${COLUMNS} from observations where id in (
+        select ${nearest('before')} from ${claims}
+        union select ${nearest('from')} from ${claims})`.execute(this.db);
+    return rows.map(toObservation);
+  }
+
+  async atOrBefore(probes: readonly ObservationProbe[]): Promise<Observation[]> {
+    const out = new Map<string, Observation>();
+    for (const p of probes) {
+      const r = await this.db
+        .selectFrom('observations')
+        .selectAll()
+        .where('subject', '=', p.subject)
+        .where('target', '=', p.target)
+        .where('fact_key', '=', p.factKey)
+        .where('observed_at', '<=', p.at)
+        .orderBy('observed_at', 'desc')
+        .orderBy('received_at', 'desc')
+        .orderBy(sql`${this.#id}`, 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (r !== undefined) out.set(r.id, toObservation(r));
+    }
+    return [...out.values()];
   }
 }
 

@@ -33,7 +33,7 @@ export function kyselyPorts(
     log: new KyselyLog(db, sql, insertEvent),
     keys: new KyselyKeys(db, sql),
     fulfilments: new KyselyFulfilments(db),
-    observations: new KyselyObservations(db),
+    observations: new KyselyObservations(db, sql.name),
     findings: new KyselyFindings(db),
     reconciliation: new KyselyReconciliation(db),
     webhooks: new KyselyWebhooks(db),

@@ -4,7 +4,9 @@ import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconc
 import type { RequestBody } from '../../request/request.js';
 import type { ExpiringWarrant, ReconciliationWriter } from '../../service/ports/reconciliation.js';
 import type { Database } from '../schema.js';
+import type { SubjectRange } from '../../service/ports/subjects.js';
 import { leavesOf } from './evidence.js';
+import { inSubjects } from './subject-range.js';
 
 /** The redeemed target recorded in a redemption's action (its JSON column). */
 function targetOf(action: string): string | null {
@@ -23,15 +25,34 @@ const eventRef = (eventId: number | null, id: string): string =>
 export class KyselyReconciliation implements ReconciliationWriter {
   constructor(private readonly db: Kysely<Database>) {}
 
-  grants(): Promise<ApprovedGrant[]> {
-    return this.#grants();
+  grants(range?: SubjectRange): Promise<ApprovedGrant[]> {
+    return this.#grants(undefined, range);
   }
 
   grantsForSubject(subject: string): Promise<ApprovedGrant[]> {
     return this.#grants(subject);
   }
 
-  async #grants(subject?: string): Promise<ApprovedGrant[]> {
+  async subjects(after: string | null, limit: number): Promise<string[]> {
+    let q = this.db.selectFrom('nhis').select('id');
+    if (after !== null) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The warrants of a range of subjects, as a subquery: the redemption reads look up
+   * each one's rows by index (a join let SQLite scan every redemption for every range).
+   */
+  #warrantsIn(range: SubjectRange) {
+    return this.db
+      .selectFrom('warrants')
+      .innerJoin('requests', 'requests.id', 'warrants.request_id')
+      .select('warrants.id')
+      .where(inSubjects('requests.subject', range));
+  }
+
+  async #grants(subject?: string, range?: SubjectRange): Promise<ApprovedGrant[]> {
     let q = this.db
       .selectFrom('warrants')
       .innerJoin('requests', 'requests.id', 'warrants.request_id')
@@ -46,6 +67,7 @@ export class KyselyReconciliation implements ReconciliationWriter {
     if (subject !== undefined) {
       q = q.where('requests.subject', '=', subject).orderBy('warrants.issued_at', 'desc');
     }
+    if (range !== undefined) q = q.where(inSubjects('requests.subject', range));
     const rows = await q.execute();
     return rows.map((r) => {
       const b = JSON.parse(r.body) as RequestBody;
@@ -65,10 +87,12 @@ export class KyselyReconciliation implements ReconciliationWriter {
     });
   }
 
-  async denials(): Promise<DenialRecord[]> {
-    const rows = await this.db
+  async denials(range?: SubjectRange): Promise<DenialRecord[]> {
+    let q = this.db
       .selectFrom('redemptions')
-      .innerJoin('warrants', 'warrants.id', 'redemptions.warrant_id')
+      .innerJoin('warrants', 'warrants.id', 'redemptions.warrant_id');
+    if (range !== undefined) q = q.where('redemptions.warrant_id', 'in', this.#warrantsIn(range));
+    const rows = await q
       .select([
         'redemptions.id',
         'redemptions.event_id',
@@ -91,13 +115,20 @@ export class KyselyReconciliation implements ReconciliationWriter {
     }));
   }
 
-  async allowedRedemptions(): Promise<RedemptionRecord[]> {
-    const rows = await this.db
-      .selectFrom('redemptions')
-      .select(['id', 'event_id', 'warrant_id', 'action', 'at'])
-      .where('outcome', '=', 'allow')
-      .where('warrant_id', 'is not', null)
-      .orderBy('seq')
+  async allowedRedemptions(range?: SubjectRange): Promise<RedemptionRecord[]> {
+    let q = this.db.selectFrom('redemptions');
+    if (range !== undefined) q = q.where('redemptions.warrant_id', 'in', this.#warrantsIn(range));
+    const rows = await q
+      .select([
+        'redemptions.id',
+        'redemptions.event_id',
+        'redemptions.warrant_id',
+        'redemptions.action',
+        'redemptions.at',
+      ])
+      .where('redemptions.outcome', '=', 'allow')
+      .where('redemptions.warrant_id', 'is not', null)
+      .orderBy('redemptions.seq')
       .execute();
     return rows.map((r) => ({
       id: eventRef(r.event_id === null ? null : Number(r.event_id), r.id),

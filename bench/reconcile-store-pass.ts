@@ -1,0 +1,63 @@
+/**
+ * One reconciliation pass over an existing SQLite database, as `countersign reconcile
+ * --now` makes it, in this process alone: `node reconcile-store-pass.js FILE NOW`. Prints
+ * its time, its rows read and this process's peak RSS as JSON (see reconcile-store.ts).
+ * `BENCH_RECONCILE_WHOLE=1` plans it the way passes did before slices (every row read).
+ */
+import { ManualClock } from '../src/core/clock.js';
+import { reconcile, storeOrder } from '../src/reconcile/reconcile.js';
+import { proofsOf } from '../src/service/evidence-indices.js';
+import type { ReconcilePlanner } from '../src/service/reconcile-plan.js';
+import { runReconcile } from '../src/service/reconcile.js';
+import type { Store } from '../src/service/ports/store.js';
+import { openSqliteStore } from '../src/store/sqlite/open.js';
+
+const [file, now] = process.argv.slice(2) as [string, string];
+
+/** The plan as it was made before docs/decisions/0024: every row, then the reconciler. */
+const whole =
+  (store: Store): ReconcilePlanner =>
+  (params) =>
+    store.snapshot(async (view) => {
+      const input = {
+        now: new Date(params.now),
+        grants: await view.reconciliation.grants(),
+        fulfilments: await view.fulfilments.list(),
+        observations: (await view.observations.list()).sort(storeOrder),
+        redemptions: await view.reconciliation.allowedRedemptions(),
+        denials: await view.reconciliation.denials(),
+        existing: await view.findings.existing(),
+      };
+      const result = reconcile(input);
+      const proofs = await proofsOf(
+        view,
+        result.raise.map((n) => n.evidence),
+      );
+      return {
+        raise: result.raise.map((finding, i) => ({ finding, proof: proofs[i]!.proof })),
+        resolve: result.resolve,
+        deferred: 0,
+        scanned: input.grants.length + input.fulfilments.length + input.observations.length,
+      };
+    });
+
+const store = await openSqliteStore({ file });
+const start = process.hrtime.bigint();
+const summary = await runReconcile({
+  store,
+  clock: new ManualClock(now),
+  integrateLog: () => Promise.resolve(),
+  ...(process.env.BENCH_RECONCILE_WHOLE === '1' ? { reconcile: { planner: whole(store) } } : {}),
+});
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+await store.close();
+process.stdout.write(
+  JSON.stringify({
+    seconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    raised: summary.raised,
+    resolved: summary.resolved,
+    expired: summary.expired,
+    scanned: summary.scanned,
+  }),
+);

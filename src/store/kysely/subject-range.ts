@@ -1,0 +1,10 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { SubjectRange } from '../../service/ports/subjects.js';
+
+/** `column` within `range` (see `SubjectRange`), as a condition for a query's where clause. */
+export function inSubjects(column: string, range: SubjectRange): RawBuilder<SqlBool> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (range.after !== null) parts.push(sql`${sql.ref(column)} > ${range.after}`);
+  if (range.through !== null) parts.push(sql`${sql.ref(column)} <= ${range.through}`);
+  return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+}
