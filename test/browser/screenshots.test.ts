@@ -3,7 +3,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueNhi } from '../helpers/chain.js';
 import { launchChromium, newSession } from '../helpers/browser.js';
 import type { DevPrincipal } from '../helpers/server.js';
 import { ROOT, TestServer } from '../helpers/server.js';
@@ -46,7 +45,7 @@ describe.runIf(process.env.COUNTERSIGN_SCREENSHOTS === '1')('console screenshots
     mkdirSync(OUT, { recursive: true });
     s = await TestServer.start();
     browser = await launchChromium();
-    const svc = uniqueNhi('svc').replace(/test-\d+-\d+-/, '');
+    const svc = 'svc:payments-db';
     await s.http('POST', '/v1/nhis', {
       as: 'admin',
       body: { id: svc, kind: 'service_account', owner: 'team-payments' },

@@ -40,6 +40,14 @@ describe('the console files', () => {
       expect(r.headers.get('cache-control')).toMatch(/max-age=31536000.*immutable/);
     });
 
+    it('answers a missing asset with a 404 problem that names it a console file', async () => {
+      const r = await s.http('GET', '/assets/app-from-an-old-build.js');
+      expect(r.status).toBe(404);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(r.body).toMatchObject({ code: 'NOT_FOUND', detail: 'no such console file' });
+      expect(r.headers.get('content-security-policy')).toBe(CSP);
+    });
+
     it('sends the CSP and frame headers on pages, API answers and problems alike', async () => {
       for (const path of ['/', '/v1/log/checkpoint', '/v1/requests', '/no/such/page']) {
         const r = await s.http('GET', path);

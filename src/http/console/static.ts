@@ -61,14 +61,29 @@ function notBuilt(reply: FastifyReply, url: string): FastifyReply {
 export async function installConsoleFiles(app: FastifyInstance, dir: string | null): Promise<void> {
   const built = dir !== null && existsSync(join(dir, 'index.html'));
   if (built) {
-    await app.register(fastifyStatic, {
-      root: join(dir, 'assets'),
-      prefix: '/assets/',
-      maxAge: '365d',
-      immutable: true,
-      index: false,
-      decorateReply: true,
-    });
+    // Its own scope, so a missing asset says so instead of "no such route": the route
+    // exists, the file does not (an old page asking for a replaced build's asset).
+    await app.register(
+      async (assets) => {
+        assets.setNotFoundHandler((req, reply) =>
+          reply
+            .code(404)
+            .type('application/problem+json')
+            .send(problem('NOT_FOUND', 'no such console file', req.url.split('?')[0])),
+        );
+        await assets.register(fastifyStatic, {
+          root: join(dir, 'assets'),
+          prefix: '/',
+          maxAge: '365d',
+          immutable: true,
+          index: false,
+          decorateReply: false,
+        });
+      },
+      { prefix: '/assets' },
+    );
+    // reply.sendFile for index.html on the client-side routes; serves nothing itself.
+    await app.register(fastifyStatic, { root: dir, serve: false, decorateReply: true });
   } else {
     app.get('/assets/*', { schema: { hide: true } }, (req, reply) => notBuilt(reply, req.url));
   }
