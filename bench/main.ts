@@ -108,7 +108,8 @@ ${rows.join('\n')}
   preparsed policy set (one \`permit\` per scope entry on the resource path, environment and
   target); both must agree on every action before timing starts.
 - **Durable appends** are log events written through the store in transactions of 1,000 (one
-  WAL fdatasync each), each batch then integrated into the Merkle
+  WAL fdatasync each; \`appendMany\`, which on PostgreSQL is multi-row inserts of 500 rows, the
+  way a reconcile pass writes its findings' events), each batch then integrated into the Merkle
   tree with its subtree hashes and one signed checkpoint. The raw figure inserts the same rows
   with a bare prepared statement in the same batches and durability: the ratio is the cost of
   the log's bookkeeping.

@@ -30,8 +30,8 @@ async function appender(store: Store): Promise<(from: number, count: number) => 
     for (let i = from; i < from + count; i += BATCH) {
       const n = Math.min(BATCH, from + count - i);
       await store.transaction(async (tx) => {
-        for (let j = 0; j < n; j++) {
-          await tx.log.append(
+        await tx.log.appendMany(
+          Array.from({ length: n }, (_, j) =>
             encodeEvent({
               v: 1,
               type: 'redemption.allowed',
@@ -40,8 +40,8 @@ async function appender(store: Store): Promise<(from: number, count: number) => 
               links: { warrant: `wrt_${i + j}` },
               data: { use: 1 },
             }),
-          );
-        }
+          ),
+        );
       });
       while ((await integrateBatch(ctx, 65_536)).integrated > 0) {
         // until the queue is empty

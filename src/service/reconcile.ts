@@ -1,3 +1,4 @@
+import { encodeEvent } from '../log/event.js';
 import { newFindingId, type Finding } from '../reconcile/finding.js';
 import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
@@ -109,11 +110,11 @@ async function raise(
 ): Promise<string[]> {
   const at = now.toISOString();
   const taken = await tx.findings.keysRaised(batch.map((r) => r.finding.key));
-  const rows: { finding: Finding; eventId: number }[] = [];
+  const findings: Finding[] = [];
   for (const { finding: n, proof } of batch) {
     if (taken.has(n.key)) continue;
     taken.add(n.key);
-    const finding: Finding = {
+    findings.push({
       ...n,
       evidence: proof,
       id: newFindingId(),
@@ -121,17 +122,28 @@ async function raise(
       raisedAt: at,
       updatedAt: at,
       resolution: null,
-    };
-    const eventId = await record(tx, 'finding.raised', now, 'countersign', linksOf(n), {
-      id: finding.id,
-      kind: finding.kind,
-      key: finding.key,
-      target: finding.target,
-      detail: finding.detail,
-      evidence: finding.evidence,
     });
-    rows.push({ finding, eventId });
   }
+  const eventIds = await tx.log.appendMany(
+    findings.map((f) =>
+      encodeEvent({
+        v: 1,
+        type: 'finding.raised',
+        at,
+        actor: 'countersign',
+        links: linksOf(f),
+        data: {
+          id: f.id,
+          kind: f.kind,
+          key: f.key,
+          target: f.target,
+          detail: f.detail,
+          evidence: f.evidence,
+        },
+      }),
+    ),
+  );
+  const rows = findings.map((finding, i) => ({ finding, eventId: eventIds[i] as number }));
   await tx.findings.insertMany(rows);
   for (const { finding } of rows) {
     await enqueueWebhook(tx, ctx.webhooks ?? [], 'finding.raised', now, { finding });

@@ -94,6 +94,29 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('when a batch of events is appended at once', () => {
+      it('queues them in order, more than one statement holds, each id matching its leaf', async () => {
+        const batch = Array.from({ length: 1_234 }, (_, i) =>
+          encodeEvent({
+            v: 1,
+            type: 'finding.raised',
+            at: '2026-01-01T00:00:00.000Z',
+            actor: 'test',
+            links: {},
+            data: { n: i },
+          }),
+        );
+        const ids = await store.transaction((tx) => tx.log.appendMany(batch));
+        expect(ids).toHaveLength(batch.length);
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        const queued = await store.read.log.queuedLeaves();
+        expect(queued).toEqual(batch.map((e) => e.leaf));
+        for (const k of [0, 499, 500, 1_233]) {
+          expect(await store.read.log.eventLeaf(ids[k]!)).toBe(batch[k]!.leaf);
+        }
+      });
+    });
+
     describe('when many transactions run at once and some of them fail', () => {
       it('keeps exactly the writes of those that succeeded, each with its event', async () => {
         const results = await Promise.allSettled(

@@ -61,6 +61,11 @@ export interface LogReader {
 export interface LogWriter extends LogReader {
   /** Queues an event; the integrator gives it a leaf index later. Returns its id. */
   append(event: EncodedEvent): Promise<number>;
+  /**
+   * Queues events in order, in multi-row statements: a batch (a reconcile pass's
+   * findings) costs a round trip per few hundred events, not one each. Returns their ids.
+   */
+  appendMany(events: readonly EncodedEvent[]): Promise<number[]>;
   /** Queued events with no leaf index yet, oldest first. */
   pending(limit: number): Promise<PendingEvent[]>;
   assignLeafIndices(rows: ReadonlyArray<{ id: number; index: number }>): Promise<void>;
