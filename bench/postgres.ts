@@ -158,6 +158,7 @@ export async function postgresBenchmarks(): Promise<Figure[]> {
         label: `PostgreSQL durable appends/s, one writer (batches of ${BATCH}, integrated)`,
         value: round(pgAppends1, 0),
         unit: '/s',
+        goal: { target: 10_000, higherIsBetter: true, text: '≥ 10,000/s (pg_append_per_s)' },
       },
       {
         key: 'pg_append_per_s_2',
@@ -188,6 +189,20 @@ export async function postgresBenchmarks(): Promise<Figure[]> {
         label: 'SQLite redemptions/s over HTTP, one node, same run',
         value: round(sqliteRedeem.rps, 0),
         unit: '/s',
+      },
+      {
+        key: 'pg_redeem_ratio_vs_sqlite',
+        label: 'PostgreSQL ÷ SQLite redemptions/s, one node each, same run',
+        value: round(pg1.rps / sqliteRedeem.rps, 3),
+        unit: '×',
+        goal: { target: 0.5, higherIsBetter: true, text: '≥ 0.5' },
+      },
+      {
+        key: 'pg_redeem_2node_ratio_vs_1node',
+        label: 'PostgreSQL redemptions/s, two nodes ÷ one node (no collapse)',
+        value: round(pg2.rps / pg1.rps, 3),
+        unit: '×',
+        goal: { target: 0.9, higherIsBetter: true, text: '≥ 0.9' },
       },
       {
         key: 'pg_redeem_http_non2xx',
