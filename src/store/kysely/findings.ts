@@ -36,25 +36,7 @@ export class KyselyFindings implements FindingWriter {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(f: Finding, eventId: number): Promise<void> {
-    await this.db
-      .insertInto('findings')
-      .values({
-        id: f.id,
-        key: f.key,
-        kind: f.kind,
-        state: f.state,
-        request_id: f.requestId,
-        warrant_id: f.warrantId,
-        subject: f.subject,
-        target: f.target,
-        detail: f.detail,
-        evidence: JSON.stringify(f.evidence),
-        raised_at: f.raisedAt,
-        updated_at: f.updatedAt,
-        resolution: f.resolution === null ? null : JSON.stringify(f.resolution),
-        event_id: eventId,
-      })
-      .execute();
+    await this.db.insertInto('findings').values(findingRow(f, eventId)).execute();
   }
 
   async update(
@@ -185,27 +167,32 @@ export class KyselyFindings implements FindingWriter {
       await this.db
         .insertInto('findings')
         .values(
-          rows.slice(i, i + ROWS_PER_INSERT).map(({ finding: f, eventId }) => ({
-            id: f.id,
-            key: f.key,
-            kind: f.kind,
-            state: f.state,
-            request_id: f.requestId,
-            warrant_id: f.warrantId,
-            subject: f.subject,
-            target: f.target,
-            detail: f.detail,
-            evidence: JSON.stringify(f.evidence),
-            raised_at: f.raisedAt,
-            updated_at: f.updatedAt,
-            resolution: f.resolution === null ? null : JSON.stringify(f.resolution),
-            event_id: eventId,
-          })),
+          rows
+            .slice(i, i + ROWS_PER_INSERT)
+            .map(({ finding, eventId }) => findingRow(finding, eventId)),
         )
         .execute();
     }
   }
 }
+
+/** A finding as its row, with the id of the event that raised it. */
+const findingRow = (f: Finding, eventId: number) => ({
+  id: f.id,
+  key: f.key,
+  kind: f.kind,
+  state: f.state,
+  request_id: f.requestId,
+  warrant_id: f.warrantId,
+  subject: f.subject,
+  target: f.target,
+  detail: f.detail,
+  evidence: JSON.stringify(f.evidence),
+  raised_at: f.raisedAt,
+  updated_at: f.updatedAt,
+  resolution: f.resolution === null ? null : JSON.stringify(f.resolution),
+  event_id: eventId,
+});
 
 /** Bound parameters stay well under every dialect's limit (SQLite: 32,766; 14 per row). */
 const KEYS_PER_STATEMENT = 500;
