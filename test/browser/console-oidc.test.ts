@@ -57,7 +57,9 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('signing in to the console at an O
       const before = issuers.corp.trace.authorizeParams.length;
       await page.getByRole('button', { name: 'Approve' }).click();
       // Off to the issuer with prompt=login, and back on the request page.
-      await expect.poll(() => issuers.corp.trace.authorizeParams.length).toBe(before + 1);
+      await expect
+        .poll(() => issuers.corp.trace.authorizeParams.length, { timeout: 15_000 })
+        .toBe(before + 1);
       expect(issuers.corp.trace.authorizeParams.at(-1)).toMatchObject({
         prompt: 'login',
         max_age: '0',

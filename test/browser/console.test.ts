@@ -84,7 +84,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
       await page.getByLabel('Reason').fill('quarterly revenue export');
       await page.getByLabel('Ticket').fill('CHG-1042');
       const preview = page.getByTestId('preview');
-      await expect.poll(() => preview.textContent(), { timeout: 10_000 }).toContain('prod');
+      await expect.poll(() => preview.textContent(), { timeout: 15_000 }).toContain('prod');
       const text = (await preview.textContent()) ?? '';
       expect(text).toContain('2 approvals needed');
       expect(text).toContain('bob');
@@ -110,12 +110,12 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
         .click();
       await page.waitForURL(/\/requests\/sha256(:|%3A)/);
       await expect
-        .poll(() => page.getByTestId('digest-status').textContent())
+        .poll(() => page.getByTestId('digest-status').textContent(), { timeout: 15_000 })
         .toContain('Digest checked in your browser');
       await page.getByLabel('Reason (recorded in the log)').fill('matches CHG-1042');
       await page.getByRole('button', { name: 'Approve' }).click();
       await page.getByText('Your decision was recorded.').waitFor();
-      await expect.poll(async () => page.textContent('main')).toContain('1 of 2');
+      await expect.poll(() => page.textContent('main'), { timeout: 15_000 }).toContain('1 of 2');
       const stored = await s.http('GET', `/v1/requests/${requestId}`, { as: 'audra' });
       expect(stored.body.approvals).toBe(1);
       expect(stored.body.decisions[0]).toMatchObject({
@@ -208,7 +208,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
       });
       await page.goto(`/requests/${id}`);
       await expect
-        .poll(() => page.getByRole('alert').allTextContents())
+        .poll(() => page.getByRole('alert').allTextContents(), { timeout: 15_000 })
         .toEqual(
           expect.arrayContaining([expect.stringContaining('does not hash to the request id')]),
         );
