@@ -73,3 +73,35 @@ export function Row({ label, children }: { readonly label: string; readonly chil
     </>
   );
 }
+
+/**
+ * The console's one kind of table: a caption for screen readers, a header cell per
+ * column (a `false` column is left out, for one shown only to some roles), and the rows.
+ */
+export function DataTable({
+  caption,
+  columns,
+  children,
+}: {
+  readonly caption: ReactNode;
+  readonly columns: readonly (string | false)[];
+  readonly children: ReactNode;
+}) {
+  return (
+    <table className="table">
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns
+            .filter((c): c is string => c !== false)
+            .map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}

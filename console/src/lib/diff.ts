@@ -3,6 +3,7 @@
  * for the same subject and action): a flat list of JSON paths with their old and new
  * values. Per-request noise (nonce, creation and pending-expiry instants) is left out.
  */
+import { isObj } from './unknown.js';
 
 export const DIFF_IGNORED: readonly string[] = ['nonce', 'createdAt', 'pendingExpiresAt'];
 
@@ -13,12 +14,9 @@ export interface Change {
   readonly after?: unknown;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Scope entries are matched by resource, not by position, so a reorder is no change. */
 function keyed(path: string, v: unknown[]): Map<string, unknown> | undefined {
-  if (path !== 'scope' || !v.every((e) => isObject(e) && typeof e.resource === 'string')) {
+  if (path !== 'scope' || !v.every((e) => isObj(e) && typeof e.resource === 'string')) {
     return undefined;
   }
   const m = new Map<string, unknown>();
@@ -28,7 +26,7 @@ function keyed(path: string, v: unknown[]): Map<string, unknown> | undefined {
 
 function walk(path: string, a: unknown, b: unknown, out: Change[], depth: number): void {
   if (Object.is(a, b)) return;
-  if (depth < 16 && isObject(a) && isObject(b)) {
+  if (depth < 16 && isObj(a) && isObj(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const k of keys) {
       if (depth === 0 && DIFF_IGNORED.includes(k)) continue;

@@ -5,6 +5,7 @@
  * log's verifier key. The server only supplies data; it is trusted for nothing but the
  * verifier key, which the reader may compare with a pinned copy (the Log page shows it).
  */
+import { isObj } from './unknown.js';
 import { bytesEqual, fromBase64Strict, toBase64 } from './bytes.js';
 import { leafHashOfText, verifyInclusion } from './merkle.js';
 import { openCheckpoint, parseVerifierKey, type VerifierKey } from './note.js';
@@ -32,9 +33,6 @@ export interface InclusionResult {
   readonly rootHash: string | null;
   readonly leafHash: string;
 }
-
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The usable keys of a `/v1/log/verifier-keys` answer: every key not revoked. */
 export async function usableKeys(

@@ -1,4 +1,5 @@
 /** RFC 9457 problem details as the server answers them (src/http/problem.ts). */
+import { isObj } from './unknown.js';
 
 export interface Problem {
   readonly status: number;
@@ -6,9 +7,6 @@ export interface Problem {
   readonly title: string;
   readonly detail: string;
 }
-
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A problem from any answer body; fields that are missing or not text are filled in. */
 export function toProblem(status: number, body: unknown): Problem {

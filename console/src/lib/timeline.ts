@@ -4,6 +4,7 @@
  * unreadable leaf or an unknown event type becomes a generic step, never an error.
  * The field names follow src/evidence/custody.ts, which reads the same events.
  */
+import { isObj, member, str } from './unknown.js';
 
 export type StepKind =
   | 'request'
@@ -33,11 +34,6 @@ export interface Step {
   readonly bad: boolean;
 }
 
-type Obj = Readonly<Record<string, unknown>>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const member = (v: unknown, k: string): unknown =>
-  isObj(v) && Object.hasOwn(v, k) ? v[k] : undefined;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null =>
   typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
 const json = (v: unknown): string => JSON.stringify(v) ?? 'null';

@@ -3,7 +3,7 @@ import { useEffect } from 'react';
 import { Link } from 'wouter';
 import { api } from '../api.js';
 import { asText, Safe } from '../components/Safe.js';
-import { Loading, ProblemAlert, StateBadge } from '../components/ui.js';
+import { DataTable, Loading, ProblemAlert, StateBadge } from '../components/ui.js';
 import { isRequestId } from '../lib/digest.js';
 import { timelinePath } from '../lib/paths.js';
 import { problemOf } from '../lib/problem.js';
@@ -24,61 +24,58 @@ export function ExceptionsPage() {
       {q.error && <ProblemAlert problem={problemOf(q.error)} />}
       {q.data && rows.length === 0 && <p className="muted">No exceptions.</p>}
       {rows.length > 0 && (
-        <table className="table">
-          <caption className="visually-hidden">Exceptions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Subject</th>
-              <th scope="col">Environment</th>
-              <th scope="col">Scope</th>
-              <th scope="col">Window</th>
-              <th scope="col">Status</th>
-              <th scope="col">Targets</th>
-              <th scope="col">Log indices</th>
-              <th scope="col">Request</th>
+        <DataTable
+          caption="Exceptions"
+          columns={[
+            'Subject',
+            'Environment',
+            'Scope',
+            'Window',
+            'Status',
+            'Targets',
+            'Log indices',
+            'Request',
+          ]}
+        >
+          {rows.map((e) => (
+            <tr key={e.warrantId}>
+              <td>
+                <Safe v={e.subject} />
+              </td>
+              <td>
+                <Safe v={e.environment} />
+              </td>
+              <td>
+                <Safe
+                  v={e.scope.map((s) => `${s.resource} [${s.permissions.join(', ')}]`).join('; ')}
+                />
+              </td>
+              <td>{`${e.notBefore} to ${e.endsAt}`}</td>
+              <td>
+                <StateBadge state={e.status} />
+                {e.lateRevocation && <span className="flag flag-warn">late revocation</span>}
+              </td>
+              <td>
+                <ul className="plain">
+                  {e.targets.map((t) => (
+                    <li key={t.target}>
+                      <Safe v={t.target} />
+                      {`: ${t.revoked ? `revoked ${asText(t.revocationReportedAt)}` : 'not revoked'}${t.late ? ' (late)' : ''}${t.observedGone ? ', observed gone' : ''}`}
+                    </li>
+                  ))}
+                </ul>
+              </td>
+              <td className="mono small">{e.logIndices.join(', ')}</td>
+              <td>
+                {isRequestId(e.requestId) ? (
+                  <Link href={timelinePath(e.requestId)}>Timeline</Link>
+                ) : (
+                  '—'
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((e) => (
-              <tr key={e.warrantId}>
-                <td>
-                  <Safe v={e.subject} />
-                </td>
-                <td>
-                  <Safe v={e.environment} />
-                </td>
-                <td>
-                  <Safe
-                    v={e.scope.map((s) => `${s.resource} [${s.permissions.join(', ')}]`).join('; ')}
-                  />
-                </td>
-                <td>{`${e.notBefore} to ${e.endsAt}`}</td>
-                <td>
-                  <StateBadge state={e.status} />
-                  {e.lateRevocation && <span className="flag flag-warn">late revocation</span>}
-                </td>
-                <td>
-                  <ul className="plain">
-                    {e.targets.map((t) => (
-                      <li key={t.target}>
-                        <Safe v={t.target} />
-                        {`: ${t.revoked ? `revoked ${asText(t.revocationReportedAt)}` : 'not revoked'}${t.late ? ' (late)' : ''}${t.observedGone ? ', observed gone' : ''}`}
-                      </li>
-                    ))}
-                  </ul>
-                </td>
-                <td className="mono small">{e.logIndices.join(', ')}</td>
-                <td>
-                  {isRequestId(e.requestId) ? (
-                    <Link href={timelinePath(e.requestId)}>Timeline</Link>
-                  ) : (
-                    '—'
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
     </>
   );

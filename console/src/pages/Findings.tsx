@@ -3,7 +3,7 @@ import { useEffect, useId, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Finding } from '../api.js';
 import { Safe } from '../components/Safe.js';
-import { Loading, ProblemAlert, StateBadge } from '../components/ui.js';
+import { DataTable, Loading, ProblemAlert, StateBadge } from '../components/ui.js';
 import { isRequestId } from '../lib/digest.js';
 import { timelinePath } from '../lib/paths.js';
 import { problemOf } from '../lib/problem.js';
@@ -101,59 +101,56 @@ export function FindingsPage() {
       {q.error && <ProblemAlert problem={problemOf(q.error)} />}
       {q.data && rows.length === 0 && <p className="muted">No findings match.</p>}
       {rows.length > 0 && (
-        <table className="table">
-          <caption className="visually-hidden">Findings</caption>
-          <thead>
-            <tr>
-              <th scope="col">Kind</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Target</th>
-              <th scope="col">State</th>
-              <th scope="col">Detail</th>
-              <th scope="col">Raised</th>
-              <th scope="col">Request</th>
-              {canAck && <th scope="col">Acknowledge</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((f) => (
-              <tr key={f.id}>
-                <td className="kind">
-                  <Safe v={f.kind} />
-                </td>
+        <DataTable
+          caption="Findings"
+          columns={[
+            'Kind',
+            'Subject',
+            'Target',
+            'State',
+            'Detail',
+            'Raised',
+            'Request',
+            canAck && 'Acknowledge',
+          ]}
+        >
+          {rows.map((f) => (
+            <tr key={f.id}>
+              <td className="kind">
+                <Safe v={f.kind} />
+              </td>
+              <td>
+                <Safe v={f.subject} />
+              </td>
+              <td>
+                <Safe v={f.target ?? '—'} />
+              </td>
+              <td>
+                <StateBadge state={f.state} />
+              </td>
+              <td>
+                <Safe v={f.detail} />
+              </td>
+              <td>{f.raisedAt}</td>
+              <td>
+                {f.requestId !== null && isRequestId(f.requestId) ? (
+                  <Link href={timelinePath(f.requestId)}>Timeline</Link>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+              {canAck && (
                 <td>
-                  <Safe v={f.subject} />
-                </td>
-                <td>
-                  <Safe v={f.target ?? '—'} />
-                </td>
-                <td>
-                  <StateBadge state={f.state} />
-                </td>
-                <td>
-                  <Safe v={f.detail} />
-                </td>
-                <td>{f.raisedAt}</td>
-                <td>
-                  {f.requestId !== null && isRequestId(f.requestId) ? (
-                    <Link href={timelinePath(f.requestId)}>Timeline</Link>
+                  {f.state === 'open' ? (
+                    <Acknowledge finding={f} />
                   ) : (
                     <span className="muted">—</span>
                   )}
                 </td>
-                {canAck && (
-                  <td>
-                    {f.state === 'open' ? (
-                      <Acknowledge finding={f} />
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+              )}
+            </tr>
+          ))}
+        </DataTable>
       )}
       {q.hasNextPage && (
         <button

@@ -3,7 +3,7 @@ import { useEffect } from 'react';
 import { Link } from 'wouter';
 import { api, type InboxRow } from '../api.js';
 import { Safe } from '../components/Safe.js';
-import { Loading, ProblemAlert, RiskFlags, StateBadge } from '../components/ui.js';
+import { DataTable, Loading, ProblemAlert, RiskFlags, StateBadge } from '../components/ui.js';
 import { requestPath } from '../lib/paths.js';
 import { problemOf } from '../lib/problem.js';
 import { ageText } from '../lib/risk.js';
@@ -22,51 +22,48 @@ function RequestTable({
   readonly showRequester: boolean;
 }) {
   return (
-    <table className="table">
-      <caption className="visually-hidden">{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Subject</th>
-          <th scope="col">Action</th>
-          <th scope="col">Environment</th>
-          {showRequester && <th scope="col">Requester</th>}
-          <th scope="col">State</th>
-          <th scope="col">Approvals</th>
-          <th scope="col">Age</th>
-          <th scope="col">Risk</th>
+    <DataTable
+      caption={caption}
+      columns={[
+        'Subject',
+        'Action',
+        'Environment',
+        showRequester && 'Requester',
+        'State',
+        'Approvals',
+        'Age',
+        'Risk',
+      ]}
+    >
+      {rows.map((r) => (
+        <tr key={r.id}>
+          <td>
+            <Link href={requestPath(r.id)}>
+              <Safe v={r.subject} />
+            </Link>
+          </td>
+          <td>
+            <Safe v={r.action} />
+          </td>
+          <td>
+            <Safe v={r.environment} />
+          </td>
+          {showRequester && (
+            <td>
+              <Safe v={r.requester} />
+            </td>
+          )}
+          <td>
+            <StateBadge state={r.state} />
+          </td>
+          <td>{`${r.approvals} of ${r.requiredApprovals}`}</td>
+          <td>{ageText(r.ageMs)}</td>
+          <td>
+            <RiskFlags flags={r.riskFlags.map((code) => ({ code }))} />
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.id}>
-            <td>
-              <Link href={requestPath(r.id)}>
-                <Safe v={r.subject} />
-              </Link>
-            </td>
-            <td>
-              <Safe v={r.action} />
-            </td>
-            <td>
-              <Safe v={r.environment} />
-            </td>
-            {showRequester && (
-              <td>
-                <Safe v={r.requester} />
-              </td>
-            )}
-            <td>
-              <StateBadge state={r.state} />
-            </td>
-            <td>{`${r.approvals} of ${r.requiredApprovals}`}</td>
-            <td>{ageText(r.ageMs)}</td>
-            <td>
-              <RiskFlags flags={r.riskFlags.map((code) => ({ code }))} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api.js';
 import { Safe } from '../components/Safe.js';
-import { Loading, ProblemAlert, Row, StateBadge } from '../components/ui.js';
+import { DataTable, Loading, ProblemAlert, Row, StateBadge } from '../components/ui.js';
 import { usableKeys } from '../lib/inclusion.js';
 import { openCheckpoint } from '../lib/note.js';
 import { problemOf } from '../lib/problem.js';
@@ -61,36 +61,28 @@ export function LogPage() {
         <h2 id="keys">Verifier keys</h2>
         {keys.error && <ProblemAlert problem={problemOf(keys.error)} />}
         {keys.data && (
-          <table className="table">
-            <caption className="visually-hidden">Verifier keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key id</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-                <th scope="col">Verifier key (pin this)</th>
+          <DataTable
+            caption="Verifier keys"
+            columns={['Key id', 'State', 'Created', 'Verifier key (pin this)']}
+          >
+            {keys.data.keys.map((k) => (
+              <tr key={k.kid}>
+                <td className="mono small">
+                  <Safe v={k.kid} />
+                </td>
+                <td>
+                  <StateBadge state={k.state} />
+                  {k.revokedAtIndex !== null && (
+                    <span className="muted">{` at log index ${k.revokedAtIndex}`}</span>
+                  )}
+                </td>
+                <td>{k.createdAt}</td>
+                <td className="mono small break">
+                  <Safe v={k.verifierKey} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {keys.data.keys.map((k) => (
-                <tr key={k.kid}>
-                  <td className="mono small">
-                    <Safe v={k.kid} />
-                  </td>
-                  <td>
-                    <StateBadge state={k.state} />
-                    {k.revokedAtIndex !== null && (
-                      <span className="muted">{` at log index ${k.revokedAtIndex}`}</span>
-                    )}
-                  </td>
-                  <td>{k.createdAt}</td>
-                  <td className="mono small break">
-                    <Safe v={k.verifierKey} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </section>
     </>

@@ -17,7 +17,7 @@ import { useSession } from '../session.js';
 import { Body, SubjectContext } from './request/Body.js';
 import { Approvers, DigestStatus, Diff } from './request/Context.js';
 import { DecisionForm } from './request/Decision.js';
-import { field } from './request/fields.js';
+import { member as field } from '../lib/unknown.js';
 
 export function RequestPage({ rawId }: { readonly rawId: string | undefined }) {
   const id = requestIdParam(rawId);

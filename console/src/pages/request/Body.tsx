@@ -2,42 +2,32 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.js';
 import { asText, Safe } from '../../components/Safe.js';
-import { Row } from '../../components/ui.js';
+import { DataTable, Row } from '../../components/ui.js';
 import { durationText } from '../../lib/risk.js';
-import { field, isObj, list } from './fields.js';
+import { isObj, list, member as field } from '../../lib/unknown.js';
 
 function Scope({ scope }: { readonly scope: unknown }) {
   const rows = list(scope);
   return (
-    <table className="table">
-      <caption className="visually-hidden">Scope</caption>
-      <thead>
-        <tr>
-          <th scope="col">Resource</th>
-          <th scope="col">Permissions</th>
-          <th scope="col">Constraints</th>
+    <DataTable caption="Scope" columns={['Resource', 'Permissions', 'Constraints']}>
+      {rows.map((e, i) => (
+        <tr key={i}>
+          <td className="mono">
+            <Safe v={field(e, 'resource')} />
+          </td>
+          <td>
+            <Safe v={list(field(e, 'permissions')).map(asText).join(', ')} />
+          </td>
+          <td>
+            {field(e, 'constraints') === undefined ? (
+              <span className="muted">none</span>
+            ) : (
+              <Safe v={field(e, 'constraints')} />
+            )}
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {rows.map((e, i) => (
-          <tr key={i}>
-            <td className="mono">
-              <Safe v={field(e, 'resource')} />
-            </td>
-            <td>
-              <Safe v={list(field(e, 'permissions')).map(asText).join(', ')} />
-            </td>
-            <td>
-              {field(e, 'constraints') === undefined ? (
-                <span className="muted">none</span>
-              ) : (
-                <Safe v={field(e, 'constraints')} />
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 

@@ -2,7 +2,7 @@
 import { Link } from 'wouter';
 import { type Review } from '../../api.js';
 import { Safe } from '../../components/Safe.js';
-import { StateBadge } from '../../components/ui.js';
+import { DataTable, StateBadge } from '../../components/ui.js';
 import { type DigestCheck } from '../../lib/digest.js';
 import { diffBodies, valueText } from '../../lib/diff.js';
 import { requestPath } from '../../lib/paths.js';
@@ -70,39 +70,29 @@ export function Diff({
       {changes.length === 0 ? (
         <p>No differences.</p>
       ) : (
-        <table className="table">
-          <caption className="visually-hidden">Changes</caption>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Before</th>
-              <th scope="col">Now</th>
+        <DataTable caption="Changes" columns={['Field', 'Before', 'Now']}>
+          {changes.map((c) => (
+            <tr key={c.path} className={`diff-${c.kind}`}>
+              <th scope="row" className="mono">
+                <Safe v={c.path} />
+              </th>
+              <td>
+                {c.kind === 'added' ? (
+                  <span className="muted">absent</span>
+                ) : (
+                  <Safe v={valueText(c.before)} />
+                )}
+              </td>
+              <td>
+                {c.kind === 'removed' ? (
+                  <span className="muted">absent</span>
+                ) : (
+                  <Safe v={valueText(c.after)} />
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {changes.map((c) => (
-              <tr key={c.path} className={`diff-${c.kind}`}>
-                <th scope="row" className="mono">
-                  <Safe v={c.path} />
-                </th>
-                <td>
-                  {c.kind === 'added' ? (
-                    <span className="muted">absent</span>
-                  ) : (
-                    <Safe v={valueText(c.before)} />
-                  )}
-                </td>
-                <td>
-                  {c.kind === 'removed' ? (
-                    <span className="muted">absent</span>
-                  ) : (
-                    <Safe v={valueText(c.after)} />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
     </section>
   );
