@@ -53,3 +53,43 @@ export function encodeEvent(event: LogEvent): EncodedEvent {
   const leaf = canonicalJson(event);
   return { event, leaf, leafHash: leafHash(Buffer.from(leaf, 'utf8')).toString('hex') };
 }
+
+/**
+ * An event whose leaf leaves one integer open, for a store that learns the number only
+ * as it writes the row (a use number from the conditional update that spent it).
+ * `hole` is a JSON string, quotes included, that occurs exactly once in `leaf`; the
+ * integer's decimal text replaces it, which is exactly its RFC 8785 form.
+ */
+export interface OpenEvent {
+  readonly leaf: string;
+  readonly hole: string;
+  /** The event with the integer in place. */
+  readonly build: (n: number) => LogEvent;
+}
+
+/**
+ * Opens `build`'s event where it puts its argument, built once with `marker` there: a
+ * string unlikely to occur anywhere else in the event (a fresh random id). Null when the
+ * marker's text occurs other than once in the canonical leaf.
+ */
+export function openEvent(
+  build: (n: number | string) => LogEvent,
+  marker: string,
+): OpenEvent | null {
+  const leaf = canonicalJson(build(marker));
+  const hole = JSON.stringify(marker);
+  const at = leaf.indexOf(hole);
+  if (at < 0 || leaf.indexOf(hole, at + 1) >= 0) return null;
+  return { leaf, hole, build };
+}
+
+/** The open event with `n` in its hole: the same bytes `encodeEvent(build(n))` gives. */
+export function closeEvent(open: OpenEvent, n: number): EncodedEvent {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`not a safe integer: ${n}`);
+  const leaf = open.leaf.replace(open.hole, () => String(n));
+  return {
+    event: open.build(n),
+    leaf,
+    leafHash: leafHash(Buffer.from(leaf, 'utf8')).toString('hex'),
+  };
+}

@@ -38,19 +38,58 @@ const deny = (code: RedemptionDenialCode, reason: string): RedemptionDecision =>
  * Exhaustion is checked here and again by the atomic consume in the store.
  */
 export function checkRedemption(input: RedemptionInput): RedemptionDecision {
-  const { claims, record, action, now } = input;
-  if (!claims) return deny('SIGNATURE_INVALID', 'the warrant signature does not verify');
-  if (input.keyRevoked) return deny('KEY_REVOKED', 'the warrant was signed by a revoked key');
+  const { claims, record } = input;
+  const signature = signatureProblem(input);
+  if (signature !== null || !claims) return signature ?? INVALID;
   if (!record || record.requestId !== claims.request_id) {
     return deny('WARRANT_UNKNOWN', 'no such warrant was issued');
   }
   if (record.state === 'revoked') return deny('WARRANT_REVOKED', 'the warrant was revoked');
   // Both windows must hold: the signed seconds (rounded inward at issue) and the exact
   // approved milliseconds the server keeps.
-  const t = now.getTime();
-  if (t < claims.nbf * 1000 || t < Date.parse(record.notBefore))
+  const problem = presentedProblem(input, claims, {
+    notBefore: Date.parse(record.notBefore),
+    notAfter: Date.parse(record.notAfter),
+  });
+  if (problem !== null) return problem;
+  // The signed max_uses is the bound: the row's counters only count.
+  if (record.uses >= claims.max_uses) return EXHAUSTED;
+  return ALLOW;
+}
+
+/**
+ * The checks that need only what was presented (the verified claims, the action, the
+ * caller), not the server's row. An allow here is what a one-statement spend
+ * (`Store.spendUse`) starts from: that statement checks the row itself (issued for
+ * this request, active, inside its exact window, a use left) and matches nothing
+ * otherwise, and the caller then runs `checkRedemption` for the refusal's code.
+ */
+export function checkPresented(input: Omit<RedemptionInput, 'record'>): RedemptionDecision {
+  const signature = signatureProblem(input);
+  if (signature !== null || !input.claims) return signature ?? INVALID;
+  return presentedProblem(input, input.claims, null) ?? ALLOW;
+}
+
+const ALLOW: RedemptionDecision = { kind: 'allow' };
+const INVALID = deny('SIGNATURE_INVALID', 'the warrant signature does not verify');
+
+function signatureProblem(input: Pick<RedemptionInput, 'claims' | 'keyRevoked'>) {
+  if (!input.claims) return INVALID;
+  if (input.keyRevoked) return deny('KEY_REVOKED', 'the warrant was signed by a revoked key');
+  return null;
+}
+
+/** The window, the executor, the environment, the scope, the tool and the target. */
+function presentedProblem(
+  input: Omit<RedemptionInput, 'record'>,
+  claims: WarrantClaims,
+  exact: { readonly notBefore: number; readonly notAfter: number } | null,
+): RedemptionDecision | null {
+  const { action } = input;
+  const t = input.now.getTime();
+  if (t < claims.nbf * 1000 || (exact !== null && t < exact.notBefore))
     return deny('WARRANT_NOT_YET_VALID', 'the warrant window has not opened');
-  if (t >= claims.exp * 1000 || t >= Date.parse(record.notAfter))
+  if (t >= claims.exp * 1000 || (exact !== null && t >= exact.notAfter))
     return deny('WARRANT_EXPIRED', 'the warrant window has closed');
   const mismatch =
     claims.excluded_executor === input.executor
@@ -76,13 +115,14 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
       return deny('TARGET_UNKNOWN', 'the action names no approved target');
     }
   }
-  // The signed max_uses is the bound: the row's counters only count.
-  if (record.uses >= claims.max_uses) return EXHAUSTED;
-  return { kind: 'allow' };
+  return null;
 }
 
 /** Why the caller is not the executor the warrant binds, or null when it is. */
-function executorMismatch(binding: ExecutorBinding, input: RedemptionInput): string | null {
+function executorMismatch(
+  binding: ExecutorBinding,
+  input: Pick<RedemptionInput, 'executor' | 'executorIdentity'>,
+): string | null {
   switch (binding.kind) {
     case 'principal':
       return binding.principal === input.executor ? null : 'the warrant names a different executor';

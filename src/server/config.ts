@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     dataDir: Type.Optional(Type.String()),
     database: Type.Optional(Type.String()),
+    /** PostgreSQL connections this node holds (`COUNTERSIGN_DATABASE_POOL`). Default 16. */
+    databasePool: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     policyFile: Type.Optional(Type.String()),
     issuer: Type.Optional(Type.String({ minLength: 1 })),
     logOrigin: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._/:-]{1,200}$' })),
@@ -249,4 +251,27 @@ export function metricsListen(file: ConfigFile): { host: string; port: number } 
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   return { host, port: checkedPort(listen.slice(colon + 1), 'metrics.listen') };
+}
+
+/**
+ * A redemption holds a connection for one statement, so a few more connections than
+ * the database's cores keep it busy; beyond that they only queue inside PostgreSQL.
+ */
+const DEFAULT_DATABASE_POOL = 16;
+
+/** PostgreSQL connections per node: `COUNTERSIGN_DATABASE_POOL`, else `databasePool`. */
+export function databasePool(
+  env: Readonly<Record<string, string | undefined>>,
+  file: Pick<ConfigFile, 'databasePool'>,
+): number {
+  const text = env.COUNTERSIGN_DATABASE_POOL;
+  if (text === undefined) return file.databasePool ?? DEFAULT_DATABASE_POOL;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 1000) {
+    throw new CountersignError<ConfigErrorCode>(
+      'CONFIG_INVALID',
+      'COUNTERSIGN_DATABASE_POOL must be an integer from 1 to 1000',
+    );
+  }
+  return n;
 }

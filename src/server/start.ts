@@ -15,6 +15,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../service/ports/store.js';
 import {
   assertUniquePrincipals,
+  databasePool,
   listenPort,
   loadConfigFile,
   metricsListen,
@@ -123,7 +124,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const webhooks = webhookTargets(file, env);
   const databaseUrl =
     env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`;
-  const store = await openStore(databaseUrl);
+  const store = await openStore(databaseUrl, { poolMax: databasePool(env, file) });
   // Passes are planned off the serving thread, on a connection of their own.
   const planner = workerPlanner(databaseUrl);
   // A configuration refused from here on must not leave the store (and its workers) open.

@@ -1,6 +1,5 @@
 import { Value } from '@sinclair/typebox/value';
 import { canonicalJson } from '../core/canonical.js';
-import { epochSeconds } from '../core/clock.js';
 import { sha256Hex } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
 import { newReceiptId, type ReceiptId, type WarrantId } from '../core/ids.js';
@@ -19,6 +18,7 @@ import { WARRANT_TYP, WarrantClaimsSchema } from '../warrant/warrant.js';
 import type { LogEvent } from '../log/event.js';
 import { mintIfAllowed, recordMinted, takingTurns } from './broker.js';
 import { record, type ServiceContext } from './context.js';
+import { receiptClaimsOf, redeemAtOnce } from './redeem-at-once.js';
 import type { RedemptionRow } from './ports/warrants.js';
 import type { TxPorts } from './ports/store.js';
 
@@ -120,6 +120,22 @@ export async function redeem(
   const claims = verified?.claims ?? null;
   // One id for the receipt and, for a brokered warrant, the grant minted under it.
   const id = newReceiptId();
+  if (claims && !claims.connector && verified?.keyState !== 'revoked' && idempotencyKey === null) {
+    const base = {
+      id,
+      claims,
+      action,
+      executor: executor.id,
+      executorIdentity: identity,
+      proof,
+      now,
+    };
+    const receiptClaims = await redeemAtOnce(ctx, keys.activeKid, base);
+    if (receiptClaims !== null) {
+      const receipt = await keys.signJws(receiptClaims, RECEIPT_TYP);
+      return { receipt, ...allowed(receiptClaims).result };
+    }
+  }
   // A brokered warrant's redemptions on this node take turns from mint to commit, so that
   // concurrent ones do not each mint a credential only one use can be spent on.
   const { minting, outcome } = await takingTurns(
@@ -206,17 +222,17 @@ export async function redeem(
           };
         }
         const receiptClaims: ReceiptClaims = {
-          iss: ctx.issuer,
-          jti: id,
-          iat: epochSeconds(now),
-          warrant_id: rec.id,
-          request_id: rec.requestId,
-          sub: rec.claims.sub,
-          use,
-          max_uses: claims.max_uses,
-          action,
-          executor: executor.id,
-          executor_identity: proof,
+          ...receiptClaimsOf(
+            ctx,
+            { id, action, executor: executor.id, proof, now },
+            {
+              jti: rec.id,
+              request_id: rec.requestId,
+              sub: rec.claims.sub,
+              max_uses: claims.max_uses,
+            },
+            use,
+          ),
           ...(minting?.kind === 'minted'
             ? {
                 grant: {

@@ -10,11 +10,11 @@ export const isPostgresUrl = (url: string): boolean =>
  * PostgreSQL, `sqlite:PATH` (or a bare path) for SQLite. Either way the schema is
  * migrated to the latest version before this resolves.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, opts: { poolMax?: number } = {}): Promise<Store> {
   if (isPostgresUrl(url)) {
     // Loaded lazily: a SQLite deployment never loads the pg driver.
     const { openPostgresStore } = await import('./postgres/open.js');
-    return openPostgresStore({ url });
+    return openPostgresStore({ url, ...opts });
   }
   return openSqliteStore({ file: sqliteFile(url) });
 }

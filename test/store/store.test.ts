@@ -1,56 +1,11 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NhiId, PrincipalId, RequestId, WarrantId } from '../../src/core/ids.js';
+import type { NhiId, RequestId, WarrantId } from '../../src/core/ids.js';
 import { encodeEvent } from '../../src/log/event.js';
 import { nhiKey } from '../../src/nhi/key.js';
-import type { Nhi } from '../../src/nhi/nhi.js';
-import type { RequestBody, RequestState, RequestRecord } from '../../src/request/request.js';
+import type { RequestState } from '../../src/request/request.js';
 import type { Store } from '../../src/service/ports/store.js';
-import type { WarrantRecord } from '../../src/warrant/warrant.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
-
-const nhi: Nhi = {
-  id: 'svc:store-test' as NhiId,
-  kind: 'service_account',
-  owner: 'team',
-  description: null,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  createdBy: 'admin',
-};
-
-function request(id: string): RequestRecord {
-  return {
-    id: id as RequestId,
-    body: {
-      requester: 'alice' as PrincipalId,
-      subject: nhi.id,
-      environment: 'prod',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      pendingExpiresAt: '2026-01-02T00:00:00.000Z',
-    } as unknown as RequestBody,
-    state: 'pending',
-    warrantId: null,
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  };
-}
-
-function warrant(id: string, requestId: string, maxUses: number): WarrantRecord {
-  return {
-    id: id as WarrantId,
-    requestId: requestId as RequestId,
-    kid: 'k1',
-    token: 'header.payload.sig',
-    claims: {} as WarrantRecord['claims'],
-    notBefore: '2026-01-01T00:00:00.000Z',
-    notAfter: '2026-01-01T08:00:00.000Z',
-    uses: 0,
-    maxUses,
-    state: 'active',
-    issuedAt: '2026-01-01T00:00:00.000Z',
-    revokedAt: null,
-    revokedBy: null,
-    revokeReason: null,
-  };
-}
+import { nhi, request, warrant } from '../helpers/store-rows.js';
 
 const event = (type: 'nhi.registered' | 'request.created') =>
   encodeEvent({ v: 1, type, at: '2026-01-01T00:00:00.000Z', actor: 'test', links: {}, data: {} });

@@ -14,6 +14,7 @@ import type { NhiReader, NhiWriter } from './nhis.js';
 import type { ObservationReader, ObservationWriter } from './observations.js';
 import type { ReconciliationReader, ReconciliationWriter } from './reconciliation.js';
 import type { TokenReplayWriter } from './replay.js';
+import type { SpentUse, UseSpend } from './spend.js';
 import type { RequestReader, RequestWriter } from './requests.js';
 import type { WarrantReader, WarrantWriter } from './warrants.js';
 import type { WebhookReader, WebhookWriter } from './webhooks.js';
@@ -78,6 +79,16 @@ export interface Store {
    * a connection of its own on SQLite, REPEATABLE READ READ ONLY on PostgreSQL.
    */
   snapshot<T>(fn: (view: ReadPorts) => Promise<T>): Promise<T>;
+  /**
+   * An allowed redemption as one atomic step: spends one use only while the row was
+   * issued for `spend.requestId`, is active, holds `spend.at` in its exact window and
+   * is below both `max_uses` and the signed one; writes the redemption row and its
+   * event with the use number filled in; and on the last use moves the request to
+   * exhausted with its event. On PostgreSQL this is one statement, one round trip.
+   * Null, with nothing written, when the row does not admit the use: the caller then
+   * takes the full path, which records the refusal with its code.
+   */
+  spendUse(spend: UseSpend): Promise<SpentUse | null>;
   /** Resolves when the database answers a trivial query (readiness). */
   ping(): Promise<void>;
   /** The connections' state, counted in memory: cheap enough for every scrape. */

@@ -298,10 +298,10 @@ export class KyselyLog implements LogWriter {
   }
 }
 
-/** An event as its columns hold it: the link columns are conveniences, the leaf is the record. */
 /** Rows per multi-row event insert: 8 columns each, well under PostgreSQL's 65,535 parameters. */
 const APPEND_ROWS = 500;
 
+/** An event as its columns hold it: the link columns are conveniences, the leaf is the record. */
 export const eventColumns = (e: EncodedEvent) => ({
   type: e.event.type,
   at: e.event.at,

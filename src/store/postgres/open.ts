@@ -6,7 +6,9 @@ import type { Database } from '../schema.js';
 import type { PoolUsage, ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
 import { kyselyPorts } from '../kysely/ports.js';
 import { postgresSql } from './dialect.js';
-import { backoffMs, DEFAULT_RETRY, mayRetry, type RetryPolicy } from './retry.js';
+import { backoffMs, DEFAULT_RETRY, isConnectionLoss, mayRetry, type RetryPolicy } from './retry.js';
+import { spendUseStatement } from './spend.js';
+import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
 
 export interface PostgresOptions {
   /** A `postgres://` or `postgresql://` connection URL (libpq parameters allowed). */
@@ -116,6 +118,34 @@ class PostgresStore implements Store {
           });
       } catch (error) {
         if (!mayRetry(this.retry, error, committing, attempt)) throw error;
+        await sleep(backoffMs(this.retry, attempt));
+      }
+    }
+  }
+
+  /**
+   * One statement in its own implicit transaction. Failing to get a connection is
+   * retried like a transaction's; once the statement is sent it is the commit, so only
+   * failures that say it rolled back are retried and a lost connection is surfaced.
+   */
+  async spendUse(spend: UseSpend): Promise<SpentUse | null> {
+    for (let attempt = 1; ; attempt++) {
+      let sent = false;
+      try {
+        const client = await this.pool.connect();
+        sent = true;
+        let lost: Error | undefined;
+        try {
+          return await spendUseStatement(client, spend);
+        } catch (error) {
+          if (isConnectionLoss(error)) lost = error as Error;
+          throw error;
+        } finally {
+          // A broken connection goes back destroyed, never to the next caller.
+          client.release(lost);
+        }
+      } catch (error) {
+        if (!mayRetry(this.retry, error, sent, attempt)) throw error;
         await sleep(backoffMs(this.retry, attempt));
       }
     }

@@ -7,6 +7,8 @@ import { kyselyPorts } from '../kysely/ports.js';
 import { KyselyWarrants } from '../kysely/warrants.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
+import { spendInTransaction } from '../spend.js';
+import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
 import { Checkpointer } from './checkpointer.js';
 import { sqliteSql } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
@@ -93,6 +95,10 @@ class SqliteStore implements Store {
     // Prepared on first use: a read-only store (offline verification) never writes.
     this.#group ??= new GroupCommit(this.db, this.raw, this.wal, (conn) => this.#ports(conn));
     return this.#group.run(fn);
+  }
+
+  spendUse(spend: UseSpend): Promise<SpentUse | null> {
+    return this.transaction((tx) => spendInTransaction(tx, spend));
   }
 
   /**
