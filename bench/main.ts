@@ -175,11 +175,19 @@ name these costs (see the figures above for how far each goal is):
 - **Reconciliation at 1M observations**: the pure reconciler alone materialises every row, so its
   memory is the input's. Through the store (decision 0024) a pass reads only the newest
   observation per fact plus the run boundaries and claim neighbours the rules need, 500 subjects
-  at a time in one snapshot, and memory stays bounded. The time is in the reads (about 8 s for the
-  observation scan, since the generated collectors change value often, and 5 s for reports,
-  redemptions and warrants), the reconciler itself (about 3 s), and writing tens of thousands of
-  findings and 100,000 expiries in transactions of 100. Next: larger write batches per
-  transaction and a short hash of each fact's value instead of comparing its JSON text.
+  at a time in one snapshot, and memory stays bounded. A warrant's issuing event is now found
+  through a partial index (migration 013) instead of a scan of the log per page of findings
+  (about 2.4 s of the pass). Writing a thousand findings or expiries per transaction instead of
+  a hundred saved another 4 s of WAL syncs, but each batch runs on the serving thread and
+  redemptions' p99 during a pass tripled (\`redeem_p99_reconcile_ratio\` 1.17 → 3.41), so the
+  batches stay at a hundred. What is left, timed per statement on the seeded database: the window over each fact's history about 6 s (a plain walk of the
+  1M observations in index order, with its table look-ups, takes 3.5 s on its own; a table scan
+  1 s), 172,000 event inserts (72,000 findings, 100,000 expiries) about 3 s, the neighbours of
+  claims 2 s, redemptions, reports and warrants about 3.5 s, the reconciler itself about 3 s.
+  10 s needs the history read without a look-up per row (a covering index, or a table of each
+  fact's runs kept as observations arrive), not a smaller batch or cache: a 64 MB or 256 MB page
+  cache on the snapshot connection changed nothing, and memory-mapping the file halved the
+  system time but put the file's pages in the process's RSS (1.5 GB).
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
@@ -188,12 +196,14 @@ name these costs (see the figures above for how far each goal is):
   each answer and competes with the next call for the same two cores. Forwarding before the
   redemption commits would break the guarantee, so 3 ms at p50 needs a faster durable
   redemption, the same step as the redemption goals above.
-- **PostgreSQL redemptions** (\`pg_redeem_ratio_vs_sqlite\`): each redemption is still about six
-  round trips (check-and-consume, the redemption row, its event, each a statement) to a server on
-  the same two cores, and the pool holds ten connections for 64 clients. The issue's design, one
-  statement (CTEs or a function installed by a migration) per redemption, is not built yet.
-  Appends (\`pg_append_per_s_1\`) were the other PostgreSQL gap: batched into multi-row inserts
-  (\`appendMany\`), they went from about 3,700/s to past the goal.
+- **PostgreSQL redemptions** (\`pg_redeem_ratio_vs_sqlite\`): a redemption is now one statement
+  (decision 0025: the conditional UPDATE, the redemption row, its event with the use number and
+  leaf hash filled in by PostgreSQL, and the request's move to exhausted on the last use, as
+  data-modifying CTEs), where it was six round trips; that took one node from about 930/s to
+  about 2,100/s against SQLite's 3,500–4,000/s on the same machine. PostgreSQL and both nodes
+  share the two cores, so the pool size barely matters (8, 10 and 24 connections gave 2,067,
+  2,117 and 1,948/s). Appends (\`pg_append_per_s_1\`) are batched into multi-row inserts
+  (\`appendMany\`).
 `;
 }
 

@@ -11,6 +11,7 @@ import { idempotentRedemptions } from './migrations/009-idempotent-redemptions.j
 import { grants } from './migrations/010-grants.js';
 import { requestPages } from './migrations/011-request-pages.js';
 import { reconcileStreaming } from './migrations/012-reconcile-streaming.js';
+import { warrantIssuedEvents } from './migrations/013-warrant-issued-events.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -36,6 +37,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '010_grants': grants(),
         '011_request_pages': requestPages(),
         '012_reconcile_streaming': reconcileStreaming(dialect),
+        '013_warrant_issued_events': warrantIssuedEvents(),
       }),
   };
 }

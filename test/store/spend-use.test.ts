@@ -72,7 +72,7 @@ for (const dialect of DIALECTS) {
       expect(spent?.use).toBe(1);
       const expected = encodeEvent(allowedEvent('wrt_one', RID)(1));
       expect(await store.read.log.eventLeaf(spent?.eventId ?? -1)).toBe(expected.leaf);
-      expect(await store.read.log.pending(10)).toEqual([
+      expect(await store.transaction((tx) => tx.log.pending(10))).toEqual([
         { id: spent?.eventId, leafHash: expected.leafHash },
       ]);
       const rows = await store.read.warrants.redemptions('wrt_one' as WarrantId);
@@ -102,7 +102,7 @@ for (const dialect of DIALECTS) {
       const spent = await store.spendUse(spendOf('wrt_last', 1));
       expect(spent?.use).toBe(1);
       expect((await store.read.requests.get(RID))?.state).toBe('exhausted');
-      const queued = await store.read.log.pending(10);
+      const queued = await store.transaction((tx) => tx.log.pending(10));
       expect(queued.map((e) => e.id)).toEqual([spent?.eventId, expect.any(Number)]);
       const last = await store.read.log.eventLeaf(queued[1]?.id ?? -1);
       expect(JSON.parse(last ?? '{}')).toMatchObject({ type: 'warrant.exhausted' });

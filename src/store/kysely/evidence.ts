@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { EvidenceRole, FindingProof } from '../../reconcile/finding.js';
 import type { Database, FindingsTable } from '../schema.js';
 
@@ -24,15 +24,14 @@ function leafRows(db: Kysely<Database>, role: EvidenceRole, ids: string[]): Prom
         .where('observations.id', 'in', ids)
         .execute();
     case 'warrants':
-      // Through the warrant's request: events are indexed by request, not by warrant.
+      // The literal type lets both planners use the partial index (migration 013).
       return db
-        .selectFrom('warrants')
-        .innerJoin('events', 'events.request_id', 'warrants.request_id')
-        .select(['warrants.id as id', 'events.leaf_index as leaf'])
-        .where('events.type', '=', 'warrant.issued')
-        .whereRef('events.warrant_id', '=', 'warrants.id')
-        .where('warrants.id', 'in', ids)
-        .execute();
+        .selectFrom('events')
+        .select(['warrant_id as id', 'leaf_index as leaf'])
+        .where('type', '=', sql.lit('warrant.issued'))
+        .where('warrant_id', 'in', ids)
+        .execute()
+        .then((rows) => rows.map((r) => ({ id: r.id ?? '', leaf: r.leaf })));
     case 'redemptions': {
       // A redemption is named by its event's id: the event is its only full record.
       const eventIds = ids.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
