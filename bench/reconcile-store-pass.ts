@@ -5,12 +5,13 @@
  * `BENCH_RECONCILE_WHOLE=1` plans it the way passes did before slices (every row read).
  */
 import { ManualClock } from '../src/core/clock.js';
-import { reconcile, storeOrder } from '../src/reconcile/reconcile.js';
+import { reconcile } from '../src/reconcile/reconcile.js';
 import { proofsOf } from '../src/service/evidence-indices.js';
 import type { ReconcilePlanner } from '../src/service/reconcile-plan.js';
 import { runReconcile } from '../src/service/reconcile.js';
 import type { Store } from '../src/service/ports/store.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
+import { wholeInput } from './whole-input.js';
 
 const [file, now] = process.argv.slice(2) as [string, string];
 
@@ -19,15 +20,7 @@ const whole =
   (store: Store): ReconcilePlanner =>
   (params) =>
     store.snapshot(async (view) => {
-      const input = {
-        now: new Date(params.now),
-        grants: await view.reconciliation.grants(),
-        fulfilments: await view.fulfilments.list(),
-        observations: (await view.observations.list()).sort(storeOrder),
-        redemptions: await view.reconciliation.allowedRedemptions(),
-        denials: await view.reconciliation.denials(),
-        existing: await view.findings.existing(),
-      };
+      const input = await wholeInput(view, new Date(params.now));
       const result = reconcile(input);
       const proofs = await proofsOf(
         view,

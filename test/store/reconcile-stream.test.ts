@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/observation/observation.js';
 import { ALL_SUBJECTS } from '../../src/service/ports/subjects.js';
-import { reconcile, storeOrder } from '../../src/reconcile/reconcile.js';
+import { reconcile } from '../../src/reconcile/reconcile.js';
 import { planReconcile } from '../../src/service/reconcile-plan.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { factKey } from '../../src/observation/observation.js';
 import { seedStore } from '../../bench/seed.js';
+import { wholeInput } from '../../bench/whole-input.js';
 import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { BASE, denseInput, keptObservations, MINUTE } from '../fixtures/dense-history.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
@@ -15,16 +16,7 @@ import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
 /** The pass as it was before slices: every row of every table, then the pure reconciler. */
 async function wholeHistory(store: Store, now: Date, driftGraceMs: number) {
   return store.snapshot(async (view) =>
-    reconcile({
-      now,
-      driftGraceMs,
-      grants: await view.reconciliation.grants(),
-      fulfilments: await view.fulfilments.list(),
-      observations: (await view.observations.list()).sort(storeOrder),
-      redemptions: await view.reconciliation.allowedRedemptions(),
-      denials: await view.reconciliation.denials(),
-      existing: await view.findings.existing(),
-    }),
+    reconcile({ ...(await wholeInput(view, now)), driftGraceMs }),
   );
 }
 
