@@ -4,25 +4,35 @@ import type { PlanParams, ReconcilePlan, ReconcilePlanner } from '../service/rec
 
 const WORKER = new URL('./reconcile-worker.js', import.meta.url);
 
-type Answer =
-  | { readonly ok: true; readonly plan: ReconcilePlan }
-  | { readonly ok: false; readonly message: string; readonly code: string | null };
+type Message =
+  | { readonly kind: 'slice'; readonly part: ReconcilePlan }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'failed'; readonly message: string; readonly code: string | null };
 
 /**
  * Plans reconciliation passes in a worker thread of its own connection, when the
  * compiled worker is there and the database can be opened twice (not `:memory:`);
- * otherwise returns null and passes are planned in this thread.
+ * otherwise returns null and passes are planned in this thread. Each slice's part is
+ * handed on as the worker posts it.
  */
 export function workerPlanner(databaseUrl: string): ReconcilePlanner | null {
   if (!existsSync(WORKER) || databaseUrl.endsWith(':memory:')) return null;
-  return (params: PlanParams) =>
-    new Promise<ReconcilePlan>((resolve, reject) => {
+  return (params: PlanParams, onSlice: (part: ReconcilePlan) => void) =>
+    new Promise<void>((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: { databaseUrl, params } });
       let answered = false;
-      worker.once('message', (a: Answer) => {
-        answered = true;
-        if (a.ok) resolve(a.plan);
-        else reject(Object.assign(new Error(`reconcile: ${a.message}`), { code: a.code }));
+      worker.on('message', (m: Message) => {
+        switch (m.kind) {
+          case 'slice':
+            onSlice(m.part);
+            return;
+          case 'done':
+            answered = true;
+            return resolve();
+          case 'failed':
+            answered = true;
+            return reject(Object.assign(new Error(`reconcile: ${m.message}`), { code: m.code }));
+        }
       });
       worker.once('error', reject);
       worker.once('exit', (code) => {

@@ -1,10 +1,11 @@
 /**
  * A reconciliation planner thread: opens the store read-only, makes one pass's plan
- * from a snapshot (reads and the pure reconciler), posts it back and exits. The
- * serving thread only writes the plan, so a long pass never stalls a redemption.
+ * from a snapshot (reads and the pure reconciler), posts each slice's part back as it is
+ * made and exits. The serving thread only writes the plan, so a long pass never stalls a
+ * redemption, and it writes one slice while this thread plans the next.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { planReconcile, type PlanParams } from '../service/reconcile-plan.js';
+import { planSlices, type PlanParams } from '../service/reconcile-plan.js';
 import { openReadOnlyStore } from '../store/open.js';
 
 interface Job {
@@ -15,11 +16,12 @@ interface Job {
 const job = workerData as Job;
 const store = await openReadOnlyStore(job.databaseUrl);
 try {
-  parentPort?.postMessage({ ok: true, plan: await planReconcile(store, job.params) });
+  await planSlices(store, job.params, (part) => parentPort?.postMessage({ kind: 'slice', part }));
+  parentPort?.postMessage({ kind: 'done' });
 } catch (e) {
   const err = e as Error & { code?: unknown };
   parentPort?.postMessage({
-    ok: false,
+    kind: 'failed',
     message: err.message,
     code: typeof err.code === 'string' ? err.code : null,
   });

@@ -24,8 +24,15 @@ export interface ReconcilePlan {
   readonly scanned: number;
 }
 
-/** Makes the plan of one pass; the server may make it in a worker thread (`server/`). */
-export type ReconcilePlanner = (params: PlanParams) => Promise<ReconcilePlan>;
+/**
+ * Makes the plan of one pass, handing each slice's part to `onSlice` as soon as it is
+ * made, so the pass writes one slice while the next is planned. The server makes it in a
+ * worker thread (`server/`).
+ */
+export type ReconcilePlanner = (
+  params: PlanParams,
+  onSlice: (part: ReconcilePlan) => void,
+) => Promise<void>;
 
 /** Registered subjects per slice: every rule judges one subject's records alone. */
 export const SUBJECTS_PER_SLICE = 500;
@@ -87,14 +94,15 @@ async function sliceInput(
  * reconciler: every rule judges one subject's records alone, so a slice is reconciled
  * on its own and memory is bounded by a slice, not by the store. Of each observation
  * history only what a rule can read is fetched (docs/decisions/0024). A finding citing
- * an event not yet integrated is deferred (its proof would be partial).
+ * an event not yet integrated is deferred (its proof would be partial). Each slice's
+ * part goes to `onSlice` as soon as it is made.
  */
-export function planReconcile(store: Store, params: PlanParams): Promise<ReconcilePlan> {
+export function planSlices(
+  store: Store,
+  params: PlanParams,
+  onSlice: (part: ReconcilePlan) => void,
+): Promise<void> {
   return store.snapshot(async (view) => {
-    const raise: { finding: NewFinding; proof: FindingProof }[] = [];
-    const resolve: AutomaticResolution[] = [];
-    let deferred = 0;
-    let scanned = 0;
     for await (const range of slices(view, params.subjectsPerSlice ?? SUBJECTS_PER_SLICE)) {
       const slice = await sliceInput(view, range, params);
       const prepared = prepareReconcile(slice.input);
@@ -105,18 +113,33 @@ export function planReconcile(store: Store, params: PlanParams): Promise<Reconci
               prepared.lookups.map((l) => ({ ...l, factKey: 'secret_version' })),
             );
       const result = prepared.run(found);
-      scanned += slice.scanned + found.length;
       const proofs = await proofsOf(
         view,
         result.raise.map((n) => n.evidence),
       );
+      const raise: { finding: NewFinding; proof: FindingProof }[] = [];
+      let deferred = 0;
       result.raise.forEach((finding, i) => {
         const resolved = proofs[i];
         if (resolved === undefined || resolved.pending) deferred += 1;
         else raise.push({ finding, proof: resolved.proof });
       });
-      resolve.push(...result.resolve);
+      onSlice({ raise, resolve: result.resolve, deferred, scanned: slice.scanned + found.length });
     }
-    return { raise, resolve, deferred, scanned };
   });
+}
+
+/** The whole plan of one pass at once: {@link planSlices}' parts joined. */
+export async function planReconcile(store: Store, params: PlanParams): Promise<ReconcilePlan> {
+  const raise: ReconcilePlan['raise'][number][] = [];
+  const resolve: AutomaticResolution[] = [];
+  let deferred = 0;
+  let scanned = 0;
+  await planSlices(store, params, (part) => {
+    raise.push(...part.raise);
+    resolve.push(...part.resolve);
+    deferred += part.deferred;
+    scanned += part.scanned;
+  });
+  return { raise, resolve, deferred, scanned };
 }

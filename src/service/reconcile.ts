@@ -2,7 +2,9 @@ import { encodeEvent } from '../log/event.js';
 import { newFindingId, type Finding } from '../reconcile/finding.js';
 import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
-import { planReconcile, type ReconcilePlan } from './reconcile-plan.js';
+import { Channel } from '../core/channel.js';
+import type { AutomaticResolution } from '../reconcile/input.js';
+import { planSlices, type ReconcilePlan } from './reconcile-plan.js';
 import { enqueueWebhook } from './webhooks.js';
 
 export interface ReconcileSummary {
@@ -56,10 +58,10 @@ const WRITE_BATCH = 100;
  * One reconciliation pass: approved (warrants and windows) against claimed
  * (fulfilments) and observed state.
  *
- * The pass reads from a snapshot and computes its plan there (`planReconcile`, in a
- * worker thread when the server runs one), then writes only its changes, in short
- * transactions: each new finding with its `finding.raised` event, each automatic
- * resolution with its event. A key raised by a concurrent pass since the snapshot is
+ * The pass reads from a snapshot and computes its plan there (`planSlices`, in a worker
+ * thread when the server runs one), one slice of subjects at a time, and writes only its
+ * changes, in short transactions, while the next slice is planned: each new finding with
+ * its `finding.raised` event, then each automatic resolution with its event. A key raised by a concurrent pass since the snapshot is
  * skipped, so a finding's key is still never raised twice.
  *
  * A finding records its proof as log indices (docs/decisions/0013), so the pass first
@@ -72,22 +74,44 @@ export async function runReconcile(
   await ctx.integrateLog();
   const now = ctx.clock.now();
   const at = now.toISOString();
-  const expiries = await recordExpiries(ctx, now);
   const params = {
     now: at,
     ...(ctx.reconcile?.driftGraceMs === undefined
       ? {}
       : { driftGraceMs: ctx.reconcile.driftGraceMs }),
   };
-  const plan = await (ctx.reconcile?.planner ?? ((p) => planReconcile(ctx.store, p)))(params);
-  const raised: string[] = [];
-  for (let i = 0; i < plan.raise.length; i += WRITE_BATCH) {
-    const batch = plan.raise.slice(i, i + WRITE_BATCH);
-    raised.push(...(await ctx.store.transaction((tx) => raise(ctx, tx, batch, now))));
+  const parts = new Channel<ReconcilePlan>();
+  const planner = ctx.reconcile?.planner ?? ((p, onSlice) => planSlices(ctx.store, p, onSlice));
+  // Planned while the expiries are written, and written slice by slice as planned: no rule
+  // reads an expiry record, and each finding's key is checked again when it is written.
+  const planning = planner(params, (part) => parts.push(part)).then(
+    () => parts.end(),
+    (error: unknown) => parts.fail(error),
+  );
+  let expiries: Awaited<ReturnType<typeof recordExpiries>>;
+  try {
+    expiries = await recordExpiries(ctx, now);
+  } catch (error) {
+    await planning;
+    throw error;
   }
+  const raised: string[] = [];
+  const resolutions: AutomaticResolution[] = [];
+  let deferred = 0;
+  let scanned = expiries.scanned;
+  for await (const part of parts) {
+    for (let i = 0; i < part.raise.length; i += WRITE_BATCH) {
+      const batch = part.raise.slice(i, i + WRITE_BATCH);
+      raised.push(...(await ctx.store.transaction((tx) => raise(ctx, tx, batch, now))));
+    }
+    resolutions.push(...part.resolve);
+    deferred += part.deferred;
+    scanned += part.scanned;
+  }
+  // Resolutions after every raise, as a pass whose plan came whole wrote them.
   let resolved = 0;
-  for (let i = 0; i < plan.resolve.length; i += WRITE_BATCH) {
-    const batch = plan.resolve.slice(i, i + WRITE_BATCH);
+  for (let i = 0; i < resolutions.length; i += WRITE_BATCH) {
+    const batch = resolutions.slice(i, i + WRITE_BATCH);
     resolved += await ctx.store.transaction((tx) => resolve(tx, batch, now));
   }
   return {
@@ -95,8 +119,8 @@ export async function runReconcile(
     raised: raised.length,
     resolved,
     expired: expiries.recorded,
-    deferred: plan.deferred,
-    scanned: plan.scanned + expiries.scanned,
+    deferred,
+    scanned,
     findings: raised,
   };
 }

@@ -12,6 +12,7 @@ import { grants } from './migrations/010-grants.js';
 import { requestPages } from './migrations/011-request-pages.js';
 import { reconcileStreaming } from './migrations/012-reconcile-streaming.js';
 import { warrantIssuedEvents } from './migrations/013-warrant-issued-events.js';
+import { observationFacts } from './migrations/014-observation-facts.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -38,6 +39,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '011_request_pages': requestPages(),
         '012_reconcile_streaming': reconcileStreaming(dialect),
         '013_warrant_issued_events': warrantIssuedEvents(),
+        '014_observation_facts': observationFacts(dialect),
       }),
   };
 }

@@ -1,45 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import type { NhiId, PrincipalId } from '../../src/core/ids.js';
 import type { KeyRing } from '../../src/keys/keyring.js';
 import { encodeEvent } from '../../src/log/event.js';
-import type { Observation, ObservationId } from '../../src/observation/observation.js';
 import type { Finding, FindingId, FindingProof } from '../../src/reconcile/finding.js';
-import { integrateBatch } from '../../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
-
-const AT = '2026-01-01T00:00:00.000Z';
-
-/** An observation of a grant no warrant approved, with its queued event. */
-async function observeUnapprovedGrant(store: Store, id: string): Promise<number> {
-  const o: Observation = {
-    id: id as ObservationId,
-    observer: 'collector' as PrincipalId,
-    subject: 'svc:reports' as NhiId,
-    target: 'eu',
-    observedAt: AT,
-    fact: { kind: 'grant', resource: `db/${id}`, permission: 'write', present: true },
-    receivedAt: AT,
-  };
-  return store.transaction(async (tx) => {
-    const eventId = await tx.log.append(
-      encodeEvent({
-        v: 1,
-        type: 'observation.recorded',
-        at: AT,
-        actor: 'collector',
-        links: { nhi: o.subject },
-        data: { id: o.id },
-      }),
-    );
-    await tx.observations.insert(o, `key-${id}`, `grant|${id}`, eventId);
-    return eventId;
-  });
-}
+import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
@@ -49,10 +18,7 @@ for (const dialect of DIALECTS) {
       let store: Store;
       let ring: KeyRing;
       const clock = new ManualClock(AT);
-      const integrate = async (): Promise<void> => {
-        const ctx = { store, clock, keys: () => ring, origin: 'countersign.test/log' };
-        while ((await integrateBatch(ctx)).integrated > 0);
-      };
+      const integrate = () => integrateAll(store, clock, ring);
       beforeEach(async () => {
         fx = await dialect.open();
         store = fx.store;

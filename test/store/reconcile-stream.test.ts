@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/observation/observation.js';
 import { ALL_SUBJECTS } from '../../src/service/ports/subjects.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import { planReconcile } from '../../src/service/reconcile-plan.js';
+import { planReconcile, planSlices } from '../../src/service/reconcile-plan.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -56,7 +56,9 @@ for (const dialect of DIALECTS) {
           store,
           clock: new ManualClock(now),
           integrateLog: () => Promise.resolve(),
-          reconcile: { planner: (p) => planReconcile(store, { ...p, subjectsPerSlice: 3 }) },
+          reconcile: {
+            planner: (p, onSlice) => planSlices(store, { ...p, subjectsPerSlice: 3 }, onSlice),
+          },
         });
       }
 

@@ -42,7 +42,8 @@ export interface ObservationReader {
    * Where each fact's value changed, in one scan: in each fact's history, the first and
    * the last observation of every run of one value, so the newest (as {@link latest}
    * gives it), the first and last showing a grant present, and each observation before
-   * and after a change of version.
+   * and after a change of version. In no promised order: its one reader merges it with
+   * {@link aroundClaims} and sorts the whole (sorting here too cost a big pass seconds).
    */
   changes(range: SubjectRange): Promise<Observation[]>;
   /**

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import type { KeyRing } from '../../src/keys/keyring.js';
+import { loadOrCreateKeyRing } from '../../src/service/keys.js';
+import type { ReconcilePlanner } from '../../src/service/reconcile-plan.js';
+import { planReconcile } from '../../src/service/reconcile-plan.js';
+import { runReconcile } from '../../src/service/reconcile.js';
+import type { Store } from '../../src/service/ports/store.js';
+import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
+
+/** Resolves once `done` holds, checking every few milliseconds; fails after 5 s. */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 1000; i += 1) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('condition never held');
+}
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.unavailable !== null)(
+    `a reconciliation pass on the ${dialect.name} store, slice by slice`,
+    () => {
+      let fx: StoreFixture;
+      let store: Store;
+      let ring: KeyRing;
+      const clock = new ManualClock(AT);
+      const recorded = async () => (await store.read.findings.list(undefined, 10)).length;
+      beforeEach(async () => {
+        fx = await dialect.open();
+        store = fx.store;
+        ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+        for (const id of ['o1', 'o2', 'o3']) await observeUnapprovedGrant(store, id);
+        await integrateAll(store, clock, ring);
+      });
+      afterEach(async () => {
+        await fx.dispose();
+      });
+      afterAll(() => dialect.close());
+
+      /** The whole plan, handed over in parts of one finding each. */
+      const inParts =
+        (between: (handed: number) => Promise<void>): ReconcilePlanner =>
+        async (params, onSlice) => {
+          const whole = await planReconcile(store, params);
+          expect(whole.raise).toHaveLength(3);
+          for (const [i, r] of whole.raise.entries()) {
+            if (i > 0) await between(i);
+            onSlice({ raise: [r], resolve: [], deferred: 0, scanned: 1 });
+          }
+        };
+
+      describe('when the planner is still making the next slice', () => {
+        it('has already written the findings of the slices it handed over', async () => {
+          // Each part waits for the one before to be in the store: a pass that wrote only
+          // once the whole plan was made would never finish.
+          const planner = inParts((handed) => until(async () => (await recorded()) === handed));
+          const summary = await runReconcile({
+            store,
+            clock,
+            integrateLog: () => integrateAll(store, clock, ring),
+            reconcile: { planner },
+          });
+          expect(summary).toMatchObject({ raised: 3, deferred: 0, scanned: 3 });
+          expect(await recorded()).toBe(3);
+        });
+      });
+
+      describe('when the planner fails after handing over a slice', () => {
+        it('fails the pass with its error, keeping what was written whole, and the next pass finishes', async () => {
+          const planner = inParts(() => Promise.reject(new Error('planner lost its snapshot')));
+          const pass = () =>
+            runReconcile({
+              store,
+              clock,
+              integrateLog: () => integrateAll(store, clock, ring),
+              reconcile: { planner },
+            });
+          await expect(pass()).rejects.toThrow('planner lost its snapshot');
+          const [first] = await store.read.findings.list(undefined, 10);
+          expect(first?.evidence.observations).toHaveLength(1);
+          expect(await recorded()).toBe(1);
+
+          const next = await runReconcile({
+            store,
+            clock,
+            integrateLog: () => integrateAll(store, clock, ring),
+          });
+          expect(next).toMatchObject({ raised: 2 });
+          expect(await recorded()).toBe(3);
+        });
+      });
+    },
+  );
+}
