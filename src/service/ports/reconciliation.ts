@@ -31,6 +31,9 @@ export interface ReconciliationReader {
 }
 
 export interface ReconciliationWriter extends ReconciliationReader {
-  /** Marks a warrant's expiry recorded; false when it already was (by another pass). */
-  markExpiryRecorded(warrantId: string, at: string): Promise<boolean>;
+  /**
+   * Marks the expiry of each warrant recorded, in one statement; returns those this call
+   * marked, leaving out any another pass already had.
+   */
+  markExpiriesRecorded(warrantIds: readonly string[], at: string): Promise<Set<string>>;
 }

@@ -166,14 +166,16 @@ export class KyselyReconciliation implements ReconciliationWriter {
       .filter((w) => w.notAfter <= now);
   }
 
-  async markExpiryRecorded(warrantId: string, at: string): Promise<boolean> {
-    const res = await this.db
+  async markExpiriesRecorded(warrantIds: readonly string[], at: string): Promise<Set<string>> {
+    if (warrantIds.length === 0) return new Set();
+    const rows = await this.db
       .updateTable('warrants')
       .set({ expiry_recorded_at: at })
-      .where('id', '=', warrantId)
+      .where('id', 'in', warrantIds)
       .where('expiry_recorded_at', 'is', null)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>> {
