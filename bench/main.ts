@@ -175,19 +175,19 @@ name these costs (see the figures above for how far each goal is):
 - **Reconciliation at 1M observations**: the pure reconciler alone materialises every row, so its
   memory is the input's. Through the store (decision 0024) a pass reads only the newest
   observation per fact plus the run boundaries and claim neighbours the rules need, 500 subjects
-  at a time in one snapshot, and memory stays bounded. A warrant's issuing event is now found
-  through a partial index (migration 013) instead of a scan of the log per page of findings
-  (about 2.4 s of the pass). Writing a thousand findings or expiries per transaction instead of
-  a hundred saved another 4 s of WAL syncs, but each batch runs on the serving thread and
-  redemptions' p99 during a pass tripled (\`redeem_p99_reconcile_ratio\` 1.17 → 3.41), so the
-  batches stay at a hundred. What is left, timed per statement on the seeded database: the window over each fact's history about 6 s (a plain walk of the
-  1M observations in index order, with its table look-ups, takes 3.5 s on its own; a table scan
-  1 s), 172,000 event inserts (72,000 findings, 100,000 expiries) about 3 s, the neighbours of
-  claims 2 s, redemptions, reports and warrants about 3.5 s, the reconciler itself about 3 s.
-  10 s needs the history read without a look-up per row (a covering index, or a table of each
-  fact's runs kept as observations arrive), not a smaller batch or cache: a 64 MB or 256 MB page
-  cache on the snapshot connection changed nothing, and memory-mapping the file halved the
-  system time but put the file's pages in the process's RSS (1.5 GB).
+  at a time in one snapshot, and memory stays bounded. Decision 0026 then overlapped the phases
+  that ran one after another (expiries 3.8 s, plan 16.9 s, findings 7.7 s): the planner thread
+  hands over each slice as it is made and the pass writes it while the next is planned, and
+  the walk over each fact's history reads a covering index (migration 014) instead of looking
+  each of the 1M rows up in the table (7.4 s → 3.5 s). Writing a thousand findings per
+  transaction instead of a hundred saves WAL syncs, but each batch runs on the serving thread
+  and tripled redemptions' p99 during a pass, so the batches stay at a hundred and yield to
+  waiting work. The planner thread is now the critical path: about 10 s of SQLite time (the
+  walk 3.5 s, claim neighbours 1.6 s, redemptions 1.4 s, grants 1.2 s, reports 1.2 s) and 2 s of
+  garbage collection, with the serving thread busy writing for most of the pass, so on 2 cores
+  neither a second planner thread nor a bigger page cache shortens it; 10 s needs fewer rows
+  materialised per pass (e.g. facts whose history has not changed since the last pass left
+  unread), not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
