@@ -85,8 +85,9 @@ const WRITE_BATCH = 100;
  * The pass reads from a snapshot and computes its plan there (`planSlices`, in a worker
  * thread when the server runs one), one slice of subjects at a time, and writes only its
  * changes, in short transactions, while the next slice is planned: each new finding with
- * its `finding.raised` event, then each automatic resolution with its event. A key raised by a concurrent pass since the snapshot is
- * skipped, so a finding's key is still never raised twice.
+ * its `finding.raised` event, then each automatic resolution with its event. A key raised
+ * by a concurrent pass since the snapshot is skipped, so a finding's key is still never
+ * raised twice. The expiries are recorded first (decision 0026).
  *
  * A finding records its proof as log indices (docs/decisions/0013), so the pass first
  * has `integrateLog` put every queued event in the log; a finding citing an event that
@@ -104,21 +105,17 @@ export async function runReconcile(
       ? {}
       : { driftGraceMs: ctx.reconcile.driftGraceMs }),
   };
+  // The expiries first, before the planner thread takes the other core: planning while
+  // they were written saved 2 s of a 1M-observation pass, but pushed redemptions' p99
+  // during a pass from about 1.8x to about 2x of p99 alone (decision 0026).
+  const expiries = await recordExpiries(ctx, now);
   const parts = new Channel<ReconcilePlan>();
   const planner = ctx.reconcile?.planner ?? ((p, onSlice) => planSlices(ctx.store, p, onSlice));
-  // Planned while the expiries are written, and written slice by slice as planned: no rule
-  // reads an expiry record, and each finding's key is checked again when it is written.
-  const planning = planner(params, (part) => parts.push(part)).then(
+  // Each slice is written as it is planned; a finding's key is checked again when written.
+  void planner(params, (part) => parts.push(part)).then(
     () => parts.end(),
     (error: unknown) => parts.fail(error),
   );
-  let expiries: Awaited<ReturnType<typeof recordExpiries>>;
-  try {
-    expiries = await recordExpiries(ctx, now);
-  } catch (error) {
-    await planning;
-    throw error;
-  }
   const raised: string[] = [];
   const resolutions: AutomaticResolution[] = [];
   let deferred = 0;
