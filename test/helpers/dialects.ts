@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,3 +60,28 @@ const postgres: DialectHarness = {
 
 /** Every dialect the store suite runs on. */
 export const DIALECTS: readonly DialectHarness[] = [sqlite, postgres];
+
+/**
+ * A fresh store for each test of the calling `describe` on `dialect`, seeded by `seed`,
+ * and disposed of after it; the harness is closed after the last. Read it through the
+ * returned getter inside a test.
+ */
+export function storePerTest(
+  dialect: DialectHarness,
+  seed: (store: Store) => Promise<void> = () => Promise.resolve(),
+): () => Store {
+  let fx: StoreFixture | null = null;
+  beforeEach(async () => {
+    fx = await dialect.open();
+    await seed(fx.store);
+  });
+  afterEach(async () => {
+    await fx?.dispose();
+    fx = null;
+  });
+  afterAll(() => dialect.close());
+  return () => {
+    if (fx === null) throw new Error('the store is open only inside a test');
+    return fx.store;
+  };
+}

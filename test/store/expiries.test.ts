@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { nhi, request, warrant } from '../helpers/store-rows.js';
 
 const IDS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'].map((n) => `wrt_${n}`);
@@ -10,26 +9,18 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `recording expiries on the ${dialect.name} store`,
     () => {
-      let fx: StoreFixture;
-      let store: Store;
-      beforeEach(async () => {
-        fx = await dialect.open();
-        store = fx.store;
-        await store.transaction(async (tx) => {
+      const store = storePerTest(dialect, (s) =>
+        s.transaction(async (tx) => {
           await tx.nhis.insert(nhi);
           for (const id of IDS) {
             await tx.requests.insert({ ...request(`req_${id}`), state: 'approved' });
             await tx.warrants.insert(warrant(id, `req_${id}`, 1));
           }
-        });
-      });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
+        }),
+      );
 
       const mark = (ids: readonly string[]) =>
-        store.transaction((tx) => tx.reconciliation.markExpiriesRecorded(ids, AT));
+        store().transaction((tx) => tx.reconciliation.markExpiriesRecorded(ids, AT));
 
       describe('when two passes mark overlapping warrants at once', () => {
         it('marks each expiry exactly once, whichever pass gets there first', async () => {
@@ -37,7 +28,7 @@ for (const dialect of DIALECTS) {
           expect([...a].filter((id) => b.has(id))).toEqual([]);
           expect([...a, ...b].sort()).toEqual(IDS);
           expect(await mark(IDS)).toEqual(new Set());
-          expect(await store.read.reconciliation.warrantsToExpire(AT)).toEqual([]);
+          expect(await store().read.reconciliation.warrantsToExpire(AT)).toEqual([]);
         });
       });
 
@@ -46,7 +37,7 @@ for (const dialect of DIALECTS) {
           await mark(['wrt_w2']);
           expect(await mark(['wrt_w1', 'wrt_w2', 'wrt_w3'])).toEqual(new Set(['wrt_w1', 'wrt_w3']));
           expect(await mark([])).toEqual(new Set());
-          const due = await store.read.reconciliation.warrantsToExpire(AT);
+          const due = await store().read.reconciliation.warrantsToExpire(AT);
           expect(due.map((w) => w.warrantId).sort()).toEqual(['wrt_w4', 'wrt_w5', 'wrt_w6']);
         });
       });

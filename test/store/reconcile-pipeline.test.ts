@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { KeyRing } from '../../src/keys/keyring.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
@@ -7,7 +7,7 @@ import type { ReconcilePlanner } from '../../src/service/reconcile-plan.js';
 import { planReconcile } from '../../src/service/reconcile-plan.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
 
 /** Resolves once `done` holds, checking every few milliseconds; fails after 5 s. */
@@ -23,22 +23,18 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `a reconciliation pass on the ${dialect.name} store, slice by slice`,
     () => {
-      let fx: StoreFixture;
-      let store: Store;
       let ring: KeyRing;
       const clock = new ManualClock(AT);
+      const current = storePerTest(dialect, async (s) => {
+        ring = await loadOrCreateKeyRing(s, randomBytes(32), clock);
+        for (const id of ['o1', 'o2', 'o3']) await observeUnapprovedGrant(s, id);
+        await integrateAll(s, clock, ring);
+      });
+      let store: Store;
+      beforeEach(() => {
+        store = current();
+      });
       const recorded = async () => (await store.read.findings.list(undefined, 10)).length;
-      beforeEach(async () => {
-        fx = await dialect.open();
-        store = fx.store;
-        ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
-        for (const id of ['o1', 'o2', 'o3']) await observeUnapprovedGrant(store, id);
-        await integrateAll(store, clock, ring);
-      });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
 
       /** The whole plan, handed over in parts of one finding each. */
       const inParts =
