@@ -174,7 +174,7 @@ name these costs (see the figures above for how far each goal is):
   process sharing the database (or the database in a worker), not to one more local saving.
 - **Reconciliation at 1M observations**: the pure reconciler alone materialises every row, so its
   memory is the input's. Through the store (decision 0024) a pass reads only the newest
-  observation per fact plus the run boundaries and claim neighbours the rules need, 500 subjects
+  observation per fact plus the run boundaries and claim neighbours the rules need, 100 subjects
   at a time in one snapshot, and memory stays bounded. Decision 0026 then overlapped the phases
   that ran one after another (expiries 3.8 s, plan 16.9 s, findings 7.7 s): the planner thread
   hands over each slice as it is made and the pass writes it while the next is planned, and
