@@ -177,17 +177,17 @@ name these costs (see the figures above for how far each goal is):
   observation per fact plus the run boundaries and claim neighbours the rules need, 100 subjects
   at a time in one snapshot, and memory stays bounded. Decision 0026 then overlapped the phases
   that ran one after another (expiries 3.8 s, plan 16.9 s, findings 7.7 s): the planner thread
-  hands over each slice as it is made and the pass writes it while the next is planned, and
-  the walk over each fact's history reads a covering index (migration 014) instead of looking
-  each of the 1M rows up in the table (7.4 s → 3.5 s). Writing a thousand findings per
-  transaction instead of a hundred saves WAL syncs, but each batch runs on the serving thread
-  and tripled redemptions' p99 during a pass, so the batches stay at a hundred and yield to
-  waiting work. The planner thread is now the critical path: about 10 s of SQLite time (the
-  walk 3.5 s, claim neighbours 1.6 s, redemptions 1.4 s, grants 1.2 s, reports 1.2 s) and 2 s of
-  garbage collection, with the serving thread busy writing for most of the pass, so on 2 cores
-  neither a second planner thread nor a bigger page cache shortens it; 10 s needs fewer rows
-  materialised per pass (e.g. facts whose history has not changed since the last pass left
-  unread), not a faster loop.
+  hands over each slice as it is made and the pass writes it while the next is planned, and the
+  walk over each fact's history reads a covering index (migration 014) instead of looking each of
+  the 1M rows up in the table (7.4 s → 3.5 s). Writing a thousand findings per transaction instead
+  of a hundred saves WAL syncs, but each batch runs on the serving thread and tripled redemptions'
+  p99 during a pass, so the batches stay at a hundred; the expiries are written before the planner
+  starts (with both at once, that p99 ratio went from 1.0 to 1.6–2.1). The planner thread is now
+  the critical path: about 10 s of SQLite time (the walk 3.5 s, claim neighbours 1.6 s,
+  redemptions 1.4 s, grants 1.2 s, reports 1.2 s) and 2 s of garbage collection, with the serving
+  thread busy writing for most of the pass, so on 2 cores neither a second planner thread nor a
+  bigger page cache shortens it; 10 s needs fewer rows materialised per pass (e.g. facts whose
+  history has not changed since the last pass left unread), not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is

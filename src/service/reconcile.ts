@@ -1,7 +1,6 @@
 import { encodeEvent } from '../log/event.js';
 import { newFindingId, type Finding } from '../reconcile/finding.js';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Store, TxPorts } from './ports/store.js';
+import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
 import { Channel } from '../core/channel.js';
 import type { AutomaticResolution } from '../reconcile/input.js';
@@ -34,7 +33,7 @@ async function recordExpiries(
   let recorded = 0;
   for (let i = 0; i < due.length; i += WRITE_BATCH) {
     const batch = due.slice(i, i + WRITE_BATCH);
-    recorded += await yielding(ctx.store, async (tx) => {
+    recorded += await ctx.store.transaction(async (tx) => {
       const marked = await tx.reconciliation.markExpiriesRecorded(
         batch.map((w) => w.warrantId),
         at,
@@ -56,19 +55,6 @@ async function recordExpiries(
     });
   }
   return { recorded, scanned: due.length };
-}
-
-/**
- * Runs one of a pass's write transactions. When other work queued for the writer
- * meanwhile (redemptions, on SQLite's one connection), the pass then leaves the writer
- * to it for as long as its transaction took: under load a pass takes at most about half
- * of the writer, and alone it runs flat out.
- */
-async function yielding<T>(store: Store, fn: (tx: TxPorts) => Promise<T>): Promise<T> {
-  const start = performance.now();
-  const out = await store.transaction(fn);
-  if (store.poolUsage().waiting > 0) await delay(performance.now() - start);
-  return out;
 }
 
 /**
@@ -106,8 +92,8 @@ export async function runReconcile(
       : { driftGraceMs: ctx.reconcile.driftGraceMs }),
   };
   // The expiries first, before the planner thread takes the other core: planning while
-  // they were written saved 2 s of a 1M-observation pass, but pushed redemptions' p99
-  // during a pass from about 1.8x to about 2x of p99 alone (decision 0026).
+  // they were written saved 2 s of a 1M-observation pass, but took redemptions' p99 during
+  // a pass from about 1.0x to 1.6-2.1x of p99 alone (decision 0026).
   const expiries = await recordExpiries(ctx, now);
   const parts = new Channel<ReconcilePlan>();
   const planner = ctx.reconcile?.planner ?? ((p, onSlice) => planSlices(ctx.store, p, onSlice));
@@ -123,7 +109,7 @@ export async function runReconcile(
   for await (const part of parts) {
     for (let i = 0; i < part.raise.length; i += WRITE_BATCH) {
       const batch = part.raise.slice(i, i + WRITE_BATCH);
-      raised.push(...(await yielding(ctx.store, (tx) => raise(ctx, tx, batch, now))));
+      raised.push(...(await ctx.store.transaction((tx) => raise(ctx, tx, batch, now))));
     }
     resolutions.push(...part.resolve);
     deferred += part.deferred;
@@ -133,7 +119,7 @@ export async function runReconcile(
   let resolved = 0;
   for (let i = 0; i < resolutions.length; i += WRITE_BATCH) {
     const batch = resolutions.slice(i, i + WRITE_BATCH);
-    resolved += await yielding(ctx.store, (tx) => resolve(tx, batch, now));
+    resolved += await ctx.store.transaction((tx) => resolve(tx, batch, now));
   }
   return {
     at,
