@@ -55,7 +55,7 @@ export interface KnownPrincipal {
 export interface ReconcileSettings {
   /** `driftGrace`: how long a target may lag behind a rotation confirmed elsewhere. */
   readonly driftGraceMs?: number;
-  /** Who makes a pass's plan; by default this thread, from a snapshot (`planReconcile`). */
+  /** Who makes a pass's plan; by default this thread, from a snapshot (`planSlices`). */
   readonly planner?: ReconcilePlanner;
 }
 

@@ -133,18 +133,3 @@ export function planSlices(
     }
   });
 }
-
-/** The whole plan of one pass at once: {@link planSlices}' parts joined. */
-export async function planReconcile(store: Store, params: PlanParams): Promise<ReconcilePlan> {
-  const raise: ReconcilePlan['raise'][number][] = [];
-  const resolve: AutomaticResolution[] = [];
-  let deferred = 0;
-  let scanned = 0;
-  await planSlices(store, params, (part) => {
-    raise.push(...part.raise);
-    resolve.push(...part.resolve);
-    deferred += part.deferred;
-    scanned += part.scanned;
-  });
-  return { raise, resolve, deferred, scanned };
-}

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { KeyRing } from '../../src/keys/keyring.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import type { ReconcilePlanner } from '../../src/service/reconcile-plan.js';
-import { planReconcile } from '../../src/service/reconcile-plan.js';
+import { planReconcile } from '../helpers/whole-plan.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
