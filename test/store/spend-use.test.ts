@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RequestId, WarrantId } from '../../src/core/ids.js';
 import { encodeEvent, openEvent, type LogEvent } from '../../src/log/event.js';
 import type { UseSpend } from '../../src/service/ports/spend.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { nhi, request, warrant } from '../helpers/store-rows.js';
 
 const RID = ('sha256:' + 'c'.repeat(64)) as RequestId;
@@ -47,21 +47,16 @@ function spendOf(wid: string, signedMaxUses: number, over: Partial<UseSpend> = {
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`spendUse on the ${dialect.name} store`, () => {
-    let fx: StoreFixture;
-    let store: Store;
-
-    beforeEach(async () => {
-      fx = await dialect.open();
-      store = fx.store;
-      await store.transaction(async (tx) => {
+    const current = storePerTest(dialect, (s) =>
+      s.transaction(async (tx) => {
         await tx.nhis.insert(nhi);
         await tx.requests.insert({ ...request(RID), state: 'approved' });
-      });
+      }),
+    );
+    let store: Store;
+    beforeEach(() => {
+      store = current();
     });
-    afterEach(async () => {
-      await fx.dispose();
-    });
-    afterAll(() => dialect.close());
 
     const issue = (wid: string, maxUses: number) =>
       store.transaction((tx) => tx.warrants.insert(warrant(wid, RID, maxUses)));
