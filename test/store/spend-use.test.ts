@@ -4,46 +4,8 @@ import { encodeEvent, openEvent, type LogEvent } from '../../src/log/event.js';
 import type { UseSpend } from '../../src/service/ports/spend.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
+import { ACTION, allowedEvent, AT, RID, spendOf } from '../helpers/spends.js';
 import { nhi, request, warrant } from '../helpers/store-rows.js';
-
-const RID = ('sha256:' + 'c'.repeat(64)) as RequestId;
-const AT = '2026-01-01T01:00:00.000Z';
-// Characters whose UTF-8 and JSON forms differ: the SQL hash must see the bytes JS does.
-const ACTION = { resource: 'db/ünïcödé "q" \u2028 😀', permission: 'read', environment: 'prod' };
-
-const allowedEvent =
-  (wid: string, rid: string) =>
-  (use: number | string): LogEvent => ({
-    v: 1,
-    type: 'redemption.allowed',
-    at: AT,
-    actor: 'deploy-eu',
-    links: { request: rid, warrant: wid, nhi: nhi.id },
-    data: { receipt: { jti: `rct_${wid}`, use, action: ACTION }, kid: 'k1' },
-  });
-
-function spendOf(wid: string, signedMaxUses: number, over: Partial<UseSpend> = {}): UseSpend {
-  const allowed = openEvent(allowedEvent(wid, RID), `use-of-rct_${wid}`);
-  if (allowed === null) throw new Error('marker not found once');
-  return {
-    warrantId: wid as WarrantId,
-    requestId: RID,
-    signedMaxUses,
-    at: AT,
-    redemption: { id: `rct_${wid}_${Math.random()}`, executor: 'deploy-eu', action: ACTION },
-    allowed,
-    exhausted: () =>
-      encodeEvent({
-        v: 1,
-        type: 'warrant.exhausted',
-        at: AT,
-        actor: 'countersign',
-        links: { request: RID, warrant: wid, nhi: nhi.id },
-        data: { uses: signedMaxUses },
-      }),
-    ...over,
-  };
-}
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`spendUse on the ${dialect.name} store`, () => {

@@ -8,6 +8,8 @@ import { kyselyPorts } from '../kysely/ports.js';
 import { postgresSql } from './dialect.js';
 import { backoffMs, DEFAULT_RETRY, isConnectionLoss, mayRetry, type RetryPolicy } from './retry.js';
 import { spendUseStatement } from './spend.js';
+import { spendUsesStatement } from './spend-batch.js';
+import { SpendQueue } from './spend-queue.js';
 import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
 
 export interface PostgresOptions {
@@ -85,9 +87,13 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
+/** Most redemptions in one statement: as many as the bench's clients have in flight. */
+const SPEND_BATCH = 64;
+
 class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   readonly read: ReadPorts;
+  readonly #spends: SpendQueue;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -95,6 +101,7 @@ class PostgresStore implements Store {
     private readonly retry: RetryPolicy,
   ) {
     this.read = kyselyPorts(db, postgresSql);
+    this.#spends = new SpendQueue((batch) => this.#spendMany(batch), SPEND_BATCH);
   }
 
   /**
@@ -123,12 +130,46 @@ class PostgresStore implements Store {
     }
   }
 
+  /** See `SpendQueue`: concurrent spends go to PostgreSQL together (decision 0027). */
+  spendUse(spend: UseSpend): Promise<SpentUse | null> {
+    return this.#spends.spend(spend);
+  }
+
+  /**
+   * One batch in one statement. If the statement fails and PostgreSQL rolled it back,
+   * each spend runs again alone, so one spend's error is never another's. A connection
+   * lost after it was sent is surfaced to every spend of the batch: the statement is its
+   * own commit, so whether it happened is unknown.
+   */
+  async #spendMany(spends: readonly UseSpend[]): Promise<(SpentUse | null)[]> {
+    if (spends.length === 1) return [await this.#spendOne(spends[0] as UseSpend)];
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch {
+      return Promise.all(spends.map((s) => this.#spendOne(s)));
+    }
+    let lost: Error | undefined;
+    try {
+      return await spendUsesStatement(client, spends);
+    } catch (error) {
+      if (isConnectionLoss(error)) {
+        lost = error as Error;
+        throw error;
+      }
+    } finally {
+      // A broken connection goes back destroyed, never to the next caller.
+      client.release(lost);
+    }
+    return Promise.all(spends.map((s) => this.#spendOne(s)));
+  }
+
   /**
    * One statement in its own implicit transaction. Failing to get a connection is
    * retried like a transaction's; once the statement is sent it is the commit, so only
    * failures that say it rolled back are retried and a lost connection is surfaced.
    */
-  async spendUse(spend: UseSpend): Promise<SpentUse | null> {
+  async #spendOne(spend: UseSpend): Promise<SpentUse | null> {
     for (let attempt = 1; ; attempt++) {
       let sent = false;
       try {
