@@ -196,20 +196,15 @@ name these costs (see the figures above for how far each goal is):
   each answer and competes with the next call for the same two cores. Forwarding before the
   redemption commits would break the guarantee, so 3 ms at p50 needs a faster durable
   redemption, the same step as the redemption goals above.
-- **PostgreSQL redemptions** (\`pg_redeem_ratio_vs_sqlite\`): a redemption is now one statement
-  (decision 0025: the conditional UPDATE, the redemption row, its event with the use number and
-  leaf hash filled in by PostgreSQL, and the request's move to exhausted on the last use, as
-  data-modifying CTEs), where it was six round trips; that took one node from about 930/s to
-  1,900–2,150/s. The ratio still straddles the goal: in eight runs of this stop SQLite's side
-  ranged from 3,550 to 4,570/s and the ratio from 0.46 to 0.60 (0.46 in the full run above,
-  where the PostgreSQL suite runs after the reconciliation suites' gigabyte databases).
-  PostgreSQL, the server, autocannon and libuv's threads share two cores: the pool size barely
-  matters (8, 10 and 24 connections gave 2,067, 2,117 and 1,948/s), and signing receipts on
-  the serving thread instead of the thread pool changed nothing (2,143 against 2,147/s). The
-  server's profile under this load shows the serving thread descheduled inside socket writes
-  and the signature hand-off, not busy: the next gain is fewer processes competing for the
-  cores, not less work per request. Appends (\`pg_append_per_s_1\`) are batched into
-  multi-row inserts (\`appendMany\`).
+- **PostgreSQL redemptions** (\`pg_redeem_ratio_vs_sqlite\`): a redemption is one statement
+  (decision 0025), and under load a node sends the redemptions that arrived together as one
+  statement and one commit, one batch at a time (decision 0027). The bench's 64 clients share
+  8 warrants, and PostgreSQL gives a row to one committing transaction at a time, so one
+  commit per redemption capped each warrant at one use per commit. In that stop's runs one
+  node went from 1,300–1,580/s (0.44–0.49× SQLite) to 2,790–3,030/s (0.88–0.93×), and two
+  nodes from 0.89–1.01× to 0.95–1.03× one node. Two batches in flight per node made two
+  nodes collapse to 0.83×: each waited on the other's row locks. Appends
+  (\`pg_append_per_s_1\`) are batched into multi-row inserts (\`appendMany\`).
 `;
 }
 
