@@ -60,10 +60,10 @@ for (const dialect of DIALECTS) {
       const spent = await Promise.all(crowd.map((w) => store.spendUse(spend(w, 4))));
       for (const w of warrants) {
         const mine = spent.filter((_, i) => crowd[i] === w);
-        expect(mine.flatMap((s) => (s ? [s.use] : [])).sort()).toEqual([1, 2, 3, 4]);
+        expect(mine.flatMap((s) => (s ? [s.use] : [])).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
         await expectLeaves(store, w, mine);
         const rows = await store.read.warrants.redemptions(w as WarrantId);
-        expect(rows.map((r) => r.useNumber).sort()).toEqual([1, 2, 3, 4]);
+        expect(rows.map((r) => r.useNumber ?? 0).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
         for (const r of rows) {
           expect(mine.find((s) => s?.use === r.useNumber)?.eventId).toBe(r.eventId);
         }
@@ -118,6 +118,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
     await issue(store, 'wrt_1', 10);
     await issue(store, 'wrt_2', 2);
     await issue(store, 'wrt_3', 5);
+    await issue(store, 'wrt_4', 10);
     const other = ('sha256:' + 'd'.repeat(64)) as RequestId;
     const spent = await spendUsesStatement(client, [
       spend('wrt_1', 10),
@@ -130,25 +131,50 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
       spend('wrt_never', 3),
       spend('wrt_3', 1),
       spend('wrt_3', 1),
+      // Signed bounds that differ (the queue never sends these together): the lowest holds.
+      spend('wrt_4', 10),
+      spend('wrt_4', 1),
+      spend('wrt_4', 10),
     ]);
-    expect(spent.map((s) => s?.use ?? null)).toEqual([1, null, null, 2, 1, 2, null, null, 1, null]);
+    expect(spent.map((s) => s?.use ?? null)).toEqual([
+      1,
+      null,
+      null,
+      2,
+      1,
+      2,
+      null,
+      null,
+      1,
+      null,
+      1,
+      null,
+      null,
+    ]);
     await expectLeaves(store, 'wrt_1', spent.slice(0, 4));
     await expectLeaves(store, 'wrt_2', spent.slice(4, 7));
-    await expectLeaves(store, 'wrt_3', spent.slice(8));
+    await expectLeaves(store, 'wrt_3', spent.slice(8, 10));
+    await expectLeaves(store, 'wrt_4', spent.slice(10));
     expect((await store.read.warrants.get('wrt_1' as WarrantId))?.uses).toBe(2);
     // The row's max_uses (2) ends wrt_2 below the signed 3: no exhausted event for it.
     expect((await store.read.warrants.get('wrt_2' as WarrantId))?.uses).toBe(2);
     // The signed max_uses (1) ends wrt_3 below the row's 5: its use is its last.
     expect((await store.read.warrants.get('wrt_3' as WarrantId))?.uses).toBe(1);
     expect((await store.read.requests.get(ridOf('wrt_3') as RequestId))?.state).toBe('exhausted');
-    expect(await store.read.log.queuedCount()).toBe(6);
+    expect((await store.read.warrants.get('wrt_4' as WarrantId))?.uses).toBe(1);
+    expect(await store.read.log.queuedCount()).toBe(7);
     const again = await spendUsesStatement(client, [spend('wrt_2', 3), spend('wrt_1', 3)]);
     expect(again.map((s) => s?.use ?? null)).toEqual([null, 3]);
   });
 
   it('spends each use once when two nodes send batches over the same warrants', async () => {
     const url = await (await sharedPostgres()).createDatabase('spend_two');
-    const nodes = [await openPostgresStore({ url }), await openPostgresStore({ url })];
+    const batches: string[] = [];
+    const observeSpendBatch = (size: number, outcome: string) => batches.push(`${size} ${outcome}`);
+    const nodes = [
+      await openPostgresStore({ url, observeSpendBatch }),
+      await openPostgresStore({ url, observeSpendBatch }),
+    ];
     try {
       await seed(nodes[0] as Store);
       const warrants = ['wrt_p', 'wrt_q', 'wrt_r', 'wrt_s'];
@@ -159,7 +185,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
       );
       for (const w of warrants) {
         const uses = spent.filter((_, i) => crowd[i] === w).flatMap((s) => (s ? [s.use] : []));
-        expect(uses.sort()).toEqual([1, 2, 3, 4, 5]);
+        expect(uses.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
         await expectLeaves(
           nodes[1] as Store,
           w,
@@ -167,8 +193,43 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
         );
       }
       expect(await (nodes[1] as Store).read.log.queuedCount()).toBe(4 * 5 + 4);
+      // Each node sent its crowd as batches, and PostgreSQL wrote every one.
+      expect(batches.length).toBeGreaterThanOrEqual(2);
+      expect(batches.every((b) => b.endsWith(' written'))).toBe(true);
     } finally {
       for (const n of nodes) await n.close();
+    }
+  });
+
+  it('runs a rolled-back batch again spend by spend, so only the faulty spend fails', async () => {
+    const url = await (await sharedPostgres()).createDatabase('spend_fallback');
+    const batches: string[] = [];
+    const node = await openPostgresStore({
+      url,
+      retry: { attempts: 2, uniqueAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+      observeSpendBatch: (size, outcome) => batches.push(`${size} ${outcome}`),
+    });
+    try {
+      await seed(node);
+      for (const w of ['wrt_f1', 'wrt_f2', 'wrt_f3']) await issue(node, w, 5);
+      const taken = spend('wrt_f1', 5);
+      expect((await node.spendUse(taken))?.use).toBe(1);
+      // The first goes alone; the next three go as one batch, which the taken receipt id
+      // rolls back (a unique violation).
+      const [first, ...rest] = await Promise.allSettled([
+        node.spendUse(spend('wrt_f2', 5)),
+        node.spendUse(spend('wrt_f3', 5)),
+        node.spendUse(spend('wrt_f1', 5, { redemption: taken.redemption })),
+        node.spendUse(spend('wrt_f2', 5)),
+      ]);
+      expect(batches).toEqual(['3 rolled back']);
+      expect(first).toMatchObject({ status: 'fulfilled', value: { use: 1 } });
+      expect(rest[0]).toMatchObject({ status: 'fulfilled', value: { use: 1 } });
+      expect(rest[1]).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
+      expect(rest[2]).toMatchObject({ status: 'fulfilled', value: { use: 2 } });
+      expect((await node.read.warrants.get('wrt_f1' as WarrantId))?.uses).toBe(1);
+    } finally {
+      await node.close();
     }
   });
 });

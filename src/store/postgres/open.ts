@@ -9,7 +9,7 @@ import { postgresSql } from './dialect.js';
 import { backoffMs, DEFAULT_RETRY, isConnectionLoss, mayRetry, type RetryPolicy } from './retry.js';
 import { spendUseStatement } from './spend.js';
 import { spendUsesStatement } from './spend-batch.js';
-import { SpendQueue } from './spend-queue.js';
+import { SpendQueue, type SpendOutcome } from './spend-queue.js';
 import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
 
 export interface PostgresOptions {
@@ -21,7 +21,12 @@ export interface PostgresOptions {
   readonly migrate?: boolean;
   /** @internal tests shorten the backoff. */
   readonly retry?: RetryPolicy;
+  /** @internal tests see each batch of spends sent, and whether it was written. */
+  readonly observeSpendBatch?: SpendBatchObserver;
 }
+
+/** @internal */
+export type SpendBatchObserver = (size: number, outcome: 'written' | 'rolled back') => void;
 
 /** int8 text → number, refusing values a JS number cannot hold exactly. */
 function safeInteger(text: string): number {
@@ -78,7 +83,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
     await db.destroy();
     throw e;
   }
-  return new PostgresStore(db, pool, opts.retry ?? DEFAULT_RETRY);
+  return new PostgresStore(db, pool, opts.retry ?? DEFAULT_RETRY, opts.observeSpendBatch);
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {
@@ -99,6 +104,7 @@ class PostgresStore implements Store {
     private readonly db: Kysely<Database>,
     private readonly pool: pg.Pool,
     private readonly retry: RetryPolicy,
+    private readonly observe?: SpendBatchObserver,
   ) {
     this.read = kyselyPorts(db, postgresSql);
     this.#spends = new SpendQueue((batch) => this.#spendMany(batch), SPEND_BATCH);
@@ -136,32 +142,49 @@ class PostgresStore implements Store {
   }
 
   /**
-   * One batch in one statement. If the statement fails and PostgreSQL rolled it back,
-   * each spend runs again alone, so one spend's error is never another's. A connection
-   * lost after it was sent is surfaced to every spend of the batch: the statement is its
-   * own commit, so whether it happened is unknown.
+   * One batch in one statement. Only an error PostgreSQL itself answered (other than a
+   * session ending) says the statement rolled back; then each spend runs again alone, and
+   * each gets its own outcome, so one spend's error never becomes another's. Any other
+   * failure after the statement was sent (a lost connection, an unreadable answer) is
+   * surfaced to every spend of the batch: the statement is its own commit, so whether it
+   * happened is unknown, and running it again could spend a second use.
    */
-  async #spendMany(spends: readonly UseSpend[]): Promise<(SpentUse | null)[]> {
-    if (spends.length === 1) return [await this.#spendOne(spends[0] as UseSpend)];
+  async #spendMany(spends: readonly UseSpend[]): Promise<readonly SpendOutcome[]> {
+    if (spends.length === 1) return this.#alone(spends);
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch {
-      return Promise.all(spends.map((s) => this.#spendOne(s)));
+      return this.#alone(spends); // nothing was sent
     }
-    let lost: Error | undefined;
+    let broken: Error | undefined;
     try {
-      return await spendUsesStatement(client, spends);
+      const spent = await spendUsesStatement(client, spends);
+      this.observe?.(spends.length, 'written');
+      return spent.map((s) => ({ spent: s }));
     } catch (error) {
-      if (isConnectionLoss(error)) {
-        lost = error as Error;
+      if (!(error instanceof pg.DatabaseError) || isConnectionLoss(error)) {
+        broken = error as Error;
         throw error;
       }
     } finally {
-      // A broken connection goes back destroyed, never to the next caller.
-      client.release(lost);
+      // A connection in doubt goes back destroyed, never to the next caller.
+      client.release(broken);
     }
-    return Promise.all(spends.map((s) => this.#spendOne(s)));
+    this.observe?.(spends.length, 'rolled back');
+    return this.#alone(spends);
+  }
+
+  /** Each spend through the one-row statement, each with its own outcome. */
+  #alone(spends: readonly UseSpend[]): Promise<SpendOutcome[]> {
+    return Promise.all(
+      spends.map((s) =>
+        this.#spendOne(s).then(
+          (spent) => ({ spent }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
   }
 
   /**

@@ -13,9 +13,10 @@ import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
  * spend is checked against it as `spend.ts` checks one (request, state, exact window).
  * The spends of one warrant that pass are numbered in batch order, and the first ones
  * get the uses left under both the row's and the signed `max_uses`: use `uses + r` for
- * the r-th. The rest get none and take the full path, as a lone spend would. All spends
- * of one warrant in a batch carry the same request and signed `max_uses` (`SpendQueue`),
- * so the uses given are always the next ones, without a gap.
+ * the r-th. The rest get none and take the full path, as a lone spend would. The signed
+ * bound is the lowest of the warrant's spends in the batch, so the uses given are always
+ * the next ones, without a gap; `SpendQueue` sends only spends of one warrant that carry
+ * the same request and signed `max_uses` together.
  */
 const SPEND_USES = `
 with input as (
@@ -30,14 +31,15 @@ with input as (
   where id in (select warrant_id from input) order by id for update
 ), ranked as (
   select i.*, l.uses as old, l.max_uses as row_max,
-    row_number() over (partition by i.warrant_id order by i.n) as r
+    row_number() over (partition by i.warrant_id order by i.n) as r,
+    min(i.max_uses) over (partition by i.warrant_id) as cap
   from input i join locked l on l.id = i.warrant_id
   where l.request_id = i.request_id and l.state = 'active'
     and (l.not_before is null or l.not_before::timestamptz <= i.at::timestamptz)
     and (l.not_after is null or l.not_after::timestamptz > i.at::timestamptz)
 ), filled as (
   select ranked.*, (old + r)::int as uses, replace(leaf, hole, (old + r)::text) as full_leaf
-  from ranked where old + r <= row_max and old + r <= max_uses
+  from ranked where old + r <= row_max and old + r <= cap
 ), spent as (
   update warrants w set uses = g.top
   from (select warrant_id, max(uses) as top from filled group by warrant_id) g

@@ -7,8 +7,11 @@ interface Waiting {
   readonly reject: (error: unknown) => void;
 }
 
-/** Spends a batch: one answer per spend, in order, or one error for the whole batch. */
-export type SpendBatch = (spends: readonly UseSpend[]) => Promise<(SpentUse | null)[]>;
+/** What became of one spend: its use (or null, none left), or its own error. */
+export type SpendOutcome = { readonly spent: SpentUse | null } | { readonly error: unknown };
+
+/** Spends a batch: one outcome per spend, in order, or one error for the whole batch. */
+export type SpendBatch = (spends: readonly UseSpend[]) => Promise<readonly SpendOutcome[]>;
 
 /**
  * Group commit for PostgreSQL redemptions (decision 0027): one batch is sent at a time,
@@ -44,10 +47,29 @@ export class SpendQueue {
   #pump(): void {
     if (this.#running || this.#waiting.length === 0) return;
     this.#running = true;
-    void this.#run(this.#take()).finally(() => {
-      this.#running = false;
-      this.#pump();
+    const batch = this.#take();
+    void this.send(batch.map((w) => w.spend)).then(
+      (outcomes) => this.#settle(batch, outcomes),
+      (error: unknown) =>
+        this.#settle(
+          batch,
+          batch.map(() => ({ error })),
+        ),
+    );
+  }
+
+  /**
+   * Answers each spend of a batch, then sends what waits. The queue is free before its
+   * callers run on, so a spend made right after an answer is sent at once, not held back.
+   */
+  #settle(batch: readonly Waiting[], outcomes: readonly SpendOutcome[]): void {
+    this.#running = false;
+    batch.forEach((w, i) => {
+      const o = outcomes[i] ?? { error: new Error('spend batch answered short') };
+      if ('error' in o) w.reject(o.error);
+      else w.resolve(o.spent);
     });
+    this.#pump();
   }
 
   /** The oldest waiting spends that may go together, up to the batch size, in order. */
@@ -67,15 +89,6 @@ export class SpendQueue {
     }
     this.#waiting.splice(0, i, ...left);
     return batch;
-  }
-
-  async #run(batch: readonly Waiting[]): Promise<void> {
-    try {
-      const spent = await this.send(batch.map((w) => w.spend));
-      batch.forEach((w, i) => w.resolve(spent[i] ?? null));
-    } catch (error) {
-      for (const w of batch) w.reject(error);
-    }
   }
 }
 

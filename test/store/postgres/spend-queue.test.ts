@@ -1,21 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestId } from '../../../src/core/ids.js';
-import type { SpentUse, UseSpend } from '../../../src/service/ports/spend.js';
-import { SpendQueue } from '../../../src/store/postgres/spend-queue.js';
+import type { UseSpend } from '../../../src/service/ports/spend.js';
+import { SpendQueue, type SpendOutcome } from '../../../src/store/postgres/spend-queue.js';
 import { spendOf } from '../../helpers/spends.js';
 
 /** A sender that records each batch and answers it only when told to. */
 function held() {
   const batches: UseSpend[][] = [];
-  const answers: ((spent: (SpentUse | null)[] | Error) => void)[] = [];
+  const answers: ((outcomes: SpendOutcome[] | Error) => void)[] = [];
   const send = (spends: readonly UseSpend[]) =>
-    new Promise<(SpentUse | null)[]>((ok, fail) => {
+    new Promise<SpendOutcome[]>((ok, fail) => {
       batches.push([...spends]);
       answers.push((a) => (a instanceof Error ? fail(a) : ok(a)));
     });
   /** Answers batch `i` with a use per spend, numbered from `from`. */
   const answer = async (i: number, from = 1) => {
-    answers[i]?.((batches[i] ?? []).map((_, k) => ({ use: from + k, eventId: 100 + k })));
+    answers[i]?.(
+      (batches[i] ?? []).map((_, k) => ({ spent: { use: from + k, eventId: 100 + k } })),
+    );
     await new Promise((r) => setImmediate(r));
   };
   return { batches, answers, send, answer };
@@ -83,5 +85,21 @@ describe('SpendQueue', () => {
     expect(h.batches.map(names)).toEqual([['a'], ['b', 'c'], ['d']]);
     await h.answer(2);
     expect((await later)?.use).toBe(1);
+  });
+
+  it('gives each spend of a batch its own outcome: a use, none left, or its own error', async () => {
+    const h = held();
+    const q = new SpendQueue(h.send, 64);
+    void q.spend(at('a'));
+    const [b, c, d] = ['b', 'c', 'd'].map((n) => q.spend(at(n)));
+    await h.answer(0);
+    h.answers[1]?.([
+      { spent: { use: 7, eventId: 1 } },
+      { spent: null },
+      { error: new Error('lock timeout') },
+    ]);
+    expect(await b).toEqual({ use: 7, eventId: 1 });
+    expect(await c).toBeNull();
+    await expect(d).rejects.toThrow('lock timeout');
   });
 });
