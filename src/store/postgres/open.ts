@@ -7,7 +7,6 @@ import type { PoolUsage, ReadPorts, Store, TxPorts } from '../../service/ports/s
 import { kyselyPorts } from '../kysely/ports.js';
 import { postgresSql } from './dialect.js';
 import { backoffMs, DEFAULT_RETRY, isConnectionLoss, mayRetry, type RetryPolicy } from './retry.js';
-import { spendUseStatement } from './spend.js';
 import { spendUsesStatement } from './spend-batch.js';
 import { SpendQueue, type SpendOutcome } from './spend-queue.js';
 import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
@@ -188,7 +187,7 @@ class PostgresStore implements Store {
   }
 
   /**
-   * One statement in its own implicit transaction. Failing to get a connection is
+   * One spend: the batch statement with one row, in its own implicit transaction. Failing to get a connection is
    * retried like a transaction's; once the statement is sent it is the commit, so only
    * failures that say it rolled back are retried and a lost connection is surfaced.
    */
@@ -200,7 +199,7 @@ class PostgresStore implements Store {
         sent = true;
         let lost: Error | undefined;
         try {
-          return await spendUseStatement(client, spend);
+          return (await spendUsesStatement(client, [spend]))[0] ?? null;
         } catch (error) {
           if (isConnectionLoss(error)) lost = error as Error;
           throw error;

@@ -3,14 +3,22 @@ import { eventColumns } from '../kysely/log.js';
 import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
 
 /**
- * `Store.spendUse` for a batch of spends in one statement (decision 0027), so that a node
- * under load commits once per batch, not once per redemption, and a warrant redeemed by
- * many executors at once gives several uses per commit instead of one.
+ * `Store.spendUse` on PostgreSQL: one statement for a batch of spends (decision 0025 for
+ * one, 0027 for many), so that a node under load commits once per batch, not once per
+ * redemption, and a warrant redeemed by many executors at once gives several uses per
+ * commit instead of one. A lone spend is a batch of one.
+ *
+ * The use number is known only once the row is locked, and the event's leaf contains it:
+ * the service builds the canonical leaf once with a marker in its place, and the
+ * statement fills it with `replace`. The leaf's RFC 6962 hash, SHA-256(0x00 || leaf), is
+ * PostgreSQL's `sha256`; `test/store/spend-use` checks both equal what `encodeEvent`
+ * computes. Each exhausted event joins its allowed one's `RETURNING`, so its id comes after.
  *
  * Each warrant of the batch is locked first, in id order (two batches sharing warrants
  * wait for each other instead of deadlocking); `FOR UPDATE` at READ COMMITTED returns the
  * row's latest committed version, which no one else can change until this commits. Each
- * spend is checked against it as `spend.ts` checks one (request, state, exact window).
+ * spend is checked against it: the request the signed claims name, `active`, and the
+ * exact window at the spend's own instant.
  * The spends of one warrant that pass are numbered in batch order, and the first ones
  * get the uses left under both the row's and the signed `max_uses`: use `uses + r` for
  * the r-th. The rest get none and take the full path, as a lone spend would. The signed
