@@ -1,7 +1,8 @@
 import type { RequestId, WarrantId } from '../../src/core/ids.js';
 import { encodeEvent, openEvent, type LogEvent } from '../../src/log/event.js';
 import type { UseSpend } from '../../src/service/ports/spend.js';
-import { nhi } from './store-rows.js';
+import type { Store } from '../../src/service/ports/store.js';
+import { nhi, request } from './store-rows.js';
 
 /** Spends for tests of `Store.spendUse`, over the rows of `store-rows.ts`. */
 export const RID = ('sha256:' + 'c'.repeat(64)) as RequestId;
@@ -52,3 +53,10 @@ export function spendOf(
     ...over,
   };
 }
+
+/** The NHI and the approved request `RID` that the spends above name. */
+export const seedSpends = (s: Store): Promise<void> =>
+  s.transaction(async (tx) => {
+    await tx.nhis.insert(nhi);
+    await tx.requests.insert({ ...request(RID), state: 'approved' });
+  });

@@ -9,14 +9,8 @@ import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { spendUsesStatement } from '../../src/store/postgres/spend-batch.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { POSTGRES_UNAVAILABLE, sharedPostgres } from '../helpers/postgres.js';
-import { allowedEvent, RID, spendOf } from '../helpers/spends.js';
-import { nhi, request, warrant } from '../helpers/store-rows.js';
-
-const seed = (s: Store) =>
-  s.transaction(async (tx) => {
-    await tx.nhis.insert(nhi);
-    await tx.requests.insert({ ...request(RID), state: 'approved' });
-  });
+import { allowedEvent, RID, seedSpends, spendOf } from '../helpers/spends.js';
+import { request, warrant } from '../helpers/store-rows.js';
 
 /** A request of its own for each warrant but the first (a request has one warrant). */
 const ridOf = (wid: string): string =>
@@ -46,7 +40,7 @@ async function expectLeaves(store: Store, wid: string, spent: readonly (SpentUse
 // 0027); on SQLite through its group commit. Both must give the same uses.
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`spendUse under a crowd, ${dialect.name}`, () => {
-    const current = storePerTest(dialect, seed);
+    const current = storePerTest(dialect, seedSpends);
     let store: Store;
     beforeEach(() => {
       store = current();
@@ -105,7 +99,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
   beforeAll(async () => {
     const url = await (await sharedPostgres()).createDatabase('spend_batch');
     store = await openPostgresStore({ url });
-    await seed(store);
+    await seedSpends(store);
     client = new pg.Client({ connectionString: url });
     await client.connect();
   });
@@ -176,7 +170,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
       await openPostgresStore({ url, observeSpendBatch }),
     ];
     try {
-      await seed(nodes[0] as Store);
+      await seedSpends(nodes[0] as Store);
       const warrants = ['wrt_p', 'wrt_q', 'wrt_r', 'wrt_s'];
       for (const w of warrants) await issue(nodes[0] as Store, w, 5);
       const crowd = Array.from({ length: 12 }, () => warrants).flat();
@@ -210,7 +204,7 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the batch statement on PostgreSQ
       observeSpendBatch: (size, outcome) => batches.push(`${size} ${outcome}`),
     });
     try {
-      await seed(node);
+      await seedSpends(node);
       for (const w of ['wrt_f1', 'wrt_f2', 'wrt_f3']) await issue(node, w, 5);
       const taken = spend('wrt_f1', 5);
       expect((await node.spendUse(taken))?.use).toBe(1);

@@ -4,17 +4,12 @@ import { encodeEvent, openEvent, type LogEvent } from '../../src/log/event.js';
 import type { UseSpend } from '../../src/service/ports/spend.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
-import { ACTION, allowedEvent, AT, RID, spendOf } from '../helpers/spends.js';
-import { nhi, request, warrant } from '../helpers/store-rows.js';
+import { ACTION, allowedEvent, AT, RID, seedSpends, spendOf } from '../helpers/spends.js';
+import { warrant } from '../helpers/store-rows.js';
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`spendUse on the ${dialect.name} store`, () => {
-    const current = storePerTest(dialect, (s) =>
-      s.transaction(async (tx) => {
-        await tx.nhis.insert(nhi);
-        await tx.requests.insert({ ...request(RID), state: 'approved' });
-      }),
-    );
+    const current = storePerTest(dialect, seedSpends);
     let store: Store;
     beforeEach(() => {
       store = current();

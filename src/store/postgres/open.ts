@@ -174,7 +174,7 @@ class PostgresStore implements Store {
     return this.#alone(spends);
   }
 
-  /** Each spend through the one-row statement, each with its own outcome. */
+  /** Each spend as a batch of its own, each with its own outcome. */
   #alone(spends: readonly UseSpend[]): Promise<SpendOutcome[]> {
     return Promise.all(
       spends.map((s) =>
@@ -187,9 +187,10 @@ class PostgresStore implements Store {
   }
 
   /**
-   * One spend: the batch statement with one row, in its own implicit transaction. Failing to get a connection is
-   * retried like a transaction's; once the statement is sent it is the commit, so only
-   * failures that say it rolled back are retried and a lost connection is surfaced.
+   * One spend: the batch statement with one row, in its own implicit transaction.
+   * Failing to get a connection is retried like a transaction's; once the statement is
+   * sent it is the commit, so only failures that say it rolled back are retried and a
+   * lost connection is surfaced.
    */
   async #spendOne(spend: UseSpend): Promise<SpentUse | null> {
     for (let attempt = 1; ; attempt++) {
