@@ -1,5 +1,6 @@
 import { encodeEvent } from '../log/event.js';
 import { newFindingId, type Finding } from '../reconcile/finding.js';
+import type { ExpiriesPage, ExpiringWarrant, ExpiryCursor } from './ports/reconciliation.js';
 import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
 import { Channel } from '../core/channel.js';
@@ -21,41 +22,57 @@ export interface ReconcileSummary {
 
 /**
  * Records the end of every warrant window that has passed and is not yet recorded: read
- * from a snapshot, written in short transactions. A warrant another pass (or node) marked
- * in between is skipped, so each expiry is recorded once.
+ * a page at a time, each from its own snapshot, and written in short transactions. A
+ * warrant another pass (or node) marked in between is skipped, so each expiry is recorded
+ * once. Pages keep each read short on the serving thread: with 100k due, one query for
+ * all of them took 0.54-0.65 s, during which nothing else was served; a page takes 8-19 ms.
  */
 async function recordExpiries(
   ctx: Pick<ServiceContext, 'store'>,
   now: Date,
 ): Promise<{ recorded: number; scanned: number }> {
   const at = now.toISOString();
-  const due = await ctx.store.snapshot((view) => view.reconciliation.warrantsToExpire(at));
   let recorded = 0;
-  for (let i = 0; i < due.length; i += WRITE_BATCH) {
-    const batch = due.slice(i, i + WRITE_BATCH);
-    recorded += await ctx.store.transaction(async (tx) => {
-      const marked = await tx.reconciliation.markExpiriesRecorded(
-        batch.map((w) => w.warrantId),
-        at,
+  let scanned = 0;
+  let after: ExpiryCursor | null = null;
+  do {
+    const page: ExpiriesPage = await ctx.store.snapshot((view) =>
+      view.reconciliation.warrantsToExpire(at, after, EXPIRY_PAGE),
+    );
+    scanned += page.due.length;
+    for (let i = 0; i < page.due.length; i += WRITE_BATCH)
+      recorded += await ctx.store.transaction((tx) =>
+        expire(tx, page.due.slice(i, i + WRITE_BATCH), at),
       );
-      const events = batch
-        .filter((w) => marked.has(w.warrantId))
-        .map((w) =>
-          encodeEvent({
-            v: 1,
-            type: 'warrant.expired',
-            at,
-            actor: 'countersign',
-            links: { request: w.requestId, warrant: w.warrantId, nhi: w.subject },
-            data: { notAfter: w.notAfter },
-          }),
-        );
-      await tx.log.appendMany(events);
-      return events.length;
-    });
-  }
-  return { recorded, scanned: due.length };
+    after = page.next;
+  } while (after !== null);
+  return { recorded, scanned };
 }
+
+/** Marks one batch's expiries recorded, each with its `warrant.expired` event. */
+async function expire(tx: TxPorts, batch: readonly ExpiringWarrant[], at: string): Promise<number> {
+  const marked = await tx.reconciliation.markExpiriesRecorded(
+    batch.map((w) => w.warrantId),
+    at,
+  );
+  const events = batch
+    .filter((w) => marked.has(w.warrantId))
+    .map((w) =>
+      encodeEvent({
+        v: 1,
+        type: 'warrant.expired',
+        at,
+        actor: 'countersign',
+        links: { request: w.requestId, warrant: w.warrantId, nhi: w.subject },
+        data: { notAfter: w.notAfter },
+      }),
+    );
+  await tx.log.appendMany(events);
+  return events.length;
+}
+
+/** Due expiries read at once (migration 015 has the figures). */
+const EXPIRY_PAGE = 1000;
 
 /**
  * Changes written per transaction: short enough never to hold the writers up for long.

@@ -13,6 +13,7 @@ import { requestPages } from './migrations/011-request-pages.js';
 import { reconcileStreaming } from './migrations/012-reconcile-streaming.js';
 import { warrantIssuedEvents } from './migrations/013-warrant-issued-events.js';
 import { observationFacts } from './migrations/014-observation-facts.js';
+import { expiriesDue } from './migrations/015-expiries-due.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -40,6 +41,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '012_reconcile_streaming': reconcileStreaming(dialect),
         '013_warrant_issued_events': warrantIssuedEvents(),
         '014_observation_facts': observationFacts(dialect),
+        '015_expiries_due': expiriesDue(),
       }),
   };
 }

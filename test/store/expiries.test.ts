@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { runReconcile } from '../../src/service/reconcile.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { nhi, request, warrant } from '../helpers/store-rows.js';
 
@@ -28,7 +30,10 @@ for (const dialect of DIALECTS) {
           expect([...a].filter((id) => b.has(id))).toEqual([]);
           expect([...a, ...b].sort()).toEqual(IDS);
           expect(await mark(IDS)).toEqual(new Set());
-          expect(await store().read.reconciliation.warrantsToExpire(AT)).toEqual([]);
+          expect(await store().read.reconciliation.warrantsToExpire(AT, null, 100)).toEqual({
+            due: [],
+            next: null,
+          });
         });
       });
 
@@ -37,8 +42,41 @@ for (const dialect of DIALECTS) {
           await mark(['wrt_w2']);
           expect(await mark(['wrt_w1', 'wrt_w2', 'wrt_w3'])).toEqual(new Set(['wrt_w1', 'wrt_w3']));
           expect(await mark([])).toEqual(new Set());
-          const due = await store().read.reconciliation.warrantsToExpire(AT);
-          expect(due.map((w) => w.warrantId).sort()).toEqual(['wrt_w4', 'wrt_w5', 'wrt_w6']);
+          const { due } = await store().read.reconciliation.warrantsToExpire(AT, null, 100);
+          expect(due.map((w) => w.warrantId)).toEqual(['wrt_w4', 'wrt_w5', 'wrt_w6']);
+        });
+      });
+
+      describe('when more warrants are due than one page of a pass holds', () => {
+        it('records every expiry once, each with its event, and none again on the next pass', async () => {
+          const due = 2_345; // two full pages of 1,000 and a part
+          await store().transaction(async (tx) => {
+            for (let i = 0; i < due + 5; i++) {
+              const id = `wrt_p${String(i).padStart(5, '0')}`;
+              await tx.requests.insert({ ...request(`req_${id}`), state: 'approved' });
+              // The last five end after the pass: not due.
+              const later = i >= due ? { notAfter: '2026-01-03T00:00:00.000Z' } : {};
+              await tx.warrants.insert({ ...warrant(id, `req_${id}`, 1), ...later });
+            }
+          });
+          const pass = () =>
+            runReconcile({
+              store: store(),
+              clock: new ManualClock(AT),
+              integrateLog: () => Promise.resolve(),
+              // Only the expiries are under test: these bare rows carry no grant to judge.
+              reconcile: { planner: () => Promise.resolve() },
+            });
+          // The six warrants the suite seeds are due too.
+          expect((await pass()).expired).toBe(due + IDS.length);
+          const expired = (await store().read.log.queuedLeaves())
+            .map((leaf) => JSON.parse(leaf) as { type: string; links: { warrant: string } })
+            .filter((e) => e.type === 'warrant.expired')
+            .map((e) => e.links.warrant);
+          expect(expired).toHaveLength(due + IDS.length);
+          expect(new Set(expired).size).toBe(due + IDS.length);
+          expect(expired).not.toContain(`wrt_p${String(due).padStart(5, '0')}`);
+          expect((await pass()).expired).toBe(0);
         });
       });
     },

@@ -9,6 +9,18 @@ export interface ExpiringWarrant {
   readonly notAfter: string;
 }
 
+/** Where a page of due expiries ends: the last warrant's stored window end and id. */
+export interface ExpiryCursor {
+  readonly notAfter: string;
+  readonly id: string;
+}
+
+/** One page of due expiries, and where the next begins (null: there is no next). */
+export interface ExpiriesPage {
+  readonly due: readonly ExpiringWarrant[];
+  readonly next: ExpiryCursor | null;
+}
+
 /** What reconciliation reads beside fulfilments, observations and findings. */
 export interface ReconciliationReader {
   /** One per issued warrant (of the subjects in `range`, when given), with the request fields the reconciler needs. */
@@ -21,8 +33,13 @@ export interface ReconciliationReader {
   denials(range?: SubjectRange): Promise<DenialRecord[]>;
   /** Allowed redemptions, from the redemptions table. */
   allowedRedemptions(range?: SubjectRange): Promise<RedemptionRecord[]>;
-  /** Warrants whose window ended by `now` and whose expiry is not yet recorded. */
-  warrantsToExpire(now: string): Promise<ExpiringWarrant[]>;
+  /**
+   * Up to `limit` warrants whose window ended by `now` and whose expiry is not yet
+   * recorded, in order of window end then id, after `after`. The first page (`after`
+   * null) also holds rows from before migration 006 that keep their window only in the
+   * request body.
+   */
+  warrantsToExpire(now: string, after: ExpiryCursor | null, limit: number): Promise<ExpiriesPage>;
   /**
    * The leaf index of the event that recorded each record, by record id: null while
    * the event waits for the integrator. Ids with no such event are left out.

@@ -2,7 +2,12 @@ import type { Kysely } from 'kysely';
 import type { EvidenceRole } from '../../reconcile/finding.js';
 import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
 import type { RequestBody } from '../../request/request.js';
-import type { ExpiringWarrant, ReconciliationWriter } from '../../service/ports/reconciliation.js';
+import type {
+  ExpiringWarrant,
+  ExpiriesPage,
+  ExpiryCursor,
+  ReconciliationWriter,
+} from '../../service/ports/reconciliation.js';
 import type { Database } from '../schema.js';
 import type { SubjectRange } from '../../service/ports/subjects.js';
 import { leavesOf } from './evidence.js';
@@ -139,29 +144,59 @@ export class KyselyReconciliation implements ReconciliationWriter {
     }));
   }
 
-  async warrantsToExpire(now: string): Promise<ExpiringWarrant[]> {
-    const rows = await this.db
+  async warrantsToExpire(
+    now: string,
+    after: ExpiryCursor | null,
+    limit: number,
+  ): Promise<ExpiriesPage> {
+    // Through the partial index of warrants not yet recorded (migration 015), in its order.
+    let q = this.#unrecorded().select('warrants.not_after').where('warrants.not_after', '<=', now);
+    if (after !== null)
+      q = q.where((eb) =>
+        eb(
+          eb.refTuple('warrants.not_after', 'warrants.id'),
+          '>',
+          eb.tuple(after.notAfter, after.id),
+        ),
+      );
+    const rows = await q
+      .orderBy('warrants.not_after')
+      .orderBy('warrants.id')
+      .limit(limit)
+      .execute();
+    const due: ExpiringWarrant[] = rows.map((r) => ({
+      warrantId: r.id,
+      requestId: r.request_id,
+      subject: r.subject,
+      notAfter: r.not_after as string,
+    }));
+    const last = rows.length < limit ? undefined : rows[rows.length - 1];
+    return {
+      due: after === null ? [...(await this.#legacyDue(now)), ...due] : due,
+      next: last === undefined ? null : { notAfter: last.not_after as string, id: last.id },
+    };
+  }
+
+  #unrecorded() {
+    return this.db
       .selectFrom('warrants')
       .innerJoin('requests', 'requests.id', 'warrants.request_id')
-      .select([
-        'warrants.id',
-        'warrants.request_id',
-        'warrants.not_after',
-        'requests.subject',
-        'requests.body',
-      ])
-      .where('warrants.expiry_recorded_at', 'is', null)
-      // Rows from before migration 006 keep their window only in the request body.
-      .where((eb) =>
-        eb.or([eb('warrants.not_after', '<=', now), eb('warrants.not_after', 'is', null)]),
-      )
+      .select(['warrants.id', 'warrants.request_id', 'requests.subject'])
+      .where('warrants.expiry_recorded_at', 'is', null);
+  }
+
+  /** Rows from before migration 006 keep their window only in the request body. */
+  async #legacyDue(now: string): Promise<ExpiringWarrant[]> {
+    const rows = await this.#unrecorded()
+      .select('requests.body')
+      .where('warrants.not_after', 'is', null)
       .execute();
     return rows
       .map((r) => ({
         warrantId: r.id,
         requestId: r.request_id,
         subject: r.subject,
-        notAfter: r.not_after ?? (JSON.parse(r.body) as RequestBody).notAfter ?? '',
+        notAfter: (JSON.parse(r.body) as RequestBody).notAfter ?? '',
       }))
       .filter((w) => w.notAfter <= now);
   }
