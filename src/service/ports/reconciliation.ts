@@ -36,8 +36,8 @@ export interface ReconciliationReader {
   /**
    * Up to `limit` warrants whose window ended by `now` and whose expiry is not yet
    * recorded, in order of window end then id, after `after`. The first page (`after`
-   * null) also holds rows from before migration 006 that keep their window only in the
-   * request body.
+   * null) also holds, beyond `limit`, every due row from before migration 006 that keeps
+   * its window only in the request body.
    */
   warrantsToExpire(now: string, after: ExpiryCursor | null, limit: number): Promise<ExpiriesPage>;
   /**
