@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExpiryCursor } from '../../src/service/ports/reconciliation.js';
 import type { Dialect, Store } from '../../src/service/ports/store.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { sqlitePlan } from '../helpers/sqlite-plan.js';
 import { legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
 
 const NOW = '2026-03-01T12:00:00.000Z';
@@ -143,31 +139,19 @@ for (const { dialect, unavailable } of legacyDialects()) {
 }
 
 describe('the query of a page of expiries on SQLite', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cs-expiry-index-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it('walks the partial index of unrecorded warrants, never the whole table', async () => {
-    const file = join(dir, 'plan.db');
-    await (await openSqliteStore({ file })).close();
-    const db = new SqliteDatabase(file, { readonly: true });
-    try {
-      // The statement warrantsToExpire builds after the first page, as Kysely compiles it.
-      const plan = db
-        .prepare(
-          `explain query plan select "warrants"."id", "warrants"."request_id",
-             "requests"."subject", "warrants"."not_after"
-           from "warrants" inner join "requests" on "requests"."id" = "warrants"."request_id"
-           where "warrants"."expiry_recorded_at" is null and "warrants"."not_after" <= ?
-             and ("warrants"."not_after", "warrants"."id") > (?, ?)
-           order by "warrants"."not_after", "warrants"."id" limit ?`,
-        )
-        .all(NOW, NOW, 'wrt_a', 2) as { detail: string }[];
-      const steps = plan.map((p) => p.detail).join('\n');
-      expect(steps).toContain('SEARCH warrants USING INDEX warrants_expiry_due');
-      expect(steps).not.toContain('SCAN');
-      expect(steps).not.toContain('TEMP B-TREE');
-    } finally {
-      db.close();
-    }
+    // The statement warrantsToExpire builds after the first page, as Kysely compiles it.
+    const plan = await sqlitePlan(
+      `select "warrants"."id", "warrants"."request_id", "requests"."subject",
+         "warrants"."not_after"
+       from "warrants" inner join "requests" on "requests"."id" = "warrants"."request_id"
+       where "warrants"."expiry_recorded_at" is null and "warrants"."not_after" <= ?
+         and ("warrants"."not_after", "warrants"."id") > (?, ?)
+       order by "warrants"."not_after", "warrants"."id" limit ?`,
+      [NOW, NOW, 'wrt_a', 2],
+    );
+    expect(plan).toContain('SEARCH warrants USING INDEX warrants_expiry_due');
+    expect(plan).not.toContain('SCAN');
+    expect(plan).not.toContain('TEMP B-TREE');
   });
 });
