@@ -37,13 +37,19 @@ export class Integrator {
     this.#timer = setTimeout(tick, this.intervalMs);
   }
 
-  /** Integrates until no event is queued; calls are serialised. */
+  /**
+   * Integrates every event queued before the call; calls are serialised. It stops at the
+   * first batch that is not full (the queue is read in order, so that batch reached past
+   * the call), not when the queue is empty: under steady load the queue is never empty,
+   * and looping until it was made a batch, a checkpoint and its signature for every few
+   * dozen events (about 50 a second at 3,000 redemptions/s, not the 5 the interval means).
+   */
   flush(): Promise<void> {
     const next = this.#running.then(async () => {
       try {
         for (;;) {
           const r = await integrateBatch(this.ctx);
-          if (r.integrated === 0) break;
+          if (!r.full) break;
         }
         this.#health = { ...this.#health, lastError: null };
       } catch (e) {

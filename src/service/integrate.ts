@@ -26,6 +26,8 @@ export interface IntegrateContext {
 export interface IntegrateResult {
   readonly integrated: number;
   readonly size: number;
+  /** The batch was as large as allowed: more may have been queued before it was read. */
+  readonly full: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function integrateBatch(
     const last = await tx.log.latestTree();
     const start = last?.size ?? 0;
     const pending = await tx.log.pending(maxBatch);
-    if (pending.length === 0) return { integrated: 0, size: start };
+    if (pending.length === 0) return { integrated: 0, size: start, full: false };
     const hashes = await tx.log.nodes(appendBatchPlan(start, pending.length));
     const leafHashes = pending.map((p) => Buffer.from(p.leafHash, 'hex'));
     const appended = appendBatchCompute(start, leafHashes, hashes);
@@ -78,7 +80,11 @@ export async function integrateBatch(
       kid: '',
       at: ctx.clock.now().toISOString(),
     });
-    return { integrated: pending.length, size: appended.size };
+    return {
+      integrated: pending.length,
+      size: appended.size,
+      full: pending.length === maxBatch,
+    };
   });
   await signWaiting(ctx);
   return result;
