@@ -41,8 +41,8 @@ async function openLog(file: string): Promise<{ store: Store; integrate: () => P
   return {
     store,
     integrate: async () => {
-      while ((await integrateBatch(ctx, 65_536)).integrated > 0) {
-        // until the queue is empty
+      while ((await integrateBatch(ctx, { maxBatch: 65_536 })).full) {
+        // as the server's integrator flushes: until a batch is not full (decision 0003)
       }
     },
   };

@@ -1,5 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { integrateBatch, type IntegrateContext } from '../service/integrate.js';
+import {
+  integrateBatch,
+  type IntegrateContext,
+  type IntegrateOptions,
+} from '../service/integrate.js';
 import type { IntegratorHealth } from '../service/log-health.js';
 
 /**
@@ -28,8 +32,11 @@ export class Integrator {
   start(): void {
     const tick = (): void => {
       if (this.#stopped) return;
-      void this.flush()
-        .catch(() => undefined) // recorded and logged by flush
+      // A tick does not wait for another node's integrator, which takes what is queued:
+      // waiting only to find a batch of the few events that arrived meanwhile cost two
+      // PostgreSQL nodes about 8% of their redemptions.
+      void this.#integrate({ unlessBusy: true })
+        .catch(() => undefined) // recorded and logged by #integrate
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(tick, this.intervalMs);
         });
@@ -45,10 +52,14 @@ export class Integrator {
    * dozen events (about 50 a second at 3,000 redemptions/s, not the 5 the interval means).
    */
   flush(): Promise<void> {
+    return this.#integrate({});
+  }
+
+  #integrate(opts: IntegrateOptions): Promise<void> {
     const next = this.#running.then(async () => {
       try {
         for (;;) {
-          const r = await integrateBatch(this.ctx);
+          const r = await integrateBatch(this.ctx, opts);
           if (!r.full) break;
         }
         this.#health = { ...this.#health, lastError: null };

@@ -25,9 +25,20 @@ export interface IntegrateContext {
 
 export interface IntegrateResult {
   readonly integrated: number;
-  readonly size: number;
   /** The batch was as large as allowed: more may have been queued before it was read. */
   readonly full: boolean;
+  /** Nothing was done: asked not to wait, it found another integrator holding the log. */
+  readonly busy: boolean;
+}
+
+export interface IntegrateOptions {
+  /** Up to this many queued events. */
+  readonly maxBatch?: number;
+  /**
+   * Give up at once if another integrator (another node) holds the log lock, instead of
+   * waiting for it: that one is integrating what is queued already.
+   */
+  readonly unlessBusy?: boolean;
 }
 
 /**
@@ -46,14 +57,17 @@ export interface IntegrateResult {
  */
 export async function integrateBatch(
   ctx: IntegrateContext,
-  maxBatch = 4096,
+  opts: IntegrateOptions = {},
 ): Promise<IntegrateResult> {
-  const result = await ctx.store.transaction(async (tx) => {
-    await tx.log.lock();
+  const maxBatch = opts.maxBatch ?? 4096;
+  const result = await ctx.store.transaction(async (tx): Promise<IntegrateResult> => {
+    if (opts.unlessBusy === true) {
+      if (!(await tx.log.tryLock())) return { integrated: 0, full: false, busy: true };
+    } else await tx.log.lock();
     const last = await tx.log.latestTree();
     const start = last?.size ?? 0;
     const pending = await tx.log.pending(maxBatch);
-    if (pending.length === 0) return { integrated: 0, size: start, full: false };
+    if (pending.length === 0) return { integrated: 0, full: false, busy: false };
     const hashes = await tx.log.nodes(appendBatchPlan(start, pending.length));
     const leafHashes = pending.map((p) => Buffer.from(p.leafHash, 'hex'));
     const appended = appendBatchCompute(start, leafHashes, hashes);
@@ -80,13 +94,9 @@ export async function integrateBatch(
       kid: '',
       at: ctx.clock.now().toISOString(),
     });
-    return {
-      integrated: pending.length,
-      size: appended.size,
-      full: pending.length === maxBatch,
-    };
+    return { integrated: pending.length, full: pending.length === maxBatch, busy: false };
   });
-  await signWaiting(ctx);
+  if (!result.busy) await signWaiting(ctx);
   return result;
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { encodeEvent } from '../../src/log/event.js';
 import { Integrator } from '../../src/server/integrator.js';
+import { integrateBatch, type IntegrateContext } from '../../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
@@ -23,15 +24,44 @@ const queue = (store: Store, from: number, count: number) =>
     tx.log.appendMany(Array.from({ length: count }, (_, i) => event(from + i))),
   );
 
-async function integratorOver(store: Store): Promise<Integrator> {
+async function contextOver(store: Store): Promise<IntegrateContext> {
   const clock = new ManualClock('2026-03-01T12:00:00.000Z');
   const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
-  const ctx = { store, clock, keys: () => ring, origin: 'countersign.test/log' };
-  const integrator = new Integrator(ctx, pino({ level: 'silent' }));
+  return { store, clock, keys: () => ring, origin: 'countersign.test/log' };
+}
+
+async function integratorOver(store: Store, intervalMs?: number): Promise<Integrator> {
+  const integrator = new Integrator(
+    await contextOver(store),
+    pino({ level: 'silent' }),
+    intervalMs,
+  );
   // The key's creation is the log's first event: integrated here, the tests start at size 1.
   await integrator.flush();
   return integrator;
 }
+
+/** Holds the log lock in a transaction of its own until `release()` is called. */
+async function holdLogLock(store: Store): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((ok) => (release = ok));
+  let taken!: () => void;
+  const held = new Promise<void>((ok) => (taken = ok));
+  const tx = store.transaction(async (t) => {
+    await t.log.lock();
+    taken();
+    await released;
+  });
+  await held;
+  return {
+    release: async () => {
+      release();
+      await tx;
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise<'slept'>((ok) => setTimeout(() => ok('slept'), ms));
 
 const sizes = async (store: Store) => (await store.read.log.checkpoints()).map((c) => c.size);
 
@@ -76,6 +106,58 @@ for (const dialect of DIALECTS) {
         const integrator = await integratorOver(store());
         await integrator.flush();
         expect(await sizes(store())).toEqual([1]);
+      });
+    });
+
+    describe.skipIf(dialect.name !== 'postgres')('when another node holds the log lock', () => {
+      it('a batch asked not to wait gives up at once and leaves the queue as it was', async () => {
+        const ctx = await contextOver(store());
+        await queue(store(), 0, 3);
+        const lock = await holdLogLock(store());
+        const r = await integrateBatch(ctx, { unlessBusy: true });
+        await lock.release();
+
+        expect(r).toEqual({ integrated: 0, full: false, busy: true });
+        expect(await store().read.log.queuedCount()).toBe(1 + 3);
+        expect(await integrateBatch(ctx, { unlessBusy: true })).toEqual({
+          integrated: 1 + 3,
+          full: false,
+          busy: false,
+        });
+      });
+
+      it('the timer does not wait for it, and integrates once it is free', async () => {
+        const store_ = store();
+        const ctx = await contextOver(store_);
+        await queue(store_, 0, 3);
+        const lock = await holdLogLock(store_);
+        const integrator = new Integrator(ctx, pino({ level: 'silent' }), 10);
+        integrator.start();
+        await sleep(200);
+        // A tick waiting for the lock would keep stop() waiting with it.
+        const stopped = await Promise.race([integrator.stop().then(() => 'stopped'), sleep(5000)]);
+        expect(stopped).toBe('stopped');
+        expect(integrator.health.failures).toBe(0);
+        expect(await store_.read.log.checkpoints()).toEqual([]);
+        await lock.release();
+
+        const again = new Integrator(ctx, pino({ level: 'silent' }), 10);
+        again.start();
+        await expect.poll(() => store_.read.log.queuedCount(), { timeout: 5000 }).toBe(0);
+        await again.stop();
+      });
+    });
+
+    describe('when no other integrator holds the lock', () => {
+      it('a batch asked not to wait integrates as one that waits', async () => {
+        const ctx = await contextOver(store());
+        await queue(store(), 0, 3);
+        expect(await integrateBatch(ctx, { unlessBusy: true })).toEqual({
+          integrated: 1 + 3,
+          full: false,
+          busy: false,
+        });
+        expect(await sizes(store())).toEqual([1 + 3]);
       });
     });
   });

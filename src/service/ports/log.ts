@@ -80,4 +80,6 @@ export interface LogWriter extends LogReader {
    * extends the tree (a PostgreSQL advisory lock; SQLite serialises writers).
    */
   lock(): Promise<void>;
+  /** {@link lock} if no other transaction holds it; false at once, without waiting, if one does. */
+  tryLock(): Promise<boolean>;
 }

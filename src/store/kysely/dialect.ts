@@ -11,6 +11,8 @@ import type { Database } from '../schema.js';
 export interface DialectSql {
   readonly name: Dialect;
   lockLog(db: Kysely<Database>): Promise<void>;
+  /** `lockLog` only if no other transaction holds it: false at once when one does. */
+  tryLockLog(db: Kysely<Database>): Promise<boolean>;
   lockKeyRing(db: Kysely<Database>): Promise<void>;
   lockRequest(db: Kysely<Database>, id: string): Promise<void>;
   leafRequest(): RawBuilder<string | null>;

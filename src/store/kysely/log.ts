@@ -296,6 +296,10 @@ export class KyselyLog implements LogWriter {
   lock(): Promise<void> {
     return this.sql.lockLog(this.db);
   }
+
+  tryLock(): Promise<boolean> {
+    return this.sql.tryLockLog(this.db);
+  }
 }
 
 /** Rows per multi-row event insert: 8 columns each, well under PostgreSQL's 65,535 parameters. */

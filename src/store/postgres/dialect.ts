@@ -21,6 +21,14 @@ export const postgresSql: DialectSql = {
       db,
     );
   },
+  async tryLockLog(db) {
+    const { rows } = await sql<{
+      held: boolean;
+    }>`select pg_try_advisory_xact_lock(${sql.lit(NAMESPACE)}, ${sql.lit(LOCK_KEYS.log)}) as held`.execute(
+      db,
+    );
+    return rows[0]?.held === true;
+  },
   async lockKeyRing(db) {
     await sql`select pg_advisory_xact_lock(${sql.lit(NAMESPACE)}, ${sql.lit(LOCK_KEYS.keyRing)})`.execute(
       db,

@@ -8,6 +8,7 @@ import type { DialectSql } from '../kysely/dialect.js';
 export const sqliteSql: DialectSql = {
   name: 'sqlite',
   lockLog: async () => undefined,
+  tryLockLog: async () => true,
   lockKeyRing: async () => undefined,
   lockRequest: async () => undefined,
   leafRequest: () => sql<string | null>`json_extract(leaf, '$.links.request')`,
