@@ -58,11 +58,11 @@ export class Integrator {
   #integrate(opts: IntegrateOptions): Promise<void> {
     const next = this.#running.then(async () => {
       try {
-        for (;;) {
-          const r = await integrateBatch(this.ctx, opts);
-          if (!r.full) break;
-        }
-        this.#health = { ...this.#health, lastError: null };
+        let r;
+        do r = await integrateBatch(this.ctx, opts);
+        while (r.full);
+        // A turn given up to another node's integrator says nothing of this one's health.
+        if (!r.busy) this.#health = { ...this.#health, lastError: null };
       } catch (e) {
         const err = e as Error & { code?: unknown };
         const code = typeof err.code === 'string' ? err.code : 'INTERNAL';

@@ -29,8 +29,8 @@ export interface ServiceContext {
   /** Webhook endpoints notified of pending approvals and new findings. */
   readonly webhooks?: readonly WebhookTarget[];
   /**
-   * Puts every queued event into the signed log. Services that read the log (proofs,
-   * evidence, findings' indices) call it first, so what they cite exists.
+   * Puts every event committed before the call into the signed log. Services that read
+   * the log (proofs, evidence, findings' indices) call it first, so what they cite exists.
    */
   readonly integrateLog: () => Promise<void>;
   /** Reconciliation settings; unset fields take the reconciler's defaults. */

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { encodeEvent } from '../../src/log/event.js';
 import { Integrator } from '../../src/server/integrator.js';
-import { integrateBatch, type IntegrateContext } from '../../src/service/integrate.js';
+import {
+  integrateBatch,
+  type IntegrateContext,
+  type IntegrateResult,
+} from '../../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
@@ -114,8 +118,12 @@ for (const dialect of DIALECTS) {
         const ctx = await contextOver(store());
         await queue(store(), 0, 3);
         const lock = await holdLogLock(store());
-        const r = await integrateBatch(ctx, { unlessBusy: true });
-        await lock.release();
+        let r: IntegrateResult | 'slept';
+        try {
+          r = await Promise.race([integrateBatch(ctx, { unlessBusy: true }), sleep(5000)]);
+        } finally {
+          await lock.release();
+        }
 
         expect(r).toEqual({ integrated: 0, full: false, busy: true });
         expect(await store().read.log.queuedCount()).toBe(1 + 3);
@@ -126,25 +134,37 @@ for (const dialect of DIALECTS) {
         });
       });
 
-      it('the timer does not wait for it, and integrates once it is free', async () => {
-        const store_ = store();
-        const ctx = await contextOver(store_);
-        await queue(store_, 0, 3);
-        const lock = await holdLogLock(store_);
+      it('the timer keeps its turns without waiting, and integrates once it is free', async () => {
+        const real = store();
+        let turns = 0;
+        // The store as it is, counting the integrator's transactions: one per turn taken.
+        const counted = new Proxy(real, {
+          get(target, prop) {
+            if (prop === 'transaction')
+              return (fn: Parameters<Store['transaction']>[0]) => {
+                turns += 1;
+                return target.transaction(fn);
+              };
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        const ctx = { ...(await contextOver(real)), store: counted };
+        await queue(real, 0, 3);
         const integrator = new Integrator(ctx, pino({ level: 'silent' }), 10);
-        integrator.start();
-        await sleep(200);
-        // A tick waiting for the lock would keep stop() waiting with it.
-        const stopped = await Promise.race([integrator.stop().then(() => 'stopped'), sleep(5000)]);
-        expect(stopped).toBe('stopped');
-        expect(integrator.health.failures).toBe(0);
-        expect(await store_.read.log.checkpoints()).toEqual([]);
-        await lock.release();
-
-        const again = new Integrator(ctx, pino({ level: 'silent' }), 10);
-        again.start();
-        await expect.poll(() => store_.read.log.queuedCount(), { timeout: 5000 }).toBe(0);
-        await again.stop();
+        const lock = await holdLogLock(real);
+        try {
+          integrator.start();
+          // A turn waiting for the lock would be the only one until the lock is let go.
+          await expect.poll(() => turns, { timeout: 5000 }).toBeGreaterThan(3);
+          expect(await real.read.log.checkpoints()).toEqual([]);
+        } finally {
+          await lock.release();
+        }
+        await expect.poll(() => real.read.log.queuedCount(), { timeout: 5000 }).toBe(0);
+        await integrator.stop();
+        expect(integrator.health).toMatchObject({ failures: 0, lastError: null });
+        expect((await sizes(real)).at(-1)).toBe(1 + 3);
       });
     });
 
