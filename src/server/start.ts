@@ -209,6 +209,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     { store, clock, keys: () => keys.ring, reloadKeys: (r) => keys.reload(r), origin },
     app.log,
   );
+  // Services reach it from the first request on: before, a reader's flush between listen
+  // and here did nothing, and it read a log without the events queued before it.
+  log.integrator = integrator;
   const host = opts.host ?? file.host ?? '127.0.0.1';
   const url = await closingStore(() => app.listen({ host, port }));
   const scrapeAt = metricsListen(file);
@@ -222,7 +225,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           }),
         );
   if (scrapes) app.log.info({ url: `${scrapes.url}/metrics` }, 'metrics scrape port open');
-  log.integrator = integrator;
   integrator.start();
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),
