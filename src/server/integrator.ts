@@ -3,6 +3,7 @@ import {
   integrateBatch,
   type IntegrateContext,
   type IntegrateOptions,
+  type IntegrateResult,
 } from '../service/integrate.js';
 import type { IntegratorHealth } from '../service/log-health.js';
 
@@ -47,9 +48,9 @@ export class Integrator {
   /**
    * Integrates every event queued before the call; calls are serialised. It stops at the
    * first batch that is not full (the queue is read in order, so that batch reached past
-   * the call), not when the queue is empty: under steady load the queue is never empty,
-   * and looping until it was made a batch, a checkpoint and its signature for every few
-   * dozen events (about 50 a second at 3,000 redemptions/s, not the 5 the interval means).
+   * the call), not when the queue is empty: under steady load it never is, and looping
+   * until it was made a batch, a checkpoint and its signature for every few dozen events
+   * (about 50 a second at 3,000 redemptions/s, not the 5 the interval means).
    */
   flush(): Promise<void> {
     return this.#integrate({});
@@ -58,7 +59,7 @@ export class Integrator {
   #integrate(opts: IntegrateOptions): Promise<void> {
     const next = this.#running.then(async () => {
       try {
-        let r;
+        let r: IntegrateResult;
         do r = await integrateBatch(this.ctx, opts);
         while (r.full);
         // A turn given up to another node's integrator says nothing of this one's health.
