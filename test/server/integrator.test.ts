@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
@@ -34,12 +35,8 @@ async function contextOver(store: Store): Promise<IntegrateContext> {
   return { store, clock, keys: () => ring, origin: 'countersign.test/log' };
 }
 
-async function integratorOver(store: Store, intervalMs?: number): Promise<Integrator> {
-  const integrator = new Integrator(
-    await contextOver(store),
-    pino({ level: 'silent' }),
-    intervalMs,
-  );
+async function integratorOver(store: Store): Promise<Integrator> {
+  const integrator = new Integrator(await contextOver(store), pino({ level: 'silent' }));
   // The key's creation is the log's first event: integrated here, the tests start at size 1.
   await integrator.flush();
   return integrator;
@@ -64,8 +61,6 @@ async function holdLogLock(store: Store): Promise<{ release(): Promise<void> }> 
     },
   };
 }
-
-const sleep = (ms: number) => new Promise<'slept'>((ok) => setTimeout(() => ok('slept'), ms));
 
 const sizes = async (store: Store) => (await store.read.log.checkpoints()).map((c) => c.size);
 
@@ -120,7 +115,10 @@ for (const dialect of DIALECTS) {
         const lock = await holdLogLock(store());
         let r: IntegrateResult | 'slept';
         try {
-          r = await Promise.race([integrateBatch(ctx, { unlessBusy: true }), sleep(5000)]);
+          r = await Promise.race([
+            integrateBatch(ctx, { unlessBusy: true }),
+            sleep(5000, 'slept' as const),
+          ]);
         } finally {
           await lock.release();
         }
