@@ -14,7 +14,7 @@ import { nhiKey } from '../src/nhi/key.js';
 import { factKey, observationKey } from '../src/observation/observation.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import { generateReconcileInput } from '../test/fixtures/reconcile-input.js';
-import { requestOf } from './seed.js';
+import { inTimeOrder, requestOf } from './seed.js';
 import { progress, round, tempDir, type Figure } from './util.js';
 
 const GRANTS = Number(process.env.BENCH_RECONCILE_STORE_GRANTS ?? 100_000);
@@ -58,7 +58,7 @@ async function seed(file: string): Promise<{ now: string; observations: number }
     for (const s of new Set(input.grants.map((g) => g.subject))) {
       nhi.run(s, nhiKey(s), 'service_account', 'team', null, at, 'seed');
     }
-    for (const g of input.grants) {
+    for (const g of inTimeOrder(input.grants, (g) => g.notBefore)) {
       const r = requestOf(g);
       request.run(
         r.id,
@@ -82,7 +82,7 @@ async function seed(file: string): Promise<{ now: string; observations: number }
         revoked,
       );
     }
-    for (const f of input.fulfilments) {
+    for (const f of inTimeOrder(input.fulfilments, (f) => f.at)) {
       fulfilment.run(
         f.id,
         f.requestId,
@@ -98,7 +98,7 @@ async function seed(file: string): Promise<{ now: string; observations: number }
         f.at,
       );
     }
-    for (const o of input.observations) {
+    for (const o of inTimeOrder(input.observations, (o) => o.receivedAt)) {
       const fact = JSON.stringify(o.fact);
       const key = observationKey(o);
       observed += observation.run(
@@ -113,7 +113,7 @@ async function seed(file: string): Promise<{ now: string; observations: number }
         o.receivedAt,
       ).changes;
     }
-    for (const r of input.redemptions) {
+    for (const r of inTimeOrder(input.redemptions, (r) => r.at)) {
       const action = JSON.stringify({
         resource: 'db/orders',
         permission: 'read',
@@ -132,7 +132,7 @@ async function seed(file: string): Promise<{ now: string; observations: number }
         Number(r.id),
       );
     }
-    input.denials.forEach((d) => {
+    inTimeOrder(input.denials, (d) => d.at).forEach((d) => {
       redemption.run(`${d.id}`, d.warrantId, 'deny', d.code, null, d.executor, '{}', d.at, null);
     });
   })();

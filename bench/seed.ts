@@ -26,6 +26,14 @@ async function inBatches<T>(
   }
 }
 
+/**
+ * The records in the order a running server writes them: each when it happened. The
+ * generator lists them in no order of time, which scattered a pass's writes (expiries, in
+ * window order) over table pages a real store holds together (decision 0028).
+ */
+export const inTimeOrder = <T>(items: readonly T[], at: (item: T) => string): T[] =>
+  [...items].sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0));
+
 export function requestOf(g: ApprovedGrant): RequestRecord {
   const body = {
     v: 1,
@@ -69,42 +77,60 @@ export async function seedStore(store: Store, input: ReconcileInput): Promise<vo
       createdBy: 'seed',
     }),
   );
-  await inBatches(store, input.grants, async (tx, g) => {
-    await tx.requests.insert(requestOf(g));
-    await tx.warrants.insert({
-      id: g.warrantId as WarrantId,
-      requestId: g.requestId as RequestRecord['id'],
-      kid: 'seed',
-      token: 'seed',
-      claims: { jti: g.warrantId, max_uses: 10 } as unknown as WarrantClaims,
-      notBefore: g.notBefore,
-      notAfter: g.notAfter,
-      uses: 1,
-      maxUses: 10,
-      state: g.revokedAt === null ? 'active' : 'revoked',
-      issuedAt: g.notBefore,
-      revokedAt: g.revokedAt,
-      revokedBy: g.revokedAt === null ? null : 'seed',
-      revokeReason: null,
-    });
-  });
-  await inBatches(store, input.fulfilments, (tx, f) => tx.fulfilments.insert(f, 0));
+  await inBatches(
+    store,
+    inTimeOrder(input.grants, (g) => g.notBefore),
+    async (tx, g) => {
+      await tx.requests.insert(requestOf(g));
+      await tx.warrants.insert({
+        id: g.warrantId as WarrantId,
+        requestId: g.requestId as RequestRecord['id'],
+        kid: 'seed',
+        token: 'seed',
+        claims: { jti: g.warrantId, max_uses: 10 } as unknown as WarrantClaims,
+        notBefore: g.notBefore,
+        notAfter: g.notAfter,
+        uses: 1,
+        maxUses: 10,
+        state: g.revokedAt === null ? 'active' : 'revoked',
+        issuedAt: g.notBefore,
+        revokedAt: g.revokedAt,
+        revokedBy: g.revokedAt === null ? null : 'seed',
+        revokeReason: null,
+      });
+    },
+  );
+  await inBatches(
+    store,
+    inTimeOrder(input.fulfilments, (f) => f.at),
+    (tx, f) => tx.fulfilments.insert(f, 0),
+  );
   // The generator may repeat a sighting; the store records a re-sent observation once.
-  const observations = new Map(input.observations.map((o) => [observationKey(o), o]));
+  const observations = new Map(
+    inTimeOrder(input.observations, (o) => o.receivedAt).map((o) => [observationKey(o), o]),
+  );
   await inBatches(store, [...observations], (tx, [key, o]) =>
     tx.observations.insert(o, key, factKey(o.fact), 0),
   );
-  await inBatches(store, input.redemptions, (tx, r) =>
-    tx.warrants.recordRedemption({
-      id: `${r.receiptId}:${r.target ?? 'default'}`,
-      warrantId: r.warrantId as WarrantId,
-      outcome: 'allow',
-      code: null,
-      useNumber: 1,
-      executor: 'deployer',
-      action: { resource: 'db/orders', permission: 'read', environment: 'prod', target: r.target },
-      at: r.at,
-      eventId: Number(r.id),
-    }),
+  await inBatches(
+    store,
+    inTimeOrder(input.redemptions, (r) => r.at),
+    (tx, r) =>
+      tx.warrants.recordRedemption({
+        id: `${r.receiptId}:${r.target ?? 'default'}`,
+        warrantId: r.warrantId as WarrantId,
+        outcome: 'allow',
+        code: null,
+        useNumber: 1,
+        executor: 'deployer',
+        action: {
+          resource: 'db/orders',
+          permission: 'read',
+          environment: 'prod',
+          target: r.target,
+        },
+        at: r.at,
+        eventId: Number(r.id),
+      }),
   );
 }

@@ -4,6 +4,15 @@ import type { PlanParams, ReconcilePlan, ReconcilePlanner } from '../service/rec
 
 const WORKER = new URL('./reconcile-worker.js', import.meta.url);
 
+/**
+ * The planner's young generation: a slice's rows live only until its part is posted, so a
+ * larger nursery lets most of them die there instead of being promoted and marked. At 1M
+ * observations a pass with nothing to write planned in 12.4-12.5 s at 64 MB against
+ * 13.2-13.4 s at the default, and its peak RSS fell from about 226 to 200 MB (128 MB: no
+ * faster, 266 MB).
+ */
+const YOUNG_GENERATION_MB = 64;
+
 type Message =
   | { readonly kind: 'slice'; readonly part: ReconcilePlan }
   | { readonly kind: 'done' }
@@ -19,7 +28,10 @@ export function workerPlanner(databaseUrl: string): ReconcilePlanner | null {
   if (!existsSync(WORKER) || databaseUrl.endsWith(':memory:')) return null;
   return (params: PlanParams, onSlice: (part: ReconcilePlan) => void) =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(WORKER, { workerData: { databaseUrl, params } });
+      const worker = new Worker(WORKER, {
+        workerData: { databaseUrl, params },
+        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      });
       let answered = false;
       worker.on('message', (m: Message) => {
         switch (m.kind) {
