@@ -33,6 +33,7 @@ const whole =
         deferred: 0,
         scanned: input.grants.length + input.fulfilments.length + input.observations.length,
       });
+      return { treeSize: 0, subjects: new Set(input.grants.map((g) => g.subject)).size };
     });
 
 const store = await openSqliteStore({ file });

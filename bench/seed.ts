@@ -9,6 +9,7 @@ import { factKey, observationKey } from '../src/observation/observation.js';
 import type { ApprovedGrant, ReconcileInput } from '../src/reconcile/input.js';
 import type { RequestBody, RequestRecord } from '../src/request/request.js';
 import type { Store, TxPorts } from '../src/service/ports/store.js';
+import { encodeEvent, type EventType } from '../src/log/event.js';
 import type { WarrantClaims } from '../src/warrant/warrant.js';
 
 const BATCH = 2_000;
@@ -64,8 +65,8 @@ export function requestOf(g: ApprovedGrant): RequestRecord {
   };
 }
 
-/** Writes every grant (request and warrant), fulfilment, observation and redemption. */
-export async function seedStore(store: Store, input: ReconcileInput): Promise<void> {
+/** Registers the subject of every grant. */
+export async function seedSubjects(store: Store, input: ReconcileInput): Promise<void> {
   const subjects = [...new Set(input.grants.map((g) => g.subject))];
   await inBatches(store, subjects, (tx, id) =>
     tx.nhis.insert({
@@ -77,11 +78,40 @@ export async function seedStore(store: Store, input: ReconcileInput): Promise<vo
       createdBy: 'seed',
     }),
   );
+}
+
+/**
+ * With `events`, each record is written with the event a running server logs for it (and
+ * the subject it names), as the reconciler's watermark reads them; without, it cites none.
+ */
+function eventOf(events: boolean) {
+  return async (
+    tx: TxPorts,
+    type: EventType,
+    at: string,
+    links: { request?: string; warrant?: string; nhi: string },
+  ): Promise<number> =>
+    events ? tx.log.append(encodeEvent({ v: 1, type, at, actor: 'seed', links, data: {} })) : 0;
+}
+
+/** Writes every grant (request and warrant), fulfilment, observation and redemption. */
+export async function seedRecords(
+  store: Store,
+  input: ReconcileInput,
+  opts: { readonly events?: boolean } = {},
+): Promise<void> {
+  const logged = eventOf(opts.events === true);
+  const subjectOf = new Map(input.grants.map((g) => [g.warrantId, g.subject]));
   await inBatches(
     store,
     inTimeOrder(input.grants, (g) => g.notBefore),
     async (tx, g) => {
       await tx.requests.insert(requestOf(g));
+      await logged(tx, 'warrant.issued', g.notBefore, {
+        request: g.requestId,
+        warrant: g.warrantId,
+        nhi: g.subject,
+      });
       await tx.warrants.insert({
         id: g.warrantId as WarrantId,
         requestId: g.requestId as RequestRecord['id'],
@@ -103,20 +133,34 @@ export async function seedStore(store: Store, input: ReconcileInput): Promise<vo
   await inBatches(
     store,
     inTimeOrder(input.fulfilments, (f) => f.at),
-    (tx, f) => tx.fulfilments.insert(f, 0),
+    async (tx, f) =>
+      tx.fulfilments.insert(
+        f,
+        await logged(tx, 'fulfilment.recorded', f.at, {
+          request: f.requestId,
+          warrant: f.warrantId,
+          nhi: f.subject,
+        }),
+      ),
   );
   // The generator may repeat a sighting; the store records a re-sent observation once.
   const observations = new Map(
     inTimeOrder(input.observations, (o) => o.receivedAt).map((o) => [observationKey(o), o]),
   );
-  await inBatches(store, [...observations], (tx, [key, o]) =>
-    tx.observations.insert(o, key, factKey(o.fact), 0),
-  );
+  await inBatches(store, [...observations], async (tx, [key, o]) => {
+    if (opts.events === true && (await tx.observations.exists(key))) return;
+    const id = await logged(tx, 'observation.recorded', o.receivedAt, { nhi: o.subject });
+    await tx.observations.insert(o, key, factKey(o.fact), id);
+  });
   await inBatches(
     store,
     inTimeOrder(input.redemptions, (r) => r.at),
-    (tx, r) =>
-      tx.warrants.recordRedemption({
+    async (tx, r) => {
+      const id = await logged(tx, 'redemption.allowed', r.at, {
+        warrant: r.warrantId,
+        nhi: subjectOf.get(r.warrantId) ?? '',
+      });
+      await tx.warrants.recordRedemption({
         id: `${r.receiptId}:${r.target ?? 'default'}`,
         warrantId: r.warrantId as WarrantId,
         outcome: 'allow',
@@ -130,7 +174,14 @@ export async function seedStore(store: Store, input: ReconcileInput): Promise<vo
           target: r.target,
         },
         at: r.at,
-        eventId: Number(r.id),
-      }),
+        eventId: opts.events === true ? id : Number(r.id),
+      });
+    },
   );
+}
+
+/** Registers every subject, then writes every record (see `seedRecords`). */
+export async function seedStore(store: Store, input: ReconcileInput): Promise<void> {
+  await seedSubjects(store, input);
+  await seedRecords(store, input);
 }

@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { PlanParams, ReconcilePlan, ReconcilePlanner } from '../service/reconcile-plan.js';
+import type {
+  PlanParams,
+  PlanReach,
+  ReconcilePlan,
+  ReconcilePlanner,
+} from '../service/reconcile-plan.js';
 
 const WORKER = new URL('./reconcile-worker.js', import.meta.url);
 
@@ -15,7 +20,7 @@ const YOUNG_GENERATION_MB = 64;
 
 type Message =
   | { readonly kind: 'slice'; readonly part: ReconcilePlan }
-  | { readonly kind: 'done' }
+  | { readonly kind: 'done'; readonly reach: PlanReach }
   | { readonly kind: 'failed'; readonly message: string; readonly code: string | null };
 
 /**
@@ -27,7 +32,7 @@ type Message =
 export function workerPlanner(databaseUrl: string): ReconcilePlanner | null {
   if (!existsSync(WORKER) || databaseUrl.endsWith(':memory:')) return null;
   return (params: PlanParams, onSlice: (part: ReconcilePlan) => void) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<PlanReach>((resolve, reject) => {
       const worker = new Worker(WORKER, {
         workerData: { databaseUrl, params },
         resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
@@ -40,7 +45,7 @@ export function workerPlanner(databaseUrl: string): ReconcilePlanner | null {
             return;
           case 'done':
             answered = true;
-            return resolve();
+            return resolve(m.reach);
           case 'failed':
             answered = true;
             return reject(Object.assign(new Error(`reconcile: ${m.message}`), { code: m.code }));

@@ -16,8 +16,10 @@ interface Job {
 const job = workerData as Job;
 const store = await openReadOnlyStore(job.databaseUrl);
 try {
-  await planSlices(store, job.params, (part) => parentPort?.postMessage({ kind: 'slice', part }));
-  parentPort?.postMessage({ kind: 'done' });
+  const reach = await planSlices(store, job.params, (part) =>
+    parentPort?.postMessage({ kind: 'slice', part }),
+  );
+  parentPort?.postMessage({ kind: 'done', reach });
 } catch (e) {
   const err = e as Error & { code?: unknown };
   parentPort?.postMessage({

@@ -9,6 +9,11 @@ import type { SubjectRange } from './ports/subjects.js';
 export interface PlanParams {
   /** The pass's instant, as an ISO string (a plan may be made in another thread). */
   readonly now: string;
+  /**
+   * The last complete pass's reach: plan only the subjects changed since (decision 0029).
+   * Absent or null, every registered subject is planned.
+   */
+  readonly since?: { readonly treeSize: number; readonly at: string } | null;
   readonly driftGraceMs?: number;
   /** Registered subjects per slice; default {@link SUBJECTS_PER_SLICE}. */
   readonly subjectsPerSlice?: number;
@@ -24,6 +29,12 @@ export interface ReconcilePlan {
   readonly scanned: number;
 }
 
+/** How far a plan reached: the log size its snapshot held, and the subjects it planned. */
+export interface PlanReach {
+  readonly treeSize: number;
+  readonly subjects: number;
+}
+
 /**
  * Makes the plan of one pass, handing each slice's part to `onSlice` as soon as it is
  * made, so the pass writes one slice while the next is planned. The server makes it in a
@@ -32,7 +43,7 @@ export interface ReconcilePlan {
 export type ReconcilePlanner = (
   params: PlanParams,
   onSlice: (part: ReconcilePlan) => void,
-) => Promise<void>;
+) => Promise<PlanReach>;
 
 /**
  * Registered subjects per slice: every rule judges one subject's records alone. Smaller
@@ -42,15 +53,29 @@ export type ReconcilePlanner = (
  */
 export const SUBJECTS_PER_SLICE = 100;
 
+/** A slice of subjects, and how many registered subjects it holds. */
+interface Slice {
+  readonly range: SubjectRange;
+  readonly subjects: number;
+}
+
 /** The slices of every subject: keyset pages of NHI ids, the last one open-ended. */
-async function* slices(view: ReadPorts, size: number): AsyncGenerator<SubjectRange> {
+async function* everySubject(view: ReadPorts, size: number): AsyncGenerator<Slice> {
   let after: string | null = null;
   for (;;) {
     const page = await view.reconciliation.subjects(after, size);
     const through = page.length < size ? null : (page[page.length - 1] as string);
-    yield { after, through };
+    yield { range: { after, through }, subjects: page.length };
     if (through === null) return;
     after = through;
+  }
+}
+
+/** The slices of the subjects an incremental pass plans: `size` named subjects each. */
+function* onlyThese(subjects: readonly string[], size: number): Generator<Slice> {
+  for (let i = 0; i < subjects.length; i += size) {
+    const only = subjects.slice(i, i + size);
+    yield { range: { after: null, through: null, only }, subjects: only.length };
   }
 }
 
@@ -106,9 +131,17 @@ export function planSlices(
   store: Store,
   params: PlanParams,
   onSlice: (part: ReconcilePlan) => void,
-): Promise<void> {
+): Promise<PlanReach> {
   return store.snapshot(async (view) => {
-    for await (const range of slices(view, params.subjectsPerSlice ?? SUBJECTS_PER_SLICE)) {
+    // The log size and the changed subjects come from the snapshot the plan reads: an
+    // event integrated after it is at or beyond this size, so the next pass sees it.
+    const since = params.since ?? null;
+    const changed = await view.reconciliation.changedSubjects(since);
+    const size = params.subjectsPerSlice ?? SUBJECTS_PER_SLICE;
+    let subjects = 0;
+    const slices = since === null ? everySubject(view, size) : onlyThese(changed.subjects, size);
+    for await (const { range, subjects: n } of slices) {
+      subjects += n;
       const slice = await sliceInput(view, range, params);
       const prepared = prepareReconcile(slice.input);
       const found =
@@ -131,5 +164,6 @@ export function planSlices(
       });
       onSlice({ raise, resolve: result.resolve, deferred, scanned: slice.scanned + found.length });
     }
+    return { treeSize: changed.treeSize, subjects };
   });
 }

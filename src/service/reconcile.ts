@@ -5,7 +5,8 @@ import type { TxPorts } from './ports/store.js';
 import { record, type ServiceContext } from './context.js';
 import { Channel } from '../core/channel.js';
 import type { AutomaticResolution } from '../reconcile/input.js';
-import { planSlices, type ReconcilePlan } from './reconcile-plan.js';
+import { planSlices, type PlanReach, type ReconcilePlan } from './reconcile-plan.js';
+import { incrementalFrom, judgedWith } from './reconcile-reach.js';
 import { enqueueWebhook } from './webhooks.js';
 
 export interface ReconcileSummary {
@@ -17,6 +18,10 @@ export interface ReconcileSummary {
   readonly deferred: number;
   /** Rows the pass read from the store: its plan's input and the windows it checked. */
   readonly scanned: number;
+  /** Whether the pass planned every registered subject, or only those changed since the last. */
+  readonly full: boolean;
+  /** Subjects the pass planned. */
+  readonly planned: number;
   readonly findings: readonly string[];
 }
 
@@ -98,18 +103,25 @@ const WRITE_BATCH = 100;
  * A finding records its proof as log indices (docs/decisions/0013), so the pass first
  * has `integrateLog` put every queued event in the log; a finding citing an event that
  * arrived after that is deferred to the next pass, never raised with a partial proof.
+ *
+ * A pass plans only the subjects whose state may have changed since the last complete
+ * pass (decision 0029), unless `full` is asked or `incrementalFrom` says every subject.
  */
 export async function runReconcile(
   ctx: Pick<ServiceContext, 'store' | 'clock' | 'webhooks' | 'reconcile' | 'integrateLog'>,
+  opts: { readonly full?: boolean } = {},
 ): Promise<ReconcileSummary> {
   await ctx.integrateLog();
   const now = ctx.clock.now();
   const at = now.toISOString();
+  const driftGraceMs = ctx.reconcile?.driftGraceMs;
+  const judged = judgedWith(driftGraceMs);
+  const mark = await ctx.store.read.reconciliation.watermark();
+  const since = opts.full === true ? null : incrementalFrom(mark, now, judged);
   const params = {
     now: at,
-    ...(ctx.reconcile?.driftGraceMs === undefined
-      ? {}
-      : { driftGraceMs: ctx.reconcile.driftGraceMs }),
+    since,
+    ...(driftGraceMs === undefined ? {} : { driftGraceMs }),
   };
   // The expiries first, before the planner thread takes the other core: planning while
   // they were written saved 2 s of a 1M-observation pass, but took redemptions' p99 during
@@ -118,8 +130,12 @@ export async function runReconcile(
   const parts = new Channel<ReconcilePlan>();
   const planner = ctx.reconcile?.planner ?? ((p, onSlice) => planSlices(ctx.store, p, onSlice));
   // Each slice is written as it is planned; a finding's key is checked again when written.
+  let reach: PlanReach | undefined;
   void planner(params, (part) => parts.push(part)).then(
-    () => parts.end(),
+    (r) => {
+      reach = r;
+      parts.end();
+    },
     (error: unknown) => parts.fail(error),
   );
   const raised: string[] = [];
@@ -141,6 +157,12 @@ export async function runReconcile(
     const batch = resolutions.slice(i, i + WRITE_BATCH);
     resolved += await ctx.store.transaction((tx) => resolve(tx, batch, now));
   }
+  // Only a pass that wrote all it planned moves the watermark on (decision 0029).
+  const { treeSize, subjects } = reach as PlanReach;
+  const fullAt = since === null || mark === null ? at : mark.fullAt;
+  await ctx.store.transaction((tx) =>
+    tx.reconciliation.advanceWatermark({ treeSize, at, params: judged, fullAt }),
+  );
   return {
     at,
     raised: raised.length,
@@ -148,6 +170,8 @@ export async function runReconcile(
     expired: expiries.recorded,
     deferred,
     scanned,
+    full: since === null,
+    planned: subjects,
     findings: raised,
   };
 }

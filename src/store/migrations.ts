@@ -14,6 +14,7 @@ import { reconcileStreaming } from './migrations/012-reconcile-streaming.js';
 import { warrantIssuedEvents } from './migrations/013-warrant-issued-events.js';
 import { observationFacts } from './migrations/014-observation-facts.js';
 import { expiriesDue } from './migrations/015-expiries-due.js';
+import { reconcileWatermark } from './migrations/016-reconcile-watermark.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -42,6 +43,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '013_warrant_issued_events': warrantIssuedEvents(),
         '014_observation_facts': observationFacts(dialect),
         '015_expiries_due': expiriesDue(),
+        '016_reconcile_watermark': reconcileWatermark(),
       }),
   };
 }

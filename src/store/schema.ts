@@ -200,6 +200,15 @@ export interface TokenReplaysTable {
   expires_at: number;
 }
 
+/** The last complete reconciliation pass's reach (migration 016). */
+export interface ReconcileWatermarksTable {
+  name: string;
+  tree_size: number;
+  at: string;
+  params: string;
+  full_at: string;
+}
+
 export interface Database {
   fulfilments: FulfilmentsTable;
   observations: ObservationsTable;
@@ -216,4 +225,5 @@ export interface Database {
   redemptions: RedemptionsTable;
   events: EventsTable;
   signing_keys: SigningKeysTable;
+  reconcile_watermarks: ReconcileWatermarksTable;
 }

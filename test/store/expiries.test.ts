@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
               clock: new ManualClock(AT),
               integrateLog: () => Promise.resolve(),
               // Only the expiries are under test: these bare rows carry no grant to judge.
-              reconcile: { planner: () => Promise.resolve() },
+              reconcile: { planner: () => Promise.resolve({ treeSize: 0, subjects: 0 }) },
             });
           // The six warrants the suite seeds are due too.
           expect((await pass()).expired).toBe(due + IDS.length);

@@ -46,6 +46,7 @@ for (const dialect of DIALECTS) {
             if (i > 0) await between(i);
             onSlice({ raise: [r], resolve: [], deferred: 0, scanned: 1 });
           }
+          return { treeSize: 0, subjects: whole.raise.length };
         };
 
       describe('when the planner is still making the next slice', () => {

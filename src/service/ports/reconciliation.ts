@@ -21,6 +21,24 @@ export interface ExpiriesPage {
   readonly next: ExpiryCursor | null;
 }
 
+/**
+ * How far the last complete reconciliation pass reached (docs/decisions/0029): the log
+ * size its snapshot held, its instant, the parameters it judged with, and when a pass
+ * last planned every subject.
+ */
+export interface Watermark {
+  readonly treeSize: number;
+  readonly at: string;
+  readonly params: string;
+  readonly fullAt: string;
+}
+
+/** The subjects a pass must plan again, and the log size the reading snapshot holds. */
+export interface ChangedSubjects {
+  readonly subjects: readonly string[];
+  readonly treeSize: number;
+}
+
 /** What reconciliation reads beside fulfilments, observations and findings. */
 export interface ReconciliationReader {
   /** One per issued warrant (of the subjects in `range`, when given), with the request fields the reconciler needs. */
@@ -45,9 +63,23 @@ export interface ReconciliationReader {
    * the event waits for the integrator. Ids with no such event are left out.
    */
   leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>>;
+  /** The last complete pass's watermark; null before the first. */
+  watermark(): Promise<Watermark | null>;
+  /**
+   * The log size this view holds, and with `since` the subjects whose state may have
+   * changed after it: those named by an event not yet integrated or integrated at or
+   * after `since.treeSize` (leaving out what passes write themselves: expiries and
+   * findings), and those of every warrant whose window had not ended at `since.at` (or
+   * keeps its window only in the request body). In text order; no subjects without `since`.
+   */
+  changedSubjects(
+    since: { readonly treeSize: number; readonly at: string } | null,
+  ): Promise<ChangedSubjects>;
 }
 
 export interface ReconciliationWriter extends ReconciliationReader {
+  /** Records a complete pass's watermark, unless a pass that reached further already did. */
+  advanceWatermark(mark: Watermark): Promise<void>;
   /**
    * Marks the expiry of each warrant recorded, in one statement; returns those this call
    * marked, leaving out any another pass already had.

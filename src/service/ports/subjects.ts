@@ -6,6 +6,11 @@
 export interface SubjectRange {
   readonly after: string | null;
   readonly through: string | null;
+  /**
+   * Only these subjects (within the bounds): an incremental pass's slice of the subjects
+   * whose state changed (see `ReconciliationReader.changedSubjects`).
+   */
+  readonly only?: readonly string[];
 }
 
 /** Every subject: one range with both ends open. */

@@ -3,15 +3,18 @@ import type { EvidenceRole } from '../../reconcile/finding.js';
 import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
 import type { RequestBody } from '../../request/request.js';
 import type {
+  ChangedSubjects,
   ExpiringWarrant,
   ExpiriesPage,
   ExpiryCursor,
   ReconciliationWriter,
+  Watermark,
 } from '../../service/ports/reconciliation.js';
 import type { Database } from '../schema.js';
 import type { SubjectRange } from '../../service/ports/subjects.js';
 import { leavesOf } from './evidence.js';
 import { inSubjects } from './subject-range.js';
+import { advanceWatermark, changedSubjects, readWatermark } from './watermark.js';
 
 /** The redeemed target recorded in a redemption's action (its JSON column). */
 function targetOf(action: string): string | null {
@@ -215,5 +218,19 @@ export class KyselyReconciliation implements ReconciliationWriter {
 
   leavesOf(role: EvidenceRole, ids: readonly string[]): Promise<Map<string, number | null>> {
     return leavesOf(this.db, role, ids);
+  }
+
+  watermark(): Promise<Watermark | null> {
+    return readWatermark(this.db);
+  }
+
+  changedSubjects(
+    since: { readonly treeSize: number; readonly at: string } | null,
+  ): Promise<ChangedSubjects> {
+    return changedSubjects(this.db, since);
+  }
+
+  advanceWatermark(mark: Watermark): Promise<void> {
+    return advanceWatermark(this.db, mark);
   }
 }

@@ -6,5 +6,11 @@ export function inSubjects(column: string, range: SubjectRange): RawBuilder<SqlB
   const parts: RawBuilder<unknown>[] = [];
   if (range.after !== null) parts.push(sql`${sql.ref(column)} > ${range.after}`);
   if (range.through !== null) parts.push(sql`${sql.ref(column)} <= ${range.through}`);
+  if (range.only !== undefined)
+    parts.push(
+      range.only.length === 0
+        ? sql`1 = 0`
+        : sql`${sql.ref(column)} in (${sql.join(range.only.map((s) => sql`${s}`))})`,
+    );
   return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
 }
