@@ -72,6 +72,32 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
     });
   });
 
+  describe('when passes follow one another', () => {
+    it('plans only the subjects that changed or whose window was open, unless asked for every one', async () => {
+      s = await store.start();
+      const { subject } = await issueRotation(s, 'ledger', ['eu'], { duration: '30m' });
+      const pass = async (query = '') => {
+        const r = await s.http('POST', `/v1/reconcile${query}`, { as: 'admin' });
+        expect(r.status).toBe(200);
+        return r.body as { full: boolean; planned: number; raised: number };
+      };
+      expect(await pass()).toMatchObject({ full: true, raised: 0 });
+      // The rotation's window is still open: its subject is planned again, and only it.
+      expect(await pass()).toMatchObject({ full: false, planned: 1, raised: 0 });
+      await s.advanceClock('31m');
+      // Its window ended since the last pass, with nothing logged meanwhile.
+      expect(await pass()).toMatchObject({ full: false, planned: 1, raised: 1 });
+      expect((await findingsOf(s, subject)).map((f) => f.kind)).toEqual(['UNFULFILLED_TARGET']);
+      expect(await pass()).toMatchObject({ full: false, planned: 0, raised: 0 });
+      const cli = await s.cli(['reconcile', '--now', '--full'], 'admin');
+      expect(cli.stdout).toMatch(
+        /^raised 0, resolved 0, expiries recorded 0 \(every subject: \d+\)/,
+      );
+      const bad = await s.http('POST', '/v1/reconcile?full=maybe', { as: 'admin' });
+      expect(bad.status).toBe(400);
+    });
+  });
+
   describe('when an agent keeps a two-table grant after its window', () => {
     it('raises EXPIRED_NOT_REVOKED, which resolves itself after revocation is fulfilled and observed', async () => {
       s = await store.start();

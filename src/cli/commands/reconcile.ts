@@ -121,14 +121,21 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
     .command('reconcile')
     .description('compare approved, claimed and observed state now and record findings')
     .option('--now', 'run immediately (the server also runs on its schedule)')
-    .action(async () => {
-      const out = await cx
-        .client()
-        .request<{ raised: number; resolved: number; expired: number }>('POST', '/v1/reconcile');
+    .option('--full', 'plan every subject, not only those changed since the last pass')
+    .action(async (o: { full?: boolean }) => {
+      const out = await cx.client().request<{
+        raised: number;
+        resolved: number;
+        expired: number;
+        full: boolean;
+        planned: number;
+      }>('POST', o.full === true ? '/v1/reconcile?full=true' : '/v1/reconcile');
+      const planned = `${out.full ? 'every subject' : 'changed subjects'}: ${out.planned}`;
       emit(
         cx.json(),
         out,
-        () => `raised ${out.raised}, resolved ${out.resolved}, expiries recorded ${out.expired}`,
+        () =>
+          `raised ${out.raised}, resolved ${out.resolved}, expiries recorded ${out.expired} (${planned})`,
       );
     });
 

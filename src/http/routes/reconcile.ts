@@ -76,8 +76,15 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
 
   app.post(
     '/v1/reconcile',
-    { schema: { tags: ['findings'] }, config: { roles: ['admin'] } },
-    async () => metrics.reconcile(() => runReconcile(ctx)),
+    {
+      schema: {
+        // `full`: plan every subject, not only those changed since the last pass (0029).
+        querystring: Type.Object({ full: Type.Optional(Type.Boolean()) }, Strict),
+        tags: ['findings'],
+      },
+      config: { roles: ['admin'] },
+    },
+    async (req) => metrics.reconcile(() => runReconcile(ctx, { full: req.query.full === true })),
   );
 
   app.get(
