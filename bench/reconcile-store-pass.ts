@@ -1,10 +1,16 @@
 /**
  * One reconciliation pass over an existing SQLite database, as `countersign reconcile
- * --now` makes it, in this process alone: `node reconcile-store-pass.js FILE NOW`. Prints
- * its time, its rows read and this process's peak RSS as JSON (see reconcile-store.ts).
+ * --now` makes it, in this process alone: `node reconcile-store-pass.js FILE NOW [N]`.
+ * Prints its time, its rows read and this process's peak RSS as JSON (see
+ * reconcile-store.ts). With N, the log is then integrated, N sightings arrive, and a
+ * second pass a minute later plans only what changed (decision 0029): its figures too.
  * `BENCH_RECONCILE_WHOLE=1` plans it the way passes did before slices (every row read).
  */
+import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../src/core/clock.js';
+import { integrateBatch } from '../src/service/integrate.js';
+import { loadOrCreateKeyRing } from '../src/service/keys.js';
+import { addSightings } from './reconcile-increment.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { proofsOf } from '../src/service/evidence-indices.js';
 import type { ReconcilePlanner } from '../src/service/reconcile-plan.js';
@@ -14,7 +20,7 @@ import { workerPlanner } from '../src/server/reconcile-runner.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import { wholeInput } from './whole-input.js';
 
-const [file, now] = process.argv.slice(2) as [string, string];
+const [file, now, sightings] = process.argv.slice(2) as [string, string, string | undefined];
 
 /** The plan as it was made before docs/decisions/0024: every row, then the reconciler. */
 const whole =
@@ -39,22 +45,60 @@ const whole =
 const store = await openSqliteStore({ file });
 // As the server plans a pass: in a worker thread of its own connection.
 const planner = process.env.BENCH_RECONCILE_WHOLE === '1' ? whole(store) : workerPlanner(file);
-const start = process.hrtime.bigint();
-const summary = await runReconcile({
-  store,
-  clock: new ManualClock(now),
-  integrateLog: () => Promise.resolve(),
-  ...(planner === null ? {} : { reconcile: { planner } }),
-});
-const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+const clock = new ManualClock(now);
+
+/** One pass as `reconcile --now` makes it, timed. */
+async function timedPass() {
+  const start = process.hrtime.bigint();
+  const summary = await runReconcile({
+    store,
+    clock,
+    integrateLog: () => Promise.resolve(),
+    ...(planner === null ? {} : { reconcile: { planner } }),
+  });
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, summary };
+}
+
+/** What the server's integrator does between passes: every queued event into the log. */
+async function integrateEverything(): Promise<void> {
+  const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+  const ctx = { store, clock, keys: () => ring, origin: 'bench.countersign/log' };
+  while ((await integrateBatch(ctx)).integrated > 0);
+}
+
+const first = await timedPass();
+let next: {
+  seconds: number;
+  planned: number;
+  raised: number;
+  scanned: number;
+  added: number;
+} | null = null;
+if (sightings !== undefined) {
+  // A minute later: the log integrated meanwhile, and new sightings arrived.
+  await integrateEverything();
+  const at = new Date(Date.parse(now) + 30_000).toISOString();
+  const added = addSightings(file, Number(sightings), at);
+  await integrateEverything();
+  clock.set(new Date(Date.parse(now) + 60_000));
+  const { seconds, summary } = await timedPass();
+  next = {
+    seconds,
+    planned: summary.planned,
+    raised: summary.raised,
+    scanned: summary.scanned,
+    added,
+  };
+}
 await store.close();
 process.stdout.write(
   JSON.stringify({
-    seconds,
+    seconds: first.seconds,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
-    raised: summary.raised,
-    resolved: summary.resolved,
-    expired: summary.expired,
-    scanned: summary.scanned,
+    raised: first.summary.raised,
+    resolved: first.summary.resolved,
+    expired: first.summary.expired,
+    scanned: first.summary.scanned,
+    next,
   }),
 );

@@ -19,6 +19,8 @@ import { progress, round, tempDir, type Figure } from './util.js';
 
 const GRANTS = Number(process.env.BENCH_RECONCILE_STORE_GRANTS ?? 100_000);
 const OBSERVATIONS = Number(process.env.BENCH_RECONCILE_STORE_OBSERVATIONS ?? 1_000_000);
+/** Sightings that arrive before the next pass: about the store's whole history per 1,000 passes. */
+const SIGHTINGS = Number(process.env.BENCH_RECONCILE_STORE_SIGHTINGS ?? 1_000);
 
 /** What the child reports. */
 export interface PassReport {
@@ -28,6 +30,14 @@ export interface PassReport {
   readonly resolved: number;
   readonly expired: number;
   readonly scanned: number;
+  /** The next pass, a minute later, after `SIGHTINGS` new sightings (decision 0029). */
+  readonly next: {
+    readonly seconds: number;
+    readonly planned: number;
+    readonly raised: number;
+    readonly scanned: number;
+    readonly added: number;
+  } | null;
 }
 
 /** Writes the generated state straight into the tables, in one transaction. */
@@ -143,7 +153,7 @@ async function seed(file: string): Promise<{ now: string; observations: number }
 /** Runs one pass in a child process (`reconcile-store-pass.ts`) and returns its report. */
 function passInChild(file: string, now: string): PassReport {
   const child = join(fileURLToPath(new URL('.', import.meta.url)), 'reconcile-store-pass.js');
-  const out = execFileSync(process.execPath, [child, file, now], {
+  const out = execFileSync(process.execPath, [child, file, now, String(SIGHTINGS)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -197,6 +207,16 @@ export async function reconcileStoreBenchmarks(): Promise<Figure[]> {
         value: r.scanned,
         unit: '',
       },
+      ...(r.next === null
+        ? []
+        : [
+            {
+              key: 'reconcile_1m_obs_next_s',
+              label: `the next pass a minute later, after ${r.next.added.toLocaleString('en-US')} new sightings: it planned ${r.next.planned.toLocaleString('en-US')} subjects and read ${r.next.scanned.toLocaleString('en-US')} rows (${r.next.raised} findings raised)`,
+              value: round(r.next.seconds, 2),
+              unit: 's',
+            },
+          ]),
     ];
   } finally {
     t.cleanup();

@@ -1,0 +1,60 @@
+/**
+ * What reaches a store between two passes, for the incremental pass the bench times:
+ * `count` sightings, each of a fact already observed and showing the same value again (as
+ * most sightings do), with the `observation.recorded` event a server logs for it.
+ */
+import SqliteDatabase from 'better-sqlite3';
+import { encodeEvent } from '../src/log/event.js';
+
+export function addSightings(file: string, count: number, at: string): number {
+  const db = new SqliteDatabase(file);
+  try {
+    const facts = db
+      .prepare(
+        `select observer, subject, target, fact_key, fact from observations
+          where rowid % ? = 0 limit ?`,
+      )
+      .all(Math.max(1, Math.floor(1_000_000 / count)), count) as {
+      observer: string;
+      subject: string;
+      target: string;
+      fact_key: string;
+      fact: string;
+    }[];
+    const event = db.prepare(`insert into events (type, at, actor, request_id, warrant_id, nhi_id,
+      leaf, leaf_hash, leaf_index) values ('observation.recorded', ?, ?, null, null, ?, ?, ?, null)`);
+    const observation = db.prepare(`insert into observations (id, key, observer, subject, target,
+      fact_key, fact, observed_at, received_at, event_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    db.transaction(() => {
+      facts.forEach((f, i) => {
+        const id = `obs_late_${i}`;
+        const e = encodeEvent({
+          v: 1,
+          type: 'observation.recorded',
+          at,
+          actor: f.observer,
+          links: { nhi: f.subject },
+          data: { id },
+        });
+        const eventId = Number(
+          event.run(at, f.observer, f.subject, e.leaf, e.leafHash).lastInsertRowid,
+        );
+        observation.run(
+          id,
+          `late-${i}`,
+          f.observer,
+          f.subject,
+          f.target,
+          f.fact_key,
+          f.fact,
+          at,
+          at,
+          eventId,
+        );
+      });
+    })();
+    return facts.length;
+  } finally {
+    db.close();
+  }
+}
