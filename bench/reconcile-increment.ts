@@ -6,15 +6,29 @@
 import SqliteDatabase from 'better-sqlite3';
 import { encodeEvent } from '../src/log/event.js';
 
+/** Every how many facts one is seen again, for about `count` of them. */
+function step(db: SqliteDatabase.Database, count: number): number {
+  const { facts } = db
+    .prepare(
+      'select count(*) as facts from (select distinct subject, target, fact_key from observations)',
+    )
+    .get() as { facts: number };
+  return Math.max(1, Math.floor(facts / count));
+}
+
 export function addSightings(file: string, count: number, at: string): number {
   const db = new SqliteDatabase(file);
   try {
+    // The newest sighting of every fact, and of those every k-th: seen again unchanged.
     const facts = db
       .prepare(
-        `select observer, subject, target, fact_key, fact from observations
-          where rowid % ? = 0 limit ?`,
+        `select observer, subject, target, fact_key, fact from (
+          select *, row_number() over (order by subject, target, fact_key) as n from (
+            select *, lead(id) over (partition by subject, target, fact_key
+              order by observed_at, received_at, id) as later from observations)
+          where later is null) where n % ? = 0 limit ?`,
       )
-      .all(Math.max(1, Math.floor(1_000_000 / count)), count) as {
+      .all(step(db, count), count) as {
       observer: string;
       subject: string;
       target: string;

@@ -32,6 +32,7 @@ export interface PassReport {
   readonly scanned: number;
   /** The next pass, a minute later, after `SIGHTINGS` new sightings (decision 0029). */
   readonly next: {
+    readonly fullSeconds: number;
     readonly seconds: number;
     readonly planned: number;
     readonly raised: number;
@@ -214,6 +215,13 @@ export async function reconcileStoreBenchmarks(): Promise<Figure[]> {
               key: 'reconcile_1m_obs_next_s',
               label: `the next pass a minute later, after ${r.next.added.toLocaleString('en-US')} new sightings: it planned ${r.next.planned.toLocaleString('en-US')} subjects and read ${r.next.scanned.toLocaleString('en-US')} rows (${r.next.raised} findings raised)`,
               value: round(r.next.seconds, 2),
+              unit: 's',
+            },
+            {
+              key: 'reconcile_1m_obs_next_full_s',
+              label:
+                'the same state planned for every subject (`reconcile --now --full`), right after',
+              value: round(r.next.fullSeconds, 2),
               unit: 's',
             },
           ]),
