@@ -191,8 +191,12 @@ name these costs (see the figures above for how far each goal is):
   the critical path: about 10 s of SQLite time (the walk 3.5 s, claim neighbours 1.6 s,
   redemptions 1.4 s, grants 1.2 s, reports 1.2 s) and 2 s of garbage collection, with the serving
   thread busy writing for most of the pass, so on 2 cores neither a second planner thread nor a
-  bigger page cache shortens it; 10 s needs fewer rows materialised per pass (e.g. facts whose
-  history has not changed since the last pass left unread), not a faster loop.
+  bigger page cache shortens it (a bounded mmap of the planner's connection: 12.2–12.5 s against
+  12.6 s for a pass with nothing to write, at 700–970 MB RSS). Passes after the first now plan
+  only the subjects that changed (decision 0029: \`reconcile_1m_obs_next_s\` against
+  \`reconcile_1m_obs_next_full_s\`), but the first pass over a store, and the hourly one over
+  every subject, still read every subject's rows; 10 s for those needs fewer rows materialised
+  per subject, not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
