@@ -98,9 +98,15 @@ function eventOf(events: boolean) {
 export async function seedRecords(
   store: Store,
   input: ReconcileInput,
-  opts: { readonly events?: boolean } = {},
+  opts: {
+    readonly events?: boolean;
+    /** With `events`: the warrants revoked, each at its `revokedAt` with its event. */
+    readonly revocations?: readonly ApprovedGrant[];
+  } = {},
 ): Promise<void> {
   const logged = eventOf(opts.events === true);
+  // With events, a warrant is written as issued, and revoked later with its own event.
+  const issuedAs = (g: ApprovedGrant) => (opts.events === true ? null : g.revokedAt);
   const subjectOf = new Map(input.grants.map((g) => [g.warrantId, g.subject]));
   await inBatches(
     store,
@@ -122,11 +128,25 @@ export async function seedRecords(
         notAfter: g.notAfter,
         uses: 1,
         maxUses: 10,
-        state: g.revokedAt === null ? 'active' : 'revoked',
+        state: issuedAs(g) === null ? 'active' : 'revoked',
         issuedAt: g.notBefore,
-        revokedAt: g.revokedAt,
-        revokedBy: g.revokedAt === null ? null : 'seed',
+        revokedAt: issuedAs(g),
+        revokedBy: issuedAs(g) === null ? null : 'seed',
         revokeReason: null,
+      });
+    },
+  );
+  const revoked = (opts.revocations ?? []).filter((g) => g.revokedAt !== null);
+  await inBatches(
+    store,
+    inTimeOrder(revoked, (g) => g.revokedAt as string),
+    async (tx, g) => {
+      const at = g.revokedAt as string;
+      await tx.warrants.revoke(g.warrantId as WarrantId, 'seed', 'seeded', at);
+      await logged(tx, 'warrant.revoked', at, {
+        request: g.requestId,
+        warrant: g.warrantId,
+        nhi: g.subject,
       });
     },
   );
@@ -175,6 +195,27 @@ export async function seedRecords(
         },
         at: r.at,
         eventId: opts.events === true ? id : Number(r.id),
+      });
+    },
+  );
+  await inBatches(
+    store,
+    inTimeOrder(input.denials, (d) => d.at),
+    async (tx, d) => {
+      const id = await logged(tx, 'redemption.denied', d.at, {
+        warrant: d.warrantId,
+        nhi: subjectOf.get(d.warrantId) ?? '',
+      });
+      await tx.warrants.recordRedemption({
+        id: d.id,
+        warrantId: d.warrantId as WarrantId,
+        outcome: 'deny',
+        code: d.code,
+        useNumber: null,
+        executor: d.executor,
+        action: {},
+        at: d.at,
+        eventId: opts.events === true ? id : 0,
       });
     },
   );

@@ -75,11 +75,12 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
   describe('when passes follow one another', () => {
     it('plans only the subjects that changed or whose window was open, unless asked for every one', async () => {
       s = await store.start();
-      const { subject } = await issueRotation(s, 'ledger', ['eu'], { duration: '30m' });
+      const { token, subject } = await issueRotation(s, 'ledger', ['eu'], { duration: '30m' });
+      const receipt = await receiptFor(s, token, rotateAction('ledger', 'eu'));
       const pass = async (query = '') => {
         const r = await s.http('POST', `/v1/reconcile${query}`, { as: 'admin' });
         expect(r.status).toBe(200);
-        return r.body as { full: boolean; planned: number; raised: number };
+        return r.body as { full: boolean; planned: number; raised: number; resolved: number };
       };
       expect(await pass()).toMatchObject({ full: true, raised: 0 });
       // The rotation's window is still open: its subject is planned again, and only it.
@@ -88,10 +89,18 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       // Its window ended since the last pass, with nothing logged meanwhile.
       expect(await pass()).toMatchObject({ full: false, planned: 1, raised: 1 });
       expect((await findingsOf(s, subject)).map((f) => f.kind)).toEqual(['UNFULFILLED_TARGET']);
-      expect(await pass()).toMatchObject({ full: false, planned: 0, raised: 0 });
+      // Judged once more for the finding just raised, then left alone.
+      expect(await pass()).toMatchObject({ full: false, planned: 1, raised: 0 });
+      expect(await pass()).toMatchObject({ full: false, planned: 0 });
+      // A collector's sighting, then the executor's late report: each makes it planned again.
+      const seen = secretVersion(fp('v1'));
+      expect((await observe(s, sightings(subject, ['eu'], seen, await later(s)))).status).toBe(200);
+      expect(await pass()).toMatchObject({ full: false, planned: 1 });
+      await fulfilOk(s, { receipt, target: 'eu', outcome: 'success', fingerprint: fp('v2') });
+      expect(await pass()).toMatchObject({ full: false, planned: 1, resolved: 1 });
       const cli = await s.cli(['reconcile', '--now', '--full'], 'admin');
       expect(cli.stdout).toMatch(
-        /^raised 0, resolved 0, expiries recorded 0 \(every subject: \d+\)/,
+        /^raised \d+, resolved \d+, expiries recorded 0 \(every subject: \d+\)/,
       );
       const bad = await s.http('POST', '/v1/reconcile?full=maybe', { as: 'admin' });
       expect(bad.status).toBe(400);

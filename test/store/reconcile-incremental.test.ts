@@ -7,14 +7,23 @@ import type { FulfilmentId } from '../../src/fulfilment/fulfilment.js';
 import type { ObservationId } from '../../src/observation/observation.js';
 import type { ApprovedGrant, ReconcileInput } from '../../src/reconcile/input.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
-import { planSlices } from '../../src/service/reconcile-plan.js';
+import {
+  planSlices,
+  type ReconcilePlan,
+  type ReconcilePlanner,
+} from '../../src/service/reconcile-plan.js';
 import { FULL_PASS_EVERY_MS } from '../../src/service/reconcile-reach.js';
 import { runReconcile, type ReconcileSummary } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { BASE, denseInput, MINUTE } from '../fixtures/dense-history.js';
 import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
-import { integrateAll } from '../helpers/unapproved-grant.js';
+import { integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
+
+/** Resolves once `ready()` holds. */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((r) => setTimeout(r, 5));
+}
 
 /** What happened by `until` (and after `from`): each record at the time a server writes it. */
 function between(input: ReconcileInput, from: number, until: number): ReconcileInput {
@@ -25,32 +34,46 @@ function between(input: ReconcileInput, from: number, until: number): ReconcileI
     fulfilments: input.fulfilments.filter((f) => inWindow(f.at)),
     observations: input.observations.filter((o) => inWindow(o.receivedAt)),
     redemptions: input.redemptions.filter((r) => inWindow(r.at)),
-    denials: [],
+    denials: input.denials.filter((d) => inWindow(d.at)),
   };
 }
+
+/** The warrants revoked after `from` and by `until`. */
+const revokedBetween = (input: ReconcileInput, from: number, until: number) =>
+  input.grants.filter(
+    (g) =>
+      g.revokedAt !== null && Date.parse(g.revokedAt) > from && Date.parse(g.revokedAt) <= until,
+  );
 
 /** A store whose log is integrated before each pass, as the server's integrator does. */
 async function world(open: () => Promise<StoreFixture>) {
   const fx = await open();
   const clock = new ManualClock(new Date(BASE));
   const ring = await loadOrCreateKeyRing(fx.store, randomBytes(32), clock);
-  const pass = async (at: number, full: boolean): Promise<ReconcileSummary> => {
+  const store: Store = fx.store;
+  const integrate = () => integrateAll(store, clock, ring);
+  const pass = async (
+    at: number,
+    full: boolean,
+    opts: { readonly integrate?: boolean; readonly planner?: ReconcilePlanner } = {},
+  ): Promise<ReconcileSummary> => {
     clock.set(new Date(at));
-    const store: Store = fx.store;
     return runReconcile(
       {
         store,
         clock,
-        integrateLog: () => integrateAll(store, clock, ring),
+        integrateLog: opts.integrate === false ? () => Promise.resolve() : integrate,
         reconcile: {
           driftGraceMs: 10 * MINUTE,
-          planner: (p, onSlice) => planSlices(store, { ...p, subjectsPerSlice: 4 }, onSlice),
+          planner:
+            opts.planner ??
+            ((p, onSlice) => planSlices(store, { ...p, subjectsPerSlice: 4 }, onSlice)),
         },
       },
       { full },
     );
   };
-  return { fx, store: fx.store, pass };
+  return { fx, store, pass, integrate };
 }
 
 /** Every finding, without its random id: what a pass decided. */
@@ -100,7 +123,10 @@ for (const dialect of DIALECTS) {
           for (const w of [inc, full]) await seedSubjects(w.store, input);
           for (const at of instants) {
             for (const w of [inc, full])
-              await seedRecords(w.store, between(input, from, at), { events: true });
+              await seedRecords(w.store, between(input, from, at), {
+                events: true,
+                revocations: revokedBetween(input, from, at),
+              });
             from = at;
             summaries.push(await inc.pass(at, false));
             const whole = await full.pass(at, true);
@@ -141,21 +167,28 @@ for (const dialect of DIALECTS) {
       it('plans only the subjects with late records once every window has ended', async () => {
         const input = generateReconcileInput(160, 3_000, 9);
         const after = input.now.getTime() + 6 * 60 * MINUTE;
-        const late = lateRecords(input, after + MINUTE);
-        const { summaries } = await expectSameAsFull({ ...input, ...late }, [
-          after,
-          after + 7 * MINUTE,
-          after + 14 * MINUTE,
-        ]);
+        const late = lateRecords(input, after + 5 * MINUTE);
+        const passes = [0, 3, 7, 14, 21].map((m) => after + m * MINUTE);
+        const { summaries } = await expectSameAsFull({ ...input, ...late }, passes);
         const changed = new Set(
           late.observations.filter((o) => o.id.startsWith('late-')).map((o) => o.subject),
         );
-        expect(summaries.map((s) => [s.full, s.planned])).toEqual([
-          [true, expect.any(Number) as number],
-          [false, changed.size],
-          [false, 0],
-        ]);
-        expect(summaries[1]?.raised).toBeGreaterThan(0);
+        const [first, second, third, , fifth] = summaries as [
+          ReconcileSummary,
+          ReconcileSummary,
+          ReconcileSummary,
+          ReconcileSummary,
+          ReconcileSummary,
+        ];
+        expect(first).toMatchObject({ full: true });
+        expect(first.raised).toBeGreaterThan(0);
+        // The next pass judges again the subjects whose findings the first one raised.
+        expect(second).toMatchObject({ full: false, raised: 0, resolved: 0 });
+        expect(second.planned).toBeGreaterThan(0);
+        // Then only those with late sightings, and once more those it raised findings for.
+        expect(third).toMatchObject({ full: false, planned: changed.size });
+        expect(third.raised).toBeGreaterThan(0);
+        expect(fifth).toMatchObject({ full: false, planned: 0 });
       });
 
       it('judges windows that end between two passes with nothing logged in between', async () => {
@@ -219,15 +252,74 @@ for (const dialect of DIALECTS) {
         ]);
       });
 
+      it('plans the subject of an event not yet in the log, and defers its finding', async () => {
+        const w = await world(() => dialect.open());
+        try {
+          expect(await w.pass(BASE, false)).toMatchObject({ full: true, planned: 0 });
+          await observeUnapprovedGrant(w.store, 'o1');
+          // Nothing integrates the observation's event: it is read as changed all the same.
+          expect(await w.pass(BASE + MINUTE, false, { integrate: false })).toMatchObject({
+            full: false,
+            planned: 1,
+            raised: 0,
+            deferred: 1,
+          });
+          expect(await w.pass(BASE + 2 * MINUTE, false)).toMatchObject({ planned: 1, raised: 1 });
+        } finally {
+          await w.fx.dispose();
+        }
+      });
+
+      it('judges again the subject of a finding an older pass wrote after a newer pass ended', async () => {
+        const w = await world(() => dialect.open());
+        try {
+          await w.pass(BASE, false);
+          await observeUnapprovedGrant(w.store, 'o1');
+          await w.integrate();
+          // Pass A plans from its snapshot now, but hands its finding over only later.
+          let release = () => {};
+          const held = new Promise<void>((r) => (release = r));
+          const parts: ReconcilePlan[] = [];
+          const slow: ReconcilePlanner = async (p, onSlice) => {
+            const reach = await planSlices(w.store, p, (part) => parts.push(part));
+            await held;
+            parts.forEach(onSlice);
+            return reach;
+          };
+          const older = w.pass(BASE + MINUTE, false, { planner: slow });
+          await until(() => parts.length > 0);
+          // Pass B starts later, reaches further and ends first, without judging the
+          // subject (as if its snapshot had shown the condition already cleared).
+          const blind: ReconcilePlanner = (p, onSlice) =>
+            planSlices(
+              w.store,
+              { ...p, since: { treeSize: Number.MAX_SAFE_INTEGER, at: p.now } },
+              onSlice,
+            );
+          expect(await w.pass(BASE + 2 * MINUTE, false, { planner: blind })).toMatchObject({
+            planned: 0,
+          });
+          release();
+          expect(await older).toMatchObject({ raised: 1 });
+          // The finding A raised after B's mark makes the next pass judge its subject.
+          expect(await w.pass(BASE + 3 * MINUTE, false)).toMatchObject({ full: false, planned: 1 });
+          expect(await w.pass(BASE + 4 * MINUTE, false)).toMatchObject({ planned: 0 });
+        } finally {
+          await w.fx.dispose();
+        }
+      });
+
       it('plans nothing when nothing changed and no window was open, then every subject after an hour', async () => {
         const input = generateReconcileInput(40, 400, 3);
         const w = await world(() => dialect.open());
         try {
           await seedSubjects(w.store, input);
-          await seedRecords(w.store, input, { events: true });
+          await seedRecords(w.store, input, { events: true, revocations: input.grants });
           const at = input.now.getTime() + 30 * 24 * 60 * MINUTE;
           expect(await w.pass(at, false)).toMatchObject({ full: true });
-          expect(await w.pass(at + MINUTE, false)).toMatchObject({
+          // Once more for the subjects whose findings it raised, then nothing.
+          expect(await w.pass(at + MINUTE, false)).toMatchObject({ full: false, raised: 0 });
+          expect(await w.pass(at + 2 * MINUTE, false)).toMatchObject({
             full: false,
             planned: 0,
             raised: 0,

@@ -6,16 +6,12 @@ import type { Database } from '../schema.js';
 const NAME = 'passes';
 
 /**
- * Events a pass writes itself. They change no rule's input (a rule reads a warrant's
- * window, not whether its expiry was recorded, and a finding's key, not its state), so a
- * pass's own writes do not make the next pass plan every subject it touched again.
+ * The one event a pass writes that changes no rule's input: a rule reads a warrant's window,
+ * not whether its expiry was recorded. A pass's findings do count (a rule reads the findings
+ * already raised, to resolve them): a pass that began before the mark was written may raise
+ * or resolve one after it, and the next pass must judge that subject again (decision 0029).
  */
-const PASS_WRITES = [
-  'warrant.expired',
-  'finding.raised',
-  'finding.acknowledged',
-  'finding.resolved',
-];
+const PASS_WRITES = ['warrant.expired'];
 
 export async function readWatermark(db: Kysely<Database>): Promise<Watermark | null> {
   const r = await db
@@ -52,6 +48,15 @@ export async function advanceWatermark(db: Kysely<Database>, mark: Watermark): P
         })
         .where('reconcile_watermarks.tree_size', '<=', mark.treeSize),
     )
+    .execute();
+  // But a full pass overtaken that way still counts as the last pass over every subject,
+  // or every pass after it would plan every subject again until one was not overtaken.
+  await db
+    .updateTable('reconcile_watermarks')
+    .set({ full_at: mark.fullAt })
+    .where('name', '=', NAME)
+    .where('params', '=', mark.params)
+    .where('full_at', '<', mark.fullAt)
     .execute();
 }
 
