@@ -128,10 +128,12 @@ ${rows.join('\n')}
   in the order of its records' times, as a running server writes them, then one pass as
   \`reconcile --now\` runs it (expiries recorded, the plan read subject slice by subject slice,
   findings written) in a child process, whose high-water RSS is the figure. That first pass
-  plans every subject. Then, in the same process and untimed, the log is integrated and 1,000
-  sightings arrive (the newest value of 1,000 facts, seen again), and the next pass a minute
-  later (\`reconcile_1m_obs_next_s\`) plans only the subjects that changed (decision 0029);
-  \`reconcile_1m_obs_next_full_s\` is the same state planned for every subject, right after.
+  plans every subject; the pass right after it (\`reconcile_1m_obs_second_s\`) judges again the
+  subjects it raised findings for (decision 0029). Then, in the same process and untimed, the
+  log is integrated and 1,000 sightings arrive (the newest value of 1,000 facts, seen again),
+  and the next pass a minute later (\`reconcile_1m_obs_next_s\`) plans only the subjects that
+  changed; \`reconcile_1m_obs_next_full_s\` is the same state planned for every subject, right
+  after.
 - **PostgreSQL** figures put the same appends and redemptions on a throwaway PostgreSQL 15
   cluster, with one node and with two nodes sharing the database, beside SQLite in the same run.
 - **Brokered grants** (\`broker_grant_*\`): one dev-mode server on SQLite with a PostgreSQL

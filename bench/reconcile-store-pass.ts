@@ -72,6 +72,7 @@ async function integrateEverything(): Promise<void> {
 
 const first = await timedPass();
 let next: {
+  second: { seconds: number; planned: number };
   fullSeconds: number;
   seconds: number;
   planned: number;
@@ -80,6 +81,10 @@ let next: {
   added: number;
 } | null = null;
 if (sightings !== undefined) {
+  // The pass after the first judges again every subject the first raised findings for.
+  await integrateEverything();
+  clock.set(new Date(Date.parse(now) + 1_000));
+  const second = await timedPass();
   // A minute later: the log integrated meanwhile, and new sightings arrived.
   await integrateEverything();
   const at = new Date(Date.parse(now) + 30_000).toISOString();
@@ -90,6 +95,7 @@ if (sightings !== undefined) {
   // The same state planned whole, side by side (its findings are already raised).
   const whole = await timedPass(true);
   next = {
+    second: { seconds: second.seconds, planned: second.summary.planned },
     fullSeconds: whole.seconds,
     seconds,
     planned: summary.planned,

@@ -32,6 +32,7 @@ export interface PassReport {
   readonly scanned: number;
   /** The next pass, a minute later, after `SIGHTINGS` new sightings (decision 0029). */
   readonly next: {
+    readonly second: { readonly seconds: number; readonly planned: number };
     readonly fullSeconds: number;
     readonly seconds: number;
     readonly planned: number;
@@ -211,6 +212,12 @@ export async function reconcileStoreBenchmarks(): Promise<Figure[]> {
       ...(r.next === null
         ? []
         : [
+            {
+              key: 'reconcile_1m_obs_second_s',
+              label: `the pass right after, which judges again the ${r.next.second.planned.toLocaleString('en-US')} subjects the first raised findings for`,
+              value: round(r.next.second.seconds, 2),
+              unit: 's',
+            },
             {
               key: 'reconcile_1m_obs_next_s',
               label: `the next pass a minute later, after ${r.next.added.toLocaleString('en-US')} new sightings: it planned ${r.next.planned.toLocaleString('en-US')} subjects and read ${r.next.scanned.toLocaleString('en-US')} rows (${r.next.raised} findings raised)`,
