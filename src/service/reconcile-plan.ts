@@ -11,7 +11,7 @@ export interface PlanParams {
   readonly now: string;
   /**
    * The last complete pass's reach: plan only the subjects changed since (decision 0029).
-   * Absent or null, every registered subject is planned.
+   * Absent or null, every subject is planned.
    */
   readonly since?: { readonly treeSize: number; readonly at: string } | null;
   readonly driftGraceMs?: number;

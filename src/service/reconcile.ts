@@ -18,7 +18,7 @@ export interface ReconcileSummary {
   readonly deferred: number;
   /** Rows the pass read from the store: its plan's input and the windows it checked. */
   readonly scanned: number;
-  /** Whether the pass planned every registered subject, or only those changed since the last. */
+  /** Whether the pass planned every subject, or only those changed since the last. */
   readonly full: boolean;
   /** Subjects the pass planned. */
   readonly planned: number;

@@ -68,8 +68,8 @@ export interface ReconciliationReader {
   /**
    * The log size this view holds, and with `since` the subjects whose state may have
    * changed after it: those named by an event not yet integrated or integrated at or
-   * after `since.treeSize` (leaving out what passes write themselves: expiries and
-   * findings), and those of every warrant whose window had not ended at `since.at` (or
+   * after `since.treeSize` (but `warrant.expired`, which no rule reads), and those of
+   * every warrant whose window had not ended at `since.at` (or
    * keeps its window only in the request body). In text order; no subjects without `since`.
    */
   changedSubjects(
