@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../src/core/clock.js';
-import { integrateBatch } from '../src/service/integrate.js';
 import { loadOrCreateKeyRing } from '../src/service/keys.js';
+import { integrateAll } from '../test/helpers/unapproved-grant.js';
 import { addSightings } from './reconcile-increment.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { proofsOf } from '../src/service/evidence-indices.js';
@@ -63,12 +63,8 @@ async function timedPass(full = false) {
 }
 
 /** What the server's integrator does between passes: every queued event into the log. */
-const kek = randomBytes(32);
-async function integrateEverything(): Promise<void> {
-  const ring = await loadOrCreateKeyRing(store, kek, clock);
-  const ctx = { store, clock, keys: () => ring, origin: 'bench.countersign/log' };
-  while ((await integrateBatch(ctx)).integrated > 0);
-}
+const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+const integrateEverything = () => integrateAll(store, clock, ring);
 
 const first = await timedPass();
 let next: {

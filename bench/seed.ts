@@ -172,18 +172,15 @@ export async function seedRecords(
     const id = await logged(tx, 'observation.recorded', o.receivedAt, { nhi: o.subject });
     await tx.observations.insert(o, key, factKey(o.fact), id);
   });
-  await inBatches(
-    store,
-    inTimeOrder(input.redemptions, (r) => r.at),
-    async (tx, r) => {
-      const id = await logged(tx, 'redemption.allowed', r.at, {
-        warrant: r.warrantId,
-        nhi: subjectOf.get(r.warrantId) ?? '',
-      });
-      await tx.warrants.recordRedemption({
+  // Allowed and denied redemptions alike, each with its event, in the order they happened.
+  const redemptions = [
+    ...input.redemptions.map((r) => ({
+      type: 'redemption.allowed' as const,
+      ref: Number(r.id),
+      row: {
         id: `${r.receiptId}:${r.target ?? 'default'}`,
         warrantId: r.warrantId as WarrantId,
-        outcome: 'allow',
+        outcome: 'allow' as const,
         code: null,
         useNumber: 1,
         executor: 'deployer',
@@ -194,29 +191,30 @@ export async function seedRecords(
           target: r.target,
         },
         at: r.at,
-        eventId: opts.events === true ? id : Number(r.id),
-      });
-    },
-  );
-  await inBatches(
-    store,
-    inTimeOrder(input.denials, (d) => d.at),
-    async (tx, d) => {
-      const id = await logged(tx, 'redemption.denied', d.at, {
-        warrant: d.warrantId,
-        nhi: subjectOf.get(d.warrantId) ?? '',
-      });
-      await tx.warrants.recordRedemption({
+      },
+    })),
+    ...input.denials.map((d) => ({
+      type: 'redemption.denied' as const,
+      ref: 0,
+      row: {
         id: d.id,
         warrantId: d.warrantId as WarrantId,
-        outcome: 'deny',
+        outcome: 'deny' as const,
         code: d.code,
         useNumber: null,
         executor: d.executor,
         action: {},
         at: d.at,
-        eventId: opts.events === true ? id : 0,
-      });
+      },
+    })),
+  ];
+  await inBatches(
+    store,
+    inTimeOrder(redemptions, (r) => r.row.at),
+    async (tx, { type, ref, row }) => {
+      const warrant = row.warrantId;
+      const id = await logged(tx, type, row.at, { warrant, nhi: subjectOf.get(warrant) ?? '' });
+      await tx.warrants.recordRedemption({ ...row, eventId: opts.events === true ? id : ref });
     },
   );
 }

@@ -17,13 +17,9 @@ import { runReconcile, type ReconcileSummary } from '../../src/service/reconcile
 import type { Store } from '../../src/service/ports/store.js';
 import { BASE, denseInput, MINUTE } from '../fixtures/dense-history.js';
 import { generateReconcileInput } from '../fixtures/reconcile-input.js';
+import { until } from '../helpers/broker.js';
 import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
 import { integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
-
-/** Resolves once `ready()` holds. */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((r) => setTimeout(r, 5));
-}
 
 /** What happened by `until` (and after `from`): each record at the time a server writes it. */
 function between(input: ReconcileInput, from: number, until: number): ReconcileInput {
@@ -287,7 +283,7 @@ for (const dialect of DIALECTS) {
             return reach;
           };
           const older = w.pass(BASE + MINUTE, false, { planner: slow });
-          await until(() => parts.length > 0);
+          await until(() => parts.length > 0, 'the older pass to plan', 5_000, 5);
           // Pass B starts later, reaches further and ends first, without judging the
           // subject (as if its snapshot had shown the condition already cleared).
           const blind: ReconcilePlanner = (p, onSlice) =>
