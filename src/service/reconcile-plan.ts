@@ -1,8 +1,9 @@
-import type { Observation } from '../observation/observation.js';
+import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { FindingProof, NewFinding } from '../reconcile/finding.js';
 import type { AutomaticResolution, ReconcileInput } from '../reconcile/input.js';
 import { prepareReconcile, storeOrder } from '../reconcile/reconcile.js';
 import { proofsOf } from './evidence-indices.js';
+import type { ClaimPoint } from './ports/observations.js';
 import type { ReadPorts, Store } from './ports/store.js';
 import type { SubjectRange } from './ports/subjects.js';
 
@@ -79,18 +80,11 @@ function* onlyThese(subjects: readonly string[], size: number): Generator<Slice>
   }
 }
 
-/**
- * The observations of one slice that the rules read (see `prepareReconcile`): the newest
- * of each fact, the first and last of each run of one value, and those either side of
- * every claim, in the store's order.
- */
-async function observationsOf(view: ReadPorts, range: SubjectRange): Promise<Observation[]> {
-  const byId = new Map<string, Observation>();
-  // The newest of each fact comes with the changes: one scan of the range, not two.
-  for (const o of await view.observations.changes(range)) byId.set(o.id, o);
-  for (const o of await view.observations.aroundClaims(range)) byId.set(o.id, o);
-  return [...byId.values()].sort(storeOrder);
-}
+/** The claims among a slice's reports: where the rules need a version's limits. */
+const claimsIn = (fulfilments: readonly Fulfilment[]): ClaimPoint[] =>
+  fulfilments.filter(
+    (f) => f.phase === 'apply' && f.outcome === 'success' && f.fingerprint !== null,
+  );
 
 /** The pure reconciler's input for one slice of subjects, and how many rows it took. */
 async function sliceInput(
@@ -98,11 +92,15 @@ async function sliceInput(
   range: SubjectRange,
   params: PlanParams,
 ): Promise<{ input: ReconcileInput; scanned: number }> {
+  const grants = await view.reconciliation.grants(range);
+  const fulfilments = await view.fulfilments.list(range);
+  // Of each observation history only what a rule reads, in the store's order.
+  const observations = await view.observations.forRules(range, claimsIn(fulfilments));
   const input = {
     now: new Date(params.now),
-    grants: await view.reconciliation.grants(range),
-    fulfilments: await view.fulfilments.list(range),
-    observations: await observationsOf(view, range),
+    grants,
+    fulfilments,
+    observations: observations.sort(storeOrder),
     redemptions: await view.reconciliation.allowedRedemptions(range),
     denials: await view.reconciliation.denials(range),
     existing: await view.findings.existingIn(range),

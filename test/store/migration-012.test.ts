@@ -104,7 +104,7 @@ for (const { dialect, unavailable } of legacyDialects()) {
               ['us-1', 'obs_5'],
             ]);
             // The middle of a run of one value is left out: only its first and last count.
-            const changes = await store.read.observations.changes(ALL_SUBJECTS);
+            const changes = await store.read.observations.forRules(ALL_SUBJECTS, []);
             expect(changes.map((o) => o.id).sort()).toEqual(
               ['obs_1', 'obs_2', 'obs_3', 'obs_4', 'obs_5'].sort(),
             );

@@ -2,6 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { ALL_SUBJECTS } from '../../src/service/ports/subjects.js';
 import { runsOf } from '../../src/store/kysely/observations.js';
+import { historyScan } from '../../src/store/sqlite/history.js';
 import { legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
 
 const T0 = Date.parse('2026-02-01T00:00:00.000Z');
@@ -66,7 +67,7 @@ for (const { dialect, unavailable } of legacyDialects()) {
 
           const store = await l.openStore();
           try {
-            const changes = await store.read.observations.changes(ALL_SUBJECTS);
+            const changes = await store.read.observations.forRules(ALL_SUBJECTS, []);
             // eu-1: v1 (1, 2), then v2 from 7 (its tie with 3 is broken by receiving time) to 4.
             expect(changes.map((o) => o.id).sort()).toEqual(
               ['obs_1', 'obs_2', 'obs_7', 'obs_4', 'obs_5'].sort(),
@@ -83,8 +84,11 @@ for (const { dialect, unavailable } of legacyDialects()) {
             });
             const latest = await store.read.observations.latest(ALL_SUBJECTS, null, 10);
             expect(latest.observations.map((o) => o.id)).toEqual(['obs_4', 'obs_5']);
-            const around = await store.read.observations.aroundClaims(ALL_SUBJECTS);
-            expect(around.map((o) => o.id).sort()).toEqual(['obs_2', 'obs_7']);
+            // The claim at minute 3 is bounded by obs_2 and obs_7, both ends of runs already.
+            const claimed = await store.read.observations.forRules(ALL_SUBJECTS, [
+              { subject: 'svc:payments-api', target: 'eu-1', at: at(3) },
+            ]);
+            expect(claimed.map((o) => o.id).sort()).toEqual(changes.map((o) => o.id).sort());
             expect(
               await store.read.observations.latestObservedAt(
                 'svc:payments-api',
@@ -111,15 +115,24 @@ for (const { dialect, unavailable } of legacyDialects()) {
           expect(after).not.toContain('observations_history');
           expect(after).not.toContain('observations_latest');
 
+          // PostgreSQL's window, and the ordered scan SQLite reads instead (sqlite/history.ts).
           const walk = runsOf(ALL_SUBJECTS, 'sqlite').compile(l.db);
-          const { rows } = await l.db.executeQuery<{ detail: string }>(
-            CompiledQuery.raw(`explain query plan ${walk.sql}`, [...walk.parameters]),
-          );
-          const plan = rows.map((r) => r.detail);
-          // Every step that touches observations reads the index alone.
-          const steps = plan.filter((d) => /\bobservations\b/.test(d));
-          expect(steps.length).toBeGreaterThan(0);
-          for (const d of steps) expect(d).toContain('COVERING INDEX observations_facts');
+          const scans = [
+            { text: walk.sql, params: [...walk.parameters] },
+            historyScan({ after: 'a', through: 'z' }),
+            historyScan({ after: null, through: null, only: ['svc:a', 'svc:b'] }),
+          ];
+          for (const { text, params } of scans) {
+            const { rows } = await l.db.executeQuery<{ detail: string }>(
+              CompiledQuery.raw(`explain query plan ${text}`, params),
+            );
+            const plan = rows.map((r) => r.detail);
+            // Every step that touches observations reads the index alone.
+            const steps = plan.filter((d) => /\bobservations\b/.test(d));
+            expect(steps.length).toBeGreaterThan(0);
+            for (const d of steps) expect(d).toContain('COVERING INDEX observations_facts');
+            if (text !== walk.sql) expect(plan.join('\n')).not.toContain('TEMP B-TREE');
+          }
         });
       });
     });

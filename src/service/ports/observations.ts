@@ -22,6 +22,14 @@ export interface ObservationProbe {
   readonly at: string;
 }
 
+/** A successful `apply` report with a fingerprint: where and when a version was claimed. */
+export interface ClaimPoint {
+  readonly subject: string;
+  readonly target: string;
+  /** An ISO instant, as stored. */
+  readonly at: string;
+}
+
 /**
  * Observations are ordered, within one (subject, target, fact key), by `observedAt`, then
  * `receivedAt`, then id: the order the reconciler uses. Every read below returns its rows
@@ -39,19 +47,16 @@ export interface ObservationReader {
    */
   latest(range: SubjectRange, after: FactCursor | null, limit: number): Promise<ObservationPage>;
   /**
-   * Where each fact's value changed, in one scan: in each fact's history, the first and
-   * the last observation of every run of one value, so the newest (as {@link latest}
-   * gives it), the first and last showing a grant present, and each observation before
-   * and after a change of version. In no promised order: its one reader merges it with
-   * {@link aroundClaims} and sorts the whole (sorting here too cost a big pass seconds).
+   * What the rules read of the histories in `range` (docs/decisions/0024), each row once
+   * and in no promised order (its one reader sorts): in each fact's history the first and
+   * the last observation of every run of one value, so the newest (as {@link latest} gives
+   * it), the first and last showing a grant present, and each observation before and after
+   * a change of version; and for every claim, the newest `secret_version` at its subject
+   * and target made before it and the oldest made at or after it (the limits of what the
+   * claim owns). `claims` are the range's successful `apply` reports with a fingerprint,
+   * read in the same snapshot; PostgreSQL finds them again in its query.
    */
-  changes(range: SubjectRange): Promise<Observation[]>;
-  /**
-   * For every successful `apply` report with a fingerprint in `range`: the newest
-   * `secret_version` observation at its subject and target made before the report and
-   * the oldest made at or after it (the limits of what the claim owns).
-   */
-  aroundClaims(range: SubjectRange): Promise<Observation[]>;
+  forRules(range: SubjectRange, claims: readonly ClaimPoint[]): Promise<Observation[]>;
   /** For each probe, the newest observation of its fact made at or before `at`. */
   atOrBefore(probes: readonly ObservationProbe[]): Promise<Observation[]>;
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { NhiId, PrincipalId } from '../../core/ids.js';
 import type { Observation, ObservationId, ObservedFact } from '../../observation/observation.js';
 import type {
+  ClaimPoint,
   FactCursor,
   ObservationPage,
   ObservationProbe,
@@ -31,6 +32,8 @@ export class KyselyObservations implements ObservationWriter {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect = 'sqlite',
+    /** On SQLite, the histories read for the rules by one scan of the connection's own. */
+    private readonly history?: HistoryForRules,
   ) {
     this.#id = byteWiseId(dialect);
     this.#row = sql.raw(dialect === 'postgres' ? 'id' : 'rowid');
@@ -148,11 +151,22 @@ export class KyselyObservations implements ObservationWriter {
     };
   }
 
+  async forRules(range: SubjectRange, claims: readonly ClaimPoint[]): Promise<Observation[]> {
+    if (this.history !== undefined) return this.history.forRules(range, claims);
+    // One row may be both a run's end and a claim's limit: each is handed over once.
+    const byId = new Map<string, Observation>();
+    for (const o of await this.changes(range)) byId.set(o.id, o);
+    for (const o of await this.aroundClaims(range)) byId.set(o.id, o);
+    return [...byId.values()];
+  }
+
+  /** The ends of every run of one value in each fact's history (`runsOf`). */
   async changes(range: SubjectRange): Promise<Observation[]> {
     const { rows } = await runsOf(range, this.dialect).execute(this.db);
     return rows.map(toObservation);
   }
 
+  /** Each claim's limits, the claims read from `fulfilments` in the same query. */
   async aroundClaims(range: SubjectRange): Promise<Observation[]> {
     const id = this.#id;
     const nearest = (side: 'before' | 'from') =>
@@ -193,6 +207,11 @@ export class KyselyObservations implements ObservationWriter {
     }
     return [...out.values()];
   }
+}
+
+/** `forRules` read another way than by the queries below (`sqlite/history.ts`). */
+export interface HistoryForRules {
+  forRules(range: SubjectRange, claims: readonly ClaimPoint[]): Observation[];
 }
 
 /** Ties of time are broken by id compared byte-wise, as SQLite and JavaScript compare it. */

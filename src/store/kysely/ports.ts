@@ -10,12 +10,19 @@ import { KyselyGrants } from './grants.js';
 import { KyselyKeys } from './keys.js';
 import { KyselyLog } from './log.js';
 import { KyselyNhis } from './nhis.js';
-import { KyselyObservations } from './observations.js';
+import { KyselyObservations, type HistoryForRules } from './observations.js';
 import { KyselyReconciliation } from './reconciliation.js';
 import { KyselyTokenReplays } from './replay.js';
 import { KyselyRequests } from './requests.js';
 import { KyselyWarrants } from './warrants.js';
 import { KyselyWebhooks } from './webhooks.js';
+
+/** What a dialect runs on its connection rather than through Kysely's builders. */
+export interface NativeReads {
+  /** A log append through a statement prepared once. */
+  readonly insertEvent?: (e: EncodedEvent) => number;
+  readonly history?: HistoryForRules;
+}
 
 /**
  * Every port over one database handle (the database itself, or an open transaction):
@@ -24,7 +31,7 @@ import { KyselyWebhooks } from './webhooks.js';
 export function kyselyPorts(
   db: Kysely<Database>,
   sql: DialectSql,
-  insertEvent?: (e: EncodedEvent) => number,
+  { insertEvent, history }: NativeReads = {},
 ): TxPorts {
   return {
     nhis: new KyselyNhis(db),
@@ -33,7 +40,7 @@ export function kyselyPorts(
     log: new KyselyLog(db, sql, insertEvent),
     keys: new KyselyKeys(db, sql),
     fulfilments: new KyselyFulfilments(db),
-    observations: new KyselyObservations(db, sql.name),
+    observations: new KyselyObservations(db, sql.name, history),
     findings: new KyselyFindings(db),
     reconciliation: new KyselyReconciliation(db),
     webhooks: new KyselyWebhooks(db),

@@ -12,6 +12,7 @@ import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
 import { Checkpointer } from './checkpointer.js';
 import { sqliteSql } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
+import { SqliteHistory } from './history.js';
 import { insertEvent, SqliteWarrants } from './hot-path.js';
 import { StatementCache } from './statements.js';
 import { WalSync } from './wal-sync.js';
@@ -61,13 +62,20 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   return store;
 }
 
+/**
+ * The ports over `conn`, a handle on the connection `statements` prepares on: its raw
+ * statements run inside whatever transaction Kysely holds open there.
+ */
+const readPorts = (conn: Kysely<Database>, statements: StatementCache): TxPorts =>
+  kyselyPorts(conn, sqliteSql, { history: new SqliteHistory(statements) });
+
 class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly db: Kysely<Database>;
   readonly read: ReadPorts;
   readonly #statements: StatementCache;
   #group: GroupCommit | undefined;
-  #snapshots: Kysely<Database> | undefined;
+  #snapshots: { readonly db: Kysely<Database>; readonly statements: StatementCache } | undefined;
   checkpointer: Checkpointer | null;
 
   constructor(
@@ -79,14 +87,17 @@ class SqliteStore implements Store {
   ) {
     this.#statements = new StatementCache(raw);
     this.db = kyselyOver(this.#statements);
-    this.read = kyselyPorts(this.db, sqliteSql);
+    this.read = readPorts(this.db, this.#statements);
     this.checkpointer = checkpointer;
   }
 
   /** The ports over the connection a batch holds, with the redemption's statements prepared. */
   #ports(conn: Kysely<Database>): TxPorts {
     return {
-      ...kyselyPorts(conn, sqliteSql, insertEvent(this.#statements)),
+      ...kyselyPorts(conn, sqliteSql, {
+        insertEvent: insertEvent(this.#statements),
+        history: new SqliteHistory(this.#statements),
+      }),
       warrants: new SqliteWarrants(this.#statements, new KyselyWarrants(conn)),
     };
   }
@@ -108,13 +119,16 @@ class SqliteStore implements Store {
    */
   snapshot<T>(fn: (view: ReadPorts) => Promise<T>): Promise<T> {
     if (this.readonly) {
-      return this.db.transaction().execute((trx) => fn(kyselyPorts(trx, sqliteSql)));
+      return this.db.transaction().execute((trx) => fn(readPorts(trx, this.#statements)));
     }
     if (this.file === ':memory:') return this.transaction(fn);
-    this.#snapshots ??= kyselyOver(
-      new StatementCache(new SqliteDatabase(this.file, { readonly: true, fileMustExist: true })),
-    );
-    return this.#snapshots.transaction().execute((trx) => fn(kyselyPorts(trx, sqliteSql)));
+    if (this.#snapshots === undefined) {
+      const raw = new SqliteDatabase(this.file, { readonly: true, fileMustExist: true });
+      const statements = new StatementCache(raw);
+      this.#snapshots = { db: kyselyOver(statements), statements };
+    }
+    const { db, statements } = this.#snapshots;
+    return db.transaction().execute((trx) => fn(readPorts(trx, statements)));
   }
 
   async ping(): Promise<void> {
@@ -134,7 +148,7 @@ class SqliteStore implements Store {
     await this.#group?.flush();
     await this.checkpointer?.stop();
     this.wal?.close();
-    await this.#snapshots?.destroy();
+    await this.#snapshots?.db.destroy();
     await this.db.destroy();
   }
 }
