@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { runReconcile } from '../../src/service/reconcile.js';
+import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { nhi, request, warrant } from '../helpers/store-rows.js';
 
@@ -77,6 +78,50 @@ for (const dialect of DIALECTS) {
           expect(new Set(expired).size).toBe(due + IDS.length);
           expect(expired).not.toContain(`wrt_p${String(due).padStart(5, '0')}`);
           expect((await pass()).expired).toBe(0);
+        });
+      });
+
+      describe('when one batch of expiries fails to commit', () => {
+        it('fails the pass with its error, keeps the batches before it and writes none after', async () => {
+          await store().transaction(async (tx) => {
+            for (let i = 0; i < 494; i++) {
+              const id = `wrt_f${String(i).padStart(3, '0')}`;
+              await tx.requests.insert({ ...request(`req_${id}`), state: 'approved' });
+              await tx.warrants.insert(warrant(id, `req_${id}`, 1));
+            }
+          });
+          // 500 due: five batches of 100. The third one's transaction fails after writing, as
+          // a failed commit would. Each batch waits for the one before to be durable: a batch
+          // written during another's sync took redemptions' p99 during a pass from about 1.9x
+          // to 2.2-2.6x of p99 alone in the reconcile-load bench.
+          let calls = 0;
+          const transaction: Store['transaction'] = (fn) =>
+            store().transaction(async (tx) => {
+              const value = await fn(tx);
+              calls += 1;
+              if (calls === 3) throw new Error('disk full');
+              return value;
+            });
+          const failing = new Proxy(store(), {
+            get: (target, key) => {
+              if (key === 'transaction') return transaction;
+              const value: unknown = Reflect.get(target, key, target);
+              return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+            },
+          });
+          await expect(
+            runReconcile({
+              store: failing,
+              clock: new ManualClock(AT),
+              integrateLog: () => Promise.resolve(),
+              reconcile: { planner: () => Promise.resolve({ treeSize: 0, subjects: 0 }) },
+            }),
+          ).rejects.toThrow('disk full');
+          expect(calls).toBe(3);
+          const { due } = await store().read.reconciliation.warrantsToExpire(AT, null, 1000);
+          expect(due).toHaveLength(300);
+          const leaves = await store().read.log.queuedLeaves();
+          expect(leaves.filter((l) => l.includes('"warrant.expired"'))).toHaveLength(200);
         });
       });
     },
