@@ -18,7 +18,9 @@ import { problem } from './problem.js';
 import { chainRoutes } from './routes/chain.js';
 import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/log.js';
-import { reconcileRoutes } from './routes/reconcile.js';
+import { reconcilePasses, reconcileRoutes } from './routes/reconcile.js';
+import type { PassGate } from '../service/reconcile-gate.js';
+import type { ReconcileSummary } from '../service/reconcile.js';
 import { installLoadShedding, type LoadLimits } from './shed.js';
 import { installRedemptionMetrics } from './metrics/redemptions.js';
 import type { ServerMetrics } from './metrics/registry.js';
@@ -45,6 +47,8 @@ export interface AppOptions {
   readonly metrics: ServerMetrics;
   /** The console's sign-in, sessions and files; without it the console is not served. */
   readonly console?: ConsoleOptions;
+  /** The node's reconciliation passes, if its scheduler shares them; else the app's own. */
+  readonly passes?: PassGate<ReconcileSummary>;
 }
 
 /** Builds the Fastify application: strict JSON in, RFC 9457 problems out. */
@@ -110,6 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ctx: opts.ctx,
     origin: opts.origin,
     metrics: opts.metrics,
+    passes: opts.passes ?? reconcilePasses(opts.ctx, opts.metrics),
     ...(opts.readiness ? { readiness: opts.readiness } : {}),
     ...(opts.devClock ? { devClock: opts.devClock } : {}),
   };

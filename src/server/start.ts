@@ -30,7 +30,7 @@ import { Integrator } from './integrator.js';
 import { workerPlanner } from './reconcile-runner.js';
 import { every } from './periodic.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
-import { runReconcile } from '../service/reconcile.js';
+import { reconcilePasses } from '../http/routes/reconcile.js';
 import { ObserveTracker, sweepObservations } from '../service/connector-observe.js';
 import { sweepRevocations } from '../service/revocations.js';
 import { buildConnectors } from './connectors.js';
@@ -183,6 +183,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
   const origin = file.logOrigin ?? 'countersign.local/log';
   const metrics = new ServerMetrics({ store, clock });
+  // The scheduled passes and the API's share one gate: one pass at a time on this node.
+  const passes = reconcilePasses(ctx, metrics);
   const lagBoundMs = parseDuration(file.integrationLagBound ?? '30s');
   const app = await buildApp({
     origin,
@@ -204,6 +206,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ...(devClock ? { devClock } : {}),
     metrics,
     console: consoleOptions,
+    passes,
   });
   const integrator = new Integrator(
     { store, clock, keys: () => keys.ring, reloadKeys: (r) => keys.reload(r), origin },
@@ -229,7 +232,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const reconciler = every(
     parseDuration(file.reconcileInterval ?? '1m'),
     'reconciliation',
-    () => metrics.reconcile(() => runReconcile(ctx)),
+    () => passes.run(),
     app.log,
   );
   // Every node sweeps; the lease in the store lets exactly one revoke each grant.

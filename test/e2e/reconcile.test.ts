@@ -7,6 +7,7 @@ import { fp, fulfil, fulfilOk, receiptFor } from '../helpers/fulfilment.js';
 import { grantFact, later, observe, secretVersion, sightings } from '../helpers/observation.js';
 import { findingsOf, issueRotation, reconcileNow, subjectOf } from '../helpers/reconcile.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
+import { parseExposition, total } from '../helpers/metrics.js';
 import type { TestServer } from '../helpers/server.js';
 
 describeOnEveryStore('reconciliation against a real server', (store) => {
@@ -104,6 +105,39 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       );
       const bad = await s.http('POST', '/v1/reconcile?full=maybe', { as: 'admin' });
       expect(bad.status).toBe(400);
+    });
+  });
+
+  describe('when passes are asked for at once', () => {
+    it('runs one at a time: calls made during a pass share the next, planned whole if one asked', async () => {
+      // No scheduled pass during the test: only the calls below run passes.
+      s = await store.start({ config: { reconcileInterval: '1h' } });
+      await issueRotation(s, 'ledger', ['eu'], { duration: '30m' });
+      const passesRun = async () =>
+        total(
+          parseExposition((await s.http('GET', '/metrics', { as: 'admin' })).text),
+          'countersign_reconcile_duration_seconds_count',
+          { outcome: 'ok' },
+        );
+      // A first pass, so that the next ones plan only what changed unless asked otherwise.
+      expect((await s.http('POST', '/v1/reconcile', { as: 'admin' })).status).toBe(200);
+      const before = await passesRun();
+      const queries = ['', '', '?full=true', ''];
+      const answers = await Promise.all(
+        queries.map(async (query) => {
+          const r = await s.http('POST', `/v1/reconcile${query}`, { as: 'admin' });
+          expect(r.status).toBe(200);
+          return JSON.stringify(r.body);
+        }),
+      );
+      // Whichever call arrived first ran a pass alone; those made meanwhile shared the next
+      // (all three of them, unless one came after that pass had ended too): each pass run
+      // gave one answer, and fewer passes ran than were asked for.
+      const passes = [...new Set(answers)];
+      expect(await passesRun()).toBe(before + passes.length);
+      expect(passes.length).toBeLessThan(queries.length);
+      const full = answers[queries.indexOf('?full=true')] as string;
+      for (const a of passes) expect((JSON.parse(a) as { full: boolean }).full).toBe(a === full);
     });
   });
 

@@ -5,7 +5,10 @@ import { exceptionsSince } from '../../service/exceptions.js';
 import { decideFinding, listFindingPage } from '../../service/findings.js';
 import { reportFulfilment } from '../../service/fulfil.js';
 import { recordObservations } from '../../service/observe.js';
-import { runReconcile } from '../../service/reconcile.js';
+import type { ServiceContext } from '../../service/context.js';
+import { PassGate } from '../../service/reconcile-gate.js';
+import { runReconcile, type ReconcileSummary } from '../../service/reconcile.js';
+import type { ServerMetrics } from '../metrics/registry.js';
 import { principalOf } from '../auth.js';
 import { FulfilmentBody, IdParam, ObservationsBody, ReasonBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
@@ -13,9 +16,16 @@ import type { RoutesOptions } from './options.js';
 const Strict = { additionalProperties: false } as const;
 const READERS = ['auditor', 'admin', 'approver', 'requester'] as const;
 
+/** A node's passes, one at a time, each timed and counted (see `PassGate`). */
+export const reconcilePasses = (
+  ctx: ServiceContext,
+  metrics: ServerMetrics,
+): PassGate<ReconcileSummary> =>
+  new PassGate((request) => metrics.reconcile(() => runReconcile(ctx, request)));
+
 export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
-  { ctx, metrics },
+  { ctx, passes },
 ) => {
   app.post(
     '/v1/fulfilments',
@@ -84,7 +94,8 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       },
       config: { roles: ['admin'] },
     },
-    async (req) => metrics.reconcile(() => runReconcile(ctx, { full: req.query.full === true })),
+    // A pass already running answers no one who asked after it began: see `PassGate`.
+    async (req) => passes.run({ full: req.query.full === true }),
   );
 
   app.get(
