@@ -189,16 +189,24 @@ name these costs (see the figures above for how far each goal is):
   the 1M rows up in the table (7.4 s → 3.5 s). Writing a thousand findings per transaction instead
   of a hundred saves WAL syncs, but each batch runs on the serving thread and tripled redemptions'
   p99 during a pass, so the batches stay at a hundred; the expiries are written before the planner
-  starts (with both at once, that p99 ratio went from 1.0 to 1.6–2.1). The planner thread is now
-  the critical path: about 10 s of SQLite time (the walk 3.5 s, claim neighbours 1.6 s,
-  redemptions 1.4 s, grants 1.2 s, reports 1.2 s) and 2 s of garbage collection, with the serving
-  thread busy writing for most of the pass, so on 2 cores neither a second planner thread nor a
-  bigger page cache shortens it (a bounded mmap of the planner's connection: 12.2–12.5 s against
-  12.6 s for a pass with nothing to write, at 700–970 MB RSS). Passes after the first now plan
-  only the subjects that changed (decision 0029: \`reconcile_1m_obs_next_s\` against
-  \`reconcile_1m_obs_next_full_s\`), but the first pass over a store, and the hourly one over
-  every subject, still read every subject's rows; 10 s for those needs fewer rows materialised
-  per subject, not a faster loop.
+  starts (with both at once, that p99 ratio went from 1.0 to 1.6–2.1). Decision 0030 has SQLite
+  read each slice's histories in one ordered scan of that index and pick the run ends and claim
+  limits in JavaScript: 1.4–1.6 s where the window and the claims' look-ups took 5.9 s, and the
+  plan 10.9–12 s instead of 17.8 s. A pass over 1M observations is now about 5–6 s of expiries
+  (100k \`warrant.expired\` events and their marks, on the serving thread, before planning) and then
+  the planner thread: about 7.6 s of SQLite reads (the histories 1.6 s, reports 1.6 s,
+  redemptions 1.5 s, grants 1.25 s, proofs 1.05 s, denials 0.6 s, most of it rows looked up one
+  by one in tables written in time order and read by subject) and 1.4 s of garbage collection,
+  while the serving thread writes the 72k findings beside it. On 2 cores neither a second planner
+  thread nor a bigger page cache shortens it (a bounded mmap of the planner's connection:
+  12.2–12.5 s against 12.6 s for a pass with nothing to write, at 700–970 MB RSS; a 256 MB page
+  cache: 10.3 s against 10.1–11.3 s, at 780 MB), and writing the expiries while the next batch
+  syncs cost redemptions their p99 during a pass (decision 0030). The passes after the first plan
+  only the subjects that changed (decision 0029: \`reconcile_1m_obs_next_s\`), and a pass over
+  every subject with no backlog of expiries (\`reconcile_1m_obs_second_s\`,
+  \`reconcile_1m_obs_next_full_s\`) is now under 10 s on this machine; the first pass over a
+  store that holds 100k unrecorded expiries and 72k findings to raise is not, and 10 s for it
+  needs fewer rows read one by one per subject, not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
