@@ -17,8 +17,8 @@ import { KyselyRequests } from './requests.js';
 import { KyselyWarrants } from './warrants.js';
 import { KyselyWebhooks } from './webhooks.js';
 
-/** What a dialect runs on its connection rather than through Kysely's builders. */
-export interface NativeReads {
+/** What a dialect runs as statements of its own rather than through Kysely's builders. */
+export interface NativeStatements {
   /** A log append through a statement prepared once. */
   readonly insertEvent?: (e: EncodedEvent) => number;
   readonly history?: HistoryForRules;
@@ -31,7 +31,7 @@ export interface NativeReads {
 export function kyselyPorts(
   db: Kysely<Database>,
   sql: DialectSql,
-  { insertEvent, history }: NativeReads = {},
+  { insertEvent, history }: NativeStatements = {},
 ): TxPorts {
   return {
     nhis: new KyselyNhis(db),
