@@ -7,7 +7,7 @@ import {
   type Observation,
   type ObservationId,
 } from '../../src/observation/observation.js';
-import { keptForRules } from '../../src/store/sqlite/history.js';
+import { keptForRules, type HistoryRow } from '../../src/store/sqlite/history.js';
 import { BASE, keptObservations, MINUTE } from '../fixtures/dense-history.js';
 
 const at = (minute: number): string => new Date(BASE + minute * MINUTE).toISOString();
@@ -86,7 +86,7 @@ function scanned(observations: readonly Observation[]) {
   return observations
     .map(row)
     .sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0))
-    .map((r) => [...r] as Parameters<typeof keptForRules>[0][number]);
+    .map((r): HistoryRow => [...r]);
 }
 
 describe('the history SQLite reads for the rules', () => {
@@ -105,6 +105,23 @@ describe('the history SQLite reads for the rules', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('reads a history of a million sightings as a stream, keeping only its ends and a claim’s limits', () => {
+    const sightings = 1_000_000;
+    function* history(): Generator<HistoryRow> {
+      for (let i = 0; i < sightings; i++) {
+        const at = new Date(BASE + i * 15_000).toISOString();
+        const fact = JSON.stringify({ kind: 'secret_version', fingerprint: 'v1' });
+        yield [`obs_${i}`, 'collector', 'svc:a', 'eu-1', 'secret_version', fact, at, at];
+      }
+    }
+    const claim = { subject: 'svc:a', target: 'eu-1', at: new Date(BASE + 7_500).toISOString() };
+    expect(keptForRules(history(), [claim]).map((r) => r[0])).toEqual([
+      'obs_0',
+      'obs_1',
+      `obs_${sightings - 1}`,
+    ]);
   });
 
   it('keeps a claim’s limits that are in the middle of a run', () => {

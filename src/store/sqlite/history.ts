@@ -5,7 +5,7 @@ import type { SubjectRange } from '../../service/ports/subjects.js';
 import type { StatementCache } from './statements.js';
 
 /** One row of a history as the scan reads it: the columns of `observations_facts`, in order. */
-type HistoryRow = [
+export type HistoryRow = [
   id: string,
   observer: string,
   subject: string,
@@ -50,50 +50,76 @@ export function historyScan(range: SubjectRange): { text: string; params: string
 const sameFact = (a: HistoryRow, b: HistoryRow | undefined): boolean =>
   b !== undefined && a[2] === b[2] && a[3] === b[3] && a[4] === b[4];
 
-/** The first index in [from, to) whose observation was made at or after `at`. */
-function firstFrom(rows: readonly HistoryRow[], from: number, to: number, at: string): number {
-  let lo = from;
-  let hi = to;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((rows[mid] as HistoryRow)[6] >= at) hi = mid;
-    else lo = mid + 1;
+/** Each place's claim instants, ascending. */
+function claimTimes(claims: readonly ClaimPoint[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of claims) {
+    const k = placeKey(c.subject, c.target);
+    const times = out.get(k);
+    if (times === undefined) out.set(k, [c.at]);
+    else times.push(c.at);
   }
-  return lo;
+  for (const times of out.values()) times.sort();
+  return out;
 }
 
 /**
- * What the rules read of histories sorted as `historyScan` reads them (docs/decisions/0024):
- * the first and the last row of every run of one value in each fact, and for each claim the
- * newest `secret_version` at its place made before it and the oldest made at or after it.
- * It keeps exactly what `runsOf` and `aroundClaims` select on PostgreSQL: compared in
- * JavaScript, one ordered scan costs about a third of SQLite's window over the same rows.
+ * What the rules read of histories in the order `historyScan` reads them (docs/decisions/
+ * 0024): the first and the last row of every run of one value in each fact, and for each
+ * claim the newest `secret_version` at its place made before it and the oldest made at or
+ * after it. It keeps exactly what `runsOf` and `aroundClaims` select on PostgreSQL.
+ *
+ * It reads the rows once, deciding each when the next arrives, and holds only what it
+ * keeps: one fact's history may run to millions of rows (a sighting every 15 s for a
+ * year), which SQLite's window walked without handing them over. Claims are met in order
+ * along each place's `secret_version` rows: a claim made after one row and at or before
+ * the next is bounded by those two.
  */
 export function keptForRules(
-  rows: readonly HistoryRow[],
+  rows: Iterable<HistoryRow>,
   claims: readonly ClaimPoint[],
 ): HistoryRow[] {
-  const keep = new Uint8Array(rows.length);
-  const versions = new Map<string, readonly [number, number]>();
-  let start = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as HistoryRow;
-    const prev = rows[i - 1];
-    const next = rows[i + 1];
-    if (!sameFact(r, prev)) start = i;
-    const last = !sameFact(r, next);
-    if (i === start || last || (prev as HistoryRow)[5] !== r[5] || (next as HistoryRow)[5] !== r[5])
-      keep[i] = 1;
-    if (last && r[4] === 'secret_version') versions.set(placeKey(r[2], r[3]), [start, i + 1]);
+  const claimed = claimTimes(claims);
+  const kept: HistoryRow[] = [];
+  let prev: HistoryRow | undefined;
+  let cur: HistoryRow | undefined;
+  let curClaimed = false;
+  // The claim instants of the place being read, and how many of them are behind it.
+  let times: readonly string[] = [];
+  let met = 0;
+  const decide = (row: HistoryRow, next: HistoryRow | undefined): boolean => {
+    const first = !sameFact(row, prev);
+    const last = !sameFact(row, next);
+    let nextClaimed = false;
+    if (row[4] === 'secret_version') {
+      if (first) {
+        times = claimed.get(placeKey(row[2], row[3])) ?? [];
+        met = 0;
+        while (met < times.length && (times[met] as string) <= row[6]) met += 1;
+      }
+      const before = met;
+      if (!last)
+        while (met < times.length && (times[met] as string) <= (next as HistoryRow)[6]) met += 1;
+      nextClaimed = met > before;
+    }
+    if (
+      curClaimed ||
+      nextClaimed ||
+      first ||
+      last ||
+      (prev as HistoryRow)[5] !== row[5] ||
+      (next as HistoryRow)[5] !== row[5]
+    )
+      kept.push(row);
+    return nextClaimed;
+  };
+  for (const next of rows) {
+    if (cur !== undefined) curClaimed = decide(cur, next);
+    prev = cur;
+    cur = next;
   }
-  for (const c of claims) {
-    const place = versions.get(placeKey(c.subject, c.target));
-    if (place === undefined) continue;
-    const from = firstFrom(rows, place[0], place[1], c.at);
-    if (from > place[0]) keep[from - 1] = 1;
-    if (from < place[1]) keep[from] = 1;
-  }
-  return rows.filter((_, i) => keep[i] === 1);
+  if (cur !== undefined) decide(cur, undefined);
+  return kept;
 }
 
 const placeKey = (subject: string, target: string): string => JSON.stringify([subject, target]);
@@ -114,12 +140,12 @@ export class SqliteHistory {
 
   forRules(range: SubjectRange, claims: readonly ClaimPoint[]): Observation[] {
     const { text, params } = historyScan(range);
-    // Rows as arrays: only the kept ones become objects. The text is this scan's alone,
-    // so no other reader of the cached statement sees it in raw mode.
+    // Rows as arrays, one at a time: only the kept ones are held, and become objects. The
+    // text is this scan's alone, so no other reader of the cached statement sees raw mode.
     const rows = this.statements
       .get(text)
       .raw(true)
-      .all(...params) as HistoryRow[];
+      .iterate(...params) as IterableIterator<HistoryRow>;
     return keptForRules(rows, claims).map(toObservation);
   }
 }
