@@ -205,7 +205,8 @@ name these costs (see the figures above for how far each goal is):
   only the subjects that changed (decision 0029: \`reconcile_1m_obs_next_s\`), and a pass over
   every subject with no backlog of expiries (\`reconcile_1m_obs_second_s\`,
   \`reconcile_1m_obs_next_full_s\`) took 9.2–10 s in this stop's runs; the first pass over a
-  store that holds 100k unrecorded expiries and 72k findings to raise is not, and 10 s for it
+  store that holds 100k unrecorded expiries and 72k findings to raise takes about twice that,
+  and 10 s for it
   needs fewer rows read one by one per subject, not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
