@@ -206,8 +206,7 @@ name these costs (see the figures above for how far each goal is):
   every subject with no backlog of expiries (\`reconcile_1m_obs_second_s\`,
   \`reconcile_1m_obs_next_full_s\`) took 9.2–10 s in this stop's runs; the first pass over a
   store that holds 100k unrecorded expiries and 72k findings to raise takes about twice that,
-  and 10 s for it
-  needs fewer rows read one by one per subject, not a faster loop.
+  and 10 s for it needs fewer rows read one by one per subject, not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
