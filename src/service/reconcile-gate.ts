@@ -27,11 +27,13 @@ export class PassGate<S> {
 
   run(request: PassRequest = {}): Promise<S> {
     const full = request.full === true;
-    if (this.#running === null) return this.#start(full);
+    // The queued pass first: between the running pass's end and the queued one's start
+    // there is no pass running, and a call then must not start one beside it.
     if (this.#next !== null) {
       this.#next.full ||= full;
       return this.#next.result;
     }
+    if (this.#running === null) return this.#start(full);
     const after = this.#running.then(
       () => undefined,
       () => undefined,

@@ -71,6 +71,20 @@ describe('one reconciliation pass at a time on a node', () => {
     expect(started).toHaveLength(3);
   });
 
+  it('lets no call start a pass beside the queued one in the moment between two passes', async () => {
+    const { gate, started, pass } = passes();
+    const first = gate.run();
+    // This caller asks again as soon as the first pass ends, before the queued one starts.
+    const again = first.then(() => gate.run());
+    const queued = gate.run();
+    pass(1).end(true);
+    await first;
+    await settle();
+    expect(started).toHaveLength(2);
+    pass(2).end(true);
+    expect(await Promise.all([queued, again])).toEqual([2, 2]);
+  });
+
   it('runs the next pass after one that failed, and gives each caller its own pass’s outcome', async () => {
     const { gate, pass } = passes();
     const first = gate.run();

@@ -146,6 +146,11 @@ export class SqliteHistory {
       .get(text)
       .raw(true)
       .iterate(...params) as IterableIterator<HistoryRow>;
-    return keptForRules(rows, claims).map(toObservation);
+    try {
+      return keptForRules(rows, claims).map(toObservation);
+    } finally {
+      // An iterator left open would keep the connection busy for every later statement.
+      rows.return?.();
+    }
   }
 }

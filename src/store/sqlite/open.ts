@@ -87,7 +87,9 @@ class SqliteStore implements Store {
   ) {
     this.#statements = new StatementCache(raw);
     this.db = kyselyOver(this.#statements);
-    this.read = readPorts(this.db, this.#statements);
+    // Not `readPorts`: the scan's raw statement would not wait for Kysely's hold on the
+    // connection, and could read a batch's uncommitted writes while its jobs await.
+    this.read = kyselyPorts(this.db, sqliteSql);
     this.checkpointer = checkpointer;
   }
 
