@@ -81,7 +81,7 @@ function* onlyThese(subjects: readonly string[], size: number): Generator<Slice>
 }
 
 /** The claims among a slice's reports: where the rules need a version's limits. */
-const claimsIn = (fulfilments: readonly Fulfilment[]): ClaimPoint[] =>
+export const claimsIn = (fulfilments: readonly Fulfilment[]): ClaimPoint[] =>
   fulfilments.filter(
     (f) => f.phase === 'apply' && f.outcome === 'success' && f.fingerprint !== null,
   );

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/observation/observation.js';
 import { ALL_SUBJECTS } from '../../src/service/ports/subjects.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
-import { planSlices } from '../../src/service/reconcile-plan.js';
+import { claimsIn, planSlices } from '../../src/service/reconcile-plan.js';
 import { planReconcile } from '../helpers/whole-plan.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
@@ -79,9 +79,7 @@ for (const dialect of DIALECTS) {
           }
           const latest = new Set(read.map((o) => o.id));
           expect(latest.size).toBe(read.length);
-          const claims = fulfilments.filter(
-            (f) => f.phase === 'apply' && f.outcome === 'success' && f.fingerprint !== null,
-          );
+          const claims = claimsIn(fulfilments);
           // Through a snapshot, as the planner reads (on SQLite, the ordered scan).
           const forRules = (cs: typeof claims) =>
             store.snapshot((view) => view.observations.forRules(ALL_SUBJECTS, cs));
