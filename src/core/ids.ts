@@ -1,4 +1,4 @@
-import { randomId } from './crypto.js';
+import { randomId, timeOrderedId } from './crypto.js';
 
 declare const brand: unique symbol;
 /** A string that the type system keeps apart from other strings. */
@@ -20,4 +20,9 @@ export function isRequestId(s: string): s is RequestId {
 
 export const newWarrantId = (): WarrantId => randomId('wrt') as WarrantId;
 export const newDecisionId = (): DecisionId => randomId('dec') as DecisionId;
-export const newReceiptId = (): ReceiptId => randomId('rcp') as ReceiptId;
+/**
+ * Receipt ids key the redemptions table, written on every redemption: ordered by time, a
+ * batch of redemptions appends to one page of its unique index (the time is in the
+ * receipt's `iat` already).
+ */
+export const newReceiptId = (at: Date): ReceiptId => timeOrderedId('rcp', at) as ReceiptId;

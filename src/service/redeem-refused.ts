@@ -60,7 +60,7 @@ export async function recordRefusedRedemption(
       ...(claims ? { claimedWarrant: claims.jti } : {}),
     });
     await tx.warrants.recordRedemption({
-      id: newReceiptId(),
+      id: newReceiptId(now),
       warrantId: rec?.id ?? null,
       outcome: 'deny',
       code: MALFORMED,

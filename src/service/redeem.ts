@@ -119,7 +119,7 @@ export async function redeem(
   const verified = await keys.verifyClaims(token, WARRANT_TYP, WarrantClaimsSchema);
   const claims = verified?.claims ?? null;
   // One id for the receipt and, for a brokered warrant, the grant minted under it.
-  const id = newReceiptId();
+  const id = newReceiptId(now);
   if (claims && !claims.connector && verified?.keyState !== 'revoked' && idempotencyKey === null) {
     const base = {
       id,

@@ -15,6 +15,7 @@ import { warrantIssuedEvents } from './migrations/013-warrant-issued-events.js';
 import { observationFacts } from './migrations/014-observation-facts.js';
 import { expiriesDue } from './migrations/015-expiries-due.js';
 import { reconcileWatermark } from './migrations/016-reconcile-watermark.js';
+import { redemptionIndex } from './migrations/017-redemption-index.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -44,6 +45,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '014_observation_facts': observationFacts(dialect),
         '015_expiries_due': expiriesDue(),
         '016_reconcile_watermark': reconcileWatermark(),
+        '017_redemption_index': redemptionIndex(),
       }),
   };
 }

@@ -1,0 +1,154 @@
+import { CompiledQuery, createQueryId, sql, type QueryId, type RootOperationNode } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { WarrantId } from '../../src/core/ids.js';
+import { kyselyPorts } from '../../src/store/kysely/ports.js';
+import { sqliteSql } from '../../src/store/sqlite/dialect.js';
+import { legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
+
+const AT = '2026-03-01T10:00:00.000Z';
+
+const request = (id: string, subject: string) => ({
+  id,
+  body: '{}',
+  state: 'approved',
+  requester: 'alice',
+  subject,
+  environment: 'prod',
+  created_at: AT,
+  pending_expires_at: AT,
+  warrant_id: null,
+  updated_at: AT,
+});
+
+const warrant = (id: string, requestId: string) => ({
+  id,
+  request_id: requestId,
+  kid: 'k1',
+  token: 't',
+  claims: '{}',
+  uses: 1,
+  max_uses: 5,
+  state: 'active',
+  issued_at: AT,
+  not_before: AT,
+  not_after: '2026-03-01T12:00:00.000Z',
+  revoked_at: null,
+  revoked_by: null,
+  revoke_reason: null,
+});
+
+const redemption = (
+  id: string,
+  warrantId: string | null,
+  outcome: 'allow' | 'deny',
+  n: number,
+) => ({
+  id,
+  warrant_id: warrantId,
+  outcome,
+  code: outcome === 'deny' ? 'SCOPE_EXCEEDED' : null,
+  use_number: outcome === 'allow' ? 1 : null,
+  executor: 'deploy-eu',
+  action: JSON.stringify({ resource: `db/t${n}`, permission: 'read', environment: 'prod' }),
+  at: AT,
+  event_id: n,
+  idempotency_key: null,
+});
+
+/** A warrant of svc:a and one of svc:b, each allowed once and denied once, and a malformed denial. */
+async function seed(l: LegacyDatabase): Promise<void> {
+  await l.db
+    .insertInto('requests')
+    .values([request('sha256:a', 'svc:a'), request('sha256:b', 'svc:b')])
+    .execute();
+  await l.db
+    .insertInto('warrants')
+    .values([warrant('wrt_a', 'sha256:a'), warrant('wrt_b', 'sha256:b')])
+    .execute();
+  // Random receipt ids, as redemptions were keyed before ids were ordered by time.
+  await l.db
+    .insertInto('redemptions')
+    .values([
+      redemption('rcp_Zq1', 'wrt_a', 'allow', 1),
+      redemption('rcp_0x9', 'wrt_b', 'deny', 2),
+      redemption('rcp_Mm3', 'wrt_a', 'deny', 3),
+      redemption('rcp_aa7', null, 'deny', 4),
+      redemption('rcp_B42', 'wrt_b', 'allow', 5),
+    ])
+    .execute();
+}
+
+async function redemptionIndexes(l: LegacyDatabase, dialect: string): Promise<string[]> {
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master
+          where type = 'index' and tbl_name = 'redemptions' and sql is not null`.execute(l.db)
+      : await sql<{ name: string }>`select indexname as name from pg_indexes
+          where tablename = 'redemptions' and indexname like 'redemptions\\_%'`.execute(l.db);
+  return rows.map((r) => r.name).sort();
+}
+
+const A_ONLY = { after: null, through: 'svc:a' };
+
+for (const { dialect, unavailable } of legacyDialects()) {
+  describe.skipIf(unavailable !== null)(`migration 017 on ${dialect}`, () => {
+    it('keeps one index of redemptions by warrant, and every redemption reads as before', async () => {
+      await withLegacy(dialect, '016_reconcile_watermark', async (l) => {
+        await seed(l);
+        expect(await redemptionIndexes(l, dialect)).toEqual(
+          expect.arrayContaining(['redemptions_outcome', 'redemptions_warrant']),
+        );
+        const store = await l.openStore();
+        try {
+          const after = await redemptionIndexes(l, dialect);
+          expect(after).toContain('redemptions_warrant_outcome');
+          expect(after).not.toContain('redemptions_outcome');
+          expect(after).not.toContain('redemptions_warrant');
+
+          const ofA = await store.read.warrants.redemptions('wrt_a' as WarrantId);
+          expect(ofA.map((r) => r.id)).toEqual(['rcp_Zq1', 'rcp_Mm3']);
+          const denied = await store.read.reconciliation.denials(A_ONLY);
+          expect(denied.map((d) => [d.warrantId, d.code])).toEqual([['wrt_a', 'SCOPE_EXCEEDED']]);
+          const allowed = await store.read.reconciliation.allowedRedemptions(A_ONLY);
+          expect(allowed.map((r) => r.receiptId)).toEqual(['rcp_Zq1']);
+          const every = await store.read.reconciliation.denials();
+          expect(every.map((d) => d.warrantId)).toEqual(['wrt_b', 'wrt_a']);
+        } finally {
+          await store.close();
+        }
+      });
+    });
+
+    describe.skipIf(dialect !== 'sqlite')('when a warrant or a pass reads redemptions', () => {
+      it('seeks the one index and never scans the table', async () => {
+        await withLegacy(dialect, '016_reconcile_watermark', async (l) => {
+          await (await l.openStore()).close();
+          // A subquery is transformed too; only the query each result came back for was run.
+          const byQuery = new Map<QueryId, RootOperationNode>();
+          const nodes: RootOperationNode[] = [];
+          const db = l.db.withPlugin({
+            transformQuery: ({ node, queryId }) => (byQuery.set(queryId, node), node),
+            transformResult: ({ result, queryId }) => {
+              nodes.push(byQuery.get(queryId) as RootOperationNode);
+              return Promise.resolve(result);
+            },
+          });
+          const ports = kyselyPorts(db, sqliteSql);
+          await ports.warrants.redemptions('wrt_a' as WarrantId);
+          await ports.reconciliation.denials(A_ONLY);
+          await ports.reconciliation.allowedRedemptions(A_ONLY);
+          expect(nodes).toHaveLength(3);
+          for (const node of nodes) {
+            const q = l.db.getExecutor().compileQuery(node, createQueryId());
+            const { rows } = await l.db.executeQuery<{ detail: string }>(
+              CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
+            );
+            const plan = rows.map((r) => r.detail).join('\n');
+            expect(plan).toMatch(/SEARCH redemptions USING INDEX redemptions_warrant_outcome/);
+            expect(plan).not.toMatch(/SCAN redemptions/);
+          }
+        });
+      });
+    });
+  });
+}
