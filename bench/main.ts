@@ -165,20 +165,29 @@ Profiles taken with \`node --cpu-prof\` on the server under the redemption load
 name these costs (see the figures above for how far each goal is):
 
 - **Redemptions over HTTP** (throughput, p99, ratio). The server's main thread is saturated; one
-  redemption costs it about 1/throughput of a second. Shares of its time under load, largest
-  first: the batch's SQLite statements (savepoint, warrant read, conditional update, redemption
-  and event inserts, commit) about 18%; the log integrator (leaf indices, subtree hashes, one
-  signed checkpoint per batch) about 11%; writing responses to sockets about 8%; handing the
-  receipt's Ed25519 signature to the thread pool about 5%; canonical JSON and hashing of the
-  event about 5%; strict JSON parsing of the body about 5%; garbage collection about 4%. The
-  rest is Fastify and Node's HTTP. The second core is shared between autocannon, the thread
-  pool (signatures, WAL fdatasync) and the checkpoint worker. What moved the figure so far:
-  group commit, prepared statements compiled once from the Kysely builders, the fdatasync and
-  the WAL checkpoint off the event loop, verified warrants cached per key ring, receipts signed
-  after the commit on the thread pool. 5,000/s would need under 200 µs of main-thread time per
-  redemption, about half of today's, and a p99 of 25 ms at 64 connections needs more than
-  64 / 0.025 = 2,560 answers/s with no tail at all; both point to the next step, a second
-  process sharing the database (or the database in a worker), not to one more local saving.
+  redemption costs it about 1/throughput of a second (about 200 µs at 5,000/s). Shares of its
+  time under load, largest first: the batch's SQLite statements (savepoint, warrant read,
+  conditional update, redemption and event inserts, commit) about 22%; canonical JSON of the
+  event and of the receipt's payload about 9%; idle about 8% (every request in flight waiting
+  for a WAL fdatasync); writing responses to sockets, handing the receipt's Ed25519 signature
+  to the thread pool and garbage collection about 6% each; the log integrator about 5% (its
+  transaction holds the thread about 12 ms every 200 ms); strict JSON parsing of the body about
+  3%. The rest is Fastify and Node's HTTP. The second core is shared between autocannon, the
+  thread pool (signatures, WAL fdatasync) and the checkpoint worker. What moved the figure so
+  far: group commit, prepared statements compiled once from the Kysely builders, the fdatasync
+  and the WAL checkpoint off the event loop, verified warrants cached per key ring, receipts
+  signed after the commit on the thread pool, and receipt ids ordered by time with one index of
+  redemptions by warrant, so that a commit writes fewer pages (decision 0031: 4,663–4,856/s
+  before, 5,001–5,369/s after, side by side). A second server process on the same file does
+  not help on two cores: 4,725–4,729/s for two against 4,476–4,784/s for one, with the cores
+  saturated. p99 sits at about 2.5× p50 (p50 11 ms, p90 16 ms, p97.5 24–25 ms, p99 28–30 ms);
+  integrating the log in batches of 256 instead of 4,096 cut p97.5 to 21–23 ms but not p99
+  (27–30 ms), and cost 4% of the throughput. With the integrator stopped, the same load ran at
+  5,539–5,780/s with a p99 of 24–26 ms; its transaction in a thread of its own connection gave
+  the same throughput and p99 as on the serving thread, since no core is idle for it here
+  (decision 0031). The ratio to the bare route (74k–97k/s on this
+  VM) would need 11k–15k durable redemptions/s, under 70 µs of main-thread time each, less than
+  the SQLite statements and commit take alone.
 - **Reconciliation at 1M observations**: the pure reconciler alone materialises every row, so its
   memory is the input's. Through the store (decision 0024) a pass reads only the newest
   observation per fact plus the run boundaries and claim neighbours the rules need, 100 subjects
