@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { EncodedEvent } from '../../log/event.js';
+import type { NewNode } from '../../log/tree.js';
 import type { TxPorts } from '../../service/ports/store.js';
 import type { Database } from '../schema.js';
 import { KyselyAudit } from './audit.js';
@@ -21,6 +22,8 @@ import { KyselyWebhooks } from './webhooks.js';
 export interface NativeStatements {
   /** A log append through a statement prepared once. */
   readonly insertEvent?: (e: EncodedEvent) => number;
+  /** A subtree hash stored through a statement prepared once. */
+  readonly insertNode?: (n: NewNode) => void;
   readonly history?: HistoryForRules;
 }
 
@@ -31,16 +34,16 @@ export interface NativeStatements {
 export function kyselyPorts(
   db: Kysely<Database>,
   sql: DialectSql,
-  { insertEvent, history }: NativeStatements = {},
+  native: NativeStatements = {},
 ): TxPorts {
   return {
     nhis: new KyselyNhis(db),
     requests: new KyselyRequests(db, sql),
     warrants: new KyselyWarrants(db),
-    log: new KyselyLog(db, sql, insertEvent),
+    log: new KyselyLog(db, sql, native),
     keys: new KyselyKeys(db, sql),
     fulfilments: new KyselyFulfilments(db),
-    observations: new KyselyObservations(db, sql.name, history),
+    observations: new KyselyObservations(db, sql.name, native.history),
     findings: new KyselyFindings(db),
     reconciliation: new KyselyReconciliation(db),
     webhooks: new KyselyWebhooks(db),

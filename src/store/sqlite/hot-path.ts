@@ -1,12 +1,14 @@
 /**
  * The statements every redemption runs on SQLite, written once as SQL and prepared
  * through the connection's one statement cache: Kysely compiling each query anew was
- * about a tenth of the redemption profile. PostgreSQL runs the same queries through
+ * about a tenth of the redemption profile. The log integrator's subtree hashes go the same
+ * way (its transaction holds the serving thread). PostgreSQL runs the same queries through
  * the Kysely repositories (`kysely/warrants.ts`, `kysely/log.ts`), whose SQL these match.
  */
 import type { Selectable } from 'kysely';
 import type { WarrantId } from '../../core/ids.js';
 import type { EncodedEvent } from '../../log/event.js';
+import type { NewNode } from '../../log/tree.js';
 import type { RedemptionRow, WarrantWriter } from '../../service/ports/warrants.js';
 import type { WarrantRecord } from '../../warrant/warrant.js';
 import { eventColumns } from '../kysely/log.js';
@@ -26,6 +28,7 @@ const SQL = {
   insertEvent:
     'insert into "events" ("type", "at", "actor", "request_id", "warrant_id", "nhi_id", ' +
     '"leaf", "leaf_hash", "leaf_index") values (?, ?, ?, ?, ?, ?, ?, ?, null) returning "id"',
+  insertNode: 'insert into "log_nodes" ("level", "idx", "hash") values (?, ?, ?)',
 } as const;
 
 /** The warrants repository on SQLite: the redemption's statements prepared once. */
@@ -101,5 +104,12 @@ export function insertEvent(statements: StatementCache): (e: EncodedEvent) => nu
       id: number;
     };
     return Number(row.id);
+  };
+}
+
+/** Stores a subtree hash through the prepared statement, as `KyselyLog.putNodes` would. */
+export function insertNode(statements: StatementCache): (n: NewNode) => void {
+  return (n) => {
+    statements.get(SQL.insertNode).run(n.id.level, n.id.index, n.hash.toString('hex'));
   };
 }

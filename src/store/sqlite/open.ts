@@ -13,7 +13,7 @@ import { Checkpointer } from './checkpointer.js';
 import { sqliteSql } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteHistory } from './history.js';
-import { insertEvent, SqliteWarrants } from './hot-path.js';
+import { insertEvent, insertNode, SqliteWarrants } from './hot-path.js';
 import { StatementCache } from './statements.js';
 import { WalSync } from './wal-sync.js';
 
@@ -98,6 +98,7 @@ class SqliteStore implements Store {
     return {
       ...kyselyPorts(conn, sqliteSql, {
         insertEvent: insertEvent(this.#statements),
+        insertNode: insertNode(this.#statements),
         history: new SqliteHistory(this.#statements),
       }),
       warrants: new SqliteWarrants(this.#statements, new KyselyWarrants(conn)),
