@@ -171,7 +171,8 @@ name these costs (see the figures above for how far each goal is):
   event and of the receipt's payload about 9%; idle about 8% (every request in flight waiting
   for a WAL fdatasync); writing responses to sockets, handing the receipt's Ed25519 signature
   to the thread pool and garbage collection about 6% each; the log integrator about 5% (its
-  transaction holds the thread about 12 ms every 200 ms); strict JSON parsing of the body about
+  transaction held the thread about 10 ms every 200 ms, 7.8 ms since its subtree hashes go
+  through one prepared statement); strict JSON parsing of the body about
   3%. The rest is Fastify and Node's HTTP. The second core is shared between autocannon, the
   thread pool (signatures, WAL fdatasync) and the checkpoint worker. What moved the figure so
   far: group commit, prepared statements compiled once from the Kysely builders, the fdatasync
@@ -180,12 +181,12 @@ name these costs (see the figures above for how far each goal is):
   redemptions by warrant, so that a commit writes fewer pages (decision 0031: 4,663–4,856/s
   before, 5,001–5,369/s after, side by side). A second server process on the same file does
   not help on two cores: 4,725–4,729/s for two against 4,476–4,784/s for one, with the cores
-  saturated. p99 sits at about 2.5× p50 (p50 11 ms, p90 16 ms, p97.5 24–25 ms, p99 28–30 ms);
+  saturated. p99 sits at 2.5–3× p50 (p50 10–11 ms, p90 15–16 ms, p97.5 24–25 ms, p99 28–30 ms);
   integrating the log in batches of 256 instead of 4,096 cut p97.5 to 21–23 ms but not p99
   (27–30 ms), and cost 4% of the throughput. With the integrator stopped, the same load ran at
   5,539–5,780/s with a p99 of 24–26 ms; its transaction in a thread of its own connection gave
   the same throughput and p99 as on the serving thread, since no core is idle for it here
-  (decision 0031). The ratio to the bare route (74k–97k/s on this
+  (decision 0031). The ratio to the bare route (74k–99k/s on this
   VM) would need 11k–15k durable redemptions/s, under 70 µs of main-thread time each, less than
   the SQLite statements and commit take alone.
 - **Reconciliation at 1M observations**: the pure reconciler alone materialises every row, so its
@@ -213,7 +214,7 @@ name these costs (see the figures above for how far each goal is):
   syncs cost redemptions their p99 during a pass (decision 0030). The passes after the first plan
   only the subjects that changed (decision 0029: \`reconcile_1m_obs_next_s\`), and a pass over
   every subject with no backlog of expiries (\`reconcile_1m_obs_second_s\`,
-  \`reconcile_1m_obs_next_full_s\`) took 9.2–10 s in this stop's runs; the first pass over a
+  \`reconcile_1m_obs_next_full_s\`) took 7.3–10 s across the recent full runs; the first pass over a
   store that holds 100k unrecorded expiries and 72k findings to raise takes about twice that,
   and 10 s for it needs fewer rows read one by one per subject, not a faster loop.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the

@@ -47,7 +47,7 @@ export function randomId(prefix: string, bytes = 16): string {
 /**
  * A random identifier that sorts by `at` to the millisecond: nine base-36 digits of the
  * epoch milliseconds (fixed width, so the text sorts as the number does, until the year
- * 5138), then `bytes` of entropy. Rows keyed by it are inserted at the end of their
+ * 5188), then `bytes` of entropy. Rows keyed by it are inserted at the end of their
  * index instead of on a random page, so a commit of many dirties few index pages.
  */
 export function timeOrderedId(prefix: string, at: Date, bytes = 12): string {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { timeOrderedId } from '../../src/core/crypto.js';
 import { newReceiptId } from '../../src/core/ids.js';
 
-// Millisecond instants from 1970 to the year 5138, where nine base-36 digits end.
+// Millisecond instants from 1970 to the year 5188, where nine base-36 digits end.
 const instant = fc.integer({ min: 0, max: 36 ** 9 - 1 }).map((ms) => new Date(ms));
 
 describe('time-ordered ids', () => {
