@@ -22,7 +22,7 @@ export const newWarrantId = (): WarrantId => randomId('wrt') as WarrantId;
 export const newDecisionId = (): DecisionId => randomId('dec') as DecisionId;
 /**
  * Receipt ids key the redemptions table, written on every redemption: ordered by time, a
- * batch of redemptions appends to one page of its unique index (the time is in the
- * receipt's `iat` already).
+ * batch of redemptions appends to one page of its unique index (the receipt's `iat`
+ * carries the second already; the id adds the millisecond).
  */
 export const newReceiptId = (at: Date): ReceiptId => timeOrderedId('rcp', at) as ReceiptId;
