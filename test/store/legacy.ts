@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, expect } from 'vitest';
 import type { Dialect, Store } from '../../src/service/ports/store.js';
@@ -78,4 +78,19 @@ export async function withLegacy(
     await l.db.destroy();
     await l.dispose();
   }
+}
+
+/** The indexes on `table` by name, each as the database defines it (SQLite's automatic ones left out). */
+export async function indexesOn(
+  l: LegacyDatabase,
+  dialect: Dialect,
+  table: string,
+): Promise<Map<string, string>> {
+  const { rows } =
+    dialect === 'postgres'
+      ? await sql<{ name: string; def: string }>`select indexname as name, indexdef as def
+          from pg_indexes where tablename = ${table}`.execute(l.db)
+      : await sql<{ name: string; def: string }>`select name, sql as def from sqlite_master
+          where type = 'index' and tbl_name = ${table} and sql is not null`.execute(l.db);
+  return new Map(rows.map((r) => [r.name, r.def]));
 }

@@ -1,9 +1,9 @@
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { ALL_SUBJECTS } from '../../src/service/ports/subjects.js';
 import { runsOf } from '../../src/store/kysely/observations.js';
 import { historyScan } from '../../src/store/sqlite/history.js';
-import { legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
+import { indexesOn, legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
 
 const T0 = Date.parse('2026-02-01T00:00:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
@@ -39,11 +39,8 @@ const claim = (minute: number, target: string) => ({
   event_id: 100 + minute,
 });
 
-async function indexesOf(l: LegacyDatabase): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`select name from sqlite_master
-    where type = 'index' and tbl_name = 'observations' and sql is not null`.execute(l.db);
-  return rows.map((r) => r.name).sort();
-}
+const indexesOf = async (l: LegacyDatabase): Promise<string[]> =>
+  [...(await indexesOn(l, 'sqlite', 'observations')).keys()].sort();
 
 for (const { dialect, unavailable } of legacyDialects()) {
   describe.skipIf(unavailable !== null)(`migration 014 on ${dialect}`, () => {

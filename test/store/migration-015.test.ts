@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExpiryCursor } from '../../src/service/ports/reconciliation.js';
 import type { Dialect, Store } from '../../src/service/ports/store.js';
 import { sqlitePlan } from '../helpers/sqlite-plan.js';
-import { legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
+import { indexesOn, legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
 
 const NOW = '2026-03-01T12:00:00.000Z';
 const SUBJECT = 'svc:payments-api';
@@ -57,15 +57,8 @@ async function seed(
 }
 
 /** How the database itself defines the index migration 015 made. */
-async function indexDefinition(l: LegacyDatabase, dialect: Dialect): Promise<string> {
-  const { rows } =
-    dialect === 'postgres'
-      ? await sql<{ def: string }>`select indexdef as def from pg_indexes
-          where indexname = 'warrants_expiry_due'`.execute(l.db)
-      : await sql<{ def: string }>`select sql as def from sqlite_master
-          where name = 'warrants_expiry_due'`.execute(l.db);
-  return rows[0]?.def ?? '';
-}
+const indexDefinition = async (l: LegacyDatabase, dialect: Dialect): Promise<string> =>
+  (await indexesOn(l, dialect, 'warrants')).get('warrants_expiry_due') ?? '';
 
 /** Every page of due expiries, `limit` at a time: the warrant ids of each page. */
 async function pages(store: Store, limit: number): Promise<string[][]> {

@@ -1,9 +1,11 @@
-import { CompiledQuery, createQueryId, sql, type QueryId, type RootOperationNode } from 'kysely';
+import { createQueryId, type QueryId, type RootOperationNode } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { WarrantId } from '../../src/core/ids.js';
+import type { Dialect } from '../../src/service/ports/store.js';
 import { kyselyPorts } from '../../src/store/kysely/ports.js';
 import { sqliteSql } from '../../src/store/sqlite/dialect.js';
-import { legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
+import { sqlitePlan } from '../helpers/sqlite-plan.js';
+import { indexesOn, legacyDialects, withLegacy, type LegacyDatabase } from './legacy.js';
 
 const AT = '2026-03-01T10:00:00.000Z';
 
@@ -78,15 +80,8 @@ async function seed(l: LegacyDatabase): Promise<void> {
     .execute();
 }
 
-async function redemptionIndexes(l: LegacyDatabase, dialect: string): Promise<string[]> {
-  const { rows } =
-    dialect === 'sqlite'
-      ? await sql<{ name: string }>`select name from sqlite_master
-          where type = 'index' and tbl_name = 'redemptions' and sql is not null`.execute(l.db)
-      : await sql<{ name: string }>`select indexname as name from pg_indexes
-          where tablename = 'redemptions' and indexname like 'redemptions\\_%'`.execute(l.db);
-  return rows.map((r) => r.name).sort();
-}
+const redemptionIndexes = async (l: LegacyDatabase, dialect: Dialect): Promise<string[]> =>
+  [...(await indexesOn(l, dialect, 'redemptions')).keys()].sort();
 
 const A_ONLY = { after: null, through: 'svc:a' };
 
@@ -140,10 +135,7 @@ for (const { dialect, unavailable } of legacyDialects()) {
           expect(nodes).toHaveLength(3);
           for (const node of nodes) {
             const q = l.db.getExecutor().compileQuery(node, createQueryId());
-            const { rows } = await l.db.executeQuery<{ detail: string }>(
-              CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
-            );
-            const plan = rows.map((r) => r.detail).join('\n');
+            const plan = await sqlitePlan(q.sql, q.parameters);
             expect(plan).toMatch(/SEARCH redemptions USING INDEX redemptions_warrant_outcome/);
             expect(plan).not.toMatch(/SCAN redemptions/);
           }
