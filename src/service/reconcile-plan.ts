@@ -93,6 +93,7 @@ async function sliceInput(
   params: PlanParams,
 ): Promise<{ input: ReconcileInput; scanned: number }> {
   const grants = await view.reconciliation.grants(range);
+  const warrants = grants.map((g) => g.warrantId);
   const fulfilments = await view.fulfilments.list(range);
   // Of each observation history only what a rule reads, in the store's order.
   const observations = await view.observations.forRules(range, claimsIn(fulfilments));
@@ -101,8 +102,8 @@ async function sliceInput(
     grants,
     fulfilments,
     observations: observations.sort(storeOrder),
-    redemptions: await view.reconciliation.allowedRedemptions(range),
-    denials: await view.reconciliation.denials(range),
+    redemptions: await view.reconciliation.allowedRedemptions(warrants),
+    denials: await view.reconciliation.denials(warrants),
     existing: await view.findings.existingIn(range),
     ...(params.driftGraceMs === undefined ? {} : { driftGraceMs: params.driftGraceMs }),
   };

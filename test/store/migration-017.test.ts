@@ -83,8 +83,6 @@ async function seed(l: LegacyDatabase): Promise<void> {
 const redemptionIndexes = async (l: LegacyDatabase, dialect: Dialect): Promise<string[]> =>
   [...(await indexesOn(l, dialect, 'redemptions')).keys()].sort();
 
-const A_ONLY = { after: null, through: 'svc:a' };
-
 for (const { dialect, unavailable } of legacyDialects()) {
   describe.skipIf(unavailable !== null)(`migration 017 on ${dialect}`, () => {
     it('keeps one index of redemptions by warrant, and every redemption reads as before', async () => {
@@ -102,12 +100,59 @@ for (const { dialect, unavailable } of legacyDialects()) {
 
           const ofA = await store.read.warrants.redemptions('wrt_a' as WarrantId);
           expect(ofA.map((r) => r.id)).toEqual(['rcp_Zq1', 'rcp_Mm3']);
-          const denied = await store.read.reconciliation.denials(A_ONLY);
+          const denied = await store.read.reconciliation.denials(['wrt_a']);
           expect(denied.map((d) => [d.warrantId, d.code])).toEqual([['wrt_a', 'SCOPE_EXCEEDED']]);
-          const allowed = await store.read.reconciliation.allowedRedemptions(A_ONLY);
+          const allowed = await store.read.reconciliation.allowedRedemptions(['wrt_a']);
           expect(allowed.map((r) => r.receiptId)).toEqual(['rcp_Zq1']);
           const every = await store.read.reconciliation.denials();
           expect(every.map((d) => d.warrantId)).toEqual(['wrt_b', 'wrt_a']);
+        } finally {
+          await store.close();
+        }
+      });
+    });
+
+    it("reads a slice's redemptions by its warrants' ids, more than one query takes, in the order recorded", async () => {
+      await withLegacy(dialect, '017_redemption_index', async (l) => {
+        // 1,201 warrants take three queries of ids; each warrant's redemptions are recorded
+        // far apart, so the chunks' rows interleave and must be merged back in order.
+        const n = 1201;
+        const ids = Array.from({ length: n }, (_, i) => `wrt_${String(i).padStart(4, '0')}`);
+        await l.db
+          .insertInto('requests')
+          .values(ids.map((id) => request(`sha256:${id}`, `svc:${id}`)))
+          .execute();
+        await l.db
+          .insertInto('warrants')
+          .values(ids.map((id) => warrant(id, `sha256:${id}`)))
+          .execute();
+        const rows = Array.from({ length: 2 * n }, (_, i) => {
+          const w = ids[(i * 7) % n] as string;
+          return redemption(`rcp_${i}`, w, i % 3 === 0 ? 'deny' : 'allow', i + 1);
+        });
+        for (let i = 0; i < rows.length; i += 500)
+          await l.db
+            .insertInto('redemptions')
+            .values(rows.slice(i, i + 500))
+            .execute();
+        const store = await l.openStore();
+        try {
+          const r = store.read.reconciliation;
+          expect(await r.denials(ids)).toEqual(await r.denials());
+          expect(await r.allowedRedemptions(ids)).toEqual(await r.allowedRedemptions());
+          const some = ids.filter((_, i) => i % 3 === 1);
+          const denied = await r.denials(some);
+          expect(denied.map((d) => d.id)).toEqual(
+            rows
+              .filter((x) => x.outcome === 'deny' && some.includes(x.warrant_id as string))
+              .map((x) => String(x.event_id)),
+          );
+          expect((await r.allowedRedemptions(some)).map((a) => a.receiptId)).toEqual(
+            rows
+              .filter((x) => x.outcome === 'allow' && some.includes(x.warrant_id as string))
+              .map((x) => x.id),
+          );
+          expect(await r.denials([])).toEqual([]);
         } finally {
           await store.close();
         }
@@ -130,8 +175,8 @@ for (const { dialect, unavailable } of legacyDialects()) {
           });
           const ports = kyselyPorts(db, sqliteSql);
           await ports.warrants.redemptions('wrt_a' as WarrantId);
-          await ports.reconciliation.denials(A_ONLY);
-          await ports.reconciliation.allowedRedemptions(A_ONLY);
+          await ports.reconciliation.denials(['wrt_a']);
+          await ports.reconciliation.allowedRedemptions(['wrt_a']);
           expect(nodes).toHaveLength(3);
           for (const node of nodes) {
             const q = l.db.getExecutor().compileQuery(node, createQueryId());

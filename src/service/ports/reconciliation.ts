@@ -47,10 +47,13 @@ export interface ReconciliationReader {
   subjects(after: string | null, limit: number): Promise<string[]>;
   /** The grants of one subject, newest warrant first. */
   grantsForSubject(subject: string): Promise<ApprovedGrant[]>;
-  /** Denied redemptions of known warrants, from the redemptions table. */
-  denials(range?: SubjectRange): Promise<DenialRecord[]>;
-  /** Allowed redemptions, from the redemptions table. */
-  allowedRedemptions(range?: SubjectRange): Promise<RedemptionRecord[]>;
+  /**
+   * Denied redemptions of known warrants (of those in `warrants`, when given: a slice's
+   * grants name them), from the redemptions table, in the order they were recorded.
+   */
+  denials(warrants?: readonly string[]): Promise<DenialRecord[]>;
+  /** Allowed redemptions (of `warrants`, when given), in the order they were recorded. */
+  allowedRedemptions(warrants?: readonly string[]): Promise<RedemptionRecord[]>;
   /**
    * Up to `limit` warrants whose window ended by `now` and whose expiry is not yet
    * recorded, in order of window end then id, after `after`. The first page (`after`
