@@ -14,8 +14,8 @@ export function redemptionIndex(): Migration {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createIndex('redemptions_warrant_outcome')
-        // SQLite runs DDL outside the migrator's transaction: a start cut off between these
-        // steps must be able to run them again.
+        // Before upgrades were atomic on SQLite (sqlite/open.ts), a start cut off between
+        // these steps left some done: such a database must be able to run them again.
         .ifNotExists()
         .on('redemptions')
         .columns(['warrant_id', 'outcome'])

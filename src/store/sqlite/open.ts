@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, sql, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
 import type { PoolUsage, ReadPorts, Store, TxPorts } from '../../service/ports/store.js';
 import { kyselyPorts } from '../kysely/ports.js';
 import { KyselyWarrants } from '../kysely/warrants.js';
@@ -23,8 +23,29 @@ export interface SqliteOptions {
   readonly readonly?: boolean;
 }
 
+/**
+ * SQLite's DDL is transactional, but Kysely's adapter says it is not, so its migrator ran
+ * each statement of an upgrade on its own: a start cut off (killed, out of disk) between
+ * two statements left a schema no version knows, which the next start could not migrate
+ * either. Told the truth, the migrator runs every pending migration in one transaction, as
+ * it does on PostgreSQL: an upgrade is applied whole or not at all. Nothing else reads it.
+ */
+class TransactionalDdlAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalDdlDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlAdapter();
+  }
+}
+
 const kyselyOver = (statements: StatementCache): Kysely<Database> =>
-  new Kysely<Database>({ dialect: new SqliteDialect({ database: statements.forKysely() }) });
+  new Kysely<Database>({
+    dialect: new TransactionalDdlDialect({ database: statements.forKysely() }),
+  });
 
 /**
  * The embedded SQLite store in WAL mode: a commit is on disk before it is acknowledged
