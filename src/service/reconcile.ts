@@ -8,6 +8,7 @@ import type { AutomaticResolution } from '../reconcile/input.js';
 import { planSlices, type PlanReach, type ReconcilePlan } from './reconcile-plan.js';
 import { incrementalFrom, judgedWith } from './reconcile-reach.js';
 import { enqueueWebhook } from './webhooks.js';
+import { batchesOf, writeInTurn } from './pipelined-writes.js';
 
 export interface ReconcileSummary {
   readonly at: string;
@@ -45,10 +46,10 @@ async function recordExpiries(
       view.reconciliation.warrantsToExpire(at, after, EXPIRY_PAGE),
     );
     scanned += page.due.length;
-    for (let i = 0; i < page.due.length; i += WRITE_BATCH)
-      recorded += await ctx.store.transaction((tx) =>
-        expire(tx, page.due.slice(i, i + WRITE_BATCH), at),
-      );
+    const written = await writeInTurn(ctx.store, batchesOf(page.due, WRITE_BATCH), (tx, batch) =>
+      expire(tx, batch, at),
+    );
+    recorded += written.reduce((a, b) => a + b, 0);
     after = page.next;
   } while (after !== null);
   return { recorded, scanned };
@@ -143,20 +144,21 @@ export async function runReconcile(
   let deferred = 0;
   let scanned = expiries.scanned;
   for await (const part of parts) {
-    for (let i = 0; i < part.raise.length; i += WRITE_BATCH) {
-      const batch = part.raise.slice(i, i + WRITE_BATCH);
-      raised.push(...(await ctx.store.transaction((tx) => raise(ctx, tx, batch, now))));
-    }
+    const written = await writeInTurn(ctx.store, batchesOf(part.raise, WRITE_BATCH), (tx, batch) =>
+      raise(ctx, tx, batch, now),
+    );
+    raised.push(...written.flat());
     resolutions.push(...part.resolve);
     deferred += part.deferred;
     scanned += part.scanned;
   }
   // Resolutions after every raise, as a pass whose plan came whole wrote them.
-  let resolved = 0;
-  for (let i = 0; i < resolutions.length; i += WRITE_BATCH) {
-    const batch = resolutions.slice(i, i + WRITE_BATCH);
-    resolved += await ctx.store.transaction((tx) => resolve(tx, batch, now));
-  }
+  const resolvedEach = await writeInTurn(
+    ctx.store,
+    batchesOf(resolutions, WRITE_BATCH),
+    (tx, batch) => resolve(tx, batch, now),
+  );
+  const resolved = resolvedEach.reduce((a, b) => a + b, 0);
   // Only a pass that wrote all it planned moves the watermark on (decision 0029).
   const { treeSize, subjects } = reach as PlanReach;
   const fullAt = since === null || mark === null ? at : mark.fullAt;

@@ -82,18 +82,8 @@ for (const dialect of DIALECTS) {
       });
 
       describe('when one batch of expiries fails to commit', () => {
-        it('fails the pass with its error, keeps the batches before it and writes none after', async () => {
-          await store().transaction(async (tx) => {
-            for (let i = 0; i < 494; i++) {
-              const id = `wrt_f${String(i).padStart(3, '0')}`;
-              await tx.requests.insert({ ...request(`req_${id}`), state: 'approved' });
-              await tx.warrants.insert(warrant(id, `req_${id}`, 1));
-            }
-          });
-          // 500 due: five batches of 100. The third one's transaction fails after writing, as
-          // a failed commit would. Each batch waits for the one before to be durable: a batch
-          // written during another's sync took redemptions' p99 during a pass from about 1.9x
-          // to 2.2-2.6x of p99 alone in the reconcile-load bench.
+        /** The store, with the third transaction failing after its writes, as a failed commit would, and `waiting` work queued beside the pass. */
+        const failingThird = (waiting: number) => {
           let calls = 0;
           const transaction: Store['transaction'] = (fn) =>
             store().transaction(async (tx) => {
@@ -105,23 +95,62 @@ for (const dialect of DIALECTS) {
           const failing = new Proxy(store(), {
             get: (target, key) => {
               if (key === 'transaction') return transaction;
+              if (key === 'poolUsage') return () => ({ inUse: 1, idle: 0, waiting });
               const value: unknown = Reflect.get(target, key, target);
               return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
             },
           });
-          await expect(
-            runReconcile({
-              store: failing,
-              clock: new ManualClock(AT),
-              integrateLog: () => Promise.resolve(),
-              reconcile: { planner: () => Promise.resolve({ treeSize: 0, subjects: 0 }) },
-            }),
-          ).rejects.toThrow('disk full');
-          expect(calls).toBe(3);
+          return { failing, calls: () => calls };
+        };
+        const pass = (s: Store) =>
+          runReconcile({
+            store: s,
+            clock: new ManualClock(AT),
+            integrateLog: () => Promise.resolve(),
+            reconcile: { planner: () => Promise.resolve({ treeSize: 0, subjects: 0 }) },
+          });
+        const seed494 = () =>
+          store().transaction(async (tx) => {
+            for (let i = 0; i < 494; i++) {
+              const id = `wrt_f${String(i).padStart(3, '0')}`;
+              await tx.requests.insert({ ...request(`req_${id}`), state: 'approved' });
+              await tx.warrants.insert(warrant(id, `req_${id}`, 1));
+            }
+          });
+        const expiredEvents = async () =>
+          (await store().read.log.queuedLeaves())
+            .map((leaf) => JSON.parse(leaf) as { type: string; links: { warrant: string } })
+            .filter((e) => e.type === 'warrant.expired')
+            .map((e) => e.links.warrant);
+
+        it('while requests are queued, fails the pass with its error, keeps the batches before it and writes none after', async () => {
+          await seed494();
+          // 500 due: five batches of 100. With requests queued, each batch waits for the one
+          // before to be durable (pipelined-writes.ts), so none is written after the failure.
+          const { failing, calls } = failingThird(1);
+          await expect(pass(failing)).rejects.toThrow('disk full');
+          expect(calls()).toBe(3);
           const { due } = await store().read.reconciliation.warrantsToExpire(AT, null, 1000);
           expect(due).toHaveLength(300);
-          const leaves = await store().read.log.queuedLeaves();
-          expect(leaves.filter((l) => l.includes('"warrant.expired"'))).toHaveLength(200);
+          expect(await expiredEvents()).toHaveLength(200);
+        });
+
+        it('with nothing else queued, fails the pass with its error, and every expiry recorded has its one event', async () => {
+          await seed494();
+          const { failing } = failingThird(0);
+          await expect(pass(failing)).rejects.toThrow('disk full');
+          const { due } = await store().read.reconciliation.warrantsToExpire(AT, null, 1000);
+          const recorded = await expiredEvents();
+          // Batches one and two are kept, the third is not; those submitted before its failure
+          // was known may have committed too.
+          expect(due.length).toBeGreaterThanOrEqual(100);
+          expect(recorded.length + due.length).toBe(500);
+          expect(recorded.filter((w) => due.some((d) => d.warrantId === w))).toEqual([]);
+          // The next pass records the rest, each once.
+          expect((await pass(store())).expired).toBe(due.length);
+          const all = await expiredEvents();
+          expect(all).toHaveLength(500);
+          expect(new Set(all).size).toBe(500);
         });
       });
     },
