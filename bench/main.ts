@@ -202,21 +202,34 @@ name these costs (see the figures above for how far each goal is):
   starts (with both at once, that p99 ratio went from 1.0 to 1.6–2.1). Decision 0030 has SQLite
   read each slice's histories in one ordered scan of that index and pick the run ends and claim
   limits in JavaScript: 1.4–1.6 s where the window and the claims' look-ups took 5.9 s, and the
-  plan 10.9–12 s instead of 17.8 s. A pass over 1M observations is now about 5–6 s of expiries
-  (100k \`warrant.expired\` events and their marks, on the serving thread, before planning) and then
-  the planner thread: about 7.6 s of SQLite reads (the histories 1.6 s, reports 1.6 s,
-  redemptions 1.5 s, grants 1.25 s, proofs 1.05 s, denials 0.6 s, most of it rows looked up one
-  by one in tables written in time order and read by subject) and 1.4 s of garbage collection,
-  while the serving thread writes the 72k findings beside it. On 2 cores neither a second planner
-  thread nor a bigger page cache shortens it (a bounded mmap of the planner's connection:
-  12.2–12.5 s against 12.6 s for a pass with nothing to write, at 700–970 MB RSS; a 256 MB page
-  cache: 10.3 s against 10.1–11.3 s, at 780 MB), and writing the expiries while the next batch
-  syncs cost redemptions their p99 during a pass (decision 0030). The passes after the first plan
+  plan 10.9–12 s instead of 17.8 s. A pass over 1M observations is now about 5–8 s of expiries
+  (100k \`warrant.expired\` events and their marks, on the serving thread, before planning; with
+  no request waiting for the store, each batch no longer waits for the one before to be synced,
+  which took the expiries alone from 6.3–7.0 s to 4.7–5.1 s side by side, decision 0032) and then
+  the planner thread: its SQLite reads (in one thread alone: the histories 1.8 s, reports 1.35 s,
+  grants 1.1 s, redemptions 1.0 s, proofs 0.95 s, denials 0.5 s, most of it rows looked up one by
+  one in tables written in time order and read by subject; a slice's redemptions and denials are
+  read by its grants' warrant ids, where selecting those warrants again by subject in each read
+  cost 1–1.5 s more) and the pure rules (about 2 s), while the serving thread writes the 72k
+  findings beside it. The two cores are full: a first pass writes about 2.3 GB (most of it the
+  random inserts of the index of events by request, about 130 of the 153 pages a batch of 100
+  events dirties) and takes about 26 s of CPU, a third of it the kernel's, so planning while the
+  expiries are written gained nothing (14.6–16.0 s against 14.6–17.5 s, decision 0032). Neither a
+  second planner thread nor a bigger page cache shortens it (a bounded mmap of the planner's
+  connection: 12.2–12.5 s against 12.6 s for a pass with nothing to write, at 700–970 MB RSS; a
+  256 MB page cache: 10.3 s against 10.1–11.3 s, at 780 MB). The passes after the first plan
   only the subjects that changed (decision 0029: \`reconcile_1m_obs_next_s\`), and a pass over
   every subject with no backlog of expiries (\`reconcile_1m_obs_second_s\`,
   \`reconcile_1m_obs_next_full_s\`) took 7.3–10 s across the recent full runs; the first pass over a
   store that holds 100k unrecorded expiries and 72k findings to raise takes about twice that,
-  and 10 s for it needs fewer rows read one by one per subject, not a faster loop.
+  and 10 s for it needs fewer pages written per event and fewer rows read one by one per
+  subject, not a faster loop.
+- **Redemption p99 during a pass** (\`redeem_p99_reconcile_ratio\`): the ratio of two p99s
+  of a saturated server, each from one 10 s load, and it moves with the VM more than with the
+  code. Side by side in one hour (this run's host, p99 alone 29–53 ms), the code before decision
+  0032 gave 1.59, 2.06 and 2.66, and with it 1.49, 1.90, 1.96 and 2.05 (2.14 in this run);
+  p99 during a pass was 73–104 ms for both, and the pass under that load took 29–38 s with it
+  against 35–43 s without.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
   call, hashing its arguments, choosing the held warrant, adding the receipt) is within the
   pass-through overhead (\`mcp_call_ungated_overhead_*\`, well under a millisecond); the rest is
