@@ -17,11 +17,13 @@ const IN_FLIGHT = 4;
  *   the reconcile-load bench.
  * - Nothing queued: the next batch is submitted as soon as the previous one has run, up to
  *   {@link IN_FLIGHT} ahead, so the pass pays for its work and not for a WAL sync per
- *   batch besides (100k expiries with nothing else running: 6.3-8.0 s → 4.8-5.3 s).
+ *   batch besides (100k expiries with nothing else running: 6.3-7.0 s → 4.7-5.1 s).
  *
  * The event loop turns once between batches, so requests that arrived meanwhile are queued
- * before the choice. A failure is thrown once every transaction submitted has settled;
- * no batch is submitted after a failure is known (one already submitted may commit).
+ * before the choice. A failure is thrown once every transaction submitted has settled, and
+ * no batch is submitted once it is known; on SQLite a failure is known only after its
+ * group commit's sync, so up to three batches submitted before then may commit (decision
+ * 0032).
  */
 export async function writeInTurn<B, R>(
   store: Pick<Store, 'transaction' | 'poolUsage'>,

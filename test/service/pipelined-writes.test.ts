@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeEvent, type EncodedEvent } from '../../src/log/event.js';
 import { batchesOf, writeInTurn } from '../../src/service/pipelined-writes.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 
 const AT = '2026-03-01T12:00:00.000Z';
 
@@ -26,14 +26,7 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `writes in turn on the ${dialect.name} store`,
     () => {
-      let fx: StoreFixture;
-      beforeEach(async () => {
-        fx = await dialect.open();
-      });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
+      const store = storePerTest(dialect);
 
       /** The store, with acknowledgements held back in `held` (as a slow disk would hold a sync) and `waiting` work reported queued beside. */
       const holding = (
@@ -41,7 +34,9 @@ for (const dialect of DIALECTS) {
         waiting: number,
       ): Pick<Store, 'transaction' | 'poolUsage'> => ({
         transaction: (fn) =>
-          fx.store.transaction(fn).then((v) => new Promise((ok) => held.push(() => ok(v)))),
+          store()
+            .transaction(fn)
+            .then((v) => new Promise((ok) => held.push(() => ok(v)))),
         poolUsage: () => ({ inUse: 0, idle: 1, waiting }),
       });
 
@@ -50,10 +45,10 @@ for (const dialect of DIALECTS) {
 
       it('writes every batch in order and returns each result once all are written', async () => {
         const numbers = Array.from({ length: 23 }, (_, i) => i);
-        const ids = await writeInTurn(fx.store, batchesOf(numbers, 5), append);
+        const ids = await writeInTurn(store(), batchesOf(numbers, 5), append);
         expect(ids.map((b) => b.length)).toEqual([5, 5, 5, 5, 3]);
         expect(ids.flat()).toEqual([...ids.flat()].sort((a, b) => a - b));
-        expect(await queuedWarrants(fx.store)).toEqual(numbers.map((n) => `wrt_${n}`));
+        expect(await queuedWarrants(store())).toEqual(numbers.map((n) => `wrt_${n}`));
       });
 
       it('with nothing else queued, starts the next batch before the last is acknowledged, but never more than four ahead', async () => {
@@ -64,8 +59,8 @@ for (const dialect of DIALECTS) {
         await vi.waitFor(() => expect(held).toHaveLength(4));
         await new Promise((r) => setTimeout(r, 50));
         expect(held).toHaveLength(4);
-        expect(await queuedWarrants(fx.store)).toHaveLength(8);
-        while (held.length > 0 || (await queuedWarrants(fx.store)).length < 12) {
+        expect(await queuedWarrants(store())).toHaveLength(8);
+        while (held.length > 0 || (await queuedWarrants(store())).length < 12) {
           held.shift()?.();
           await new Promise((r) => setTimeout(r, 5));
         }
@@ -82,7 +77,7 @@ for (const dialect of DIALECTS) {
           await vi.waitFor(() => expect(held).toHaveLength(1));
           await new Promise((r) => setTimeout(r, 50));
           expect(held).toHaveLength(1);
-          expect(await queuedWarrants(fx.store)).toHaveLength(2 * batch);
+          expect(await queuedWarrants(store())).toHaveLength(2 * batch);
           held.shift()?.();
         }
         expect((await written).flat()).toHaveLength(6);
@@ -90,13 +85,13 @@ for (const dialect of DIALECTS) {
 
       it('rolls back the batch that fails alone, writes none after it, and throws its error', async () => {
         const numbers = Array.from({ length: 10 }, (_, i) => i);
-        const failing = writeInTurn(fx.store, batchesOf(numbers, 2), async (tx, batch) => {
+        const failing = writeInTurn(store(), batchesOf(numbers, 2), async (tx, batch) => {
           const ids = await append(tx, batch);
           if (batch.includes(4)) throw new Error('connector refused');
           return ids;
         });
         await expect(failing).rejects.toThrow('connector refused');
-        expect(await queuedWarrants(fx.store)).toEqual(['wrt_0', 'wrt_1', 'wrt_2', 'wrt_3']);
+        expect(await queuedWarrants(store())).toEqual(['wrt_0', 'wrt_1', 'wrt_2', 'wrt_3']);
       });
     },
   );
