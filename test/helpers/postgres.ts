@@ -220,7 +220,20 @@ function cluster(dir: string, port: number, server: ChildProcess): PostgresClust
     },
     async dropDatabase(url) {
       const name = new URL(url).pathname.slice(1);
-      await admin((c) => c.query(`drop database if exists "${name}" with (force)`));
+      await admin(async (c) => {
+        // A pool's end() resolves once it has told its clients to end, before their
+        // backends are gone. Forcing the drop then terminates them, and the FATAL a client
+        // receives while ending has no listener: an uncaught error in whichever test runs.
+        for (let waited = 0; waited < 2000; waited += 20) {
+          const { rows } = await c.query<{ n: number }>(
+            'select count(*)::int as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await c.query(`drop database if exists "${name}" with (force)`);
+      });
     },
     async stop() {
       process.removeListener('exit', cleanup);
