@@ -61,8 +61,3 @@ export async function writeInTurn<B, R>(
     throw error;
   }
 }
-
-/** `items` in consecutive batches of `size`. */
-export function* batchesOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}

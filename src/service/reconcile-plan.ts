@@ -1,3 +1,4 @@
+import { batchesOf } from '../core/batches.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { FindingProof, NewFinding } from '../reconcile/finding.js';
 import type { AutomaticResolution, ReconcileInput } from '../reconcile/input.js';
@@ -74,10 +75,8 @@ async function* everySubject(view: ReadPorts, size: number): AsyncGenerator<Slic
 
 /** The slices of the subjects an incremental pass plans: `size` named subjects each. */
 function* onlyThese(subjects: readonly string[], size: number): Generator<Slice> {
-  for (let i = 0; i < subjects.length; i += size) {
-    const only = subjects.slice(i, i + size);
+  for (const only of batchesOf(subjects, size))
     yield { range: { after: null, through: null, only }, subjects: only.length };
-  }
 }
 
 /** The claims among a slice's reports: where the rules need a version's limits. */

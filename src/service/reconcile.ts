@@ -8,7 +8,8 @@ import type { AutomaticResolution } from '../reconcile/input.js';
 import { planSlices, type PlanReach, type ReconcilePlan } from './reconcile-plan.js';
 import { incrementalFrom, judgedWith } from './reconcile-reach.js';
 import { enqueueWebhook } from './webhooks.js';
-import { batchesOf, writeInTurn } from './pipelined-writes.js';
+import { writeInTurn } from './pipelined-writes.js';
+import { batchesOf } from '../core/batches.js';
 
 export interface ReconcileSummary {
   readonly at: string;

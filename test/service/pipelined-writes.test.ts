@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { encodeEvent, type EncodedEvent } from '../../src/log/event.js';
-import { batchesOf, writeInTurn } from '../../src/service/pipelined-writes.js';
+import { batchesOf } from '../../src/core/batches.js';
+import { writeInTurn } from '../../src/service/pipelined-writes.js';
 import type { Store } from '../../src/service/ports/store.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 

@@ -1,9 +1,10 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { EvidenceRole, FindingProof } from '../../reconcile/finding.js';
 import type { Database, FindingsTable } from '../schema.js';
+import { batchesOf } from '../../core/batches.js';
 
 /** Ids per statement, well under every dialect's limit on bound parameters. */
-const CHUNK = 500;
+export const IDS_PER_STATEMENT = 500;
 
 type LeafRow = { id: string | number; leaf: string | number | bigint | null };
 
@@ -54,8 +55,8 @@ export async function leavesOf(
 ): Promise<Map<string, number | null>> {
   const out = new Map<string, number | null>();
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += CHUNK) {
-    for (const r of await leafRows(db, role, unique.slice(i, i + CHUNK))) {
+  for (const ids of batchesOf(unique, IDS_PER_STATEMENT)) {
+    for (const r of await leafRows(db, role, ids)) {
       out.set(String(r.id), r.leaf === null ? null : Number(r.leaf));
     }
   }

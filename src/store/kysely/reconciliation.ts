@@ -12,7 +12,8 @@ import type {
 } from '../../service/ports/reconciliation.js';
 import type { Database } from '../schema.js';
 import type { SubjectRange } from '../../service/ports/subjects.js';
-import { leavesOf } from './evidence.js';
+import { IDS_PER_STATEMENT, leavesOf } from './evidence.js';
+import { batchesOf } from '../../core/batches.js';
 import { inSubjects } from './subject-range.js';
 import { advanceWatermark, changedSubjects, readWatermark } from './watermark.js';
 
@@ -29,9 +30,6 @@ function targetOf(action: string): string | null {
 const eventRef = (eventId: number | null, id: string): string =>
   eventId === null ? `unlinked:${id}` : String(eventId);
 
-/** Warrant ids per query: far below either dialect's limit on bound parameters. */
-const IDS_PER_QUERY = 500;
-
 /**
  * The rows `read` returns for every warrant (no ids given) or for the ids given, in
  * chunks, merged back into the order they were recorded. A slice names its warrants by
@@ -45,8 +43,7 @@ async function ofWarrants<R extends { readonly seq: number | bigint }>(
   if (warrants === undefined) return read(undefined);
   if (warrants.length === 0) return [];
   const parts: R[][] = [];
-  for (let i = 0; i < warrants.length; i += IDS_PER_QUERY)
-    parts.push(await read(warrants.slice(i, i + IDS_PER_QUERY)));
+  for (const ids of batchesOf(warrants, IDS_PER_STATEMENT)) parts.push(await read(ids));
   if (parts.length === 1) return parts[0] as R[];
   return parts.flat().sort((a, b) => Number(a.seq) - Number(b.seq));
 }
