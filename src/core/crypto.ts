@@ -45,15 +45,25 @@ export function randomId(prefix: string, bytes = 16): string {
 }
 
 /**
- * A random identifier that sorts by `at` to the millisecond: nine base-36 digits of the
- * epoch milliseconds (fixed width, so the text sorts as the number does, until the year
- * 5188), then `bytes` of entropy. Rows keyed by it are inserted at the end of their
- * index instead of on a random page, so a commit of many dirties few index pages.
+ * A random identifier that sorts by `at` to the millisecond, and within one millisecond
+ * by when it was made in this process: nine base-36 digits of the epoch milliseconds
+ * (fixed width, so the text sorts as the number does, until the year 5188), five of a
+ * counter, then `bytes` of entropy. Rows keyed by it are inserted at the end of their
+ * index instead of on a random page, so a commit of many dirties few index pages. The
+ * counter matters where many ids share an instant: every finding of a pass is raised at
+ * the pass's `now` (decision 0033). It never resets, so ids of different instants made
+ * in turn keep their order too; it wraps after 36^5 (about 60M) ids, which costs only
+ * order, never uniqueness: that rests on the random part alone.
  */
 export function timeOrderedId(prefix: string, at: Date, bytes = 12): string {
   const ms = Math.max(0, Math.floor(at.getTime()));
-  return `${prefix}_${ms.toString(36).padStart(9, '0')}${randomBase64Url(bytes)}`;
+  counter = (counter + 1) % COUNTER_SPAN;
+  const time = ms.toString(36).padStart(9, '0');
+  return `${prefix}_${time}${counter.toString(36).padStart(5, '0')}${randomBase64Url(bytes)}`;
 }
+
+const COUNTER_SPAN = 36 ** 5;
+let counter = 0;
 
 export function randomNonce(bytes = 16): string {
   return randomBase64Url(bytes);

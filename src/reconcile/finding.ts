@@ -1,4 +1,4 @@
-import { randomId } from '../core/crypto.js';
+import { timeOrderedId } from '../core/crypto.js';
 import { CountersignError } from '../core/errors.js';
 import type { Brand } from '../core/ids.js';
 
@@ -9,7 +9,8 @@ import type { Brand } from '../core/ids.js';
  */
 
 export type FindingId = Brand<string, 'FindingId'>;
-export const newFindingId = (): FindingId => randomId('fnd') as FindingId;
+/** Ordered by the instant it is raised at, so a pass's findings append (decision 0033). */
+export const newFindingId = (at: Date): FindingId => timeOrderedId('fnd', at) as FindingId;
 
 export const FINDING_KINDS = [
   'UNFULFILLED_TARGET',

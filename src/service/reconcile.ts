@@ -199,7 +199,7 @@ async function raise(
     findings.push({
       ...n,
       evidence: proof,
-      id: newFindingId(),
+      id: newFindingId(now),
       state: 'open',
       raisedAt: at,
       updatedAt: at,

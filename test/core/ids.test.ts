@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { timeOrderedId } from '../../src/core/crypto.js';
 import { newReceiptId } from '../../src/core/ids.js';
+import { newFindingId } from '../../src/reconcile/finding.js';
 
 // Millisecond instants from 1970 to the year 5188, where nine base-36 digits end.
 const instant = fc.integer({ min: 0, max: 36 ** 9 - 1 }).map((ms) => new Date(ms));
@@ -21,9 +22,24 @@ describe('time-ordered ids', () => {
   it('have one length and a URL-safe alphabet at every instant', () => {
     fc.assert(
       fc.property(instant, (at) => {
-        expect(timeOrderedId('rcp', at)).toMatch(/^rcp_[0-9a-z]{9}[A-Za-z0-9_-]{16}$/);
+        expect(timeOrderedId('rcp', at)).toMatch(/^rcp_[0-9a-z]{14}[A-Za-z0-9_-]{16}$/);
       }),
     );
+  });
+
+  it('made in turn at one instant, sort as text in the order they were made', () => {
+    const at = new Date('2026-12-04T07:00:00.000Z');
+    const ids = Array.from({ length: 10_000 }, () => newFindingId(at));
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('made in turn at instants that alternate, keep their order within each instant', () => {
+    const [a, b] = [new Date('2026-12-04T07:00:00.000Z'), new Date('2026-03-11T12:40:00.000Z')];
+    const made = Array.from({ length: 1_000 }, (_, i) => timeOrderedId('x', i % 2 === 0 ? a : b));
+    const ofA = made.filter((_, i) => i % 2 === 0);
+    const ofB = made.filter((_, i) => i % 2 === 1);
+    expect([...ofA].sort()).toEqual(ofA);
+    expect([...ofB].sort()).toEqual(ofB);
   });
 
   it('differ within one millisecond, by 96 random bits', () => {

@@ -65,6 +65,22 @@ for (const dialect of DIALECTS) {
         });
       });
 
+      describe('when it raises several findings at its one instant', () => {
+        it('names them with ids that sort as text in the order they were raised', async () => {
+          const planner = inParts(() => Promise.resolve());
+          const summary = await runReconcile({
+            store,
+            clock,
+            integrateLog: () => integrateAll(store, clock, ring),
+            reconcile: { planner },
+          });
+          expect(summary.findings).toHaveLength(3);
+          expect([...summary.findings].sort()).toEqual(summary.findings);
+          const time = clock.now().getTime().toString(36).padStart(9, '0');
+          for (const id of summary.findings) expect(id.startsWith(`fnd_${time}`)).toBe(true);
+        });
+      });
+
       describe('when the planner fails after handing over a slice', () => {
         it('fails the pass with its error, keeping what was written whole, and the next pass finishes', async () => {
           const planner = inParts(() => Promise.reject(new Error('planner lost its snapshot')));
