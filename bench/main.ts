@@ -211,10 +211,16 @@ name these costs (see the figures above for how far each goal is):
   one in tables written in time order and read by subject; a slice's redemptions and denials are
   read by its grants' warrant ids, where selecting those warrants again by subject in each read
   cost 1–1.5 s more) and the pure rules (about 2 s), while the serving thread writes the 72k
-  findings beside it. The two cores are full: a first pass writes about 2.3 GB (most of it the
-  random inserts of the index of events by request, about 130 of the 153 pages a batch of 100
-  events dirties) and takes about 26 s of CPU, a third of it the kernel's, so planning while the
-  expiries are written gained nothing (14.6–16.0 s against 14.6–17.5 s, decision 0032). Neither a
+  findings beside it. Finding ids ordered by the pass's instant and the order raised (decision
+  0033) took a pass's bytes written from 2.39 GB to 1.81 GB, and its time from 15.9–17.2 s to
+  13.4–15.3 s side by side: the findings' writes now keep up with the planner (done 0.02–0.03 s
+  after its last slice, against 0.4–1.6 s). The two cores are full: the expiries' 100k events and
+  each finding's event still take a random page each of the index of events by request, and the
+  pass takes about 25 s of CPU, a third of it the kernel's, so planning while the expiries are
+  written saved little (14.6–16.0 s against 14.6–17.5 s, decision 0032; 12.5–15.3 s against
+  13.4–15.3 s with 0033, and redemptions' p99 during a pass was the reason to keep them first,
+  decision 0026). This run's host was slower than the last (the pure reconciler 10.87 s against
+  8.55 s, the bare route 50.5k/s against 67.3k/s), and the first pass with it. Neither a
   second planner thread nor a bigger page cache shortens it (a bounded mmap of the planner's
   connection: 12.2–12.5 s against 12.6 s for a pass with nothing to write, at 700–970 MB RSS; a
   256 MB page cache: 10.3 s against 10.1–11.3 s, at 780 MB). The passes after the first plan
@@ -227,7 +233,7 @@ name these costs (see the figures above for how far each goal is):
 - **Redemption p99 during a pass** (\`redeem_p99_reconcile_ratio\`): the ratio of two p99s
   of a saturated server, each from one 10 s load, and it moves with the VM more than with the
   code. Side by side in one hour (this run's host, p99 alone 29–53 ms), the code before decision
-  0032 gave 1.59, 2.06 and 2.66, and with it 1.49, 1.90, 1.96 and 2.05 (2.14 in this run);
+  0032 gave 1.59, 2.06 and 2.66, and with it 1.49, 1.90, 1.96 and 2.05 (2.14 in the full run on 042389d, 1.43 in this one);
   p99 during a pass was 73–104 ms for both, and the pass under that load took 29–38 s with it
   against 35–43 s without.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the

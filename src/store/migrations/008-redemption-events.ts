@@ -9,9 +9,15 @@ import type { Kysely, Migration } from 'kysely';
 export function redemptionEvents(): Migration {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('redemptions').addColumn('event_id', 'bigint').execute();
+      // Before upgrades were atomic on SQLite (sqlite/open.ts), a start cut off between
+      // these steps left the column without the index: such a database must run the rest.
+      const tables = await db.introspection.getTables();
+      const redemptions = tables.find((t) => t.name === 'redemptions');
+      if (!redemptions?.columns.some((c) => c.name === 'event_id'))
+        await db.schema.alterTable('redemptions').addColumn('event_id', 'bigint').execute();
       await db.schema
         .createIndex('redemptions_outcome')
+        .ifNotExists()
         .on('redemptions')
         .columns(['outcome', 'warrant_id'])
         .execute();
