@@ -36,7 +36,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '005_single_use': tokenReplaysAndOneSuccess(dialect),
         '006_signed_authority': signedAuthority(dialect),
         '007_nhi_key': nhiKeyColumn(dialect),
-        '008_redemption_events': redemptionEvents(),
+        '008_redemption_events': redemptionEvents(dialect),
         '009_idempotent_redemptions': idempotentRedemptions(),
         '010_grants': grants(),
         '011_request_pages': requestPages(),
