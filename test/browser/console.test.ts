@@ -284,6 +284,8 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('the approver console', () => {
       }
       await page.goto(`/requests/${id}`);
       await page.getByTestId('digest-status').waitFor();
+      // The registry's description comes by a query of its own, which may answer later.
+      await page.getByRole('heading', { name: /about the subject/i }).waitFor();
       const main = (await page.textContent('main')) ?? '';
       expect(main).toContain('<img src=x onerror=');
       expect(main).toContain('javascript:window.__pwned=3');
