@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { GrantRow } from '../../src/service/ports/grants.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { legacyDialects, withLegacy } from './legacy.js';
 
 const at = (minute: number): string => `2026-03-01T12:${String(minute).padStart(2, '0')}:00.000Z`;
@@ -27,17 +27,11 @@ const grant = (over: Partial<GrantRow> = {}): GrantRow => ({
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`grants on the ${dialect.name} store`, () => {
-    let fx: StoreFixture;
     let store: Store;
-
-    beforeEach(async () => {
-      fx = await dialect.open();
-      store = fx.store;
+    const storeOf = storePerTest(dialect);
+    beforeEach(() => {
+      store = storeOf();
     });
-    afterEach(async () => {
-      await fx.dispose();
-    });
-    afterAll(() => dialect.close());
 
     const insert = async (...rows: GrantRow[]): Promise<void> => {
       await store.transaction(async (tx) => {

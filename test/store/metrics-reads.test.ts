@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../src/log/event.js';
 import type {
   Finding,
@@ -7,7 +7,7 @@ import type {
   FindingProof,
   FindingState,
 } from '../../src/reconcile/finding.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const NO_PROOF: FindingProof = { warrants: [], redemptions: [], fulfilments: [], observations: [] };
@@ -32,18 +32,11 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `what a metrics scrape reads, on ${dialect.name}`,
     () => {
-      let fx: StoreFixture;
-      beforeEach(async () => {
-        fx = await dialect.open();
-      });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
+      const storeOf = storePerTest(dialect);
 
       describe('findings.openByKind', () => {
         it('counts open findings by kind, leaving out acknowledged, resolved and absent kinds', async () => {
-          const { store } = fx;
+          const store = storeOf();
           await store.transaction(async (tx) => {
             const eventId = await tx.log.append(
               encodeEvent({
@@ -77,7 +70,7 @@ for (const dialect of DIALECTS) {
 
       describe('poolUsage', () => {
         it('counts connections without a query, none of them waiting while the store is idle', async () => {
-          const usage = fx.store.poolUsage();
+          const usage = storeOf().poolUsage();
           expect(usage.waiting).toBe(0);
           expect(usage.inUse).toBe(0);
           expect(usage.idle).toBeGreaterThanOrEqual(dialect.name === 'sqlite' ? 1 : 0);

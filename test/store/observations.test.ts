@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { NhiId, PrincipalId } from '../../src/core/ids.js';
 import type {
   Observation,
@@ -7,7 +7,7 @@ import type {
 } from '../../src/observation/observation.js';
 import { factKey } from '../../src/observation/observation.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 
 const at = (minute: number): string => `2026-03-01T12:${String(minute).padStart(2, '0')}:00.000Z`;
 
@@ -30,16 +30,11 @@ const grant = (resource: string, present: boolean): ObservedFact => ({
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`observations on the ${dialect.name} store`, () => {
-    let fx: StoreFixture;
     let store: Store;
-    beforeEach(async () => {
-      fx = await dialect.open();
-      store = fx.store;
+    const storeOf = storePerTest(dialect);
+    beforeEach(() => {
+      store = storeOf();
     });
-    afterEach(async () => {
-      await fx.dispose();
-    });
-    afterAll(() => dialect.close());
 
     const insert = (...rows: Observation[]) =>
       store.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { KeyRing } from '../../src/keys/keyring.js';
 import { encodeEvent } from '../../src/log/event.js';
@@ -7,27 +7,22 @@ import type { Finding, FindingId, FindingProof } from '../../src/reconcile/findi
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import { runReconcile } from '../../src/service/reconcile.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `reconciliation on the ${dialect.name} store`,
     () => {
-      let fx: StoreFixture;
       let store: Store;
+      const storeOf = storePerTest(dialect);
       let ring: KeyRing;
       const clock = new ManualClock(AT);
       const integrate = () => integrateAll(store, clock, ring);
       beforeEach(async () => {
-        fx = await dialect.open();
-        store = fx.store;
+        store = storeOf();
         ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
       });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
 
       describe('when a finding would cite an event the log has not integrated yet', () => {
         it('defers the finding to the next pass rather than raise it without its proof', async () => {

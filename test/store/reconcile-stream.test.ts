@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/observation/observation.js';
 import { ALL_SUBJECTS } from '../../src/service/ports/subjects.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
@@ -12,7 +12,7 @@ import { seedStore } from '../../bench/seed.js';
 import { wholeInput } from '../../bench/whole-input.js';
 import { generateReconcileInput } from '../fixtures/reconcile-input.js';
 import { BASE, denseInput, keptObservations, MINUTE } from '../fixtures/dense-history.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 
 /** The pass as it was before slices: every row of every table, then the pure reconciler. */
 async function wholeHistory(store: Store, now: Date, driftGraceMs: number) {
@@ -28,16 +28,11 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `streamed reconciliation on the ${dialect.name} store`,
     () => {
-      let fx: StoreFixture;
       let store: Store;
-      beforeEach(async () => {
-        fx = await dialect.open();
-        store = fx.store;
+      const storeOf = storePerTest(dialect);
+      beforeEach(() => {
+        store = storeOf();
       });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
 
       /** Streamed and whole-history passes agree at `now`, findings and resolutions alike. */
       async function expectSamePlan(now: Date, driftGraceMs: number) {

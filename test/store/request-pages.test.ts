@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionId, PrincipalId } from '../../src/core/ids.js';
 import { requestIdOf } from '../../src/request/build.js';
 import type { RequestBody, RequestRecord, RequestState } from '../../src/request/request.js';
 import type { RequestListFilter } from '../../src/service/ports/requests.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { prodBody } from '../helpers/request-fixtures.js';
 
 const base = prodBody();
@@ -19,12 +19,11 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(
     `request pages on the ${dialect.name} store`,
     () => {
-      let fx: StoreFixture;
       let store: Store;
+      const storeOf = storePerTest(dialect);
       let all: RequestRecord[];
       beforeEach(async () => {
-        fx = await dialect.open();
-        store = fx.store;
+        store = storeOf();
         all = Array.from({ length: 9 }, (_, n) =>
           record(
             n,
@@ -45,10 +44,6 @@ for (const dialect of DIALECTS) {
           });
         });
       });
-      afterEach(async () => {
-        await fx.dispose();
-      });
-      afterAll(() => dialect.close());
 
       /** Reads every page of `size` after the cursor of the last row, as ids. */
       const pages = async (f: Omit<RequestListFilter, 'limit'>, size: number) => {

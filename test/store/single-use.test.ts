@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, epochSeconds } from '../../src/core/clock.js';
 import type { NhiId, PrincipalId, ReceiptId, RequestId, WarrantId } from '../../src/core/ids.js';
 import type { Fulfilment, FulfilmentId } from '../../src/fulfilment/fulfilment.js';
 import { REPLAY_RETENTION_LEEWAY_SECONDS } from '../../src/identity/oidc/replay.js';
 import { wireIdentity, type ServerIdentity } from '../../src/server/identity.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 
 const ISSUER = 'https://token.actions.example';
 
@@ -27,22 +27,17 @@ const fulfilment = (outcome: Fulfilment['outcome']): Fulfilment => ({
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`single use on the ${dialect.name} store`, () => {
-    let fx: StoreFixture;
     let store: Store;
+    const storeOf = storePerTest(dialect);
     let clock: ManualClock;
     let identity: ServerIdentity;
     const nowSeconds = () => epochSeconds(clock.now());
 
-    beforeEach(async () => {
-      fx = await dialect.open();
-      store = fx.store;
+    beforeEach(() => {
+      store = storeOf();
       clock = new ManualClock('2026-03-01T12:00:00Z');
       identity = wireIdentity(undefined, [], clock, store);
     });
-    afterEach(async () => {
-      await fx.dispose();
-    });
-    afterAll(() => dialect.close());
 
     describe('when one token is presented many times at once', () => {
       it('lets exactly one presentation spend it', async () => {

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { NhiId, RequestId, WarrantId } from '../../src/core/ids.js';
 import { encodeEvent } from '../../src/log/event.js';
 import { nhiKey } from '../../src/nhi/key.js';
 import type { RequestState } from '../../src/request/request.js';
 import type { Store } from '../../src/service/ports/store.js';
-import { DIALECTS, type StoreFixture } from '../helpers/dialects.js';
+import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { nhi, request, warrant } from '../helpers/store-rows.js';
 
 const event = (type: 'nhi.registered' | 'request.created') =>
@@ -12,20 +12,15 @@ const event = (type: 'nhi.registered' | 'request.created') =>
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(`the ${dialect.name} store`, () => {
-    let fx: StoreFixture;
     let store: Store;
+    const storeOf = storePerTest(dialect);
     beforeEach(async () => {
-      fx = await dialect.open();
-      store = fx.store;
+      store = storeOf();
       await store.transaction(async (tx) => {
         await tx.nhis.insert(nhi);
         await tx.requests.insert(request('sha256:' + 'a'.repeat(64)));
       });
     });
-    afterEach(async () => {
-      await fx.dispose();
-    });
-    afterAll(() => dialect.close());
 
     describe('when a transaction fails after writing', () => {
       it('keeps neither the state change nor its event', async () => {
