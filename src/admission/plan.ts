@@ -9,6 +9,7 @@
  */
 import { canonicalJson } from '../core/canonical.js';
 import { sha256Hex } from '../core/crypto.js';
+import { CountersignError } from '../core/errors.js';
 import type { AdmissionRequest } from './review.js';
 
 export const PROTECTED_LABEL = 'countersign.io/protected';
@@ -71,10 +72,16 @@ const refuse = (code: AdmissionRefusalCode, message: string): AdmissionPlan => (
  * The version of a Secret: its type and data, canonical and hashed. Two admissions of
  * the same content give the same version, whatever order the keys came in.
  */
-function secretVersion(object: unknown): string {
+function secretVersion(object: unknown): string | undefined {
   const o = (object ?? {}) as { type?: unknown; data?: unknown; stringData?: unknown };
   const content = { type: o.type ?? null, data: o.data ?? {}, stringData: o.stringData ?? {} };
-  return `sha256:${sha256Hex(canonicalJson(content))}`;
+  try {
+    return `sha256:${sha256Hex(canonicalJson(content))}`;
+  } catch (e) {
+    // JCS cannot hold it (a lone surrogate, too deep): undefined, never a guess.
+    if (e instanceof CountersignError && e.code === 'NON_CANONICAL_VALUE') return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -121,6 +128,10 @@ export function planAdmission(
   }
   const resource = `k8s/${namespace}/${req.kind.kind.toLowerCase()}/${name}`;
   const isSecret = req.kind.kind === 'Secret' && req.kind.group === '';
+  const version = isSecret && req.operation !== 'DELETE' ? secretVersion(req.object) : null;
+  if (version === undefined) {
+    return refuse('REVIEW_MALFORMED', `${what}: the Secret's content cannot be canonicalised`);
+  }
   return {
     kind: 'redeem',
     warrant,
@@ -134,7 +145,7 @@ export function planAdmission(
     idempotencyKey: `k8s:${config.cluster}:${req.uid}`,
     change: {
       phase: req.operation === 'DELETE' ? 'revoke' : 'apply',
-      secretVersion: isSecret && req.operation !== 'DELETE' ? secretVersion(req.object) : null,
+      secretVersion: version,
       detail: `admitted ${req.operation} of ${resource} on ${config.cluster} (review ${req.uid})`,
     },
   };

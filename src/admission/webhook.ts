@@ -7,6 +7,8 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CountersignClient } from '../client/client.js';
+import { CountersignError } from '../core/errors.js';
+import { parseStrictJsonBytes } from '../core/json.js';
 import { CountersignApiError, isRedemptionDenial } from '../client/errors.js';
 import type { NamespaceLabels } from './namespaces.js';
 import { planAdmission, type AdmissionConfig, type AdmissionRefusalCode } from './plan.js';
@@ -112,9 +114,24 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
       },
     },
   });
+  // A Secret's data is hashed into the version reported for reconciliation, and the uid
+  // keys the use a retry may not spend again: a review read two ways (duplicate keys,
+  // bytes that are not UTF-8) is refused, as the API's own bodies are.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseStrictJsonBytes(body as Buffer));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   // Fastify's own refusals (a body that is not JSON, too large) come here: they are the
   // unreadable reviews of the contract, answered as problems like the route's own.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
+    // The strict parser's code says what is wrong without quoting the body.
+    if (error instanceof CountersignError) {
+      return unreadable(reply, 400, `the body is not strict JSON (${error.code})`);
+    }
     const status =
       error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
     // A JSON parser's message may quote the body (a Secret's data, a warrant): never echo it.
@@ -126,6 +143,15 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
         )
       : problem(reply, 500, 'INTERNAL', 'Internal error', 'the webhook failed; see its log');
   });
+  app.setNotFoundHandler((req, reply) =>
+    problem(
+      reply,
+      404,
+      'NOT_FOUND',
+      'Not found',
+      `no route ${req.method} ${req.url.split('?')[0]}`,
+    ),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   // The API server may append `?timeout=10s`; the route matches on the path alone.
   app.post('/validate', async (req, reply) => {

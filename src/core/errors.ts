@@ -24,6 +24,7 @@ export class CountersignError<C extends string = string> extends Error {
 /** Codes raised by the core helpers (input parsing, canonicalisation). */
 export type CoreErrorCode =
   | 'INVALID_JSON'
+  | 'INVALID_UTF8'
   | 'DUPLICATE_JSON_KEY'
   | 'JSON_TOO_DEEP'
   | 'LONE_SURROGATE'

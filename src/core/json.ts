@@ -20,6 +20,22 @@ export function parseStrictJson(text: string): unknown {
   }
 }
 
+// Fatal: a byte sequence that is not UTF-8 is refused, never replaced with U+FFFD (two
+// parties would otherwise read different strings from one body). ignoreBOM keeps a
+// byte-order mark in the text, where the strict parser refuses it (RFC 8259 §8.1).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** {@link parseStrictJson} over bytes, which must be well-formed UTF-8 (`INVALID_UTF8`). */
+export function parseStrictJsonBytes(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw fail('INVALID_UTF8', 'the body is not well-formed UTF-8');
+  }
+  return parseStrictJson(text);
+}
+
 function fail(
   code: CoreErrorCode,
   message: string,

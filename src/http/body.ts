@@ -1,12 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CountersignError } from '../core/errors.js';
-import { parseStrictJson } from '../core/json.js';
+import { parseStrictJsonBytes } from '../core/json.js';
 import type { HttpErrorCode } from './problem.js';
-
-// Fatal: a byte sequence that is not UTF-8 is refused, never replaced with U+FFFD (two
-// parties would otherwise read different strings from one body). ignoreBOM keeps a
-// byte-order mark in the text, where the strict parser refuses it (RFC 8259 §8.1).
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The bytes of each parsed body, kept with the request so a refusal can name them by digest. */
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
@@ -35,18 +30,8 @@ export function installJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const bytes = body as Buffer;
     rawBodies.set(req, bytes);
-    let text: string;
     try {
-      text = utf8.decode(bytes);
-    } catch {
-      done(
-        new CountersignError<HttpErrorCode>('INVALID_UTF8', 'the body is not well-formed UTF-8'),
-        undefined,
-      );
-      return;
-    }
-    try {
-      done(null, parseStrictJson(text));
+      done(null, parseStrictJsonBytes(bytes));
     } catch (e) {
       done(e as Error, undefined);
     }

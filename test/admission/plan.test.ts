@@ -160,6 +160,12 @@ describe('planAdmission', () => {
       );
       expect(plan).toMatchObject({ kind: 'refuse', code: 'OBJECT_UNNAMED' });
     });
+
+    it('refuses a Secret whose content JCS cannot hold with REVIEW_MALFORMED, never a guessed version', () => {
+      const object = secret({ password: '\ud800' }, { 'countersign.io/warrant': W });
+      const plan = planAdmission(request({ object }), PROTECTED, config);
+      expect(plan).toMatchObject({ kind: 'refuse', code: 'REVIEW_MALFORMED' });
+    });
   });
 });
 

@@ -190,6 +190,44 @@ describe('countersign admission', () => {
       }
     });
 
+    it('refuses a review that reads two ways, duplicate keys or bytes that are not UTF-8, and spends nothing', async () => {
+      const w = await secretWarrant('twice', 1);
+      const text = JSON.stringify(review({ uid: 'uid-dup', name: 'twice', warrant: w.token }));
+      const bodies: [Buffer | string, string][] = [
+        [
+          text.replace('"uid":"uid-dup"', '"uid":"uid-dup","uid":"uid-other"'),
+          'DUPLICATE_JSON_KEY',
+        ],
+        [
+          text.replace('"password":"c2VjcmV0"', '"password":"c2VjcmV0","password":"b3RoZXI="'),
+          'DUPLICATE_JSON_KEY',
+        ],
+        [
+          Buffer.concat([Buffer.from(text.slice(0, -1)), Buffer.from(',"x":"\xff"}', 'latin1')]),
+          'INVALID_UTF8',
+        ],
+        [text.replace('"c2VjcmV0"', '"\\ud800"'), 'LONE_SURROGATE'],
+      ];
+      for (const [body, why] of bodies) {
+        const r = await postReview(hook.url, pki.ca, body);
+        expect(r.status).toBe(400);
+        expect(r.contentType).toContain('application/problem+json');
+        expect(r.body).toMatchObject({ code: 'REVIEW_MALFORMED' });
+        expect(r.body.detail).toContain(why);
+        expect(JSON.stringify(r.body)).not.toContain(w.token);
+      }
+      expect(usesOf(w.warrantId)).toBe(0);
+      // The same review read one way is admitted, with the use still there to spend.
+      expect((await admit({ uid: 'uid-dup', name: 'twice', warrant: w.token })).allowed).toBe(true);
+    });
+
+    it('answers an unknown route with a 404 problem', async () => {
+      const r = await postReview(hook.url, pki.ca, '', { method: 'GET', path: '/validate' });
+      expect(r.status).toBe(404);
+      expect(r.contentType).toContain('application/problem+json');
+      expect(r.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    });
+
     it('refuses, in the review, a v1 review whose request is malformed', async () => {
       const body = review({ uid: 'uid-malformed' }) as { request: Record<string, unknown> };
       body.request.operation = 'PATCH';

@@ -169,12 +169,18 @@ export interface ReviewAnswer {
 }
 
 /** POSTs a body to the webhook over HTTPS, trusting only the test CA, as the API server does. */
-export function postReview(url: string, ca: string, body: unknown): Promise<ReviewAnswer> {
-  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+export function postReview(
+  url: string,
+  ca: string,
+  body: unknown,
+  at: { readonly method?: string; readonly path?: string } = {},
+): Promise<ReviewAnswer> {
+  // Text and bytes go as they are: a test may send what JSON.stringify would never write.
+  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      new URL('/validate?timeout=10s', url),
-      { method: 'POST', ca, headers: { 'content-type': 'application/json' } },
+      new URL(at.path ?? '/validate?timeout=10s', url),
+      { method: at.method ?? 'POST', ca, headers: { 'content-type': 'application/json' } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
