@@ -12,6 +12,12 @@ import {
   type Server,
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
+import {
+  DUPLICATE_KEY_MESSAGE,
+  DuplicateKeyError,
+  PARSE_ERROR,
+  parseMessageText,
+} from './message-text.js';
 
 /** The path the gateway serves MCP on, as most MCP servers do. */
 export const MCP_PATH = '/mcp';
@@ -79,9 +85,13 @@ export function httpEndpoint(
     }
     let body: unknown;
     try {
-      body = JSON.parse(await request.text());
-    } catch {
-      return jsonRpcError(400, -32700, 'Parse error');
+      body = parseMessageText(await request.text());
+    } catch (e) {
+      return jsonRpcError(
+        400,
+        PARSE_ERROR,
+        e instanceof DuplicateKeyError ? e.message : 'Parse error',
+      );
     }
     if (!isInitializeRequest(body)) {
       return jsonRpcError(400, -32000, 'Bad Request: send initialize to open a session first');
@@ -126,6 +136,9 @@ export function httpEndpoint(
         if (auth instanceof Response) return auth;
         authInfo = auth;
       }
+      if (await holdsDuplicateKey(request, options.maxBodyBytes)) {
+        return jsonRpcError(400, PARSE_ERROR, DUPLICATE_KEY_MESSAGE);
+      }
       const legacyTraffic = await isLegacyRequest(request, undefined, {
         maxRequestBodySize: options.maxBodyBytes,
       });
@@ -139,6 +152,44 @@ export function httpEndpoint(
       await Promise.all([...sessions.values()].map((t) => t.close()));
     },
   };
+}
+
+/**
+ * Whether a posted JSON body names a key twice in one object (see `parseMessageText`),
+ * read from a copy so the SDK still reads the request itself. A body over the limit is
+ * left to the SDK, which refuses it without reading it all.
+ */
+async function holdsDuplicateKey(request: Request, maxBytes: number): Promise<boolean> {
+  if (request.method !== 'POST' || request.body === null) return false;
+  if (!/^application\/json\b/i.test(request.headers.get('content-type') ?? '')) return false;
+  const text = await textUpTo(request.clone(), maxBytes);
+  if (text === null) return false;
+  try {
+    parseMessageText(text);
+    return false;
+  } catch (e) {
+    return e instanceof DuplicateKeyError;
+  }
+}
+
+/** The body as text, or null when it is longer than `maxBytes` (read no further). */
+async function textUpTo(request: Request, maxBytes: number): Promise<string | null> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) return null;
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {

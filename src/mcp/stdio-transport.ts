@@ -5,6 +5,7 @@ import {
   type JSONRPCMessage,
   type Transport,
 } from '@modelcontextprotocol/server';
+import { DuplicateKeyError, parseMessageText } from './message-text.js';
 
 /** 4 MiB, the SDK's bound on an HTTP request body, so both transports admit the same. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -127,9 +128,10 @@ export class LineTransport implements Transport {
     try {
       text = utf8.decode(line);
       if (text.trim() === '') return;
-      value = JSON.parse(text);
-    } catch {
-      this.#reject(ProtocolErrorCode.ParseError, 'Parse error');
+      value = parseMessageText(text);
+    } catch (e) {
+      const message = e instanceof DuplicateKeyError ? e.message : 'Parse error';
+      this.#reject(ProtocolErrorCode.ParseError, message);
       return;
     }
     let message: JSONRPCMessage;

@@ -82,6 +82,20 @@ describe('the MCP gateway over stdio', () => {
       const ping = await gateway.request(id + 1, 'tools/call', { name: 'ping', arguments: {} });
       expect(ping.result).toMatchObject({ content: [{ type: 'text' }] });
     });
+
+    it('answers a call that names a key twice with a parse error, and forwards nothing', async () => {
+      // JSON.parse keeps the last "table", other parsers the first: gated as one call, it
+      // could run upstream as the other.
+      gateway.write(
+        '{"jsonrpc":"2.0","id":501,"method":"tools/call","params":{"name":"ping","arguments":{"table":"orders","table":"users"}}}\n',
+      );
+      expect(await gateway.next()).toMatchObject({
+        id: null,
+        error: { code: -32700, message: expect.stringContaining('a key occurs twice') },
+      });
+      const ping = await gateway.request(502, 'tools/call', { name: 'ping', arguments: {} });
+      expect(ping.result).toMatchObject({ content: [{ type: 'text' }] });
+    });
   });
 });
 
@@ -115,6 +129,17 @@ describe('the MCP gateway over Streamable HTTP', () => {
       const res = await post('this is not json');
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ id: null, error: { code: -32700 } });
+    });
+
+    it('answers a body that names a key twice with a parse error', async () => {
+      const res = await post(
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"query","arguments":{"table":"orders","table":"users"}}}',
+      );
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        id: null,
+        error: { code: -32700, message: expect.stringContaining('a key occurs twice') },
+      });
     });
 
     it('answers a message without a session with a JSON-RPC error', async () => {
