@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import { isCountersignError } from '../core/errors.js';
+import { parseStrictJsonBytes } from '../core/json.js';
 import type { LogKeyPin } from '../evidence/verify.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { parseTrustFile, trustedLogKey, type Trust } from '../trust/trust-file.js';
@@ -69,4 +70,25 @@ export async function pinnedTrust(o: TrustOptions): Promise<PinnedTrust> {
     revokedKeys: file?.revokedKeys ?? [],
     origin: file?.origin,
   };
+}
+
+/** `--jwks FILE`: the pinned JWKS, read strictly (a key twice in one object is refused). */
+export async function readJwksFile(path: string): Promise<{ readonly keys: readonly JWK[] }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw usage(`cannot read the JWKS file ${path}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseStrictJsonBytes(bytes);
+  } catch (e) {
+    throw isCountersignError(e) ? usage(`--jwks ${path}: ${e.code}: ${e.message}`) : e;
+  }
+  const keys = (doc as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'object' && k !== null)) {
+    throw usage(`--jwks ${path}: not a JWKS (an object whose "keys" is an array of JWKs)`);
+  }
+  return { keys: keys as JWK[] };
 }

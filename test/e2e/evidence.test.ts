@@ -89,6 +89,28 @@ describeOnEveryStore('evidence bundles', (store) => {
       expect(failed).toBe(positions.length);
     });
 
+    it('refuses a pinned JWKS file that names a key twice, or is no JWKS, as a usage error', async () => {
+      const cases: [string, string][] = [
+        [
+          readFileSync(jwksFile, 'utf8').replace('{"keys":', '{"keys":[],"keys":'),
+          'DUPLICATE_JSON_KEY',
+        ],
+        ['{"keys": ', 'INVALID_JSON'],
+        ['{"kty":"OKP"}', 'not a JWKS'],
+      ];
+      for (const [text, why] of cases) {
+        const file = join(dir, 'bad-jwks.json');
+        writeFileSync(file, text);
+        const out = await runCli(
+          ['evidence', 'verify', bundleFile, '--log-key', logKey, '--jwks', file],
+          {},
+        );
+        expect(out.code, out.stderr).toBe(2);
+        expect(out.stderr).toContain(why);
+        expect(out.stderr).not.toContain('SyntaxError');
+      }
+    });
+
     it('makes the CLI exit non-zero', async () => {
       const tampered = join(dir, 'tampered.json');
       writeFileSync(tampered, readFileSync(bundleFile, 'utf8').replace('deploy-us', 'deploy-uz'));

@@ -194,5 +194,31 @@ describe('countersign request create --tool', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--tool-args: not JSON');
     });
+
+    it('refuses --tool-args that name a key twice, which JSON.parse would read as the last', async () => {
+      const subject = uniqueNhi();
+      await s.cli(
+        ['nhi', 'add', '--id', subject, '--kind', 'ai_agent', '--owner', 'team-data'],
+        'admin',
+      );
+      const r = await s.cli(
+        requestCreateArgs(subject, {
+          action: 'tool_call',
+          tool: 'orders-db/drop_table',
+          'tool-args': '{"table":"orders","table":"users"}',
+          scope: ['mcp/orders-db/drop_table=call'],
+          env: 'staging',
+          duration: '1h',
+          reason: 'x',
+        }),
+        'alice',
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--tool-args: not JSON (duplicate key "table")');
+      const filed = await s.http('GET', `/v1/requests?subject=${encodeURIComponent(subject)}`, {
+        as: 'alice',
+      });
+      expect(filed.body).toMatchObject({ requests: [] });
+    });
   });
 });

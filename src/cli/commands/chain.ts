@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { isCountersignError } from '../../core/errors.js';
+import { parseStrictJson } from '../../core/json.js';
 import type { CreateRequestInput, ListRequestsFilter } from '../../client/index.js';
 import { CliError, EXIT } from '../errors.js';
 import { emit } from '../output.js';
@@ -18,9 +20,12 @@ function toolFrom(spec: string, args: unknown): Record<string, unknown> {
   if (args === undefined) return tool;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(args as string);
-  } catch {
-    throw new CliError('--tool-args: not JSON', EXIT.usage);
+    // Strict: JSON.parse would keep the last of two equal keys without a word, and the
+    // request's digest would pin arguments its author did not see that way.
+    parsed = parseStrictJson(args as string);
+  } catch (e) {
+    const why = isCountersignError(e) && e.code !== 'INVALID_JSON' ? ` (${e.message})` : '';
+    throw new CliError(`--tool-args: not JSON${why}`, EXIT.usage, 'USAGE');
   }
   return { ...tool, arguments: parsed };
 }

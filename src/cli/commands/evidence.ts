@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
-import { collect, pinnedTrust, type TrustOptions } from '../trust-options.js';
+import { collect, pinnedTrust, readJwksFile, type TrustOptions } from '../trust-options.js';
 
 export function evidenceCommands(program: Command, cx: CommandContext): void {
   const evidence = program.command('evidence').description('offline-verifiable evidence bundles');
@@ -37,9 +37,7 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
       // Loaded lazily so that other commands do not pay for the verifier.
       const { renderCustody, verifyBundle } = await import('../../evidence/index.js');
       const pinned = await pinnedTrust(o);
-      const jwks = o.jwks
-        ? (JSON.parse(await readFile(o.jwks, 'utf8')) as { keys: [] })
-        : pinned.jwks;
+      const jwks = o.jwks ? await readJwksFile(o.jwks) : pinned.jwks;
       const report = await verifyBundle(await readFile(file), {
         ...(pinned.pins.length > 0 ? { logKeys: pinned.pins } : {}),
         ...(jwks ? { jwks } : {}),
