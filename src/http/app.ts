@@ -67,6 +67,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           },
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
+    // The longest id a path names is an NHI id (233 characters, its `/`s encoded as %2F):
+    // the router's default of 100 refused ids the API had registered. The schemas bound
+    // each decoded parameter.
+    routerOptions: { maxParamLength: 1024 },
     clientErrorHandler: answerClientError,
     // Errors raised by the router itself (an undecodable path such as `%C0%AF`) bypass the
     // error handler; answer them as problems too, without echoing the path.

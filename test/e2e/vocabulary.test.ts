@@ -143,6 +143,23 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
       expect(r.body.detail).toContain(`member of group ${owner}`);
     });
 
+    it('reads back and hands over an NHI whose id is as long as ids go, slashes and all', async () => {
+      const id = `svc:${'a/'.repeat(99)}bc`;
+      expect(id).toHaveLength(4 + 200);
+      expect((await register('admin', id, 'team-data')).status).toBe(201);
+      const path = `/v1/nhis/${encodeURIComponent(id)}`;
+      const shown = await s.http('GET', path, { as: 'audra' });
+      expect([shown.status, shown.body.id]).toEqual([200, id]);
+      const moved = await s.http('PUT', `${path}/owner`, {
+        as: 'admin',
+        body: { owner: 'sre', reason: 'the team moved' },
+      });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      const out = await s.cli(['nhi', 'show', id], 'audra');
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toContain('sre');
+    });
+
     it('lets an admin register it for any owner', async () => {
       expect((await register('admin', uniqueNhi('svc'), 'payments')).status).toBe(201);
     });
