@@ -251,6 +251,25 @@ const CASES: Case[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
   },
+  ...['garbage', '2020', '2026-12-04T10:00:00'].map((since) => ({
+    name: `an exceptions report since ${since}, which is no RFC 3339 instant`,
+    method: 'GET',
+    path: () => `/v1/reports/exceptions?since=${since}`,
+    as: 'audra' as const,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+  })),
+  ...[{ to: '2026-12-04Tgarbage' }, { to: '2026-02-30T00:00:00Z' }, { advance: '99999999d' }].map(
+    (body) => ({
+      name: `a dev clock moved to ${JSON.stringify(body)}, which is no instant`,
+      method: 'POST',
+      path: () => '/v1/dev/clock',
+      as: 'admin' as const,
+      body: () => body,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    }),
+  ),
   {
     name: 'headers over the HTTP parser limit',
     method: 'GET',
@@ -293,6 +312,11 @@ describe('bad input', () => {
       });
     });
   }
+
+  it('still keeps time after the clock was refused an instant', async () => {
+    const r = await s.http('GET', '/v1/requests', { as: 'alice' });
+    expect(r.status, r.text).toBe(200);
+  });
 
   describe('when a client sends bytes that are not HTTP', () => {
     it('answers 400 problem+json with code MALFORMED_HTTP, closes the connection and keeps serving', async () => {

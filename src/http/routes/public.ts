@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseDuration } from '../../core/duration.js';
 import { brokerReadiness } from '../../service/connector-observe.js';
 import { problem, STATUS } from '../problem.js';
+import { CountersignError, type CoreErrorCode } from '../../core/errors.js';
+import { instantOf } from '../instant.js';
 import { ClockBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
 
@@ -53,8 +55,18 @@ export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   if (devClock) {
     // Dev mode only: end-to-end tests move the server's clock instead of sleeping.
     app.post('/v1/dev/clock', { schema: { body: ClockBody, hide: true } }, async (req) => {
-      if ('advance' in req.body) devClock.advance(parseDuration(req.body.advance));
-      else devClock.set(new Date(req.body.to));
+      // Checked before it moves: an instant no Date can hold would break every later call.
+      const to =
+        'advance' in req.body
+          ? new Date(devClock.now().getTime() + parseDuration(req.body.advance))
+          : instantOf(req.body.to, 'to');
+      if (Number.isNaN(to.getTime()) || to.getUTCFullYear() > 9999) {
+        throw new CountersignError<CoreErrorCode>(
+          'VALIDATION_FAILED',
+          'the clock would move beyond the year 9999',
+        );
+      }
+      devClock.set(to);
       return { now: devClock.now().toISOString(), offsetMs: devClock.offsetMs };
     });
   }

@@ -10,6 +10,7 @@ import { PassGate } from '../../service/reconcile-gate.js';
 import { runReconcile, type ReconcileSummary } from '../../service/reconcile.js';
 import type { ServerMetrics } from '../metrics/registry.js';
 import { principalOf } from '../auth.js';
+import { instantOf } from '../instant.js';
 import { FulfilmentBody, IdParam, ObservationsBody, ReasonBody } from '../schemas.js';
 import type { RoutesOptions } from './options.js';
 
@@ -108,13 +109,8 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       config: { roles: ['auditor', 'admin'] },
     },
     async (req) => {
-      const since = req.query.since ? new Date(req.query.since) : null;
-      return {
-        exceptions: await exceptionsSince(
-          ctx,
-          since && !Number.isNaN(since.getTime()) ? since : null,
-        ),
-      };
+      const since = req.query.since === undefined ? null : instantOf(req.query.since, 'since');
+      return { exceptions: await exceptionsSince(ctx, since) };
     },
   );
 
