@@ -27,6 +27,7 @@ import type { ServerMetrics } from './metrics/registry.js';
 import { metricsRoutes } from './metrics/route.js';
 import { redactedRequest } from './log-redact.js';
 import { publicRoutes } from './routes/public.js';
+import { routeMethods } from './methods.js';
 import { requestRoutes } from './routes/requests.js';
 
 /** Bytes of request body read before answering 413 BODY_TOO_LARGE. */
@@ -90,12 +91,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installJsonBodies(app);
   app.setErrorHandler(answerError);
 
-  app.setNotFoundHandler((req, reply) =>
-    reply
+  const methodsAt = routeMethods(app);
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = methodsAt(path);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .type('application/problem+json')
+        .send(problem('METHOD_NOT_ALLOWED', `this route takes ${allowed.join(', ')}`, path));
+    }
+    return reply
       .code(404)
       .type('application/problem+json')
-      .send(problem('NOT_FOUND', 'no such route', req.url.split('?')[0])),
-  );
+      .send(problem('NOT_FOUND', 'no such route', path));
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -242,6 +242,22 @@ const CASES: Case[] = [
     status: 404,
     code: 'NOT_FOUND',
   },
+  ...(['DELETE', 'PUT', 'OPTIONS'] as const).map((method) => ({
+    name: `${method} to a route that does not take it`,
+    method,
+    path: () => '/v1/requests',
+    as: 'alice' as const,
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+  })),
+  {
+    name: 'PATCH to a route with a parameter that does not take it',
+    method: 'PATCH',
+    path: () => `/v1/requests/${encodeURIComponent(requestId)}`,
+    as: 'alice',
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+  },
   {
     name: 'a malformed duration',
     method: 'POST',
@@ -312,6 +328,16 @@ describe('bad input', () => {
       });
     });
   }
+
+  it('names the methods a route takes in Allow when it refuses another', async () => {
+    const r = await s.http('DELETE', '/v1/requests', { as: 'alice' });
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('GET, HEAD, POST');
+    const one = await s.http('PATCH', `/v1/requests/${encodeURIComponent(requestId)}`, {
+      as: 'alice',
+    });
+    expect(one.headers.get('allow')).toBe('GET, HEAD');
+  });
 
   it('still keeps time after the clock was refused an instant', async () => {
     const r = await s.http('GET', '/v1/requests', { as: 'alice' });
