@@ -43,7 +43,8 @@ export class ApiTokenAuthenticator implements Authenticator {
   }
 
   authenticate(authorization: string | undefined): Promise<Principal | null> {
-    const m = /^Bearer ([A-Za-z0-9._~+/=-]{8,4096})$/.exec(authorization ?? '');
+    // The scheme is case-insensitive (RFC 9110 §11.1); the token is compared as sent.
+    const m = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9._~+/=-]{8,4096})$/.exec(authorization ?? '');
     if (!m) return Promise.resolve(null);
     const hash = sha256Hex(m[1] as string);
     const found = this.#byHash.get(hash);

@@ -60,6 +60,16 @@ describe('FederatedAuthenticator', () => {
       });
     });
 
+    it('reads the scheme in any case, as RFC 9110 §11.1 has it, and the token exactly', async () => {
+      for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+        await expect(auth.authenticate(`${scheme} ${api.token}`)).resolves.toMatchObject({
+          id: 'bootstrap',
+        });
+      }
+      const flipped = api.token.replace(/[a-z]/, (c) => c.toUpperCase());
+      await expect(auth.authenticate(`Bearer ${flipped}`)).resolves.toBeNull();
+    });
+
     it('answers null for missing, unknown or non-bearer credentials', async () => {
       await expect(auth.authenticate(undefined)).resolves.toBeNull();
       await expect(auth.authenticate('Bearer cs_unknown_token_value')).resolves.toBeNull();
