@@ -11,6 +11,17 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
 };
 
+/** The code of a 4xx that comes with a status alone; any other 4xx is a 400 `VALIDATION_FAILED`. */
+const BY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
 /** The problem document an error is answered with, and whether it is the server's fault. */
 export interface Answer {
   readonly problem: Problem;
@@ -22,8 +33,8 @@ export interface Answer {
 
 /**
  * Maps any error to its RFC 9457 answer: a CountersignError keeps its code, Fastify's
- * own refusals get theirs from {@link FASTIFY_CODES}, another 4xx is a
- * `VALIDATION_FAILED`, and anything else is `INTERNAL` with nothing of it shown.
+ * own refusals get theirs from {@link FASTIFY_CODES}, another 4xx the code of its status
+ * ({@link BY_STATUS}) or a 400 `VALIDATION_FAILED`, and anything else is `INTERNAL` with nothing of it shown.
  */
 export function answerFor(err: FastifyError, instance: string | undefined): Answer {
   if (isCountersignError(err) && isErrorCode(err.code)) {
@@ -41,11 +52,11 @@ export function answerFor(err: FastifyError, instance: string | undefined): Answ
     return { problem: problem(mapped, detail, instance), challenge: null, failure: null };
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    // A plugin's own refusal (the static files' 403 for a path out of their root): the code
+    // its status has in the table, so that a code always comes with its one status.
+    const code = BY_STATUS[err.statusCode] ?? 'VALIDATION_FAILED';
     return {
-      problem: {
-        ...problem('VALIDATION_FAILED', 'the request could not be processed', instance),
-        status: err.statusCode,
-      },
+      problem: problem(code, 'the request could not be processed', instance),
       challenge: null,
       failure: null,
     };
