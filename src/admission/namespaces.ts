@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from '../core/yaml.js';
 
 export interface NamespaceLabels {
   /** The namespace's labels, or null when they cannot be read. */
@@ -25,7 +25,7 @@ const isLabels = (v: unknown): v is Record<string, string> =>
  * `{ payments: { countersign.io/protected: "true", countersign.io/environment: prod } }`.
  */
 export function namespacesFromFile(path: string): NamespaceLabels {
-  const doc: unknown = parseYaml(readFileSync(path, 'utf8'));
+  const doc: unknown = parseYamlText(readFileSync(path, 'utf8'));
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new Error(`${path}: expected a map of namespace to labels`);
   }

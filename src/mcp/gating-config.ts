@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from '../core/yaml.js';
 import { parseDuration } from '../core/duration.js';
 import { assertNhiId, NameSchema } from '../core/vocabulary.js';
 import type { AgentTokenConfig } from './agent-tokens.js';
@@ -242,7 +242,7 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
 export function readGatingConfig(path: string): GatingConfig {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: true });
+    doc = parseYamlText(readFileSync(path, 'utf8'));
   } catch (e) {
     throw bad(path, (e as Error).message.split('\n')[0] ?? 'unreadable');
   }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from '../core/yaml.js';
 import { digestOf } from '../core/canonical.js';
 import { parseDuration } from '../core/duration.js';
 import { CountersignError } from '../core/errors.js';
@@ -73,10 +73,7 @@ function duration(text: string, path: string): number {
 export function parsePolicyText(text: string, format: 'yaml' | 'json'): Policy {
   let doc: unknown;
   try {
-    doc =
-      format === 'json'
-        ? parseStrictJson(text)
-        : (parseYaml(text, { uniqueKeys: true }) as unknown);
+    doc = format === 'json' ? parseStrictJson(text) : parseYamlText(text);
   } catch (cause) {
     throw new CountersignError<PolicyErrorCode>(
       'POLICY_INVALID',

@@ -3,8 +3,9 @@ import { dirname, extname, resolve } from 'node:path';
 import { ConnectorConfigSchema } from './connectors.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
-import { CountersignError } from '../core/errors.js';
+import { CountersignError, isCountersignError } from '../core/errors.js';
+import { parseStrictJson } from '../core/json.js';
+import { parseYamlText } from '../core/yaml.js';
 import { OidcConfigSchema } from '../identity/oidc/config.js';
 import { ROLES } from '../identity/roles.js';
 
@@ -155,17 +156,19 @@ function explained(e: ValueError | undefined): ValueError | undefined {
 /** Reads and validates a config file; relative paths in it resolve against its folder. */
 export function loadConfigFile(path: string): ConfigFile {
   let doc: unknown;
+  let text: string;
   try {
-    const text = readFileSync(path, 'utf8');
-    doc = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
-  } catch (cause) {
-    throw new CountersignError<ConfigErrorCode>(
-      'CONFIG_INVALID',
-      `config ${path}: ${(cause as Error).message}`,
-      {
-        cause,
-      },
-    );
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CountersignError<ConfigErrorCode>('CONFIG_INVALID', `config ${path}: ${code}`);
+  }
+  try {
+    // Neither parser's message quotes the file: a line of it may hold a password.
+    doc = extname(path) === '.json' ? parseStrictJson(text) : parseYamlText(text);
+  } catch (e) {
+    const why = isCountersignError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+    throw new CountersignError<ConfigErrorCode>('CONFIG_INVALID', `config ${path}: ${why}`);
   }
   const first = explained(Value.Errors(ConfigSchema, doc).First());
   if (first) {

@@ -163,7 +163,7 @@ describe('parsePolicyText', () => {
     it('refuses a duplicate YAML key with POLICY_INVALID naming the line', () => {
       const text = edit('maxUses: 10', 'maxUses: 10\n    maxUses: 1000');
       const err = expectCode(() => parsePolicyText(text, 'yaml'), 'POLICY_INVALID');
-      expect(err.message).toMatch(/unique/i);
+      expect(err.message).toContain('DUPLICATE_KEY');
       expect(err.message).toMatch(/line 1[0-9]/);
     });
 

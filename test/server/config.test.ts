@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { newApiToken } from '../../src/identity/api-tokens.js';
 import { readGatingConfig } from '../../src/mcp/gating-config.js';
 import { assertUniquePrincipals, loadConfigFile } from '../../src/server/config.js';
@@ -41,6 +41,55 @@ describe('loadConfigFile', () => {
       });
       expect(loadConfigFile(path).principals?.map((p) => p.id)).toEqual(['ops', 'Ops']);
     });
+  });
+});
+
+describe('loadConfigFile on a file it cannot read', () => {
+  /** Writes `text` as it is and returns its path. */
+  const raw = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const PASSWORD = 'hunter2-in-the-url';
+  const database = `postgres://cs:${PASSWORD}@db.internal/cs`;
+
+  it.each([
+    [
+      'a YAML key twice',
+      'c.yaml',
+      `port: 8470\ndatabase: ${database}\ndatabase: x\n`,
+      /DUPLICATE_KEY\) at line 3/,
+    ],
+    [
+      'YAML cut off',
+      'd.yaml',
+      `database: "${database}\nport: [1,\n`,
+      /not valid YAML \(\w+\) at line \d+/,
+    ],
+    [
+      'a JSON key twice',
+      'e.json',
+      `{"database":"${database}","database":"x"}`,
+      /DUPLICATE_JSON_KEY/,
+    ],
+    ['JSON cut off', 'f.json', `{"database": ${database}`, /INVALID_JSON/],
+  ])('refuses %s with CONFIG_INVALID saying where, never quoting a line', (_, name, text, why) => {
+    const err = expectCode(() => loadConfigFile(raw(name, text)), 'CONFIG_INVALID');
+    expect(err.message).toMatch(why);
+    expect(err.message).not.toContain(PASSWORD);
+    expect(err.cause).toBeUndefined();
+  });
+
+  it('reads a value with a tag it does not know as text, and prints no warning quoting it', () => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    try {
+      const path = raw('g.yaml', `database: !env ${database}\n`);
+      expect(loadConfigFile(path).database).toBe(database);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
