@@ -17,6 +17,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
 import type { CommandContext } from './context.js';
+import { redactUsageError } from './usage-errors.js';
 
 const program = new Command('countersign')
   .description('approval integrity for non-human identities')
@@ -27,6 +28,7 @@ const program = new Command('countersign')
   )
   .option('--json', 'machine-readable output')
   .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(redactUsageError(text)) })
   .showHelpAfterError();
 
 /**
