@@ -217,3 +217,16 @@ export function assertNoSecretMaterial(
   };
   walk(fields, '', '', 0);
 }
+
+/**
+ * What a person writes into a log event (a reason, a ticket reference) is screened as an
+ * executor's fulfilment detail is: the log can never be redacted, so text that looks like
+ * a credential is refused with `SECRET_MATERIAL_REJECTED` before anything is stored.
+ * Absent fields are skipped; no field is a fingerprint.
+ */
+export function screenFreeText(fields: Readonly<Record<string, string | null | undefined>>): void {
+  const present = Object.fromEntries(
+    Object.entries(fields).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+  assertNoSecretMaterial(present, { fingerprintFields: [] });
+}

@@ -11,6 +11,7 @@ import type { Nhi } from '../nhi/nhi.js';
 import type { PolicyErrorCode, PolicyRule } from '../policy/policy.js';
 import type { RequestBody, RequestErrorCode } from './request.js';
 import type { ExecutorBinding, RequestAction } from '../core/vocabulary.js';
+import { screenFreeText } from '../core/secrets.js';
 import { limitExceeded, pinWindow } from './window.js';
 
 /** What a requester submits; everything else in the body is set by the server. */
@@ -48,6 +49,7 @@ export interface BuildContext {
  * than its maximum, or more uses than it permits.
  */
 export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
+  screenFreeText({ reason: input.reason, ticket: input.ticket });
   const scope = normaliseScope(input.scope);
   const tool = toolOf(input);
   const targets = brokered(input, scope) ?? [...new Set(input.targets ?? [])].sort();

@@ -9,6 +9,7 @@ import type { RequestErrorCode, RequestState } from '../request/request.js';
 import { windowAt } from '../request/window.js';
 import { WARRANT_TYP, warrantClaims } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
+import { screenFreeText } from '../core/secrets.js';
 import { loadRequest } from './load-request.js';
 
 export interface DecideResult {
@@ -31,6 +32,7 @@ export async function decide(
   kind: DecisionKind,
   reason: string,
 ): Promise<DecideResult> {
+  screenFreeText({ reason });
   const now = ctx.clock.now();
   if (approver.via === 'oidc') {
     // A decision must ride on a recent sign-in, not on a day-old session (RFC 9470).

@@ -8,6 +8,7 @@ import {
   type FindingState,
 } from '../reconcile/finding.js';
 import { record, type ServiceContext } from './context.js';
+import { screenFreeText } from '../core/secrets.js';
 import { decodeCursor, encodeCursor } from './request-list.js';
 
 export type FindingsErrorCode = 'FINDING_UNKNOWN';
@@ -72,6 +73,7 @@ export async function decideFinding(
   action: 'acknowledge' | 'resolve',
   reason: string,
 ): Promise<FindingView> {
+  screenFreeText({ reason });
   const now = ctx.clock.now();
   const at = now.toISOString();
   const updated = await ctx.store.transaction(async (tx) => {

@@ -5,6 +5,7 @@ import { nhiKey } from '../nhi/key.js';
 import { type Nhi, type NhiErrorCode } from '../nhi/nhi.js';
 import { assertNhiId, type NhiKind } from '../core/vocabulary.js';
 import type { NhiReader } from './ports/nhis.js';
+import { screenFreeText } from '../core/secrets.js';
 import { record, type ServiceContext } from './context.js';
 
 export interface RegisterNhiInput {
@@ -50,6 +51,7 @@ export async function registerNhi(
   actor: Principal,
   input: RegisterNhiInput,
 ): Promise<Nhi> {
+  screenFreeText({ description: input.description });
   assertNhiId(input.id);
   assertActsFor(actor, input.owner, `register an NHI owned by ${input.owner}`);
   const now = ctx.clock.now();
@@ -89,6 +91,7 @@ export async function changeNhiOwner(
   id: string,
   input: ChangeOwnerInput,
 ): Promise<Nhi> {
+  screenFreeText({ reason: input.reason });
   const now = ctx.clock.now();
   return ctx.store.transaction(async (tx) => {
     // The update is conditional on the owner read: on PostgreSQL a concurrent change

@@ -3,6 +3,7 @@ import type { WarrantId } from '../core/ids.js';
 import { hasRole, type Principal } from '../identity/principal.js';
 import type { RequestErrorCode } from '../request/request.js';
 import type { WarrantErrorCode } from '../warrant/warrant.js';
+import { screenFreeText } from '../core/secrets.js';
 import { record, type ServiceContext, type ServiceErrorCode } from './context.js';
 
 /** Revokes a warrant. Only an admin or the request's requester may. */
@@ -12,6 +13,7 @@ export async function revokeWarrant(
   warrantId: string,
   reason: string,
 ): Promise<{ warrantId: WarrantId; revokedAt: string }> {
+  screenFreeText({ reason });
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.store.transaction(async (tx) => {
@@ -55,6 +57,7 @@ export async function withdrawRequest(
   requestId: string,
   reason: string,
 ): Promise<void> {
+  screenFreeText({ reason });
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
     const r = await tx.requests.get(requestId as never);

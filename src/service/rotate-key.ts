@@ -4,6 +4,7 @@ import { identityProof } from '../identity/proof.js';
 import type { SigningKeyRecord } from '../keys/keyring.js';
 import type { KeyErrorCode } from '../keys/seal.js';
 import type { TxPorts } from './ports/store.js';
+import { screenFreeText } from '../core/secrets.js';
 import { record, type ServiceContext } from './context.js';
 
 export interface RotationResult {
@@ -85,6 +86,7 @@ export async function rotateSigningKey(
   actor: Principal,
   reason: string | null,
 ): Promise<RotationResult> {
+  screenFreeText({ reason });
   const now = ctx.clock.now();
   const fresh = await ctx.keyAdmin.newKey(now);
   const retired = await changeKeys(ctx, (tx) => promote(tx, actor, now, fresh, reason));
@@ -102,6 +104,7 @@ export async function revokeSigningKey(
   kid: string,
   reason: string,
 ): Promise<RevocationResult> {
+  screenFreeText({ reason });
   const now = ctx.clock.now();
   const at = now.toISOString();
   const fresh = await ctx.keyAdmin.newKey(now);
