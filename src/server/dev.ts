@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sha256Hex } from '../core/crypto.js';
 import { newApiToken, type ApiTokenPrincipal } from '../identity/api-tokens.js';
+import { parseStrictJson } from '../core/json.js';
 import type { Role } from '../identity/roles.js';
 
 export const SAMPLE_POLICY = `# countersign sample policy (dev mode). Rules are tried in order; the first match wins.
@@ -79,9 +80,7 @@ export function bootstrapDevDataDir(dataDir: string): DevBootstrap {
   if (!existsSync(policyFile)) writeFileSync(policyFile, SAMPLE_POLICY, { mode: 0o600 });
   if (!existsSync(kekFile))
     writeFileSync(kekFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  const tokens: Record<string, string> = existsSync(tokensFile)
-    ? (JSON.parse(readFileSync(tokensFile, 'utf8')) as Record<string, string>)
-    : {};
+  const tokens = existsSync(tokensFile) ? readDevTokens(tokensFile) : {};
   const principals = DEV_PRINCIPALS.map((p) => {
     const token = tokens[p.id] ?? newApiToken().token;
     tokens[p.id] = token;
@@ -89,4 +88,24 @@ export function bootstrapDevDataDir(dataDir: string): DevBootstrap {
   });
   writeFileSync(tokensFile, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
   return { policyFile, kekFile, principals, tokensFile, created };
+}
+
+/**
+ * The dev tokens kept in the data directory. A file that is not a map of strings is
+ * refused by its name alone: JSON.parse's message would quote a slice of it, a token.
+ */
+function readDevTokens(file: string): Record<string, string> {
+  let doc: unknown;
+  try {
+    doc = parseStrictJson(readFileSync(file, 'utf8'));
+  } catch {
+    doc = null;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new Error(`${file} is not a JSON map of principal to token: fix or delete it`);
+  }
+  if (!Object.values(doc).every((t) => typeof t === 'string')) {
+    throw new Error(`${file} holds a token that is not a string: fix or delete it`);
+  }
+  return doc as Record<string, string>;
 }

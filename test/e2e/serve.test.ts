@@ -108,6 +108,16 @@ describe('countersign serve --dev', () => {
       expect(env.code).toBe(2);
       expect(env.stderr).toContain('CONFIG_INVALID: COUNTERSIGN_PORT');
     });
+
+    it('refuses a dev-tokens file cut short, naming it and quoting none of it', async () => {
+      const dataDir = freshDir();
+      const cut = '{"alice": "cs_kept-token-value-not-to-print-1234567890abcdefghijk';
+      writeFileSync(join(dataDir, 'dev-tokens.json'), cut);
+      const out = await runCli(['serve', '--dev', '--data', dataDir, '--port', '0'], {});
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain('dev-tokens.json is not a JSON map of principal to token');
+      expect(out.stderr).not.toContain('kept-token');
+    });
   });
 });
 
