@@ -87,7 +87,10 @@ export function normaliseToolBinding(binding: ToolBinding): ToolBinding {
     );
   }
   const digest = digestOf(binding.arguments);
-  if (binding.argumentsDigest !== undefined && binding.argumentsDigest !== digest) {
+  if (
+    binding.argumentsDigest !== undefined &&
+    !constantTimeEqual(binding.argumentsDigest, digest)
+  ) {
     throw invalid('the disclosed arguments do not hash to argumentsDigest');
   }
   return { ...binding, argumentsDigest: digest };

@@ -177,7 +177,8 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
           );
         }
         // OIDC Core §3.1.3.7 step 11: the nonce binds the token to this browser's login.
-        if (identity.claims['nonce'] !== login.nonce) {
+        const nonce = identity.claims['nonce'];
+        if (typeof nonce !== 'string' || !constantTimeEqual(nonce, login.nonce)) {
           throw new CountersignError<SignInErrorCode>(
             'SIGN_IN_FAILED',
             'the ID token does not carry the nonce of this sign-in',
