@@ -143,13 +143,15 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
         )
       : problem(reply, 500, 'INTERNAL', 'Internal error', 'the webhook failed; see its log');
   });
+  // The path is not echoed: the API server only ever calls /validate, and anything else
+  // sent here is not for a reader of the answer to see again.
   app.setNotFoundHandler((req, reply) =>
     problem(
       reply,
       404,
       'NOT_FOUND',
       'Not found',
-      `no route ${req.method} ${req.url.split('?')[0]}`,
+      `no route ${req.method}; reviews go to /validate`,
     ),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -28,6 +28,7 @@ import { metricsRoutes } from './metrics/route.js';
 import { redactedRequest } from './log-redact.js';
 import { publicRoutes } from './routes/public.js';
 import { routeMethods } from './methods.js';
+import { redactedPath } from './log-redact.js';
 import { requestRoutes } from './routes/requests.js';
 
 /** Bytes of request body read before answering 413 BODY_TOO_LARGE. */
@@ -93,7 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const methodsAt = routeMethods(app);
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
+    const path = redactedPath(req.url);
     const allowed = methodsAt(path);
     if (allowed.length > 0) {
       return reply

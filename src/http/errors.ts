@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isCountersignError } from '../core/errors.js';
 import { bearerChallenge } from './challenge.js';
+import { redactedPath } from './log-redact.js';
 import { isErrorCode, problem, STATUS, type ErrorCode, type Problem } from './problem.js';
 
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -69,7 +70,7 @@ export function answerFor(err: FastifyError, instance: string | undefined): Answ
 }
 
 /** The path of a request without its query, as a problem's `instance`. */
-export const instanceOf = (req: FastifyRequest): string | undefined => req.url.split('?')[0];
+export const instanceOf = (req: FastifyRequest): string => redactedPath(req.url);
 
 /** Sends an answer, logging a server-side failure by its type and message only. */
 export function sendAnswer(

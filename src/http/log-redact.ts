@@ -9,10 +9,18 @@ const CREDENTIAL = /eyJ[\w-]*\.[\w-]*\.[\w-]*|cs_[\w-]{16,}/g;
  * warrant or a token in a URL must not have it copied into the log.
  */
 export function redactedRequest(req: FastifyRequest): Record<string, unknown> {
-  const [path = '', query] = req.url.split('?', 2);
+  const query = req.url.includes('?');
   return {
     method: req.method,
-    url: path.replace(CREDENTIAL, '[redacted]') + (query === undefined ? '' : '?[redacted]'),
+    url: redactedPath(req.url) + (query ? '?[redacted]' : ''),
     remoteAddress: req.ip,
   };
+}
+
+/**
+ * A request's path as an answer may name it (a problem's `instance`): without its query,
+ * and with anything shaped like a credential replaced, as in the log.
+ */
+export function redactedPath(url: string): string {
+  return (url.split('?', 1)[0] ?? '').replace(CREDENTIAL, '[redacted]');
 }

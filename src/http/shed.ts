@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
+import { redactedPath } from './log-redact.js';
 import { problem } from './problem.js';
 
 /** When the server refuses new work. A limit of 0 turns that check off. */
@@ -84,7 +85,7 @@ export function installLoadShedding(
         .header('retry-after', String(RETRY_AFTER_S[pressure]))
         .type('application/problem+json')
         .send(
-          problem('OVERLOADED', `the server is overloaded (${pressure})`, req.url.split('?')[0]),
+          problem('OVERLOADED', `the server is overloaded (${pressure})`, redactedPath(req.url)),
         );
     }
     inFlight += 1;

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import type { ServerMetrics } from '../http/metrics/registry.js';
 import { scrapeHandler } from '../http/metrics/route.js';
+import { redactedPath } from '../http/log-redact.js';
 import { problem } from '../http/problem.js';
 
 /** A listening scrape port. */
@@ -25,7 +26,7 @@ export async function listenForScrapes(
     reply
       .code(404)
       .type('application/problem+json')
-      .send(problem('NOT_FOUND', 'no such route', req.url.split('?')[0])),
+      .send(problem('NOT_FOUND', 'no such route', redactedPath(req.url))),
   );
   try {
     const url = await app.listen(at);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { redactedPath } from '../log-redact.js';
 import { problem } from '../problem.js';
 
 /** The console's client-side routes: each answers index.html and the console routes it. */
@@ -47,7 +48,7 @@ function notBuilt(reply: FastifyReply, url: string): FastifyReply {
       problem(
         'CONSOLE_NOT_BUILT',
         'the console is not built: run `npm run build`',
-        url.split('?')[0],
+        redactedPath(url),
       ),
     );
 }
@@ -69,7 +70,7 @@ export async function installConsoleFiles(app: FastifyInstance, dir: string | nu
           reply
             .code(404)
             .type('application/problem+json')
-            .send(problem('NOT_FOUND', 'no such console file', req.url.split('?')[0])),
+            .send(problem('NOT_FOUND', 'no such console file', redactedPath(req.url))),
         );
         await assets.register(fastifyStatic, {
           root: join(dir, 'assets'),

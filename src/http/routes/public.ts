@@ -5,6 +5,7 @@ import { problem, STATUS } from '../problem.js';
 import { CountersignError, type CoreErrorCode } from '../../core/errors.js';
 import { instantOf } from '../instant.js';
 import { ClockBody } from '../schemas.js';
+import { redactedPath } from '../log-redact.js';
 import type { RoutesOptions } from './options.js';
 
 /** How long a readiness probe waits for the database before answering 503. */
@@ -40,7 +41,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
       reply
         .code(STATUS.NOT_READY)
         .type('application/problem+json')
-        .send(problem('NOT_READY', detail, req.url.split('?')[0]));
+        .send(problem('NOT_READY', detail, redactedPath(req.url)));
     try {
       await withTimeout(ctx.store.ping(), READY_TIMEOUT_MS);
     } catch {
