@@ -29,7 +29,11 @@ export function namespacesFromFile(path: string): NamespaceLabels {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new Error(`${path}: expected a map of namespace to labels`);
   }
-  const map: Record<string, Readonly<Record<string, string>>> = {};
+  // No prototype: a namespace named __proto__ is a key like any other.
+  const map: Record<string, Readonly<Record<string, string>>> = Object.create(null) as Record<
+    string,
+    Readonly<Record<string, string>>
+  >;
   for (const [ns, labels] of Object.entries(doc)) {
     if (!isLabels(labels)) throw new Error(`${path}: the labels of ${ns} must be strings`);
     map[ns] = labels;
@@ -38,7 +42,8 @@ export function namespacesFromFile(path: string): NamespaceLabels {
 }
 
 export function fixedNamespaces(map: LabelMap): NamespaceLabels {
-  return { labels: (ns) => Promise.resolve(map[ns] ?? null) };
+  // Own keys only: a namespace named `constructor` must not read Object's.
+  return { labels: (ns) => Promise.resolve(Object.hasOwn(map, ns) ? (map[ns] ?? null) : null) };
 }
 
 export interface ApiServerOptions {

@@ -58,6 +58,18 @@ export function checkRedemption(input: RedemptionInput): RedemptionDecision {
 }
 
 /**
+ * The check of a retry (an idempotency key that already redeemed): every check of
+ * {@link checkRedemption} but the count, since the use it answers was spent by its first
+ * attempt. A revocation, the window's end or a revoked key since then stops the retry
+ * too, and so does a caller the binding does not name: an executor whose first answer
+ * was lost must not act on it once the approval is gone, nor another workload on its key.
+ */
+export function checkRetry(input: RedemptionInput): RedemptionDecision {
+  const decision = checkRedemption(input);
+  return decision === EXHAUSTED ? ALLOW : decision;
+}
+
+/**
  * The checks that need only what was presented (the verified claims, the action, the
  * caller), not the server's row. An allow here is what a one-statement spend
  * (`Store.spendUse`) starts from: that statement checks the row itself (issued for
@@ -119,7 +131,7 @@ function presentedProblem(
 }
 
 /** Why the caller is not the executor the warrant binds, or null when it is. */
-function executorMismatch(
+export function executorMismatch(
   binding: ExecutorBinding,
   input: Pick<RedemptionInput, 'executor' | 'executorIdentity'>,
 ): string | null {

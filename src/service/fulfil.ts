@@ -8,9 +8,22 @@ import {
   type FulfilmentInput,
 } from '../fulfilment/fulfilment.js';
 import type { Principal } from '../identity/principal.js';
-import { RECEIPT_TYP, ReceiptSchema } from '../redemption/receipt.js';
+import { executorMismatch } from '../redemption/check.js';
+import { RECEIPT_TYP, ReceiptSchema, type ReceiptClaims } from '../redemption/receipt.js';
+import { canonicalJson } from '../core/canonical.js';
+import type { RedemptionRow } from './ports/warrants.js';
 import { record, type ServiceContext } from './context.js';
 import type { TxPorts } from './ports/store.js';
+
+/** Whether a receipt's claims are those of the redemption recorded under its id. */
+function sameRedemption(r: RedemptionRow, claims: ReceiptClaims): boolean {
+  return (
+    r.warrantId === claims.warrant_id &&
+    r.executor === claims.executor &&
+    r.useNumber === claims.use &&
+    canonicalJson(r.action) === canonicalJson(claims.action)
+  );
+}
 
 const invalidReceipt = (): CountersignError<FulfilmentErrorCode> =>
   new CountersignError('RECEIPT_INVALID', 'the receipt does not verify as a countersign receipt');
@@ -60,6 +73,20 @@ export async function reportFulfilment(
   return ctx.store.transaction(async (tx) => {
     const warrant = await tx.warrants.get(claims.warrant_id);
     if (!warrant || warrant.requestId !== claims.request_id) throw invalidReceipt();
+    // The receipt must be one this server gave out: an allowed redemption recorded under
+    // its id, of this warrant, by this executor, for this action and use. A signature
+    // alone is not enough: a key revoked as compromised could sign any receipt.
+    const redeemed = await tx.warrants.allowedById(claims.jti);
+    if (!redeemed || !sameRedemption(redeemed, claims)) throw invalidReceipt();
+    // A claims binding names a workload, not a principal id: two pipelines of one
+    // repository share an id, and only the one the binding names may report.
+    const mismatch = executorMismatch(warrant.claims.executor, {
+      executor: caller.id,
+      executorIdentity: caller.via === 'oidc' ? caller.identity : null,
+    });
+    if (mismatch !== null) {
+      throw new CountersignError<FulfilmentErrorCode>('RECEIPT_NOT_YOURS', mismatch);
+    }
     const report = validateFulfilmentInput(input, {
       receiptExecutor: claims.executor,
       caller: caller.id,

@@ -82,8 +82,11 @@ export async function registerNhi(
 }
 
 /**
- * Hands an NHI to another owner: an admin, or a member of the current owner group.
- * Requests already created keep the owner pinned in their body.
+ * Hands an NHI to another owner: an admin, or a member of both the current and the new
+ * owner group, as registering it for the new owner would need. Otherwise a member could
+ * hand it to a group of no one and then approve its requests, which the policy's
+ * `excludeOwner` refuses to owners. Requests already created keep the owner pinned in
+ * their body.
  */
 export async function changeNhiOwner(
   ctx: ServiceContext,
@@ -101,6 +104,7 @@ export async function changeNhiOwner(
       if (!nhi) throw unknownNhi(id);
       assertActsFor(actor, nhi.owner, `change the owner of ${nhi.id}`);
       if (nhi.owner === input.owner) return nhi;
+      assertActsFor(actor, input.owner, `hand ${nhi.id} to ${input.owner}`);
       if (await tx.nhis.setOwner(nhi.id, nhi.owner, input.owner)) {
         const data = { from: nhi.owner, to: input.owner, reason: input.reason };
         await record(tx, 'nhi.owner_changed', now, actor.id, { nhi: nhi.id }, data);

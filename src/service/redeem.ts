@@ -6,7 +6,7 @@ import { newReceiptId, type ReceiptId, type WarrantId } from '../core/ids.js';
 import { consumeToken } from '../identity/oidc/replay.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
-import { checkRedemption } from '../redemption/check.js';
+import { checkRedemption, checkRetry } from '../redemption/check.js';
 import { RECEIPT_TYP, ReceiptSchema, type ReceiptClaims } from '../redemption/receipt.js';
 import {
   EXHAUSTED,
@@ -58,23 +58,24 @@ const allowed = (receiptClaims: ReceiptClaims) => ({
 });
 
 /**
- * The answer to a retry: the receipt claims the first redemption recorded in the log,
- * signed again (Ed25519 is deterministic, so with the same key the receipt is the same
- * bytes). Nothing is spent or written. A key sent again with another warrant or action
- * is refused: it would otherwise pass one approval off as another.
+ * A key sent again with another warrant or action is refused: it would otherwise pass
+ * one approval off as another.
  */
-async function answerAgain(
-  tx: TxPorts,
-  prior: RedemptionRow,
-  warrantId: string | null,
-  action: RedemptionAction,
-) {
+function assertSameCall(prior: RedemptionRow, warrantId: string | null, action: RedemptionAction) {
   if (prior.warrantId !== warrantId || canonicalJson(prior.action) !== canonicalJson(action)) {
     throw new CountersignError<RedeemErrorCode>(
       'IDEMPOTENCY_KEY_REUSED',
       'this idempotency key was used for another warrant or action',
     );
   }
+}
+
+/**
+ * The answer to a retry the warrant still allows (`checkRetry`): the receipt claims the
+ * first redemption recorded in the log, signed again (Ed25519 is deterministic, so with
+ * the same key the receipt is the same bytes). Nothing is spent or written.
+ */
+async function answerAgain(tx: TxPorts, prior: RedemptionRow) {
   const leaf = await tx.log.eventLeaf(prior.eventId);
   const receipt = leaf === null ? undefined : (JSON.parse(leaf) as LogEvent).data.receipt;
   if (!Value.Check(ReceiptSchema, receipt)) {
@@ -153,15 +154,27 @@ export async function redeem(
         grantId: id,
       });
       const outcome = await ctx.store.transaction(async (tx) => {
+        const rec = claims ? await tx.warrants.get(claims.jti) : null;
         if (idempotencyKey !== null) {
           const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
-          if (prior) {
+          if (prior) assertSameCall(prior, claims?.jti ?? null, action);
+          // A retry is answered again only while the warrant would still allow it now (but
+          // for the use its first attempt spent); otherwise it is refused and recorded below.
+          const still = checkRetry({
+            claims,
+            keyRevoked: verified?.keyState === 'revoked',
+            record: rec,
+            action,
+            executor: executor.id,
+            executorIdentity: identity,
+            now,
+          });
+          if (prior && still.kind === 'allow') {
             // A retry raced its first attempt here: the credential minted for it goes unused.
             if (minting?.kind === 'minted') await tx.grants.abandon(id, at);
-            return answerAgain(tx, prior, claims?.jti ?? null, action);
+            return answerAgain(tx, prior);
           }
         }
-        const rec = claims ? await tx.warrants.get(claims.jti) : null;
         let decision: RedemptionDecision = checkRedemption({
           claims,
           keyRevoked: verified?.keyState === 'revoked',

@@ -99,6 +99,15 @@ describe('namespacesFromFile', () => {
     expect(await ns.labels('elsewhere')).toBeNull();
   });
 
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'knows nothing of a namespace named %s it does not list, so it stays governed',
+    async (name) => {
+      const file = join(dir, 'one.yaml');
+      writeFileSync(file, 'shop:\n  countersign.io/protected: "true"\n');
+      expect(await namespacesFromFile(file).labels(name)).toBeNull();
+    },
+  );
+
   it('refuses labels that are not strings, naming the namespace', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'shop:\n  countersign.io/protected: true\n');

@@ -1,10 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KeyRing } from '../../src/keys/keyring.js';
+import { RECEIPT_TYP } from '../../src/redemption/receipt.js';
+import { parseKek } from '../../src/keys/seal.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { createRequest, issueWarrant, uniqueNhi } from '../helpers/chain.js';
 import { requestCreateArgs } from '../helpers/cli-args.js';
 import { editBehindServer } from '../helpers/db.js';
 import { serveDuringSuite, TestServer } from '../helpers/server.js';
 
 const action = { resource: 'db/orders', permission: 'read', environment: 'staging' };
+
+/** A compact JWS's payload, read without verifying it. */
+const receiptClaims = (jws: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+
+/** Signs a receipt with the server's active key, read from its data dir as a thief could. */
+async function signWithServerKey(s: TestServer, claims: object): Promise<string> {
+  const kek = parseKek(readFileSync(join(s.dataDir, 'kek'), 'utf8'));
+  const store = await openSqliteStore({ file: join(s.dataDir, 'countersign.db'), readonly: true });
+  try {
+    return await KeyRing.load(await store.read.keys.list(), kek).signJws(claims, RECEIPT_TYP);
+  } finally {
+    await store.close();
+  }
+}
 
 describe('integrity at the edges of what was approved', () => {
   let s: TestServer;
@@ -104,6 +128,33 @@ describe('integrity at the edges of what was approved', () => {
       const cross = await fulfil('us');
       expect([cross.status, cross.body.code]).toEqual([422, 'TARGET_NOT_REDEEMED']);
       expect((await fulfil('eu')).status).toBe(201);
+    });
+
+    it('refuses a receipt no redemption was recorded for, even one signed with its key once revoked', async () => {
+      const w = await issueWarrant(s, { maxUses: 3, targets: ['eu', 'us'] });
+      const eu = await redeem(w.token, { target: 'eu' });
+      expect(eu.status).toBe(200);
+      // Whoever took the signing key can sign any receipt: here, one for a target never redeemed.
+      const forged = await signWithServerKey(s, {
+        ...receiptClaims(eu.body.receipt as string),
+        jti: 'rcp_forged-but-well-signed',
+        action: { ...action, target: 'us' },
+      });
+      const kid = (await s.http('GET', '/v1/keys', { as: 'admin' })).body.keys[0].kid as string;
+      const revoked = await s.http('POST', `/v1/keys/${kid}/revocation`, {
+        as: 'admin',
+        body: { reason: 'the signing key leaked' },
+      });
+      expect(revoked.status, revoked.text).toBe(200);
+      const report = (receipt: string, target: string) =>
+        s.http('POST', '/v1/fulfilments', {
+          as: 'deploy-eu',
+          body: { receipt, target, outcome: 'success', fingerprint: `sha256:${'b'.repeat(64)}` },
+        });
+      const r = await report(forged, 'us');
+      expect([r.status, r.body.code]).toEqual([403, 'RECEIPT_INVALID']);
+      // The receipt the server gave out is still the record of a real redemption.
+      expect((await report(eu.body.receipt as string, 'eu')).status).toBe(201);
     });
   });
 

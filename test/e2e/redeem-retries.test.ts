@@ -97,6 +97,36 @@ describeOnEveryStore('dry runs and idempotent retries of a redemption', (store) 
       expect(next.body).toMatchObject({ use: 2 });
     });
 
+    it('refuses a retry once the warrant is revoked, and records the refusal', async () => {
+      const w = await issue({ maxUses: 3 });
+      const body = { warrant: w.token, action: stagingAction('eu'), idempotencyKey: 'uid-rv' };
+      expect((await redeemAs(body)).status).toBe(200);
+      const revoked = await s.http('POST', `/v1/warrants/${w.warrantId}/revocation`, {
+        as: 'alice',
+        body: { reason: 'the change was called off' },
+      });
+      expect(revoked.status, revoked.text).toBe(200);
+      const events = await eventCount(s.databaseUrl);
+      const again = await redeemAs(body);
+      expect([again.status, again.body.code]).toEqual([403, 'WARRANT_REVOKED']);
+      expect(await eventCount(s.databaseUrl)).toBe(events + 1);
+    });
+
+    it('refuses a retry once the window has closed, though its use was spent inside it', async () => {
+      const w = await issue({ maxUses: 1 });
+      const body = { warrant: w.token, action: stagingAction('eu'), idempotencyKey: 'uid-late' };
+      expect((await redeemAs(body)).status).toBe(200);
+      // The last use: a retry inside the window is still answered.
+      expect((await redeemAs(body)).status).toBe(200);
+      const later = await s.advanceClock('3h');
+      try {
+        const again = await redeemAs(body);
+        expect([again.status, again.body.code]).toEqual([403, 'WARRANT_EXPIRED']);
+      } finally {
+        await s.setClock(new Date(later.getTime() - 3 * 3_600_000));
+      }
+    });
+
     it('keeps keys apart per executor', async () => {
       const w = await issue({ maxUses: 2 });
       const body = { warrant: w.token, action: stagingAction('eu'), idempotencyKey: 'shared' };

@@ -178,9 +178,18 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
       expect((await s.http('GET', `/v1/nhis/${id}`, { as: 'audra' })).body.owner).toBe('team-data');
     });
 
-    it('lets a member hand it over, logs nhi.owner_changed, and then no longer lets them', async () => {
+    it('refuses a member handing it to a group they are not in, which would shed the owner rule', async () => {
+      for (const owner of ['sre', 'nobody']) {
+        const r = await setOwner('alice', id, owner);
+        expect([r.status, r.body.code]).toEqual([403, 'FORBIDDEN']);
+        expect(r.body.detail).toContain(`hand ${id} to ${owner}`);
+      }
+      expect((await s.http('GET', `/v1/nhis/${id}`, { as: 'audra' })).body.owner).toBe('team-data');
+    });
+
+    it('lets an admin hand it over, logs nhi.owner_changed, and then the old owners may not take it back', async () => {
       const before = await request(id);
-      const r = await setOwner('alice', id, 'sre', 'sre runs it now');
+      const r = await setOwner('admin', id, 'sre', 'sre runs it now');
       expect([r.status, r.body.owner]).toEqual([200, 'sre']);
       const again = await setOwner('alice', id, 'team-data');
       expect([again.status, again.body.code]).toEqual([403, 'FORBIDDEN']);
@@ -194,7 +203,7 @@ describeOnEveryStore('closed vocabularies, met over HTTP', (store) => {
         .filter((e) => e.type === 'nhi.owner_changed');
       expect(changes).toContainEqual(
         expect.objectContaining({
-          actor: 'alice',
+          actor: 'admin',
           links: { nhi: id },
           data: { from: 'team-data', to: 'sre', reason: 'sre runs it now' },
         }),

@@ -151,6 +151,43 @@ describe('redeeming with a GitHub Actions workload token', () => {
     });
   });
 
+  describe("when another job of the same repository and environment holds the first job's receipt", () => {
+    // A tag build has the same subject, so the same principal id, as a branch build; only
+    // the binding (ref refs/heads/*) tells them apart.
+    const tagJob = { ref: 'refs/tags/v1.2.3' };
+    const redeemAs = async (bearer: string, warrant: string) =>
+      s.http('POST', '/v1/redemptions', {
+        bearer,
+        body: {
+          warrant,
+          action: { resource: 'db/orders', permission: 'read', environment: 'prod' },
+          idempotencyKey: 'run-42',
+        },
+      });
+    const fulfil = async (bearer: string, receipt: string) =>
+      s.http('POST', '/v1/fulfilments', {
+        bearer,
+        body: {
+          receipt,
+          target: 'default',
+          outcome: 'success',
+          fingerprint: `sha256:${'c'.repeat(64)}`,
+        },
+      });
+
+    it("refuses it the first job's idempotent retry and its fulfilment, and lets the first job report", async () => {
+      const { token: warrant } = await boundWarrant();
+      const first = await redeemAs(await jobToken(), warrant);
+      expect(first.status, first.text).toBe(200);
+      const receipt = (first.body as { receipt: string }).receipt;
+      const retried = await redeemAs(await jobToken(tagJob), warrant);
+      expect([retried.status, retried.body.code]).toEqual([403, 'EXECUTOR_MISMATCH']);
+      const stolen = await fulfil(await jobToken(tagJob), receipt);
+      expect([stolen.status, stolen.body.code]).toEqual([403, 'RECEIPT_NOT_YOURS']);
+      expect((await fulfil(await jobToken(), receipt)).status).toBe(201);
+    });
+  });
+
   describe('when a job sends a redemption whose body cannot be read', () => {
     let warrant: string;
     let requestId: string;

@@ -24,6 +24,8 @@ export interface WarrantReader {
   redemptions(warrantId: WarrantId): Promise<RedemptionRow[]>;
   /** The allowed redemption this executor made with this idempotency key, if any. */
   allowedByKey(executor: string, key: string): Promise<RedemptionRow | null>;
+  /** The allowed redemption a receipt names by its id (`jti`), if it was recorded. */
+  allowedById(id: string): Promise<RedemptionRow | null>;
 }
 
 export interface WarrantWriter extends WarrantReader {

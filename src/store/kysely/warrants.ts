@@ -87,6 +87,16 @@ export class KyselyWarrants implements WarrantWriter {
     return r ? toRedemption(r) : null;
   }
 
+  async allowedById(id: string): Promise<RedemptionRow | null> {
+    const r = await this.db
+      .selectFrom('redemptions')
+      .selectAll()
+      .where('id', '=', id)
+      .where('outcome', '=', 'allow')
+      .executeTakeFirst();
+    return r ? toRedemption(r) : null;
+  }
+
   async insert(w: WarrantRecord): Promise<void> {
     await this.db
       .insertInto('warrants')

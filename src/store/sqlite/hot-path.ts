@@ -81,6 +81,10 @@ export class SqliteWarrants implements WarrantWriter {
     return this.rest.allowedByKey(executor, key);
   }
 
+  allowedById(id: string): Promise<RedemptionRow | null> {
+    return this.rest.allowedById(id);
+  }
+
   insert(record: WarrantRecord): Promise<void> {
     return this.rest.insert(record);
   }
