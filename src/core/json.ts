@@ -11,8 +11,8 @@ const MAX_DEPTH = 64;
  *
  * A single iterative scan validates; `JSON.parse` then builds the value.
  */
-export function parseStrictJson(text: string): unknown {
-  scan(text);
+export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): unknown {
+  scan(text, opts.refuseNul === true);
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
@@ -25,7 +25,19 @@ export function parseStrictJson(text: string): unknown {
 // byte-order mark in the text, where the strict parser refuses it (RFC 8259 §8.1).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** {@link parseStrictJson} over bytes, which must be well-formed UTF-8 (`INVALID_UTF8`). */
+export interface StrictJsonOptions {
+  /**
+   * Refuse U+0000 in a string or key (`NUL_CHARACTER`): input bound for the store, where
+   * PostgreSQL's text cannot hold it and would fail the write (a 500, and a refused
+   * redemption left unrecorded). Documents the server wrote are read without it.
+   */
+  readonly refuseNul?: boolean;
+}
+
+/**
+ * {@link parseStrictJson} over bytes from outside, which must be well-formed UTF-8
+ * (`INVALID_UTF8`) and hold no U+0000 (`NUL_CHARACTER`).
+ */
 export function parseStrictJsonBytes(bytes: Uint8Array): unknown {
   let text: string;
   try {
@@ -33,7 +45,7 @@ export function parseStrictJsonBytes(bytes: Uint8Array): unknown {
   } catch {
     throw fail('INVALID_UTF8', 'the body is not well-formed UTF-8');
   }
-  return parseStrictJson(text);
+  return parseStrictJson(text, { refuseNul: true });
 }
 
 function fail(
@@ -46,7 +58,7 @@ function fail(
 
 type Frame = { kind: 'object'; keys: Set<string> } | { kind: 'array' };
 
-function scan(s: string): void {
+function scan(s: string, refuseNul: boolean): void {
   const stack: Frame[] = [];
   let i = 0;
   const n = s.length;
@@ -79,6 +91,10 @@ function scan(s: string): void {
         // RFC 7493 §2.1: no surrogate code points, escaped or not. The text is not echoed.
         if (!value.isWellFormed()) {
           throw fail('LONE_SURROGATE', `string at offset ${start} holds a lone surrogate`);
+        }
+        // Only an escape can write U+0000 (a raw control character is refused above).
+        if (refuseNul && !simple && value.includes('\0')) {
+          throw fail('NUL_CHARACTER', `string at offset ${start} holds U+0000`);
         }
         return value;
       }

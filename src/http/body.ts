@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CountersignError } from '../core/errors.js';
+import { CountersignError, type CoreErrorCode } from '../core/errors.js';
 import { parseStrictJsonBytes } from '../core/json.js';
 import type { HttpErrorCode } from './problem.js';
 
@@ -26,6 +26,16 @@ export function installJsonBodies(app: FastifyInstance): void {
       'request bodies must be sent without a content coding (Content-Encoding: identity)',
     );
   });
+  // A path or query parameter with U+0000 (`%00`) is refused as a body's string is: the
+  // store could not keep it, and PostgreSQL would fail the statement instead (a 500).
+  app.addHook('preValidation', async (req) => {
+    if (holdsNul(req.params) || holdsNul(req.query)) {
+      throw new CountersignError<CoreErrorCode>(
+        'NUL_CHARACTER',
+        'a path or query parameter holds U+0000',
+      );
+    }
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const bytes = body as Buffer;
@@ -41,4 +51,15 @@ export function installJsonBodies(app: FastifyInstance): void {
 /** The body bytes as received, or null when none were read. */
 export function rawBodyOf(req: FastifyRequest): Buffer | null {
   return rawBodies.get(req) ?? null;
+}
+
+/** Whether a parsed path or query (strings, or arrays of them) holds U+0000 anywhere. */
+function holdsNul(values: unknown): boolean {
+  if (typeof values !== 'object' || values === null) return false;
+  return Object.entries(values).some(
+    ([k, v]) =>
+      k.includes('\0') ||
+      (typeof v === 'string' && v.includes('\0')) ||
+      (Array.isArray(v) && v.some((x) => typeof x === 'string' && x.includes('\0'))),
+  );
 }

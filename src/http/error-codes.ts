@@ -10,6 +10,8 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   DUPLICATE_JSON_KEY: 'an object in the body repeats a key',
   JSON_TOO_DEEP: 'the body nests more than 64 levels',
   LONE_SURROGATE: 'a string or key escapes half of a UTF-16 surrogate pair (`"\\ud800"`)',
+  NUL_CHARACTER:
+    'a string, key, path or query parameter holds U+0000, which no store keeps as text',
   INVALID_UTF8: 'the body is not well-formed UTF-8',
   NON_CANONICAL_VALUE: 'a value has no RFC 8785 canonical form, so no digest can cover it',
   VALIDATION_FAILED: 'the body, path or query does not fit the schema',

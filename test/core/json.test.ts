@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/core/errors.js';
-import { parseStrictJson } from '../../src/core/json.js';
+import { parseStrictJson, parseStrictJsonBytes } from '../../src/core/json.js';
 import { expectCode } from '../helpers/expect-code.js';
 
 const nest = (depth: number, open: string, close: string, inner = '0'): string =>
@@ -258,6 +258,34 @@ describe('parseStrictJson', () => {
         ),
         { numRuns: 200 },
       );
+    });
+  });
+});
+
+describe('parseStrictJsonBytes', () => {
+  const bytes = (text: string) => Buffer.from(text, 'utf8');
+
+  describe('when a string or key escapes U+0000', () => {
+    it.each([
+      ['a string', '{"reason":"x\\u0000y"}'],
+      ['a key', '{"a\\u0000":1}'],
+      ['a string in an array', '["ok","\\u0000"]'],
+    ])('refuses %s with NUL_CHARACTER', (_, text) => {
+      expectCode(() => parseStrictJsonBytes(bytes(text)), 'NUL_CHARACTER');
+    });
+
+    it('reads an escaped backslash before u0000 as the text it is', () => {
+      expect(parseStrictJsonBytes(bytes('{"a":"\\\\u0000"}'))).toEqual({ a: '\\u0000' });
+    });
+
+    it('leaves it to documents the server wrote itself, read with parseStrictJson', () => {
+      expect(parseStrictJson('{"a":"\\u0000"}')).toEqual({ a: '\u0000' });
+    });
+  });
+
+  describe('when the bytes are not UTF-8', () => {
+    it('refuses them with INVALID_UTF8 instead of replacing them', () => {
+      expectCode(() => parseStrictJsonBytes(Buffer.from([0x22, 0xff, 0x22])), 'INVALID_UTF8');
     });
   });
 });

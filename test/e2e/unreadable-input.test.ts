@@ -73,8 +73,11 @@ function expectWrites(r: Route, before: Record<string, number>, what: string): v
 }
 
 describe('input a canonical digest cannot cover', () => {
-  describe('when a lone surrogate is escaped in any string or key of a request body', () => {
-    it('answers 400 LONE_SURROGATE on every route that reads a body, writing only a redemption denial', async () => {
+  describe.each([
+    ['a lone surrogate', LONE, 'LONE_SURROGATE'],
+    ['U+0000', 'fuzz\u0000', 'NUL_CHARACTER'],
+  ])('when %s is escaped in any string or key of a request body', (_, odd, code) => {
+    it(`answers 400 ${code} on every route that reads a body, writing only a redemption denial`, async () => {
       const posts = routes.filter(readsBody);
       expect(posts.length).toBeGreaterThan(12);
       expect(posts.map(routeKey)).toContain('PUT /v1/nhis/:id/owner');
@@ -83,8 +86,8 @@ describe('input a canonical digest cannot cover', () => {
       for (const r of posts) {
         const template = sample(r.bodySchema ?? { type: 'object', properties: {} }) ?? {};
         const bodies = [
-          ...stringPaths(template).map((p) => [p.join('.'), setAt(template, p, LONE)] as const),
-          ['a key', { ...template, [LONE]: 1 }] as const,
+          ...stringPaths(template).map((p) => [p.join('.'), setAt(template, p, odd)] as const),
+          ['a key', { ...template, [odd]: 1 }] as const,
         ];
         for (const [where, body] of bodies) {
           cases += 1;
@@ -92,7 +95,7 @@ describe('input a canonical digest cannot cover', () => {
           // JSON.stringify escapes the lone surrogate (`\ud800`): the bytes are UTF-8.
           const a = await send(r, JSON.stringify(body));
           const what = `${routeKey(r)} with ${where}: ${a.status} ${a.text}`;
-          if (a.status !== 400 || problemOf(a).code !== 'LONE_SURROGATE') wrong.push(what);
+          if (a.status !== 400 || problemOf(a).code !== code) wrong.push(what);
           else expect(problemOf(a).detail.isWellFormed(), what).toBe(true);
           expectWrites(r, before, what);
         }
@@ -116,6 +119,36 @@ describe('input a canonical digest cannot cover', () => {
           expect(problemOf(a).code).toBe('VALIDATION_FAILED');
           expect(rowCounts(s.dataDir)).toEqual(before);
         }
+      }
+    });
+  });
+
+  describe('when U+0000 is percent-encoded into a path or query parameter', () => {
+    it('answers 400 NUL_CHARACTER on every route with one, writing nothing', async () => {
+      const cases = [
+        ...routes.flatMap((r) =>
+          r.params.map((name) => ({
+            r,
+            path: r.path.replace(`{${name}}`, 'ab%00c').replace(/\{\w+\}/g, 'x'),
+          })),
+        ),
+        ...routes.flatMap((r) =>
+          r.query.map((name) => ({
+            r,
+            path: `${r.path.replace(/\{\w+\}/g, 'x')}?${name}=ab%00c`,
+          })),
+        ),
+      ];
+      expect(cases.length).toBeGreaterThan(12);
+      for (const { r, path } of cases) {
+        const before = rowCounts(s.dataDir);
+        const body = readsBody(r) ? JSON.stringify(sample(r.bodySchema ?? undefined)) : undefined;
+        const a = await send(r, body, { path });
+        expect([a.status, problemOf(a).code], `${routeKey(r)} ${path}: ${a.text}`).toEqual([
+          400,
+          'NUL_CHARACTER',
+        ]);
+        expect(rowCounts(s.dataDir)).toEqual(before);
       }
     });
   });
