@@ -4,6 +4,7 @@ import {
   proofIndices,
   transitionFinding,
   type Finding,
+  type FindingErrorCode,
   type FindingKind,
   type FindingState,
 } from '../reconcile/finding.js';
@@ -82,7 +83,13 @@ export async function decideFinding(
     const state = transitionFinding(f.state, action);
     const resolution =
       action === 'resolve' ? { by: actor.id, reason, at, automatic: false } : f.resolution;
-    await tx.findings.update(f.id, state, resolution, at);
+    if (!(await tx.findings.update(f.id, f.state, state, resolution, at))) {
+      // Moved by a concurrent call since it was read: its transition is the one recorded.
+      throw new CountersignError<FindingErrorCode>(
+        'FINDING_TRANSITION_INVALID',
+        `finding ${f.id} was changed while this ${action} was made; read it again`,
+      );
+    }
     await record(
       tx,
       action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',

@@ -240,7 +240,8 @@ async function resolve(tx: TxPorts, batch: ReconcilePlan['resolve'], now: Date):
     const f = await tx.findings.get(r.findingId);
     if (!f || f.state === 'resolved') continue;
     const resolution = { by: 'countersign', reason: r.reason, at, automatic: true };
-    await tx.findings.update(f.id, 'resolved', resolution, at);
+    // Resolved meanwhile by a person or another pass: theirs is the recorded resolution.
+    if (!(await tx.findings.update(f.id, f.state, 'resolved', resolution, at))) continue;
     await record(tx, 'finding.resolved', now, 'countersign', linksOf(f), {
       id: f.id,
       kind: f.kind,

@@ -26,12 +26,18 @@ export interface FindingReader {
 
 export interface FindingWriter extends FindingReader {
   insert(f: Finding, eventId: number): Promise<void>;
+  /**
+   * Moves a finding from the state `from` that was read to `state`. False when it was no
+   * longer in `from` (another transaction moved it first, under READ COMMITTED), so that
+   * one transition is never recorded twice.
+   */
   update(
     id: string,
+    from: FindingState,
     state: FindingState,
     resolution: FindingResolution | null,
     at: string,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /** Inserts findings with multi-row statements, each with the id of its `finding.raised` event. */
   insertMany(
     rows: readonly { readonly finding: Finding; readonly eventId: number }[],

@@ -41,11 +41,12 @@ export class KyselyFindings implements FindingWriter {
 
   async update(
     id: string,
+    from: FindingState,
     state: FindingState,
     resolution: FindingResolution | null,
     at: string,
-  ): Promise<void> {
-    await this.db
+  ): Promise<boolean> {
+    const r = await this.db
       .updateTable('findings')
       .set({
         state,
@@ -53,7 +54,9 @@ export class KyselyFindings implements FindingWriter {
         resolution: resolution === null ? null : JSON.stringify(resolution),
       })
       .where('id', '=', id)
-      .execute();
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   async get(id: string): Promise<Finding | null> {
