@@ -35,10 +35,12 @@ export async function sweepRevocations(ctx: ServiceContext, o: SweepOptions): Pr
   const now = ctx.clock.now();
   const at = now.toISOString();
   const stale = new Date(now.getTime() - (o.pendingAfterMs ?? 60_000)).toISOString();
-  const leaseUntil = new Date(now.getTime() + (o.leaseMs ?? 60_000)).toISOString();
   let revoked = 0;
   let failed = 0;
   for (const row of await ctx.store.read.grants.overdue(at, stale)) {
+    // From each claim, not the sweep's start: a long sweep's later claims would otherwise
+    // hold leases already lapsed, and another node could take the grant at once.
+    const leaseUntil = new Date(ctx.clock.now().getTime() + (o.leaseMs ?? 60_000)).toISOString();
     const claimed = await ctx.store.transaction(async (tx) => {
       // A lost answer's grant is due at once, whatever its window says.
       if (row.state === 'pending') await tx.grants.dueNow(row.id, at);
@@ -56,26 +58,29 @@ export async function sweepRevocations(ctx: ServiceContext, o: SweepOptions): Pr
       failed += 1;
       continue;
     }
-    await confirm(ctx, now, row);
-    revoked += 1;
+    if (await confirm(ctx, now, row)) revoked += 1;
   }
   return { revoked, failed };
 }
 
-/** The connector confirmed: the grant is revoked, reported and observed gone. */
-async function confirm(ctx: ServiceContext, now: Date, row: GrantRow): Promise<void> {
+/**
+ * The connector confirmed: the grant is revoked, reported and observed gone. False, with
+ * nothing recorded, when another node's confirmation came first (its lease lapsed while
+ * this one's connector call ran).
+ */
+async function confirm(ctx: ServiceContext, now: Date, row: GrantRow): Promise<boolean> {
   const at = now.toISOString();
   const warrant = await ctx.store.read.warrants.get(row.warrantId as WarrantId);
   const links = { request: row.requestId, warrant: row.warrantId, nhi: row.subject };
-  await ctx.store.transaction(async (tx) => {
-    await tx.grants.markRevoked(row.id, at);
+  const first = await ctx.store.transaction(async (tx) => {
+    if (!(await tx.grants.markRevoked(row.id, at))) return false;
     await record(tx, 'grant.revoked', now, BROKER, links, {
       grant: row.id,
       connector: row.connector,
       handle: row.handle,
       wasLive: row.state === 'live',
     });
-    if (row.state !== 'live' || warrant === null) return;
+    if (row.state !== 'live' || warrant === null) return true;
     await insertFulfilment(
       tx,
       now,
@@ -96,8 +101,10 @@ async function confirm(ctx: ServiceContext, now: Date, row: GrantRow): Promise<v
       },
       at > warrant.notAfter,
     );
+    return true;
   });
-  if (warrant === null) return;
+  if (!first) return false;
+  if (warrant === null) return true;
   // What the connector now shows: each approved grant absent at its target.
   await recordObservations(
     ctx,
@@ -111,4 +118,5 @@ async function confirm(ctx: ServiceContext, now: Date, row: GrantRow): Promise<v
       })),
     ),
   );
+  return true;
 }

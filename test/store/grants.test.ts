@@ -216,8 +216,9 @@ for (const dialect of DIALECTS) {
       it('records the first confirmation only', async () => {
         const g = grant({ state: 'live', dueAt: at(10) });
         await insert(g);
-        await store.transaction((tx) => tx.grants.markRevoked(g.id, at(11)));
-        await store.transaction((tx) => tx.grants.markRevoked(g.id, at(15)));
+        const first = await store.transaction((tx) => tx.grants.markRevoked(g.id, at(11)));
+        const late = await store.transaction((tx) => tx.grants.markRevoked(g.id, at(15)));
+        expect([first, late]).toEqual([true, false]);
         expect(await get(g.id)).toMatchObject({ state: 'revoked', revokedAt: at(11) });
       });
     });

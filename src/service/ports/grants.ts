@@ -81,7 +81,11 @@ export interface GrantWriter extends GrantReader {
    * has lapsed, and its next attempt is due. True when this caller holds the lease.
    */
   claim(id: string, owner: string, now: string, leaseUntil: string): Promise<boolean>;
-  markRevoked(id: string, at: string): Promise<void>;
+  /**
+   * Marks a revocable grant revoked. False when it was not revocable any more (another
+   * node confirmed first), so that one revocation is recorded once.
+   */
+  markRevoked(id: string, at: string): Promise<boolean>;
   /**
    * A failed attempt: count it, keep the error (no secrets), retry at `nextAttemptAt`,
    * and give up the lease if `owner` still holds it.

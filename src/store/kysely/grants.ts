@@ -215,14 +215,15 @@ export class KyselyGrants implements GrantWriter {
     return r.numUpdatedRows === 1n;
   }
 
-  async markRevoked(id: string, at: string): Promise<void> {
+  async markRevoked(id: string, at: string): Promise<boolean> {
     // Conditional, so a late confirmation cannot move an earlier revoked_at.
-    await this.db
+    const r = await this.db
       .updateTable('grants')
       .set({ state: 'revoked', revoked_at: at, lease_owner: null, lease_until: null })
       .where('id', '=', id)
       .where('state', 'in', REVOCABLE)
-      .execute();
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   async recordFailure(
