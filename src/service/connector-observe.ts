@@ -14,6 +14,8 @@ import type { Observation, ObservationInput } from '../observation/observation.j
 import { BROKER, BROKER_OBSERVER, connectorReason } from './broker.js';
 import { record, type ServiceContext } from './context.js';
 import { recordObservations } from './observe.js';
+import { findNhi } from './nhis.js';
+import { nhiKey } from '../nhi/key.js';
 
 /** Where one connector's observation stands on this node. */
 export interface ObserveHealth {
@@ -197,6 +199,10 @@ async function attribute(
 ): Promise<{ held: Held[]; unmanaged: Map<NhiId, string> }> {
   const held: Held[] = [];
   const unmanaged = new Map<NhiId, string>();
+  // Roles whose NHI ids differ only by case (`Rogue`, `rogue`) share one comparison key,
+  // so one NHI: the first seen, or the one registered. Each would otherwise be refused
+  // by the store's unique key, and stop this connector's observation for good.
+  const sameKey = new Map<string, NhiId>();
   for (const o of seen) {
     const row = o.managed && o.grantId ? await ctx.store.read.grants.get(o.grantId) : null;
     const minted =
@@ -205,8 +211,13 @@ async function attribute(
       row.handle === o.role &&
       row.subject === o.subject;
     if (minted && o.permission === 'login') continue;
-    const subject = minted ? (row.subject as NhiId) : discoveredNhi(connector, o.role);
-    if (!minted) unmanaged.set(subject, o.role);
+    let subject = minted ? (row.subject as NhiId) : discoveredNhi(connector, o.role);
+    if (!minted) {
+      const key = nhiKey(subject);
+      subject = sameKey.get(key) ?? (await findNhi(ctx.store.read, subject))?.id ?? subject;
+      sameKey.set(key, subject);
+      if (!unmanaged.has(subject)) unmanaged.set(subject, o.role);
+    }
     const fact = { kind: 'grant' as const, resource: o.resource, permission: o.permission };
     held.push({ subject, fact: { ...fact, present: true } });
   }
@@ -221,7 +232,7 @@ async function discover(
 ): Promise<number> {
   let n = 0;
   for (const [id, role] of roles) {
-    if ((await ctx.store.read.nhis.get(id)) !== null) continue;
+    if ((await findNhi(ctx.store.read, id)) !== null) continue;
     const now = ctx.clock.now();
     const nhi = {
       id,
@@ -232,7 +243,7 @@ async function discover(
       createdBy: BROKER,
     };
     const added = await ctx.store.transaction(async (tx) => {
-      if ((await tx.nhis.get(nhi.id)) !== null) return false;
+      if ((await findNhi(tx, nhi.id)) !== null) return false;
       await tx.nhis.insert(nhi);
       await record(tx, 'nhi.registered', now, BROKER, { nhi: nhi.id }, { nhi, discovered: true });
       return true;

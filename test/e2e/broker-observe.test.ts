@@ -78,6 +78,37 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('the broker observing its databas
     expect(observationsOf(subject).map((o) => o.present)).toEqual([true, false]);
   }, 60_000);
 
+  it('observes two roles that differ only in case as one NHI, and keeps observing', async () => {
+    // Quoted, PostgreSQL keeps the case: two roles, whose NHI ids share a comparison key.
+    await fx.su.query('CREATE ROLE "Shadow_Reader" LOGIN');
+    await fx.su.query('CREATE ROLE shadow_reader LOGIN');
+    await fx.su.query('GRANT SELECT ON public.customers TO "Shadow_Reader"');
+    await fx.su.query('GRANT INSERT ON public.customers TO shadow_reader');
+    const ids = ['dbrole:appdb/Shadow_Reader', 'dbrole:appdb/shadow_reader'];
+    await until(
+      async () => ids.some((id) => observationsOf(id).length >= 2),
+      'both roles observed under one NHI',
+    );
+    const [subject] = ids.filter((id) => observationsOf(id).length > 0);
+    expect(
+      observationsOf(subject!)
+        .map((o) => [o.permission, o.present])
+        .sort(),
+    ).toEqual([
+      ['read', true],
+      ['write', true],
+    ]);
+    await reconcileNow(s);
+    expect((await findingsAt(subject!, 'UNAPPROVED_CHANGE')).length).toBeGreaterThan(0);
+    // The sweep goes on: a later change on the target is still seen.
+    await fx.su.query('CREATE ROLE later_role LOGIN');
+    await fx.su.query('GRANT SELECT ON public.customers TO later_role');
+    await until(
+      async () => observationsOf('dbrole:appdb/later_role').length > 0,
+      'a role made afterwards observed',
+    );
+  }, 60_000);
+
   it('does not believe a role that only claims, by name and comment, to be minted', async () => {
     const { subject } = await brokeredWarrant(s);
     // Named exactly as the connector would name a role minted for grant `rcpt_forged`.
