@@ -11,6 +11,12 @@ import type { Store } from '../service/ports/store.js';
 import type { WebhookFailure, WebhookObserver } from '../http/metrics/registry.js';
 
 /**
+ * How long a claimed delivery waits before another node may take it: longer than one
+ * attempt (5 s), so a node that dies mid-attempt delays its delivery, never loses it.
+ */
+const CLAIM_MS = 30_000;
+
+/**
  * Delivers queued webhooks with retries and exponential backoff. A delivery that
  * keeps failing moves to the dead-letter list (visible over the API) after
  * {@link MAX_ATTEMPTS}. Delivery is at least once; receivers deduplicate by event id.
@@ -45,7 +51,14 @@ export class WebhookDispatcher {
 
   async deliverDue(): Promise<void> {
     const now = this.clock.now();
-    for (const d of await this.store.read.webhooks.due(now.toISOString(), 50)) {
+    const at = now.toISOString();
+    const leaseUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
+    for (const d of await this.store.read.webhooks.due(at, 50)) {
+      // Every node runs a dispatcher: the one whose claim lands sends, the others skip.
+      const mine = await this.store.transaction((tx) =>
+        tx.webhooks.claim(d.id, d.attempts, at, leaseUntil),
+      );
+      if (!mine) continue;
       const target = this.targets.find((t) => t.url === d.endpoint);
       let error: string | null = target ? null : 'endpoint no longer configured';
       let failure: WebhookFailure | null = target ? null : 'unconfigured';
@@ -78,7 +91,7 @@ export class WebhookDispatcher {
         nextAttemptAt: new Date(now.getTime() + backoffMs(attempts)).toISOString(),
         lastError: error,
       } as const;
-      await this.store.transaction((tx) => tx.webhooks.update(d.id, patch));
+      await this.store.transaction((tx) => tx.webhooks.update(d.id, d.attempts, patch));
       this.observer?.attempted(failure, patch.state === 'dead');
     }
   }

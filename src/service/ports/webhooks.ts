@@ -22,5 +22,12 @@ export interface WebhookReader {
 
 export interface WebhookWriter extends WebhookReader {
   insert(delivery: WebhookDelivery): Promise<void>;
-  update(id: string, patch: DeliveryPatch): Promise<void>;
+  /**
+   * Takes a due delivery for one attempt: moves its next attempt to `leaseUntil` while it
+   * is still pending with `attempts` attempts and due at `now`. False when another node
+   * took it first, so that node alone sends it.
+   */
+  claim(id: string, attempts: number, now: string, leaseUntil: string): Promise<boolean>;
+  /** Records the attempt made after a claim of a delivery with `attempts` attempts. */
+  update(id: string, attempts: number, patch: DeliveryPatch): Promise<boolean>;
 }

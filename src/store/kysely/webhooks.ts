@@ -51,8 +51,20 @@ export class KyselyWebhooks implements WebhookWriter {
     return rows.map(toDelivery);
   }
 
-  async update(id: string, p: DeliveryPatch): Promise<void> {
-    await this.db
+  async claim(id: string, attempts: number, now: string, leaseUntil: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: leaseUntil })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .where('attempts', '=', attempts)
+      .where('next_attempt_at', '<=', now)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async update(id: string, attempts: number, p: DeliveryPatch): Promise<boolean> {
+    const r = await this.db
       .updateTable('webhook_deliveries')
       .set({
         state: p.state,
@@ -61,7 +73,10 @@ export class KyselyWebhooks implements WebhookWriter {
         last_error: p.lastError,
       })
       .where('id', '=', id)
-      .execute();
+      .where('state', '=', 'pending')
+      .where('attempts', '=', attempts)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   async list(state: WebhookDelivery['state'], limit: number): Promise<WebhookDelivery[]> {
