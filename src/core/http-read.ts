@@ -7,7 +7,10 @@
  * The body as UTF-8, or null when it is (or declares itself) larger than `limit` bytes:
  * reading stops there, so an endless answer costs at most `limit`.
  */
-export async function readCapped(res: Response, limit: number): Promise<string | null> {
+export async function readCapped(
+  res: Pick<Response, 'headers' | 'body'>,
+  limit: number,
+): Promise<string | null> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > limit) {
     await res.body?.cancel();

@@ -12,6 +12,7 @@ import {
   type Server,
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
+import { readCapped } from '../core/http-read.js';
 import {
   DUPLICATE_KEY_MESSAGE,
   DuplicateKeyError,
@@ -162,7 +163,7 @@ export function httpEndpoint(
 async function holdsDuplicateKey(request: Request, maxBytes: number): Promise<boolean> {
   if (request.method !== 'POST' || request.body === null) return false;
   if (!/^application\/json\b/i.test(request.headers.get('content-type') ?? '')) return false;
-  const text = await textUpTo(request.clone(), maxBytes);
+  const text = await readCapped(request.clone(), maxBytes);
   if (text === null) return false;
   try {
     parseMessageText(text);
@@ -170,26 +171,6 @@ async function holdsDuplicateKey(request: Request, maxBytes: number): Promise<bo
   } catch (e) {
     return e instanceof DuplicateKeyError;
   }
-}
-
-/** The body as text, or null when it is longer than `maxBytes` (read no further). */
-async function textUpTo(request: Request, maxBytes: number): Promise<string | null> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) return null;
-  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {

@@ -155,27 +155,7 @@ export async function redeem(
       });
       const outcome = await ctx.store.transaction(async (tx) => {
         const rec = claims ? await tx.warrants.get(claims.jti) : null;
-        if (idempotencyKey !== null) {
-          const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
-          if (prior) assertSameCall(prior, claims?.jti ?? null, action);
-          // A retry is answered again only while the warrant would still allow it now (but
-          // for the use its first attempt spent); otherwise it is refused and recorded below.
-          const still = checkRetry({
-            claims,
-            keyRevoked: verified?.keyState === 'revoked',
-            record: rec,
-            action,
-            executor: executor.id,
-            executorIdentity: identity,
-            now,
-          });
-          if (prior && still.kind === 'allow') {
-            // A retry raced its first attempt here: the credential minted for it goes unused.
-            if (minting?.kind === 'minted') await tx.grants.abandon(id, at);
-            return answerAgain(tx, prior);
-          }
-        }
-        let decision: RedemptionDecision = checkRedemption({
+        const checked = {
           claims,
           keyRevoked: verified?.keyState === 'revoked',
           record: rec,
@@ -183,7 +163,19 @@ export async function redeem(
           executor: executor.id,
           executorIdentity: identity,
           now,
-        });
+        };
+        if (idempotencyKey !== null) {
+          const prior = await tx.warrants.allowedByKey(executor.id, idempotencyKey);
+          if (prior) assertSameCall(prior, claims?.jti ?? null, action);
+          // A retry is answered again only while the warrant would still allow it now (but
+          // for the use its first attempt spent); otherwise it is refused and recorded below.
+          if (prior && checkRetry(checked).kind === 'allow') {
+            // A retry raced its first attempt here: the credential minted for it goes unused.
+            if (minting?.kind === 'minted') await tx.grants.abandon(id, at);
+            return answerAgain(tx, prior);
+          }
+        }
+        let decision: RedemptionDecision = checkRedemption(checked);
         if (decision.kind === 'allow' && minting?.kind === 'failed') {
           decision = { kind: 'deny', code: 'CONNECTOR_FAILED', reason: minting.reason };
         }
