@@ -57,6 +57,9 @@ describe('paths', () => {
     expect(safeReturnTo('javascript:alert(1)')).toBe('/');
     expect(safeReturnTo('//evil.example/x')).toBe('/');
     expect(safeReturnTo('/\\evil')).toBe('/');
+    expect(safeReturnTo('/.//evil.example')).toBe('/');
+    expect(safeReturnTo('/%2E%2E//evil.example')).toBe('/');
+    expect(safeReturnTo('/requests/x')).toBe('/requests/x');
     expect(loginPath('corp sso', '/requests/x', true)).toBe(
       '/auth/login?issuer=corp+sso&returnTo=%2Frequests%2Fx&fresh=1',
     );

@@ -12,7 +12,11 @@ export const evidencePath = (id: string): string =>
 
 /** A same-origin path to come back to, or `/` for anything else. */
 export function safeReturnTo(path: string): string {
-  return path.startsWith('/') && !path.startsWith('//') && !path.includes('\\') ? path : '/';
+  // No dot segments either: `/.//evil.example` resolves to `//evil.example`, another origin.
+  const dots = /(^|\/)(\.|%2e){1,2}(\/|$)/i.test(path);
+  return path.startsWith('/') && !path.startsWith('//') && !path.includes('\\') && !dots
+    ? path
+    : '/';
 }
 
 /** `/auth/login?issuer=…&returnTo=…` (and `fresh=1` to force a new sign-in). */

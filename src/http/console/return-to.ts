@@ -18,5 +18,9 @@ export function safeReturnTo(value: unknown): string {
   } catch {
     return '/';
   }
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
+  if (url.origin !== base) return '/';
+  // The parser removes dot segments: `/.//evil.example` comes out as `//evil.example`,
+  // which a browser reads as another origin. Only a path the parser left as it was passes.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path === value && !path.startsWith('//') ? path : '/';
 }
