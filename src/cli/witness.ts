@@ -9,6 +9,11 @@ import { CliError, EXIT } from './errors.js';
 interface WitnessState {
   /** The pinned C2SP verifier keys: the key history at first use, or as given. */
   readonly verifierKeys: readonly string[];
+  /**
+   * For each key, the leaf index of its `key.revoked` event, or null: a key revoked at N
+   * vouches for trees of at most N leaves. Absent in state files written before.
+   */
+  readonly revokedAtIndex?: readonly (number | null)[];
   readonly origin: string;
   readonly size: number;
   readonly root: string;
@@ -35,11 +40,33 @@ function readState(path: string): WitnessState {
   return { ...raw, verifierKeys: keys };
 }
 
-/** Every key the server has signed the log with, as it publishes them (trust on first use). */
-async function publishedKeys(client: CountersignClient): Promise<string[]> {
-  const listed = await client.request<VerifierKeys>('GET', '/v1/log/verifier-keys');
-  return listed.keys.map((k) => k.verifierKey);
+/** A pinned verifier key and where its revocation stands in the log. */
+export interface WitnessPin {
+  readonly verifierKey: string;
+  readonly revokedAtIndex: number | null;
 }
+
+/** Every key the server has signed the log with, as it publishes them (trust on first use). */
+async function publishedKeys(client: CountersignClient): Promise<WitnessPin[]> {
+  const listed = await client.request<VerifierKeys>('GET', '/v1/log/verifier-keys');
+  return listed.keys.map((k) => ({ verifierKey: k.verifierKey, revokedAtIndex: k.revokedAtIndex }));
+}
+
+/** Each pinned key with the earliest revocation any source knows of it. */
+function withRevocations(pins: readonly WitnessPin[], known: readonly WitnessPin[]): WitnessPin[] {
+  return pins.map((p) => {
+    const at = [p, ...known.filter((k) => k.verifierKey === p.verifierKey)]
+      .map((k) => k.revokedAtIndex)
+      .filter((n): n is number => n !== null);
+    return { verifierKey: p.verifierKey, revokedAtIndex: at.length > 0 ? Math.min(...at) : null };
+  });
+}
+
+const pinsOf = (state: WitnessState): WitnessPin[] =>
+  state.verifierKeys.map((verifierKey, i) => ({
+    verifierKey,
+    revokedAtIndex: state.revokedAtIndex?.[i] ?? null,
+  }));
 
 const inconsistent = (message: string, code: string): CliError =>
   new CliError(message, EXIT.inconsistent, code);
@@ -52,10 +79,15 @@ const inconsistent = (message: string, code: string): CliError =>
 export async function witness(
   client: CountersignClient,
   statePath: string,
-  pin: readonly string[] = [],
+  pin: readonly WitnessPin[] = [],
 ): Promise<WitnessOutcome> {
   const prev = existsSync(statePath) ? readState(statePath) : null;
-  const verifierKeys = prev?.verifierKeys ?? (pin.length > 0 ? pin : await publishedKeys(client));
+  const published = await publishedKeys(client);
+  const first = pin.length > 0 ? pin : published;
+  // The keys stay those pinned at first use; a revocation learnt since, from --trust or from
+  // the server, only narrows what a key vouches for, so it is taken from either.
+  const pins = withRevocations(prev ? pinsOf(prev) : first, [...pin, ...published]);
+  const verifierKeys = pins.map((p) => p.verifierKey);
   const note = await client.request<string>('GET', '/v1/log/checkpoint', undefined, {
     responseType: 'text',
   });
@@ -74,8 +106,23 @@ export async function witness(
     );
   }
   const cp = opened.checkpoint;
+  // A key revoked at N vouches for no tree beyond N: whoever took it could sign one.
+  const vouching = pins.filter((p) => p.revokedAtIndex === null || cp.size <= p.revokedAtIndex);
+  try {
+    openCheckpoint(
+      note,
+      vouching.map((p) => NoteVerifier.fromVerifierKey(p.verifierKey)),
+      { origin: cp.origin },
+    );
+  } catch {
+    throw inconsistent(
+      `checkpoint of size ${cp.size} is signed only by keys revoked before it`,
+      'CHECKPOINT_SIGNATURE_INVALID',
+    );
+  }
   const next: WitnessState = {
     verifierKeys,
+    revokedAtIndex: pins.map((p) => p.revokedAtIndex),
     origin: cp.origin,
     size: cp.size,
     root: cp.rootHash.toString('base64'),

@@ -56,6 +56,13 @@ export function installAuth(
     }
     req.principal = principal;
   });
+  // What a caller was let see (a warrant's token, evidence, a request's body) is theirs:
+  // no shared or browser cache keeps it, whatever credential brought it.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.principal !== null && !reply.hasHeader('cache-control')) {
+      void reply.header('cache-control', 'no-store');
+    }
+  });
 }
 
 /** The authenticated principal of a route that is not public. */

@@ -126,10 +126,13 @@ export interface GatingConfig {
   ruleFor(tool: string): ToolRule | undefined;
 }
 
-/** `*` matches any run of characters; everything else is literal. */
+/**
+ * `*` matches any run of characters, line breaks included (`s`): the default `gated: ['*']`
+ * must not let `query\n` through ungated. Everything else is literal.
+ */
 function globMatches(glob: string, name: string): boolean {
   const escaped = glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`).test(name);
+  return new RegExp(`^${escaped.join('.*')}$`, 's').test(name);
 }
 
 const bad = (where: string, message: string) =>
@@ -226,12 +229,9 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
     discloseArguments: file.discloseArguments ?? true,
     ruleFor(tool) {
       if (!gated.some((g) => globMatches(g, tool))) return undefined;
-      let rule = rules.get(tool);
-      if (rule === undefined) {
-        rule = toolRule(file, tool, `${where} (tool ${tool})`);
-        rules.set(tool, rule);
-      }
-      return rule;
+      // Only configured tools are kept: an agent choosing names would otherwise grow this
+      // map without bound. Another name's rule is the defaults, made for the call.
+      return rules.get(tool) ?? toolRule(file, tool, `${where} (tool ${tool})`);
     },
   });
   // Until a session names its agent, the config acts for none (`forAgent` names it).

@@ -43,6 +43,14 @@ export function toolCallHandler(
 ): (request: CallToolRequest, ctx: ServerContext) => Promise<CallToolResult> {
   return async (request, ctx) => {
     const { name, arguments: args = {} } = request.params;
+    // Run as a task, the upstream would answer before the tool ran, and the gateway would
+    // report the use fulfilled then; it does not offer tasks, so none is asked for.
+    if ((request.params as { task?: unknown }).task !== undefined) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        'the gateway runs tool calls in the foreground: task-augmented calls are not supported',
+      );
+    }
     const bytes = Buffer.byteLength(JSON.stringify(args));
     if (bytes > deps.limits.maxArgumentBytes) {
       throw new ProtocolError(

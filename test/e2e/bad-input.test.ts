@@ -339,6 +339,15 @@ describe('bad input', () => {
     expect(one.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('tells caches to keep nothing an authenticated caller was shown, and lets public keys be cached', async () => {
+    const authed = await s.http('GET', `/v1/requests/${encodeURIComponent(requestId)}`, {
+      as: 'alice',
+    });
+    expect([authed.status, authed.headers.get('cache-control')]).toEqual([200, 'no-store']);
+    const jwks = await s.http('GET', '/.well-known/jwks.json');
+    expect(jwks.headers.get('cache-control')).toBe('public, max-age=60');
+  });
+
   it('still keeps time after the clock was refused an instant', async () => {
     const r = await s.http('GET', '/v1/requests', { as: 'alice' });
     expect(r.status, r.text).toBe(200);

@@ -83,6 +83,18 @@ describe('the MCP gateway over stdio', () => {
       expect(ping.result).toMatchObject({ content: [{ type: 'text' }] });
     });
 
+    it('refuses a call asked to run as a task with invalid params, and forwards nothing', async () => {
+      gateway.write(
+        '{"jsonrpc":"2.0","id":601,"method":"tools/call","params":{"name":"ping","arguments":{},"task":{"ttl":1000}}}\n',
+      );
+      let answer = await gateway.next();
+      while (answer.id !== 601) answer = await gateway.next();
+      expect(answer.error).toMatchObject({
+        code: -32602,
+        message: expect.stringContaining('task-augmented calls are not supported'),
+      });
+    });
+
     it('answers a call that names a key twice with a parse error, and forwards nothing', async () => {
       // JSON.parse keeps the last "table", other parsers the first: gated as one call, it
       // could run upstream as the other.

@@ -31,9 +31,17 @@ describe('gatingConfigOf', () => {
       expect(config).toMatchObject({ ...MINIMAL, reason: undefined, discloseArguments: true });
     });
 
-    it('gates every tool', () => {
-      for (const tool of ['query', 'ping', 'fs/read', 'a.b-c_d']) {
-        expect(config.ruleFor(tool)).toBeDefined();
+    it('gates every tool, even one whose name holds a line break', () => {
+      for (const tool of [
+        'query',
+        'ping',
+        'fs/read',
+        'a.b-c_d',
+        'query\n',
+        '\nquery',
+        'a\u2028b',
+      ]) {
+        expect(config.ruleFor(tool), JSON.stringify(tool)).toBeDefined();
       }
     });
 
@@ -66,7 +74,7 @@ describe('gatingConfigOf', () => {
     const config = gatingConfigOf({ ...MINIMAL, gated: ['query', 'drop_*', 'fs.*'] }, 't');
 
     it('gates the tools they match', () => {
-      for (const tool of ['query', 'drop_table', 'drop_', 'fs.read']) {
+      for (const tool of ['query', 'drop_table', 'drop_', 'fs.read', 'drop_\ntable']) {
         expect(config.ruleFor(tool), tool).toBeDefined();
       }
     });

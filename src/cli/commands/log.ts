@@ -53,7 +53,14 @@ export function logCommands(program: Command, cx: CommandContext): void {
     .option('--log-key <key>', 'a C2SP verifier key to pin on first use (repeatable)', collect)
     .action(async (o: TrustOptions & { state: string }) => {
       const pinned = await pinnedTrust(o);
-      const out = await witness(cx.client(), o.state, pinned.verifierKeys);
+      const out = await witness(
+        cx.client(),
+        o.state,
+        pinned.pins.map((p) => ({
+          verifierKey: p.verifierKey,
+          revokedAtIndex: p.revokedAtIndex ?? null,
+        })),
+      );
       emit(cx.json(), out, () => out.message);
     });
 }
