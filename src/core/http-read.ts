@@ -13,7 +13,7 @@ export async function readCapped(
 ): Promise<string | null> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > limit) {
-    await res.body?.cancel();
+    stop(res.body?.cancel());
     return null;
   }
   if (res.body === null) return '';
@@ -26,13 +26,21 @@ export async function readCapped(
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel();
+      stop(reader.cancel());
       return null;
     }
     text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
 }
+
+/**
+ * Cancels without waiting: a branch of a teed body (a request read from its clone) settles
+ * its cancel only once the other branch is cancelled too, which its reader may never do.
+ */
+const stop = (cancelled: Promise<void> | undefined): void => {
+  void cancelled?.catch(() => undefined);
+};
 
 /** RFC 9110 §10.2.3: delay-seconds or an HTTP-date; undefined for anything else. */
 export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
