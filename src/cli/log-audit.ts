@@ -109,11 +109,32 @@ export async function auditServer(
     onProgress: progress(),
   });
   return {
-    ...report,
+    ...(report.ok ? notShorterThanPinned(report, pinned) : report),
     origin,
     trust: pinned.keys ? 'pinned' : 'server',
     state: null,
     unchecked: ['the tables behind the log (the state audit needs --data or --database)'],
+  };
+}
+
+/**
+ * A pinned key revoked at entry N means the log held entry N when the trust was exported:
+ * a log shorter than that was cut back (a restore, or a server showing an old copy).
+ */
+function notShorterThanPinned(report: AuditReport, pinned: PinnedTrust): AuditReport {
+  const revoked = (pinned.keys ?? []).flatMap((k) =>
+    typeof k.revokedAtIndex === 'number' ? [k.revokedAtIndex] : [],
+  );
+  const needed = revoked.length === 0 ? 0 : Math.max(...revoked) + 1;
+  if (report.size >= needed) return report;
+  return {
+    ...report,
+    ok: false,
+    divergence: {
+      kind: 'ENTRIES_MISSING',
+      index: report.size,
+      detail: `the pinned trust knows a key revoked at entry ${needed - 1}, but the log holds ${report.size} entries: it was cut back`,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { verifyConsistency, verifyInclusion } from '../../src/log/verify.js';
 import { issueWarrant } from '../helpers/chain.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
 import { settledLog } from '../helpers/log.js';
+import { eventCount } from '../helpers/db.js';
 import { runCli, type TestServer } from '../helpers/server.js';
 
 const b64 = (x: string) => Buffer.from(x, 'base64');
@@ -119,6 +120,49 @@ describeOnEveryStore('the event log', (store) => {
         expect(report).toMatchObject({ ok: true, entries: seen.at(-1)!.size });
         // Offline, every stored checkpoint is checked, not just the latest.
         expect(report.checkpoints).toBeGreaterThanOrEqual(seen.length);
+      }
+    });
+  });
+
+  describe('log verify against a pinned key history', () => {
+    it('exits 4 when the log is shorter than a key revocation the trust file knows of', async () => {
+      const d = await store.deployment();
+      let t = await d.start();
+      const trust = join(t.dataDir, 'trust.json');
+      try {
+        await issueWarrant(t);
+        await settledLog(t);
+        const backup = await d.backup();
+        const kid = (await t.http('GET', '/v1/keys', { as: 'admin' })).body.keys[0].kid as string;
+        const rotated = await t.http('POST', '/v1/keys/rotation', {
+          as: 'admin',
+          body: { reason: 'scheduled' },
+        });
+        expect(rotated.status, rotated.text).toBe(201);
+        const revoked = await t.http('POST', `/v1/keys/${kid}/revocation`, {
+          as: 'admin',
+          body: { reason: 'rotated out after a leak' },
+        });
+        expect(revoked.status, revoked.text).toBe(200);
+        // Every event, the revocation included, in the log before the trust is exported.
+        for (let i = 0; i < 200; i++) {
+          const size = Number((await t.http('GET', '/v1/log/checkpoint')).text.split('\n')[1]);
+          if (size === (await eventCount(t.databaseUrl))) break;
+          await new Promise((r) => setTimeout(r, 60));
+        }
+        expect((await t.cli(['trust', 'export', '-o', trust])).code).toBe(0);
+        expect((await t.cli(['log', 'verify', '--trust', trust], 'audra')).code).toBe(0);
+
+        // A bad restore puts the log back to before the revocation the trust file pins.
+        await t.stop();
+        await d.restore(backup);
+        t = await d.start();
+        const cut = await t.cli(['log', 'verify', '--trust', trust], 'audra');
+        expect(cut.code, cut.stdout + cut.stderr).toBe(4);
+        expect(cut.stdout + cut.stderr).toContain('ENTRIES_MISSING');
+      } finally {
+        await t.stop();
+        await d.dispose();
       }
     });
   });
