@@ -158,3 +158,28 @@ describe('signing in to the console at a human issuer', () => {
     });
   });
 });
+
+describe('signing in behind a TLS public origin', () => {
+  let tls: ConsoleServer;
+  beforeAll(async () => {
+    tls = await ConsoleServer.start({
+      config: {
+        oidc: federationConfig(issuers),
+        console: { publicOrigin: 'https://console.example.test' },
+      },
+    });
+  });
+  afterAll(async () => {
+    await tls?.stop();
+  });
+
+  it('binds the login to the browser with a __Host- cookie a sibling subdomain cannot plant', async () => {
+    const login = await tls.http('GET', '/auth/login?issuer=corp-sso&returnTo=/inbox');
+    expect(login.status, login.text).toBe(302);
+    const set = login.headers.get('set-cookie') ?? '';
+    expect(set).toMatch(/^__Host-cs_login=/);
+    expect(set).toContain('Path=/;');
+    expect(set).toContain('Secure');
+    expect(set).not.toMatch(/Domain=/i);
+  });
+});

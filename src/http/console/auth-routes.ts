@@ -17,6 +17,7 @@ import { problem } from '../problem.js';
 import {
   assertConsoleCall,
   clearSessionCookie,
+  loginCookie,
   ownOrigin,
   sessionIdOf,
   setSessionCookie,
@@ -39,9 +40,6 @@ const DevSignInBody = Type.Object(
   { principal: Type.String({ minLength: 1, maxLength: 128 }) },
   { additionalProperties: false },
 );
-
-/** The cookie naming the browser's login in flight (its `state`). */
-const LOGIN_COOKIE = 'cs_login';
 
 /** A fresh sign-in's `auth_time` may precede the login's start by this much clock skew. */
 const FRESH_SKEW_SECONDS = 30;
@@ -110,11 +108,12 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
       const fresh = req.query.fresh === '1';
       // Binds the callback to this browser (no login CSRF): Lax, because the issuer's
       // redirect back is a cross-site navigation on which a Strict cookie is not sent.
-      void reply.setCookie(LOGIN_COOKIE, secrets.state, {
+      const cookie = loginCookie(req, opts);
+      void reply.setCookie(cookie.name, secrets.state, {
         httpOnly: true,
         sameSite: 'lax',
-        path: '/auth/callback',
-        secure: ownOrigin(req, opts).startsWith('https:'),
+        path: cookie.path,
+        secure: cookie.secure,
         maxAge: 600,
       });
       opts.sessions.beginLogin(secrets.state, {
@@ -141,8 +140,9 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
     async (req, reply) => {
       try {
         const { code, state, error } = req.query;
-        const browserState = req.cookies[LOGIN_COOKIE];
-        void reply.clearCookie(LOGIN_COOKIE, { path: '/auth/callback' });
+        const cookie = loginCookie(req, opts);
+        const browserState = req.cookies[cookie.name];
+        void reply.clearCookie(cookie.name, { path: cookie.path, secure: cookie.secure });
         const ours =
           state !== undefined &&
           browserState !== undefined &&

@@ -22,6 +22,20 @@ export function cookieName(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publ
   return secure(req, opts) ? '__Host-cs_session' : 'cs_session';
 }
 
+/**
+ * The cookie that binds a sign-in's callback to the browser that began it. Over TLS it is
+ * `__Host-` too (so on the whole path): a sibling subdomain could otherwise plant one and
+ * replay a callback of its own, signing the browser in as someone else.
+ */
+export function loginCookie(
+  req: FastifyRequest,
+  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+): { readonly name: string; readonly path: string; readonly secure: boolean } {
+  return secure(req, opts)
+    ? { name: '__Host-cs_login', path: '/', secure: true }
+    : { name: 'cs_login', path: '/auth/callback', secure: false };
+}
+
 /** The session id the request's cookie carries, if any. */
 export function sessionIdOf(
   req: FastifyRequest,
