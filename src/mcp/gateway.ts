@@ -30,6 +30,10 @@ export interface GatewayOptions {
   readonly maxMessageBytes?: number;
   readonly upstreamTimeoutMs?: number;
   readonly maxSessions?: number;
+  /** Over HTTP: the most 2025-era sessions one authenticated agent holds (default 100). */
+  readonly maxSessionsPerAgent?: number;
+  /** Over HTTP: a 2025-era session idle this long is closed when room is needed (30 min). */
+  readonly sessionIdleMs?: number;
   /** Over HTTP: authenticates each request's agent token (see agent-tokens.ts). */
   readonly authenticate?: (request: Request) => Promise<AuthInfo | Response>;
   /** Out-of-band problems (never the agent's arguments or results). */
@@ -151,6 +155,8 @@ async function serveDownstream(
         {
           maxBodyBytes: maxMessageBytes,
           maxSessions: options.maxSessions ?? 1000,
+          maxSessionsPerAgent: options.maxSessionsPerAgent ?? 100,
+          sessionIdleMs: options.sessionIdleMs ?? 30 * 60_000,
           loopback: isLoopback(down.host),
           report,
           ...(options.authenticate ? { authenticate: options.authenticate } : {}),

@@ -28,6 +28,10 @@ export interface HttpEndpointOptions {
   readonly maxBodyBytes: number;
   /** The most 2025-era sessions held at once; an `initialize` beyond it answers 503. */
   readonly maxSessions: number;
+  /** The most 2025-era sessions one authenticated agent holds at once (503 beyond). */
+  readonly maxSessionsPerAgent: number;
+  /** A 2025-era session with no request for this long is closed when room is needed. */
+  readonly sessionIdleMs: number;
   /** Bound to a loopback address: refuse foreign Host and Origin headers (DNS rebinding). */
   readonly loopback: boolean;
   readonly report: (error: Error) => void;
@@ -65,6 +69,15 @@ export function httpEndpoint(
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
   /** Per 2025-era session: the agent its initialize authenticated as, for good. */
   const agentOf = new Map<string, string>();
+  /** Per 2025-era session: when it last sent a request. */
+  const lastSeen = new Map<string, number>();
+
+  /** Closes the sessions idle past the bound, so abandoned ones do not hold the room. */
+  async function closeIdle(): Promise<void> {
+    const before = Date.now() - options.sessionIdleMs;
+    const idle = [...lastSeen].filter(([, at]) => at < before).map(([sid]) => sid);
+    for (const sid of idle) await sessions.get(sid)?.close();
+  }
 
   async function legacy(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
     const id = request.headers.get('mcp-session-id');
@@ -79,6 +92,7 @@ export function httpEndpoint(
           'Forbidden: the token names another agent than this session',
         );
       }
+      lastSeen.set(id, Date.now());
       return transport.handleRequest(request, authInfo ? { authInfo } : {});
     }
     if (request.method !== 'POST') {
@@ -97,13 +111,23 @@ export function httpEndpoint(
     if (!isInitializeRequest(body)) {
       return jsonRpcError(400, -32000, 'Bad Request: send initialize to open a session first');
     }
+    await closeIdle();
     if (sessions.size >= options.maxSessions) {
       return jsonRpcError(503, -32000, 'Too many sessions: close one, or try again later');
+    }
+    // One agent cannot take the room of every other.
+    const agent = authInfo?.clientId;
+    if (
+      agent !== undefined &&
+      [...agentOf.values()].filter((a) => a === agent).length >= options.maxSessionsPerAgent
+    ) {
+      return jsonRpcError(503, -32000, 'Too many sessions for this agent: close one first');
     }
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
         sessions.set(sid, transport);
+        lastSeen.set(sid, Date.now());
         if (authInfo !== undefined) agentOf.set(sid, authInfo.clientId);
       },
       maxRequestBodySize: options.maxBodyBytes,
@@ -112,6 +136,7 @@ export function httpEndpoint(
       if (transport.sessionId !== undefined) {
         sessions.delete(transport.sessionId);
         agentOf.delete(transport.sessionId);
+        lastSeen.delete(transport.sessionId);
       }
     };
     await serverFor('legacy').connect(transport);
