@@ -59,7 +59,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { report } = options;
   const upstream = await connectUpstream(options.upstream, report);
   const pending = new PendingWork(report);
-  const relay = new NotificationRelay(report);
+  // With agent tokens, sessions speak for different agents: they share list changes only.
+  const relay = new NotificationRelay(report, options.authenticate !== undefined);
   const deps: ToolCallDeps = {
     client: upstream.client,
     gate: options.gate ?? forwardEveryCall,

@@ -21,7 +21,14 @@ export class NotificationRelay {
   readonly #sessions = new Map<Server, 'legacy' | 'modern'>();
   #notifier: ServerNotifier | undefined;
 
-  constructor(private readonly report: (error: Error) => void) {}
+  /**
+   * `shared`: sessions act for different agents (agent tokens). Then only list changes are
+   * relayed: a log message or a resource update may tell one agent of another's calls.
+   */
+  constructor(
+    private readonly report: (error: Error) => void,
+    private readonly shared = false,
+  ) {}
 
   /** A long-lived downstream server (a stdio connection, a 2025-era HTTP session). */
   attach(server: Server, era: 'legacy' | 'modern'): void {
@@ -43,6 +50,7 @@ export class NotificationRelay {
     for (const method of Object.keys(CHANGES) as ChangeMethod[]) {
       client.setNotificationHandler(method, () => this.#change(method));
     }
+    if (this.shared) return this.#listenForChanges(client);
     client.setNotificationHandler('notifications/resources/updated', (n) => {
       this.#notifier?.resourceUpdated(n.params.uri);
       this.#send({ method: n.method, params: n.params }, true);
@@ -50,6 +58,11 @@ export class NotificationRelay {
     client.setNotificationHandler('notifications/message', (n) => {
       this.#send({ method: n.method, params: n.params }, false);
     });
+    return this.#listenForChanges(client);
+  }
+
+  /** On a 2026-era upstream connection, asks for the list changes it will send. */
+  async #listenForChanges(client: UpstreamClient): Promise<void> {
     if (client.getProtocolEra() !== 'modern') return;
     const caps = client.getServerCapabilities() ?? {};
     const filter = {
