@@ -157,12 +157,16 @@ function isHighEntropyRun(run: string): boolean {
  * looksLikeSecret('rotated; new key AKIAABCDEFGHIJKLMNOP'); // 'aws_access_key_id'
  * looksLikeSecret(`version sha256:${'ab'.repeat(32)}`);    // null
  */
-export function looksLikeSecret(text: string): SecretPatternName | null {
+export function looksLikeSecret(
+  text: string,
+  o: { readonly highEntropy?: boolean } = {},
+): SecretPatternName | null {
   for (const [name, re] of DETECTORS) if (re.test(text)) return name;
   for (const m of text.matchAll(AWS_SECRET)) {
     const c = hasClasses(m[0]);
     if (c.upper && c.lower && c.digit && looksRandom(m[0], true)) return 'aws_secret_access_key';
   }
+  if (o.highEntropy === false) return null;
   let rest = text;
   for (const re of EXEMPT) rest = rest.replace(re, ' ');
   for (const m of rest.matchAll(CANDIDATE)) if (isHighEntropyRun(m[0])) return 'high_entropy';
@@ -219,14 +223,17 @@ export function assertNoSecretMaterial(
 }
 
 /**
- * What a person writes into a log event (a reason, a ticket reference) is screened as an
- * executor's fulfilment detail is: the log can never be redacted, so text that looks like
- * a credential is refused with `SECRET_MATERIAL_REJECTED` before anything is stored.
- * Absent fields are skipped; no field is a fingerprint.
+ * What a person writes into a log event (a reason, a ticket reference) is screened for
+ * credentials: the log can never be redacted, so text with a private key, a cloud, VCS,
+ * chat or countersign token, a JWT or a `password=` assignment is refused with
+ * `SECRET_MATERIAL_REJECTED` before anything is stored. Unlike a fulfilment's detail, a
+ * random-looking run alone is not refused: a reason cites finding, receipt and key ids.
+ * Absent fields are skipped.
  */
 export function screenFreeText(fields: Readonly<Record<string, string | null | undefined>>): void {
-  const present = Object.fromEntries(
-    Object.entries(fields).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-  assertNoSecretMaterial(present, { fingerprintFields: [] });
+  for (const [field, value] of Object.entries(fields)) {
+    if (typeof value !== 'string') continue;
+    const found = looksLikeSecret(value, { highEntropy: false });
+    if (found !== null) throw reject(field, found);
+  }
 }

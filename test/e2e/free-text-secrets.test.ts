@@ -86,11 +86,15 @@ describe('free text that looks like a credential', () => {
     });
   });
 
-  it('lets a reason that only names a credential through', async () => {
+  it.each([
+    'the old database password leaked: rotate it',
+    'duplicate of fnd_0mx9okvmj00005EQoaKbiC-W5eV9mc, see rcp_0mx9okvmj00004EQoaKbiC-W5eV9mc',
+    'signed by key HzOkJiQeTzVNz0ktdnRx_KfSSt_CqkbDfV26NsYvgd4, rotated since',
+  ])('lets a reason that only names a credential or cites ids through: %s', async (reason) => {
     const id = await createRequest(s);
     const d = await s.http('POST', `/v1/requests/${id}/decisions`, {
       as: 'bob',
-      body: { decision: 'approve', reason: 'the old database password leaked: rotate it' },
+      body: { decision: 'approve', reason },
     });
     expect(d.status, d.text).toBe(201);
   });
