@@ -28,14 +28,19 @@ type ForwardedMethod = (typeof FORWARDED)[keyof typeof FORWARDED][number];
  * Logging levels and resource subscriptions are session state of the 2025 era, which
  * the gateway forwards only when its own connection upstream is of that era too.
  */
-export function advertisedCapabilities(info: UpstreamInfo): ServerCapabilities {
+export function advertisedCapabilities(info: UpstreamInfo, shared = false): ServerCapabilities {
   const c = info.capabilities as ServerCapabilities;
   const legacy = info.era === 'legacy';
+  // Sessions of different agents share the one upstream connection: one agent's log level
+  // or resource subscription would act for all, and what they bring is not relayed.
+  const { subscribe: _subscribe, ...unsubscribed } = c.resources ?? {};
   const resources =
     c.resources === undefined
       ? undefined
       : legacy
-        ? c.resources
+        ? shared
+          ? unsubscribed
+          : c.resources
         : {
             ...(c.resources.listChanged === undefined
               ? {}
@@ -46,7 +51,7 @@ export function advertisedCapabilities(info: UpstreamInfo): ServerCapabilities {
     ...(resources === undefined ? {} : { resources }),
     ...(c.prompts === undefined ? {} : { prompts: c.prompts }),
     ...(c.completions === undefined ? {} : { completions: c.completions }),
-    ...(c.logging === undefined || !legacy ? {} : { logging: c.logging }),
+    ...(c.logging === undefined || !legacy || shared ? {} : { logging: c.logging }),
   };
 }
 
@@ -59,8 +64,9 @@ export function downstreamServer(
   info: UpstreamInfo,
   deps: ToolCallDeps,
   era: 'legacy' | 'modern',
+  shared = false,
 ): Server {
-  const capabilities = advertisedCapabilities(info);
+  const capabilities = advertisedCapabilities(info, shared);
   const server = new Server(
     { ...info.serverInfo },
     {

@@ -76,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await relay.listen(upstream.client);
     downstream = await serveDownstream(
       options,
-      (era) => downstreamServer(upstream.info, deps, era),
+      (era) => downstreamServer(upstream.info, deps, era, options.authenticate !== undefined),
       relay,
     );
   } catch (e) {
