@@ -153,25 +153,34 @@ describe('countersign request create --tool', () => {
   });
 
   describe('when the exact arguments are pinned', () => {
-    it('hashes the arguments it shows the approvers', async () => {
+    /** Registers a fresh agent and files a drop_table call for it with these arguments. */
+    const fileDropTable = async (toolArgs: string, over: Record<string, string> = {}) => {
       const subject = uniqueNhi();
       await s.cli(
         ['nhi', 'add', '--id', subject, '--kind', 'ai_agent', '--owner', 'team-data'],
         'admin',
       );
-      const created = await s.cli(
+      const out = await s.cli(
         requestCreateArgs(subject, {
           action: 'tool_call',
           tool: 'orders-db/drop_table',
-          'tool-args': '{"table":"orders"}',
+          'tool-args': toolArgs,
           scope: ['mcp/orders-db/drop_table=call'],
           env: 'staging',
-          executor: 'mcp-gateway',
           duration: '1h',
-          reason: 'retire the old orders table',
+          reason: 'x',
+          ...over,
         }),
         'alice',
       );
+      return { subject, out };
+    };
+
+    it('hashes the arguments it shows the approvers', async () => {
+      const { out: created } = await fileDropTable('{"table":"orders"}', {
+        executor: 'mcp-gateway',
+        reason: 'retire the old orders table',
+      });
       expect(created.code, created.stderr).toBe(0);
       const shown = await s.cli(['request', 'show', created.stdout.trim()], 'bob');
       expect(shown.stdout).toContain(`exactly the arguments ${digestOf({ table: 'orders' })}`);
@@ -196,23 +205,7 @@ describe('countersign request create --tool', () => {
     });
 
     it('refuses --tool-args that name a key twice, which JSON.parse would read as the last', async () => {
-      const subject = uniqueNhi();
-      await s.cli(
-        ['nhi', 'add', '--id', subject, '--kind', 'ai_agent', '--owner', 'team-data'],
-        'admin',
-      );
-      const r = await s.cli(
-        requestCreateArgs(subject, {
-          action: 'tool_call',
-          tool: 'orders-db/drop_table',
-          'tool-args': '{"table":"orders","table":"users"}',
-          scope: ['mcp/orders-db/drop_table=call'],
-          env: 'staging',
-          duration: '1h',
-          reason: 'x',
-        }),
-        'alice',
-      );
+      const { subject, out: r } = await fileDropTable('{"table":"orders","table":"users"}');
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--tool-args: not JSON (duplicate key "table")');
       const filed = await s.http('GET', `/v1/requests?subject=${encodeURIComponent(subject)}`, {
