@@ -78,6 +78,40 @@ describe('group commit on SQLite', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it('starts no batch while held, and runs what queued once released', async () => {
+    const group = new GroupCommit(db, raw, null, ports);
+    const release = await group.hold();
+    const done = group.run((tx) => tx.nhis.insert(nhi('svc:a')));
+    await new Promise((ok) => setTimeout(ok, 20));
+    expect(stored()).toEqual([]);
+    release();
+    await done;
+    expect(stored()).toEqual(['svc:a']);
+  });
+
+  it('grants a hold only once the batch in progress has committed', async () => {
+    const group = new GroupCommit(db, raw, null, ports);
+    let finish!: () => void;
+    const unfinished = new Promise<void>((ok) => (finish = ok));
+    const running = group.run(async (tx) => {
+      await tx.nhis.insert(nhi('svc:a'));
+      await unfinished;
+    });
+    await new Promise((ok) => setTimeout(ok, 20));
+    let held = false;
+    const holding = group.hold().then((release) => {
+      held = true;
+      return release;
+    });
+    await new Promise((ok) => setTimeout(ok, 20));
+    expect(held).toBe(false);
+    finish();
+    await running;
+    (await holding)();
+    expect(held).toBe(true);
+    expect(stored()).toEqual(['svc:a']);
+  });
+
   it('rolls back a failing transaction alone while the rest of its batch commits', async () => {
     const group = new GroupCommit(db, raw, null, ports);
     const results = await Promise.allSettled([
@@ -117,6 +151,40 @@ describe('the SQLite store, as built', () => {
       await expect
         .poll(() => statSync(file).size, { timeout: 5000 })
         .toBeGreaterThan(before + 500_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the SQLite store, as built, under writes that never pause', () => {
+  it('keeps rewinding its WAL instead of growing it', async () => {
+    const builtPath: string = '../../dist/store/sqlite/open.js';
+    const built = (await import(builtPath)) as { openSqliteStore: typeof openSqliteStore };
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-rewind-'));
+    const file = join(dir, 'db');
+    const store = await built.openSqliteStore({
+      file,
+      checkpoint: { everyMs: 10, restartFrames: 128 },
+    });
+    try {
+      // 64 transactions always in flight, each about a page: the writer is never idle.
+      const total = 12_000;
+      let started = 0;
+      let longest = 0;
+      const client = async (): Promise<void> => {
+        while (started < total) {
+          const i = started++;
+          await store.transaction((tx) =>
+            tx.nhis.insert({ ...nhi(`svc:${i}`), description: 'x'.repeat(3000) }),
+          );
+          longest = Math.max(longest, statSync(`${file}-wal`).size);
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, client));
+      // Without the hold, every frame stays: the WAL ends longer than all that was written.
+      expect(longest).toBeLessThan((total * 3000) / 4);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { TxPorts } from '../../service/ports/store.js';
 import type { Database } from '../schema.js';
+import type { WriterGate } from './checkpointer.js';
 
 interface Job {
   readonly fn: (tx: TxPorts) => Promise<unknown>;
@@ -28,9 +29,13 @@ type Outcome =
  * that is after the WAL's fdatasync (on the thread pool, while the next batch runs);
  * without one, after a COMMIT under `synchronous=FULL`.
  */
-export class GroupCommit {
+export class GroupCommit implements WriterGate {
   readonly #queue: Job[] = [];
   #draining = false;
+  /** The batch being run, from its first statement to its COMMIT. */
+  #batch: Promise<void> | null = null;
+  /** Set while the writer is held: no batch starts before it resolves. */
+  #gate: Promise<void> | null = null;
   /** A batch holds the connection (between BEGIN and COMMIT). */
   #committing = false;
   readonly #control: Record<
@@ -82,11 +87,26 @@ export class GroupCommit {
         if (this.#queue.length === 0) break;
         // Bounded pipelining: a few batches may wait for their fdatasync at once.
         if (this.#syncing.size >= 4) await Promise.race(this.#syncing);
-        await this.#commit(this.#queue.splice(0, this.maxBatch));
+        while (this.#gate) await this.#gate;
+        // Nothing awaits between the gate and the batch, so a hold sees the batch it must wait for.
+        this.#batch = this.#commit(this.#queue.splice(0, this.maxBatch));
+        await this.#batch;
+        this.#batch = null;
       }
     } finally {
       this.#draining = false;
     }
+  }
+
+  hold(): Promise<() => void> {
+    let open!: () => void;
+    const gate = new Promise<void>((ok) => (open = ok));
+    this.#gate = gate;
+    const release = (): void => {
+      if (this.#gate === gate) this.#gate = null;
+      open();
+    };
+    return (this.#batch ?? Promise.resolve()).then(() => release);
   }
 
   /** Waits for every committed batch to be on disk and acknowledged. */

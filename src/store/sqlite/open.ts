@@ -9,7 +9,7 @@ import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { spendInTransaction } from '../spend.js';
 import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, type CheckpointOptions, type WriterGate } from './checkpointer.js';
 import { sqliteSql } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteHistory } from './history.js';
@@ -21,6 +21,8 @@ export interface SqliteOptions {
   readonly file: string;
   /** Open an existing database without migrating or writing (offline verification). */
   readonly readonly?: boolean;
+  /** The checkpoint thread's rhythm (tests shorten it). */
+  readonly checkpoint?: CheckpointOptions;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
     await store.close();
     throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   }
-  if (wal) store.checkpointer = await Checkpointer.start(raw, opts.file);
+  if (wal) store.checkpointer = await Checkpointer.start(raw, opts.file, store, opts.checkpoint);
   return store;
 }
 
@@ -90,7 +92,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
 const readPorts = (conn: Kysely<Database>, statements: StatementCache): TxPorts =>
   kyselyPorts(conn, sqliteSql, { history: new SqliteHistory(statements) });
 
-class SqliteStore implements Store {
+class SqliteStore implements Store, WriterGate {
   readonly dialect = 'sqlite' as const;
   readonly db: Kysely<Database>;
   readonly read: ReadPorts;
@@ -126,10 +128,18 @@ class SqliteStore implements Store {
     };
   }
 
-  transaction<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T> {
-    // Prepared on first use: a read-only store (offline verification) never writes.
+  /** Prepared on first use: a read-only store (offline verification) never writes. */
+  #writer(): GroupCommit {
     this.#group ??= new GroupCommit(this.db, this.raw, this.wal, (conn) => this.#ports(conn));
-    return this.#group.run(fn);
+    return this.#group;
+  }
+
+  transaction<T>(fn: (tx: TxPorts) => Promise<T>): Promise<T> {
+    return this.#writer().run(fn);
+  }
+
+  hold(): Promise<() => void> {
+    return this.#writer().hold();
   }
 
   spendUse(spend: UseSpend): Promise<SpentUse | null> {
