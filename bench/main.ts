@@ -165,30 +165,31 @@ Profiles taken with \`node --cpu-prof\` on the server under the redemption load
 name these costs (see the figures above for how far each goal is):
 
 - **Redemptions over HTTP** (throughput, p99, ratio). The server's main thread is saturated; one
-  redemption costs it about 1/throughput of a second (about 200 µs at 5,000/s). Shares of its
+  redemption costs it about 1/throughput of a second (about 150 µs at 6,600/s). Shares of its
   time under load, largest first: the batch's SQLite statements (savepoint, warrant read,
-  conditional update, redemption and event inserts, commit) about 22%; canonical JSON of the
-  event and of the receipt's payload about 9%; idle about 8% (every request in flight waiting
-  for a WAL fdatasync); writing responses to sockets, handing the receipt's Ed25519 signature
-  to the thread pool and garbage collection about 6% each; the log integrator about 5% (its
-  transaction held the thread about 10 ms every 200 ms, 7.8 ms since its subtree hashes go
-  through one prepared statement); strict JSON parsing of the body about
-  3%. The rest is Fastify and Node's HTTP. The second core is shared between autocannon, the
-  thread pool (signatures, WAL fdatasync) and the checkpoint worker. What moved the figure so
-  far: group commit, prepared statements compiled once from the Kysely builders, the fdatasync
-  and the WAL checkpoint off the event loop, verified warrants cached per key ring, receipts
-  signed after the commit on the thread pool, and receipt ids ordered by time with one index of
-  redemptions by warrant, so that a commit writes fewer pages (decision 0031: 4,663–4,856/s
-  before, 5,001–5,369/s after, side by side). A second server process on the same file does
-  not help on two cores: 4,725–4,729/s for two against 4,476–4,784/s for one, with the cores
-  saturated. p99 sits at 2.5–3× p50 (p50 10–11 ms, p90 15–16 ms, p97.5 24–25 ms, p99 28–30 ms);
-  integrating the log in batches of 256 instead of 4,096 cut p97.5 to 21–23 ms but not p99
-  (27–30 ms), and cost 4% of the throughput. With the integrator stopped, the same load ran at
-  5,539–5,780/s with a p99 of 24–26 ms; its transaction in a thread of its own connection gave
+  conditional update, redemption and event inserts, commit) about 30%; canonical JSON of the
+  event and of the receipt's payload, writing responses to sockets, garbage collection and idle
+  (every request in flight waiting for a WAL fdatasync) about 7% each; handing the receipt's
+  Ed25519 signature to the thread pool about 5%; the log integrator about 4%; strict JSON
+  parsing of the body about 3%. The rest is Fastify and Node's HTTP. The second core is shared
+  between autocannon, the thread pool (signatures, WAL fdatasync) and the checkpoint worker.
+  What moved the figure so far: group commit, prepared statements compiled once from the Kysely
+  builders, the fdatasync and the WAL checkpoint off the event loop, verified warrants cached per
+  key ring, receipts signed after the commit on the thread pool, receipt ids ordered by time with
+  one index of redemptions by warrant, so that a commit writes fewer pages (decision 0031:
+  4,663–4,856/s before, 5,001–5,369/s after, side by side), and a WAL that rewinds under load
+  (decision 0034: it had grown by 74 MB a second, so every commit extended the file; a batch's
+  \`COMMIT\` took about 438 µs of the main thread on ext4, 147 µs on tmpfs; side by side
+  5,875–6,396/s with a p99 of 28–29 ms before, 6,525–7,136/s and 24–26 ms after). A second
+  server process on the same file does not help on two cores: 4,725–4,729/s for two against
+  4,476–4,784/s for one, with the cores saturated. p99 sits at 2.5–3× p50;
+  integrating the log in batches of 256 instead of 4,096 cut p97.5 but not p99, and cost 4%
+  of the throughput. With the integrator stopped, the same load ran at
+  5,539–5,780/s with a p99 of 24–26 ms (before decision 0034); its transaction in a thread of its own connection gave
   the same throughput and p99 as on the serving thread, since no core is idle for it here
-  (decision 0031). The ratio to the bare route (74k–99k/s on this
-  VM) would need 11k–15k durable redemptions/s, under 70 µs of main-thread time each, less than
-  the SQLite statements and commit take alone.
+  (decision 0031). The ratio to the bare route (63k–99k/s on this
+  VM) would need 9.5k–15k durable redemptions/s, under 100 µs of main-thread time each, about
+  what the SQLite statements, the commit, the canonical JSON and the socket writes take alone.
 - **Reconciliation at 1M observations**: the pure reconciler alone materialises every row, so its
   memory is the input's. Through the store (decision 0024) a pass reads only the newest
   observation per fact plus the run boundaries and claim neighbours the rules need, 100 subjects
