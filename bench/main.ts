@@ -49,6 +49,12 @@ function metIn(figures: readonly Figure[], key: string): boolean {
   return f !== undefined && verdict(f).startsWith('met');
 }
 
+/** The figure `key` of this run as the table shows it, or a dash when its suite did not run. */
+function valueIn(figures: readonly Figure[], key: string): string {
+  const f = figures.find((x) => x.key === key);
+  return f === undefined ? '–' : f.value.toLocaleString('en-US');
+}
+
 function markdown(
   m: Machine,
   figures: readonly Figure[],
@@ -203,7 +209,7 @@ name these costs (see the figures above for how far each goal is):
   starts (with both at once, that p99 ratio went from 1.0 to 1.6–2.1). Decision 0030 has SQLite
   read each slice's histories in one ordered scan of that index and pick the run ends and claim
   limits in JavaScript: 1.4–1.6 s where the window and the claims' look-ups took 5.9 s, and the
-  plan 10.9–12 s instead of 17.8 s. A pass over 1M observations is now about 5–8 s of expiries
+  plan 10.9–12 s instead of 17.8 s. A pass over 1M observations is now about 3–5 s of expiries
   (100k \`warrant.expired\` events and their marks, on the serving thread, before planning; with
   no request waiting for the store, each batch no longer waits for the one before to be synced,
   which took the expiries alone from 6.3–7.0 s to 4.7–5.1 s side by side, decision 0032) and then
@@ -220,8 +226,7 @@ name these costs (see the figures above for how far each goal is):
   pass takes about 25 s of CPU, a third of it the kernel's, so planning while the expiries are
   written saved little (14.6–16.0 s against 14.6–17.5 s, decision 0032; 12.5–15.3 s against
   13.4–15.3 s with 0033, and redemptions' p99 during a pass was the reason to keep them first,
-  decision 0026). This run's host was slower than the last (the pure reconciler 10.87 s against
-  8.55 s, the bare route 50.5k/s against 67.3k/s), and the first pass with it. Neither a
+  decision 0026). The WAL rewinding under load (decision 0034) took the pass from 11.7 s to 11.1–11.2 s side by side on a quiet host, where its threads' profiles add up to about 19 s of CPU. Neither a
   second planner thread nor a bigger page cache shortens it (a bounded mmap of the planner's
   connection: 12.2–12.5 s against 12.6 s for a pass with nothing to write, at 700–970 MB RSS; a
   256 MB page cache: 10.3 s against 10.1–11.3 s, at 780 MB). The passes after the first plan
@@ -234,7 +239,7 @@ name these costs (see the figures above for how far each goal is):
 - **Redemption p99 during a pass** (\`redeem_p99_reconcile_ratio\`): the ratio of two p99s
   of a saturated server, each from one 10 s load, and it moves with the VM more than with the
   code. Side by side in one hour (this run's host, p99 alone 29–53 ms), the code before decision
-  0032 gave 1.59, 2.06 and 2.66, and with it 1.49, 1.90, 1.96 and 2.05 (2.14 in the full run on 042389d, 1.43 in this one);
+  0032 gave 1.59, 2.06 and 2.66, and with it 1.49, 1.90, 1.96 and 2.05 (2.14 in the full run on 042389d, ${valueIn(figures, 'redeem_p99_reconcile_ratio')} in this one);
   p99 during a pass was 73–104 ms for both, and the pass under that load took 29–38 s with it
   against 35–43 s without.
 - **The gated MCP tool call** (\`mcp_call_overhead_p50_ms\`${metIn(figures, 'mcp_call_overhead_p50_ms') ? ', met in this run; where it goes when load makes it miss' : ''}): the gateway's own work (mapping the
