@@ -127,15 +127,23 @@ describe('group commit on SQLite', () => {
   });
 });
 
+/**
+ * The store as `npm test` builds it into dist/: its checkpoint worker is a compiled module of
+ * its own, and run from the TypeScript sources the store keeps SQLite's own checkpoints instead.
+ */
+async function openBuilt(
+  opts: Omit<Parameters<typeof openSqliteStore>[0], 'file'> = {},
+): Promise<{ store: Awaited<ReturnType<typeof openSqliteStore>>; file: string; dir: string }> {
+  const builtPath: string = '../../dist/store/sqlite/open.js';
+  const built = (await import(builtPath)) as { openSqliteStore: typeof openSqliteStore };
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-built-'));
+  const file = join(dir, 'db');
+  return { store: await built.openSqliteStore({ ...opts, file }), file, dir };
+}
+
 describe('the SQLite store, as built', () => {
   it('copies the WAL into the database file from its checkpoint worker', async () => {
-    // The worker is a compiled module of its own (dist/), which `npm test` builds first;
-    // run from the TypeScript sources, the store keeps SQLite's own checkpoints instead.
-    const builtPath: string = '../../dist/store/sqlite/open.js';
-    const built = (await import(builtPath)) as { openSqliteStore: typeof openSqliteStore };
-    const dir = mkdtempSync(join(tmpdir(), 'countersign-ckpt-'));
-    const file = join(dir, 'db');
-    const store = await built.openSqliteStore({ file });
+    const { store, file, dir } = await openBuilt();
     try {
       const before = statSync(file).size;
       for (let i = 0; i < 40; i++) {
@@ -160,12 +168,7 @@ describe('the SQLite store, as built', () => {
 
 describe('the SQLite store, as built, under writes that never pause', () => {
   it('keeps rewinding its WAL instead of growing it', async () => {
-    const builtPath: string = '../../dist/store/sqlite/open.js';
-    const built = (await import(builtPath)) as { openSqliteStore: typeof openSqliteStore };
-    const dir = mkdtempSync(join(tmpdir(), 'countersign-rewind-'));
-    const file = join(dir, 'db');
-    const store = await built.openSqliteStore({
-      file,
+    const { store, file, dir } = await openBuilt({
       checkpoint: { everyMs: 10, restartFrames: 128 },
     });
     try {
