@@ -1,6 +1,8 @@
 import type { NhiId, PrincipalId, RequestId, WarrantId } from '../../src/core/ids.js';
+import { encodeEvent } from '../../src/log/event.js';
 import type { Nhi } from '../../src/nhi/nhi.js';
 import type { RequestBody, RequestRecord } from '../../src/request/request.js';
+import type { TxPorts } from '../../src/service/ports/store.js';
 import type { WarrantRecord } from '../../src/warrant/warrant.js';
 
 /** Rows written straight into a store, for tests of the store itself. */
@@ -46,4 +48,11 @@ export function warrant(id: string, requestId: string, maxUses: number): Warrant
     revokedBy: null,
     revokeReason: null,
   };
+}
+
+/** A `finding.raised` event appended in `tx`, for findings inserted by hand to cite: its id. */
+export function appendRaisedEvent(tx: TxPorts, at: string): Promise<number> {
+  return tx.log.append(
+    encodeEvent({ v: 1, type: 'finding.raised', at, actor: 'countersign', links: {}, data: {} }),
+  );
 }

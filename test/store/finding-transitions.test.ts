@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEvent } from '../../src/log/event.js';
 import type { Finding, FindingId } from '../../src/reconcile/finding.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
+import { appendRaisedEvent } from '../helpers/store-rows.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
@@ -27,16 +27,7 @@ for (const dialect of DIALECTS) {
     () => {
       const storeOf = storePerTest(dialect, (store) =>
         store.transaction(async (tx) => {
-          const eventId = await tx.log.append(
-            encodeEvent({
-              v: 1,
-              type: 'finding.raised',
-              at: AT,
-              actor: 'countersign',
-              links: {},
-              data: {},
-            }),
-          );
+          const eventId = await appendRaisedEvent(tx, AT);
           await tx.findings.insert(finding, eventId);
         }),
       );

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEvent } from '../../src/log/event.js';
 import type {
   Finding,
   FindingId,
@@ -8,6 +7,7 @@ import type {
   FindingState,
 } from '../../src/reconcile/finding.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
+import { appendRaisedEvent } from '../helpers/store-rows.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const NO_PROOF: FindingProof = { warrants: [], redemptions: [], fulfilments: [], observations: [] };
@@ -38,16 +38,7 @@ for (const dialect of DIALECTS) {
         it('counts open findings by kind, leaving out acknowledged, resolved and absent kinds', async () => {
           const store = storeOf();
           await store.transaction(async (tx) => {
-            const eventId = await tx.log.append(
-              encodeEvent({
-                v: 1,
-                type: 'finding.raised',
-                at: AT,
-                actor: 'countersign',
-                links: {},
-                data: {},
-              }),
-            );
+            const eventId = await appendRaisedEvent(tx, AT);
             const rows: Array<[FindingKind, FindingState]> = [
               ['UNAPPROVED_CHANGE', 'open'],
               ['UNAPPROVED_CHANGE', 'open'],
