@@ -90,8 +90,11 @@ export class GroupCommit implements WriterGate {
         while (this.#gate) await this.#gate;
         // Nothing awaits between the gate and the batch, so a hold sees the batch it must wait for.
         this.#batch = this.#commit(this.#queue.splice(0, this.maxBatch));
-        await this.#batch;
-        this.#batch = null;
+        try {
+          await this.#batch;
+        } finally {
+          this.#batch = null;
+        }
       }
     } finally {
       this.#draining = false;
@@ -106,7 +109,9 @@ export class GroupCommit implements WriterGate {
       if (this.#gate === gate) this.#gate = null;
       open();
     };
-    return (this.#batch ?? Promise.resolve()).then(() => release);
+    // A batch that failed has ended all the same: the hold is granted either way.
+    const ended = (): (() => void) => release;
+    return (this.#batch ?? Promise.resolve()).then(ended, ended);
   }
 
   /** Waits for every committed batch to be on disk and acknowledged. */
