@@ -59,7 +59,8 @@ function renewedAt(idx: Indexes, g: ApprovedGrant, target: string, o: TimedObser
     (w) =>
       w.warrantId !== g.warrantId &&
       Date.parse(w.notBefore) <= o.t &&
-      o.t < exceptionEnd(w) &&
+      // Its own end instant is inside the renewal's window, as it is for a redemption.
+      o.t <= exceptionEnd(w) &&
       scopeCovers(w.scope, fact.resource, fact.permission),
   );
 }

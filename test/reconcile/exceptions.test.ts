@@ -154,6 +154,27 @@ describe('exceptionsReport', () => {
       expect(report.get('wrt_1')?.status).toBe('revoked');
       expect(report.get('wrt_2')?.status).toBe('active');
     });
+
+    it('counts a presence seen at the very instant the renewal ends as the renewal\'s', () => {
+      const first = grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] });
+      const renewal = grant({
+        ...window2h,
+        warrantId: 'wrt_2',
+        targets: ['eu'],
+        notBefore: iso(HOUR),
+        notAfter: iso(6 * HOUR),
+      });
+      // A redemption at exactly notAfter is allowed, so the renewal is in force then.
+      const report = byWarrant(
+        exceptionsReport(
+          [first, renewal],
+          [revoked('wrt_1', 'eu')],
+          [seen('o1', 'eu', 6 * HOUR, true)],
+          when(7 * HOUR),
+        ),
+      );
+      expect(report.get('wrt_1')?.status).toBe('revoked');
+    });
   });
 });
 
