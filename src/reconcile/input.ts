@@ -90,7 +90,11 @@ export interface ReconcileResult {
  * it was evaluated and no longer holds. Keys a rule cannot evaluate are not reported.
  */
 export interface FindingSink {
-  holds(finding: NewFinding): void;
+  /**
+   * `sameFactAs`: keys under which this same fact may already have been raised (a verdict
+   * that changed kind as warrants were approved since); the finding is not raised twice.
+   */
+  holds(finding: NewFinding, sameFactAs?: readonly string[]): void;
   cleared(key: string, reason: string): void;
 }
 

@@ -151,11 +151,12 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
       const base = { requestId: null, warrantId: null, subject, target };
       const observations = presentEvidence(t);
       const what = `${t.permission} on ${t.resource} held by ${subject} at ${target}`;
+      const unapprovedKey = findingKey.unapprovedGrant(subject, target, t.resource, t.permission);
       if (targeted === null && untargeted === undefined) {
         sink.holds({
           ...base,
           kind: 'UNAPPROVED_CHANGE',
-          key: findingKey.unapprovedGrant(subject, target, t.resource, t.permission),
+          key: unapprovedKey,
           detail: `${what} was observed, but no grant was ever approved for ${subject} there`,
           evidence: evidence({ observations }),
         });
@@ -163,13 +164,17 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
       }
       if (coverageCovers(targeted, t.resource, t.permission)) continue;
       if (coverageCovers(untargeted?.coverage, t.resource, t.permission)) continue;
-      sink.holds({
-        ...base,
-        kind: 'SCOPE_EXCEEDED_OBSERVED',
-        key: findingKey.scopeExceeded(subject, target, t.resource, t.permission),
-        detail: `${what} was observed, and no approved grant scope covers it`,
-        evidence: evidence({ warrants: judgedBy, observations }),
-      });
+      // Raised as unapproved before any warrant named this target, it stays that one finding.
+      sink.holds(
+        {
+          ...base,
+          kind: 'SCOPE_EXCEEDED_OBSERVED',
+          key: findingKey.scopeExceeded(subject, target, t.resource, t.permission),
+          detail: `${what} was observed, and no approved grant scope covers it`,
+          evidence: evidence({ warrants: judgedBy, observations }),
+        },
+        [unapprovedKey],
+      );
     }
   }
 }

@@ -29,8 +29,8 @@ export const DEFAULT_ABUSE_THRESHOLD = 3;
 export const DEFAULT_DRIFT_GRACE_MS = 15 * 60_000;
 
 /**
- * Collects verdicts. A key is raised at most once and never when it already exists
- * (whatever its state); a clearance resolves only an existing unresolved finding,
+ * Collects verdicts. A key is raised at most once and never when it, or a key the rule names
+ * as the same fact, already exists (whatever its state); a clearance resolves only an existing unresolved finding,
  * and never one whose key some rule found to hold in this same run.
  */
 function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink & {
@@ -40,9 +40,10 @@ function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink 
   const held = new Set<string>();
   const resolve = new Map<string, AutomaticResolution>();
   return {
-    holds(f) {
+    holds(f, sameFactAs = []) {
       held.add(f.key);
-      if (!existing.has(f.key) && !raise.has(f.key)) raise.set(f.key, f);
+      const raised = (key: string): boolean => existing.has(key) || raise.has(key);
+      if (!raised(f.key) && !sameFactAs.some(raised)) raise.set(f.key, f);
     },
     cleared(key, reason) {
       const e = existing.get(key);

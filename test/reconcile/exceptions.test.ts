@@ -155,7 +155,7 @@ describe('exceptionsReport', () => {
       expect(report.get('wrt_2')?.status).toBe('active');
     });
 
-    it('counts a presence seen at the very instant the renewal ends as the renewal\'s', () => {
+    it("counts a presence seen at the very instant the renewal ends as the renewal's", () => {
       const first = grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] });
       const renewal = grant({
         ...window2h,

@@ -199,6 +199,22 @@ describe('reconcile', () => {
       ]);
     });
 
+    it('raises one finding for one observed grant, even after a later warrant covers its target', () => {
+      const customers = [observation('o1', 'svc:reports', 'eu', 0, held('db/customers', 'read'))];
+      const first = reconcile(input({ now: when(0), observations: customers }));
+      expect(keys(first.raise)).toEqual(['UNAPPROVED_CHANGE|svc:reports|eu|db/customers|read']);
+      const ordersAtEu = grant({ warrantId: 'wrt_later', subject: 'svc:reports', targets: ['eu'] });
+      const later = reconcile(
+        input({
+          now: when(HOUR),
+          grants: [ordersAtEu],
+          observations: customers,
+          existing: recorded(first.raise),
+        }),
+      );
+      expect(keys(later.raise).filter((k) => k.includes('db/customers'))).toEqual([]);
+    });
+
     it('raises SCOPE_EXCEEDED_OBSERVED for a wildcard db/* grant where only db/orders was approved', () => {
       const { raise } = reconcile(
         input({
