@@ -4,12 +4,12 @@ import {
   proofIndices,
   transitionFinding,
   type Finding,
-  type FindingErrorCode,
   type FindingKind,
   type FindingState,
 } from '../reconcile/finding.js';
 import { record, type ServiceContext } from './context.js';
 import { screenFreeText } from '../core/secrets.js';
+import type { TxPorts } from './ports/store.js';
 import { decodeCursor, encodeCursor } from './request-list.js';
 
 export type FindingsErrorCode = 'FINDING_UNKNOWN';
@@ -78,31 +78,44 @@ export async function decideFinding(
   const now = ctx.clock.now();
   const at = now.toISOString();
   const updated = await ctx.store.transaction(async (tx) => {
-    const f = await tx.findings.get(id);
-    if (!f) throw new CountersignError<FindingsErrorCode>('FINDING_UNKNOWN', 'no such finding');
-    const state = transitionFinding(f.state, action);
-    const resolution =
-      action === 'resolve' ? { by: actor.id, reason, at, automatic: false } : f.resolution;
-    if (!(await tx.findings.update(f.id, f.state, state, resolution, at))) {
-      // Moved by a concurrent call since it was read: its transition is the one recorded.
-      throw new CountersignError<FindingErrorCode>(
-        'FINDING_TRANSITION_INVALID',
-        `finding ${f.id} was changed while this ${action} was made; read it again`,
-      );
+    // The update is conditional on the state read: on PostgreSQL a concurrent transition
+    // makes it miss, and the next pass judges this one against the state that call left
+    // (an acknowledgement racing a resolution is then resolved, as it would be in turn).
+    for (;;) {
+      const f = await tx.findings.get(id);
+      if (!f) throw new CountersignError<FindingsErrorCode>('FINDING_UNKNOWN', 'no such finding');
+      const state = transitionFinding(f.state, action);
+      const resolution =
+        action === 'resolve' ? { by: actor.id, reason, at, automatic: false } : f.resolution;
+      if (await tx.findings.update(f.id, f.state, state, resolution, at)) {
+        return recordDecision(tx, f, action, now, actor, reason, { state, resolution, at });
+      }
     }
-    await record(
-      tx,
-      action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',
-      now,
-      actor.id,
-      {
-        ...(f.requestId ? { request: f.requestId } : {}),
-        ...(f.warrantId ? { warrant: f.warrantId } : {}),
-        nhi: f.subject,
-      },
-      { id: f.id, kind: f.kind, key: f.key, reason },
-    );
-    return { ...f, state, resolution, updatedAt: at };
   });
   return view(updated);
+}
+
+/** The decision's event, beside the transition it records: the finding as it now stands. */
+async function recordDecision(
+  tx: TxPorts,
+  f: Finding,
+  action: 'acknowledge' | 'resolve',
+  now: Date,
+  actor: Principal,
+  reason: string,
+  change: Pick<Finding, 'state' | 'resolution'> & { readonly at: string },
+): Promise<Finding> {
+  await record(
+    tx,
+    action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',
+    now,
+    actor.id,
+    {
+      ...(f.requestId ? { request: f.requestId } : {}),
+      ...(f.warrantId ? { warrant: f.warrantId } : {}),
+      nhi: f.subject,
+    },
+    { id: f.id, kind: f.kind, key: f.key, reason },
+  );
+  return { ...f, state: change.state, resolution: change.resolution, updatedAt: change.at };
 }

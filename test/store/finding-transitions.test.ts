@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import type { Principal } from '../../src/identity/principal.js';
 import type { Finding, FindingId } from '../../src/reconcile/finding.js';
+import type { ServiceContext } from '../../src/service/context.js';
+import { decideFinding } from '../../src/service/findings.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { appendRaisedEvent } from '../helpers/store-rows.js';
 
@@ -45,6 +49,33 @@ for (const dialect of DIALECTS) {
           );
           expect(moved.filter(Boolean)).toHaveLength(1);
           expect((await store.read.findings.get(finding.id))?.state).toBe('resolved');
+        });
+      });
+
+      describe('when one call acknowledges each of 20 findings while another resolves it', () => {
+        it('resolves every one: the resolution is never refused for the acknowledgement', async () => {
+          const store = storeOf();
+          const ctx = { store, clock: new ManualClock(AT) } as unknown as ServiceContext;
+          const admin = { id: 'admin' } as unknown as Principal;
+          const more = Array.from({ length: 19 }, (_, i) => ({
+            ...finding,
+            id: `fnd_t1_${i}` as FindingId,
+            key: `${finding.key}_${i}`,
+          }));
+          await store.transaction(async (tx) => {
+            const eventId = await appendRaisedEvent(tx, AT);
+            for (const f of more) await tx.findings.insert(f, eventId);
+          });
+          const ids = [finding.id, ...more.map((f) => f.id)];
+          const resolutions = await Promise.allSettled(
+            ids.flatMap((id) => [
+              decideFinding(ctx, admin, id, 'acknowledge', 'looking'),
+              decideFinding(ctx, admin, id, 'resolve', 'fixed'),
+            ]),
+          ).then((settled) => settled.filter((_, i) => i % 2 === 1));
+          expect(resolutions.map((r) => r.status)).toEqual(ids.map(() => 'fulfilled'));
+          const states = await Promise.all(ids.map((id) => store.read.findings.get(id)));
+          expect(states.map((f) => f?.state)).toEqual(ids.map(() => 'resolved'));
         });
       });
 
