@@ -43,11 +43,23 @@ export function encodeCursor(c: RequestCursor): string {
   return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
 }
 
+// What `encodeCursor` writes: an instant from `toISOString()` and one of our ids. Anything
+// else (a NUL hidden by base64url reached PostgreSQL as a 500) was never ours.
+const CURSOR_INSTANT = /^[+-]?\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CURSOR_ID = /^[A-Za-z0-9_:.-]{1,128}$/;
+
 export function decodeCursor(text: string): RequestCursor {
   try {
     const v: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string')) {
-      return { createdAt: v[0] as string, id: v[1] as string };
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      typeof v[1] === 'string' &&
+      CURSOR_INSTANT.test(v[0]) &&
+      CURSOR_ID.test(v[1])
+    ) {
+      return { createdAt: v[0], id: v[1] };
     }
   } catch {
     // refused below

@@ -47,3 +47,39 @@ describeOnEveryStore('U+0000 in what a client sends', (store) => {
     expect(await eventCount(s.databaseUrl)).toBe(events + 1);
   });
 });
+
+describeOnEveryStore('a listing cursor that was never ours', (store) => {
+  let s: TestServer;
+  serveDuringSuite(store, (started) => (s = started));
+  const cursorOf = (parts: unknown): string =>
+    Buffer.from(JSON.stringify(parts)).toString('base64url');
+
+  it('is refused with 400 on every store, even with a NUL hidden inside it', async () => {
+    const forged = [
+      ['2026-01-01T00:00:00.000Z\u0000', 'req_x'],
+      ['2026-01-01T00:00:00.000Z', 'req_x\u0000'],
+      ['yesterday', 'req_x'],
+    ];
+    for (const parts of forged) {
+      for (const [path, who] of [
+        ['/v1/requests', 'alice'],
+        ['/v1/findings', 'audra'],
+      ] as const) {
+        const r = await s.http('GET', `${path}?cursor=${cursorOf(parts)}`, { as: who });
+        expect([r.status, r.body.code], `${path} ${JSON.stringify(parts)}: ${r.text}`).toEqual([
+          400,
+          'VALIDATION_FAILED',
+        ]);
+      }
+    }
+  });
+
+  it('still pages on with the cursor a page gave', async () => {
+    for (let i = 0; i < 3; i++) await issueWarrant(s, { maxUses: 1 });
+    const first = await s.http('GET', '/v1/requests?limit=2', { as: 'alice' });
+    expect(first.status).toBe(200);
+    const next = first.body.nextCursor as string;
+    const second = await s.http('GET', `/v1/requests?limit=2&cursor=${next}`, { as: 'alice' });
+    expect(second.status, second.text).toBe(200);
+  });
+});
