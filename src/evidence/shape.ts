@@ -23,7 +23,8 @@ export const BUNDLE_LIMITS = {
   proof: 63,
   checkpoint: 64 * 1024,
   logVerifierKey: 1024,
-  keys: 64,
+  /** Retired keys stay in a server's JWKS: a key a day for over 25 years. */
+  keys: 10_000,
   kid: 256,
   warrant: 16_384,
 } as const;

@@ -40,4 +40,17 @@ describe('the countersign CLI', () => {
       expect(out.stderr + out.stdout).not.toContain('eyJ');
     });
   });
+
+  describe('when the bundle to verify is not there', () => {
+    it('says it cannot read it and exits 2, as for a missing trust file', async () => {
+      const out = await runCli(
+        ['evidence', 'verify', '/nonexistent/bundle.json', '--trust-embedded'],
+        {},
+      );
+      expect([out.code, out.stderr.trim()]).toEqual([
+        2,
+        'error: cannot read the bundle /nonexistent/bundle.json',
+      ]);
+    });
+  });
 });

@@ -38,7 +38,10 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
       const { renderCustody, verifyBundle } = await import('../../evidence/index.js');
       const pinned = await pinnedTrust(o);
       const jwks = o.jwks ? await readJwksFile(o.jwks) : pinned.jwks;
-      const report = await verifyBundle(await readFile(file), {
+      const bundle = await readFile(file).catch(() => {
+        throw new CliError(`cannot read the bundle ${file}`, EXIT.usage, 'USAGE');
+      });
+      const report = await verifyBundle(bundle, {
         ...(pinned.pins.length > 0 ? { logKeys: pinned.pins } : {}),
         ...(jwks ? { jwks } : {}),
         revokedKeys: pinned.revokedKeys,
