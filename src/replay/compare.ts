@@ -19,7 +19,7 @@ export type StateDivergenceKind = (typeof STATE_DIVERGENCE_KINDS)[number];
 
 export interface StateDivergence {
   readonly kind: StateDivergenceKind;
-  readonly record: 'warrant' | 'request' | 'finding' | 'event';
+  readonly record: 'warrant' | 'request' | 'finding' | 'event' | 'key';
   readonly id: string;
   /** The leaf index that proves the log's side, or null when the log has none. */
   readonly index: number | null;
@@ -45,6 +45,8 @@ export interface StateRows {
   readonly warrants: readonly WarrantRow[];
   readonly requests: readonly StateRow[];
   readonly findings: readonly StateRow[];
+  /** Signing keys by kid, with their state. */
+  readonly keys: readonly StateRow[];
 }
 
 function canonicalText(value: unknown): string | null {
@@ -154,6 +156,29 @@ function recordProblems<S extends string>(
 }
 
 /** Every disagreement between the rows and the log, warrants first. */
+/**
+ * A key the log revoked must be revoked in the table: the server reads its key ring from
+ * there, so a revocation undone in the table would let the key's warrants be redeemed again.
+ */
+function revocationProblems(
+  keys: readonly StateRow[],
+  revoked: ReadonlyMap<string, number>,
+  out: StateDivergence[],
+): void {
+  const states = new Map(keys.map((k) => [k.id, k.state]));
+  for (const [kid, index] of revoked) {
+    const state = states.get(kid);
+    if (state === 'revoked') continue;
+    out.push({
+      kind: 'STATE_DIVERGES',
+      record: 'key',
+      id: kid,
+      index,
+      detail: `key ${kid} is revoked in the log but ${state ?? 'missing'} in the table`,
+    });
+  }
+}
+
 export function compareState(derived: DerivedState, rows: StateRows): StateDivergence[] {
   const out: StateDivergence[] = [];
   const seen = new Set<string>();
@@ -184,6 +209,7 @@ export function compareState(derived: DerivedState, rows: StateRows): StateDiver
   }
   recordProblems('request', rows.requests, derived.requests, out);
   recordProblems('finding', rows.findings, derived.findings, out);
+  revocationProblems(rows.keys, derived.keyRevocations, out);
   for (const e of derived.illegal) {
     out.push({
       kind: 'LOG_TRANSITION_INVALID',

@@ -14,6 +14,8 @@ export interface DerivedWarrant {
   readonly claims: unknown;
   /** The signed `max_uses`, or null when the recorded claims carry none. */
   readonly maxUses: number | null;
+  /** The key that signed it, as `warrant.issued` recorded it. */
+  readonly kid: string | null;
   /** Allowed redemptions, in log order, with the use number each receipt carries. */
   readonly uses: { readonly index: number; readonly use: number | null }[];
   revoked: boolean;
@@ -133,6 +135,14 @@ export class StateReplay {
       const use = int(field(event.data.receipt, 'use'));
       if (w) w.uses.push({ index, use });
       else this.#bad(index, `warrant ${warrant} is redeemed but was never issued`);
+      // A revoked key's warrants are refused from its revocation on (decision 0016).
+      const revokedAt = w?.kid ? this.#keyRevocations.get(w.kid) : undefined;
+      if (revokedAt !== undefined) {
+        this.#bad(
+          index,
+          `warrant ${warrant} is redeemed after its key was revoked at ${revokedAt}`,
+        );
+      }
     }
     const finding = FINDING_MOVES[type];
     const findingId = str(event.data.id);
@@ -180,6 +190,7 @@ export class StateReplay {
       id,
       requestId,
       claims,
+      kid: str(event.data.kid),
       maxUses: int(field(claims, 'max_uses')),
       uses: [],
       revoked: false,

@@ -8,13 +8,14 @@ export class KyselyAudit implements AuditReader {
   constructor(private readonly db: Kysely<Database>) {}
 
   async stateRows(): Promise<StateRows> {
-    const [warrants, requests, findings] = await Promise.all([
+    const [warrants, requests, findings, keys] = await Promise.all([
       this.db
         .selectFrom('warrants')
         .select(['id', 'request_id', 'uses', 'max_uses', 'state', 'claims'])
         .execute(),
       this.db.selectFrom('requests').select(['id', 'state']).execute(),
       this.db.selectFrom('findings').select(['id', 'state']).execute(),
+      this.db.selectFrom('signing_keys').select(['kid as id', 'state']).execute(),
     ]);
     return {
       warrants: warrants.map((w) => ({
@@ -27,6 +28,7 @@ export class KyselyAudit implements AuditReader {
       })),
       requests,
       findings,
+      keys,
     };
   }
 }
