@@ -52,7 +52,9 @@ export async function logVerifierKeys(
   await ctx.integrateLog();
   const repo = ctx.store.read;
   const records = await repo.keys.list();
-  const revokedAt = await repo.log.keyRevocationIndices();
+  const revokedAt = await repo.log.keyRevocationIndices(
+    records.filter((r) => r.state === 'revoked').map((r) => r.kid),
+  );
   const encoded = storedVerifierKeys(records, origin);
   return {
     origin,

@@ -68,4 +68,34 @@ describeOnEveryStore('a key revocation undone behind the server', (store) => {
       }
     });
   });
+
+  describe('when the type column of the key.revoked event is edited', () => {
+    it('still publishes the revocation position, read from the hashed leaf', async () => {
+      const s = await store.start();
+      try {
+        const w = await issueWarrant(s);
+        const kid = kidOf(w.token);
+        const body = { reason: 'leaked' };
+        expect(
+          (await s.http('POST', `/v1/keys/${kid}/revocation`, { as: 'admin', body })).status,
+        ).toBe(200);
+        const listed = async () =>
+          (await s.http('GET', '/v1/log/verifier-keys', { as: 'audra' })).body.keys.find(
+            (k: { kid: string }) => k.kid === kid,
+          ) as { state: string; revokedAtIndex: number | null };
+        const honest = await listed();
+        expect(honest.revokedAtIndex).toEqual(expect.any(Number));
+        await editBehindServer(
+          s.databaseUrl,
+          `update events set type = 'key.rotated' where type = 'key.revoked'`,
+        );
+        expect(await listed()).toMatchObject({
+          state: 'revoked',
+          revokedAtIndex: honest.revokedAtIndex,
+        });
+      } finally {
+        await s.stop();
+      }
+    });
+  });
 });

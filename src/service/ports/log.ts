@@ -45,7 +45,11 @@ export interface LogReader {
    */
   entriesForRequest(requestId: string): Promise<LogEntry[]>;
   /** The leaf index of each integrated `key.revoked` event, by the kid its leaf names. */
-  keyRevocationIndices(): Promise<Map<string, number>>;
+  /**
+   * The leaf index of each key's revocation, by kid. `revoked`: the kids the key table says
+   * are revoked, each of which must then be found from the hashed leaves themselves.
+   */
+  keyRevocationIndices(revoked?: readonly string[]): Promise<Map<string, number>>;
   /** The leaf of the event with this id, integrated or still queued. */
   eventLeaf(id: number): Promise<string | null>;
   /** Leaves of the events still queued for integration, in queue order. */

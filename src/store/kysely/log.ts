@@ -139,21 +139,27 @@ export class KyselyLog implements LogWriter {
     return toEntries(rows);
   }
 
-  async keyRevocationIndices(): Promise<Map<string, number>> {
+  async keyRevocationIndices(revoked: readonly string[] = []): Promise<Map<string, number>> {
     // The type column only narrows the search; the kid is read from the hashed leaf.
-    const rows = await this.db
+    const typed = await this.db
       .selectFrom('events')
       .select(['leaf_index', 'leaf'])
       .where('type', '=', 'key.revoked')
       .where('leaf_index', 'is not', null)
       .orderBy('leaf_index')
       .execute();
-    const out = new Map<string, number>();
-    for (const r of rows) {
-      const kid = (JSON.parse(r.leaf) as { data?: { kid?: unknown } }).data?.kid;
-      if (typeof kid === 'string' && !out.has(kid)) out.set(kid, Number(r.leaf_index));
-    }
-    return out;
+    const found = revocationsIn(typed);
+    if (revoked.every((kid) => found.has(kid))) return found;
+    // A key revoked in its table with no revocation found: the type column is a cache of the
+    // hashed leaf, and an edit of it must not hide the position. Read the leaves themselves.
+    const leaves = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf'])
+      .where('leaf', 'like', '%"type":"key.revoked"%')
+      .where('leaf_index', 'is not', null)
+      .orderBy('leaf_index')
+      .execute();
+    return revocationsIn(leaves);
   }
 
   async eventLeaf(id: number): Promise<string | null> {
@@ -331,3 +337,17 @@ export const eventColumns = (e: EncodedEvent) => ({
   leaf: e.leaf,
   leaf_hash: e.leafHash,
 });
+
+/** The first revocation of each kid among `rows`, in log order, as their leaves say. */
+function revocationsIn(
+  rows: readonly { readonly leaf_index: number | bigint | string | null; readonly leaf: string }[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    const event = JSON.parse(r.leaf) as { type?: unknown; data?: { kid?: unknown } };
+    const kid = event.data?.kid;
+    if (event.type !== 'key.revoked' || typeof kid !== 'string' || out.has(kid)) continue;
+    out.set(kid, Number(r.leaf_index));
+  }
+  return out;
+}
