@@ -51,7 +51,20 @@ export function pinnedLogKeys(trust: TrustAnchors): LogKeyPin[] | null {
     ...(trust.logVerifierKey === undefined ? [] : [{ verifierKey: trust.logVerifierKey }]),
     ...(trust.logKeys ?? []),
   ];
-  return pins.length === 0 ? null : pins;
+  if (pins.length === 0) return null;
+  // A key pinned twice (a single key beside a trust file) keeps its earliest known revocation,
+  // as `log verify` does: a second pin never vouches for trees the first one refuses.
+  const merged = new Map<string, LogKeyPin>();
+  for (const pin of pins) {
+    const at = [merged.get(pin.verifierKey)?.revokedAtIndex, pin.revokedAtIndex].filter(
+      (i): i is number => typeof i === 'number',
+    );
+    merged.set(pin.verifierKey, {
+      verifierKey: pin.verifierKey,
+      ...(at.length > 0 ? { revokedAtIndex: Math.min(...at) } : {}),
+    });
+  }
+  return [...merged.values()];
 }
 
 export function logKeysInForce(b: EvidenceBundle, trust: TrustAnchors, add: Add): LogKeyPin[] {
@@ -93,10 +106,15 @@ export function signingKeysInForce(
 /** Resolves a kid to a key that vouches for a tree of `size` entries. */
 export function keysAt(keys: SigningKeys, size: number): (keyid: string) => KeyObject | undefined {
   return (keyid) => {
+    // A known revocation wins over a JWKS that still lists the key (an older copy of it).
+    const revoked = keys.revoked.filter((r) => r.jwk.kid === keyid);
+    const first = revoked[0];
+    if (first !== undefined) {
+      const at = Math.min(...revoked.map((r) => r.revokedAtIndex));
+      return size <= at ? ed25519FromJwk(first.jwk) : undefined;
+    }
     const current = keys.jwks.keys.find((k) => k.kid === keyid);
-    if (current) return ed25519FromJwk(current);
-    const old = keys.revoked.find((r) => r.jwk.kid === keyid && size <= r.revokedAtIndex);
-    return old === undefined ? undefined : ed25519FromJwk(old.jwk);
+    return current === undefined ? undefined : ed25519FromJwk(current);
   };
 }
 
