@@ -140,26 +140,20 @@ export class KyselyLog implements LogWriter {
   }
 
   async keyRevocationIndices(revoked: readonly string[] = []): Promise<Map<string, number>> {
+    const read = (column: 'type' | 'leaf', op: '=' | 'like', value: string) =>
+      this.db
+        .selectFrom('events')
+        .select(['leaf_index', 'leaf'])
+        .where(column, op, value)
+        .where('leaf_index', 'is not', null)
+        .orderBy('leaf_index')
+        .execute();
     // The type column only narrows the search; the kid is read from the hashed leaf.
-    const typed = await this.db
-      .selectFrom('events')
-      .select(['leaf_index', 'leaf'])
-      .where('type', '=', 'key.revoked')
-      .where('leaf_index', 'is not', null)
-      .orderBy('leaf_index')
-      .execute();
-    const found = revocationsIn(typed);
+    const found = revocationsIn(await read('type', '=', 'key.revoked'));
     if (revoked.every((kid) => found.has(kid))) return found;
     // A key revoked in its table with no revocation found: the type column is a cache of the
     // hashed leaf, and an edit of it must not hide the position. Read the leaves themselves.
-    const leaves = await this.db
-      .selectFrom('events')
-      .select(['leaf_index', 'leaf'])
-      .where('leaf', 'like', '%"type":"key.revoked"%')
-      .where('leaf_index', 'is not', null)
-      .orderBy('leaf_index')
-      .execute();
-    return revocationsIn(leaves);
+    return revocationsIn(await read('leaf', 'like', '%"type":"key.revoked"%'));
   }
 
   async eventLeaf(id: number): Promise<string | null> {
