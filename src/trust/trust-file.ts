@@ -14,6 +14,9 @@ import { ed25519Thumbprint } from '../keys/thumbprint.js';
 import { NoteVerifier, parseVerifierKey } from '../log/note.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 
+/** Every key a log ever used stays listed: a key a day for over 25 years (as a bundle's JWKS). */
+const MAX_KEYS = 10_000;
+
 export const LogKeyEntrySchema = Type.Object(
   {
     kid: Type.String({ minLength: 1, maxLength: 256 }),
@@ -33,7 +36,7 @@ export type LogKeyEntry = Static<typeof LogKeyEntrySchema>;
 export const VerifierKeysSchema = Type.Object(
   {
     origin: Type.String({ minLength: 1, maxLength: 256 }),
-    keys: Type.Array(LogKeyEntrySchema, { maxItems: 1024 }),
+    keys: Type.Array(LogKeyEntrySchema, { maxItems: MAX_KEYS }),
   },
   { additionalProperties: false },
 );
@@ -42,9 +45,9 @@ export type VerifierKeys = Static<typeof VerifierKeysSchema>;
 export const TrustFileSchema = Type.Object(
   {
     origin: Type.String({ minLength: 1, maxLength: 256 }),
-    logKeys: Type.Array(LogKeyEntrySchema, { minItems: 1, maxItems: 1024 }),
+    logKeys: Type.Array(LogKeyEntrySchema, { minItems: 1, maxItems: MAX_KEYS }),
     jwks: Type.Object(
-      { keys: Type.Array(Type.Unknown(), { maxItems: 1024 }) },
+      { keys: Type.Array(Type.Unknown(), { maxItems: MAX_KEYS }) },
       { additionalProperties: false },
     ),
   },
