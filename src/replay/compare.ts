@@ -155,7 +155,6 @@ function recordProblems<S extends string>(
   }
 }
 
-/** Every disagreement between the rows and the log, warrants first. */
 /**
  * A key the log revoked must be revoked in the table: the server reads its key ring from
  * there, so a revocation undone in the table would let the key's warrants be redeemed again.
@@ -179,6 +178,7 @@ function revocationProblems(
   }
 }
 
+/** Every disagreement between the rows and the log, warrants first. */
 export function compareState(derived: DerivedState, rows: StateRows): StateDivergence[] {
   const out: StateDivergence[] = [];
   const seen = new Set<string>();

@@ -88,28 +88,29 @@ export async function decideFinding(
       const resolution =
         action === 'resolve' ? { by: actor.id, reason, at, automatic: false } : f.resolution;
       if (await tx.findings.update(f.id, f.state, state, resolution, at)) {
-        return recordDecision(tx, f, action, now, actor, reason, { state, resolution, at });
+        const decided = { ...f, state, resolution, updatedAt: at };
+        await recordDecision(tx, decided, action, now, actor.id, reason);
+        return decided;
       }
     }
   });
   return view(updated);
 }
 
-/** The decision's event, beside the transition it records: the finding as it now stands. */
-async function recordDecision(
+/** The decision's event, in the transaction that moved the finding. */
+function recordDecision(
   tx: TxPorts,
   f: Finding,
   action: 'acknowledge' | 'resolve',
   now: Date,
-  actor: Principal,
+  actor: string,
   reason: string,
-  change: Pick<Finding, 'state' | 'resolution'> & { readonly at: string },
-): Promise<Finding> {
-  await record(
+): Promise<number> {
+  return record(
     tx,
     action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',
     now,
-    actor.id,
+    actor,
     {
       ...(f.requestId ? { request: f.requestId } : {}),
       ...(f.warrantId ? { warrant: f.warrantId } : {}),
@@ -117,5 +118,4 @@ async function recordDecision(
     },
     { id: f.id, kind: f.kind, key: f.key, reason },
   );
-  return { ...f, state: change.state, resolution: change.resolution, updatedAt: change.at };
 }

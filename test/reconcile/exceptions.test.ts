@@ -134,45 +134,35 @@ describe('exceptionsReport', () => {
   });
 
   describe('when a renewal is in force after the first grant ended', () => {
-    it('does not count the renewed presence against the first grant', () => {
-      const first = grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] });
-      const renewal = grant({
-        ...window2h,
-        warrantId: 'wrt_2',
-        targets: ['eu'],
-        notBefore: iso(2 * HOUR),
-        notAfter: iso(6 * HOUR),
-      });
-      const report = byWarrant(
+    /** wrt_1 (two hours, revoked), its renewal wrt_2 from `renewedAt` to 6 h, one sighting. */
+    const reportWith = (renewedAt: number, seenAt: number, now: number) =>
+      byWarrant(
         exceptionsReport(
-          [first, renewal],
+          [
+            grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] }),
+            grant({
+              ...window2h,
+              warrantId: 'wrt_2',
+              targets: ['eu'],
+              notBefore: iso(renewedAt),
+              notAfter: iso(6 * HOUR),
+            }),
+          ],
           [revoked('wrt_1', 'eu')],
-          [seen('o1', 'eu', 3 * HOUR, true)],
-          when(4 * HOUR),
+          [seen('o1', 'eu', seenAt, true)],
+          when(now),
         ),
       );
+
+    it('does not count the renewed presence against the first grant', () => {
+      const report = reportWith(2 * HOUR, 3 * HOUR, 4 * HOUR);
       expect(report.get('wrt_1')?.status).toBe('revoked');
       expect(report.get('wrt_2')?.status).toBe('active');
     });
 
     it("counts a presence seen at the very instant the renewal ends as the renewal's", () => {
-      const first = grant({ ...window2h, warrantId: 'wrt_1', targets: ['eu'] });
-      const renewal = grant({
-        ...window2h,
-        warrantId: 'wrt_2',
-        targets: ['eu'],
-        notBefore: iso(HOUR),
-        notAfter: iso(6 * HOUR),
-      });
       // A redemption at exactly notAfter is allowed, so the renewal is in force then.
-      const report = byWarrant(
-        exceptionsReport(
-          [first, renewal],
-          [revoked('wrt_1', 'eu')],
-          [seen('o1', 'eu', 6 * HOUR, true)],
-          when(7 * HOUR),
-        ),
-      );
+      const report = reportWith(HOUR, 6 * HOUR, 7 * HOUR);
       expect(report.get('wrt_1')?.status).toBe('revoked');
     });
   });
