@@ -29,12 +29,14 @@ const whole =
     store.snapshot(async (view) => {
       const input = await wholeInput(view, new Date(params.now));
       const result = reconcile(input);
-      const proofs = await proofsOf(
-        view,
-        result.raise.map((n) => n.evidence),
-      );
+      const proofs = await proofsOf(view, [
+        ...result.raise.map((n) => n.evidence),
+        ...result.reopen.map((r) => r.finding.evidence),
+      ]);
+      const proofAt = (i: number) => proofs[i]!.proof;
       onSlice({
-        raise: result.raise.map((finding, i) => ({ finding, proof: proofs[i]!.proof })),
+        raise: result.raise.map((finding, i) => ({ finding, proof: proofAt(i) })),
+        reopen: result.reopen.map((r, i) => ({ ...r, proof: proofAt(result.raise.length + i) })),
         resolve: result.resolve,
         deferred: 0,
         scanned: input.grants.length + input.fulfilments.length + input.observations.length,

@@ -60,9 +60,13 @@ export class FindingFolder {
       return;
     }
     const f = id === null ? undefined : this.#byId.get(id);
-    if (f === undefined || f.state === 'resolved') return;
-    const state = e.type === 'finding.resolved' ? 'resolved' : 'acknowledged';
-    const next = { ...f, state } as const;
+    if (f === undefined) return;
+    const reopened = e.type === 'finding.reopened';
+    // Only a resolved finding reopens, and a resolved one moves only by reopening.
+    if (reopened !== (f.state === 'resolved')) return;
+    const next: CustodyFinding = reopened
+      ? { ...f, state: 'open', detail: str(e.data.detail) }
+      : { ...f, state: e.type === 'finding.resolved' ? 'resolved' : 'acknowledged' };
     this.#order[this.#order.indexOf(f)] = next;
     this.#byId.set(id as string, next);
   }

@@ -208,6 +208,7 @@ export function custodyOf(events: readonly EvidenceEvent[]): CustodyChain {
       case 'finding.raised':
       case 'finding.acknowledged':
       case 'finding.resolved':
+      case 'finding.reopened':
         findings.apply(e);
         break;
       default:

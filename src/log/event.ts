@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'finding.raised',
   'finding.acknowledged',
   'finding.resolved',
+  'finding.reopened',
   'grant.revoked',
   'key.created',
   'key.rotated',

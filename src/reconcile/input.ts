@@ -48,6 +48,7 @@ export interface DenialRecord {
 export interface ExistingFinding {
   readonly id: string;
   readonly state: FindingState;
+  /** Resolved by reconciliation (the condition was seen to clear), not by a person. */
   readonly automatic?: boolean;
 }
 
@@ -80,8 +81,18 @@ export interface AutomaticResolution {
   readonly reason: string;
 }
 
+/**
+ * A finding reconciliation resolved itself whose condition holds again: it is opened again,
+ * with the evidence and detail of this occurrence.
+ */
+export interface Reopening {
+  readonly findingId: string;
+  readonly finding: NewFinding;
+}
+
 export interface ReconcileResult {
   readonly raise: NewFinding[];
+  readonly reopen: Reopening[];
   readonly resolve: AutomaticResolution[];
 }
 

@@ -8,6 +8,7 @@ import {
   type FindingSink,
   type ReconcileInput,
   type ReconcileResult,
+  type Reopening,
 } from './input.js';
 import type { Observation } from '../observation/observation.js';
 import { buildIndexes, type Indexes } from './indexes.js';
@@ -22,6 +23,7 @@ export type {
   ReconcileInput,
   ReconcileResult,
   RedemptionRecord,
+  Reopening,
 } from './input.js';
 
 export const DEFAULT_ABUSE_THRESHOLD = 3;
@@ -30,20 +32,33 @@ export const DEFAULT_DRIFT_GRACE_MS = 15 * 60_000;
 
 /**
  * Collects verdicts. A key is raised at most once and never when it, or a key the rule names
- * as the same fact, already exists (whatever its state); a clearance resolves only an existing unresolved finding,
- * and never one whose key some rule found to hold in this same run.
+ * as the same fact, already exists; a key reconciliation resolved itself is reopened when it
+ * holds again, unless a finding of the same fact is live (one a person resolved stays
+ * resolved: that was a decision, not a cleared condition). A clearance resolves only an
+ * existing unresolved finding, and never one whose key some rule found to hold in this run.
  */
 function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink & {
   result(): ReconcileResult;
 } {
   const raise = new Map<string, NewFinding>();
+  const reopen = new Map<string, Reopening>();
   const held = new Set<string>();
   const resolve = new Map<string, AutomaticResolution>();
+  const found = (key: string): boolean => raise.has(key) || reopen.has(key);
+  const live = (key: string): boolean => {
+    const e = existing.get(key);
+    return found(key) || (e !== undefined && e.state !== 'resolved');
+  };
   return {
     holds(f, sameFactAs = []) {
       held.add(f.key);
-      const raised = (key: string): boolean => existing.has(key) || raise.has(key);
-      if (!raised(f.key) && !sameFactAs.some(raised)) raise.set(f.key, f);
+      if (found(f.key)) return;
+      const e = existing.get(f.key);
+      if (e === undefined) {
+        if (!sameFactAs.some((k) => existing.has(k) || found(k))) raise.set(f.key, f);
+      } else if (e.state === 'resolved' && e.automatic === true && !sameFactAs.some(live)) {
+        reopen.set(f.key, { findingId: e.id, finding: f });
+      }
     },
     cleared(key, reason) {
       const e = existing.get(key);
@@ -52,6 +67,7 @@ function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink 
     },
     result: () => ({
       raise: [...raise.values()],
+      reopen: [...reopen.values()],
       resolve: [...resolve.values()].filter((r) => !held.has(r.key)),
     }),
   };
@@ -153,6 +169,9 @@ const driftGrace = (ms: number | undefined): number =>
  * resolutions (`condition cleared: …`) apply to existing `open` and `acknowledged`
  * findings of the kinds above that can clear, when their condition was evaluated
  * and no longer holds; keys whose grant or fulfilment is not in the input are left alone.
+ * A finding resolved that way whose condition holds again (a grant revoked, seen gone,
+ * then seen again) is in `reopen`, with this occurrence's detail and evidence; one a
+ * person resolved is not.
  *
  * Cost: one pass per input to build maps, then one pass per rule over those maps;
  * only each (subject, target)'s secret versions are sorted. No rule scans all

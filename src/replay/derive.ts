@@ -55,10 +55,15 @@ const REQUEST_MOVES: Readonly<Record<string, readonly [RequestState, RequestStat
   'warrant.exhausted': ['approved', 'exhausted'],
 };
 
-const FINDING_MOVES: Readonly<Record<string, FindingState>> = {
-  'finding.raised': 'open',
-  'finding.acknowledged': 'acknowledged',
-  'finding.resolved': 'resolved',
+// Which finding transition each event makes: [from, to], where a null `from` is a raise.
+// Only reconciliation reopens, and only a finding it resolved itself (the services' rule).
+const FINDING_MOVES: Readonly<
+  Record<string, readonly [readonly FindingState[] | null, FindingState]>
+> = {
+  'finding.raised': [null, 'open'],
+  'finding.acknowledged': [['open'], 'acknowledged'],
+  'finding.resolved': [['open', 'acknowledged'], 'resolved'],
+  'finding.reopened': [['resolved'], 'open'],
 };
 
 const TYPES = new Set([
@@ -198,15 +203,20 @@ export class StateReplay {
     });
   }
 
-  #moveFinding(index: number, id: string, to: FindingState): void {
+  #moveFinding(
+    index: number,
+    id: string,
+    [from, to]: readonly [readonly FindingState[] | null, FindingState],
+  ): void {
     const f = this.#findings.get(id);
-    if (to === 'open') {
+    if (from === null) {
       if (f) this.#bad(index, `finding ${id} is raised twice`);
-      else this.#findings.set(id, { state: 'open', index });
+      else this.#findings.set(id, { state: to, index });
       return;
     }
     if (f === undefined) return this.#bad(index, `finding ${id} changes but was never raised`);
-    if (f.state === 'resolved') return this.#bad(index, `finding ${id} changes after resolution`);
+    if (!from.includes(f.state))
+      return this.#bad(index, `finding ${id} moves from ${f.state} to ${to}`);
     f.state = to;
     f.index = index;
   }

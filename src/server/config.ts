@@ -8,6 +8,7 @@ import { parseStrictJson } from '../core/json.js';
 import { parseYamlText } from '../core/yaml.js';
 import { OidcConfigSchema } from '../identity/oidc/config.js';
 import { ROLES } from '../identity/roles.js';
+import { WEBHOOK_EVENTS } from '../service/webhooks.js';
 
 export type ConfigErrorCode = 'CONFIG_INVALID';
 
@@ -111,10 +112,9 @@ export const ConfigSchema = Type.Object(
           {
             url: Type.String({ pattern: '^https?://' }),
             secretEnv: Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' }),
-            events: Type.Array(
-              Type.Union([Type.Literal('request.pending'), Type.Literal('finding.raised')]),
-              { minItems: 1 },
-            ),
+            events: Type.Array(Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e))), {
+              minItems: 1,
+            }),
           },
           { additionalProperties: false },
         ),

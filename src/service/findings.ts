@@ -97,6 +97,17 @@ export async function decideFinding(
   return view(updated);
 }
 
+/** The links of a finding's log events: its request and warrant when known, its subject. */
+export const findingLinks = (f: {
+  readonly requestId: string | null;
+  readonly warrantId: string | null;
+  readonly subject: string;
+}) => ({
+  ...(f.requestId ? { request: f.requestId } : {}),
+  ...(f.warrantId ? { warrant: f.warrantId } : {}),
+  nhi: f.subject,
+});
+
 /** The decision's event, in the transaction that moved the finding. */
 function recordDecision(
   tx: TxPorts,
@@ -111,11 +122,7 @@ function recordDecision(
     action === 'resolve' ? 'finding.resolved' : 'finding.acknowledged',
     now,
     actor,
-    {
-      ...(f.requestId ? { request: f.requestId } : {}),
-      ...(f.warrantId ? { warrant: f.warrantId } : {}),
-      nhi: f.subject,
-    },
+    findingLinks(f),
     { id: f.id, kind: f.kind, key: f.key, reason },
   );
 }

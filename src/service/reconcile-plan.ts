@@ -21,9 +21,22 @@ export interface PlanParams {
   readonly subjectsPerSlice?: number;
 }
 
+/** A finding with its proof: the log indices its evidence's records were integrated at. */
+export interface ProvenFinding {
+  readonly finding: NewFinding;
+  readonly proof: FindingProof;
+}
+
+/** A finding reconciliation had resolved whose condition holds again, with this occurrence's proof. */
+export interface ReopenedFinding extends ProvenFinding {
+  readonly findingId: string;
+}
+
 /** What a pass will write: each finding with its proof, and the resolutions. */
 export interface ReconcilePlan {
-  readonly raise: readonly { readonly finding: NewFinding; readonly proof: FindingProof }[];
+  readonly raise: readonly ProvenFinding[];
+  /** Findings reconciliation had resolved whose condition holds again. */
+  readonly reopen: readonly ReopenedFinding[];
   readonly resolve: readonly AutomaticResolution[];
   /** Findings left for the next pass: an event they cite is not yet in the log. */
   readonly deferred: number;
@@ -149,18 +162,27 @@ export function planSlices(
               prepared.lookups.map((l) => ({ ...l, factKey: 'secret_version' })),
             );
       const result = prepared.run(found);
+      const judged = [...result.raise.map((finding) => ({ finding })), ...result.reopen];
       const proofs = await proofsOf(
         view,
-        result.raise.map((n) => n.evidence),
+        judged.map((r) => r.finding.evidence),
       );
-      const raise: { finding: NewFinding; proof: FindingProof }[] = [];
+      const raise: ProvenFinding[] = [];
+      const reopen: ReopenedFinding[] = [];
       let deferred = 0;
-      result.raise.forEach((finding, i) => {
-        const resolved = proofs[i];
-        if (resolved === undefined || resolved.pending) deferred += 1;
-        else raise.push({ finding, proof: resolved.proof });
+      judged.forEach((r, i) => {
+        const p = proofs[i];
+        if (p === undefined || p.pending) deferred += 1;
+        else if ('findingId' in r) reopen.push({ ...r, proof: p.proof });
+        else raise.push({ finding: r.finding, proof: p.proof });
       });
-      onSlice({ raise, resolve: result.resolve, deferred, scanned: slice.scanned + found.length });
+      onSlice({
+        raise,
+        reopen,
+        resolve: result.resolve,
+        deferred,
+        scanned: slice.scanned + found.length,
+      });
     }
     return { treeSize: changed.treeSize, subjects };
   });

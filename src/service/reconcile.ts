@@ -10,10 +10,14 @@ import { incrementalFrom, judgedWith } from './reconcile-reach.js';
 import { enqueueWebhook } from './webhooks.js';
 import { writeInTurn } from './pipelined-writes.js';
 import { batchesOf } from '../core/batches.js';
+import { findingLinks } from './findings.js';
+import { reopenFindings } from './reconcile-reopen.js';
 
 export interface ReconcileSummary {
   readonly at: string;
   readonly raised: number;
+  /** Findings this pass had resolved whose condition holds again. */
+  readonly reopened: number;
   readonly resolved: number;
   readonly expired: number;
   /** Findings left for the next pass: an event they cite arrived during this one. */
@@ -24,6 +28,7 @@ export interface ReconcileSummary {
   readonly full: boolean;
   /** Subjects the pass planned. */
   readonly planned: number;
+  /** The ids of the findings raised, then of those reopened. */
   readonly findings: readonly string[];
 }
 
@@ -141,6 +146,7 @@ export async function runReconcile(
     (error: unknown) => parts.fail(error),
   );
   const raised: string[] = [];
+  const reopened: string[] = [];
   const resolutions: AutomaticResolution[] = [];
   let deferred = 0;
   let scanned = expiries.scanned;
@@ -149,6 +155,10 @@ export async function runReconcile(
       raise(ctx, tx, batch, now),
     );
     raised.push(...written.flat());
+    const opened = await writeInTurn(ctx.store, batchesOf(part.reopen, WRITE_BATCH), (tx, batch) =>
+      reopenFindings(ctx, tx, batch, now),
+    );
+    reopened.push(...opened.flat());
     resolutions.push(...part.resolve);
     deferred += part.deferred;
     scanned += part.scanned;
@@ -169,13 +179,14 @@ export async function runReconcile(
   return {
     at,
     raised: raised.length,
+    reopened: reopened.length,
     resolved,
     expired: expiries.recorded,
     deferred,
     scanned,
     full: since === null,
     planned: subjects,
-    findings: raised,
+    findings: [...raised, ...reopened],
   };
 }
 
@@ -213,7 +224,7 @@ async function raise(
         type: 'finding.raised',
         at,
         actor: 'countersign',
-        links: linksOf(f),
+        links: findingLinks(f),
         data: {
           id: f.id,
           kind: f.kind,
@@ -242,7 +253,7 @@ async function resolve(tx: TxPorts, batch: ReconcilePlan['resolve'], now: Date):
     const resolution = { by: 'countersign', reason: r.reason, at, automatic: true };
     // Resolved meanwhile by a person or another pass: theirs is the recorded resolution.
     if (!(await tx.findings.update(f.id, f.state, 'resolved', resolution, at))) continue;
-    await record(tx, 'finding.resolved', now, 'countersign', linksOf(f), {
+    await record(tx, 'finding.resolved', now, 'countersign', findingLinks(f), {
       id: f.id,
       kind: f.kind,
       key: f.key,
@@ -252,13 +263,3 @@ async function resolve(tx: TxPorts, batch: ReconcilePlan['resolve'], now: Date):
   }
   return resolved;
 }
-
-const linksOf = (f: {
-  readonly requestId: string | null;
-  readonly warrantId: string | null;
-  readonly subject: string;
-}) => ({
-  ...(f.requestId ? { request: f.requestId } : {}),
-  ...(f.warrantId ? { warrant: f.warrantId } : {}),
-  nhi: f.subject,
-});

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { randomId } from '../core/crypto.js';
 import type { WebhookWriter } from './ports/webhooks.js';
 
-export const WEBHOOK_EVENTS = ['request.pending', 'finding.raised'] as const;
+export const WEBHOOK_EVENTS = ['request.pending', 'finding.raised', 'finding.reopened'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** A configured endpoint. The secret signs deliveries and never leaves the server. */

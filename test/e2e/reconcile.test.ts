@@ -8,7 +8,7 @@ import { grantFact, later, observe, secretVersion, sightings } from '../helpers/
 import { findingsOf, issueRotation, reconcileNow, subjectOf } from '../helpers/reconcile.js';
 import { describeOnEveryStore } from '../helpers/e2e-stores.js';
 import { parseExposition, total } from '../helpers/metrics.js';
-import type { TestServer } from '../helpers/server.js';
+import { runCli, type TestServer } from '../helpers/server.js';
 
 describeOnEveryStore('reconciliation against a real server', (store) => {
   // A server per test: each one moves its clock past the warrants' windows.
@@ -101,7 +101,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       expect(await pass()).toMatchObject({ full: false, planned: 1, resolved: 1 });
       const cli = await s.cli(['reconcile', '--now', '--full'], 'admin');
       expect(cli.stdout).toMatch(
-        /^raised \d+, resolved \d+, expiries recorded 0 \(every subject: \d+\)/,
+        /^raised \d+, reopened 0, resolved \d+, expiries recorded 0 \(every subject: \d+\)/,
       );
       const bad = await s.http('POST', '/v1/reconcile?full=maybe', { as: 'admin' });
       expect(bad.status).toBe(400);
@@ -142,7 +142,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
   });
 
   describe('when an agent keeps a two-table grant after its window', () => {
-    it('raises EXPIRED_NOT_REVOKED, which resolves itself after revocation is fulfilled and observed', async () => {
+    it('raises EXPIRED_NOT_REVOKED, resolves it once the revocation is observed, reopens it when the grant is back', async () => {
       s = await store.start();
       const { token, requestId } = await issueWarrant(s, {
         scope: [
@@ -185,6 +185,31 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
         targets: [{ target: 'pg-eu', revoked: true, stillObserved: false }],
       });
       expect(mine.logIndices.length).toBeGreaterThan(0);
+
+      // The grant comes back: the finding reconciliation resolved is opened again.
+      const back = await later(s, '5m');
+      await observe(s, grant(true, back));
+      const pass = await reconcileNow(s);
+      expect(pass).toMatchObject({ raised: 0, reopened: 1, resolved: 0 });
+      const reopened = await findingsOf(s, subject);
+      expect(reopened).toHaveLength(1);
+      expect(reopened[0]).toMatchObject({ id: done[0]!.id, state: 'open', resolution: null });
+      expect(reopened[0]!.detail).toContain('still observed present');
+      // Its proof is now this presence, newer than anything the first occurrence cited.
+      const cited = Math.max(...reopened[0]!.evidence.observations);
+      expect(cited).toBeGreaterThan(Math.max(...open[0]!.evidence.observations));
+      expect((await reconcileNow(s)).reopened).toBe(0);
+
+      const audit = await runCli(['log', 'verify', '--database', s.databaseUrl], {});
+      expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+      expect(audit.stdout).toContain('state OK');
+      const out = await s.cli(['--json', 'evidence', 'export', requestId], 'audra');
+      const dir = mkdtempSync(join(tmpdir(), 'cs-ev-'));
+      writeFileSync(join(dir, 'b.json'), out.stdout);
+      const verified = await s.cli(['evidence', 'verify', join(dir, 'b.json'), '--trust-embedded']);
+      rmSync(dir, { recursive: true });
+      expect(verified.code, verified.stdout).toBe(0);
+      expect(verified.stdout).toMatch(/EXPIRED_NOT_REVOKED.*open/);
     });
   });
 

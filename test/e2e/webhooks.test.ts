@@ -4,7 +4,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequest } from '../helpers/chain.js';
+import { createRequest, issueWarrant, stagingAction } from '../helpers/chain.js';
+import { fp, fulfilOk, receiptFor } from '../helpers/fulfilment.js';
+import { grantFact, later, observe, sightings } from '../helpers/observation.js';
+import { reconcileNow, subjectOf } from '../helpers/reconcile.js';
 import { TestServer } from '../helpers/server.js';
 
 interface Delivery {
@@ -41,7 +44,7 @@ beforeAll(async () => {
   const config = join(dir, 'config.yaml');
   writeFileSync(
     config,
-    `webhooks:\n  - url: ${good}\n    secretEnv: CS_HOOK_SECRET\n    events: [request.pending, finding.raised]\n  - url: ${bad}\n    secretEnv: CS_HOOK_SECRET\n    events: [request.pending]\n`,
+    `webhooks:\n  - url: ${good}\n    secretEnv: CS_HOOK_SECRET\n    events: [request.pending, finding.raised, finding.reopened]\n  - url: ${bad}\n    secretEnv: CS_HOOK_SECRET\n    events: [request.pending]\n`,
   );
   s = await TestServer.start({ extraArgs: ['--config', config], env: { CS_HOOK_SECRET: SECRET } });
 });
@@ -95,6 +98,43 @@ describe('webhooks', () => {
       })();
       expect(dead.length).toBeGreaterThan(0);
       expect(dead[0]).toMatchObject({ state: 'dead', attempts: 6, lastError: 'HTTP 500' });
+    });
+  });
+
+  describe('when a grant revoked and seen gone is seen again', () => {
+    it('notifies that reconciliation reopened its finding', async () => {
+      const { token, requestId } = await issueWarrant(s, { targets: ['pg-eu'], duration: '1h' });
+      const subject = await subjectOf(s, requestId);
+      const receipt = await receiptFor(s, token, stagingAction('pg-eu'));
+      await fulfilOk(s, { receipt, target: 'pg-eu', outcome: 'success', fingerprint: fp('g') });
+      const seen = async (present: boolean, wait?: string) =>
+        observe(
+          s,
+          sightings(
+            subject,
+            ['pg-eu'],
+            grantFact('db/orders', 'read', present),
+            await later(s, wait),
+          ),
+        );
+      await seen(true, '1h1m');
+      expect((await reconcileNow(s)).raised).toBeGreaterThan(0);
+      await fulfilOk(s, { receipt, target: 'pg-eu', outcome: 'success', phase: 'revoke' });
+      await seen(false);
+      expect((await reconcileNow(s)).resolved).toBe(1);
+      await seen(true, '1m');
+      expect((await reconcileNow(s)).reopened).toBe(1);
+
+      const d = await until(
+        () => received.find((x) => x.body.includes('finding.reopened') && x.body.includes(subject)),
+        'the reopening',
+      );
+      expect(JSON.parse(d.body)).toMatchObject({
+        type: 'dev.countersign.finding.reopened',
+        data: {
+          finding: { kind: 'EXPIRED_NOT_REVOKED', subject, state: 'open', resolution: null },
+        },
+      });
     });
   });
 });

@@ -166,6 +166,38 @@ describe('custodyOf', () => {
       expect(text).not.toContain('finding UNAPPROVED_CHANGE on target db-eu-1 is');
     });
 
+    it('shows a finding reconciliation reopened as open again, with its new detail', async () => {
+      const after = (ids: { requestId: string; warrantId: string }): FixtureEvent[] => {
+        const ev = (type: string, minutes: number, data: Record<string, unknown>) => ({
+          v: 1 as const,
+          type,
+          at: at(minutes),
+          actor: 'countersign',
+          links: { request: ids.requestId, warrant: ids.warrantId },
+          data: { id: 'fnd_1', ...data },
+        });
+        return [
+          ev('finding.raised', 30, {
+            kind: 'EXPIRED_NOT_REVOKED',
+            target: 'db-eu-1',
+            detail: 'still present',
+          }),
+          ev('finding.resolved', 31, {}),
+          ev('finding.reopened', 32, { target: 'db-eu-1', detail: 'present again' }),
+          // A second reopening of an open finding is not a move: it changes nothing.
+          ev('finding.reopened', 33, { target: 'db-eu-1', detail: 'ignored' }),
+        ];
+      };
+      const report = await verifyBundle((await buildFixture({ extra: after })).text);
+      expect(report.custody.gaps).toContainEqual({
+        kind: 'finding_unresolved',
+        findingKind: 'EXPIRED_NOT_REVOKED',
+        target: 'db-eu-1',
+        state: 'open',
+        detail: 'present again',
+      });
+    });
+
     it('escapes terminal control and bidi characters from the log', async () => {
       const fx = await buildFixture({ extra: eventful });
       const text = renderCustody(await verifyBundle(fx.text));

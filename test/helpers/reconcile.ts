@@ -30,7 +30,7 @@ export async function issueRotation(
 export async function reconcileNow(s: TestServer) {
   const r = await s.http('POST', '/v1/reconcile', { as: 'admin' });
   if (r.status !== 200) throw new Error(`reconcile: ${r.text}`);
-  return r.body as { raised: number; resolved: number };
+  return r.body as { raised: number; reopened: number; resolved: number };
 }
 
 export interface FindingJson {
@@ -44,6 +44,7 @@ export interface FindingJson {
   /** Log indices of the events the finding rests on, by role. */
   evidence: Record<'warrants' | 'redemptions' | 'fulfilments' | 'observations', number[]>;
   logIndices: number[];
+  detail: string;
   resolution: { automatic: boolean; reason: string } | null;
 }
 

@@ -75,7 +75,7 @@ describe('reconcile', () => {
     it('raises it once: the end of the window does not raise it again', () => {
       const existing = recorded(reconcile(base).raise);
       const later = reconcile({ ...base, now: when(9 * HOUR), existing });
-      expect(later).toEqual({ raise: [], resolve: [] });
+      expect(later).toEqual({ raise: [], reopen: [], resolve: [] });
     });
 
     it('resolves it when ap reports its rotation', () => {

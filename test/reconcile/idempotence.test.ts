@@ -88,16 +88,21 @@ const inputs: fc.Arbitrary<ReconcileInput> = fc
   .record({ now: minutes, grants, fulfilments, observations, denials })
   .map((r) => input({ ...r, now: when(r.now) }));
 
-/** Some earlier findings, in every state, on keys that reconcile may or may not raise. */
+/**
+ * Some earlier findings, in every state, on keys that reconcile may or may not raise; a
+ * resolved one was resolved by reconciliation when `automatic[i]`, else by a person.
+ */
 const withExisting = (
   base: ReconcileInput,
   states: readonly (FindingState | undefined)[],
+  automatic: readonly boolean[] = [],
 ): ReconcileInput => {
   const candidates = keys(reconcile(base).raise);
   const existing = new Map<string, ExistingFinding>(
     candidates.flatMap((key, i) => {
       const state = states[i];
-      return state === undefined ? [] : [[key, { id: `fnd_${i}`, state }] as const];
+      if (state === undefined) return [];
+      return [[key, { id: `fnd_${i}`, state, automatic: automatic[i] === true }] as const];
     }),
   );
   return { ...base, existing };
@@ -142,8 +147,19 @@ describe('reconcile', () => {
       for (const state of FINDING_STATES) {
         const existing = new Map([['REDEMPTION_ABUSE|wrt_x', { id: 'fnd_1', state }]]);
         const r = reconcile(input({ now: when(0), grants: [g], denials: three, existing }));
-        expect(r).toEqual({ raise: [], resolve: [] });
+        expect(r).toEqual({ raise: [], reopen: [], resolve: [] });
       }
+    });
+
+    it('reopens the key when reconciliation had resolved it itself', () => {
+      const existing = new Map([
+        ['REDEMPTION_ABUSE|wrt_x', { id: 'fnd_1', state: 'resolved' as const, automatic: true }],
+      ]);
+      const r = reconcile(input({ now: when(0), grants: [g], denials: three, existing }));
+      expect(r.raise).toEqual([]);
+      expect(r.reopen).toEqual([
+        { findingId: 'fnd_1', finding: expect.objectContaining({ key: 'REDEMPTION_ABUSE|wrt_x' }) },
+      ]);
     });
   });
 
@@ -182,6 +198,22 @@ describe('reconcile', () => {
           expect(new Set(raised).size).toBe(raised.length);
           for (const key of raised) expect(withOld.existing.has(key)).toBe(false);
           for (const f of raise) expect(f.key.startsWith(`${f.kind}|`)).toBe(true);
+        }),
+      );
+    });
+
+    it('reopens exactly the existing keys that hold again and that reconciliation had resolved', () => {
+      fc.assert(
+        fc.property(inputs, states, fc.array(fc.boolean(), { maxLength: 12 }), (base, s, a) => {
+          const withOld = withExisting(base, s, a);
+          const expected = [...withOld.existing]
+            .filter(([, e]) => e.state === 'resolved' && e.automatic === true)
+            .map(([key, e]) => ({ findingId: e.id, key }));
+          const { reopen } = reconcile(withOld);
+          expect(reopen.map((r) => ({ findingId: r.findingId, key: r.finding.key }))).toEqual(
+            expect.arrayContaining(expected),
+          );
+          expect(reopen).toHaveLength(expected.length);
         }),
       );
     });

@@ -138,7 +138,7 @@ describe('reconcile', () => {
         existing,
         fulfilments: [applied, revoked],
       });
-      expect(r).toEqual({ raise: [], resolve: [] });
+      expect(r).toEqual({ raise: [], reopen: [], resolve: [] });
     });
 
     it('resolves it after a revoke fulfilment and an observation that the grant is gone', () => {
@@ -158,6 +158,45 @@ describe('reconcile', () => {
           reason: expect.stringMatching(/^condition cleared: fulfilment ful_revoke/),
         },
       ]);
+    });
+
+    describe('when the grant, revoked and seen gone, is seen present again', () => {
+      const gone = {
+        ...after,
+        now: when(4 * HOUR),
+        fulfilments: [applied, revoked],
+        observations: [...after.observations, ...seen('obs_gone', 3 * HOUR + 10 * MINUTE, false)],
+      };
+      const back = {
+        ...gone,
+        now: when(5 * HOUR),
+        observations: [...gone.observations, ...seen('obs_back', 4 * HOUR + 30 * MINUTE, true)],
+      };
+      const resolvedBy = (automatic: boolean) =>
+        new Map([[KEY, { id: 'fnd_enr', state: 'resolved' as const, automatic }]]);
+
+      it('reopens the finding reconciliation resolved, citing the new presence', () => {
+        const r = reconcile({ ...back, existing: resolvedBy(true) });
+        expect(r.raise).toEqual([]);
+        expect(r.resolve).toEqual([]);
+        expect(r.reopen).toEqual([
+          { findingId: 'fnd_enr', finding: expect.objectContaining({ key: KEY }) },
+        ]);
+        expect(r.reopen[0]?.finding.evidence.observations).toEqual(['obs_back_ow', 'obs_back_ir']);
+        expect(r.reopen[0]?.finding.detail).toContain('still observed present');
+      });
+
+      it('leaves alone a finding a person resolved', () => {
+        expect(reconcile({ ...back, existing: resolvedBy(false) })).toEqual({
+          raise: [],
+          reopen: [],
+          resolve: [],
+        });
+      });
+
+      it('reopens nothing while the grant stays gone', () => {
+        expect(reconcile({ ...gone, existing: resolvedBy(true) }).reopen).toEqual([]);
+      });
     });
 
     it('raises it when a revocation is reported but nothing after the window shows the grant gone', () => {

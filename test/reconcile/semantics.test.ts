@@ -69,6 +69,7 @@ describe('reconcile', () => {
       );
       expect(later).toEqual({
         raise: [],
+        reopen: [],
         resolve: [
           {
             findingId: 'fnd_1',

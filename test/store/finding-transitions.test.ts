@@ -52,6 +52,32 @@ for (const dialect of DIALECTS) {
         });
       });
 
+      describe('when reconciliation reopens a finding', () => {
+        const proof = { warrants: [], redemptions: [], fulfilments: [], observations: [7] };
+        const LATER = '2026-01-01T01:00:00.000Z';
+
+        it('reopens only a resolved one, with the new detail and proof, and only once', async () => {
+          const store = storeOf();
+          const reopen = () =>
+            store.transaction((tx) => tx.findings.reopen(finding.id, 'back again', proof, LATER));
+          expect(await reopen()).toBe(false);
+          const resolution = { by: 'countersign', reason: 'cleared', at: AT, automatic: true };
+          await store.transaction((tx) =>
+            tx.findings.update(finding.id, 'open', 'resolved', resolution, AT),
+          );
+          const both = await Promise.all([reopen(), reopen()]);
+          expect(both.filter(Boolean)).toHaveLength(1);
+          expect(await store.read.findings.get(finding.id)).toMatchObject({
+            state: 'open',
+            detail: 'back again',
+            evidence: proof,
+            updatedAt: LATER,
+            raisedAt: AT,
+            resolution: null,
+          });
+        });
+      });
+
       describe('when one call acknowledges each of 20 findings while another resolves it', () => {
         it('resolves every one: the resolution is never refused for the acknowledgement', async () => {
           const store = storeOf();

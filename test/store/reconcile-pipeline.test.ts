@@ -44,7 +44,7 @@ for (const dialect of DIALECTS) {
           expect(whole.raise).toHaveLength(3);
           for (const [i, r] of whole.raise.entries()) {
             if (i > 0) await between(i);
-            onSlice({ raise: [r], resolve: [], deferred: 0, scanned: 1 });
+            onSlice({ raise: [r], reopen: [], resolve: [], deferred: 0, scanned: 1 });
           }
           return { treeSize: 0, subjects: whole.raise.length };
         };

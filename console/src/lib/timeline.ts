@@ -216,6 +216,7 @@ function stepOf(index: number, leaf: string): Step {
     case 'finding.raised':
     case 'finding.acknowledged':
     case 'finding.resolved':
+    case 'finding.reopened':
       return step(
         'finding',
         `Finding ${type.slice('finding.'.length)}${str(d('kind')) === null ? '' : `: ${str(d('kind'))}`}`,
@@ -224,7 +225,7 @@ function stepOf(index: number, leaf: string): Step {
           ['Target', str(d('target'))],
           ['Detail', str(d('detail'))],
         ),
-        type === 'finding.raised',
+        type === 'finding.raised' || type === 'finding.reopened',
       );
     default:
       if (type.startsWith('fulfilment.')) {

@@ -125,6 +125,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
     .action(async (o: { full?: boolean }) => {
       const out = await cx.client().request<{
         raised: number;
+        reopened: number;
         resolved: number;
         expired: number;
         full: boolean;
@@ -135,7 +136,7 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
         cx.json(),
         out,
         () =>
-          `raised ${out.raised}, resolved ${out.resolved}, expiries recorded ${out.expired} (${planned})`,
+          `raised ${out.raised}, reopened ${out.reopened}, resolved ${out.resolved}, expiries recorded ${out.expired} (${planned})`,
       );
     });
 

@@ -1,6 +1,7 @@
 import type {
   Finding,
   FindingKind,
+  FindingProof,
   FindingResolution,
   FindingState,
 } from '../../reconcile/finding.js';
@@ -38,6 +39,11 @@ export interface FindingWriter extends FindingReader {
     resolution: FindingResolution | null,
     at: string,
   ): Promise<boolean>;
+  /**
+   * Opens a resolved finding again, with the detail and proof of the occurrence that
+   * reopened it. False when it is no longer resolved (another pass reopened it first).
+   */
+  reopen(id: string, detail: string, evidence: FindingProof, at: string): Promise<boolean>;
   /** Inserts findings with multi-row statements, each with the id of its `finding.raised` event. */
   insertMany(
     rows: readonly { readonly finding: Finding; readonly eventId: number }[],

@@ -59,6 +59,22 @@ export class KyselyFindings implements FindingWriter {
     return r.numUpdatedRows > 0n;
   }
 
+  async reopen(id: string, detail: string, evidence: FindingProof, at: string) {
+    const r = await this.db
+      .updateTable('findings')
+      .set({
+        state: 'open',
+        detail,
+        evidence: JSON.stringify(evidence),
+        updated_at: at,
+        resolution: null,
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'resolved')
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   async get(id: string): Promise<Finding | null> {
     const r = await rowWhere(this.db, 'findings', 'id', id);
     return r ? ((await this.#withProofs([r]))[0] ?? null) : null;
