@@ -67,20 +67,12 @@ export interface WarrantTarget {
   readonly failed: Fulfilment[];
 }
 
-/** Grant-action warrants of one subject that name no target: they cover every target. */
-export interface Untargeted {
-  readonly warrants: ApprovedGrant[];
-  readonly coverage: Coverage;
-}
-
 export interface Indexes {
   readonly grants: ReadonlyMap<string, ApprovedGrant>;
   /** By subject, then target. */
   readonly places: ReadonlyMap<string, ReadonlyMap<string, Place>>;
   /** By warrant id, then target. */
   readonly reports: ReadonlyMap<string, ReadonlyMap<string, WarrantTarget>>;
-  /** By subject. */
-  readonly untargeted: ReadonlyMap<string, Untargeted>;
   /** Allowed redemptions by warrant id, then the target redeemed for (`default` if none). */
   readonly redemptions: ReadonlyMap<string, ReadonlyMap<string, RedemptionRecord[]>>;
   /** Allowed redemptions by receipt id. */
@@ -137,26 +129,20 @@ function placeIn(places: Places, subject: string, target: string): Place {
   return p;
 }
 
-function indexGrantWarrants(
-  byWarrant: ReadonlyMap<string, ApprovedGrant>,
-  places: Places,
-): Map<string, Untargeted> {
-  const untargeted = new Map<string, Untargeted>();
+/**
+ * Places each grant-action warrant's coverage at its approved targets. A warrant that names
+ * no target covers only {@link UNTARGETED}, as redemption and fulfilment read it: it cannot
+ * be redeemed for a named target, so it approves nothing observed at one.
+ */
+function indexGrantWarrants(byWarrant: ReadonlyMap<string, ApprovedGrant>, places: Places): void {
   for (const g of byWarrant.values()) {
     if (g.action !== 'grant') continue;
-    if (g.targets.length === 0) {
-      let u = untargeted.get(g.subject);
-      if (!u) untargeted.set(g.subject, (u = { warrants: [], coverage: newCoverage() }));
-      u.warrants.push(g);
-      addScope(u.coverage, g.scope);
-    }
-    for (const t of new Set(g.targets)) {
+    for (const t of targetsOf(g)) {
       const p = placeIn(places, g.subject, t);
       p.grantWarrants.push(g);
       addScope((p.coverage ??= newCoverage()), g.scope);
     }
   }
-  return untargeted;
 }
 
 function indexReports(
@@ -243,7 +229,7 @@ export function buildIndexes(
   const places: Places = new Map();
   const byWarrant = new Map<string, ApprovedGrant>();
   for (const g of grants) byWarrant.set(g.warrantId, g);
-  const untargeted = indexGrantWarrants(byWarrant, places);
+  indexGrantWarrants(byWarrant, places);
   const reports = indexReports(fulfilments, byWarrant, places);
   indexObservations(observations, places);
   for (const bySubject of places.values()) {
@@ -270,7 +256,6 @@ export function buildIndexes(
     grants: byWarrant,
     places,
     reports,
-    untargeted,
     redemptions: byRedemptionTarget,
     receipts,
   };

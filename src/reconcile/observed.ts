@@ -129,7 +129,7 @@ const presentEvidence = (t: GrantTuple): string[] =>
  * warrants of the subject, in force or not:
  *
  * - `UNAPPROVED_CHANGE` when no such warrant covers the target (its targets include
- *   it, or it names no targets);
+ *   it; one that names no targets covers only `default`);
  * - `SCOPE_EXCEEDED_OBSERVED` when some do, but no scope entry lists the permission
  *   on a pattern containing the observed resource. A wildcard observation such as
  *   `db/*` is broader than a `db/orders` entry, so it exceeds it.
@@ -141,18 +141,15 @@ const presentEvidence = (t: GrantTuple): string[] =>
 export function observedGrants(idx: Indexes, sink: FindingSink): void {
   for (const place of allPlaces(idx)) {
     const { subject, target } = place;
-    const targeted = place.coverage;
-    const untargeted = idx.untargeted.get(subject);
-    const judgedBy = [...place.grantWarrants, ...(untargeted?.warrants ?? [])].map(
-      (w) => w.warrantId,
-    );
+    const coverage = place.coverage;
+    const judgedBy = place.grantWarrants.map((w) => w.warrantId);
     for (const t of [...place.tuples.values()].flatMap((byPerm) => [...byPerm.values()])) {
       if (t.firstPresent === null) continue;
       const base = { requestId: null, warrantId: null, subject, target };
       const observations = presentEvidence(t);
       const what = `${t.permission} on ${t.resource} held by ${subject} at ${target}`;
       const unapprovedKey = findingKey.unapprovedGrant(subject, target, t.resource, t.permission);
-      if (targeted === null && untargeted === undefined) {
+      if (coverage === null) {
         sink.holds({
           ...base,
           kind: 'UNAPPROVED_CHANGE',
@@ -162,8 +159,7 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
         });
         continue;
       }
-      if (coverageCovers(targeted, t.resource, t.permission)) continue;
-      if (coverageCovers(untargeted?.coverage, t.resource, t.permission)) continue;
+      if (coverageCovers(coverage, t.resource, t.permission)) continue;
       // Raised as unapproved before any warrant named this target, it stays that one finding.
       sink.holds(
         {

@@ -148,7 +148,7 @@ const driftGrace = (ms: number | undefined): number =>
  *   a version an earlier rotation replaced is never explained by that rotation.
  * - `UNAPPROVED_CHANGE|subject|target|resource|permission`: a grant observed
  *   present (at any time) for a subject no `grant`-action warrant covers at that
- *   target (targets include it, or are empty), in force or not.
+ *   target (its targets include it; one naming none covers only `default`), in force or not.
  * - `SCOPE_EXCEEDED_OBSERVED|subject|target|resource|permission`: such warrants
  *   exist, but no scope entry lists the permission on a pattern containing the
  *   observed resource (`db/*` observed is not within `db/orders`).

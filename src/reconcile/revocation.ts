@@ -44,17 +44,14 @@ export function inScopeTuples(scope: Scope, place: Place | undefined): GrantTupl
 }
 
 /**
- * True when another `grant`-action warrant for the same subject, covering `target`
- * (or every target), was in force when `o` was observed and its scope covers the
+ * True when another `grant`-action warrant for the same subject, covering `target`,
+ * was in force when `o` was observed and its scope covers the
  * observed grant: the presence is then that renewal's, not a failure to revoke.
  */
 function renewedAt(idx: Indexes, g: ApprovedGrant, target: string, o: TimedObservation): boolean {
   const fact = o.obs.fact;
   if (fact.kind !== 'grant') return false;
-  const others = [
-    ...(placeAt(idx, g.subject, target)?.grantWarrants ?? []),
-    ...(idx.untargeted.get(g.subject)?.warrants ?? []),
-  ];
+  const others = placeAt(idx, g.subject, target)?.grantWarrants ?? [];
   return others.some(
     (w) =>
       w.warrantId !== g.warrantId &&

@@ -277,17 +277,23 @@ describe('reconcile', () => {
       );
     });
 
-    it('accepts a grant that a wildcard scope covers, and treats no targets as every target', () => {
-      const anywhere = {
+    it('accepts a grant that a wildcard scope covers at the one target of a warrant naming none', () => {
+      const untargeted = {
         ...orders,
         targets: [],
         scope: [{ resource: 'db/*', permissions: ['read'] }],
       };
       const obs = [
-        observation('o1', 'agent:ops-bot', 'ap', 0, held('db/orders', 'read')),
-        observation('o2', 'agent:ops-bot', 'us', 0, held('db/*', 'read')),
+        observation('o1', 'agent:ops-bot', 'default', 0, held('db/orders', 'read')),
+        observation('o2', 'agent:ops-bot', 'default', 0, held('db/*', 'read')),
       ];
-      expect(run([anywhere], obs)).toEqual([]);
+      expect(run([untargeted], obs)).toEqual([]);
+    });
+
+    it('approves nothing at a named target with a warrant that names none: it could not be redeemed there', () => {
+      const untargeted = { ...orders, targets: [] };
+      const obs = [observation('o1', 'agent:ops-bot', 'ap', 0, held('db/orders', 'read'))];
+      expect(run([untargeted], obs)).toEqual(['UNAPPROVED_CHANGE|agent:ops-bot|ap|db/orders|read']);
     });
 
     it('raises UNAPPROVED_CHANGE for an unclaimed change of secret version, not for the baseline', () => {

@@ -118,4 +118,72 @@ describe('reconcile', () => {
       expect(keys(r.raise)).toEqual(['EXPIRED_NOT_REVOKED|wrt_g|eu']);
     });
   });
+
+  describe('when a warrant names no target', () => {
+    // Redemption refuses a named target for it and fulfilment accepts only `default`.
+    const untargeted = grant({ warrantId: 'wrt_u', subject: 'agent:u', targets: [] });
+    const applied = fulfilment({
+      id: 'ful_u',
+      warrantId: 'wrt_u',
+      subject: 'agent:u',
+      target: 'default',
+      fingerprint: fp('grant'),
+    });
+    const revoked = fulfilment({
+      id: 'rev_u',
+      warrantId: 'wrt_u',
+      subject: 'agent:u',
+      target: 'default',
+      phase: 'revoke',
+      atMs: HOUR + MINUTE,
+    });
+    const at = (id: string, target: string, ms: number, present: boolean) =>
+      observation(id, 'agent:u', target, ms, held('db/orders', 'read', present));
+    const after = (observations: ReturnType<typeof at>[]) =>
+      reconcile(
+        input({
+          now: when(2 * HOUR),
+          grants: [untargeted],
+          fulfilments: [applied, revoked],
+          observations,
+        }),
+      );
+
+    it('settles its exception by the grant seen gone at default', () => {
+      expect(
+        after([
+          at('o1', 'default', 2 * MINUTE, true),
+          at('o2', 'default', HOUR + 2 * MINUTE, false),
+        ]).raise,
+      ).toEqual([]);
+    });
+
+    it('flags the grant seen at a named target, which it never approved', () => {
+      const r = after([
+        at('o1', 'default', 2 * MINUTE, true),
+        at('o2', 'default', HOUR + 2 * MINUTE, false),
+        at('o3', 'eu', HOUR + 3 * MINUTE, true),
+      ]);
+      expect(keys(r.raise)).toEqual(['UNAPPROVED_CHANGE|agent:u|eu|db/orders|read']);
+    });
+
+    it('does not let a rotation claimed at default explain a change seen at a named target', () => {
+      const rotate = grant({ warrantId: 'wrt_r', action: 'rotate', targets: [] });
+      const claimed = fulfilment({
+        id: 'ful_r',
+        warrantId: 'wrt_r',
+        target: 'default',
+        fingerprint: fp('v1'),
+      });
+      const r = reconcile(
+        input({
+          now: when(2 * HOUR),
+          grants: [rotate],
+          fulfilments: [claimed],
+          observations: [seen('v0', -HOUR, fp('v0')), seen('v1', 30 * MINUTE, fp('v1'))],
+        }),
+      );
+      expect(keys(r.raise)).toEqual([`UNAPPROVED_CHANGE|${SUBJECT}|eu|${fp('v1')}`]);
+    });
+  });
 });
