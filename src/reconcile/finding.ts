@@ -129,6 +129,8 @@ export const findingKey = {
   expiredNotRevoked: (warrantId: string, target: string): string =>
     `EXPIRED_NOT_REVOKED|${warrantId}|${target}`,
   redemptionAbuse: (warrantId: string): string => `REDEMPTION_ABUSE|${warrantId}`,
+  /** A caller refused again and again with no warrant this server holds. */
+  callerAbuse: (executor: string): string => `REDEMPTION_ABUSE|caller|${executor}`,
 } as const;
 
 function refuse(state: FindingState, t: FindingTransition): CountersignError<FindingErrorCode> {

@@ -37,7 +37,8 @@ export interface RedemptionRecord {
 /** A refused redemption, as logged. Its `id` is the id of its `redemption.denied` event. */
 export interface DenialRecord {
   readonly id: string;
-  readonly warrantId: string;
+  /** Null when the caller presented no warrant this server holds (forged, unreadable, none). */
+  readonly warrantId: string | null;
   readonly requestId: string | null;
   readonly code: string;
   readonly executor: string;

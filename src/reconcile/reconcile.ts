@@ -74,9 +74,10 @@ function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink 
 }
 
 /**
- * `REDEMPTION_ABUSE`: a warrant with at least `threshold` denied redemptions, of
- * any code. The subject is the warrant's, or `''` when the warrant is unknown. It
- * cites the denials and, for a known warrant, its `warrant.issued` event.
+ * `REDEMPTION_ABUSE`: a warrant with at least `threshold` denied redemptions, of any code,
+ * citing the denials and its `warrant.issued` event. Denials that name no warrant this
+ * server holds (forged, unreadable, from another server) count against their caller
+ * instead, under `REDEMPTION_ABUSE|caller|<executor>`, with the subject `''`.
  */
 function redemptionAbuse(
   denials: readonly DenialRecord[],
@@ -84,29 +85,46 @@ function redemptionAbuse(
   threshold: number,
   sink: FindingSink,
 ): void {
-  const byWarrant = new Map<string, DenialRecord[]>();
+  const byKey = new Map<string, DenialRecord[]>();
   for (const d of denials) {
-    const list = byWarrant.get(d.warrantId);
+    const key =
+      d.warrantId === null
+        ? findingKey.callerAbuse(d.executor)
+        : findingKey.redemptionAbuse(d.warrantId);
+    const list = byKey.get(key);
     if (list) list.push(d);
-    else byWarrant.set(d.warrantId, [d]);
+    else byKey.set(key, [d]);
   }
-  for (const [warrantId, list] of byWarrant) {
+  for (const [key, list] of byKey) {
+    const first = list[0] as DenialRecord;
     if (list.length < threshold) continue;
-    const grant = idx.grants.get(warrantId);
     const codes = [...new Set(list.map((d) => d.code))].sort().join(', ');
+    const redemptions = list.map((d) => d.id);
+    const warrantId = first.warrantId;
+    if (warrantId === null) {
+      sink.holds({
+        kind: 'REDEMPTION_ABUSE',
+        key,
+        requestId: null,
+        warrantId: null,
+        subject: '',
+        target: null,
+        detail: `${first.executor} was refused ${list.length} times presenting no warrant this server holds (${codes})`,
+        evidence: evidence({ redemptions }),
+      });
+      continue;
+    }
+    const grant = idx.grants.get(warrantId);
     const executors = new Set(list.map((d) => d.executor)).size;
     sink.holds({
       kind: 'REDEMPTION_ABUSE',
-      key: findingKey.redemptionAbuse(warrantId),
-      requestId: grant?.requestId ?? list[0]?.requestId ?? null,
+      key,
+      requestId: grant?.requestId ?? first.requestId ?? null,
       warrantId,
       subject: grant?.subject ?? '',
       target: null,
       detail: `warrant ${warrantId} was refused ${list.length} times by ${executors} caller(s) (${codes})`,
-      evidence: evidence({
-        warrants: grant === undefined ? [] : [warrantId],
-        redemptions: list.map((d) => d.id),
-      }),
+      evidence: evidence({ warrants: grant === undefined ? [] : [warrantId], redemptions }),
     });
   }
 }
@@ -159,7 +177,8 @@ const driftGrace = (ms: number | undefined): number =>
  *   Cleared when all are untrue. A presence accounted for by a renewal (another
  *   covering grant warrant in force then) does not count; a warrant revoked early
  *   needs a revocation only where it was applied or seen.
- * - `REDEMPTION_ABUSE|warrantId`: at least `abuseThreshold` (default 3) denials.
+ * - `REDEMPTION_ABUSE|warrantId`: at least `abuseThreshold` (default 3) denials;
+ *   `REDEMPTION_ABUSE|caller|executor` as many by one caller with no warrant held.
  *
  * Each finding names the records it rests on (`evidence`): the `warrant.issued` of
  * the warrant it concerns, the redemptions, fulfilments and observations it was

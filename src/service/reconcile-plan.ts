@@ -1,8 +1,8 @@
 import { batchesOf } from '../core/batches.js';
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { FindingProof, NewFinding } from '../reconcile/finding.js';
-import type { AutomaticResolution, ReconcileInput } from '../reconcile/input.js';
-import { prepareReconcile, storeOrder } from '../reconcile/reconcile.js';
+import type { AutomaticResolution, ReconcileInput, ReconcileResult } from '../reconcile/input.js';
+import { prepareReconcile, reconcile, storeOrder } from '../reconcile/reconcile.js';
 import { proofsOf } from './evidence-indices.js';
 import type { ClaimPoint } from './ports/observations.js';
 import type { ReadPorts, Store } from './ports/store.js';
@@ -130,6 +130,51 @@ async function sliceInput(
 }
 
 /**
+ * A slice's part of the plan: each finding to raise or reopen with its proof, or deferred
+ * when an event it cites is not yet in the log.
+ */
+async function provenPart(
+  view: ReadPorts,
+  result: ReconcileResult,
+  scanned: number,
+): Promise<ReconcilePlan> {
+  const judged = [...result.raise.map((finding) => ({ finding })), ...result.reopen];
+  const proofs = await proofsOf(
+    view,
+    judged.map((r) => r.finding.evidence),
+  );
+  const raise: ProvenFinding[] = [];
+  const reopen: ReopenedFinding[] = [];
+  let deferred = 0;
+  judged.forEach((r, i) => {
+    const p = proofs[i];
+    if (p === undefined || p.pending) deferred += 1;
+    else if ('findingId' in r) reopen.push({ ...r, proof: p.proof });
+    else raise.push({ finding: r.finding, proof: p.proof });
+  });
+  return { raise, reopen, resolve: result.resolve, deferred, scanned };
+}
+
+/**
+ * The part no subject's slice holds: callers refused with no warrant this server holds
+ * (`REDEMPTION_ABUSE|caller|…`, subject `''`). Judged on every pass, from one index range.
+ */
+async function unattributedPart(view: ReadPorts, params: PlanParams): Promise<ReconcilePlan> {
+  const denials = await view.reconciliation.unattributedDenials();
+  const existing = await view.findings.existingIn({ after: null, through: null, only: [''] });
+  const result = reconcile({
+    now: new Date(params.now),
+    grants: [],
+    fulfilments: [],
+    observations: [],
+    redemptions: [],
+    denials,
+    existing,
+  });
+  return provenPart(view, result, denials.length + existing.size);
+}
+
+/**
  * Reads what a pass needs from one consistent snapshot, which holds no writer up, one
  * slice of subjects at a time, and computes what to raise and resolve with the pure
  * reconciler: every rule judges one subject's records alone, so a slice is reconciled
@@ -161,29 +206,9 @@ export function planSlices(
           : await view.observations.atOrBefore(
               prepared.lookups.map((l) => ({ ...l, factKey: 'secret_version' })),
             );
-      const result = prepared.run(found);
-      const judged = [...result.raise.map((finding) => ({ finding })), ...result.reopen];
-      const proofs = await proofsOf(
-        view,
-        judged.map((r) => r.finding.evidence),
-      );
-      const raise: ProvenFinding[] = [];
-      const reopen: ReopenedFinding[] = [];
-      let deferred = 0;
-      judged.forEach((r, i) => {
-        const p = proofs[i];
-        if (p === undefined || p.pending) deferred += 1;
-        else if ('findingId' in r) reopen.push({ ...r, proof: p.proof });
-        else raise.push({ finding: r.finding, proof: p.proof });
-      });
-      onSlice({
-        raise,
-        reopen,
-        resolve: result.resolve,
-        deferred,
-        scanned: slice.scanned + found.length,
-      });
+      onSlice(await provenPart(view, prepared.run(found), slice.scanned + found.length));
     }
+    onSlice(await unattributedPart(view, params));
     return { treeSize: changed.treeSize, subjects };
   });
 }

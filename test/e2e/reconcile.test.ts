@@ -213,6 +213,37 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
     });
   });
 
+  describe('when a caller keeps presenting warrants the server never signed', () => {
+    it('raises REDEMPTION_ABUSE against the caller', async () => {
+      s = await store.start();
+      const { token } = await issueWarrant(s, {});
+      const [head, body, sig] = token.split('.') as [string, string, string];
+      const forged = `${head}.${body}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+      const redeem = (warrant: string) =>
+        s.http('POST', '/v1/redemptions', {
+          as: 'deploy-us',
+          body: { warrant, action: stagingAction('pg-eu') },
+        });
+      for (let i = 0; i < 2; i++) expect((await redeem(forged)).status).toBe(403);
+      const unreadable = await s.http('POST', '/v1/redemptions', {
+        as: 'deploy-us',
+        body: { warrant: forged, action: 'not an action' },
+      });
+      expect(unreadable.status).toBe(400);
+      await reconcileNow(s);
+      const found = await findingsOf(s, '');
+      expect(found.map((f) => [f.kind, f.state, f.detail])).toEqual([
+        [
+          'REDEMPTION_ABUSE',
+          'open',
+          expect.stringMatching(/^deploy-us was refused 3 times presenting no warrant/),
+        ],
+      ]);
+      expect(found[0]!.evidence.redemptions).toHaveLength(3);
+      expect((await reconcileNow(s)).raised).toBe(0);
+    });
+  });
+
   describe('when a grant is observed that no warrant covers', () => {
     it('raises UNAPPROVED_CHANGE', async () => {
       s = await store.start();

@@ -163,6 +163,50 @@ describe('reconcile', () => {
     });
   });
 
+  describe('when a caller is refused again and again with no warrant the server holds', () => {
+    const forged = (id: string, executor: string, code = 'WARRANT_INVALID') => ({
+      ...denial(id, 'unused', 1, code),
+      warrantId: null,
+      executor,
+    });
+
+    it('raises REDEMPTION_ABUSE against the caller, citing the denials', () => {
+      const denials = [
+        forged('d1', 'deploy-eu'),
+        forged('d2', 'deploy-eu', 'REDEMPTION_MALFORMED'),
+        forged('d3', 'deploy-eu'),
+      ];
+      expect(reconcile(input({ now: when(0), denials })).raise).toEqual([
+        {
+          kind: 'REDEMPTION_ABUSE',
+          key: 'REDEMPTION_ABUSE|caller|deploy-eu',
+          requestId: null,
+          warrantId: null,
+          subject: '',
+          target: null,
+          detail:
+            'deploy-eu was refused 3 times presenting no warrant this server holds (REDEMPTION_MALFORMED, WARRANT_INVALID)',
+          evidence: {
+            warrants: [],
+            redemptions: ['d1', 'd2', 'd3'],
+            fulfilments: [],
+            observations: [],
+          },
+        },
+      ]);
+    });
+
+    it('counts each caller apart, and never with the denials of a held warrant', () => {
+      const denials = [
+        forged('d1', 'deploy-eu'),
+        forged('d2', 'deploy-eu'),
+        forged('d3', 'deploy-us'),
+        { ...denial('d4', 'wrt_x', 2), executor: 'deploy-eu' },
+      ];
+      expect(reconcile(input({ now: when(0), denials })).raise).toEqual([]);
+    });
+  });
+
   describe('when run twice, with the first run recorded', () => {
     it('raises nothing the second time, for any input', () => {
       fc.assert(

@@ -52,6 +52,11 @@ export interface ReconciliationReader {
    * grants name them), from the redemptions table, in the order they were recorded.
    */
   denials(warrants?: readonly string[]): Promise<DenialRecord[]>;
+  /**
+   * Denied redemptions that name no warrant this server holds (forged, unreadable or
+   * foreign ones), in the order they were recorded: they count against their caller.
+   */
+  unattributedDenials(): Promise<DenialRecord[]>;
   /** Allowed redemptions (of `warrants`, when given), in the order they were recorded. */
   allowedRedemptions(warrants?: readonly string[]): Promise<RedemptionRecord[]>;
   /**

@@ -48,6 +48,24 @@ async function ofWarrants<R extends { readonly seq: number | bigint }>(
   return parts.flat().sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
+/** A `redemptions` row of a denial, as the reconciler reads it. */
+const denialOf = (r: {
+  readonly id: string;
+  readonly event_id: number | bigint | string | null;
+  readonly warrant_id: string | null;
+  readonly request_id: string | null;
+  readonly code: string | null;
+  readonly executor: string;
+  readonly at: string;
+}): DenialRecord => ({
+  id: eventRef(r.event_id === null ? null : Number(r.event_id), r.id),
+  warrantId: r.warrant_id,
+  requestId: r.request_id,
+  code: r.code ?? '',
+  executor: r.executor,
+  at: r.at,
+});
+
 /** What reconciliation reads beside fulfilments, observations and findings. */
 export class KyselyReconciliation implements ReconciliationWriter {
   constructor(private readonly db: Kysely<Database>) {}
@@ -121,14 +139,19 @@ export class KyselyReconciliation implements ReconciliationWriter {
       if (ids !== undefined) q = q.where('redemptions.warrant_id', 'in', ids);
       return q.orderBy('redemptions.seq').execute();
     });
-    return rows.map((r) => ({
-      id: eventRef(r.event_id === null ? null : Number(r.event_id), r.id),
-      warrantId: r.warrant_id as string,
-      requestId: r.request_id,
-      code: r.code ?? '',
-      executor: r.executor,
-      at: r.at,
-    }));
+    return rows.map(denialOf);
+  }
+
+  async unattributedDenials(): Promise<DenialRecord[]> {
+    // Served by redemptions_warrant_outcome: the rows whose warrant id is null.
+    const rows = await this.db
+      .selectFrom('redemptions')
+      .select(['seq', 'id', 'event_id', 'warrant_id', 'code', 'executor', 'at'])
+      .where('warrant_id', 'is', null)
+      .where('outcome', '=', 'deny')
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => denialOf({ ...r, request_id: null }));
   }
 
   async allowedRedemptions(warrants?: readonly string[]): Promise<RedemptionRecord[]> {
