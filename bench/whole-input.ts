@@ -14,7 +14,10 @@ export async function wholeInput(view: ReadPorts, now: Date): Promise<ReconcileI
     fulfilments: await view.fulfilments.list(),
     observations: (await view.observations.list()).sort(storeOrder),
     redemptions: await view.reconciliation.allowedRedemptions(),
-    denials: await view.reconciliation.denials(),
+    denials: [
+      ...(await view.reconciliation.denials()),
+      ...(await view.reconciliation.unattributedDenials()),
+    ],
     existing: await view.findings.existing(),
   };
 }

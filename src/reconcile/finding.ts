@@ -5,7 +5,8 @@ import type { Brand } from '../core/ids.js';
 /**
  * Findings: what reconciliation learned by comparing what was approved, what
  * executors claimed and what collectors observed. A finding is raised once per
- * fact (its `key`) and then moves open → acknowledged → resolved.
+ * fact (its `key`) and then moves open → acknowledged → resolved; one reconciliation
+ * resolved itself is reopened when its condition holds again (decision 0035).
  */
 
 export type FindingId = Brand<string, 'FindingId'>;
@@ -144,8 +145,10 @@ function refuse(state: FindingState, t: FindingTransition): CountersignError<Fin
 }
 
 /**
- * The finding state machine: `open` may be acknowledged or resolved, `acknowledged`
- * may be resolved, `resolved` is final. Anything else throws `FINDING_TRANSITION_INVALID`.
+ * What a person may do to a finding: `open` may be acknowledged or resolved,
+ * `acknowledged` may be resolved, `resolved` is final for people (only reconciliation
+ * reopens, and only what it resolved itself). Anything else throws
+ * `FINDING_TRANSITION_INVALID`.
  *
  * @example
  * transitionFinding('open', 'acknowledge'); // 'acknowledged'

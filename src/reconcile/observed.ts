@@ -149,14 +149,20 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
       const observations = presentEvidence(t);
       const what = `${t.permission} on ${t.resource} held by ${subject} at ${target}`;
       const unapprovedKey = findingKey.unapprovedGrant(subject, target, t.resource, t.permission);
+      const scopeKey = findingKey.scopeExceeded(subject, target, t.resource, t.permission);
+      // One fact, one finding: a grant raised as exceeding an untargeted warrant's scope
+      // before decision 0036 keeps that finding rather than gaining an unapproved one.
       if (coverage === null) {
-        sink.holds({
-          ...base,
-          kind: 'UNAPPROVED_CHANGE',
-          key: unapprovedKey,
-          detail: `${what} was observed, but no grant was ever approved for ${subject} there`,
-          evidence: evidence({ observations }),
-        });
+        sink.holds(
+          {
+            ...base,
+            kind: 'UNAPPROVED_CHANGE',
+            key: unapprovedKey,
+            detail: `${what} was observed, but no grant was ever approved for ${subject} there`,
+            evidence: evidence({ observations }),
+          },
+          [scopeKey],
+        );
         continue;
       }
       if (coverageCovers(coverage, t.resource, t.permission)) continue;
@@ -165,7 +171,7 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
         {
           ...base,
           kind: 'SCOPE_EXCEEDED_OBSERVED',
-          key: findingKey.scopeExceeded(subject, target, t.resource, t.permission),
+          key: scopeKey,
           detail: `${what} was observed, and no approved grant scope covers it`,
           evidence: evidence({ warrants: judgedBy, observations }),
         },

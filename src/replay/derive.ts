@@ -26,6 +26,8 @@ export interface DerivedRecord<S extends string> {
   state: S;
   /** The leaf index of the event that set `state` (or -1 for a queued event). */
   index: number;
+  /** A finding's: whether reconciliation made its last resolution, so that it may reopen. */
+  byReconciliation?: boolean;
 }
 
 /** An event the state machine of its record does not allow where it stands. */
@@ -89,6 +91,7 @@ export function leafType(leaf: string): string | null {
 
 interface Leaf {
   readonly type: string;
+  readonly actor?: unknown;
   readonly links: { readonly request?: unknown; readonly warrant?: unknown };
   readonly data: Readonly<Record<string, unknown>>;
 }
@@ -97,6 +100,12 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const int = (v: unknown): number | null => (Number.isSafeInteger(v) ? (v as number) : null);
 const field = (v: unknown, key: string): unknown =>
   typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+
+/** Whether an event is a resolution reconciliation made itself (`finding.resolved` by `countersign`). */
+const automaticResolution = (e: Leaf): boolean =>
+  e.type === 'finding.resolved' &&
+  e.actor === 'countersign' &&
+  field(e.data.resolution, 'automatic') === true;
 
 /** Folds log leaves, in log order, into the state they imply. */
 export class StateReplay {
@@ -151,7 +160,9 @@ export class StateReplay {
     }
     const finding = FINDING_MOVES[type];
     const findingId = str(event.data.id);
-    if (finding !== undefined && findingId !== null) this.#moveFinding(index, findingId, finding);
+    if (finding !== undefined && findingId !== null) {
+      this.#moveFinding(index, findingId, finding, automaticResolution(event));
+    }
     if (type === 'key.revoked') {
       const kid = str(event.data.kid);
       if (kid !== null && !this.#keyRevocations.has(kid)) this.#keyRevocations.set(kid, index);
@@ -207,6 +218,7 @@ export class StateReplay {
     index: number,
     id: string,
     [from, to]: readonly [readonly FindingState[] | null, FindingState],
+    automatic: boolean,
   ): void {
     const f = this.#findings.get(id);
     if (from === null) {
@@ -215,9 +227,14 @@ export class StateReplay {
       return;
     }
     if (f === undefined) return this.#bad(index, `finding ${id} changes but was never raised`);
-    if (!from.includes(f.state))
+    if (!from.includes(f.state)) {
       return this.#bad(index, `finding ${id} moves from ${f.state} to ${to}`);
+    }
+    if (to === 'open' && f.byReconciliation !== true) {
+      return this.#bad(index, `finding ${id} is reopened, but a person resolved it`);
+    }
     f.state = to;
     f.index = index;
+    f.byReconciliation = to === 'resolved' && automatic;
   }
 }

@@ -5,7 +5,9 @@ import type { Watermark } from './ports/reconciliation.js';
  * The version of the rules' judgement. A pass made under other rules or parameters plans
  * every subject, so bump it whenever a rule changes what it raises or resolves.
  */
-export const RULES_VERSION = 1;
+// 2: findings reopen (decision 0035), untargeted warrants cover `default` only (0036), and
+// a caller's refusals with no warrant held count as REDEMPTION_ABUSE.
+export const RULES_VERSION = 2;
 
 /**
  * How often a pass plans every subject even when the watermark would let it plan fewer:

@@ -23,7 +23,7 @@ export async function reopenFindings(
   for (const { findingId, finding, proof } of batch) {
     const f = await tx.findings.get(findingId);
     if (f?.state !== 'resolved' || f.resolution?.automatic !== true) continue;
-    if (!(await tx.findings.reopen(f.id, finding.detail, proof, at))) continue;
+    if (!(await tx.findings.reopen(f.id, f.updatedAt, finding.detail, proof, at))) continue;
     const open: Finding = {
       ...f,
       state: 'open',

@@ -244,6 +244,46 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
     });
   });
 
+  describe('when a caller floods the server with forged warrants while passes run', () => {
+    it('is flagged while it keeps going, and its rows are not read again once it is', async () => {
+      s = await store.start();
+      const { token } = await issueWarrant(s, {});
+      const [head, body, sig] = token.split('.') as [string, string, string];
+      const forged = `${head}.${body}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+      let going = true;
+      let sent = 0;
+      const flood = async () => {
+        while (going) {
+          await s.http('POST', '/v1/redemptions', {
+            as: 'deploy-us',
+            body: { warrant: forged, action: stagingAction('pg-eu') },
+          });
+          sent += 1;
+        }
+      };
+      const floods = [flood(), flood(), flood()];
+      try {
+        while (sent < 20) await new Promise((r) => setTimeout(r, 50));
+        // Each pass judges the denials already in the log; the newest, still queued, wait.
+        let raisedAt = -1;
+        for (let pass = 0; pass < 5 && raisedAt < 0; pass++) {
+          if ((await reconcileNow(s)).raised > 0) raisedAt = pass;
+        }
+        expect(raisedAt).toBe(0);
+        const before = sent;
+        const later = (await s.http('POST', '/v1/reconcile', { as: 'admin' })).body as {
+          scanned: number;
+        };
+        expect(later.scanned).toBeLessThan(before);
+      } finally {
+        going = false;
+        await Promise.all(floods);
+      }
+      const found = await findingsOf(s, '');
+      expect(found.map((f) => f.kind)).toEqual(['REDEMPTION_ABUSE']);
+    });
+  });
+
   describe('when a grant is observed that no warrant covers', () => {
     it('raises UNAPPROVED_CHANGE', async () => {
       s = await store.start();

@@ -296,6 +296,21 @@ describe('reconcile', () => {
       expect(run([untargeted], obs)).toEqual(['UNAPPROVED_CHANGE|agent:ops-bot|ap|db/orders|read']);
     });
 
+    it('keeps one finding for a grant it raised as exceeding an untargeted scope before 0036', () => {
+      const untargeted = { ...orders, targets: [] };
+      const seen = [observation('o1', 'agent:ops-bot', 'ap', 0, held('db/orders', 'write'))];
+      const existing = new Map([
+        [
+          'SCOPE_EXCEEDED_OBSERVED|agent:ops-bot|ap|db/orders|write',
+          { id: 'fnd_1', state: 'open' as const },
+        ],
+      ]);
+      const r = reconcile(
+        input({ now: when(0), grants: [untargeted], observations: seen, existing }),
+      );
+      expect(r.raise).toEqual([]);
+    });
+
     it('raises UNAPPROVED_CHANGE for an unclaimed change of secret version, not for the baseline', () => {
       const obs = [
         observation('v1', 'svc:payments-api', 'eu', 0, version(fp('a'))),

@@ -167,6 +167,37 @@ describe('reconcile', () => {
       expect(keys(r.raise)).toEqual(['UNAPPROVED_CHANGE|agent:u|eu|db/orders|read']);
     });
 
+    it('is no renewal at a named target: a grant left there after its own warrant ended is flagged', () => {
+      const eu = grant({ warrantId: 'wrt_eu', subject: 'agent:u', targets: ['eu'] });
+      const inForce = { ...untargeted, notBefore: iso(0), notAfter: iso(5 * HOUR) };
+      const r = reconcile(
+        input({
+          now: when(2 * HOUR),
+          grants: [eu, inForce],
+          fulfilments: [
+            fulfilment({
+              id: 'f_eu',
+              warrantId: 'wrt_eu',
+              subject: 'agent:u',
+              target: 'eu',
+              fingerprint: fp('g'),
+            }),
+            fulfilment({
+              id: 'r_eu',
+              warrantId: 'wrt_eu',
+              subject: 'agent:u',
+              target: 'eu',
+              phase: 'revoke',
+              atMs: HOUR + MINUTE,
+            }),
+          ],
+          // Revoked, it is said, yet still there after: no untargeted warrant explains it.
+          observations: [at('o1', 'eu', HOUR + 5 * MINUTE, true)],
+        }),
+      );
+      expect(keys(r.raise)).toContain('EXPIRED_NOT_REVOKED|wrt_eu|eu');
+    });
+
     it('does not let a rotation claimed at default explain a change seen at a named target', () => {
       const rotate = grant({ warrantId: 'wrt_r', action: 'rotate', targets: [] });
       const claimed = fulfilment({

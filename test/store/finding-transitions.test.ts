@@ -58,13 +58,17 @@ for (const dialect of DIALECTS) {
 
         it('reopens only a resolved one, with the new detail and proof, and only once', async () => {
           const store = storeOf();
-          const reopen = () =>
-            store.transaction((tx) => tx.findings.reopen(finding.id, 'back again', proof, LATER));
+          const reopen = (resolvedAt = AT) =>
+            store.transaction((tx) =>
+              tx.findings.reopen(finding.id, resolvedAt, 'back again', proof, LATER),
+            );
           expect(await reopen()).toBe(false);
           const resolution = { by: 'countersign', reason: 'cleared', at: AT, automatic: true };
           await store.transaction((tx) =>
             tx.findings.update(finding.id, 'open', 'resolved', resolution, AT),
           );
+          // A resolution other than the one read (a person's, made since) is left alone.
+          expect(await reopen('2026-01-01T00:30:00.000Z')).toBe(false);
           const both = await Promise.all([reopen(), reopen()]);
           expect(both.filter(Boolean)).toHaveLength(1);
           expect(await store.read.findings.get(finding.id)).toMatchObject({

@@ -57,6 +57,27 @@ const redemption = (
   idempotency_key: null,
 });
 
+/**
+ * The log entries of redemption events `1..count`, integrated: reconciliation judges a
+ * denial only once its event is in the log.
+ */
+async function logged(l: LegacyDatabase, count: number): Promise<void> {
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    type: 'redemption.denied',
+    at: AT,
+    actor: 'deploy-eu',
+    leaf: `{"n":${i + 1}}`,
+    leaf_hash: String(i + 1).padStart(64, '0'),
+    leaf_index: i,
+  }));
+  for (let i = 0; i < rows.length; i += 500)
+    await l.db
+      .insertInto('events')
+      .values(rows.slice(i, i + 500))
+      .execute();
+}
+
 /** A warrant of svc:a and one of svc:b, each allowed once and denied once, and a malformed denial. */
 async function seed(l: LegacyDatabase): Promise<void> {
   await l.db
@@ -78,6 +99,7 @@ async function seed(l: LegacyDatabase): Promise<void> {
       redemption('rcp_B42', 'wrt_b', 'allow', 5),
     ])
     .execute();
+  await logged(l, 5);
 }
 
 const redemptionIndexes = async (l: LegacyDatabase, dialect: Dialect): Promise<string[]> =>
@@ -135,6 +157,7 @@ for (const { dialect, unavailable } of legacyDialects()) {
             .insertInto('redemptions')
             .values(rows.slice(i, i + 500))
             .execute();
+        await logged(l, rows.length);
         const store = await l.openStore();
         try {
           const r = store.read.reconciliation;

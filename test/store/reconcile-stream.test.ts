@@ -44,6 +44,9 @@ for (const dialect of DIALECTS) {
         });
         expect(byKey(plan.raise.map((r) => r.finding))).toEqual(byKey(whole.raise));
         expect(byKey(plan.resolve)).toEqual(byKey(whole.resolve));
+        const reopened = (rs: readonly { findingId: string; finding: { key: string } }[]) =>
+          byKey(rs.map((r) => ({ key: r.finding.key, id: r.findingId, finding: r.finding })));
+        expect(reopened(plan.reopen)).toEqual(reopened(whole.reopen));
         return { whole, plan };
       }
 

@@ -120,7 +120,8 @@ export function FindingsPage() {
                 <Safe v={f.kind} />
               </td>
               <td>
-                <Safe v={f.subject} />
+                {/* A caller's REDEMPTION_ABUSE with no warrant held names no subject. */}
+                <Safe v={f.subject === '' ? '—' : f.subject} />
               </td>
               <td>
                 <Safe v={f.target ?? '—'} />

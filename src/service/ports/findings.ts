@@ -41,9 +41,16 @@ export interface FindingWriter extends FindingReader {
   ): Promise<boolean>;
   /**
    * Opens a resolved finding again, with the detail and proof of the occurrence that
-   * reopened it. False when it is no longer resolved (another pass reopened it first).
+   * reopened it, if it is still resolved as it was read (`resolvedAt`, its `updatedAt`).
+   * False otherwise: another pass reopened it first, and perhaps a person resolved it since.
    */
-  reopen(id: string, detail: string, evidence: FindingProof, at: string): Promise<boolean>;
+  reopen(
+    id: string,
+    resolvedAt: string,
+    detail: string,
+    evidence: FindingProof,
+    at: string,
+  ): Promise<boolean>;
   /** Inserts findings with multi-row statements, each with the id of its `finding.raised` event. */
   insertMany(
     rows: readonly { readonly finding: Finding; readonly eventId: number }[],

@@ -59,7 +59,7 @@ export class KyselyFindings implements FindingWriter {
     return r.numUpdatedRows > 0n;
   }
 
-  async reopen(id: string, detail: string, evidence: FindingProof, at: string) {
+  async reopen(id: string, resolvedAt: string, detail: string, evidence: FindingProof, at: string) {
     const r = await this.db
       .updateTable('findings')
       .set({
@@ -71,6 +71,7 @@ export class KyselyFindings implements FindingWriter {
       })
       .where('id', '=', id)
       .where('state', '=', 'resolved')
+      .where('updated_at', '=', resolvedAt)
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }

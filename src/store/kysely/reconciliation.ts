@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { denialOf, eventRef, inTheLog, unattributedDenials } from './denials.js';
 import type { EvidenceRole } from '../../reconcile/finding.js';
 import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
 import type { RequestBody } from '../../request/request.js';
@@ -24,13 +25,6 @@ function targetOf(action: string): string | null {
 }
 
 /**
- * A redemption is cited by its event's id (see `leavesOf`); one recorded before
- * migration 008 kept no event id, and is cited by none.
- */
-const eventRef = (eventId: number | null, id: string): string =>
-  eventId === null ? `unlinked:${id}` : String(eventId);
-
-/**
  * The rows `read` returns for every warrant (no ids given) or for the ids given, in
  * chunks, merged back into the order they were recorded. A slice names its warrants by
  * id: selecting them again by subject, as a subquery of each read, took longer than the
@@ -47,24 +41,6 @@ async function ofWarrants<R extends { readonly seq: number | bigint }>(
   if (parts.length === 1) return parts[0] as R[];
   return parts.flat().sort((a, b) => Number(a.seq) - Number(b.seq));
 }
-
-/** A `redemptions` row of a denial, as the reconciler reads it. */
-const denialOf = (r: {
-  readonly id: string;
-  readonly event_id: number | bigint | string | null;
-  readonly warrant_id: string | null;
-  readonly request_id: string | null;
-  readonly code: string | null;
-  readonly executor: string;
-  readonly at: string;
-}): DenialRecord => ({
-  id: eventRef(r.event_id === null ? null : Number(r.event_id), r.id),
-  warrantId: r.warrant_id,
-  requestId: r.request_id,
-  code: r.code ?? '',
-  executor: r.executor,
-  at: r.at,
-});
 
 /** What reconciliation reads beside fulfilments, observations and findings. */
 export class KyselyReconciliation implements ReconciliationWriter {
@@ -135,23 +111,16 @@ export class KyselyReconciliation implements ReconciliationWriter {
           'redemptions.executor',
           'redemptions.at',
         ])
-        .where('redemptions.outcome', '=', 'deny');
+        .where('redemptions.outcome', '=', 'deny')
+        .where(inTheLog);
       if (ids !== undefined) q = q.where('redemptions.warrant_id', 'in', ids);
       return q.orderBy('redemptions.seq').execute();
     });
     return rows.map(denialOf);
   }
 
-  async unattributedDenials(): Promise<DenialRecord[]> {
-    // Served by redemptions_warrant_outcome: the rows whose warrant id is null.
-    const rows = await this.db
-      .selectFrom('redemptions')
-      .select(['seq', 'id', 'event_id', 'warrant_id', 'code', 'executor', 'at'])
-      .where('warrant_id', 'is', null)
-      .where('outcome', '=', 'deny')
-      .orderBy('seq')
-      .execute();
-    return rows.map((r) => denialOf({ ...r, request_id: null }));
+  unattributedDenials(): Promise<DenialRecord[]> {
+    return unattributedDenials(this.db);
   }
 
   async allowedRedemptions(warrants?: readonly string[]): Promise<RedemptionRecord[]> {
