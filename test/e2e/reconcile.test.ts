@@ -10,6 +10,13 @@ import { describeOnEveryStore } from '../helpers/e2e-stores.js';
 import { parseExposition, total } from '../helpers/metrics.js';
 import { runCli, type TestServer } from '../helpers/server.js';
 
+/** A warrant this server issued, with one character of its signature changed. */
+async function forgedWarrant(s: TestServer): Promise<string> {
+  const { token } = await issueWarrant(s, {});
+  const [head, body, sig] = token.split('.') as [string, string, string];
+  return `${head}.${body}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+}
+
 describeOnEveryStore('reconciliation against a real server', (store) => {
   // A server per test: each one moves its clock past the warrants' windows.
   let s: TestServer;
@@ -216,9 +223,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
   describe('when a caller keeps presenting warrants the server never signed', () => {
     it('raises REDEMPTION_ABUSE against the caller', async () => {
       s = await store.start();
-      const { token } = await issueWarrant(s, {});
-      const [head, body, sig] = token.split('.') as [string, string, string];
-      const forged = `${head}.${body}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+      const forged = await forgedWarrant(s);
       const redeem = (warrant: string) =>
         s.http('POST', '/v1/redemptions', {
           as: 'deploy-us',
@@ -247,9 +252,7 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
   describe('when a caller floods the server with forged warrants while passes run', () => {
     it('is flagged while it keeps going, and its rows are not read again once it is', async () => {
       s = await store.start();
-      const { token } = await issueWarrant(s, {});
-      const [head, body, sig] = token.split('.') as [string, string, string];
-      const forged = `${head}.${body}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+      const forged = await forgedWarrant(s);
       let going = true;
       let sent = 0;
       const flood = async () => {
