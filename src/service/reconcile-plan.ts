@@ -157,7 +157,8 @@ async function provenPart(
 
 /**
  * The part no subject's slice holds: callers refused with no warrant this server holds
- * (`REDEMPTION_ABUSE|caller|…`, subject `''`). Judged on every pass, from one index range.
+ * (`REDEMPTION_ABUSE|caller|…`, subject `''`). Judged by a pass over every subject, and by
+ * one that follows such a refusal; callers already flagged are not read.
  */
 async function unattributedPart(view: ReadPorts, params: PlanParams): Promise<ReconcilePlan> {
   const denials = await view.reconciliation.unattributedDenials();
@@ -208,7 +209,7 @@ export function planSlices(
             );
       onSlice(await provenPart(view, prepared.run(found), slice.scanned + found.length));
     }
-    onSlice(await unattributedPart(view, params));
+    if (changed.unattributed) onSlice(await unattributedPart(view, params));
     return { treeSize: changed.treeSize, subjects };
   });
 }

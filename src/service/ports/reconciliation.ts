@@ -37,6 +37,11 @@ export interface Watermark {
 export interface ChangedSubjects {
   readonly subjects: readonly string[];
   readonly treeSize: number;
+  /**
+   * Whether a redemption naming no warrant held was refused since (always, for a pass over
+   * every subject): only then are the callers' refusals judged again.
+   */
+  readonly unattributed: boolean;
 }
 
 /** What reconciliation reads beside fulfilments, observations and findings. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { ChangedSubjects, Watermark } from '../../service/ports/reconciliation.js';
 import type { Database } from '../schema.js';
 
@@ -70,11 +70,21 @@ export async function changedSubjects(
     .select(sql<number | string | null>`max(leaf_index)`.as('last'))
     .executeTakeFirstOrThrow();
   const treeSize = size.last === null ? 0 : Number(size.last) + 1;
-  if (since === null) return { subjects: [], treeSize };
+  if (since === null) return { subjects: [], treeSize, unattributed: true };
+  const after = (eb: ExpressionBuilder<Database, 'events'>) =>
+    eb.or([eb('leaf_index', 'is', null), eb('leaf_index', '>=', since.treeSize)]);
+  const refused = await db
+    .selectFrom('events')
+    .select('id')
+    .where(after)
+    .where('nhi_id', 'is', null)
+    .where('type', '=', 'redemption.denied')
+    .limit(1)
+    .executeTakeFirst();
   const logged = db
     .selectFrom('events')
     .select('nhi_id as subject')
-    .where((eb) => eb.or([eb('leaf_index', 'is', null), eb('leaf_index', '>=', since.treeSize)]))
+    .where(after)
     .where('nhi_id', 'is not', null)
     .where('type', 'not in', PASS_WRITES);
   const open = db
@@ -89,5 +99,9 @@ export async function changedSubjects(
     .select('subject')
     .orderBy('subject')
     .execute();
-  return { subjects: rows.map((r) => r.subject as string), treeSize };
+  return {
+    subjects: rows.map((r) => r.subject as string),
+    treeSize,
+    unattributed: refused !== undefined,
+  };
 }
