@@ -45,6 +45,17 @@ export const denialOf = (r: {
   at: r.at,
 });
 
+/** The columns of a denial's row that `denialOf` reads, but for its warrant's request. */
+export const DENIAL_COLUMNS = [
+  'redemptions.seq',
+  'redemptions.id',
+  'redemptions.event_id',
+  'redemptions.warrant_id',
+  'redemptions.code',
+  'redemptions.executor',
+  'redemptions.at',
+] as const;
+
 /** See `ReconciliationReader.unattributedDenials`. */
 export async function unattributedDenials(db: Kysely<Database>): Promise<DenialRecord[]> {
   // Served by redemptions_warrant_outcome: the rows whose warrant id is null. A caller
@@ -52,15 +63,7 @@ export async function unattributedDenials(db: Kysely<Database>): Promise<DenialR
   const flagged = sql<string>`${findingKey.callerAbuse('')} || ${sql.ref('redemptions.executor')}`;
   const rows = await db
     .selectFrom('redemptions')
-    .select([
-      'redemptions.seq',
-      'redemptions.id',
-      'redemptions.event_id',
-      'redemptions.warrant_id',
-      'redemptions.code',
-      'redemptions.executor',
-      'redemptions.at',
-    ])
+    .select(DENIAL_COLUMNS)
     .where('redemptions.warrant_id', 'is', null)
     .where('redemptions.outcome', '=', 'deny')
     .where(inTheLog)

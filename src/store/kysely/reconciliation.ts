@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { denialOf, eventRef, inTheLog, unattributedDenials } from './denials.js';
+import { DENIAL_COLUMNS, denialOf, eventRef, inTheLog, unattributedDenials } from './denials.js';
 import type { EvidenceRole } from '../../reconcile/finding.js';
 import type { ApprovedGrant, DenialRecord, RedemptionRecord } from '../../reconcile/input.js';
 import type { RequestBody } from '../../request/request.js';
@@ -101,16 +101,7 @@ export class KyselyReconciliation implements ReconciliationWriter {
       let q = this.db
         .selectFrom('redemptions')
         .innerJoin('warrants', 'warrants.id', 'redemptions.warrant_id')
-        .select([
-          'redemptions.seq',
-          'redemptions.id',
-          'redemptions.event_id',
-          'redemptions.warrant_id',
-          'warrants.request_id',
-          'redemptions.code',
-          'redemptions.executor',
-          'redemptions.at',
-        ])
+        .select([...DENIAL_COLUMNS, 'warrants.request_id'])
         .where('redemptions.outcome', '=', 'deny')
         .where(inTheLog);
       if (ids !== undefined) q = q.where('redemptions.warrant_id', 'in', ids);
