@@ -132,6 +132,11 @@ export const findingKey = {
   redemptionAbuse: (warrantId: string): string => `REDEMPTION_ABUSE|${warrantId}`,
   /** A caller refused again and again with no warrant this server holds. */
   callerAbuse: (executor: string): string => `REDEMPTION_ABUSE|caller|${executor}`,
+  /**
+   * The next occurrence of an abuse finding (`key`, either of the two above) that a person
+   * resolved at `resolvedAt`: the refusals after that resolution, counted afresh.
+   */
+  abuseAfter: (key: string, resolvedAt: string): string => `${key}|after|${resolvedAt}`,
 } as const;
 
 function refuse(state: FindingState, t: FindingTransition): CountersignError<FindingErrorCode> {

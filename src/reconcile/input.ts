@@ -51,6 +51,8 @@ export interface ExistingFinding {
   readonly state: FindingState;
   /** Resolved by reconciliation (the condition was seen to clear), not by a person. */
   readonly automatic?: boolean;
+  /** When it was resolved (its resolution's `at`), for a resolved finding. */
+  readonly resolvedAt?: string;
 }
 
 export interface ReconcileInput {

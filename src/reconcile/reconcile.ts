@@ -1,19 +1,17 @@
 import type { NewFinding } from './finding.js';
-import { findingKey } from './finding.js';
-import {
-  evidence,
-  type AutomaticResolution,
-  type DenialRecord,
-  type ExistingFinding,
-  type FindingSink,
-  type ReconcileInput,
-  type ReconcileResult,
-  type Reopening,
+import type {
+  AutomaticResolution,
+  ExistingFinding,
+  FindingSink,
+  ReconcileInput,
+  ReconcileResult,
+  Reopening,
 } from './input.js';
 import type { Observation } from '../observation/observation.js';
 import { buildIndexes, type Indexes } from './indexes.js';
 import { fulfilmentMismatches, observedGrants, unapprovedVersions } from './observed.js';
 import { driftLookups, expiredNotRevoked, unfulfilledTargets } from './windows.js';
+import { redemptionAbuse } from './abuse.js';
 
 export type {
   ApprovedGrant,
@@ -73,62 +71,6 @@ function collector(existing: ReadonlyMap<string, ExistingFinding>): FindingSink 
   };
 }
 
-/**
- * `REDEMPTION_ABUSE`: a warrant with at least `threshold` denied redemptions, of any code,
- * citing the denials and its `warrant.issued` event. Denials that name no warrant this
- * server holds (forged, unreadable, from another server) count against their caller
- * instead, under `REDEMPTION_ABUSE|caller|<executor>`, with the subject `''`.
- */
-function redemptionAbuse(
-  denials: readonly DenialRecord[],
-  idx: Indexes,
-  threshold: number,
-  sink: FindingSink,
-): void {
-  const byKey = new Map<string, DenialRecord[]>();
-  for (const d of denials) {
-    const key =
-      d.warrantId === null
-        ? findingKey.callerAbuse(d.executor)
-        : findingKey.redemptionAbuse(d.warrantId);
-    const list = byKey.get(key);
-    if (list) list.push(d);
-    else byKey.set(key, [d]);
-  }
-  for (const [key, list] of byKey) {
-    const first = list[0] as DenialRecord;
-    if (list.length < threshold) continue;
-    const codes = [...new Set(list.map((d) => d.code))].sort().join(', ');
-    const redemptions = list.map((d) => d.id);
-    const warrantId = first.warrantId;
-    if (warrantId === null) {
-      sink.holds({
-        kind: 'REDEMPTION_ABUSE',
-        key,
-        requestId: null,
-        warrantId: null,
-        subject: '',
-        target: null,
-        detail: `${first.executor} was refused ${list.length} times presenting no warrant this server holds (${codes})`,
-        evidence: evidence({ redemptions }),
-      });
-      continue;
-    }
-    const grant = idx.grants.get(warrantId);
-    const executors = new Set(list.map((d) => d.executor)).size;
-    sink.holds({
-      kind: 'REDEMPTION_ABUSE',
-      key,
-      requestId: grant?.requestId ?? first.requestId ?? null,
-      warrantId,
-      subject: grant?.subject ?? '',
-      target: null,
-      detail: `warrant ${warrantId} was refused ${list.length} times by ${executors} caller(s) (${codes})`,
-      evidence: evidence({ warrants: grant === undefined ? [] : [warrantId], redemptions }),
-    });
-  }
-}
-
 /** A usable threshold: at least 1, whole; a missing or non-finite value means the default. */
 const abuseThreshold = (t: number | undefined): number =>
   t === undefined || !Number.isFinite(t) ? DEFAULT_ABUSE_THRESHOLD : Math.max(1, Math.ceil(t));
@@ -179,6 +121,7 @@ const driftGrace = (ms: number | undefined): number =>
  *   needs a revocation only where it was applied or seen.
  * - `REDEMPTION_ABUSE|warrantId`: at least `abuseThreshold` (default 3) denials;
  *   `REDEMPTION_ABUSE|caller|executor` as many by one caller with no warrant held.
+ *   After a person resolves one, as many more denials make `<key>|after|<resolvedAt>`.
  *
  * Each finding names the records it rests on (`evidence`): the `warrant.issued` of
  * the warrant it concerns, the redemptions, fulfilments and observations it was
@@ -277,6 +220,6 @@ function runRules(input: ReconcileInput, idx: Indexes): ReconcileResult {
   unapprovedVersions(idx, sink);
   observedGrants(idx, sink);
   expiredNotRevoked(idx, input.now, sink);
-  redemptionAbuse(input.denials, idx, abuseThreshold(input.abuseThreshold), sink);
+  redemptionAbuse(input.denials, idx, input.existing, abuseThreshold(input.abuseThreshold), sink);
   return sink.result();
 }

@@ -7,7 +7,8 @@ import type { Watermark } from './ports/reconciliation.js';
  */
 // 2: findings reopen (decision 0035), untargeted warrants cover `default` only (0036), and
 // a caller's refusals with no warrant held count as REDEMPTION_ABUSE.
-export const RULES_VERSION = 2;
+// 3: refusals after a person resolved a REDEMPTION_ABUSE raise its next occurrence (0037).
+export const RULES_VERSION = 3;
 
 /**
  * How often a pass plans every subject even when the watermark would let it plan fewer:

@@ -246,6 +246,27 @@ describeOnEveryStore('reconciliation against a real server', (store) => {
       ]);
       expect(found[0]!.evidence.redemptions).toHaveLength(3);
       expect((await reconcileNow(s)).raised).toBe(0);
+
+      // A person's resolution settles those three; three more are a new occurrence.
+      const resolved = await s.cli(
+        ['findings', 'resolve', found[0]!.id, '--reason', 'deploy-us key rotated'],
+        'admin',
+      );
+      expect(resolved.code, resolved.stderr).toBe(0);
+      for (let i = 0; i < 2; i++) expect((await redeem(forged)).status).toBe(403);
+      expect((await reconcileNow(s)).raised).toBe(0);
+      expect((await redeem(forged)).status).toBe(403);
+      expect((await reconcileNow(s)).raised).toBe(1);
+      const again = (await findingsOf(s, '')).filter((f) => f.state === 'open');
+      expect(again.map((f) => f.detail)).toEqual([
+        expect.stringMatching(/^deploy-us was refused 3 times since \S+ presenting no warrant/),
+      ]);
+      expect(again[0]!.evidence.redemptions).toHaveLength(3);
+      expect(again[0]!.evidence.redemptions).not.toContain(found[0]!.evidence.redemptions[2]);
+      expect((await reconcileNow(s)).raised).toBe(0);
+      const audit = await runCli(['log', 'verify', '--database', s.databaseUrl], {});
+      expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+      expect(audit.stdout).toContain('state OK');
     });
   });
 

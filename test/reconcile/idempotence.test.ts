@@ -163,6 +163,67 @@ describe('reconcile', () => {
     });
   });
 
+  describe('when refusals go on after a person resolved the abuse finding', () => {
+    const g = grant({ warrantId: 'wrt_x', notAfter: iso(10 * HOUR) });
+    const resolvedBy = (at: number, state: FindingState = 'resolved'): ExistingFinding => ({
+      id: `fnd_${at}`,
+      state,
+      automatic: false,
+      resolvedAt: iso(at),
+    });
+    const burst = (from: number, n: number, warrantId = 'wrt_x') =>
+      Array.from({ length: n }, (_, i) => denial(`d${from + i}`, warrantId, from + i));
+
+    it('raises the next occurrence once as many refusals follow the resolution, citing only them', () => {
+      const existing = new Map([['REDEMPTION_ABUSE|wrt_x', resolvedBy(100)]]);
+      const denials = [...burst(1, 3), ...burst(101, 3)];
+      const { raise } = reconcile(input({ now: when(200), grants: [g], denials, existing }));
+      expect(raise).toEqual([
+        expect.objectContaining({
+          kind: 'REDEMPTION_ABUSE',
+          key: `REDEMPTION_ABUSE|wrt_x|after|${iso(100)}`,
+          detail: `warrant wrt_x was refused 3 times since ${iso(100)} by 1 caller(s) (SCOPE_EXCEEDED)`,
+          evidence: expect.objectContaining({ redemptions: ['d101', 'd102', 'd103'] }),
+        }),
+      ]);
+    });
+
+    it('counts none of the refusals the resolution settled', () => {
+      const existing = new Map([['REDEMPTION_ABUSE|wrt_x', resolvedBy(100)]]);
+      const denials = [...burst(1, 3), ...burst(99, 2), ...burst(101, 2)];
+      expect(reconcile(input({ now: when(200), grants: [g], denials, existing })).raise).toEqual(
+        [],
+      );
+    });
+
+    it('raises nothing more while the next occurrence is open, and the one after its resolution', () => {
+      const again = `REDEMPTION_ABUSE|wrt_x|after|${iso(100)}`;
+      const denials = [...burst(1, 3), ...burst(101, 3), ...burst(201, 3)];
+      const open = new Map([
+        ['REDEMPTION_ABUSE|wrt_x', resolvedBy(100)],
+        [again, { id: 'fnd_2', state: 'open' as const }],
+      ]);
+      expect(
+        reconcile(input({ now: when(300), grants: [g], denials, existing: open })).raise,
+      ).toEqual([]);
+      const settled = new Map([...open, [again, resolvedBy(200)]]);
+      const r = reconcile(input({ now: when(300), grants: [g], denials, existing: settled }));
+      expect(keys(r.raise)).toEqual([`REDEMPTION_ABUSE|wrt_x|after|${iso(200)}`]);
+    });
+
+    it('counts the refusals of a caller holding no warrant the same way', () => {
+      const forged = burst(101, 3, 'unused').map((d) => ({ ...d, warrantId: null }));
+      const existing = new Map([['REDEMPTION_ABUSE|caller|intruder', resolvedBy(100)]]);
+      const r = reconcile(input({ now: when(200), denials: forged, existing }));
+      expect(r.raise).toEqual([
+        expect.objectContaining({
+          key: `REDEMPTION_ABUSE|caller|intruder|after|${iso(100)}`,
+          detail: `intruder was refused 3 times since ${iso(100)} presenting no warrant this server holds (SCOPE_EXCEEDED)`,
+        }),
+      ]);
+    });
+  });
+
   describe('when a caller is refused again and again with no warrant the server holds', () => {
     const forged = (id: string, executor: string, code = 'WARRANT_INVALID') => ({
       ...denial(id, 'unused', 1, code),

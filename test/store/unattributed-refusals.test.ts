@@ -4,8 +4,55 @@ import { ManualClock } from '../../src/core/clock.js';
 import { record } from '../../src/service/context.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import type { Store } from '../../src/service/ports/store.js';
+import type { Finding, FindingId } from '../../src/reconcile/finding.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
+import { appendRaisedEvent } from '../helpers/store-rows.js';
 import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
+
+/** A caller refused with no warrant held, as `recordRefusedRedemption` records it. */
+const refuse = (store: Store, clock: ManualClock, executor: string, n: number) =>
+  store.transaction(async (tx) => {
+    for (let i = 0; i < n; i++) {
+      const eventId = await record(
+        tx,
+        'redemption.denied',
+        clock.now(),
+        executor,
+        {},
+        {
+          code: 'SIGNATURE_INVALID',
+        },
+      );
+      await tx.warrants.recordRedemption({
+        id: `rcp_${executor}_${i}`,
+        warrantId: null,
+        outcome: 'deny',
+        code: 'SIGNATURE_INVALID',
+        useNumber: null,
+        executor,
+        action: null,
+        at: clock.now().toISOString(),
+        eventId,
+      });
+    }
+  });
+
+/** An abuse finding against a caller, raised with its event. */
+const callerFinding = (key: string): Finding => ({
+  id: `fnd_${key.length}_${key.slice(-8)}` as FindingId,
+  key,
+  kind: 'REDEMPTION_ABUSE',
+  state: 'open',
+  requestId: null,
+  warrantId: null,
+  subject: '',
+  target: null,
+  detail: 'caller test',
+  evidence: { warrants: [], redemptions: [], fulfilments: [], observations: [] },
+  raisedAt: AT,
+  updatedAt: AT,
+  resolution: null,
+});
 
 /** The log size, and whether an incremental pass from `treeSize` must judge callers again. */
 const changedSince = async (store: Store, treeSize: number) =>
@@ -16,6 +63,35 @@ for (const dialect of DIALECTS) {
     `refusals naming no warrant, on the ${dialect.name} store`,
     () => {
       const storeOf = storePerTest(dialect);
+
+      it('are read for a caller until it has a live finding, and again once a person resolves it', async () => {
+        const store = storeOf();
+        const clock = new ManualClock(AT);
+        const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+        // `deploy` is a prefix of `deploy-us`: neither finding may stand for the other.
+        for (const caller of ['deploy-us', 'deploy']) await refuse(store, clock, caller, 2);
+        await integrateAll(store, clock, ring);
+        const callers = async () => {
+          const read = await store.read.reconciliation.unattributedDenials();
+          return [...new Set(read.map((d) => d.executor))].sort();
+        };
+        const raise = (f: Finding) =>
+          store.transaction(async (tx) => tx.findings.insert(f, await appendRaisedEvent(tx, AT)));
+        expect(await callers()).toEqual(['deploy', 'deploy-us']);
+
+        const first = callerFinding('REDEMPTION_ABUSE|caller|deploy-us');
+        await raise(first);
+        expect(await callers()).toEqual(['deploy']);
+
+        const resolution = { by: 'admin', reason: 'rotated', at: AT, automatic: false };
+        await store.transaction((tx) =>
+          tx.findings.update(first.id, 'open', 'resolved', resolution, AT),
+        );
+        expect(await callers()).toEqual(['deploy', 'deploy-us']);
+
+        await raise(callerFinding(`REDEMPTION_ABUSE|caller|deploy-us|after|${AT}`));
+        expect(await callers()).toEqual(['deploy']);
+      });
 
       it('make the next incremental pass judge callers again, and only that pass', async () => {
         const store = storeOf();

@@ -58,9 +58,12 @@ export const DENIAL_COLUMNS = [
 
 /** See `ReconciliationReader.unattributedDenials`. */
 export async function unattributedDenials(db: Kysely<Database>): Promise<DenialRecord[]> {
-  // Served by redemptions_warrant_outcome: the rows whose warrant id is null. A caller
-  // already flagged is skipped: its finding stands, so its rows cannot change a verdict.
+  // Served by redemptions_warrant_outcome: the rows whose warrant id is null. A caller with
+  // a live finding (its first, or an occurrence after a person's resolution) is skipped:
+  // that finding stands, so its rows cannot change a verdict. Such findings have the
+  // subject '', so the look-up reads findings_subject's few entries for it.
   const flagged = sql<string>`${findingKey.callerAbuse('')} || ${sql.ref('redemptions.executor')}`;
+  const again = sql<string>`${flagged} || '|after|'`;
   const rows = await db
     .selectFrom('redemptions')
     .select(DENIAL_COLUMNS)
@@ -70,7 +73,17 @@ export async function unattributedDenials(db: Kysely<Database>): Promise<DenialR
     .where((eb) =>
       eb.not(
         eb.exists(
-          eb.selectFrom('findings').select('findings.id').where('findings.key', '=', flagged),
+          eb
+            .selectFrom('findings')
+            .select('findings.id')
+            .where('findings.subject', '=', '')
+            .where('findings.state', '!=', 'resolved')
+            .where((f) =>
+              f.or([
+                f('findings.key', '=', flagged),
+                f(sql`substr(${sql.ref('findings.key')}, 1, length(${again}))`, '=', again),
+              ]),
+            ),
         ),
       ),
     )

@@ -31,6 +31,25 @@ const toFinding = (r: Selectable<FindingsTable>, evidence: FindingProof): Findin
   resolution: r.resolution === null ? null : (JSON.parse(r.resolution) as FindingResolution),
 });
 
+/** Findings by key, as the reconciler sees them: state, and who resolved them when. */
+function existingByKey(
+  rows: readonly { id: string; key: string; state: string; resolution: string | null }[],
+): Map<string, ExistingFinding> {
+  return new Map(
+    rows.map((r) => {
+      const resolution =
+        r.resolution === null ? null : (JSON.parse(r.resolution) as FindingResolution);
+      const found: ExistingFinding = {
+        id: r.id,
+        state: r.state as FindingState,
+        automatic: resolution?.automatic === true,
+        ...(resolution === null ? {} : { resolvedAt: resolution.at }),
+      };
+      return [r.key, found];
+    }),
+  );
+}
+
 /** What reconciliation found, and where each finding stands. */
 export class KyselyFindings implements FindingWriter {
   constructor(private readonly db: Kysely<Database>) {}
@@ -125,19 +144,7 @@ export class KyselyFindings implements FindingWriter {
       .selectFrom('findings')
       .select(['id', 'key', 'state', 'resolution'])
       .execute();
-    return new Map(
-      rows.map((r) => [
-        r.key,
-        {
-          id: r.id,
-          state: r.state as FindingState,
-          automatic:
-            r.resolution === null
-              ? false
-              : (JSON.parse(r.resolution) as FindingResolution).automatic,
-        },
-      ]),
-    );
+    return existingByKey(rows);
   }
 
   async openByKind(): Promise<Map<FindingKind, number>> {
@@ -159,14 +166,7 @@ export class KyselyFindings implements FindingWriter {
       .select(['id', 'key', 'state', 'resolution'])
       .where(inSubjects('subject', range))
       .execute();
-    const automatic = (resolution: string | null): boolean =>
-      resolution !== null && (JSON.parse(resolution) as FindingResolution).automatic;
-    return new Map(
-      rows.map((r) => [
-        r.key,
-        { id: r.id, state: r.state as FindingState, automatic: automatic(r.resolution) },
-      ]),
-    );
+    return existingByKey(rows);
   }
 
   async keysRaised(keys: readonly string[]): Promise<Set<string>> {
