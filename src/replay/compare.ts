@@ -14,12 +14,14 @@ export const STATE_DIVERGENCE_KINDS = [
   'USES_EXCEED_SIGNED_MAX',
   /** The log holds an event its record's state machine does not allow where it stands. */
   'LOG_TRANSITION_INVALID',
+  /** A stored subtree hash (proofs are built from them) is not the one the leaves give. */
+  'NODE_HASH_MISMATCH',
 ] as const;
 export type StateDivergenceKind = (typeof STATE_DIVERGENCE_KINDS)[number];
 
 export interface StateDivergence {
   readonly kind: StateDivergenceKind;
-  readonly record: 'warrant' | 'request' | 'finding' | 'event' | 'key';
+  readonly record: 'warrant' | 'request' | 'finding' | 'event' | 'key' | 'node';
   readonly id: string;
   /** The leaf index that proves the log's side, or null when the log has none. */
   readonly index: number | null;

@@ -1,5 +1,6 @@
 import { storedVerifierKeys } from './log-keys.js';
 import { auditLog } from '../log/audit.js';
+import { auditNodes, type NodeProblem } from '../log/node-audit.js';
 import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { compareState, type StateDivergence } from '../replay/compare.js';
@@ -26,6 +27,8 @@ export interface StateAuditReport {
   readonly warrants: number;
   readonly requests: number;
   readonly findings: number;
+  /** Stored subtree hashes checked against the leaves. */
+  readonly nodes: number;
   /** Events still queued for integration, folded in after the integrated ones. */
   readonly queued: number;
   /** How many disagreements there were; at most {@link MAX_LISTED} are listed. */
@@ -39,6 +42,16 @@ export interface StoreAuditReport extends AuditReport {
   /** Null when the log itself diverged: rows are only compared with a sound log. */
   readonly state: StateAuditReport | null;
 }
+
+/** A stored subtree hash that disagrees with the leaves, as the state audit lists it. */
+const nodeDivergence = (p: NodeProblem): StateDivergence => ({
+  kind: 'NODE_HASH_MISMATCH',
+  record: 'node',
+  id: p.level < 0 ? 'beyond' : `${p.level}/${p.index}`,
+  // The first leaf the node covers.
+  index: p.level < 0 ? null : p.index * 2 ** p.level,
+  detail: p.detail,
+});
 
 /** Pages of integrated entries, each entry also folded into `replay` as it is read. */
 export async function* replayedPages(
@@ -88,14 +101,17 @@ async function auditView(repo: ReadPorts, opts: StoreAuditOptions): Promise<Stor
   for (const leaf of queued) replay.apply(-1, leaf);
   const rows = await repo.audit.stateRows();
   const divergences = compareState(replay.result(), rows);
+  const nodes = await auditNodes(repo.audit, report.size, MAX_LISTED);
+  const total = divergences.length + nodes.total;
   const state: StateAuditReport = {
-    ok: divergences.length === 0,
+    ok: total === 0,
     warrants: rows.warrants.length,
     requests: rows.requests.length,
     findings: rows.findings.length,
+    nodes: nodes.checked,
     queued: queued.length,
-    total: divergences.length,
-    divergences: divergences.slice(0, MAX_LISTED),
+    total,
+    divergences: [...divergences, ...nodes.problems.map(nodeDivergence)].slice(0, MAX_LISTED),
   };
   return { ...report, origin, trust, state };
 }

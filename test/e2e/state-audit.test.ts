@@ -113,6 +113,21 @@ describeOnEveryStore('the state audit, when rows are edited behind the server', 
     });
   });
 
+  describe('when the stored subtree hashes that proofs are built from are edited', () => {
+    it('takes the edits: one hash changed, one deleted, one added beyond the log', async () => {
+      const zeros = '0'.repeat(64);
+      await editBehindServer(
+        s.databaseUrl,
+        `update log_nodes set hash = '${zeros}' where level = 1 and idx = 0`,
+      );
+      await editBehindServer(s.databaseUrl, `delete from log_nodes where level = 0 and idx = 2`);
+      await editBehindServer(
+        s.databaseUrl,
+        `insert into log_nodes (level, idx, hash) values (0, 1000000, '${zeros}')`,
+      );
+    });
+  });
+
   describe('then log verify of the database', () => {
     it('exits 4 and names every row the hashed log contradicts, with its code', async () => {
       const out = await runCli(['log', 'verify', '--database', s.databaseUrl], {});
@@ -129,9 +144,14 @@ describeOnEveryStore('the state audit, when rows are edited behind the server', 
           `STATE_DIVERGES: finding ${findingId} is resolved in the table, open in the log`,
           // The replayed use exhausted the warrant a second time.
           `LOG_TRANSITION_INVALID: warrant.exhausted for request ${reset.requestId}, which was exhausted`,
+          'NODE_HASH_MISMATCH: the stored subtree hash 1/0 is not the one its leaves give',
+          'NODE_HASH_MISMATCH: the subtree hash 0/2 is not stored',
+          expect.stringMatching(
+            /^NODE_HASH_MISMATCH: 1 stored subtree hash\(es\) lie beyond the \d+ leaves of the log$/,
+          ),
         ]),
       );
-      expect(out.stdout).toContain('state DIVERGES: 7 row(s) disagree with the log');
+      expect(out.stdout).toContain('state DIVERGES: 10 row(s) disagree with the log');
     });
 
     it('reports the same as JSON, each divergence with the leaf index that proves the log side', async () => {

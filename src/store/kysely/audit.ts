@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { HashRow } from '../../log/node-audit.js';
 import type { StateRows } from '../../replay/compare.js';
 import type { AuditReader } from '../../service/ports/audit.js';
 import type { Database } from '../schema.js';
@@ -6,6 +7,37 @@ import type { Database } from '../schema.js';
 /** The rows the state audit compares with the log. */
 export class KyselyAudit implements AuditReader {
   constructor(private readonly db: Kysely<Database>) {}
+
+  async leafHashes(from: number, limit: number): Promise<HashRow[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['leaf_index', 'leaf_hash'])
+      .where('leaf_index', '>=', from)
+      .orderBy('leaf_index')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ index: Number(r.leaf_index), hash: r.leaf_hash }));
+  }
+
+  async nodes(level: number, from: number, limit: number): Promise<HashRow[]> {
+    const rows = await this.db
+      .selectFrom('log_nodes')
+      .select(['idx', 'hash'])
+      .where('level', '=', level)
+      .where('idx', '>=', from)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ index: Number(r.idx), hash: r.hash }));
+  }
+
+  async count(): Promise<number> {
+    const r = await this.db
+      .selectFrom('log_nodes')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
 
   async stateRows(): Promise<StateRows> {
     const [warrants, requests, findings, keys] = await Promise.all([
