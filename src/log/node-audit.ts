@@ -20,12 +20,13 @@ export interface NodeSource {
   leafHashes(from: number, limit: number): Promise<readonly HashRow[]>;
   /** The stored nodes of `level` with index >= `from`. */
   nodes(level: number, from: number, limit: number): Promise<readonly HashRow[]>;
-  /** How many nodes are stored, on every level. */
-  count(): Promise<number>;
+  /** How many nodes are stored on each level that has any. */
+  levels(): Promise<readonly { readonly level: number; readonly count: number }[]>;
 }
 
 export interface NodeProblem {
   readonly level: number;
+  /** The node's index on its level; -1 for rows beyond the log. */
   readonly index: number;
   readonly detail: string;
 }
@@ -53,6 +54,7 @@ class PagedRows {
 
   constructor(
     private readonly read: (from: number, limit: number) => Promise<readonly HashRow[]>,
+    private readonly size: number,
   ) {}
 
   /** The row at `index`, or null when none is stored there (rows before it are skipped). */
@@ -65,9 +67,9 @@ class PagedRows {
         if (row.index === index) return row;
       }
       if (this.#done) return null;
-      this.#page = await this.read(this.#from, PAGE);
+      this.#page = await this.read(this.#from, this.size);
       this.#at = 0;
-      this.#done = this.#page.length < PAGE;
+      this.#done = this.#page.length < this.size;
       this.#from = (this.#page.at(-1)?.index ?? this.#from) + 1;
     }
   }
@@ -78,8 +80,8 @@ class Tally {
   readonly problems: NodeProblem[] = [];
   total = 0;
   checked = 0;
-  /** Stored nodes found where the leaves imply one. */
-  found = 0;
+  /** Stored nodes found where the leaves imply one, by level. */
+  readonly found: number[] = [];
 
   constructor(private readonly max: number) {}
 
@@ -90,7 +92,7 @@ class Tally {
       this.report({ level, index, detail: `the subtree hash ${level}/${index} is not stored` });
       return;
     }
-    this.found += 1;
+    this.found[level] = (this.found[level] ?? 0) + 1;
     if (!sameHash(stored.hash, hash.toString('hex'))) {
       this.report({
         level,
@@ -144,13 +146,19 @@ async function compareRun(
  * read once. A wrong node is reported and its correct hash carried upwards, so one bad row
  * is one problem.
  */
-export async function auditNodes(source: NodeSource, size: number, max = 100): Promise<NodeAudit> {
-  const tally = new Tally(max);
+export async function auditNodes(
+  source: NodeSource,
+  size: number,
+  opts: { readonly max?: number; readonly page?: number } = {},
+): Promise<NodeAudit> {
+  const tally = new Tally(opts.max ?? 100);
+  const page = opts.page ?? PAGE;
   const above: PagedRows[] = [];
   const left: Buffer[] = [];
   const carry = async (level: number, index: number, hash: Buffer): Promise<void> => {
-    const rows = (above[level] ??= new PagedRows((from, limit) =>
-      source.nodes(level, from, limit),
+    const rows = (above[level] ??= new PagedRows(
+      (from, limit) => source.nodes(level, from, limit),
+      page,
     ));
     tally.compare(level, index, await rows.find(index), hash);
     if (index % 2 === 0) left[level] = hash;
@@ -175,13 +183,15 @@ export async function auditNodes(source: NodeSource, size: number, max = 100): P
     }
   }
   // Every stored node not found above lies past the leaves: each level was read in full.
-  const stored = await source.count();
-  if (stored > tally.found) {
-    tally.report({
-      level: -1,
-      index: size,
-      detail: `${stored - tally.found} stored subtree hash(es) lie beyond the ${size} leaves of the log`,
-    });
+  for (const { level, count } of await source.levels()) {
+    const beyond = count - (tally.found[level] ?? 0);
+    if (beyond > 0) {
+      tally.report({
+        level,
+        index: -1,
+        detail: `${beyond} stored subtree hash(es) on level ${level} lie beyond the ${size} leaves of the log`,
+      });
+    }
   }
   return { checked: tally.checked, total: tally.total, problems: tally.problems };
 }

@@ -10,7 +10,7 @@ import type { Indexes } from './indexes.js';
  *
  * A person's resolution settles the refusals made until then, not those after it: once
  * `threshold` more follow, they are a new occurrence with a finding of its own
- * (`findingKey.abuseAfter`), and so on after each resolution.
+ * (`findingKey.abuseAfter`, keyed by the finding resolved), and so on after each.
  */
 export function redemptionAbuse(
   denials: readonly DenialRecord[],
@@ -67,21 +67,26 @@ export function redemptionAbuse(
 }
 
 /**
- * The abuse key whose refusals are counted now, and the resolution they must follow:
- * past each occurrence a person resolved, to the next.
+ * The abuse key whose refusals are counted now, and the instant they must follow: past
+ * each occurrence a person resolved, to the next, keyed by the finding resolved. The
+ * instant only moves forward, so a resolution stamped earlier than the one before it (a
+ * clock stepped back) never counts refusals an earlier occurrence already cited.
  */
 function currentOccurrence(
   first: string,
   existing: ReadonlyMap<string, ExistingFinding>,
 ): { key: string; after: string | null } {
   let key = first;
-  let after: string | null = null;
+  let after = null as string | null;
+  // A finding has one key, so the walk cannot come back; the set guards a malformed map.
+  const seen = new Set<string>();
   for (;;) {
     const e = existing.get(key);
-    if (e?.state !== 'resolved' || e.automatic === true || e.resolvedAt === undefined) {
-      return { key, after };
-    }
-    after = e.resolvedAt;
-    key = findingKey.abuseAfter(first, after);
+    const personal = e?.state === 'resolved' && e.automatic !== true && e.resolvedAt !== undefined;
+    if (!personal || seen.has(e.id)) return { key, after };
+    seen.add(e.id);
+    const at = e.resolvedAt;
+    if (after === null || at > after) after = at;
+    key = findingKey.abuseAfter(first, e.id);
   }
 }

@@ -133,10 +133,10 @@ export const findingKey = {
   /** A caller refused again and again with no warrant this server holds. */
   callerAbuse: (executor: string): string => `REDEMPTION_ABUSE|caller|${executor}`,
   /**
-   * The next occurrence of an abuse finding (`key`, either of the two above) that a person
-   * resolved at `resolvedAt`: the refusals after that resolution, counted afresh.
+   * The next occurrence of an abuse finding (`key`, either of the two above) after the
+   * finding `resolved` that a person resolved: the refusals since, counted afresh.
    */
-  abuseAfter: (key: string, resolvedAt: string): string => `${key}|after|${resolvedAt}`,
+  abuseAfter: (key: string, resolved: string): string => `${key}|after|${resolved}`,
 } as const;
 
 function refuse(state: FindingState, t: FindingTransition): CountersignError<FindingErrorCode> {

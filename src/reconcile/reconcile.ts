@@ -121,7 +121,7 @@ const driftGrace = (ms: number | undefined): number =>
  *   needs a revocation only where it was applied or seen.
  * - `REDEMPTION_ABUSE|warrantId`: at least `abuseThreshold` (default 3) denials;
  *   `REDEMPTION_ABUSE|caller|executor` as many by one caller with no warrant held.
- *   After a person resolves one, as many more denials make `<key>|after|<resolvedAt>`.
+ *   After a person resolves one, as many more denials make `<key>|after|<its id>`.
  *
  * Each finding names the records it rests on (`evidence`): the `warrant.issued` of
  * the warrant it concerns, the redemptions, fulfilments and observations it was

@@ -47,9 +47,9 @@ export interface StoreAuditReport extends AuditReport {
 const nodeDivergence = (p: NodeProblem): StateDivergence => ({
   kind: 'NODE_HASH_MISMATCH',
   record: 'node',
-  id: p.level < 0 ? 'beyond' : `${p.level}/${p.index}`,
+  id: p.index < 0 ? `${p.level}/beyond` : `${p.level}/${p.index}`,
   // The first leaf the node covers.
-  index: p.level < 0 ? null : p.index * 2 ** p.level,
+  index: p.index < 0 ? null : p.index * 2 ** p.level,
   detail: p.detail,
 });
 
@@ -101,7 +101,7 @@ async function auditView(repo: ReadPorts, opts: StoreAuditOptions): Promise<Stor
   for (const leaf of queued) replay.apply(-1, leaf);
   const rows = await repo.audit.stateRows();
   const divergences = compareState(replay.result(), rows);
-  const nodes = await auditNodes(repo.audit, report.size, MAX_LISTED);
+  const nodes = await auditNodes(repo.audit, report.size, { max: MAX_LISTED });
   const total = divergences.length + nodes.total;
   const state: StateAuditReport = {
     ok: total === 0,

@@ -147,7 +147,7 @@ describeOnEveryStore('the state audit, when rows are edited behind the server', 
           'NODE_HASH_MISMATCH: the stored subtree hash 1/0 is not the one its leaves give',
           'NODE_HASH_MISMATCH: the subtree hash 0/2 is not stored',
           expect.stringMatching(
-            /^NODE_HASH_MISMATCH: 1 stored subtree hash\(es\) lie beyond the \d+ leaves of the log$/,
+            /^NODE_HASH_MISMATCH: 1 stored subtree hash\(es\) on level 0 lie beyond the \d+ leaves of the log$/,
           ),
         ]),
       );

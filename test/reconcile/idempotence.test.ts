@@ -181,7 +181,7 @@ describe('reconcile', () => {
       expect(raise).toEqual([
         expect.objectContaining({
           kind: 'REDEMPTION_ABUSE',
-          key: `REDEMPTION_ABUSE|wrt_x|after|${iso(100)}`,
+          key: 'REDEMPTION_ABUSE|wrt_x|after|fnd_100',
           detail: `warrant wrt_x was refused 3 times since ${iso(100)} by 1 caller(s) (SCOPE_EXCEEDED)`,
           evidence: expect.objectContaining({ redemptions: ['d101', 'd102', 'd103'] }),
         }),
@@ -197,7 +197,7 @@ describe('reconcile', () => {
     });
 
     it('raises nothing more while the next occurrence is open, and the one after its resolution', () => {
-      const again = `REDEMPTION_ABUSE|wrt_x|after|${iso(100)}`;
+      const again = 'REDEMPTION_ABUSE|wrt_x|after|fnd_100';
       const denials = [...burst(1, 3), ...burst(101, 3), ...burst(201, 3)];
       const open = new Map([
         ['REDEMPTION_ABUSE|wrt_x', resolvedBy(100)],
@@ -208,7 +208,40 @@ describe('reconcile', () => {
       ).toEqual([]);
       const settled = new Map([...open, [again, resolvedBy(200)]]);
       const r = reconcile(input({ now: when(300), grants: [g], denials, existing: settled }));
-      expect(keys(r.raise)).toEqual([`REDEMPTION_ABUSE|wrt_x|after|${iso(200)}`]);
+      expect(keys(r.raise)).toEqual(['REDEMPTION_ABUSE|wrt_x|after|fnd_200']);
+    });
+
+    it('counts only refusals after the latest resolution, even one stamped earlier than the last', () => {
+      // The clock stepped back: the next occurrence was resolved "before" the first was.
+      const again = 'REDEMPTION_ABUSE|wrt_x|after|fnd_100';
+      const existing = new Map([
+        ['REDEMPTION_ABUSE|wrt_x', resolvedBy(100)],
+        [again, { ...resolvedBy(50), id: 'fnd_2' }],
+      ]);
+      const denials = [...burst(60, 3), ...burst(101, 2)];
+      const r = reconcile(input({ now: when(300), grants: [g], denials, existing }));
+      expect(r.raise).toEqual([]);
+      const more = [...denials, ...burst(103, 1)];
+      const next = reconcile(input({ now: when(300), grants: [g], denials: more, existing }));
+      expect(next.raise).toEqual([
+        expect.objectContaining({
+          key: 'REDEMPTION_ABUSE|wrt_x|after|fnd_2',
+          evidence: expect.objectContaining({ redemptions: ['d101', 'd102', 'd103'] }),
+        }),
+      ]);
+    });
+
+    it('ends its walk when an occurrence is resolved at the very instant it began', () => {
+      const again = 'REDEMPTION_ABUSE|wrt_x|after|fnd_100';
+      const existing = new Map([
+        ['REDEMPTION_ABUSE|wrt_x', resolvedBy(100)],
+        [again, { ...resolvedBy(100), id: 'fnd_2' }],
+        // A malformed map whose next key names a finding already walked past.
+        ['REDEMPTION_ABUSE|wrt_x|after|fnd_2', resolvedBy(100)],
+      ]);
+      const denials = burst(101, 3);
+      const r = reconcile(input({ now: when(300), grants: [g], denials, existing }));
+      expect(r.raise).toEqual([]);
     });
 
     it('counts the refusals of a caller holding no warrant the same way', () => {
@@ -217,7 +250,7 @@ describe('reconcile', () => {
       const r = reconcile(input({ now: when(200), denials: forged, existing }));
       expect(r.raise).toEqual([
         expect.objectContaining({
-          key: `REDEMPTION_ABUSE|caller|intruder|after|${iso(100)}`,
+          key: 'REDEMPTION_ABUSE|caller|intruder|after|fnd_100',
           detail: `intruder was refused 3 times since ${iso(100)} presenting no warrant this server holds (SCOPE_EXCEEDED)`,
         }),
       ]);

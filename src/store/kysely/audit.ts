@@ -31,12 +31,13 @@ export class KyselyAudit implements AuditReader {
     return rows.map((r) => ({ index: Number(r.idx), hash: r.hash }));
   }
 
-  async count(): Promise<number> {
-    const r = await this.db
+  async levels(): Promise<{ level: number; count: number }[]> {
+    const rows = await this.db
       .selectFrom('log_nodes')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+      .select(['level', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('level')
+      .execute();
+    return rows.map((r) => ({ level: Number(r.level), count: Number(r.n) }));
   }
 
   async stateRows(): Promise<StateRows> {

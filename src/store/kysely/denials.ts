@@ -58,12 +58,11 @@ export const DENIAL_COLUMNS = [
 
 /** See `ReconciliationReader.unattributedDenials`. */
 export async function unattributedDenials(db: Kysely<Database>): Promise<DenialRecord[]> {
-  // Served by redemptions_warrant_outcome: the rows whose warrant id is null. A caller with
-  // a live finding (its first, or an occurrence after a person's resolution) is skipped:
-  // that finding stands, so its rows cannot change a verdict. Such findings have the
-  // subject '', so the look-up reads findings_subject's few entries for it.
+  // Served by redemptions_warrant_outcome: the rows whose warrant id is null. A caller whose
+  // first finding is live is skipped (one look-up on the unique key): that finding stands, so
+  // its rows cannot change a verdict. Once a person resolved it, the caller's rows are read
+  // again, and the rule counts those after the resolution (decision 0037).
   const flagged = sql<string>`${findingKey.callerAbuse('')} || ${sql.ref('redemptions.executor')}`;
-  const again = sql<string>`${flagged} || '|after|'`;
   const rows = await db
     .selectFrom('redemptions')
     .select(DENIAL_COLUMNS)
@@ -76,14 +75,8 @@ export async function unattributedDenials(db: Kysely<Database>): Promise<DenialR
           eb
             .selectFrom('findings')
             .select('findings.id')
-            .where('findings.subject', '=', '')
-            .where('findings.state', '!=', 'resolved')
-            .where((f) =>
-              f.or([
-                f('findings.key', '=', flagged),
-                f(sql`substr(${sql.ref('findings.key')}, 1, length(${again}))`, '=', again),
-              ]),
-            ),
+            .where('findings.key', '=', flagged)
+            .where('findings.state', '!=', 'resolved'),
         ),
       ),
     )
