@@ -10,9 +10,9 @@ import { appendRaisedEvent } from '../helpers/store-rows.js';
 import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
 
 /** A caller refused with no warrant held, as `recordRefusedRedemption` records it. */
-const refuse = (store: Store, clock: ManualClock, executor: string, n: number) =>
+const refuse = (store: Store, clock: ManualClock, executor: string, n: number, from = 0) =>
   store.transaction(async (tx) => {
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < from + n; i++) {
       const eventId = await record(
         tx,
         'redemption.denied',
@@ -64,34 +64,41 @@ for (const dialect of DIALECTS) {
     () => {
       const storeOf = storePerTest(dialect);
 
-      it('are not read for a caller whose finding is live, and are again once a person resolves it', async () => {
+      it('are not read for a caller whose finding is live, nor those a resolution settled', async () => {
         const store = storeOf();
         const clock = new ManualClock(AT);
         const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
         // `deploy` is a prefix of `deploy-us`: neither finding may stand for the other.
         for (const caller of ['deploy-us', 'deploy']) await refuse(store, clock, caller, 2);
         await integrateAll(store, clock, ring);
-        const callers = async () => {
-          const read = await store.read.reconciliation.unattributedDenials();
-          return [...new Set(read.map((d) => d.executor))].sort();
+        const read = async () => {
+          const denials = await store.read.reconciliation.unattributedDenials();
+          return denials.map((d) => d.executor).sort();
         };
         const raise = (f: Finding) =>
           store.transaction(async (tx) => tx.findings.insert(f, await appendRaisedEvent(tx, AT)));
-        expect(await callers()).toEqual(['deploy', 'deploy-us']);
+        expect(await read()).toEqual(['deploy', 'deploy', 'deploy-us', 'deploy-us']);
 
         const first = callerFinding('REDEMPTION_ABUSE|caller|deploy-us');
         await raise(first);
-        expect(await callers()).toEqual(['deploy']);
+        expect(await read()).toEqual(['deploy', 'deploy']);
 
-        const resolution = { by: 'admin', reason: 'rotated', at: AT, automatic: false };
+        const resolvedAt = new Date(Date.parse(AT) + 60_000).toISOString();
+        const resolution = { by: 'admin', reason: 'rotated', at: resolvedAt, automatic: false };
         await store.transaction((tx) =>
-          tx.findings.update(first.id, 'open', 'resolved', resolution, AT),
+          tx.findings.update(first.id, 'open', 'resolved', resolution, resolvedAt),
         );
-        expect(await callers()).toEqual(['deploy', 'deploy-us']);
+        expect(await read()).toEqual(['deploy', 'deploy']);
+
+        // Only the refusal after the resolution is read.
+        clock.set(new Date(Date.parse(AT) + 120_000));
+        await refuse(store, clock, 'deploy-us', 1, 2);
+        await integrateAll(store, clock, ring);
+        expect(await read()).toEqual(['deploy', 'deploy', 'deploy-us']);
 
         // Its next occurrence does not stop the reading: the rule sees it live and raises nothing.
         await raise(callerFinding(`REDEMPTION_ABUSE|caller|deploy-us|after|${first.id}`));
-        expect(await callers()).toEqual(['deploy', 'deploy-us']);
+        expect(await read()).toEqual(['deploy', 'deploy', 'deploy-us']);
       });
 
       it('make the next incremental pass judge callers again, and only that pass', async () => {

@@ -58,10 +58,11 @@ export const DENIAL_COLUMNS = [
 
 /** See `ReconciliationReader.unattributedDenials`. */
 export async function unattributedDenials(db: Kysely<Database>): Promise<DenialRecord[]> {
-  // Served by redemptions_warrant_outcome: the rows whose warrant id is null. A caller whose
-  // first finding is live is skipped (one look-up on the unique key): that finding stands, so
-  // its rows cannot change a verdict. Once a person resolved it, the caller's rows are read
-  // again, and the rule counts those after the resolution (decision 0037).
+  // Served by redemptions_warrant_outcome: the rows whose warrant id is null. One look-up on
+  // the unique key skips a caller whose first finding is live (it stands, so its rows cannot
+  // change a verdict) and, once a person resolved it, the rows that resolution settled: only
+  // those after it can count (decision 0037). A resolved finding's updated_at is its
+  // resolution's instant.
   const flagged = sql<string>`${findingKey.callerAbuse('')} || ${sql.ref('redemptions.executor')}`;
   const rows = await db
     .selectFrom('redemptions')
@@ -76,7 +77,12 @@ export async function unattributedDenials(db: Kysely<Database>): Promise<DenialR
             .selectFrom('findings')
             .select('findings.id')
             .where('findings.key', '=', flagged)
-            .where('findings.state', '!=', 'resolved'),
+            .where((f) =>
+              f.or([
+                f('findings.state', '!=', 'resolved'),
+                f('findings.updated_at', '>=', f.ref('redemptions.at')),
+              ]),
+            ),
         ),
       ),
     )
