@@ -158,7 +158,8 @@ async function provenPart(
 /**
  * The part no subject's slice holds: callers refused with no warrant this server holds
  * (`REDEMPTION_ABUSE|caller|…`, subject `''`). Judged by a pass over every subject, and by
- * one that follows such a refusal; callers already flagged are not read.
+ * one that follows such a refusal; the store leaves out the refusals that cannot change a
+ * verdict (`unattributedDenials`).
  */
 async function unattributedPart(view: ReadPorts, params: PlanParams): Promise<ReconcilePlan> {
   const denials = await view.reconciliation.unattributedDenials();

@@ -59,7 +59,9 @@ export interface ReconciliationReader {
   denials(warrants?: readonly string[]): Promise<DenialRecord[]>;
   /**
    * Denied redemptions that name no warrant this server holds (forged, unreadable or
-   * foreign ones), in the order they were recorded: they count against their caller.
+   * foreign ones), in the order they were recorded: they count against their caller. Left
+   * out: a caller's whose first finding is live, and those made until a person resolved it
+   * (decision 0037).
    */
   unattributedDenials(): Promise<DenialRecord[]>;
   /** Allowed redemptions (of `warrants`, when given), in the order they were recorded. */
