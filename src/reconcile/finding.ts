@@ -110,33 +110,46 @@ export interface NewFinding {
 }
 
 /**
+ * One name inside a key, with `\` and `|` escaped, so that a name holding `|` (an OIDC
+ * subject, a collector's target) cannot make two facts share a key: one finding could then
+ * stand for the other, which would never be raised. A name holding neither keeps the
+ * text it had before the escape.
+ */
+export const keyPart = (name: string): string => name.replace(/[\\|]/g, (c) => `\\${c}`);
+
+/** The key of `kind` over `names`, each escaped: the count of bare `|` gives the arity. */
+const keyOf = (kind: string, ...names: readonly string[]): string =>
+  [kind, ...names.map(keyPart)].join('|');
+
+/**
  * The key of each kind of finding: the identity of the fact it reports. A key is
- * raised at most once, whatever later happens to its finding.
+ * raised at most once, whatever later happens to its finding. Keys are injective: two
+ * kinds that share a prefix differ in their count of names.
  */
 export const findingKey = {
   unfulfilledTarget: (warrantId: string, target: string): string =>
-    `UNFULFILLED_TARGET|${warrantId}|${target}`,
-  fulfilmentMismatch: (fulfilmentId: string): string => `FULFILMENT_MISMATCH|${fulfilmentId}`,
+    keyOf('UNFULFILLED_TARGET', warrantId, target),
+  fulfilmentMismatch: (fulfilmentId: string): string => keyOf('FULFILMENT_MISMATCH', fulfilmentId),
   unapprovedVersion: (subject: string, target: string, fingerprint: string): string =>
-    `UNAPPROVED_CHANGE|${subject}|${target}|${fingerprint}`,
+    keyOf('UNAPPROVED_CHANGE', subject, target, fingerprint),
   unapprovedGrant: (
     subject: string,
     target: string,
     resource: string,
     permission: string,
-  ): string => `UNAPPROVED_CHANGE|${subject}|${target}|${resource}|${permission}`,
+  ): string => keyOf('UNAPPROVED_CHANGE', subject, target, resource, permission),
   scopeExceeded: (subject: string, target: string, resource: string, permission: string): string =>
-    `SCOPE_EXCEEDED_OBSERVED|${subject}|${target}|${resource}|${permission}`,
+    keyOf('SCOPE_EXCEEDED_OBSERVED', subject, target, resource, permission),
   expiredNotRevoked: (warrantId: string, target: string): string =>
-    `EXPIRED_NOT_REVOKED|${warrantId}|${target}`,
-  redemptionAbuse: (warrantId: string): string => `REDEMPTION_ABUSE|${warrantId}`,
+    keyOf('EXPIRED_NOT_REVOKED', warrantId, target),
+  redemptionAbuse: (warrantId: string): string => keyOf('REDEMPTION_ABUSE', warrantId),
   /** A caller refused again and again with no warrant this server holds. */
-  callerAbuse: (executor: string): string => `REDEMPTION_ABUSE|caller|${executor}`,
+  callerAbuse: (executor: string): string => keyOf('REDEMPTION_ABUSE', 'caller', executor),
   /**
    * The next occurrence of an abuse finding (`key`, either of the two above) after the
    * finding `resolved` that a person resolved: the refusals since, counted afresh.
    */
-  abuseAfter: (key: string, resolved: string): string => `${key}|after|${resolved}`,
+  abuseAfter: (key: string, resolved: string): string => `${key}|after|${keyPart(resolved)}`,
 } as const;
 
 function refuse(state: FindingState, t: FindingTransition): CountersignError<FindingErrorCode> {

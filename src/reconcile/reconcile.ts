@@ -85,7 +85,8 @@ const driftGrace = (ms: number | undefined): number =>
  * and the existing findings to resolve automatically. Pure and deterministic: the
  * same input gives the same output, in input order.
  *
- * Kinds and keys (an untargeted warrant has the one target `default`). Only
+ * Kinds and keys (an untargeted warrant has the one target `default`; each name in a key
+ * has `\` and `|` escaped by `keyPart`). Only
  * fulfilments of `rotate` and `custom` warrants claim secret versions: a `grant`
  * fulfilment's fingerprint describes the grant it applied.
  *

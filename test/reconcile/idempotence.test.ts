@@ -257,6 +257,32 @@ describe('reconcile', () => {
     });
   });
 
+  describe('when a caller names itself like the next occurrence of another caller', () => {
+    // An OIDC subject is the provider's text: a branch name can hold `|`.
+    const impostor = 'intruder|after|fnd_100';
+    const forged = (executor: string, from: number) =>
+      Array.from({ length: 3 }, (_, i) => ({
+        ...denial(`${executor}-${from + i}`, 'unused', from + i),
+        warrantId: null,
+        executor,
+      }));
+
+    it("raises its own finding, which does not stand for the other caller's", () => {
+      const first = reconcile(input({ now: when(50), denials: forged(impostor, 1) }));
+      expect(keys(first.raise)).toEqual(['REDEMPTION_ABUSE|caller|intruder\\|after\\|fnd_100']);
+      const existing = new Map<string, ExistingFinding>([
+        [first.raise[0]!.key, { id: 'fnd_7', state: 'open' }],
+        [
+          'REDEMPTION_ABUSE|caller|intruder',
+          { id: 'fnd_100', state: 'resolved', automatic: false, resolvedAt: iso(100) },
+        ],
+      ]);
+      const denials = [...forged(impostor, 1), ...forged('intruder', 101)];
+      const r = reconcile(input({ now: when(200), denials, existing }));
+      expect(keys(r.raise)).toEqual(['REDEMPTION_ABUSE|caller|intruder|after|fnd_100']);
+    });
+  });
+
   describe('when a caller is refused again and again with no warrant the server holds', () => {
     const forged = (id: string, executor: string, code = 'WARRANT_INVALID') => ({
       ...denial(id, 'unused', 1, code),

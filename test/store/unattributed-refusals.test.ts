@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { record } from '../../src/service/context.js';
 import { loadOrCreateKeyRing } from '../../src/service/keys.js';
 import type { Store } from '../../src/service/ports/store.js';
-import type { Finding, FindingId } from '../../src/reconcile/finding.js';
+import { findingKey, type Finding, type FindingId } from '../../src/reconcile/finding.js';
 import { DIALECTS, storePerTest } from '../helpers/dialects.js';
 import { appendRaisedEvent } from '../helpers/store-rows.js';
 import { AT, integrateAll, observeUnapprovedGrant } from '../helpers/unapproved-grant.js';
@@ -99,6 +99,24 @@ for (const dialect of DIALECTS) {
         // Its next occurrence does not stop the reading: the rule sees it live and raises nothing.
         await raise(callerFinding(`REDEMPTION_ABUSE|caller|deploy-us|after|${first.id}`));
         expect(await read()).toEqual(['deploy', 'deploy', 'deploy-us']);
+      });
+
+      it('match a caller whose name holds the key separator by its escaped key', async () => {
+        const store = storeOf();
+        const clock = new ManualClock(AT);
+        const ring = await loadOrCreateKeyRing(store, randomBytes(32), clock);
+        // Unescaped, the second caller's key would be the first caller's next occurrence.
+        const [odd, plain] = ['ci|after|fnd_1\\x', 'ci'];
+        for (const caller of [odd, plain]) await refuse(store, clock, caller, 1);
+        await integrateAll(store, clock, ring);
+        await store.transaction(async (tx) =>
+          tx.findings.insert(
+            callerFinding(findingKey.callerAbuse(odd)),
+            await appendRaisedEvent(tx, AT),
+          ),
+        );
+        const denials = await store.read.reconciliation.unattributedDenials();
+        expect(denials.map((d) => d.executor)).toEqual([plain]);
       });
 
       it('make the next incremental pass judge callers again, and only that pass', async () => {

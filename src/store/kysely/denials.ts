@@ -63,7 +63,9 @@ export async function unattributedDenials(db: Kysely<Database>): Promise<DenialR
   // change a verdict) and, once a person resolved it, the rows that resolution settled: only
   // those after it can count (decision 0037). A resolved finding's updated_at is its
   // resolution's instant.
-  const flagged = sql<string>`${findingKey.callerAbuse('')} || ${sql.ref('redemptions.executor')}`;
+  // `keyPart` in SQL: the backslashes first, so that the ones it adds are not doubled.
+  const executor = sql`replace(replace(${sql.ref('redemptions.executor')}, ${'\\'}, ${'\\\\'}), ${'|'}, ${'\\|'})`;
+  const flagged = sql<string>`${findingKey.callerAbuse('')} || ${executor}`;
   const rows = await db
     .selectFrom('redemptions')
     .select(DENIAL_COLUMNS)
