@@ -248,6 +248,13 @@ describe('redeeming with a GitHub Actions workload token', () => {
       ['an untrusted issuer', { issuer: 'https://token.example', claims: { repository: 'a/b' } }],
       ['a human issuer', () => ({ issuer: f.corp.issuer, claims: { sub: 'alice' } })],
       ['no repository', () => ({ issuer: f.github.issuer, claims: { environment: 'prod' } })],
+      [
+        'a repository glob that names no owner',
+        () => ({
+          issuer: f.github.issuer,
+          claims: { repository: { pattern: '**' }, environment: 'prod' },
+        }),
+      ],
     ])('refuses %s with EXECUTOR_BINDING_INVALID', async (_n, binding) => {
       const executorBinding = typeof binding === 'function' ? binding() : binding;
       await expect(createRequest(s, { executorBinding })).rejects.toThrow(

@@ -98,4 +98,43 @@ describe('executorBindingProblem', () => {
       executorBindingProblem(trusted, { issuer: GHA, claims: { environment: 'prod' } }),
     ).toMatch(/repository/);
   });
+
+  describe('when the identifying claim is a glob', () => {
+    const K8S = 'https://kubernetes.default.svc';
+    const SPIFFE = 'https://spire.example';
+    const issuers = new Map([
+      [GHA, 'github_actions' as const],
+      [K8S, 'kubernetes' as const],
+      [SPIFFE, 'spiffe' as const],
+    ]);
+    const binding = (issuer: string, name: string, pattern: string): ClaimMatcher => ({
+      issuer,
+      claims: { [name]: { pattern }, environment: 'prod' },
+    });
+
+    it.each([
+      [GHA, 'repository', 'acme/*'],
+      [GHA, 'repository', 'acme/deploy-*'],
+      [GHA, 'repository', 'acme/deploy'],
+      [K8S, 'sub', 'system:serviceaccount:shop:*'],
+      [SPIFFE, 'sub', 'spiffe://example.org/ns/*'],
+    ])('accepts %s %s ~= %s, which names the owner', (issuer, name, pattern) => {
+      expect(executorBindingProblem(issuers, binding(issuer, name, pattern))).toBeNull();
+    });
+
+    it.each([
+      [GHA, 'repository', '**'],
+      [GHA, 'repository', '*/*'],
+      [GHA, 'repository', 'acme*/x'],
+      [GHA, 'repository_id', '*'],
+      [K8S, 'sub', 'system:serviceaccount:*:deployer'],
+      [K8S, 'kubernetes.io.namespace', 'shop-*'],
+      [SPIFFE, 'sub', 'spiffe://example.org/*'],
+      [SPIFFE, 'sub', 'spiffe://**'],
+    ])('refuses %s %s ~= %s, which would admit other owners', (issuer, name, pattern) => {
+      expect(executorBindingProblem(issuers, binding(issuer, name, pattern))).toMatch(
+        /must constrain one of: .*glob naming its owner/,
+      );
+    });
+  });
 });
