@@ -44,8 +44,13 @@ export interface AdmissionAction {
 /** What to report once a change is admitted (never for a dry run). */
 export interface AdmittedChange {
   readonly phase: 'apply' | 'revoke';
-  /** `sha256:` of a Secret's content as admitted: its version, for reconciliation. */
-  readonly secretVersion: string | null;
+  /**
+   * `sha256:` of the content admitted, the fulfilment's fingerprint; null for a deletion.
+   * A Secret's is its version (its type and data), which the webhook also reports as
+   * observed; another kind's covers the object without its `metadata` and `status`.
+   */
+  readonly fingerprint: string | null;
+  readonly secret: boolean;
   readonly detail: string;
 }
 
@@ -68,17 +73,30 @@ const refuse = (code: AdmissionRefusalCode, message: string): AdmissionPlan => (
   message,
 });
 
-/**
- * The version of a Secret: its type and data, canonical and hashed. Two admissions of
- * the same content give the same version, whatever order the keys came in.
- */
-function secretVersion(object: unknown): string | undefined {
+/** The part of a Secret that is its version: its type and data. */
+function secretContent(object: unknown): unknown {
   const o = (object ?? {}) as { type?: unknown; data?: unknown; stringData?: unknown };
-  const content = { type: o.type ?? null, data: o.data ?? {}, stringData: o.stringData ?? {} };
+  return { type: o.type ?? null, data: o.data ?? {}, stringData: o.stringData ?? {} };
+}
+
+/**
+ * What another kind's change sets: the object without `metadata` (where the API server
+ * writes its own fields, and where the warrant itself rides) and `status`.
+ */
+function objectContent(object: unknown): unknown {
+  const { metadata: _m, status: _s, ...rest } = (object ?? {}) as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * `content` canonical and hashed: two admissions of the same content give the same
+ * fingerprint, whatever order the keys came in. Undefined when JCS cannot hold it (a lone
+ * surrogate, too deep), never a guess.
+ */
+function versionOf(content: unknown): string | undefined {
   try {
     return `sha256:${sha256Hex(canonicalJson(content))}`;
   } catch (e) {
-    // JCS cannot hold it (a lone surrogate, too deep): undefined, never a guess.
     if (e instanceof CountersignError && e.code === 'NON_CANONICAL_VALUE') return undefined;
     throw e;
   }
@@ -127,10 +145,11 @@ export function planAdmission(
     );
   }
   const resource = `k8s/${namespace}/${req.kind.kind.toLowerCase()}/${name}`;
-  const isSecret = req.kind.kind === 'Secret' && req.kind.group === '';
-  const version = isSecret && req.operation !== 'DELETE' ? secretVersion(req.object) : null;
-  if (version === undefined) {
-    return refuse('REVIEW_MALFORMED', `${what}: the Secret's content cannot be canonicalised`);
+  const secret = req.kind.kind === 'Secret' && req.kind.group === '';
+  const content = secret ? secretContent(req.object) : objectContent(req.object);
+  const fingerprint = req.operation === 'DELETE' ? null : versionOf(content);
+  if (fingerprint === undefined) {
+    return refuse('REVIEW_MALFORMED', `${what}: the object's content cannot be canonicalised`);
   }
   return {
     kind: 'redeem',
@@ -145,7 +164,8 @@ export function planAdmission(
     idempotencyKey: `k8s:${config.cluster}:${req.uid}`,
     change: {
       phase: req.operation === 'DELETE' ? 'revoke' : 'apply',
-      secretVersion: version,
+      fingerprint,
+      secret,
       detail: `admitted ${req.operation} of ${resource} on ${config.cluster} (review ${req.uid})`,
     },
   };

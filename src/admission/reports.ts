@@ -1,7 +1,8 @@
 /**
  * What the webhook tells countersign after it admitted a change, so reconciliation
  * closes the loop with no glue: a fulfilment against the receipt (the admission is the
- * point of execution), and for a Secret an observation of the version it admitted. Both
+ * point of execution) with the fingerprint of what it admitted, and for a Secret an
+ * observation of that version. Both
  * say what was admitted, not what was stored: a later webhook or a write conflict may
  * still stop the change, which a collector watching the cluster then shows. A
  * collector that later sees another version, one no admission claims (a change made
@@ -55,7 +56,7 @@ export class AdmissionReports {
         target: this.cluster,
         outcome: 'success',
         phase: change.phase,
-        ...(change.secretVersion === null ? {} : { fingerprint: change.secretVersion }),
+        ...(change.fingerprint === null ? {} : { fingerprint: change.fingerprint }),
         detail: change.detail,
       });
     } catch (e) {
@@ -63,7 +64,7 @@ export class AdmissionReports {
       if (e instanceof CountersignApiError && e.code === 'FULFILMENT_DUPLICATE') return;
       throw e;
     }
-    if (change.secretVersion === null) return;
+    if (!change.secret || change.fingerprint === null) return;
     const claims = await this.client.verifyReceipt(allowed.receipt);
     await this.client.observe({
       observations: [
@@ -71,7 +72,7 @@ export class AdmissionReports {
           subject: claims.sub,
           target: this.cluster,
           observedAt: this.now().toISOString(),
-          fact: { kind: 'secret_version', fingerprint: change.secretVersion },
+          fact: { kind: 'secret_version', fingerprint: change.fingerprint },
         },
       ],
     });

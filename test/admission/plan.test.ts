@@ -18,6 +18,8 @@ const secret = (data: Record<string, string>, annotations: Record<string, string
   type: 'Opaque',
 });
 
+const secretAnnotated = () => secret({ password: 'czNjcjN0' }, { 'countersign.io/warrant': W });
+
 const request = (over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
   uid: 'b1d3f5a7-9c2e-4b6d-8f0a-1c3e5a7b9d2f',
   kind: { group: '', version: 'v1', kind: 'Secret' },
@@ -65,10 +67,49 @@ describe('planAdmission', () => {
         PROTECTED,
         config,
       );
-      const version = (p: typeof a) => (p.kind === 'redeem' ? p.change.secretVersion : null);
+      const version = (p: typeof a) => (p.kind === 'redeem' ? p.change.fingerprint : null);
       expect(version(a)).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(version(a)).toBe(version(b));
       expect(version(a)).not.toBe(version(c));
+    });
+
+    it('fingerprints another kind by what the change sets, not by its metadata or status', () => {
+      const deployment = (image: string, resourceVersion: string) => ({
+        kind: 'Deployment',
+        apiVersion: 'apps/v1',
+        metadata: {
+          name: 'web',
+          namespace: 'payments',
+          resourceVersion,
+          annotations: { 'countersign.io/warrant': W },
+        },
+        spec: { template: { spec: { containers: [{ name: 'web', image }] } } },
+        status: { replicas: Number(resourceVersion) },
+      });
+      const plan = (object: unknown) =>
+        planAdmission(
+          request({
+            kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+            name: 'web',
+            object,
+          }),
+          PROTECTED,
+          config,
+        );
+      const change = (object: unknown) => {
+        const p = plan(object);
+        return p.kind === 'redeem' ? p.change : null;
+      };
+      const v1 = change(deployment('web:1', '1'));
+      expect(v1).toMatchObject({ phase: 'apply', secret: false });
+      expect(v1?.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(change(deployment('web:1', '2'))?.fingerprint).toBe(v1?.fingerprint);
+      expect(change(deployment('web:2', '1'))?.fingerprint).not.toBe(v1?.fingerprint);
+      expect(change(secretAnnotated())).toMatchObject({ secret: false });
+      expect(plan({ ...deployment('web:1', '1'), spec: { x: '\ud800' } })).toMatchObject({
+        kind: 'refuse',
+        code: 'REVIEW_MALFORMED',
+      });
     });
 
     it('reads the warrant of a deletion from the object being deleted, as a revoke', () => {
@@ -85,7 +126,7 @@ describe('planAdmission', () => {
         kind: 'redeem',
         warrant: 'OLD',
         action: { permission: 'delete' },
-        change: { phase: 'revoke', secretVersion: null },
+        change: { phase: 'revoke', fingerprint: null },
       });
     });
 

@@ -302,6 +302,46 @@ describe('countersign admission', () => {
     });
   });
 
+  describe('when a kind other than Secret is admitted', () => {
+    it('records its fulfilment with the fingerprint of what it sets, and observes nothing', async () => {
+      const kind = { group: 'apps', version: 'v1', kind: 'Deployment' };
+      const w = await issueWarrant(s, {
+        scope: [{ resource: 'k8s/shop/deployment/web', permissions: ['create', 'update'] }],
+        executor: 'k8s-admission',
+        targets: [CLUSTER],
+        maxUses: 2,
+      });
+      expect((await admit({ kind, name: 'web', warrant: w.token })).allowed).toBe(true);
+      await hook.stop(); // a stopping webhook sends its queued reports first
+      expect(hook.output()).not.toContain('admission report failed');
+      hook = await startWebhook({
+        pki,
+        addr: s.url,
+        token: s.tokens['k8s-admission'],
+        namespaces: NAMESPACES,
+      });
+      const content = { apiVersion: 'apps/v1', kind: 'Deployment' };
+      expect(
+        query(
+          s.dataDir,
+          'select target, outcome, phase, fingerprint from fulfilments where request_id = ?',
+          w.requestId,
+        ),
+      ).toEqual([
+        {
+          target: CLUSTER,
+          outcome: 'success',
+          phase: 'apply',
+          fingerprint: `sha256:${sha256Hex(canonicalJson(content))}`,
+        },
+      ]);
+      const subject = await subjectOf(s, w.requestId);
+      expect(query(s.dataDir, 'select id from observations where subject = ?', subject)).toEqual(
+        [],
+      );
+    });
+  });
+
   describe('when it is started outside a cluster without --namespaces', () => {
     it('exits 2, saying where the labels must come from', async () => {
       const r = await runCli(
