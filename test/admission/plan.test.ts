@@ -18,8 +18,6 @@ const secret = (data: Record<string, string>, annotations: Record<string, string
   type: 'Opaque',
 });
 
-const secretAnnotated = () => secret({ password: 'czNjcjN0' }, { 'countersign.io/warrant': W });
-
 const request = (over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
   uid: 'b1d3f5a7-9c2e-4b6d-8f0a-1c3e5a7b9d2f',
   kind: { group: '', version: 'v1', kind: 'Secret' },
@@ -47,7 +45,7 @@ describe('planAdmission', () => {
         },
         dryRun: false,
         idempotencyKey: 'k8s:prod-eu:b1d3f5a7-9c2e-4b6d-8f0a-1c3e5a7b9d2f',
-        change: { phase: 'apply' },
+        change: { phase: 'apply', secret: true },
       });
     });
 
@@ -86,7 +84,7 @@ describe('planAdmission', () => {
         spec: { template: { spec: { containers: [{ name: 'web', image }] } } },
         status: { replicas: Number(resourceVersion) },
       });
-      const plan = (object: unknown) =>
+      const plan = (object: NonNullable<AdmissionRequest['object']>) =>
         planAdmission(
           request({
             kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
@@ -96,7 +94,7 @@ describe('planAdmission', () => {
           PROTECTED,
           config,
         );
-      const change = (object: unknown) => {
+      const change = (object: NonNullable<AdmissionRequest['object']>) => {
         const p = plan(object);
         return p.kind === 'redeem' ? p.change : null;
       };
@@ -105,8 +103,7 @@ describe('planAdmission', () => {
       expect(v1?.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(change(deployment('web:1', '2'))?.fingerprint).toBe(v1?.fingerprint);
       expect(change(deployment('web:2', '1'))?.fingerprint).not.toBe(v1?.fingerprint);
-      expect(change(secretAnnotated())).toMatchObject({ secret: false });
-      expect(plan({ ...deployment('web:1', '1'), spec: { x: '\ud800' } })).toMatchObject({
+      expect(plan(deployment('web:\ud800', '1'))).toMatchObject({
         kind: 'refuse',
         code: 'REVIEW_MALFORMED',
       });
