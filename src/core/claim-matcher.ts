@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { readClaim } from './claim-path.js';
+import { compileGlob, matchGlob, type CompiledGlob } from './glob.js';
 import { Strict, type Frozen } from './schema.js';
 
 const Condition = Type.Union([
@@ -40,43 +41,21 @@ export type ClaimMatcher = Frozen<Static<typeof ClaimMatcherSchema>>;
 /** The first claim that failed, by name: values are never reported. */
 export type MatchResult = { readonly ok: true } | { readonly ok: false; readonly claim: string };
 
-/** Values longer than this never match, which also bounds the glob's backtracking. */
+/** Values longer than this never match, which also bounds a match's work. */
 export const MAX_MATCHED_VALUE_LENGTH = 2048;
 
-const META = /[\\^$.*+?()[\]{}|/-]/;
-const compiled = new Map<string, RegExp>();
-
-/**
- * Compiles a glob into an anchored regular expression. The regex is built token by
- * token and every literal character is escaped, so a pattern can never inject regex
- * syntax: `a.b` matches only `a.b`, `(x|y)` only `(x|y)`.
- */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*' && pattern[i + 1] === '*') {
-      source += '[\\s\\S]*';
-      i++;
-    } else if (c === '*') {
-      source += '[^/]*';
-    } else {
-      source += META.test(c) ? `\\${c}` : c;
-    }
-  }
-  return new RegExp(`^${source}$`);
-}
+const compiled = new Map<string, CompiledGlob>();
 
 /** Whether `value` matches the glob `pattern` as a whole. */
 export function globMatches(pattern: string, value: string): boolean {
   if (value.length > MAX_MATCHED_VALUE_LENGTH) return false;
-  let re = compiled.get(pattern);
-  if (!re) {
+  let glob = compiled.get(pattern);
+  if (!glob) {
     if (compiled.size >= 1024) compiled.clear();
-    re = globToRegExp(pattern);
-    compiled.set(pattern, re);
+    glob = compileGlob(pattern, 'segments');
+    compiled.set(pattern, glob);
   }
-  return re.test(value);
+  return matchGlob(glob, value);
 }
 
 function satisfies(condition: ClaimCondition, value: unknown): boolean {

@@ -14,6 +14,7 @@ import type { AgentTokenConfig } from './agent-tokens.js';
 import { McpGatewayError } from './errors.js';
 import { assertPermission, normaliseScope } from '../core/scope.js';
 import { parseTemplate, sessionResources, type Template } from './template.js';
+import { compileGlob, matchGlob } from '../core/glob.js';
 
 const Scalar = Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]);
 /** An argument's name, as scope constraints name it (scope-constraints.ts). */
@@ -127,13 +128,11 @@ export interface GatingConfig {
 }
 
 /**
- * `*` matches any run of characters, line breaks included (`s`): the default `gated: ['*']`
+ * `*` matches any run of characters, line breaks included: the default `gated: ['*']`
  * must not let `query\n` through ungated. Everything else is literal.
  */
-function globMatches(glob: string, name: string): boolean {
-  const escaped = glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`, 's').test(name);
-}
+const globMatches = (glob: string, name: string): boolean =>
+  matchGlob(compileGlob(glob, 'flat'), name);
 
 const bad = (where: string, message: string) =>
   new McpGatewayError('GATEWAY_CONFIG_INVALID', `gateway config ${where}: ${message}`);

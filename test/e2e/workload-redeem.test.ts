@@ -243,6 +243,21 @@ describe('redeeming with a GitHub Actions workload token', () => {
     });
   });
 
+  describe('when a glob in the binding has many stars', () => {
+    it('refuses a ref that almost matches at once, and keeps serving', async () => {
+      const { warrant } = await githubBoundWarrant(f, { ref: 'refs/heads/*-*-*-*-*' });
+      const ref = `refs/heads/${'-'.repeat(230)}/`;
+      const [out, health] = await Promise.all([
+        redeem(warrant, await jobToken({ ref })),
+        s.http('GET', '/healthz'),
+      ]);
+      expect(out.code).toBe(3);
+      expect(out.stderr).toContain('EXECUTOR_MISMATCH');
+      expect(health.status).toBe(200);
+      expect((await redeem(warrant, await jobToken({ ref: 'refs/heads/a-b-c-d-e' }))).code).toBe(0);
+    });
+  });
+
   describe('when a request names a binding no workload could satisfy safely', () => {
     it.each([
       ['an untrusted issuer', { issuer: 'https://token.example', claims: { repository: 'a/b' } }],

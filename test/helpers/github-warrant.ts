@@ -7,6 +7,8 @@ export interface GithubWarrantOptions {
   readonly maxUses?: number;
   readonly targets?: readonly string[];
   readonly owner?: string;
+  /** The glob the job's ref must match; default `refs/heads/*`. */
+  readonly ref?: string;
 }
 
 /**
@@ -31,7 +33,11 @@ export async function githubBoundWarrant(
       reason: 'deploy',
       executor: undefined,
       'executor-issuer': f.github.issuer,
-      'executor-claim': ['repository=acme/deploy', 'environment=prod', 'ref~=refs/heads/*'],
+      'executor-claim': [
+        'repository=acme/deploy',
+        'environment=prod',
+        `ref~=${o.ref ?? 'refs/heads/*'}`,
+      ],
     }),
     'alice',
   );
