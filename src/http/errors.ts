@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isCountersignError } from '../core/errors.js';
 import { bearerChallenge } from './challenge.js';
-import { redactedPath } from './log-redact.js';
+import { redactedPath, redactedText } from './log-redact.js';
 import { isErrorCode, problem, STATUS, type ErrorCode, type Problem } from './problem.js';
 
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -82,7 +82,10 @@ export function sendAnswer(
   if (answer.failure) {
     // Never the request body or its tokens.
     req.log.error(
-      { code: answer.problem.code, err: { ...answer.failure, code: err?.code } },
+      {
+        code: answer.problem.code,
+        err: { ...answer.failure, message: redactedText(answer.failure.message), code: err?.code },
+      },
       answer.problem.code === 'INTERNAL' ? 'unhandled error' : 'server-side failure',
     );
   }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 
-/** A compact JWS (warrant, receipt, ID token) or a countersign API token, anywhere in a path. */
-const CREDENTIAL = /eyJ[\w-]*\.[\w-]*\.[\w-]*|cs_[\w-]{16,}/g;
+/** A compact JWS (warrant, receipt, ID token) or a countersign API token, anywhere in text. */
+const HAS_CREDENTIAL = /eyJ[\w-]*\.[\w-]*\.[\w-]*|\bcs_[\w-]{16,}/;
 
 /**
  * The request as the access log records it: the method and the path, with the query
@@ -18,9 +18,36 @@ export function redactedRequest(req: FastifyRequest): Record<string, unknown> {
 }
 
 /**
+ * `text` with anything shaped like a credential replaced, for details and logged
+ * messages: a word whose decoded text holds one is replaced whole, since a message may
+ * quote a path parameter still percent-encoded once (`cs%5F…` sent as `cs%255F…`).
+ */
+export const redactedText = (text: string): string =>
+  text.replace(/\S+/g, (word) => (HAS_CREDENTIAL.test(decoded(word)) ? '[redacted]' : word));
+
+/**
  * A request's path as an answer may name it (a problem's `instance`): without its query,
- * and with anything shaped like a credential replaced, as in the log.
+ * and with anything shaped like a credential replaced, as in the log. A segment whose
+ * decoded text holds a credential is replaced whole: `%2E` for a dot, or `%65%79%4a` for
+ * `eyJ`, must not carry a warrant past the pattern.
  */
 export function redactedPath(url: string): string {
-  return (url.split('?', 1)[0] ?? '').replace(CREDENTIAL, '[redacted]');
+  const path = url.split('?', 1)[0] ?? '';
+  return path
+    .split('/')
+    .map((segment) => (HAS_CREDENTIAL.test(decoded(segment)) ? '[redacted]' : segment))
+    .join('/');
+}
+
+/** `text` percent-decoded while it changes, a few times: a double encoding hides nothing. */
+function decoded(text: string): string {
+  let out = text;
+  for (let i = 0; i < 3 && out.includes('%'); i++) {
+    try {
+      out = decodeURIComponent(out);
+    } catch {
+      break;
+    }
+  }
+  return out;
 }

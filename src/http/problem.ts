@@ -20,6 +20,7 @@ import type { ServiceErrorCode } from '../service/context.js';
 import type { WarrantErrorCode } from '../warrant/warrant.js';
 import type { SignInErrorCode } from '../identity/oidc/login.js';
 import type { ConsoleErrorCode } from './console/guard.js';
+import { redactedText } from './log-redact.js';
 
 /** Codes raised by the HTTP edge itself. */
 export type HttpErrorCode =
@@ -191,7 +192,7 @@ export function problem(
   details?: Readonly<Record<string, unknown>>,
 ): Problem {
   return {
-    ...details,
+    ...(details === undefined ? {} : redactedStrings(details)),
     type: `urn:countersign:problem:${code.toLowerCase().replaceAll('_', '-')}`,
     title: code
       .toLowerCase()
@@ -200,7 +201,17 @@ export function problem(
       .join(' '),
     status: STATUS[code],
     code,
-    detail,
+    detail: redactedText(detail),
     ...(instance === undefined ? {} : { instance }),
   };
+}
+
+/**
+ * `details` with credential-shaped strings replaced: a message or a detail field may
+ * repeat what the client sent (an id that was in fact a token), and none is echoed.
+ */
+function redactedStrings(details: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(details).map(([k, v]) => [k, typeof v === 'string' ? redactedText(v) : v]),
+  );
 }
