@@ -14,6 +14,7 @@ import type { NamespaceLabels } from './namespaces.js';
 import { planAdmission, type AdmissionConfig, type AdmissionRefusalCode } from './plan.js';
 import type { AdmissionReports } from './reports.js';
 import { answer, parseReview, type AdmissionRequest, type Verdict } from './review.js';
+import type { TLSSocket } from 'node:tls';
 
 export interface AdmissionOptions {
   readonly config: AdmissionConfig;
@@ -22,7 +23,12 @@ export interface AdmissionOptions {
   readonly reports: AdmissionReports;
   /** The most a review may take, countersign's answer included. */
   readonly timeoutMs: number;
-  readonly tls: { readonly cert: string; readonly key: string };
+  /**
+   * `clientCa`: PEM CAs whose certificates alone may send reviews (the API server's client
+   * certificate, set in its AdmissionConfiguration). Without it anyone who reaches the
+   * port and can read a warrant from an object could spend it with a made-up review.
+   */
+  readonly tls: { readonly cert: string; readonly key: string; readonly clientCa?: string };
   readonly logLevel?: string;
 }
 
@@ -104,7 +110,14 @@ const unreadable = (reply: FastifyReply, status: number, detail: string) =>
 
 export function admissionApp(o: AdmissionOptions): FastifyInstance {
   const app = Fastify({
-    https: { cert: o.tls.cert, key: o.tls.key },
+    https: {
+      cert: o.tls.cert,
+      key: o.tls.key,
+      // Asked for, not required by the handshake: the kubelet's probes of /healthz bring none.
+      ...(o.tls.clientCa === undefined
+        ? {}
+        : { ca: o.tls.clientCa, requestCert: true, rejectUnauthorized: false }),
+    },
     bodyLimit: BODY_LIMIT,
     logger: {
       level: o.logLevel ?? 'info',
@@ -157,6 +170,16 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   // The API server may append `?timeout=10s`; the route matches on the path alone.
   app.post('/validate', async (req, reply) => {
+    if (o.tls.clientCa !== undefined && !(req.raw.socket as TLSSocket).authorized) {
+      // Before the review is read: an unauthenticated caller learns nothing of it.
+      return problem(
+        reply,
+        401,
+        'CLIENT_CERTIFICATE_REQUIRED',
+        'Client certificate required',
+        'reviews are taken only from a caller with a certificate from --client-ca',
+      );
+    }
     const parsed = parseReview(req.body);
     switch (parsed.kind) {
       case 'unreadable':

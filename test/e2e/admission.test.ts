@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
 import { sha256Hex } from '../../src/core/crypto.js';
 import {
+  clientCertificate,
   CLUSTER,
   postReview,
   review,
@@ -339,6 +340,43 @@ describe('countersign admission', () => {
       expect(query(s.dataDir, 'select id from observations where subject = ?', subject)).toEqual(
         [],
       );
+    });
+  });
+
+  describe("when it takes reviews only from the API server's certificate (--client-ca)", () => {
+    it('refuses a review from any other caller before reading it, and spends nothing', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'countersign-client-ca-'));
+      const caFile = join(dir, 'client-ca.crt');
+      writeFileSync(caFile, pki.ca);
+      const strict = await startWebhook({
+        pki,
+        addr: s.url,
+        token: s.tokens['k8s-admission'],
+        namespaces: NAMESPACES,
+        extraArgs: ['--client-ca', caFile],
+      });
+      try {
+        const w = await secretWarrant('mtls', 1);
+        const body = review({ name: 'mtls', warrant: w.token });
+        const stranger = await clientCertificate(await testPki(dir), 'mallory');
+        for (const client of [undefined, stranger]) {
+          const r = await postReview(strict.url, pki.ca, body, client ? { client } : {});
+          expect(r.status).toBe(401);
+          expect(r.contentType).toContain('application/problem+json');
+          expect(r.body).toMatchObject({ code: 'CLIENT_CERTIFICATE_REQUIRED' });
+        }
+        expect(usesOf(w.warrantId)).toBe(0);
+        const apiServer = await clientCertificate(pki);
+        const r = await postReview(strict.url, pki.ca, body, { client: apiServer });
+        expect(r.body).toMatchObject({ response: { allowed: true } });
+        expect(usesOf(w.warrantId)).toBe(1);
+        // The kubelet's probe brings no certificate.
+        expect(
+          (await postReview(strict.url, pki.ca, '', { method: 'GET', path: '/healthz' })).status,
+        ).toBe(200);
+      } finally {
+        await strict.stop();
+      }
     });
   });
 

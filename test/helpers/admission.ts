@@ -11,8 +11,32 @@ export const CLUSTER = 'test-cluster';
 
 export interface TestPki {
   readonly ca: string;
+  /** The CA's private key, to sign client certificates with (see {@link clientCertificate}). */
+  readonly caKey: string;
   readonly certFile: string;
   readonly keyFile: string;
+}
+
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** A client certificate `pki`'s CA signed, as the API server's for webhooks would be. */
+export async function clientCertificate(
+  pki: TestPki,
+  name = 'kube-apiserver',
+): Promise<ClientCertificate> {
+  const leaf = await generate([{ name: 'commonName', value: name }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    ca: { key: pki.caKey, cert: pki.ca },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
+  return { cert: leaf.cert, key: leaf.private };
 }
 
 /**
@@ -48,7 +72,7 @@ export async function testPki(dir: string): Promise<TestPki> {
   const keyFile = join(dir, 'tls.key');
   writeFileSync(certFile, leaf.cert);
   writeFileSync(keyFile, leaf.private, { mode: 0o600 });
-  return { ca: ca.cert, certFile, keyFile };
+  return { ca: ca.cert, caKey: ca.private, certFile, keyFile };
 }
 
 export interface WebhookProcess {
@@ -173,14 +197,23 @@ export function postReview(
   url: string,
   ca: string,
   body: unknown,
-  at: { readonly method?: string; readonly path?: string } = {},
+  at: {
+    readonly method?: string;
+    readonly path?: string;
+    readonly client?: ClientCertificate;
+  } = {},
 ): Promise<ReviewAnswer> {
   // Text and bytes go as they are: a test may send what JSON.stringify would never write.
   const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       new URL(at.path ?? '/validate?timeout=10s', url),
-      { method: at.method ?? 'POST', ca, headers: { 'content-type': 'application/json' } },
+      {
+        method: at.method ?? 'POST',
+        ca,
+        headers: { 'content-type': 'application/json' },
+        ...(at.client === undefined ? {} : { cert: at.client.cert, key: at.client.key }),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

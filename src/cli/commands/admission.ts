@@ -39,6 +39,7 @@ interface AdmissionFlags {
   listen: { host: string; port: number };
   tlsCert: string;
   tlsKey: string;
+  clientCa?: string;
   cluster: string;
   kinds: string[];
   timeoutMs: number;
@@ -53,6 +54,10 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
     )
     .requiredOption('--tls-cert <file>', 'PEM certificate the webhook serves')
     .requiredOption('--tls-key <file>', 'PEM private key of that certificate')
+    .option(
+      '--client-ca <file>',
+      "PEM CAs of the API server's client certificate: reviews from any other caller are refused",
+    )
     .requiredOption(
       '--cluster <name>',
       "this cluster's name: the target of every action",
@@ -102,7 +107,11 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
         namespaces,
         reports,
         timeoutMs: o.timeoutMs,
-        tls: { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') },
+        tls: {
+          cert: readFileSync(o.tlsCert, 'utf8'),
+          key: readFileSync(o.tlsKey, 'utf8'),
+          ...(o.clientCa === undefined ? {} : { clientCa: readFileSync(o.clientCa, 'utf8') }),
+        },
       });
       const url = await app.listen({ host: o.listen.host, port: o.listen.port });
       process.stderr.write(`countersign admission: listening on ${url} for cluster ${o.cluster}\n`);
