@@ -39,6 +39,11 @@ export function installJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const bytes = body as Buffer;
+    // No route: the 404 or 405 handler answers, whatever the body holds.
+    if (req.routeOptions.url === undefined) {
+      done(null, undefined);
+      return;
+    }
     rawBodies.set(req, bytes);
     try {
       done(null, parseStrictJsonBytes(bytes));

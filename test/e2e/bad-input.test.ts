@@ -242,6 +242,23 @@ const CASES: Case[] = [
     status: 404,
     code: 'NOT_FOUND',
   },
+  {
+    name: 'an unknown route sent a body that is no JSON',
+    method: 'DELETE',
+    path: () => '/nope',
+    raw: () => '{"id":',
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'a route that does not take the method, sent a body with a key twice',
+    method: 'DELETE',
+    path: () => '/v1/keys',
+    as: 'admin',
+    raw: () => '{"a":1,"a":2}',
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+  },
   ...(['DELETE', 'PUT', 'OPTIONS'] as const).map((method) => ({
     name: `${method} to a route that does not take it`,
     method,
