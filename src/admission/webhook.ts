@@ -5,7 +5,7 @@
  * only on allow. Everything that goes wrong refuses (`failurePolicy: Fail` in the
  * example), always inside the configured timeout.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { CountersignClient } from '../client/client.js';
 import { CountersignError } from '../core/errors.js';
 import { parseStrictJsonBytes } from '../core/json.js';
@@ -169,17 +169,18 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
   // The API server may append `?timeout=10s`; the route matches on the path alone.
-  app.post('/validate', async (req, reply) => {
-    if (o.tls.clientCa !== undefined && !(req.raw.socket as TLSSocket).authorized) {
-      // Before the review is read: an unauthenticated caller learns nothing of it.
-      return problem(
-        reply,
-        401,
-        'CLIENT_CERTIFICATE_REQUIRED',
-        'Client certificate required',
-        'reviews are taken only from a caller with a certificate from --client-ca',
-      );
-    }
+  // Before the body is read: a caller without the certificate learns nothing of the route.
+  const callerCheck = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (o.tls.clientCa === undefined || (req.raw.socket as TLSSocket).authorized) return;
+    return problem(
+      reply,
+      401,
+      'CLIENT_CERTIFICATE_REQUIRED',
+      'Client certificate required',
+      'reviews are taken only from a caller with a certificate from --client-ca',
+    );
+  };
+  app.post('/validate', { onRequest: callerCheck }, async (req, reply) => {
     const parsed = parseReview(req.body);
     switch (parsed.kind) {
       case 'unreadable':

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 
 /** A compact JWS (warrant, receipt, ID token) or a countersign API token, anywhere in text. */
-const HAS_CREDENTIAL = /eyJ[\w-]*\.[\w-]*\.[\w-]*|\bcs_[\w-]{16,}/;
+const HAS_CREDENTIAL = /eyJ[\w-]*\.[\w-]*\.[\w-]*|cs_[\w-]{16,}/;
 
 /**
  * The request as the access log records it: the method and the path, with the query
@@ -39,15 +39,19 @@ export function redactedPath(url: string): string {
     .join('/');
 }
 
-/** `text` percent-decoded while it changes, a few times: a double encoding hides nothing. */
+/**
+ * `text` with every valid `%XX` decoded, again while that changes: a double encoding, or a
+ * stray `%` that would make `decodeURIComponent` give up, hides nothing. Bytes are read as
+ * single characters, enough to find an ASCII credential.
+ */
 function decoded(text: string): string {
   let out = text;
-  for (let i = 0; i < 3 && out.includes('%'); i++) {
-    try {
-      out = decodeURIComponent(out);
-    } catch {
-      break;
-    }
+  for (;;) {
+    // Each round shortens the text, so the loop ends.
+    const next = out.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+      String.fromCharCode(parseInt(hex, 16)),
+    );
+    if (next === out) return out;
+    out = next;
   }
-  return out;
 }

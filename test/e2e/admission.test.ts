@@ -365,6 +365,12 @@ describe('countersign admission', () => {
           expect(r.contentType).toContain('application/problem+json');
           expect(r.body).toMatchObject({ code: 'CLIENT_CERTIFICATE_REQUIRED' });
         }
+        // Refused before the body is read, so a body that is no JSON says nothing more.
+        const unread = await postReview(strict.url, pki.ca, '{"apiVersion":');
+        expect([unread.status, (unread.body as { code: string }).code]).toEqual([
+          401,
+          'CLIENT_CERTIFICATE_REQUIRED',
+        ]);
         expect(usesOf(w.warrantId)).toBe(0);
         const apiServer = await clientCertificate(pki);
         const r = await postReview(strict.url, pki.ca, body, { client: apiServer });

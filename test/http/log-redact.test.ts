@@ -11,7 +11,8 @@ describe('redactedText', () => {
     expect(redactedText(`warrant ${JWS.replaceAll('.', '%252E')} refused`)).toBe(
       'warrant [redacted] refused',
     );
-    const plain = 'countersign_redemptions_total_allowed went up; 100% of calls';
+    expect(redactedText(`no NHI x${TOKEN}`)).toBe('no NHI [redacted]');
+    const plain = 'redemptions went up; 100% of calls';
     expect(redactedText(plain)).toBe(plain);
   });
 });
@@ -20,6 +21,10 @@ describe('redactedPath', () => {
   it('replaces the segment that holds a credential and drops the query', () => {
     expect(redactedPath(`/v1/nhis/${TOKEN}?a=b`)).toBe('/v1/nhis/[redacted]');
     expect(redactedPath(`/x/${JWS.replaceAll('.', '%2E')}/y`)).toBe('/x/[redacted]/y');
+    expect(redactedPath(`/x/${JWS.replaceAll('.', '%2E')}%ZZ`)).toBe('/x/[redacted]');
+    expect(redactedPath(`/v1/nhis/${TOKEN.replace('_', '%252525255F')}`)).toBe(
+      '/v1/nhis/[redacted]',
+    );
     expect(redactedPath('/v1/requests/sha256%3Aab')).toBe('/v1/requests/sha256%3Aab');
     expect(redactedPath('/v1/nhis/%E0%A4%A')).toBe('/v1/nhis/%E0%A4%A');
   });

@@ -99,6 +99,15 @@ describe('executorBindingProblem', () => {
     ).toMatch(/repository/);
   });
 
+  it('refuses a Kubernetes binding by service account name alone, which every namespace has', () => {
+    const k8s = new Map([['https://kubernetes.default.svc', 'kubernetes' as const]]);
+    const byName: ClaimMatcher = {
+      issuer: 'https://kubernetes.default.svc',
+      claims: { 'kubernetes.io.serviceaccount.name': 'default' },
+    };
+    expect(executorBindingProblem(k8s, byName)).toMatch(/must constrain one of/);
+  });
+
   describe('when the identifying claim is a glob', () => {
     const K8S = 'https://kubernetes.default.svc';
     const SPIFFE = 'https://spire.example';
@@ -117,7 +126,8 @@ describe('executorBindingProblem', () => {
       [GHA, 'repository', 'acme/deploy-*'],
       [GHA, 'repository', 'acme/deploy'],
       [K8S, 'sub', 'system:serviceaccount:shop:*'],
-      [SPIFFE, 'sub', 'spiffe://example.org/ns/*'],
+      [SPIFFE, 'sub', 'spiffe://example.org/ns/prod/sa/*'],
+      [SPIFFE, 'sub', 'spiffe://example.org/ns/prod/**'],
     ])('accepts %s %s ~= %s, which names the owner', (issuer, name, pattern) => {
       expect(executorBindingProblem(issuers, binding(issuer, name, pattern))).toBeNull();
     });
@@ -131,6 +141,8 @@ describe('executorBindingProblem', () => {
       [K8S, 'kubernetes.io.namespace', 'shop-*'],
       [SPIFFE, 'sub', 'spiffe://example.org/*'],
       [SPIFFE, 'sub', 'spiffe://**'],
+      [SPIFFE, 'sub', 'spiffe://example.org/ns/**'],
+      [SPIFFE, 'sub', 'spiffe://example.org/ns/*/sa/deployer'],
     ])('refuses %s %s ~= %s, which would admit other owners', (issuer, name, pattern) => {
       expect(executorBindingProblem(issuers, binding(issuer, name, pattern))).toMatch(
         /must constrain one of: .*glob naming its owner/,

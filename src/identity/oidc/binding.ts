@@ -17,14 +17,15 @@ export const IDENTIFYING_CLAIMS: Readonly<
   // `owner/name`: a glob names the owner, as `acme/*` does.
   github_actions: { repository: /^[^*/]+\//, repository_id: null },
   // `system:serviceaccount:<namespace>:<name>`: a glob names the namespace.
+  // A service account's name alone is not one: `default` is in every namespace.
   kubernetes: {
     sub: /^system:serviceaccount:[^*:]+:/,
     'kubernetes.io.namespace': null,
-    'kubernetes.io.serviceaccount.name': null,
     'kubernetes.io.serviceaccount.uid': null,
   },
-  // `spiffe://<trust domain>/<path>`: a glob names the trust domain and a first path segment.
-  spiffe: { sub: /^spiffe:\/\/[^*/]+\/[^*/]+\// },
+  // `spiffe://<trust domain>/<path>`: a glob names the trust domain and two path segments
+  // (SPIRE's `/ns/<namespace>/…`: the first is a fixed word, the second the owner).
+  spiffe: { sub: /^spiffe:\/\/[^*/]+\/[^*/]+\/[^*/]+\// },
   generic_workload: {},
 };
 
