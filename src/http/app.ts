@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -91,6 +92,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installLoadShedding(app, opts.loadLimits ?? {}, (reason) => opts.metrics.shed.inc({ reason }));
   installJsonBodies(app);
   app.setErrorHandler(answerError);
+  // Node answers an `Expect` other than 100-continue itself, with a bare 417, unless
+  // someone listens: answer it as a problem too.
+  app.server.on('checkExpectation', (_req, res: ServerResponse) => {
+    const body = JSON.stringify(
+      problem('EXPECTATION_FAILED', 'only `Expect: 100-continue` is understood'),
+    );
+    res
+      .writeHead(417, {
+        'content-type': 'application/problem+json',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      })
+      .end(body);
+  });
 
   const methodsAt = routeMethods(app);
   app.setNotFoundHandler((req, reply) => {

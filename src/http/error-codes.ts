@@ -96,6 +96,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   BODY_TOO_LARGE: 'the body is over the limit (64 KiB by default)',
   HEADERS_TOO_LARGE: 'refused by the HTTP parser: headers over its limit; the connection is closed',
   MALFORMED_HTTP: 'refused by the HTTP parser: not HTTP; the connection is closed',
+  EXPECTATION_FAILED: 'an `Expect` header other than `100-continue`; the connection is closed',
   REQUEST_TIMEOUT:
     'refused by the HTTP parser: the request came too slowly; the connection is closed',
   UNSUPPORTED_MEDIA_TYPE: 'the body is not `application/json`',

@@ -381,6 +381,21 @@ describe('bad input', () => {
     });
   });
 
+  describe('when a client sends an Expect header other than 100-continue', () => {
+    it('answers 417 problem+json with code EXPECTATION_FAILED and keeps serving', async () => {
+      const answer = await rawExchange(
+        s.url,
+        'POST /v1/nhis HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Type: application/json\r\n' +
+          'Content-Length: 2\r\n\r\n{}',
+      );
+      const [head, body] = answer.split('\r\n\r\n') as [string, string];
+      expect(head).toMatch(/^HTTP\/1\.1 417 /);
+      expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(JSON.parse(body)).toMatchObject({ status: 417, code: 'EXPECTATION_FAILED' });
+      expect((await s.http('GET', '/healthz')).status).toBe(200);
+    });
+  });
+
   describe('when a request exceeds the policy', () => {
     it('refuses a window longer than the rule allows with POLICY_LIMIT_EXCEEDED', async () => {
       const before = rowCounts(s.dataDir);
