@@ -52,7 +52,9 @@ export async function auditDatabase(
       ...(origin ? { origin } : {}),
       onProgress: progress(),
     });
-    return { ...report, unchecked: [] };
+    // The database of a restore must not pass where the same log served would not.
+    const checked = report.ok ? { ...report, ...notShorterThanPinned(report, pinned) } : report;
+    return { ...checked, unchecked: [] };
   } finally {
     await store.close();
   }
@@ -73,14 +75,19 @@ async function fetchCheckpoints(client: CountersignClient): Promise<string[]> {
   }
 }
 
+/**
+ * @param expected the origin the checkpoints must name (`--origin`, or the trust file's);
+ *   without one, the server's own.
+ */
 export async function auditServer(
   client: CountersignClient,
   pinned: PinnedTrust,
+  expected?: string,
 ): Promise<LogVerifyReport> {
   const latest = await client.request<string>('GET', '/v1/log/checkpoint', undefined, {
     responseType: 'text',
   });
-  const origin = latest.split('\n')[0] ?? '';
+  const origin = expected ?? latest.split('\n')[0] ?? '';
   let keys: readonly TrustedLogKey[] | undefined = pinned.keys;
   if (keys === undefined) {
     const published = await client.request<VerifierKeys>('GET', '/v1/log/verifier-keys');

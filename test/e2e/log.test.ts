@@ -124,6 +124,19 @@ describeOnEveryStore('the event log', (store) => {
     });
   });
 
+  describe('log verify with an expected origin', () => {
+    it('exits 4 when the checkpoints name another origin, over HTTP as from the database', async () => {
+      const online = await s.cli(['log', 'verify', '--origin', 'wrong.example/log'], 'audra');
+      expect(online.code, online.stdout + online.stderr).toBe(4);
+      expect(online.stdout + online.stderr).toContain('CHECKPOINT_SIGNATURE_INVALID');
+      const offline = await runCli(
+        ['log', 'verify', '--database', s.databaseUrl, '--origin', 'wrong.example/log'],
+        {},
+      );
+      expect(offline.code, offline.stdout + offline.stderr).toBe(4);
+    });
+  });
+
   describe('log verify against a pinned key history', () => {
     it('exits 4 when the log is shorter than a key revocation the trust file knows of', async () => {
       const d = await store.deployment();
@@ -160,6 +173,13 @@ describeOnEveryStore('the event log', (store) => {
         const cut = await t.cli(['log', 'verify', '--trust', trust], 'audra');
         expect(cut.code, cut.stdout + cut.stderr).toBe(4);
         expect(cut.stdout + cut.stderr).toContain('ENTRIES_MISSING');
+        // Read from the database itself, the restore fails the same way.
+        const offline = await runCli(
+          ['log', 'verify', '--database', t.databaseUrl, '--trust', trust],
+          {},
+        );
+        expect(offline.code, offline.stdout + offline.stderr).toBe(4);
+        expect(offline.stdout + offline.stderr).toContain('ENTRIES_MISSING');
       } finally {
         await t.stop();
         await d.dispose();

@@ -31,7 +31,7 @@ export function logCommands(program: Command, cx: CommandContext): void {
         const report =
           o.data || o.database
             ? await auditDatabase(o, pinned, origin)
-            : await auditServer((o.addr ? cx.withAddr(o.addr) : cx).client(), pinned);
+            : await auditServer((o.addr ? cx.withAddr(o.addr) : cx).client(), pinned, origin);
         emit(cx.json(), report, () => renderLogVerify(report));
         if (!report.ok)
           throw new CliError('log verification failed', EXIT.inconsistent, report.divergence?.kind);
