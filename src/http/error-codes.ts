@@ -49,7 +49,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
     'the console sign-in at an issuer failed (unknown or stale state, refused code, wrong nonce, no fresh sign-in)',
   FORBIDDEN: "the caller's roles do not allow the operation",
   CSRF_REFUSED:
-    'a state-changing call with the console cookie is not same-origin or lacks `X-Countersign-Console: 1`',
+    'a console call is not same-origin, lacks `X-Countersign-Console: 1`, or names another host (DNS rebinding)',
   NOT_REQUESTER: 'only the requester may do this',
   SEPARATION_OF_DUTIES: 'the approver may not decide on this request (own request, or owner)',
   NOT_IN_APPROVER_GROUP: "the approver is in none of the policy rule's groups",

@@ -52,7 +52,13 @@ export interface ConsoleWiring {
   readonly env: NodeJS.ProcessEnv;
   /** Dev mode's principals, offered on the sign-in page; null outside dev mode. */
   readonly devPrincipals: readonly ApiTokenPrincipal[] | null;
+  /** The server listens on a loopback address only (see `ConsoleOptions.loopback`). */
+  readonly loopback: boolean;
 }
+
+/** Whether a listen address reaches this machine alone (`0.0.0.0` and names do not). */
+export const isLoopbackHost = (host: string): boolean =>
+  /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
 
 /** The console's options from the configuration: sessions, sign-in issuers, files. */
 export function wireConsole(w: ConsoleWiring): ConsoleOptions {
@@ -72,5 +78,6 @@ export function wireConsole(w: ConsoleWiring): ConsoleOptions {
       w.devPrincipals?.map((p) => ({ id: p.id, roles: p.roles, groups: p.groups ?? [] })) ?? null,
     issuers,
     verifier: w.verifier,
+    loopback: w.loopback,
   };
 }

@@ -24,7 +24,7 @@ import {
 } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
-import { wireConsole } from './console.js';
+import { isLoopbackHost, wireConsole } from './console.js';
 import { logStall } from '../service/log-health.js';
 import { Integrator } from './integrator.js';
 import { workerPlanner } from './reconcile-runner.js';
@@ -137,6 +137,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   };
   const identity = await closingStore(() => wireIdentity(file.oidc, principals, clock, store));
+  const host = opts.host ?? file.host ?? '127.0.0.1';
   const consoleOptions = await closingStore(() =>
     wireConsole({
       file,
@@ -145,6 +146,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       clock,
       env,
       devPrincipals: dev?.principals ?? null,
+      loopback: isLoopbackHost(host),
     }),
   );
   const keys = new KeyRingHolder(
@@ -215,7 +217,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Services reach it from the first request on: before, a reader's flush between listen
   // and here did nothing, and it read a log without the events queued before it.
   log.integrator = integrator;
-  const host = opts.host ?? file.host ?? '127.0.0.1';
   const url = await closingStore(() => app.listen({ host, port }));
   const scrapeAt = metricsListen(file);
   const scrapes =

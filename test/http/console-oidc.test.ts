@@ -173,6 +173,17 @@ describe('signing in behind a TLS public origin', () => {
     await tls?.stop();
   });
 
+  it('refuses a call whose Origin is not the public origin, though same-origin with itself', async () => {
+    const call = (origin: string) =>
+      tls.http('POST', '/auth/dev/sign-in', {
+        headers: { 'sec-fetch-site': 'same-origin', origin, 'x-countersign-console': '1' },
+        body: { principal: 'admin' },
+      });
+    const rebound = await call('https://rebind.attacker.example');
+    expect([rebound.status, rebound.body.code]).toEqual([403, 'CSRF_REFUSED']);
+    expect((await call('https://console.example.test')).status).toBe(204);
+  });
+
   it('binds the login to the browser with a __Host- cookie a sibling subdomain cannot plant', async () => {
     const login = await tls.http('GET', '/auth/login?issuer=corp-sso&returnTo=/inbox');
     expect(login.status, login.text).toBe(302);

@@ -1,8 +1,48 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CALL, ConsoleServer, cookieFrom } from '../helpers/console.js';
 import { createRequest } from '../helpers/chain.js';
 
 let s: ConsoleServer;
+
+/** One call with a `Host` of our choosing, which fetch would not send. */
+function hostCall(
+  url: string,
+  host: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: string; cookie: string | undefined }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((ok, fail) => {
+    const req = request(
+      new URL(path, url),
+      {
+        method,
+        setHost: false,
+        headers: {
+          host,
+          ...headers,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () =>
+          ok({
+            status: res.statusCode ?? 0,
+            body: text,
+            cookie: res.headers['set-cookie']?.[0]?.split(';')[0],
+          }),
+        );
+      },
+    );
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
 beforeAll(async () => {
   s = await ConsoleServer.start();
 });
@@ -62,6 +102,35 @@ describe('the console session', () => {
       expect(r.status).toBe(403);
       expect(r.body.code).toBe('CSRF_REFUSED');
       expect(cookieFrom(r)).toBeUndefined();
+    });
+
+    it('refuses a page whose DNS name was rebound to this loopback server', async () => {
+      // What a rebound page's browser sends: same-origin with itself, under its own name.
+      const port = new URL(s.url).port;
+      const as = (host: string) =>
+        hostCall(
+          s.url,
+          host,
+          'POST',
+          '/auth/dev/sign-in',
+          {
+            'sec-fetch-site': 'same-origin',
+            origin: `http://${host}`,
+            'x-countersign-console': '1',
+          },
+          { principal: 'admin' },
+        );
+      const rebound = await as(`rebind.attacker.example:${port}`);
+      expect(rebound.status).toBe(403);
+      expect(JSON.parse(rebound.body).code).toBe('CSRF_REFUSED');
+      expect(rebound.cookie).toBeUndefined();
+      const own = await as(`localhost:${port}`);
+      expect(own.status).toBe(204);
+      // A session begun on the loopback name does not ride under another one either.
+      const read = await hostCall(s.url, `rebind.attacker.example:${port}`, 'GET', '/v1/requests', {
+        cookie: own.cookie!,
+      });
+      expect(read.status).toBe(403);
     });
 
     it('refuses a principal that is not a dev principal', async () => {

@@ -16,6 +16,7 @@ import type { IdentityErrorCode } from '../../identity/principal.js';
 import { problem } from '../problem.js';
 import {
   assertConsoleCall,
+  assertOwnHost,
   clearSessionCookie,
   loginCookie,
   ownOrigin,
@@ -98,6 +99,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
     '/auth/login',
     { schema: { hide: true, querystring: LoginQuery } },
     async (req, reply) => {
+      assertOwnHost(req, opts);
       const login = opts.issuers.find((i) => i.issuer.name === req.query.issuer);
       if (!login) {
         throw new CountersignError<CoreErrorCode>('VALIDATION_FAILED', 'no such sign-in issuer');

@@ -13,6 +13,27 @@ export function ownOrigin(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publi
   return opts.publicOrigin ?? `${req.protocol}://${req.host}`;
 }
 
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * On a loopback listener without a `publicOrigin`, refuses a request whose `Host` is not a
+ * loopback name (see `ConsoleOptions.loopback`). Every route that begins or rides a
+ * session checks it. Behind a `publicOrigin` the proxy decides what `Host` says, and
+ * {@link assertConsoleCall} compares the browser's `Origin` with it instead.
+ */
+export function assertOwnHost(
+  req: FastifyRequest,
+  opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
+): void {
+  const own = opts.publicOrigin !== null || opts.loopback !== true || LOOPBACK_HOST.test(req.host);
+  if (!own) {
+    throw new CountersignError<ConsoleErrorCode>(
+      'CSRF_REFUSED',
+      'the Host header names no origin this server is reached at (set console.publicOrigin)',
+    );
+  }
+}
+
 /** Over TLS the cookie is `Secure` and `__Host-` prefixed (RFC 6265bis §4.1.3.2). */
 function secure(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publicOrigin'>): boolean {
   return ownOrigin(req, opts).startsWith('https:');
@@ -82,11 +103,16 @@ export function clearSessionCookie(
  */
 export function assertConsoleCall(
   req: FastifyRequest,
-  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+  opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
 ): void {
+  assertOwnHost(req, opts);
   const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  // A page whose name was rebound to this server is same-origin with itself: behind a
+  // publicOrigin, the Origin it sends, when it sends one, must still be that one.
   const sameOrigin =
-    site !== undefined ? site === 'same-origin' : req.headers.origin === ownOrigin(req, opts);
+    (site !== undefined ? site === 'same-origin' : origin === ownOrigin(req, opts)) &&
+    (origin === undefined || opts.publicOrigin === null || origin === opts.publicOrigin);
   if (!sameOrigin || req.headers[CONSOLE_HEADER] !== '1') {
     throw new CountersignError<ConsoleErrorCode>(
       'CSRF_REFUSED',
@@ -101,7 +127,10 @@ export function assertConsoleCall(
  */
 export function sessionAuthenticator(opts: ConsoleOptions) {
   return (req: FastifyRequest): Principal | null => {
-    const s = opts.sessions.touch(sessionIdOf(req, opts));
+    const id = sessionIdOf(req, opts);
+    if (id === undefined) return null;
+    assertOwnHost(req, opts);
+    const s = opts.sessions.touch(id);
     if (!s) return null;
     if (req.method !== 'GET' && req.method !== 'HEAD') assertConsoleCall(req, opts);
     return s.principal;

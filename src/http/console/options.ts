@@ -36,4 +36,11 @@ export interface ConsoleOptions {
   readonly verifier: IdentityTokenVerifier;
   /** Timeout of each call to an issuer (discovery, token endpoint). */
   readonly httpTimeoutMs?: number;
+  /**
+   * The server listens on a loopback address only. Without a `publicOrigin`, a session is
+   * then served only to a loopback `Host`: a page whose DNS name was rebound to 127.0.0.1
+   * is same-origin with itself, and must not sign in (dev mode needs no credential) nor
+   * ride a session. With one, its `Origin` differs from the `publicOrigin`.
+   */
+  readonly loopback?: boolean;
 }
