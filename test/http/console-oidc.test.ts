@@ -33,6 +33,16 @@ async function signIn(query: string) {
 
 describe('signing in to the console at a human issuer', () => {
   describe('when the person signs in', () => {
+    it('asks the issuer for its discovery document once for many sign-ins', async () => {
+      await s.http('GET', '/auth/login?issuer=corp-sso');
+      const before = corp.discoveryFetches;
+      const logins = await Promise.all(
+        Array.from({ length: 5 }, () => s.http('GET', '/auth/login?issuer=corp-sso')),
+      );
+      expect(logins.map((l) => l.status)).toEqual([302, 302, 302, 302, 302]);
+      expect(corp.discoveryFetches).toBe(before);
+    });
+
     it('sends the browser to the issuer with PKCE S256, state and nonce', async () => {
       const { login } = await signIn('returnTo=/inbox');
       const to = new URL(login.headers.get('location')!);

@@ -7,7 +7,7 @@ import type { PrincipalId } from '../../core/ids.js';
 import { federatedPrincipal } from '../../identity/oidc/authenticator.js';
 import {
   authorizationUrl,
-  discoverLoginEndpoints,
+  cachedLoginEndpoints,
   exchangeCode,
   newLoginSecrets,
   type SignInErrorCode,
@@ -55,6 +55,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
   { console: opts },
 ) => {
   const timeoutMs = opts.httpTimeoutMs ?? 5_000;
+  const discoverLoginEndpoints = cachedLoginEndpoints(() => opts.clock.now().getTime());
   const maxAgeSeconds = () => Math.floor(opts.sessions.limits.maxMs / 1000);
 
   /** Starts a new session (a new id, so a planted cookie never becomes a signed-in one). */

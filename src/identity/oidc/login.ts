@@ -47,6 +47,32 @@ export async function discoverLoginEndpoints(
   };
 }
 
+/**
+ * {@link discoverLoginEndpoints} kept `ttlMs` per issuer and shared by concurrent sign-ins:
+ * every `GET /auth/login` is unauthenticated, and must not cost the issuer a request each.
+ * A failed discovery is not kept.
+ */
+export function cachedLoginEndpoints(
+  now: () => number,
+  ttlMs = 5 * 60_000,
+): (issuer: TrustedIssuer, timeoutMs: number) => Promise<LoginEndpoints> {
+  const kept = new Map<
+    string,
+    { readonly until: number; readonly endpoints: Promise<LoginEndpoints> }
+  >();
+  return (issuer, timeoutMs) => {
+    const t = now();
+    const hit = kept.get(issuer.issuer);
+    if (hit !== undefined && hit.until > t) return hit.endpoints;
+    const endpoints = discoverLoginEndpoints(issuer, timeoutMs);
+    kept.set(issuer.issuer, { until: t + ttlMs, endpoints });
+    endpoints.catch(() => {
+      if (kept.get(issuer.issuer)?.endpoints === endpoints) kept.delete(issuer.issuer);
+    });
+    return endpoints;
+  };
+}
+
 export interface AuthorizationParams {
   readonly clientId: string;
   readonly redirectUri: string;
