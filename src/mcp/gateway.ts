@@ -11,6 +11,7 @@ import { NotificationRelay } from './relay.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LineTransport } from './stdio-transport.js';
 import { DEFAULT_MAX_ARGUMENT_BYTES, type ToolCallDeps } from './tool-call.js';
 import { connectUpstream, type UpstreamSpec } from './upstream.js';
+import { isLoopbackHost } from '../core/loopback.js';
 
 /** Where the agent's host reaches the gateway. */
 export type DownstreamSpec =
@@ -158,7 +159,7 @@ async function serveDownstream(
           maxSessions: options.maxSessions ?? 1000,
           maxSessionsPerAgent: options.maxSessionsPerAgent ?? 100,
           sessionIdleMs: options.sessionIdleMs ?? 30 * 60_000,
-          loopback: isLoopback(down.host),
+          loopback: isLoopbackHost(down.host),
           report,
           ...(options.authenticate ? { authenticate: options.authenticate } : {}),
         },
@@ -180,8 +181,4 @@ async function serveDownstream(
       };
     }
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

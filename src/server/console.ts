@@ -56,10 +56,6 @@ export interface ConsoleWiring {
   readonly loopback: boolean;
 }
 
-/** Whether a listen address reaches this machine alone (`0.0.0.0` and names do not). */
-export const isLoopbackHost = (host: string): boolean =>
-  /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
-
 /** The console's options from the configuration: sessions, sign-in issuers, files. */
 export function wireConsole(w: ConsoleWiring): ConsoleOptions {
   const c = w.file.console ?? {};

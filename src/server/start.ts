@@ -24,7 +24,8 @@ import {
 } from './config.js';
 import { bootstrapDevDataDir } from './dev.js';
 import { wireIdentity } from './identity.js';
-import { isLoopbackHost, wireConsole } from './console.js';
+import { isLoopbackHost } from '../core/loopback.js';
+import { wireConsole } from './console.js';
 import { logStall } from '../service/log-health.js';
 import { Integrator } from './integrator.js';
 import { workerPlanner } from './reconcile-runner.js';

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../core/errors.js';
+import { hostOfHeader, isLoopbackHost } from '../../core/loopback.js';
 import type { Principal } from '../../identity/principal.js';
 import type { ConsoleOptions } from './options.js';
 
@@ -13,8 +14,6 @@ export function ownOrigin(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publi
   return opts.publicOrigin ?? `${req.protocol}://${req.host}`;
 }
 
-const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
-
 /**
  * On a loopback listener without a `publicOrigin`, refuses a request whose `Host` is not a
  * loopback name (see `ConsoleOptions.loopback`). Every route that begins or rides a
@@ -25,7 +24,8 @@ export function assertOwnHost(
   req: FastifyRequest,
   opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
 ): void {
-  const own = opts.publicOrigin !== null || opts.loopback !== true || LOOPBACK_HOST.test(req.host);
+  const own =
+    opts.publicOrigin !== null || opts.loopback !== true || isLoopbackHost(hostOfHeader(req.host));
   if (!own) {
     throw new CountersignError<ConsoleErrorCode>(
       'CSRF_REFUSED',
