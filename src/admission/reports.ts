@@ -2,12 +2,11 @@
  * What the webhook tells countersign after it admitted a change, so reconciliation
  * closes the loop with no glue: a fulfilment against the receipt (the admission is the
  * point of execution) with the fingerprint of what it admitted, and for a Secret an
- * observation of that version. Both
- * say what was admitted, not what was stored: a later webhook or a write conflict may
- * still stop the change, which a collector watching the cluster then shows. A
- * collector that later sees another version, one no admission claims (a change made
- * before the webhook was installed, or by a path that skips it), makes reconciliation
- * raise `UNAPPROVED_CHANGE`.
+ * observation of that version. Both say what was admitted, not what was stored: a later
+ * webhook or a write conflict may still stop the change, which a collector watching the
+ * cluster then shows. A collector that later sees another version, one no admission
+ * claims (a change made before the webhook was installed, or by a path that skips it),
+ * makes reconciliation raise `UNAPPROVED_CHANGE`.
  *
  * Reports are sent after the API server has its answer, never before: the admission
  * must answer inside the API server's timeout, and a report that fails is logged
