@@ -1,6 +1,3 @@
 /** Whether a host name or address, without a port, reaches this machine alone. */
 export const isLoopbackHost = (host: string): boolean =>
   /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
-
-/** A `Host` header's host, without its port (an IPv6 address comes bracketed). */
-export const hostOfHeader = (header: string): string => header.replace(/:\d{1,5}$/, '');

@@ -127,13 +127,6 @@ export interface GatingConfig {
   ruleFor(tool: string): ToolRule | undefined;
 }
 
-/**
- * `*` matches any run of characters, line breaks included: the default `gated: ['*']`
- * must not let `query\n` through ungated. Everything else is literal.
- */
-const globMatches = (glob: string, name: string): boolean =>
-  matchGlob(compileGlob(glob, 'flat'), name);
-
 const bad = (where: string, message: string) =>
   new McpGatewayError('GATEWAY_CONFIG_INVALID', `gateway config ${where}: ${message}`);
 
@@ -211,7 +204,9 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
   } catch (e) {
     throw bad(where, `/subject ${(e as Error).message}`);
   }
-  const gated = file.gated ?? ['*'];
+  // `*` matches any run of characters, line breaks included: the default `gated: ['*']`
+  // must not let `query\n` through ungated. Everything else is literal. Compiled once.
+  const gated = (file.gated ?? ['*']).map((g) => compileGlob(g, 'flat'));
   const rules = new Map<string, ToolRule>();
   // Every configured tool's rule is checked now, not at its first call.
   for (const tool of Object.keys(file.tools ?? {})) {
@@ -227,7 +222,7 @@ export function gatingConfigOf(doc: unknown, where: string): GatingConfig {
     reason: file.reason,
     discloseArguments: file.discloseArguments ?? true,
     ruleFor(tool) {
-      if (!gated.some((g) => globMatches(g, tool))) return undefined;
+      if (!gated.some((g) => matchGlob(g, tool))) return undefined;
       // Only configured tools are kept: an agent choosing names would otherwise grow this
       // map without bound. Another name's rule is the defaults, made for the call.
       return rules.get(tool) ?? toolRule(file, tool, `${where} (tool ${tool})`);

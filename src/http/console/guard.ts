@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../core/errors.js';
-import { hostOfHeader, isLoopbackHost } from '../../core/loopback.js';
+import { isLoopbackHost } from '../../core/loopback.js';
 import type { Principal } from '../../identity/principal.js';
 import type { ConsoleOptions } from './options.js';
 
@@ -24,8 +24,7 @@ export function assertOwnHost(
   req: FastifyRequest,
   opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
 ): void {
-  const own =
-    opts.publicOrigin !== null || opts.loopback !== true || isLoopbackHost(hostOfHeader(req.host));
+  const own = opts.publicOrigin !== null || opts.loopback !== true || isLoopbackHost(req.hostname);
   if (!own) {
     throw new CountersignError<ConsoleErrorCode>(
       'CSRF_REFUSED',
@@ -106,6 +105,14 @@ export function assertConsoleCall(
   opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
 ): void {
   assertOwnHost(req, opts);
+  assertSameOriginCall(req, opts);
+}
+
+/** {@link assertConsoleCall} once the `Host` is known to be this server's. */
+function assertSameOriginCall(
+  req: FastifyRequest,
+  opts: Pick<ConsoleOptions, 'publicOrigin'>,
+): void {
   const site = req.headers['sec-fetch-site'];
   const origin = req.headers.origin;
   // A page whose name was rebound to this server is same-origin with itself: behind a
@@ -132,7 +139,7 @@ export function sessionAuthenticator(opts: ConsoleOptions) {
     assertOwnHost(req, opts);
     const s = opts.sessions.touch(id);
     if (!s) return null;
-    if (req.method !== 'GET' && req.method !== 'HEAD') assertConsoleCall(req, opts);
+    if (req.method !== 'GET' && req.method !== 'HEAD') assertSameOriginCall(req, opts);
     return s.principal;
   };
 }
