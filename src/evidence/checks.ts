@@ -14,6 +14,7 @@ import type { EvidenceCheckCode } from './errors.js';
 import type { EvidenceEvent } from './read.js';
 import { decodeBase64UrlStrict } from '../core/base64.js';
 import { canonicalOrUndefined, int, member, parseJson, str } from './read.js';
+import { citingFindingIndices } from './related.js';
 import { approvalChainStatement, IN_TOTO_PAYLOAD_TYPE, statementBytes } from './statement.js';
 
 const WARRANT_TYP = 'warrant+jwt';
@@ -39,12 +40,17 @@ function verdict(
 }
 
 export function checkRequest(requestId: string, entries: readonly ReadEntry[], add: Add): void {
-  const stray = entries.filter((e) => e.event !== undefined && e.event.links.request !== requestId);
+  const citing = citingFindingIndices(requestId, entries);
+  const stray = entries.filter(
+    (e) => e.event !== undefined && e.event.links.request !== requestId && !citing.has(e.index),
+  );
   add(
     'REQUEST_LINK_MISMATCH',
     stray.length === 0,
     stray.length === 0
-      ? 'every event links to the request'
+      ? citing.size === 0
+        ? 'every event links to the request'
+        : `every event links to the request, or is one of the ${citing.size} event(s) of findings citing its warrant`
       : `${stray.length} event(s) do not link to the request, first at ${stray[0]?.index}`,
   );
   const events = entries.flatMap((e) => (e.event === undefined ? [] : [e.event]));

@@ -27,6 +27,8 @@ export type { DsseEnvelope, DsseSignature, DsseSigner } from './dsse.js';
 export { EVIDENCE_CHECK_CODES, EvidenceError } from './errors.js';
 export type { EvidenceCheckCode, EvidenceErrorCode } from './errors.js';
 export type { EvidenceEvent } from './read.js';
+export { parseEvent } from './read.js';
+export { citingFindingIndices } from './related.js';
 export {
   approvalChainPredicate,
   approvalChainStatement,

@@ -16,6 +16,7 @@ import { observationFacts } from './migrations/014-observation-facts.js';
 import { expiriesDue } from './migrations/015-expiries-due.js';
 import { reconcileWatermark } from './migrations/016-reconcile-watermark.js';
 import { redemptionIndex } from './migrations/017-redemption-index.js';
+import { findingEvents } from './migrations/018-finding-events.js';
 import type { Dialect } from '../service/ports/store.js';
 
 /**
@@ -46,6 +47,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '015_expiries_due': expiriesDue(),
         '016_reconcile_watermark': reconcileWatermark(),
         '017_redemption_index': redemptionIndex(),
+        '018_finding_events': findingEvents(dialect),
       }),
   };
 }

@@ -13,6 +13,8 @@ export interface FindingReader {
   list(state: FindingState | undefined, limit: number): Promise<Finding[]>;
   /** One page, newest first, after the cursor row (keyset on raised_at, id). */
   page(filter: FindingPageFilter): Promise<Finding[]>;
+  /** The findings about this subject that name no request (observed grants), by id. */
+  unlinkedOf(subject: string): Promise<Finding[]>;
   /** Whether a finding of this key was ever raised. */
   hasKey(key: string): Promise<boolean>;
   /** Every finding recorded, whatever its state, by key. */

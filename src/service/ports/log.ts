@@ -44,7 +44,8 @@ export interface LogReader {
    * the hashed leaf's own `links.request`, never by an unhashed column.
    */
   entriesForRequest(requestId: string): Promise<LogEntry[]>;
-  /** The leaf index of each integrated `key.revoked` event, by the kid its leaf names. */
+  /** The integrated events of these findings (raised and every move since), in log order. */
+  entriesForFindings(findingIds: readonly string[]): Promise<LogEntry[]>;
   /**
    * The leaf index of each key's revocation, by kid. `revoked`: the kids the key table says
    * are revoked, each of which must then be found from the hashed leaves themselves.

@@ -16,4 +16,6 @@ export interface DialectSql {
   lockKeyRing(db: Kysely<Database>): Promise<void>;
   lockRequest(db: Kysely<Database>, id: string): Promise<void>;
   leafRequest(): RawBuilder<string | null>;
+  /** A leaf's `data.id`, as migration 018 indexes it for finding events. */
+  leafDataId(): RawBuilder<string | null>;
 }

@@ -130,6 +130,18 @@ export class KyselyFindings implements FindingWriter {
     return this.#withProofs(rows);
   }
 
+  async unlinkedOf(subject: string): Promise<Finding[]> {
+    // Served by findings_subject (migration 012).
+    const rows = await this.db
+      .selectFrom('findings')
+      .selectAll()
+      .where('subject', '=', subject)
+      .where('request_id', 'is', null)
+      .orderBy('id')
+      .execute();
+    return this.#withProofs(rows);
+  }
+
   async #withProofs(rows: readonly Selectable<FindingsTable>[]): Promise<Finding[]> {
     const proofs = await findingProofs(this.db, rows);
     return rows.map((r, i) => toFinding(r, proofs[i] as FindingProof));

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { batchesOf } from '../../core/batches.js';
 import { nodeKey } from '../../log/nodes.js';
 import type { NewNode, NodeHashes, NodeId } from '../../log/tree.js';
 import type { EncodedEvent } from '../../log/event.js';
@@ -11,6 +12,7 @@ import type {
 import type { Database } from '../schema.js';
 import type { DialectSql } from './dialect.js';
 import type { NativeStatements } from './ports.js';
+import { IDS_PER_STATEMENT } from './evidence.js';
 import { rowWhere } from './rows.js';
 
 export const toCheckpoint = (r: {
@@ -137,6 +139,26 @@ export class KyselyLog implements LogWriter {
       .orderBy('leaf_index')
       .execute();
     return toEntries(rows);
+  }
+
+  async entriesForFindings(findingIds: readonly string[]): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    for (const ids of batchesOf([...new Set(findingIds)], IDS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('events')
+        .select(ENTRY)
+        // Literal types, as the partial index declares them (migration 018).
+        .where(
+          sql.ref('type'),
+          'in',
+          sql`('finding.raised', 'finding.acknowledged', 'finding.resolved', 'finding.reopened')`,
+        )
+        .where(this.sql.leafDataId(), 'in', ids)
+        .where('leaf_index', 'is not', null)
+        .execute();
+      out.push(...toEntries(rows));
+    }
+    return out.sort((a, b) => a.index - b.index);
   }
 
   async keyRevocationIndices(revoked: readonly string[] = []): Promise<Map<string, number>> {

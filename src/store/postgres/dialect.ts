@@ -38,4 +38,5 @@ export const postgresSql: DialectSql = {
     await db.selectFrom('requests').select('id').where('id', '=', id).forUpdate().execute();
   },
   leafRequest: () => sql<string | null>`((leaf::jsonb -> 'links') ->> 'request')`,
+  leafDataId: () => sql<string | null>`((leaf::jsonb -> 'data') ->> 'id')`,
 };

@@ -12,4 +12,5 @@ export const sqliteSql: DialectSql = {
   lockKeyRing: async () => undefined,
   lockRequest: async () => undefined,
   leafRequest: () => sql<string | null>`json_extract(leaf, '$.links.request')`,
+  leafDataId: () => sql<string | null>`json_extract(leaf, '$.data.id')`,
 };
