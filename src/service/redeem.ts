@@ -154,6 +154,9 @@ export async function redeem(
         grantId: id,
       });
       const outcome = await ctx.store.transaction(async (tx) => {
+        // A retry racing its first attempt, or a revocation, then shows here rather than
+        // as a refused `consumeUse`, which could only say WARRANT_EXHAUSTED.
+        if (claims) await tx.warrants.lock(claims.jti);
         const rec = claims ? await tx.warrants.get(claims.jti) : null;
         const checked = {
           claims,

@@ -83,6 +83,48 @@ describeOnEveryStore('dry runs and idempotent retries of a redemption', (store) 
       expect(next.body).toMatchObject({ use: 2 });
     });
 
+    it('answers both copies with one receipt when they race for the last use', async () => {
+      // On PostgreSQL both once read "no earlier redemption", and the second, refused by
+      // the spend, was recorded as WARRANT_EXHAUSTED.
+      for (let round = 0; round < 5; round++) {
+        const w = await issue({ maxUses: 1 });
+        const body = {
+          warrant: w.token,
+          action: stagingAction('eu'),
+          idempotencyKey: `last-${round}`,
+        };
+        const events = await eventCount(s.databaseUrl);
+        const answers = await Promise.all([redeemAs(body), redeemAs(body)]);
+        expect(answers.map((a) => [a.status, a.body.code])).toEqual([
+          [200, undefined],
+          [200, undefined],
+        ]);
+        expect(answers[1]?.body).toEqual(answers[0]?.body);
+        // One redemption.allowed and one warrant.exhausted: no denial recorded.
+        expect(await eventCount(s.databaseUrl)).toBe(events + 2);
+      }
+    });
+
+    it('refuses with WARRANT_REVOKED, never WARRANT_EXHAUSTED, what races a revocation', async () => {
+      for (let round = 0; round < 5; round++) {
+        const w = await issue({ maxUses: 10 });
+        const redeem = (i: number) =>
+          redeemAs({
+            warrant: w.token,
+            action: stagingAction('eu'),
+            idempotencyKey: `rv-${round}-${i}`,
+          });
+        const revoke = s.http('POST', `/v1/warrants/${w.warrantId}/revocation`, {
+          as: 'alice',
+          body: { reason: 'called off' },
+        });
+        const answers = await Promise.all([0, 1, 2, 3, 4, 5].map(redeem));
+        expect((await revoke).status).toBe(200);
+        const refused = answers.filter((a) => a.status !== 200).map((a) => a.body.code);
+        expect(refused).toEqual(refused.map(() => 'WARRANT_REVOKED'));
+      }
+    });
+
     it('refuses the key with another action with IDEMPOTENCY_KEY_REUSED, spending nothing', async () => {
       const w = await issue({ maxUses: 3 });
       const body = { warrant: w.token, action: stagingAction('eu'), idempotencyKey: 'uid-3' };

@@ -39,7 +39,7 @@ export function kyselyPorts(
   return {
     nhis: new KyselyNhis(db),
     requests: new KyselyRequests(db, sql),
-    warrants: new KyselyWarrants(db),
+    warrants: new KyselyWarrants(db, sql),
     log: new KyselyLog(db, sql, native),
     keys: new KyselyKeys(db, sql),
     fulfilments: new KyselyFulfilments(db),

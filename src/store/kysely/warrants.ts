@@ -3,6 +3,7 @@ import type { RequestId, WarrantId } from '../../core/ids.js';
 import type { RedemptionRow, WarrantWriter } from '../../service/ports/warrants.js';
 import type { WarrantClaims, WarrantRecord, WarrantState } from '../../warrant/warrant.js';
 import type { Database, RedemptionsTable, WarrantsTable } from '../schema.js';
+import type { DialectSql } from './dialect.js';
 import { rowWhere } from './rows.js';
 
 export const toWarrant = (w: Selectable<WarrantsTable>): WarrantRecord => {
@@ -54,7 +55,14 @@ const toRedemption = (r: Selectable<RedemptionsTable>): RedemptionRow => ({
 
 /** Warrants and their redemptions, over any Kysely executor (see `sqlite/warrants.ts`). */
 export class KyselyWarrants implements WarrantWriter {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sql: DialectSql,
+  ) {}
+
+  lock(id: WarrantId): Promise<void> {
+    return this.sql.lockWarrant(this.db, id);
+  }
 
   async get(id: WarrantId): Promise<WarrantRecord | null> {
     const w = await rowWhere(this.db, 'warrants', 'id', id);

@@ -11,6 +11,7 @@ export const sqliteSql: DialectSql = {
   tryLockLog: async () => true,
   lockKeyRing: async () => undefined,
   lockRequest: async () => undefined,
+  lockWarrant: async () => undefined,
   leafRequest: () => sql<string | null>`json_extract(leaf, '$.links.request')`,
   leafDataId: () => sql<string | null>`json_extract(leaf, '$.data.id')`,
 };

@@ -38,6 +38,11 @@ export class SqliteWarrants implements WarrantWriter {
     private readonly rest: KyselyWarrants,
   ) {}
 
+  /** SQLite's writers are serial already: nothing to lock. */
+  lock(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async get(id: WarrantId): Promise<WarrantRecord | null> {
     const row = this.statements.get(SQL.getWarrant).get(id) as
       Selectable<WarrantsTable> | undefined;

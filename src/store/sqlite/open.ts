@@ -124,7 +124,7 @@ class SqliteStore implements Store, WriterGate {
         insertNode: insertNode(this.#statements),
         history: new SqliteHistory(this.#statements),
       }),
-      warrants: new SqliteWarrants(this.#statements, new KyselyWarrants(conn)),
+      warrants: new SqliteWarrants(this.#statements, new KyselyWarrants(conn, sqliteSql)),
     };
   }
 
