@@ -53,12 +53,13 @@ export async function sweepRevocations(ctx: ServiceContext, o: SweepOptions): Pr
       await connector.revoke(row.handle);
     } catch (e) {
       const reason = connector === undefined ? (e as Error).message : connectorReason(e);
-      const next = new Date(now.getTime() + backoffMs(row.attempts)).toISOString();
+      // From the failure: a call that hung until its timeout would otherwise retry at once.
+      const next = new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString();
       await ctx.store.transaction((tx) => tx.grants.recordFailure(row.id, o.node, reason, next));
       failed += 1;
       continue;
     }
-    if (await confirm(ctx, now, row)) revoked += 1;
+    if (await confirm(ctx, row)) revoked += 1;
   }
   return { revoked, failed };
 }
@@ -68,7 +69,10 @@ export async function sweepRevocations(ctx: ServiceContext, o: SweepOptions): Pr
  * nothing recorded, when another node's confirmation came first (its lease lapsed while
  * this one's connector call ran).
  */
-async function confirm(ctx: ServiceContext, now: Date, row: GrantRow): Promise<boolean> {
+async function confirm(ctx: ServiceContext, row: GrantRow): Promise<boolean> {
+  // When the connector answered, which is what `afterWindow` and the record must say: the
+  // sweep's start can be long before (earlier grants' calls, a slow connector).
+  const now = ctx.clock.now();
   const at = now.toISOString();
   const warrant = await ctx.store.read.warrants.get(row.warrantId as WarrantId);
   const links = { request: row.requestId, warrant: row.warrantId, nhi: row.subject };

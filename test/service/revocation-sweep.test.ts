@@ -66,5 +66,44 @@ for (const dialect of DIALECTS) {
         expect(types.filter((t) => t === 'grant.revoked')).toHaveLength(1);
       });
     });
+
+    describe('when the connector takes its time', () => {
+      const ctxOf = (store: ServiceContext['store'], clock: ManualClock, c: Connector) =>
+        ({ store, clock, connectors: new Map([['appdb', c]]) }) as unknown as ServiceContext;
+
+      it('records the revocation when the connector confirmed it, not when the sweep began', async () => {
+        const store = storeOf();
+        const clock = new ManualClock('2026-03-01T12:05:00.000Z');
+        const slow = {
+          name: 'appdb',
+          revoke: () => Promise.resolve(clock.advance(45_000)),
+        } as unknown as Connector;
+        expect((await sweepRevocations(ctxOf(store, clock, slow), { node: 'a' })).revoked).toBe(1);
+        expect((await store.read.grants.get(due.id))?.revokedAt).toBe('2026-03-01T12:05:45.000Z');
+        const events = (await store.read.log.queuedLeaves()).map(
+          (leaf) => JSON.parse(leaf) as { type: string; at: string },
+        );
+        expect(events.find((e) => e.type === 'grant.revoked')?.at).toBe('2026-03-01T12:05:45.000Z');
+      });
+
+      it('counts the backoff of a failed attempt from the failure', async () => {
+        const store = storeOf();
+        const clock = new ManualClock('2026-03-01T12:05:00.000Z');
+        const failing = {
+          name: 'appdb',
+          revoke: () => {
+            clock.advance(30_000);
+            return Promise.reject(new Error('connection reset'));
+          },
+        } as unknown as Connector;
+        expect((await sweepRevocations(ctxOf(store, clock, failing), { node: 'a' })).failed).toBe(
+          1,
+        );
+        // The first retry waits 2 s after the failure at 12:05:30.
+        expect((await store.read.grants.get(due.id))?.nextAttemptAt).toBe(
+          '2026-03-01T12:05:32.000Z',
+        );
+      });
+    });
   });
 }
