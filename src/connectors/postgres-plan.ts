@@ -24,6 +24,8 @@ export interface PostgresConnectorConfig {
   readonly protectedTables?: readonly string[];
   /** How long to wait for a connection. Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** How long one statement, or its wait for a lock, may take. Default 10 s. */
+  readonly statementTimeoutMs?: number;
 }
 
 export interface PostgresSettings {
@@ -36,6 +38,7 @@ export interface PostgresSettings {
   readonly privileges: ReadonlyMap<string, readonly TablePrivilege[]>;
   readonly protectedTables: readonly TableName[];
   readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
   /** The URL and its password, raw and decoded: what error messages must never show. */
   readonly secrets: readonly string[];
 }
@@ -124,6 +127,10 @@ export function postgresSettings(config: PostgresConnectorConfig): PostgresSetti
 
   const timeout = config.connectTimeoutMs ?? 10_000;
   if (!Number.isInteger(timeout) || timeout <= 0) throw configError(name, 'bad connectTimeoutMs');
+  const statementTimeout = config.statementTimeoutMs ?? 10_000;
+  if (!Number.isInteger(statementTimeout) || statementTimeout <= 0) {
+    throw configError(name, 'bad statementTimeoutMs');
+  }
 
   return {
     name,
@@ -135,6 +142,7 @@ export function postgresSettings(config: PostgresConnectorConfig): PostgresSetti
     privileges,
     protectedTables,
     connectTimeoutMs: timeout,
+    statementTimeoutMs: statementTimeout,
     secrets,
   };
 }

@@ -81,6 +81,12 @@ class PostgresConnector implements Connector {
       max: 2,
       idleTimeoutMillis: 10_000,
       connectionTimeoutMillis: settings.connectTimeoutMs,
+      // A DBA's open transaction holding a lock this connector needs would otherwise hold a
+      // redemption, and the revocation sweep behind it, for as long as it stays open.
+      statement_timeout: settings.statementTimeoutMs,
+      lock_timeout: settings.statementTimeoutMs,
+      // And a server that stops answering altogether, which the server-side limits miss.
+      query_timeout: settings.statementTimeoutMs + 5_000,
       application_name: `countersign-connector-${settings.name}`,
     });
     // A client whose server went away emits 'error'; unheard, it would end the process.

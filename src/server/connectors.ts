@@ -30,6 +30,7 @@ const PostgresConfigSchema = Type.Object(
     schemaAllow: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     privileges: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
     protectedTables: Type.Optional(Type.Array(Type.String({ minLength: 3 }))),
+    statementTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
   },
   { additionalProperties: false },
 );

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector, GrantRequest } from '../../src/connectors/connector.js';
 import { POSTGRES_UNAVAILABLE } from '../helpers/postgres.js';
@@ -42,6 +43,26 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)(
           grant.handle,
         ]);
         expect(left.rowCount).toBe(0);
+      });
+
+      it('gives up on a lock an open transaction holds, so the sweep behind it goes on', async () => {
+        const slow = db.connector({ statementTimeoutMs: 500 });
+        const grant = await slow.grant(request(['invoices']));
+        // A DBA's transaction left open after changing the same table's grants.
+        const dba = new pg.Client({ connectionString: db.url('broker', ADMIN_PASSWORD) });
+        await dba.connect();
+        try {
+          await dba.query('BEGIN');
+          await dba.query('GRANT SELECT ON public.invoices TO broker');
+          await expect(slow.revoke(grant.handle)).rejects.toMatchObject({
+            code: 'CONNECTOR_FAILED',
+          });
+        } finally {
+          await dba.query('ROLLBACK');
+          await dba.end();
+        }
+        await slow.revoke(grant.handle);
+        expect(await db.roleExists(grant.handle)).toBe(false);
       });
 
       it('succeeds when the role is already gone, so revoking twice is safe', async () => {
