@@ -20,6 +20,7 @@ const CLAIM_MS = 30_000;
  * Delivers queued webhooks with retries and exponential backoff. A delivery that
  * keeps failing moves to the dead-letter list (visible over the API) after
  * {@link MAX_ATTEMPTS}. Delivery is at least once; receivers deduplicate by event id.
+ * Only a 2xx delivers: a redirect is a failed attempt like any other status.
  */
 export class WebhookDispatcher {
   #timer: NodeJS.Timeout | undefined;
@@ -76,8 +77,17 @@ export class WebhookDispatcher {
             },
             body: d.payload,
             signal: AbortSignal.timeout(5000),
+            // Following would re-post the signed body wherever Location points (another
+            // origin, a metadata service), or turn it into a GET that "succeeds".
+            redirect: 'manual',
           });
-          if (!res.ok) [error, failure] = [`HTTP ${res.status}`, 'http_status'];
+          if (res.status >= 300 && res.status < 400) {
+            // Location is not quoted: it is the receiver's, and may carry a token.
+            [error, failure] = [
+              `HTTP ${res.status}: the endpoint redirected (not followed)`,
+              'http_status',
+            ];
+          } else if (!res.ok) [error, failure] = [`HTTP ${res.status}`, 'http_status'];
         } catch (e) {
           const timedOut = (e as Error).name === 'TimeoutError';
           error = timedOut ? 'timeout' : 'connection failed';
