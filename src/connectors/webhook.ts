@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js';
+import { OUTBOUND_URL_PROBLEM_TEXT, outboundUrlProblem } from '../core/outbound-url.js';
 import {
   CONNECTOR_CALL_PAYLOAD_TYPE,
   connectorCallBytes,
@@ -77,18 +78,10 @@ const OBSERVE_BYTES = 4 * 1024 * 1024;
 
 /** Why `url` cannot be a webhook URL, or null. Secrets never ride in a URL's userinfo. */
 export function webhookUrlProblem(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return 'is not a URL';
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'is not http(s)';
-  if (u.username !== '' || u.password !== '') {
-    return 'carries userinfo; give the token by tokenFile or tokenEnv';
-  }
-  if (u.hash !== '') return 'carries a fragment';
-  return null;
+  const problem = outboundUrlProblem(url, 'anywhere');
+  if (problem === null) return null;
+  const text = OUTBOUND_URL_PROBLEM_TEXT[problem];
+  return problem === 'userinfo' ? `${text}; give the token by tokenFile or tokenEnv` : text;
 }
 
 export function webhookConnector(config: WebhookConnectorConfig, deps: WebhookDeps): Connector {

@@ -9,6 +9,7 @@ import { parseYamlText } from '../core/yaml.js';
 import { OidcConfigSchema } from '../identity/oidc/config.js';
 import { ROLES } from '../identity/roles.js';
 import { WEBHOOK_EVENTS } from '../service/webhooks.js';
+import { assertWebhookEntries } from './webhook-config.js';
 
 export type ConfigErrorCode = 'CONFIG_INVALID';
 
@@ -179,6 +180,7 @@ export function loadConfigFile(path: string): ConfigFile {
   }
   const cfg = doc as ConfigFile;
   assertUniquePrincipals(cfg.principals ?? [], `config ${path}: /principals`);
+  assertWebhookEntries(cfg.webhooks ?? [], `config ${path}: /webhooks`);
   const base = dirname(resolve(path));
   const rel = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
   return {

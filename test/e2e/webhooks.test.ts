@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, issueWarrant, stagingAction } from '../helpers/chain.js';
 import { fp, fulfilOk, receiptFor } from '../helpers/fulfilment.js';
@@ -98,6 +99,33 @@ describe('webhooks', () => {
       })();
       expect(dead.length).toBeGreaterThan(0);
       expect(dead[0]).toMatchObject({ state: 'dead', attempts: 6, lastError: 'HTTP 500' });
+    });
+  });
+
+  describe('when a dead letter stored before userinfo was refused names a password', () => {
+    it('lists its endpoint with the userinfo replaced', async () => {
+      const password = 'hunter2-stored-in-an-old-row';
+      const db = new Database(join(s.dataDir, 'countersign.db'), { fileMustExist: true });
+      try {
+        db.pragma('busy_timeout = 10000');
+        db.prepare(
+          `insert into webhook_deliveries (id, endpoint, event_type, payload, state, attempts,
+             next_attempt_at, last_error, created_at)
+           values (?, ?, 'request.pending', '{}', 'dead', 6, ?, 'connection failed', ?)`,
+        ).run(
+          'evt_old_userinfo',
+          `http://hook:${password}@chat-bridge.internal/countersign`,
+          '2026-01-01T00:00:00.000Z',
+          '2026-01-01T00:00:00.000Z',
+        );
+      } finally {
+        db.close();
+      }
+      const r = await s.http('GET', '/v1/webhooks/dead-letters', { as: 'audra' });
+      expect(r.status).toBe(200);
+      expect(r.text).not.toContain(password);
+      const row = r.body.deadLetters.find((x: { id: string }) => x.id === 'evt_old_userinfo');
+      expect(row).toMatchObject({ endpoint: 'http://***@chat-bridge.internal/countersign' });
     });
   });
 

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { withoutUserinfo } from '../../core/outbound-url.js';
 import { FINDING_KINDS, FINDING_STATES } from '../../reconcile/finding.js';
 import { exceptionsSince } from '../../service/exceptions.js';
 import { decideFinding, listFindingPage } from '../../service/findings.js';
@@ -118,8 +119,9 @@ export const reconcileRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
     '/v1/webhooks/dead-letters',
     { schema: { tags: ['webhooks'] }, config: { roles: ['auditor', 'admin'] } },
     async () => ({
+      // Rows stored before userinfo was refused at load may still hold a password.
       deadLetters: (await ctx.store.read.webhooks.list('dead', 500)).map(
-        ({ payload: _p, ...d }) => d,
+        ({ payload: _p, endpoint, ...d }) => ({ ...d, endpoint: withoutUserinfo(endpoint) }),
       ),
     }),
   );
