@@ -45,6 +45,15 @@ describe('loadConfigFile with webhooks', () => {
     });
   });
 
+  describe('when two entries name the same URL', () => {
+    it('refuses the second with CONFIG_INVALID, as each entry signs with its own secret', () => {
+      const url = 'https://chat-bridge.internal/countersign';
+      const path = withHooks('twice.json', url, 'https://other.internal/hook', url);
+      const err = expectCode(() => loadConfigFile(path), 'CONFIG_INVALID');
+      expect(err.message).toContain('/webhooks/2/url is also the url of entry 0');
+    });
+  });
+
   describe('when URLs are plain http or https, to any host', () => {
     it('loads them as written', () => {
       const urls = ['http://chat-bridge.internal/countersign', 'https://hooks.example/cs?team=ops'];
