@@ -39,7 +39,7 @@ import { defaultHttpDeps, exchange, type Exchange, type HttpDeps } from './webho
 export interface WebhookConnectorConfig {
   /** The connector's name: the second segment of its resources, `<kind>/<name>/…`. */
   readonly name: string;
-  /** Where grant and revoke calls are POSTed: http(s), no userinfo. */
+  /** Where grant and revoke calls are POSTed: https (http to loopback alone), no userinfo. */
   readonly url: string;
   /** Where `observe()` GETs the target's state; without it, observe reports nothing. */
   readonly observeUrl?: string;
@@ -76,9 +76,13 @@ export const DSSE_CONTENT_TYPE = 'application/vnd.dsse+json';
 const CALL_BYTES = 64 * 1024;
 const OBSERVE_BYTES = 4 * 1024 * 1024;
 
-/** Why `url` cannot be a webhook URL, or null. Secrets never ride in a URL's userinfo. */
+/**
+ * Why `url` cannot be a webhook URL, or null. Every call carries the bearer token and a
+ * grant's answer carries the credential, so plain http is for loopback receivers alone;
+ * and secrets never ride in a URL's userinfo.
+ */
 export function webhookUrlProblem(url: string): string | null {
-  const problem = outboundUrlProblem(url, 'anywhere');
+  const problem = outboundUrlProblem(url, 'loopback');
   if (problem === null) return null;
   const text = OUTBOUND_URL_PROBLEM_TEXT[problem];
   return problem === 'userinfo' ? `${text}; give the token by tokenFile or tokenEnv` : text;

@@ -103,6 +103,16 @@ describe('buildConnectors with a webhook connector', () => {
       ['userinfo in the url', { url: 'https://hook:s3cret@tickets.example/calls' }, 'userinfo'],
       ['userinfo in the observeUrl', { observeUrl: 'https://s3cret@tickets.example/' }, 'userinfo'],
       ['a url that is not http(s)', { url: 'file:///etc/passwd' }, 'not http(s)'],
+      [
+        'a plain http url to a host that is not loopback',
+        { url: 'http://tickets-broker.internal/countersign' },
+        'url is plain http to a host that is not loopback; use https',
+      ],
+      [
+        'a plain http observeUrl to an address that is not loopback',
+        { observeUrl: 'http://10.0.0.7/grants' },
+        'observeUrl is plain http to a host that is not loopback; use https',
+      ],
       ['a url that is not a URL', { url: 'tickets' }, 'not a URL'],
       [
         'both tokenFile and tokenEnv',
@@ -116,6 +126,15 @@ describe('buildConnectors with a webhook connector', () => {
       const err = expectCode(() => build(webhook(extra), env), 'CONFIG_INVALID');
       expect(err.message).toContain(why);
       expect(err.message).not.toContain('s3cret');
+    });
+
+    it.each([
+      'https://tickets-broker.internal/countersign',
+      'http://127.0.0.1:8471/countersign',
+      'http://localhost:8471/countersign',
+      'http://[::1]:8471/countersign',
+    ])('accepts %s: https anywhere, plain http to loopback alone', (url) => {
+      expect(build(webhook({ url, tokenEnv: 'T' }), { T: TOKEN }).name).toBe('tickets');
     });
 
     it('names the webhook field at fault, not "Expected union value"', () => {

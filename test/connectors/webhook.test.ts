@@ -4,7 +4,7 @@ import { webhookConnector, type WebhookConnectorConfig } from '../../src/connect
 import type { HttpDeps } from '../../src/connectors/webhook-http.js';
 import { digestOf } from '../../src/core/canonical.js';
 import { verifyConnectorCall } from '../../src/evidence/connector-call.js';
-import { expectCodeAsync } from '../helpers/expect-code.js';
+import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 import { Receiver } from './webhook-receiver.js';
 import { testKey } from './webhook-keys.js';
 
@@ -333,5 +333,31 @@ describe('the webhook connector: close', () => {
     );
     const err = await expectCodeAsync(() => c.grant(request()), 'CONNECTOR_FAILED');
     expect(err.message).toContain('closed');
+  });
+});
+
+describe('the webhook connector: its URLs', () => {
+  describe('when a URL is plain http to a host that is not loopback', () => {
+    it.each([
+      ['url', { url: 'http://tickets-broker.internal/calls' }],
+      ['observeUrl', { observeUrl: 'http://192.0.2.10/grants' }],
+    ])(
+      'refuses the %s with CONNECTOR_SCOPE_INVALID, before a token could cross in clear',
+      (field, extra) => {
+        const err = expectCode(
+          () =>
+            webhookConnector(
+              { name: 'tickets', url: receiver.url, token: 'tok', ...extra },
+              {
+                seal: key.seal,
+              },
+            ),
+          'CONNECTOR_SCOPE_INVALID',
+        );
+        expect(err.message).toBe(
+          `connector "tickets": ${field} is plain http to a host that is not loopback; use https`,
+        );
+      },
+    );
   });
 });

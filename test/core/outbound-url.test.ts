@@ -19,6 +19,22 @@ describe('outboundUrlProblem', () => {
   });
 });
 
+describe('outboundUrlProblem when plain http is for loopback alone', () => {
+  it.each([
+    ['http://tickets.internal/', 'plain_http'],
+    ['http://10.0.0.7:8080/', 'plain_http'],
+    ['http://localhost.example.com/', 'plain_http'],
+    ['http://127.0.0.1.nip.io/', 'plain_http'],
+    ['http://127.0.0.1:8471/', null],
+    ['http://127.1/', null],
+    ['http://localhost/', null],
+    ['http://[::1]:8471/', null],
+    ['https://tickets.internal/', null],
+  ])('finds in %s the problem %s', (url, problem) => {
+    expect(outboundUrlProblem(url, 'loopback')).toBe(problem);
+  });
+});
+
 describe('withoutUserinfo', () => {
   describe('when the URL carries userinfo', () => {
     it('replaces it, keeping the host and path an auditor needs', () => {
