@@ -65,6 +65,13 @@ export interface Connector {
    * whose answer was lost be revoked all the same.
    */
   handleFor(grantId: string): string;
+  /**
+   * Why this scope can never be granted as written (a system schema, an unmapped
+   * permission), or null. Asked when a request is created, so that it is refused there
+   * and not, after its approvals, at every redemption. Whether a table exists is the
+   * target's answer at grant time.
+   */
+  scopeProblem?(scope: GrantRequest['scope']): string | null;
   /** Idempotent: revoking a credential that is already gone succeeds. */
   revoke(handle: string): Promise<void>;
   observe(): Promise<ConnectorObservation[]>;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { systemClock, type Clock } from '../core/clock.js';
 import { sha256Hex } from '../core/crypto.js';
-import type { CountersignError } from '../core/errors.js';
+import { CountersignError } from '../core/errors.js';
 import {
   assertGrantRequest,
   connectorError,
@@ -166,6 +166,16 @@ class PostgresConnector implements Connector {
 
   handleFor(grantId: string): string {
     return roleNameFor(grantId);
+  }
+
+  scopeProblem(scope: GrantRequest['scope']): string | null {
+    try {
+      planGrant(this.#s, { grantId: 'scope-check', subject: '', scope, notAfter: new Date(0) });
+      return null;
+    } catch (e) {
+      if (e instanceof CountersignError && e.code === 'CONNECTOR_SCOPE_INVALID') return e.message;
+      throw e;
+    }
   }
 
   async revoke(handle: string): Promise<void> {

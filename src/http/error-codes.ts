@@ -17,7 +17,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   VALIDATION_FAILED: 'the body, path or query does not fit the schema',
   INVALID_SCOPE: 'a scope entry is malformed (resource, permission or argument constraint)',
   CONNECTOR_UNKNOWN:
-    'a brokered grant names a connector the server does not configure, or a scope or target that is not its own',
+    'a brokered grant names a connector the server does not configure, a scope or target that is not its own, or a scope it could never grant (a system schema, an unmapped permission)',
   INVALID_TOOL_BINDING:
     'a tool_call request names no tool, or its disclosed arguments are too large or do not hash to its argument digest',
   INVALID_NHI_ID: 'an NHI id is not `prefix:name`',

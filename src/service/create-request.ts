@@ -58,6 +58,10 @@ export async function planRequest(
     now,
     nonce: randomNonce(),
   });
+  const connector =
+    input.connector === undefined ? undefined : ctx.connectors?.get(input.connector);
+  const problem = connector?.scopeProblem?.(body.scope) ?? null;
+  if (problem !== null) throw new CountersignError<RequestErrorCode>('CONNECTOR_UNKNOWN', problem);
   return { body, nhi };
 }
 

@@ -68,6 +68,41 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('a brokered grant on PostgreSQL',
     expect(r.body.code).toBe('CONNECTOR_UNKNOWN');
   });
 
+  it.each([
+    [
+      'a system schema',
+      'pg/appdb/pg_catalog/pg_authid',
+      'read',
+      /system schemas are never granted/,
+    ],
+    [
+      'a permission the connector does not map',
+      'pg/appdb/public/orders',
+      'frobnicate',
+      /unknown permission/,
+    ],
+  ])(
+    'refuses a scope naming %s when the request is created, not at every redemption',
+    async (_what, resource, permission, why) => {
+      const subject = await registerAgent(s);
+      const r = await s.http('POST', '/v1/requests', {
+        as: 'alice',
+        body: {
+          subject,
+          action: 'grant',
+          connector: 'appdb',
+          scope: [{ resource, permissions: [permission] }],
+          environment: 'staging',
+          executor: { principal: 'deploy-eu' },
+          duration: '1h',
+          reason: 'x',
+        },
+      });
+      expect([r.status, r.body.code], r.text).toEqual([400, 'CONNECTOR_UNKNOWN']);
+      expect(r.body.detail).toMatch(why);
+    },
+  );
+
   it('mints a role that reads the approved tables only, then revokes it at the window end', async () => {
     const { requestId, token } = await brokeredWarrant();
     const r = await s.http('POST', '/v1/redemptions', {
