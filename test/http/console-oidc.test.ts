@@ -92,11 +92,14 @@ describe('signing in to the console at a human issuer', () => {
       const stolen = await s.http('GET', `${back.pathname}${back.search}`);
       expect(stolen.headers.get('location')).toBe('/sign-in?error=SIGN_IN_FAILED');
       expect(cookieFrom(stolen)).toBeUndefined();
-      const { back: used } = await signIn('');
-      const replay = await s.http('GET', `${used.pathname}${used.search}`, {
-        cookie: `cs_login=${used.searchParams.get('state')}`,
-      });
-      expect(replay.headers.get('location')).toBe('/sign-in?error=SIGN_IN_FAILED');
+      const { back: used, login: begun } = await signIn('');
+      for (const cookie of [
+        cookieFrom(begun, 'cs_login'),
+        `cs_login=${used.searchParams.get('state')}`,
+      ]) {
+        const replay = await s.http('GET', `${used.pathname}${used.search}`, { cookie });
+        expect(replay.headers.get('location')).toBe('/sign-in?error=SIGN_IN_FAILED');
+      }
     });
 
     it("refuses an ID token whose nonce is not this login's", async () => {

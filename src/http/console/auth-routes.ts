@@ -111,21 +111,22 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
       const fresh = req.query.fresh === '1';
       // Binds the callback to this browser (no login CSRF): Lax, because the issuer's
       // redirect back is a cross-site navigation on which a Strict cookie is not sent.
+      // The cookie carries the pending sign-in itself, sealed (`sealed-login.ts`).
       const cookie = loginCookie(req, opts);
-      void reply.setCookie(cookie.name, secrets.state, {
-        httpOnly: true,
-        sameSite: 'lax',
-        path: cookie.path,
-        secure: cookie.secure,
-        maxAge: 600,
-      });
-      opts.sessions.beginLogin(secrets.state, {
+      const sealed = opts.sessions.beginLogin(secrets.state, {
         issuerName: login.issuer.name,
         nonce: secrets.nonce,
         verifier: secrets.verifier,
         redirectUri,
         returnTo: safeReturnTo(req.query.returnTo),
         fresh,
+      });
+      void reply.setCookie(cookie.name, sealed, {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: cookie.path,
+        secure: cookie.secure,
+        maxAge: 600,
       });
       const to = authorizationUrl(endpoints.authorization, {
         clientId: login.issuer.audience,
@@ -144,13 +145,12 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
       try {
         const { code, state, error } = req.query;
         const cookie = loginCookie(req, opts);
-        const browserState = req.cookies[cookie.name];
+        const sealed = req.cookies[cookie.name];
         void reply.clearCookie(cookie.name, { path: cookie.path, secure: cookie.secure });
-        const ours =
-          state !== undefined &&
-          browserState !== undefined &&
-          constantTimeEqual(state, browserState);
-        const login = ours ? opts.sessions.takeLogin(state) : null;
+        const login =
+          state !== undefined && sealed !== undefined
+            ? opts.sessions.takeLogin(sealed, state)
+            : null;
         if (!login || error !== undefined || code === undefined) {
           throw new CountersignError<SignInErrorCode>(
             'SIGN_IN_FAILED',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import type { Principal } from '../../identity/principal.js';
+import { LOGIN_TTL_MS, LoginSealer, type PendingLogin } from './sealed-login.js';
 
 /** A signed-in console user, held on the server; the browser holds only its random id. */
 export interface ConsoleSession {
@@ -12,27 +13,14 @@ export interface ConsoleSession {
   lastSeenAt: number;
 }
 
-/** An authorization request in flight, by its `state`: what its callback must match. */
-export interface PendingLogin {
-  readonly issuerName: string;
-  readonly nonce: string;
-  readonly verifier: string;
-  readonly redirectUri: string;
-  readonly returnTo: string;
-  readonly fresh: boolean;
-  readonly startedAt: number;
-}
-
 export interface SessionLimits {
   readonly idleMs: number;
   readonly maxMs: number;
 }
 
-/** How long a person may take at their issuer before the callback is refused. */
-const LOGIN_TTL_MS = 10 * 60_000;
-/** Bounds on what an unauthenticated caller can make us remember. */
-const MAX_PENDING_LOGINS = 10_000;
+/** Bounds on what a caller can make us remember. */
 const MAX_SESSIONS = 100_000;
+const MAX_TAKEN_LOGINS = 100_000;
 
 /**
  * Console sessions in this process's memory. A node restart signs everyone out, and on
@@ -44,7 +32,9 @@ const MAX_SESSIONS = 100_000;
  */
 export class SessionStore {
   readonly #sessions = new Map<string, ConsoleSession>();
-  readonly #logins = new Map<string, PendingLogin>();
+  readonly #logins = new LoginSealer();
+  /** The states of callbacks already taken, until their sealed sign-ins would be stale. */
+  readonly #taken = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -88,22 +78,28 @@ export class SessionStore {
     if (id !== undefined) this.#sessions.delete(id);
   }
 
-  beginLogin(state: string, login: Omit<PendingLogin, 'startedAt'>): void {
-    const now = this.clock.now().getTime();
-    this.#sweep(now);
-    if (this.#logins.size >= MAX_PENDING_LOGINS) {
-      const oldest = this.#logins.keys().next().value;
-      if (oldest !== undefined) this.#logins.delete(oldest);
-    }
-    this.#logins.set(state, { ...login, startedAt: now });
+  /** Begins a sign-in: the value of the browser's login cookie, which alone carries it. */
+  beginLogin(state: string, login: Omit<PendingLogin, 'startedAt'>): string {
+    return this.#logins.seal(state, { ...login, startedAt: this.clock.now().getTime() });
   }
 
-  /** The login of `state`, removed so that a callback can be used once; null when stale. */
-  takeLogin(state: string): PendingLogin | null {
-    const login = this.#logins.get(state);
-    if (!login) return null;
-    this.#logins.delete(state);
-    return this.clock.now().getTime() - login.startedAt > LOGIN_TTL_MS ? null : login;
+  /**
+   * The sign-in the browser's login cookie carries for `state`; null when it is not one
+   * this process began, is another's, or is stale. The callback clears the cookie, and
+   * the issuer's code inside the callback can be exchanged once.
+   */
+  takeLogin(cookie: string, state: string): PendingLogin | null {
+    const now = this.clock.now().getTime();
+    const login = this.#logins.open(cookie, state, now);
+    if (login === null || this.#taken.has(state)) return null;
+    // A flood of its own sign-ins can only push the oldest out of this table early, which
+    // leaves a replay to the issuer's refusal of a code used twice; it blocks no one.
+    for (const [s, until] of this.#taken) {
+      if (until > now && this.#taken.size < MAX_TAKEN_LOGINS) break;
+      this.#taken.delete(s);
+    }
+    this.#taken.set(state, login.startedAt + LOGIN_TTL_MS);
+    return login;
   }
 
   #expired(s: ConsoleSession, now: number): boolean {
@@ -112,8 +108,5 @@ export class SessionStore {
 
   #sweep(now: number): void {
     for (const [id, s] of this.#sessions) if (this.#expired(s, now)) this.#sessions.delete(id);
-    for (const [state, l] of this.#logins) {
-      if (now - l.startedAt > LOGIN_TTL_MS) this.#logins.delete(state);
-    }
   }
 }
