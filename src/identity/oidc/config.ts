@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { outboundUrlProblem, type OutboundUrlProblem } from '../../core/outbound-url.js';
 import { Value } from '@sinclair/typebox/value';
 import { CountersignError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
@@ -121,27 +122,26 @@ function invalid(message: string): CountersignError<OidcConfigErrorCode> {
   return new CountersignError<OidcConfigErrorCode>('CONFIG_INVALID', `oidc config: ${message}`);
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const HTTPS = 'must use https (plain http only to a loopback address)';
+const FRAGMENT = 'must not have a fragment';
+const URL_PROBLEM_TEXT: Readonly<Record<OutboundUrlProblem, string>> = {
+  not_url: 'not an absolute URL',
+  not_http: HTTPS,
+  plain_http: HTTPS,
+  userinfo: 'must not carry credentials',
+  fragment: FRAGMENT,
+};
 
 /**
  * Why `text` is not an acceptable issuer or JWKS URL, or null when it is: HTTPS, or
- * plain HTTP to a loopback address (tests and local IdPs); no credentials, no fragment,
- * and for an issuer no query (OIDC Discovery §2).
+ * plain HTTP to a loopback address (tests and local IdPs); no credentials, no fragment
+ * (not even an empty one), and for an issuer no query (OIDC Discovery §2).
  */
 export function urlProblem(text: string, forIssuer: boolean): string | null {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'not an absolute URL';
-  }
-  const loopbackHttp = url.protocol === 'http:' && LOOPBACK.has(url.hostname);
-  if (url.protocol !== 'https:' && !loopbackHttp) {
-    return 'must use https (plain http only to a loopback address)';
-  }
-  if (url.username || url.password) return 'must not carry credentials';
-  if (url.hash || text.includes('#')) return 'must not have a fragment';
-  if (forIssuer && (url.search || text.includes('?'))) return 'must not have a query';
+  const problem = outboundUrlProblem(text, 'loopback');
+  if (problem !== null) return URL_PROBLEM_TEXT[problem];
+  if (text.includes('#')) return FRAGMENT;
+  if (forIssuer && (new URL(text).search || text.includes('?'))) return 'must not have a query';
   return null;
 }
 
