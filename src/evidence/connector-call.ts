@@ -25,17 +25,24 @@ export type { ConnectorCall } from '../core/connector-call.js';
  * - `payload_type`: an envelope of another kind;
  * - `signature`: no signature verifies under a key of the JWKS;
  * - `payload`: the signed payload is not a canonical, well-formed call;
- * - `stale`: signed too long ago (or in the future), or a grant whose window has ended.
+ * - `stale`: signed too long ago (or in the future), or a grant whose window has ended;
+ * - `connector`: signed for another connector than the one the receiver serves.
  */
 export type ConnectorCallErrorCode = 'CONNECTOR_CALL_INVALID';
 export type ConnectorCallInvalidReason =
-  'malformed' | 'payload_type' | 'signature' | 'payload' | 'stale';
+  'malformed' | 'payload_type' | 'signature' | 'payload' | 'stale' | 'connector';
 
 export interface VerifyConnectorCallOptions {
   /** Default: the system's time. */
   readonly now?: Date;
   /** How old a call may be. Default 5 minutes; each call is signed afresh, retries resend it. */
   readonly maxAgeMs?: number;
+  /**
+   * The connector name this receiver serves, as the server's config names it. A call
+   * signed for another connector is refused: every connector's calls are signed by the
+   * same keys, so without it one receiver's call could be replayed to another.
+   */
+  readonly connector?: string;
 }
 
 const DEFAULT_MAX_AGE_MS = 5 * 60_000;
@@ -105,6 +112,9 @@ export function verifyConnectorCall(
   // One call, one byte string: a payload that is not canonical was not written by countersign.
   const call = canonicalOrUndefined(value) === payloadText ? readCall(value) : null;
   if (call === null) throw invalid('payload', 'the signed payload is not a connector call');
+  if (options.connector !== undefined && call.connector !== options.connector) {
+    throw invalid('connector', 'the call was signed for another connector');
+  }
   const now = (options.now ?? new Date()).getTime();
   const age = now - Date.parse(call.issuedAt);
   if (age > (options.maxAgeMs ?? DEFAULT_MAX_AGE_MS) || age < -SKEW_MS) {

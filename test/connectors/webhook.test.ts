@@ -92,6 +92,18 @@ describe('the webhook connector: grant', () => {
       });
     });
 
+    it("is refused by a receiver pinned to another connector's name", async () => {
+      await connector().grant(request());
+      const body = posts()[0]?.body ?? '';
+      expect(verifyConnectorCall(body, key.jwks, { connector: 'tickets' }).op).toBe('grant');
+      expect(() => verifyConnectorCall(body, key.jwks, { connector: 'billing' })).toThrow(
+        expect.objectContaining({
+          code: 'CONNECTOR_CALL_INVALID',
+          details: { reason: 'connector' },
+        }),
+      );
+    });
+
     it('signs so that any one-byte change to the body fails verification', async () => {
       await connector().grant(request());
       const body = posts()[0]?.body ?? '';
