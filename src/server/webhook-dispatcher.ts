@@ -51,10 +51,13 @@ export class WebhookDispatcher {
   }
 
   async deliverDue(): Promise<void> {
-    const now = this.clock.now();
-    const at = now.toISOString();
-    const leaseUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
-    for (const d of await this.store.read.webhooks.due(at, 50)) {
+    for (const d of await this.store.read.webhooks.due(this.clock.now().toISOString(), 50)) {
+      // Each by its own time: a batch behind slow receivers takes up to 50 × 5 s, so the
+      // batch's start would sign stale timestamps, lease deliveries already lapsed (another
+      // node would send them too) and schedule retries in the past.
+      const now = this.clock.now();
+      const at = now.toISOString();
+      const leaseUntil = new Date(now.getTime() + CLAIM_MS).toISOString();
       // Every node runs a dispatcher: the one whose claim lands sends, the others skip.
       const mine = await this.store.transaction((tx) =>
         tx.webhooks.claim(d.id, d.attempts, at, leaseUntil),
@@ -81,6 +84,8 @@ export class WebhookDispatcher {
             // origin, a metadata service), or turn it into a GET that "succeeds".
             redirect: 'manual',
           });
+          // Unread, the answer's body would hold its connection until collected.
+          await res.body?.cancel();
           if (res.status >= 300 && res.status < 400) {
             // Location is not quoted: it is the receiver's, and may carry a token.
             [error, failure] = [
@@ -98,7 +103,7 @@ export class WebhookDispatcher {
       const patch = {
         state: error === null ? 'delivered' : attempts >= MAX_ATTEMPTS ? 'dead' : 'pending',
         attempts,
-        nextAttemptAt: new Date(now.getTime() + backoffMs(attempts)).toISOString(),
+        nextAttemptAt: new Date(this.clock.now().getTime() + backoffMs(attempts)).toISOString(),
         lastError: error,
       } as const;
       await this.store.transaction((tx) => tx.webhooks.update(d.id, d.attempts, patch));
