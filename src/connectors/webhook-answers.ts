@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { reservedVariables, VARIABLE_NAME } from '../core/child-env.js';
 import { parseStrictJson } from '../core/json.js';
 import { connectorError, isGrantId, type ConnectorObservation } from './connector.js';
 
@@ -10,10 +11,10 @@ import { connectorError, isGrantId, type ConnectorObservation } from './connecto
  */
 
 /**
- * Credential names are environment variable names: `redeem --credential-out` writes
- * `NAME='value'` lines for a shell to read, quoting the value but not the name.
+ * Credential names are environment variable names. Names that steer what a command runs
+ * (`PATH`, `LD_PRELOAD`, …) are refused on top of the pattern, by {@link readGrantAnswer}.
  */
-const CredentialName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' });
+const CredentialName = Type.String({ pattern: VARIABLE_NAME });
 
 export const GrantAnswerSchema = Type.Object(
   {
@@ -29,6 +30,26 @@ export const GrantAnswerSchema = Type.Object(
   { additionalProperties: false },
 );
 export type GrantAnswer = Static<typeof GrantAnswerSchema>;
+
+/**
+ * A grant answer, read as {@link readAnswer} reads it, whose credential sets no variable
+ * a credential may not (`core/child-env.ts` lists them and why): the credential lands in
+ * the environment of a command on the executor's host, and a receiver that could set
+ * `PATH` or `LD_PRELOAD` there would run code of its choosing, not only log it in.
+ */
+export function readGrantAnswer(connector: string, text: string): GrantAnswer {
+  const answer = readAnswer(connector, 'grant', text, GrantAnswerSchema);
+  const refused = reservedVariables(Object.keys(answer.credential));
+  if (refused.length > 0) {
+    // The names fit the pattern above, so they are safe to show; the values never are.
+    throw connectorError(
+      'CONNECTOR_FAILED',
+      `connector "${connector}": grant failed: the credential sets ${refused.join(', ')}, which a credential may not set`,
+      { connector, operation: 'grant' },
+    );
+  }
+  return answer;
+}
 
 // ISO 8601 with a time and an offset (RFC 3339 §5.6); Date.parse then checks the values.
 const INSTANT = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';

@@ -17,9 +17,9 @@ import {
   type GrantRequest,
 } from './connector.js';
 import {
-  GrantAnswerSchema,
   ObserveAnswerSchema,
   readAnswer,
+  readGrantAnswer,
   toObservations,
 } from './webhook-answers.js';
 import { defaultHttpDeps, exchange, type Exchange, type HttpDeps } from './webhook-http.js';
@@ -147,12 +147,7 @@ class WebhookConnector implements Connector {
       scope: req.scope.map((e) => ({ resource: e.resource, permissions: [...e.permissions] })),
       notAfter: req.notAfter.toISOString(),
     });
-    const { credential, handle: theirs } = readAnswer(
-      this.name,
-      'grant',
-      answer,
-      GrantAnswerSchema,
-    );
+    const { credential, handle: theirs } = readGrantAnswer(this.name, answer);
     // A receiver that names its grant otherwise would be asked to revoke a handle it does
     // not know (revoke sends countersign's handle, stored before the grant was asked for):
     // refusing now revokes at once, instead of leaving access behind at the window's end.

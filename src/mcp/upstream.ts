@@ -1,5 +1,6 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { withoutCountersignVariables } from '../core/child-env.js';
 import { McpGatewayError } from './errors.js';
 import { UpstreamClient } from './upstream-client.js';
 
@@ -32,19 +33,6 @@ export interface Upstream {
 const CLIENT_INFO = { name: 'countersign-mcp-gateway', version: '0.1.0' };
 
 /**
- * The environment an upstream command runs with: the gateway's own, less countersign's
- * variables. The host configures the gateway's environment for the upstream (its
- * database URL, its API keys), but the gateway's credential is for countersign alone.
- */
-export function childEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && !/^COUNTERSIGN_/i.test(name)) out[name] = value;
-  }
-  return out;
-}
-
-/**
  * Connects to the upstream, negotiating the protocol era (`server/discover` first, the
  * 2025 `initialize` handshake when the upstream does not know it). A gateway is a
  * long-lived process, so the probe's cost (on stdio, a short-lived sibling process) is
@@ -64,7 +52,8 @@ export async function connectUpstream(
       ? new StdioClientTransport({
           command: spec.command,
           args: [...spec.args],
-          env: childEnvironment(process.env),
+          // The gateway's own token is for countersign alone, not for the upstream.
+          env: withoutCountersignVariables(process.env),
           stderr: 'inherit',
         })
       : new StreamableHTTPClientTransport(spec.url);

@@ -205,6 +205,22 @@ describe('the webhook connector: grant', () => {
       expect(posts()).toHaveLength(1);
     });
 
+    it.each([
+      ['PATH', '{"credential":{"TICKETS_TOKEN":"secret-1","PATH":"/tmp/secret-2"}}'],
+      ['LD_PRELOAD', '{"credential":{"LD_PRELOAD":"/tmp/secret-1.so"}}'],
+      ['BASH_ENV', '{"credential":{"BASH_ENV":"$(secret-1)"}}'],
+      ['NODE_OPTIONS', '{"credential":{"NODE_OPTIONS":"--require /tmp/secret-1.js"}}'],
+      ['COUNTERSIGN_TOKEN', '{"credential":{"COUNTERSIGN_TOKEN":"secret-1"}}'],
+    ])(
+      'refuses a credential that sets %s, a variable that steers what a command runs',
+      async (name, body) => {
+        receiver.script.push({ status: 201, body });
+        const err = await expectCodeAsync(() => connector().grant(request()), 'CONNECTOR_FAILED');
+        expect(err.message).toContain(`sets ${name},`);
+        expect(err.message).not.toContain('secret-');
+      },
+    );
+
     it('refuses an answer larger than 64 KiB', async () => {
       const big = JSON.stringify({ credential: { A: 'x'.repeat(70_000) } });
       receiver.script.push({ status: 200, body: big });

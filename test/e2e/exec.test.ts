@@ -147,6 +147,22 @@ describe('countersign exec', () => {
       });
     });
 
+    it("keeps exec's own token and address from the command, and the rest of its environment", async () => {
+      const { token } = await issueWarrant(s);
+      const seen = file('env');
+      const out = await exec(
+        execArgs(
+          token,
+          sh(
+            `printf '%s\\n' "token=\${COUNTERSIGN_TOKEN-unset}" "addr=\${COUNTERSIGN_ADDR-unset}" "path=\${PATH:+set}" "receipt=\${COUNTERSIGN_RECEIPT:+set}" > "$1"`,
+            seen,
+          ),
+        ),
+      );
+      expect(out.code, out.stderr).toBe(0);
+      expect(lines(seen)).toEqual(['token=unset', 'addr=unset', 'path=set', 'receipt=set']);
+    });
+
     it('passes the command its stdout and its arguments unparsed', async () => {
       const { token } = await issueWarrant(s);
       const out = await exec(execArgs(token, ['/bin/echo', '--target', '$HOME', 'a  b']));

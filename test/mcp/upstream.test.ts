@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childEnvironment, upstreamUrl } from '../../src/mcp/upstream.js';
-
-describe('childEnvironment', () => {
-  describe("when the gateway's environment holds countersign's credential", () => {
-    it('passes everything to the upstream command except countersign variables', () => {
-      const env = childEnvironment({
-        PATH: '/usr/bin',
-        DATABASE_URL: 'postgres://db',
-        COUNTERSIGN_TOKEN: 'cs_secret',
-        countersign_addr: 'http://x',
-        UNSET: undefined,
-      });
-      expect(env).toEqual({ PATH: '/usr/bin', DATABASE_URL: 'postgres://db' });
-    });
-  });
-});
+import { upstreamUrl } from '../../src/mcp/upstream.js';
 
 describe('upstreamUrl', () => {
   describe('when the URL is not an http(s) URL', () => {

@@ -2,6 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isRedemptionDenial, type RedeemInput } from '../../client/index.js';
+import { checkCredentialNames } from '../credential-names.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
@@ -133,6 +134,7 @@ function saveCredential(
     );
     return;
   }
+  checkCredentialNames(credential);
   const quote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
   const text = Object.entries(credential)
     .map(([k, v]) => `${k}=${quote(v)}\n`)

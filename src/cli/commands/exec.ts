@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { CountersignClient } from '../../client/index.js';
+import { withoutCountersignVariables } from '../../core/child-env.js';
+import { checkCredentialNames } from '../credential-names.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { runChild, SignalRelay } from '../exec/child.js';
@@ -97,9 +99,23 @@ async function runAndReport(
   fingerprintFrom: string | undefined,
 ): Promise<void> {
   for (const g of grants) say(`allowed: use ${g.use} of ${g.maxUses} (target ${g.fulfilTarget})`);
+  const credential = credentialOf(grants);
+  try {
+    checkCredentialNames(credential);
+  } catch (e) {
+    await reportNotRun(client, grants, 'not run: the credential sets a variable it may not');
+    throw e;
+  }
+  const names = Object.keys(credential);
+  if (names.length > 0) say(`credential minted for the command (${names.join(', ')})`);
   const relay = new SignalRelay();
   // The credential goes to the command's environment only: never to exec's own output.
-  const env = { ...process.env, ...credentialEnv(grants), ...receiptEnv(grants) };
+  // exec's own token does not: with it the command could spend the executor's uses.
+  const env = {
+    ...withoutCountersignVariables(process.env),
+    ...credential,
+    ...receiptEnv(grants),
+  };
   const outcome = await runChild(command, args, env, relay);
   // From here a forwarded signal stops the reporting instead; exec still ends as the command did.
   const stop = new AbortController();
@@ -141,14 +157,9 @@ function receiptEnv(grants: readonly Grant[]): Record<string, string> {
  * A brokered grant's credential as the command's environment (`PGUSER`, `PGPASSWORD`, …).
  * A brokered warrant serves one target, its connector, so a run holds at most one.
  */
-function credentialEnv(grants: readonly Grant[]): Record<string, string> {
-  const minted = grants.filter((g) => g.credential !== undefined);
-  if (minted.length > 0) say(`credential minted for the command (${names(minted)})`);
-  return Object.assign({}, ...minted.map((g) => g.credential)) as Record<string, string>;
+function credentialOf(grants: readonly Grant[]): Record<string, string> {
+  return Object.assign({}, ...grants.map((g) => g.credential ?? {})) as Record<string, string>;
 }
-
-const names = (minted: readonly Grant[]): string =>
-  [...new Set(minted.flatMap((g) => Object.keys(g.credential ?? {})))].join(', ');
 
 function sayOutcome(command: string, o: ChildOutcome): void {
   switch (o.kind) {
