@@ -80,6 +80,24 @@ describe('a brokered credential from a server that does not check its names', ()
     });
   });
 
+  describe('when redeem --credential-out is given one that sets PATH', () => {
+    it('writes no file, still prints the receipt of the spent use, and exits 1', async () => {
+      server = await olderServer({ TICKETS_TOKEN: 'minted-secret', PATH: '/tmp' });
+      const sub = mkdtempSync(join(dir, 'out-'));
+      const out = await cli(
+        redeemArgs('eyJ.warrant.x', {
+          resource: 'webhook/tickets/q',
+          target: 'tickets',
+          'credential-out': join(sub, 'tickets.env'),
+        }),
+      );
+      expect(out.code, out.stderr).toBe(1);
+      expect(out.stdout).toBe(`allowed: use 1 of 1\n${RECEIPT}\n`);
+      expect(out.stderr).toContain('the credential sets PATH');
+      expect(readdirSync(sub)).toEqual([]);
+    });
+  });
+
   describe('when a name is not an environment variable name at all', () => {
     it('refuses it without echoing it', async () => {
       server = await olderServer({ 'A;touch pwned\u001b[2J': 'minted-secret' });

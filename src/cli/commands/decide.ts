@@ -1,7 +1,7 @@
-import { chmodSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isRedemptionDenial, type RedeemInput } from '../../client/index.js';
+import { CredentialFile } from '../credential-file.js';
 import { checkCredentialNames } from '../credential-names.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
@@ -53,15 +53,25 @@ export function decisionCommands(program: Command, cx: CommandContext): void {
           environment: o.env,
           ...(o.target ? { target: o.target } : {}),
         };
+        // Before the redemption: a path that cannot be written must not cost a use.
+        const file =
+          o.credentialOut === undefined ? undefined : CredentialFile.prepare(o.credentialOut);
+        let answer;
         try {
-          const { credential, ...out } = await cx.client().redeem({ warrant, action });
-          if (credential !== undefined) saveCredential(credential, o.credentialOut);
-          emit(cx.json(), out, () => `allowed: use ${out.use} of ${out.maxUses}\n${out.receipt}`);
+          answer = await cx.client().redeem({ warrant, action });
         } catch (e) {
+          file?.discard();
           if (isRedemptionDenial(e)) {
             throw new CliError(`denied: ${e.message}`, EXIT.denied, e.code);
           }
           throw e;
+        }
+        const { credential, ...out } = answer;
+        try {
+          saveCredential(credential, file);
+        } finally {
+          // The receipt is printed whatever became of the credential: the use is spent.
+          emit(cx.json(), out, () => `allowed: use ${out.use} of ${out.maxUses}\n${out.receipt}`);
         }
       },
     );
@@ -121,24 +131,32 @@ export function warrantActionOptions(cmd: Command): Command {
 }
 
 /**
- * Writes a brokered credential for a shell or `env` to read, readable by its owner only.
+ * Puts a brokered credential where `--credential-out` said, readable by its owner only.
  * Never to stdout: the answer that carried it is the only copy there will ever be.
  */
 function saveCredential(
-  credential: Readonly<Record<string, string>>,
-  file: string | undefined,
+  credential: Readonly<Record<string, string>> | undefined,
+  file: CredentialFile | undefined,
 ): void {
+  if (credential === undefined) {
+    if (file !== undefined) warn(`no credential was minted: ${file.target} was not written`);
+    file?.discard();
+    return;
+  }
   if (file === undefined) {
-    process.stderr.write(
-      'warning: a credential was minted and not saved (add --credential-out FILE); it will not be shown again\n',
+    warn(
+      'a credential was minted and not saved (add --credential-out FILE); it will not be shown again',
     );
     return;
   }
-  checkCredentialNames(credential);
-  const quote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
-  const text = Object.entries(credential)
-    .map(([k, v]) => `${k}=${quote(v)}\n`)
-    .join('');
-  writeFileSync(file, text, { mode: 0o600, flag: 'w' });
-  chmodSync(file, 0o600);
+  try {
+    checkCredentialNames(credential);
+  } catch (e) {
+    file.discard();
+    throw e;
+  }
+  // On failure it cleans up, or says where the credential is.
+  file.write(credential);
 }
+
+const warn = (line: string) => void process.stderr.write(`warning: ${line}\n`);
