@@ -1,6 +1,7 @@
 import type { Decision } from '../approval/decision.js';
 import type { ClaimCondition } from '../core/claim-matcher.js';
 import { canonicalJson } from '../core/canonical.js';
+import { escapeUnprintable, hasUnprintable } from '../core/printable.js';
 import type { ScopeEntry } from '../core/scope.js';
 import type { ToolBinding } from '../core/tool-binding.js';
 import type { RequestBody } from '../request/request.js';
@@ -21,10 +22,12 @@ export interface RequestView {
  * Text the requester chose is shown as it is only when it is plain: with control or
  * format characters (newlines, ANSI escapes, bidi overrides, zero-width spaces) or
  * surrounding spaces it is shown JSON-quoted, so what the terminal shows is what is signed.
+ * JSON.stringify escapes only C0 controls, quotes and backslashes, and leaves the rest
+ * (U+202E, U+200B, U+009B, U+2028) for the terminal to act on: those are escaped too.
  */
 export function shown(text: string): string {
-  return /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|^\s|\s$/u.test(text) || text === ''
-    ? JSON.stringify(text)
+  return hasUnprintable(text) || /^\s|\s$/u.test(text) || text === ''
+    ? escapeUnprintable(JSON.stringify(text))
     : text;
 }
 

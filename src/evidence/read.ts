@@ -109,17 +109,3 @@ export function parseEvent(leaf: string): EvidenceEvent | undefined {
   }
   return value as unknown as EvidenceEvent;
 }
-
-/**
- * Makes untrusted text safe to print on a terminal: C0/C1 controls, DEL and the
- * Unicode bidi controls (CVE-2021-42574, "Trojan Source") become `\u` escapes, and
- * long values are cut.
- */
-export function printable(text: string, max = 200): string {
-  const safe = text.replace(
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/gu,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
-}

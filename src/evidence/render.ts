@@ -4,7 +4,7 @@
  */
 import type { CustodyAction, CustodyChain, CustodyFulfilment, CustodyGap } from './chain.js';
 import { windowText } from '../request/window.js';
-import { printable } from './read.js';
+import { printable } from '../core/printable.js';
 import type { VerificationReport } from './report.js';
 
 const p = (value: string | number | null | undefined): string =>
