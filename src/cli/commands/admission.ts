@@ -2,14 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
+import { wholeNumber, wholeNumberArg } from '../whole-number.js';
 
 const CLUSTER = /^[A-Za-z0-9._-]{1,100}$/;
 const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
 
 function listenArg(v: string): { host: string; port: number } {
-  const m = /^(.*):(\d{1,5})$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
+  const m = /^(.*):(\d+)$/.exec(v);
+  const port = m ? wholeNumber(m[2] ?? '', 0, 65535) : undefined;
+  if (!m || port === undefined) {
     throw new InvalidArgumentError('expected <host>:<port>, e.g. 0.0.0.0:8443');
   }
   return { host: (m[1] ?? '').replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
@@ -28,12 +29,8 @@ function kindsArg(v: string): string[] {
   return kinds;
 }
 
-function timeoutArg(v: string): number {
-  const ms = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
-  // The API server waits at most 30 s; leave room for the namespace read and the answer.
-  if (!(ms >= 100 && ms <= 25_000)) throw new InvalidArgumentError('from 100 to 25000 ms');
-  return ms;
-}
+// The API server waits at most 30 s; leave room for the namespace read and the answer.
+const timeoutArg = wholeNumberArg(100, 25_000, 'from 100 to 25000 ms');
 
 interface AdmissionFlags {
   listen: { host: string; port: number };

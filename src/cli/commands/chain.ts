@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../errors.js';
 import { emit } from '../output.js';
 import type { CommandContext } from '../context.js';
 import { renderRequest, type RequestView } from '../request-view.js';
+import { wholeNumberArg } from '../whole-number.js';
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -131,7 +132,11 @@ export function chainCommands(program: Command, cx: CommandContext): void {
     .option('--duration <d>', 'window length from approval (or from --not-before), e.g. 2h')
     .option('--not-before <ts>', 'RFC 3339 start of an absolute window')
     .option('--not-after <ts>', 'RFC 3339 end')
-    .option('--max-uses <n>', 'uses allowed (default 1)', (v) => Number.parseInt(v, 10))
+    .option(
+      '--max-uses <n>',
+      'uses allowed (default 1)',
+      wholeNumberArg(1, Number.MAX_SAFE_INTEGER, 'a whole number of uses, 1 or more'),
+    )
     .requiredOption('--reason <text>')
     .option('--ticket <ref>', 'external ticket reference')
     .option(

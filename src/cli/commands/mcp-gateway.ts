@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
+import { wholeNumber } from '../whole-number.js';
 
 interface GatewayFlags {
   upstreamCmd?: string;
@@ -21,9 +22,9 @@ function durationArg(v: string): number {
 }
 
 function listenArg(v: string): { host: string; port: number } {
-  const m = /^(.+):(\d{1,5})$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
+  const m = /^(.+):(\d+)$/.exec(v);
+  const port = m ? wholeNumber(m[2] ?? '', 0, 65535) : undefined;
+  if (!m || port === undefined) {
     throw new InvalidArgumentError('expected <host>:<port>, e.g. 127.0.0.1:8471');
   }
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port };

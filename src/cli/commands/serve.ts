@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { wholeNumberArg } from '../whole-number.js';
 
 /** `--port`: a whole number from 0 (any free port) to 65535, else a usage error. */
-function portArg(v: string): number {
-  const port = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
-  }
-  return port;
-}
+const portArg = wholeNumberArg(0, 65535, 'a port is a whole number from 0 to 65535');
 
 export function serveCommand(program: Command): void {
   program
