@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { FulfilInput, ObserveInput } from '../../client/index.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
@@ -85,7 +85,13 @@ export function reconcileCommands(program: Command, cx: CommandContext): void {
     .description('report one observed fact (collectors; batches go to POST /v1/observations)')
     .requiredOption('--subject <nhi>')
     .requiredOption('--target <target>')
-    .option('--secret-version <sha256:hex>', 'the secret version fingerprint in use')
+    // One fact per call: a version, or a grant (present or --absent), never both.
+    .addOption(
+      new Option(
+        '--secret-version <sha256:hex>',
+        'the secret version fingerprint in use',
+      ).conflicts(['grant', 'absent']),
+    )
     .option('--grant <res=perm>', 'a grant the NHI holds (or no longer holds, with --absent)')
     .option('--absent', 'the grant is not present')
     .option('--at <ts>', 'RFC 3339 observation time (default now)')
