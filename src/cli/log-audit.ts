@@ -2,6 +2,7 @@
  * `log verify`: the log of a database read directly, or of a running server over HTTP,
  * audited against pinned keys (or, said plainly, the source's own).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditLog } from '../log/audit.js';
 import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
@@ -11,6 +12,7 @@ import type { StoreAuditReport } from '../service/audit-log.js';
 import { trustedLogKeys, type VerifierKeys } from '../trust/trust-file.js';
 import type { CountersignClient } from '../client/index.js';
 import type { PinnedTrust } from './trust-options.js';
+import { CliError, EXIT } from './errors.js';
 
 const PAGE = 1000;
 
@@ -44,8 +46,13 @@ export async function auditDatabase(
 ): Promise<LogVerifyReport> {
   const { auditStore } = await import('../service/audit-log.js');
   // Loaded lazily: other commands do not load the database drivers.
-  const { openReadOnlyStore } = await import('../store/open.js');
-  const store = await openReadOnlyStore(databaseOf(source));
+  const { isPostgresUrl, openReadOnlyStore, sqliteFile } = await import('../store/open.js');
+  const url = databaseOf(source);
+  // A path that names no database is a mistake in the command, not a server failure.
+  if (!isPostgresUrl(url) && !existsSync(sqliteFile(url))) {
+    throw new CliError(`no SQLite database at ${sqliteFile(url)}`, EXIT.usage);
+  }
+  const store = await openReadOnlyStore(url);
   try {
     const report = await auditStore(store, {
       ...(pinned.keys ? { keys: pinned.keys } : {}),

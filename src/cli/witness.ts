@@ -35,7 +35,16 @@ function save(path: string, state: WitnessState): void {
 
 /** Reads a state file, also one written before the witness pinned a key history. */
 function readState(path: string): WitnessState {
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as WitnessState & { verifierKey?: string };
+  let raw: WitnessState & { verifierKey?: string };
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as WitnessState & { verifierKey?: string };
+  } catch (e) {
+    // Not a failure of the server: the file given to --state is not one this witness wrote.
+    throw new CliError(
+      `cannot read the witness state ${path}: ${(e as Error).message}`,
+      EXIT.usage,
+    );
+  }
   const keys = raw.verifierKeys ?? (raw.verifierKey === undefined ? [] : [raw.verifierKey]);
   return { ...raw, verifierKeys: keys };
 }
