@@ -53,18 +53,29 @@ export const claimBy = (place: Place, t: number): Claim | undefined =>
   place.claims[firstAfter(place.claims, claimTime, t) - 1];
 
 /**
+ * How far a collector's clock may run behind the server's: a change seen "before" the
+ * redemption that made it by at most this much is still the redemption's.
+ */
+export const CLOCK_SKEW_MS = 60_000;
+
+/**
  * The claim that explains a change to `fingerprint` first seen at `t`, the version
  * before it having been seen at `prevT`: a claim of that fingerprint made between
  * the two observations, or the latest claim before the change (a collector may lag
  * behind a report), or the first claim after it (a report may lag behind a
  * collector). A claim of the same fingerprint outside these, such as the version a
  * rotation replaced, does not explain it: going back to it is a change of its own.
+ *
+ * A report may lag, but the use it reports may not: a claim whose redemption (at
+ * `redeemedAt`, when known) came after the change was seen, beyond the clocks' skew,
+ * was approved after the fact and explains nothing.
  */
 export function explainingClaim(
   place: Place,
   prevT: number,
   t: number,
   fingerprint: string,
+  redeemedAt: (c: Claim) => number | undefined = () => undefined,
 ): Claim | undefined {
   const claims = place.claims;
   const after = firstAfter(claims, claimTime, t);
@@ -78,7 +89,9 @@ export function explainingClaim(
   const to = next === undefined ? after : firstAfter(claims, claimTime, next);
   for (let i = from; i < to; i++) {
     const c = claims[i] as Claim;
-    if (c.fingerprint === fingerprint) return c;
+    if (c.fingerprint !== fingerprint) continue;
+    const redeemed = redeemedAt(c);
+    if (redeemed === undefined || redeemed <= t + CLOCK_SKEW_MS) return c;
   }
   return undefined;
 }

@@ -81,7 +81,8 @@ export function fulfilmentMismatches(
  * be explained by a `success` `apply` of a `rotate` or `custom` warrant claiming it
  * there, made around the change (see `explainingClaim`). A claim that arrives after
  * the observation clears the finding, since collectors may see a rotation before its
- * executor reports it. Going back to a version an earlier rotation replaced is a
+ * executor reports it, but only if its use was redeemed before the change was seen: a
+ * rotation approved after the fact does not explain it. Going back to a version an earlier rotation replaced is a
  * change no claim explains.
  */
 export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
@@ -94,7 +95,10 @@ export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
       if (fp === null || fp === versionOf(prev)) continue;
       const { subject, target } = place;
       const key = findingKey.unapprovedVersion(subject, target, fp);
-      const claim = explainingClaim(place, prev.t, cur.t, fp);
+      const claim = explainingClaim(place, prev.t, cur.t, fp, (c) => {
+        const r = idx.receipts.get(c.f.receiptId);
+        return r === undefined ? undefined : Date.parse(r.at);
+      });
       if (claim !== undefined) {
         sink.cleared(key, `condition cleared: fulfilment ${claim.f.id} claims the change`);
         continue;

@@ -311,6 +311,71 @@ describe('reconcile', () => {
       expect(r.raise).toEqual([]);
     });
 
+    describe('when a rotation claims a change seen before it was reported', () => {
+      const rotation = grant({
+        warrantId: 'w_rot',
+        action: 'rotate',
+        scope: [{ resource: 'secrets/db', permissions: ['rotate'] }],
+        notAfter: iso(2 * HOUR),
+      });
+      const seen = [
+        observation('v1', 'svc:payments-api', 'eu', 0, version(fp('a'))),
+        observation('v2', 'svc:payments-api', 'eu', MINUTE, version(fp('e'))),
+      ];
+      const claimed = fulfilment({
+        id: 'f_rot',
+        warrantId: 'w_rot',
+        target: 'eu',
+        fingerprint: fp('e'),
+        atMs: 12 * MINUTE,
+      });
+      const redeemedAt = (ms: number) => ({
+        id: '41',
+        warrantId: 'w_rot',
+        receiptId: 'rcp_w_rot',
+        target: 'eu',
+        at: iso(ms),
+      });
+      const judge = (redemptionMs: number) =>
+        reconcile(
+          input({
+            now: when(HOUR),
+            grants: [rotation],
+            fulfilments: [claimed],
+            observations: seen,
+            redemptions: [redeemedAt(redemptionMs)],
+          }),
+        );
+      const change = `UNAPPROVED_CHANGE|svc:payments-api|eu|${fp('e')}`;
+
+      it('is explained when the use was redeemed before the change was seen', () => {
+        expect(keys(judge(MINUTE - 30_000).raise)).toEqual([]);
+      });
+
+      it('is explained within a minute of clock skew between collector and server', () => {
+        expect(keys(judge(MINUTE + 59_000).raise)).toEqual([]);
+      });
+
+      it('is not explained by a rotation approved and redeemed after the change', () => {
+        expect(keys(judge(11 * MINUTE).raise)).toEqual([change]);
+      });
+
+      it('stays open when such a late approval arrives after the finding was raised', () => {
+        const existing = new Map([[change, { id: 'fnd_1', state: 'open' as const }]]);
+        const r = reconcile(
+          input({
+            now: when(HOUR),
+            grants: [rotation],
+            fulfilments: [claimed],
+            observations: seen,
+            redemptions: [redeemedAt(11 * MINUTE)],
+            existing,
+          }),
+        );
+        expect(r.resolve).toEqual([]);
+      });
+    });
+
     it('raises UNAPPROVED_CHANGE for an unclaimed change of secret version, not for the baseline', () => {
       const obs = [
         observation('v1', 'svc:payments-api', 'eu', 0, version(fp('a'))),
