@@ -1,7 +1,7 @@
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
 import type { Observation } from '../observation/observation.js';
 import type { Scope } from '../core/scope.js';
-import { capEvidence, type ApprovedGrant } from './input.js';
+import { capEvidence, type ApprovedGrant, type RedemptionRecord } from './input.js';
 import { buildIndexes, targetsOf } from './indexes.js';
 import { revocationAt } from './revocation.js';
 
@@ -78,8 +78,9 @@ export function exceptionsReport(
   fulfilments: readonly Fulfilment[],
   observations: readonly Observation[],
   now: Date,
+  redemptions: readonly RedemptionRecord[] = [],
 ): ExceptionEntry[] {
-  const idx = buildIndexes(grants, fulfilments, observations);
+  const idx = buildIndexes(grants, fulfilments, observations, redemptions);
   const out: ExceptionEntry[] = [];
   for (const g of idx.grants.values()) {
     if (g.action !== 'grant') continue;

@@ -4,6 +4,7 @@ import { hasWildcard, scopeCovers } from './coverage.js';
 import type { ApprovedGrant } from './input.js';
 import {
   placeAt,
+  redemptionsAt,
   reportsAt,
   type GrantTuple,
   type Indexes,
@@ -102,10 +103,12 @@ export interface TargetRevocation {
  *
  * - The exception ends at `notAfter`, or at `revokedAt` if the warrant was revoked
  *   before that.
- * - A revocation is required at every target of a warrant whose window ran its
- *   course. For a warrant revoked early it is required only where the grant was
- *   reported applied or has been observed present: a warrant revoked before use
- *   leaves nothing to take away.
+ * - A revocation is required where the grant was reported applied or has been observed
+ *   present. For a warrant whose window ran its course it is also required where a
+ *   use was redeemed, and everywhere until the window ends. A target never redeemed,
+ *   applied or seen holding the grant once the exception ended has nothing to take
+ *   away, and could not be reported revoked anyway: a revocation is reported against
+ *   a receipt for that target, and none can be redeemed after the window.
  * - Where it is required, a report is not enough: the exception is settled only
  *   once an observation made after the end shows the grant absent (see
  *   `observedGone`). An executor's word that it revoked is a claim, not a fact.
@@ -137,12 +140,15 @@ export function revocationAt(
   const unseenSinceEnd = latestPresent.filter((o) => o.t <= end);
   const observedGone =
     goneAfterEnd.length > 0 && unseenSinceEnd.length === 0 && presentAfterEnd.length === 0;
-  const required = !early || applies.length > 0 || latestPresent.length > 0;
+  const windowEnded = now.getTime() >= end;
+  const used = applies.length > 0 || latestPresent.length > 0;
+  const redeemed = redemptionsAt(idx, grant.warrantId, target).length > 0;
+  const required = used || (!early && (!windowEnded || redeemed));
   const first = revokes[0];
   return {
     target,
     end,
-    windowEnded: now.getTime() >= end,
+    windowEnded,
     applies,
     revokes,
     latest,

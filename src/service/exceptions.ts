@@ -38,6 +38,8 @@ export async function exceptionsSince(
     await s.fulfilments.list(),
     await s.observations.list(),
     ctx.clock.now(),
+    // Where a use was redeemed, a revocation is owed (`revocationAt`), as in a pass.
+    await s.reconciliation.allowedRedemptions(grants.map((g) => g.warrantId)),
   );
   // Per entry: its warrant first, then each of its targets, in one batch of look-ups.
   const cites = (e: ExceptionEntry): FindingEvidence[] => [

@@ -34,6 +34,7 @@ describe('exceptionsReport', () => {
       grant({ ...window2h, warrantId: 'wrt_done' }),
       grant({ ...window2h, warrantId: 'wrt_left', targets: ['eu'], subject: 'agent:other' }),
       grant({ ...window2h, warrantId: 'wrt_half', subject: 'svc:half' }),
+      grant({ ...window2h, warrantId: 'wrt_one' }),
       grant({
         ...window2h,
         warrantId: 'wrt_running',
@@ -55,20 +56,36 @@ describe('exceptionsReport', () => {
       revoked('wrt_done', 'us'),
       applied('wrt_left', 'eu', 'agent:other'),
       revoked('wrt_half', 'eu'),
+      revoked('wrt_one', 'eu'),
     ];
+    // Both of wrt_half's targets were redeemed; only eu of wrt_one's.
+    const redemptions = [
+      ['wrt_half', 'eu'],
+      ['wrt_half', 'us'],
+      ['wrt_one', 'eu'],
+    ].map(([warrantId, target], i) => ({
+      id: String(i + 1),
+      warrantId: warrantId as string,
+      receiptId: `rcp_${warrantId}_${target}`,
+      target: target as string,
+      at: iso(10 * MINUTE),
+    }));
     const observations = [
       seen('o_done_eu', 'eu', 2 * HOUR + 10 * MINUTE, false),
       seen('o_done_us', 'us', 2 * HOUR + 10 * MINUTE, false),
       observation('o_left', 'agent:other', 'eu', 3 * HOUR, held('db/orders', 'read')),
       observation('o_running', 'svc:running', 'eu', HOUR, held('db/orders', 'read')),
     ];
-    const report = byWarrant(exceptionsReport(grants, fulfilments, observations, when(4 * HOUR)));
+    const report = byWarrant(
+      exceptionsReport(grants, fulfilments, observations, when(4 * HOUR), redemptions),
+    );
 
     it('lists only grant-action warrants', () => {
       expect([...report.keys()]).toEqual([
         'wrt_done',
         'wrt_left',
         'wrt_half',
+        'wrt_one',
         'wrt_running',
         'wrt_unused',
       ]);
@@ -112,6 +129,16 @@ describe('exceptionsReport', () => {
       expect(half?.targets.map((t) => [t.target, t.revoked])).toEqual([
         ['eu', true],
         ['us', false],
+      ]);
+    });
+
+    it('owes no revocation where the grant was never redeemed, applied or seen, once it ended', () => {
+      // us could never be reported revoked: no receipt for it can be redeemed after the window.
+      const one = report.get('wrt_one');
+      expect(one?.status).toBe('revoked');
+      expect(one?.targets.map((t) => [t.target, t.revoked, t.revocationRequired])).toEqual([
+        ['eu', true, true],
+        ['us', false, false],
       ]);
     });
 

@@ -123,6 +123,42 @@ describe('reconcile', () => {
       expect(reconcile({ ...after, now: when(HOUR) }).raise).toEqual([]);
     });
 
+    describe('when it was approved for eu and us but redeemed, applied and seen only in eu', () => {
+      const both = { ...g, targets: ['eu', 'us'] };
+      const redeemed = {
+        id: '7',
+        warrantId: 'wrt_agent',
+        receiptId: 'rcp_wrt_agent',
+        target: 'eu',
+        at: iso(10 * MINUTE),
+      };
+      const ended = (over: Partial<ReconcileInput> = {}) =>
+        keys(
+          reconcile({
+            ...after,
+            grants: [both],
+            redemptions: [redeemed],
+            fulfilments: [applied, revoked],
+            observations: [...after.observations, ...seen('obs_gone', 3 * HOUR, false)],
+            now: when(4 * HOUR),
+            ...over,
+          }).raise,
+        );
+
+      it('owes no revocation in us, which was never used and can no longer be', () => {
+        // us is flagged as never fulfilled, not as a revocation that can never be reported.
+        expect(ended()).toEqual(['UNFULFILLED_TARGET|wrt_agent|us']);
+      });
+
+      it('owes one in us too once a use was redeemed there', () => {
+        const us = { ...redeemed, id: '8', receiptId: 'rcp_us', target: 'us' };
+        expect(ended({ redemptions: [redeemed, us] })).toEqual([
+          'UNFULFILLED_TARGET|wrt_agent|us',
+          'EXPIRED_NOT_REVOKED|wrt_agent|us',
+        ]);
+      });
+    });
+
     it('raises EXPIRED_NOT_REVOKED when the grant is still observed after the window', () => {
       const { raise } = reconcile(after);
       expect(keys(raise)).toEqual([KEY]);
