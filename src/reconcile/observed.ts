@@ -1,6 +1,13 @@
 import type { Fulfilment } from '../fulfilment/fulfilment.js';
-import { claimBy, confirmationOf, explainingClaim, ownedBy, versionOf } from './claims.js';
-import { coverageCovers } from './coverage.js';
+import {
+  claimBy,
+  CLOCK_SKEW_MS,
+  confirmationOf,
+  explainingClaim,
+  ownedBy,
+  versionOf,
+} from './claims.js';
+import { coverageCovers, scopeCovers } from './coverage.js';
 import { findingKey } from './finding.js';
 import { evidence, type FindingSink } from './input.js';
 import {
@@ -133,7 +140,8 @@ const presentEvidence = (t: GrantTuple): string[] =>
  * warrants of the subject, in force or not:
  *
  * - `UNAPPROVED_CHANGE` when no such warrant covers the target (its targets include
- *   it; one that names no targets covers only `default`);
+ *   it; one that names no targets covers only `default`), or when the grant was first
+ *   seen before the window of every warrant whose scope covers it had opened;
  * - `SCOPE_EXCEEDED_OBSERVED` when some do, but no scope entry lists the permission
  *   on a pattern containing the observed resource. A wildcard observation such as
  *   `db/*` is broader than a `db/orders` entry, so it exceeds it.
@@ -169,7 +177,28 @@ export function observedGrants(idx: Indexes, sink: FindingSink): void {
         );
         continue;
       }
-      if (coverageCovers(coverage, t.resource, t.permission)) continue;
+      if (coverageCovers(coverage, t.resource, t.permission)) {
+        // Covered, but held before any covering window opened: access no one had approved yet.
+        const covering = place.grantWarrants.filter((w) =>
+          scopeCovers(w.scope, t.resource, t.permission),
+        );
+        const opens = Math.min(...covering.map((w) => Date.parse(w.notBefore)));
+        if (t.firstPresent.t + CLOCK_SKEW_MS < opens) {
+          sink.holds(
+            {
+              ...base,
+              kind: 'UNAPPROVED_CHANGE',
+              key: unapprovedKey,
+              detail:
+                `${what} was observed at ${t.firstPresent.obs.observedAt}, before any approved ` +
+                `grant covering it began (${new Date(opens).toISOString()})`,
+              evidence: evidence({ warrants: covering.map((w) => w.warrantId), observations }),
+            },
+            [scopeKey],
+          );
+        }
+        continue;
+      }
       // Raised as unapproved before any warrant named this target, it stays that one finding.
       sink.holds(
         {

@@ -123,6 +123,24 @@ describe('reconcile', () => {
       expect(reconcile({ ...after, now: when(HOUR) }).raise).toEqual([]);
     });
 
+    describe('when the grant was held before its window opened', () => {
+      const early = (ms: number) =>
+        keys(
+          reconcile({ ...after, now: when(HOUR), observations: seen('obs_early', ms, true) }).raise,
+        );
+
+      it('raises UNAPPROVED_CHANGE for each tuple seen before any covering window began', () => {
+        expect(early(-30 * MINUTE)).toEqual([
+          'UNAPPROVED_CHANGE|agent:ops-bot|eu|db/orders|write',
+          'UNAPPROVED_CHANGE|agent:ops-bot|eu|db/invoices|read',
+        ]);
+      });
+
+      it('allows a minute of clock skew between collector and server', () => {
+        expect(early(-30_000)).toEqual([]);
+      });
+    });
+
     describe('when it was approved for eu and us but redeemed, applied and seen only in eu', () => {
       const both = { ...g, targets: ['eu', 'us'] };
       const redeemed = {
