@@ -17,7 +17,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   VALIDATION_FAILED: 'the body, path or query does not fit the schema',
   INVALID_SCOPE: 'a scope entry is malformed (resource, permission or argument constraint)',
   CONNECTOR_UNKNOWN:
-    'a brokered grant names a connector the server does not configure, a scope or target that is not its own, or a scope it could never grant (a system schema, an unmapped permission)',
+    'a brokered grant names an unconfigured connector, a scope or target not its own, or a scope it can never grant',
   INVALID_TOOL_BINDING:
     'a tool_call request names no tool, or its disclosed arguments are too large or do not hash to its argument digest',
   INVALID_NHI_ID: 'an NHI id is not `prefix:name`',
@@ -84,7 +84,7 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   NHI_EXISTS: 'the NHI is already registered',
   NHI_CONFUSABLE: 'the NHI id differs from a registered one only by case or a look-alike character',
   REQUEST_NOT_PENDING: 'the request is no longer pending',
-  REQUEST_EXPIRED: 'the request expired before a decision',
+  REQUEST_EXPIRED: 'the request expired before a decision or a withdrawal',
   DUPLICATE_APPROVER: 'this approver has already decided on the request',
   WARRANT_ALREADY_REVOKED: 'the warrant is already revoked',
   IDEMPOTENCY_KEY_REUSED:

@@ -1,16 +1,16 @@
 import { evaluateDecision, type Decision, type DecisionKind } from '../approval/decision.js';
-import { CountersignError } from '../core/errors.js';
 import { newDecisionId, newWarrantId, type RequestId, type WarrantId } from '../core/ids.js';
 import { requireRecentAuth } from '../identity/oidc/authenticator.js';
 import type { Principal } from '../identity/principal.js';
 import { identityProof } from '../identity/proof.js';
 import { effectiveState } from '../request/lifecycle.js';
-import type { RequestErrorCode, RequestState } from '../request/request.js';
+import type { RequestState } from '../request/request.js';
 import { windowAt } from '../request/window.js';
 import { WARRANT_TYP, warrantClaims } from '../warrant/warrant.js';
 import { record, type ServiceContext } from './context.js';
 import { screenFreeText } from '../core/secrets.js';
 import { loadRequest } from './load-request.js';
+import { expiredError, recordDueExpiry } from './request-expiry.js';
 
 export interface DecideResult {
   readonly decision: Decision;
@@ -44,24 +44,8 @@ export async function decide(
     // racing at READ COMMITTED would each miss the other and never reach quorum.
     await tx.requests.lock(requestId as RequestId);
     const request = await loadRequest(tx, requestId);
-    if (
-      effectiveState(request.state, request.body.pendingExpiresAt, now) === 'expired' &&
-      request.state === 'pending'
-    ) {
-      // Record the expiry that this attempt discovered, then refuse after commit.
-      await tx.requests.transition(request.id, 'pending', 'expired', at);
-      await record(
-        tx,
-        'request.expired',
-        now,
-        approver.id,
-        { request: request.id },
-        {
-          pendingExpiresAt: request.body.pendingExpiresAt,
-        },
-      );
-      return 'expired' as const;
-    }
+    // The expiry this attempt discovered is recorded; the refusal comes after commit.
+    if (await recordDueExpiry(tx, request, now, approver.id)) return 'expired' as const;
     const prior = await tx.requests.decisions(request.id);
     const state = effectiveState(request.state, request.body.pendingExpiresAt, now);
     const outcome = evaluateDecision(request, prior, approver, kind, state);
@@ -151,12 +135,7 @@ export async function decide(
       }
     }
   });
-  if (result === 'expired') {
-    throw new CountersignError<RequestErrorCode>(
-      'REQUEST_EXPIRED',
-      'the request expired before a decision',
-    );
-  }
+  if (result === 'expired') throw expiredError('a decision');
   if ('issued' in result) {
     const { keys, claims } = result.issued;
     await storeWarrantToken(ctx, claims.jti, await keys.signJws(claims, WARRANT_TYP));

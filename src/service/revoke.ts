@@ -5,6 +5,7 @@ import type { RequestErrorCode } from '../request/request.js';
 import type { WarrantErrorCode } from '../warrant/warrant.js';
 import { screenFreeText } from '../core/secrets.js';
 import { record, type ServiceContext, type ServiceErrorCode } from './context.js';
+import { expiredError, recordDueExpiry } from './request-expiry.js';
 
 /** Revokes a warrant. Only an admin or the request's requester may. */
 export async function revokeWarrant(
@@ -59,7 +60,7 @@ export async function withdrawRequest(
 ): Promise<void> {
   screenFreeText({ reason });
   const now = ctx.clock.now();
-  await ctx.store.transaction(async (tx) => {
+  const expired = await ctx.store.transaction(async (tx) => {
     const r = await tx.requests.get(requestId as never);
     if (!r) throw new CountersignError<RequestErrorCode>('REQUEST_UNKNOWN', 'no such request');
     if (r.body.requester !== actor.id) {
@@ -68,6 +69,8 @@ export async function withdrawRequest(
         'only the requester may withdraw',
       );
     }
+    // Past its deadline it ended by expiring, whatever its row still says: record that.
+    if (await recordDueExpiry(tx, r, now, actor.id)) return true;
     if (!(await tx.requests.transition(r.id, 'pending', 'withdrawn', now.toISOString()))) {
       throw new CountersignError<RequestErrorCode>(
         'REQUEST_NOT_PENDING',
@@ -75,5 +78,7 @@ export async function withdrawRequest(
       );
     }
     await record(tx, 'request.withdrawn', now, actor.id, { request: r.id }, { reason });
+    return false;
   });
+  if (expired) throw expiredError('it was withdrawn');
 }
