@@ -66,16 +66,16 @@ export const CLOCK_SKEW_MS = 60_000;
  * collector). A claim of the same fingerprint outside these, such as the version a
  * rotation replaced, does not explain it: going back to it is a change of its own.
  *
- * A report may lag, but the use it reports may not: a claim whose redemption (at
- * `redeemedAt`, when known) came after the change was seen, beyond the clocks' skew,
- * was approved after the fact and explains nothing.
+ * A report may lag, but the use it reports may not: only a claim `admits` allows
+ * explains the change (see `unapprovedVersions`: one redeemed after the change was
+ * seen, or whose warrant had ended while the old version was still seen, does not).
  */
 export function explainingClaim(
   place: Place,
   prevT: number,
   t: number,
   fingerprint: string,
-  redeemedAt: (c: Claim) => number | undefined = () => undefined,
+  admits: (c: Claim) => boolean = () => true,
 ): Claim | undefined {
   const claims = place.claims;
   const after = firstAfter(claims, claimTime, t);
@@ -89,9 +89,7 @@ export function explainingClaim(
   const to = next === undefined ? after : firstAfter(claims, claimTime, next);
   for (let i = from; i < to; i++) {
     const c = claims[i] as Claim;
-    if (c.fingerprint !== fingerprint) continue;
-    const redeemed = redeemedAt(c);
-    if (redeemed === undefined || redeemed <= t + CLOCK_SKEW_MS) return c;
+    if (c.fingerprint === fingerprint && admits(c)) return c;
   }
   return undefined;
 }

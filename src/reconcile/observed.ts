@@ -10,6 +10,7 @@ import {
 import { coverageCovers, scopeCovers } from './coverage.js';
 import { findingKey } from './finding.js';
 import { evidence, type FindingSink } from './input.js';
+import { exceptionEnd } from './revocation.js';
 import {
   claimsVersion,
   placeAt,
@@ -88,8 +89,9 @@ export function fulfilmentMismatches(
  * be explained by a `success` `apply` of a `rotate` or `custom` warrant claiming it
  * there, made around the change (see `explainingClaim`). A claim that arrives after
  * the observation clears the finding, since collectors may see a rotation before its
- * executor reports it, but only if its use was redeemed before the change was seen: a
- * rotation approved after the fact does not explain it. Going back to a version an earlier rotation replaced is a
+ * executor reports it, but only if its use was redeemed before the change was seen (a
+ * rotation approved after the fact does not explain it) and the old version was not
+ * still seen after its warrant ended (revoked early, or past its window). Going back to a version an earlier rotation replaced is a
  * change no claim explains.
  */
 export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
@@ -103,8 +105,12 @@ export function unapprovedVersions(idx: Indexes, sink: FindingSink): void {
       const { subject, target } = place;
       const key = findingKey.unapprovedVersion(subject, target, fp);
       const claim = explainingClaim(place, prev.t, cur.t, fp, (c) => {
+        // Redeemed after the change was seen: approved after the fact.
         const r = idx.receipts.get(c.f.receiptId);
-        return r === undefined ? undefined : Date.parse(r.at);
+        if (r !== undefined && Date.parse(r.at) > cur.t + CLOCK_SKEW_MS) return false;
+        // The old version still seen after the warrant ended: changed outside its window.
+        const g = idx.grants.get(c.f.warrantId);
+        return g === undefined || prev.t <= exceptionEnd(g) + CLOCK_SKEW_MS;
       });
       if (claim !== undefined) {
         sink.cleared(key, `condition cleared: fulfilment ${claim.f.id} claims the change`);

@@ -74,14 +74,16 @@ describe('reconcile', () => {
         ]);
       });
 
-      it('resolves the mismatch once a newer observation shows F', () => {
+      it('resolves the mismatch once a newer observation shows F, a change made after the window', () => {
         const third: ReconcileInput = {
           ...second,
           existing: recorded(reconcile(second).raise, existing),
           observations: [...second.observations, seen('obs_ap_3', 'ap', 2 * HOUR + 40 * MINUTE, F)],
         };
         const { raise, resolve } = reconcile(third);
-        expect(raise).toEqual([]);
+        // The old version was still seen at 2h15, after the window closed at 1h: the
+        // rotation at ap was made outside it, which the late claim does not excuse.
+        expect(keys(raise)).toEqual([`UNAPPROVED_CHANGE|${SUBJECT}|ap|${F}`]);
         expect(keys(resolve)).toEqual([
           'UNFULFILLED_TARGET|wrt_rot|ap',
           'FULFILMENT_MISMATCH|ful_ap',
@@ -412,6 +414,30 @@ describe('reconcile', () => {
 
       it('is not explained by a rotation approved and redeemed after the change', () => {
         expect(keys(judge(11 * MINUTE).raise)).toEqual([change]);
+      });
+
+      it('is not explained when the warrant was revoked while the old version was still seen', () => {
+        const revokedEarly = { ...rotation, revokedAt: iso(30_000) };
+        const observations = [
+          observation('v1', 'svc:payments-api', 'eu', 0, version(fp('a'))),
+          observation('v1b', 'svc:payments-api', 'eu', 5 * MINUTE, version(fp('a'))),
+          observation('v2', 'svc:payments-api', 'eu', 6 * MINUTE, version(fp('e'))),
+        ];
+        const judged = (g: typeof rotation) =>
+          keys(
+            reconcile(
+              input({
+                now: when(HOUR),
+                grants: [g],
+                fulfilments: [claimed],
+                observations,
+                redemptions: [redeemedAt(10_000)],
+              }),
+            ).raise,
+          );
+        // Redeemed at 10 s, revoked at 30 s, the old version still there at 5 minutes.
+        expect(judged(revokedEarly)).toEqual([change]);
+        expect(judged(rotation)).toEqual([]);
       });
 
       it('stays open when such a late approval arrives after the finding was raised', () => {
