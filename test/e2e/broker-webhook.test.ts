@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeJwt, type JWK } from 'jose';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query } from '../helpers/db.js';
-import { approve, registerAgent } from '../helpers/mcp-gating.js';
+import { brokeredWarrant as brokeredWarrantOn, startTicketsBroker } from '../helpers/broker.js';
 import { findingsOf, reconcileNow } from '../helpers/reconcile.js';
-import { TestServer } from '../helpers/server.js';
-import { Receiver } from '../connectors/webhook-receiver.js';
+import type { TestServer } from '../helpers/server.js';
+import type { Receiver } from '../connectors/webhook-receiver.js';
 
 /**
  * countersign as the credential broker for a system it has no connector for: a
@@ -20,27 +20,7 @@ let s: TestServer;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  // The receiver trusts what the server publishes, fetched as an integrator would.
-  receiver = await Receiver.start(async () => {
-    const r = await fetch(`${s.url}/.well-known/jwks.json`);
-    return (await r.json()) as { keys: JWK[] };
-  });
-  s = await TestServer.start({
-    config: {
-      connectors: [
-        {
-          name: 'tickets',
-          kind: 'webhook',
-          url: `${receiver.url}/countersign`,
-          observeUrl: `${receiver.url}/grants`,
-          tokenEnv: 'TICKETS_HOOK_TOKEN',
-        },
-      ],
-      revocationInterval: '1s',
-      observeInterval: '1s',
-    },
-    env: { TICKETS_HOOK_TOKEN: HOOK_TOKEN },
-  });
+  ({ server: s, receiver } = await startTicketsBroker(HOOK_TOKEN, { observe: true }));
 }, 120_000);
 
 afterAll(async () => {
@@ -82,33 +62,10 @@ const observationsOf = (subject: string) =>
     subject,
   ).map((o) => JSON.parse(o.fact) as { resource: string; permission: string; present: boolean });
 
-async function brokeredWarrant(): Promise<{
-  requestId: string;
-  token: string;
-  warrantId: string;
-  subject: string;
-}> {
-  const subject = await registerAgent(s);
-  const created = await s.http('POST', '/v1/requests', {
-    as: 'alice',
-    body: {
-      subject,
-      action: 'grant',
-      connector: 'tickets',
-      scope: [{ resource: RESOURCE, permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: '2h',
-      reason: 'the agent triages the ops queue',
-    },
+const brokeredWarrant = () =>
+  brokeredWarrantOn(s, {
+    connector: { name: 'tickets', scope: [{ resource: RESOURCE, permissions: ['read'] }] },
   });
-  expect(created.status, created.text).toBe(201);
-  const requestId = (created.body as { id: string }).id;
-  await approve(s, requestId, ['bob']);
-  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
-  const { token, warrantId } = w.body as { token: string; warrantId: string };
-  return { requestId, token, warrantId, subject };
-}
 
 const redeem = (token: string) =>
   s.http('POST', '/v1/redemptions', {

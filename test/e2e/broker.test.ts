@@ -9,6 +9,7 @@ import {
   brokerConfig,
   brokeredWarrant as brokeredWarrantOn,
   mintedCredential as mintedCredentialOn,
+  requestBrokered,
   until,
 } from '../helpers/broker.js';
 import { registerAgent } from '../helpers/mcp-gating.js';
@@ -50,20 +51,9 @@ const fulfilmentsOf = (requestId: string) =>
 
 describe.skipIf(POSTGRES_UNAVAILABLE !== null)('a brokered grant on PostgreSQL', () => {
   it('refuses a request naming a connector the server does not have', async () => {
-    const subject = await registerAgent(s);
-    const r = await s.http('POST', '/v1/requests', {
-      as: 'alice',
-      body: {
-        subject,
-        action: 'grant',
-        connector: 'nosuchdb',
-        scope: [{ resource: 'pg/nosuchdb/public/orders', permissions: ['read'] }],
-        environment: 'staging',
-        executor: { principal: 'deploy-eu' },
-        duration: '1h',
-        reason: 'x',
-      },
-    });
+    const r = await requestBrokered(s, await registerAgent(s), 'nosuchdb', [
+      { resource: 'pg/nosuchdb/public/orders', permissions: ['read'] },
+    ]);
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('CONNECTOR_UNKNOWN');
   });
@@ -84,20 +74,9 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('a brokered grant on PostgreSQL',
   ])(
     'refuses a scope naming %s when the request is created, not at every redemption',
     async (_what, resource, permission, why) => {
-      const subject = await registerAgent(s);
-      const r = await s.http('POST', '/v1/requests', {
-        as: 'alice',
-        body: {
-          subject,
-          action: 'grant',
-          connector: 'appdb',
-          scope: [{ resource, permissions: [permission] }],
-          environment: 'staging',
-          executor: { principal: 'deploy-eu' },
-          duration: '1h',
-          reason: 'x',
-        },
-      });
+      const r = await requestBrokered(s, await registerAgent(s), 'appdb', [
+        { resource, permissions: [permission] },
+      ]);
       expect([r.status, r.body.code], r.text).toEqual([400, 'CONNECTOR_UNKNOWN']);
       expect(r.body.detail).toMatch(why);
     },

@@ -11,13 +11,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueWarrant } from '../helpers/chain.js';
 import { redeemArgs } from '../helpers/cli-args.js';
-import { approve, registerAgent } from '../helpers/mcp-gating.js';
-import { TestServer, type CliResult } from '../helpers/server.js';
-import { Receiver } from '../connectors/webhook-receiver.js';
+import { brokeredWarrant as brokeredWarrantOn, startTicketsBroker } from '../helpers/broker.js';
+import type { TestServer } from '../helpers/server.js';
+import { type CliResult } from '../helpers/server.js';
+import type { Receiver } from '../connectors/webhook-receiver.js';
 
 /**
  * `redeem --credential-out FILE` against a real server brokering through a webhook
@@ -31,23 +31,7 @@ let receiver: Receiver;
 let dir: string;
 
 beforeAll(async () => {
-  receiver = await Receiver.start(async () => {
-    const r = await fetch(`${s.url}/.well-known/jwks.json`);
-    return (await r.json()) as { keys: JWK[] };
-  });
-  s = await TestServer.start({
-    config: {
-      connectors: [
-        {
-          name: 'tickets',
-          kind: 'webhook',
-          url: `${receiver.url}/countersign`,
-          tokenEnv: 'TICKETS_HOOK_TOKEN',
-        },
-      ],
-    },
-    env: { TICKETS_HOOK_TOKEN: 'hook-token-for-the-test' },
-  });
+  ({ server: s, receiver } = await startTicketsBroker('hook-token-for-the-test'));
   dir = mkdtempSync(join(tmpdir(), 'cs-credential-out-'));
 }, 120_000);
 
@@ -57,26 +41,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function brokeredWarrant(): Promise<{ requestId: string; token: string }> {
-  const created = await s.http('POST', '/v1/requests', {
-    as: 'alice',
-    body: {
-      subject: await registerAgent(s),
-      action: 'grant',
-      connector: 'tickets',
-      scope: [{ resource: RESOURCE, permissions: ['read'] }],
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: '2h',
-      reason: 'the agent triages the ops queue',
-    },
+const brokeredWarrant = () =>
+  brokeredWarrantOn(s, {
+    connector: { name: 'tickets', scope: [{ resource: RESOURCE, permissions: ['read'] }] },
   });
-  expect(created.status, created.text).toBe(201);
-  const requestId = (created.body as { id: string }).id;
-  await approve(s, requestId, ['bob']);
-  const w = await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'deploy-eu' });
-  return { requestId, token: (w.body as { token: string }).token };
-}
 
 const uses = async (requestId: string): Promise<number> =>
   (await s.http('GET', `/v1/requests/${requestId}/warrant`, { as: 'audra' })).body.uses as number;

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { ADMIN_PASSWORD, type PgFixture } from '../connectors/pg-fixture.js';
 import { approve, registerAgent } from './mcp-gating.js';
-import type { TestServer } from './server.js';
+import type { JWK } from 'jose';
+import { Receiver } from '../connectors/webhook-receiver.js';
+import { TestServer } from './server.js';
 
 /** A server config with the fixture's database as connector `appdb`, and the env it reads. */
 export function brokerConfig(
@@ -47,31 +49,55 @@ export interface WarrantOptions {
   readonly tables?: readonly string[];
   readonly maxUses?: number;
   readonly duration?: string;
+  /** Another connector, with the scope to ask of it (instead of `tables`). */
+  readonly connector?: { readonly name: string; readonly scope: readonly ScopeEntry[] };
 }
 
-/** An approved brokered grant of read on `tables` for a fresh agent. */
+type ScopeEntry = { readonly resource: string; readonly permissions: readonly string[] };
+
+/** Asks, as alice, for a brokered grant of `scope` through `connector` for `subject`. */
+export const requestBrokered = (
+  s: TestServer,
+  subject: string,
+  connector: string,
+  scope: readonly ScopeEntry[],
+  over: Record<string, unknown> = {},
+) =>
+  s.http('POST', '/v1/requests', {
+    as: 'alice',
+    body: {
+      subject,
+      action: 'grant',
+      connector,
+      scope,
+      environment: 'staging',
+      executor: { principal: 'deploy-eu' },
+      duration: '2h',
+      reason: 'the agent works through its approved tables',
+      ...over,
+    },
+  });
+
+/** An approved brokered grant (of read on `tables` of appdb, by default) for a fresh agent. */
 export async function brokeredWarrant(
   s: TestServer,
   o: WarrantOptions = {},
 ): Promise<BrokeredWarrant> {
   const subject = await registerAgent(s);
-  const r = await s.http('POST', '/v1/requests', {
-    as: 'alice',
-    body: {
-      subject,
-      action: 'grant',
-      connector: 'appdb',
-      scope: (o.tables ?? ['orders', 'invoices']).map((t) => ({
-        resource: `pg/appdb/public/${t}`,
-        permissions: ['read'],
-      })),
-      environment: 'staging',
-      executor: { principal: 'deploy-eu' },
-      duration: o.duration ?? '2h',
+  const scope = (o.tables ?? ['orders', 'invoices']).map((t) => ({
+    resource: `pg/appdb/public/${t}`,
+    permissions: ['read'],
+  }));
+  const r = await requestBrokered(
+    s,
+    subject,
+    o.connector?.name ?? 'appdb',
+    o.connector?.scope ?? scope,
+    {
+      ...(o.duration === undefined ? {} : { duration: o.duration }),
       ...(o.maxUses === undefined ? {} : { maxUses: o.maxUses }),
-      reason: 'the agent reconciles orders against invoices',
     },
-  });
+  );
   expect(r.status, r.text).toBe(201);
   const requestId = (r.body as { id: string }).id;
   await approve(s, requestId, ['bob']);
@@ -107,4 +133,38 @@ export async function until(
     }
     await sleep(everyMs);
   }
+}
+
+/**
+ * A server brokering connector `tickets` through a webhook receiver that trusts what the
+ * server publishes, fetched as an integrator would. `observe`: the receiver also answers
+ * the connector's observations, and both schedules run each second.
+ */
+export async function startTicketsBroker(
+  hookToken: string,
+  o: { readonly observe?: boolean } = {},
+): Promise<{ server: TestServer; receiver: Receiver }> {
+  // The receiver asks for the JWKS only once the server answers calls.
+  const started: { server?: TestServer } = {};
+  const receiver = await Receiver.start(async () => {
+    const r = await fetch(`${started.server?.url ?? ''}/.well-known/jwks.json`);
+    return (await r.json()) as { keys: JWK[] };
+  });
+  const server = await TestServer.start({
+    config: {
+      connectors: [
+        {
+          name: 'tickets',
+          kind: 'webhook',
+          url: `${receiver.url}/countersign`,
+          ...(o.observe ? { observeUrl: `${receiver.url}/grants` } : {}),
+          tokenEnv: 'TICKETS_HOOK_TOKEN',
+        },
+      ],
+      ...(o.observe ? { revocationInterval: '1s', observeInterval: '1s' } : {}),
+    },
+    env: { TICKETS_HOOK_TOKEN: hookToken },
+  });
+  started.server = server;
+  return { server, receiver };
 }
