@@ -149,7 +149,7 @@ for (const dialect of DIALECTS) {
       });
 
       it('plans only the subjects that changed, with many subjects, and agrees all the same', async () => {
-        const input = generateReconcileInput(160, 3_000, 9);
+        const input = generateReconcileInput(160, 3_000, 10);
         // Passes seven minutes apart through the busiest hour: windows end and records
         // arrive between passes, and no pass is an hour after the first.
         const times = input.grants.map((g) => Date.parse(g.notBefore)).sort((a, b) => a - b);
