@@ -156,8 +156,7 @@ export async function redeem(
       const outcome = await ctx.store.transaction(async (tx) => {
         // A retry racing its first attempt, or a revocation, then shows here rather than
         // as a refused `consumeUse`, which could only say WARRANT_EXHAUSTED.
-        if (claims) await tx.warrants.lock(claims.jti);
-        const rec = claims ? await tx.warrants.get(claims.jti) : null;
+        const rec = claims ? await tx.warrants.getLocked(claims.jti) : null;
         const checked = {
           claims,
           keyRevoked: verified?.keyState === 'revoked',

@@ -31,12 +31,12 @@ export interface WarrantReader {
 export interface WarrantWriter extends WarrantReader {
   insert(record: WarrantRecord): Promise<void>;
   /**
-   * Locks the warrant's row until the transaction ends (PostgreSQL `SELECT … FOR UPDATE`;
-   * SQLite serialises writers), so that what the transaction then reads of the warrant and
-   * its redemptions is what it spends against: under READ COMMITTED a concurrent spend or
-   * revocation would otherwise show only at `consumeUse`, too late to tell which it was.
+   * `get`, locking the warrant's row until the transaction ends (PostgreSQL `SELECT … FOR
+   * UPDATE`; SQLite serialises writers), so that what the transaction reads of the warrant
+   * and its redemptions is what it spends against: under READ COMMITTED a concurrent spend
+   * or revocation would otherwise show only at `consumeUse`, too late to tell which it was.
    */
-  lock(id: WarrantId): Promise<void>;
+  getLocked(id: WarrantId): Promise<WarrantRecord | null>;
   /** Fills in the token of a warrant signed after the transaction that issued it. */
   setToken(id: WarrantId, token: string): Promise<void>;
   /**

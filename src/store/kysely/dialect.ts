@@ -15,7 +15,8 @@ export interface DialectSql {
   tryLockLog(db: Kysely<Database>): Promise<boolean>;
   lockKeyRing(db: Kysely<Database>): Promise<void>;
   lockRequest(db: Kysely<Database>, id: string): Promise<void>;
-  lockWarrant(db: Kysely<Database>, id: string): Promise<void>;
+  /** Whether a read may lock the rows it returns (`SELECT … FOR UPDATE`); SQLite's writers are serial. */
+  readonly rowLocks: boolean;
   leafRequest(): RawBuilder<string | null>;
   /** A leaf's `data.id`, as migration 018 indexes it for finding events. */
   leafDataId(): RawBuilder<string | null>;

@@ -60,8 +60,15 @@ export class KyselyWarrants implements WarrantWriter {
     private readonly sql: DialectSql,
   ) {}
 
-  lock(id: WarrantId): Promise<void> {
-    return this.sql.lockWarrant(this.db, id);
+  async getLocked(id: WarrantId): Promise<WarrantRecord | null> {
+    if (!this.sql.rowLocks) return this.get(id);
+    const w = await this.db
+      .selectFrom('warrants')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    return w ? toWarrant(w) : null;
   }
 
   async get(id: WarrantId): Promise<WarrantRecord | null> {

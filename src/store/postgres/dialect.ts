@@ -37,9 +37,7 @@ export const postgresSql: DialectSql = {
   async lockRequest(db, id) {
     await db.selectFrom('requests').select('id').where('id', '=', id).forUpdate().execute();
   },
-  async lockWarrant(db, id) {
-    await db.selectFrom('warrants').select('id').where('id', '=', id).forUpdate().execute();
-  },
+  rowLocks: true,
   leafRequest: () => sql<string | null>`((leaf::jsonb -> 'links') ->> 'request')`,
   leafDataId: () => sql<string | null>`((leaf::jsonb -> 'data') ->> 'id')`,
 };

@@ -11,7 +11,7 @@ export const sqliteSql: DialectSql = {
   tryLockLog: async () => true,
   lockKeyRing: async () => undefined,
   lockRequest: async () => undefined,
-  lockWarrant: async () => undefined,
+  rowLocks: false,
   leafRequest: () => sql<string | null>`json_extract(leaf, '$.links.request')`,
   leafDataId: () => sql<string | null>`json_extract(leaf, '$.data.id')`,
 };

@@ -39,8 +39,8 @@ export class SqliteWarrants implements WarrantWriter {
   ) {}
 
   /** SQLite's writers are serial already: nothing to lock. */
-  lock(): Promise<void> {
-    return Promise.resolve();
+  getLocked(id: WarrantId): Promise<WarrantRecord | null> {
+    return this.get(id);
   }
 
   async get(id: WarrantId): Promise<WarrantRecord | null> {
