@@ -30,7 +30,13 @@ export interface Decision {
 /** The approver as the pure core sees it. */
 export interface Approver {
   readonly id: PrincipalId;
+  /** The groups the approver is trusted to be in: membership of an approver group. */
   readonly groups: readonly string[];
+  /**
+   * Every group the approver's credential names, trusted or not (defaults to `groups`):
+   * owner exclusion reads these, so an untrusted claim can only take rights away.
+   */
+  readonly claimedGroups?: readonly string[];
 }
 
 export type DecisionOutcome =
@@ -64,7 +70,8 @@ export function ineligibility(
   // An owner is a person or a group: under excludeOwner, neither the owner nor any
   // member of the owning group decides on the NHI it owns.
   const owner = body.subjectOwner;
-  if (pinned.excludeOwner && (approver.id === owner || approver.groups.includes(owner))) {
+  const named = [...approver.groups, ...(approver.claimedGroups ?? [])];
+  if (pinned.excludeOwner && (approver.id === owner || named.includes(owner))) {
     return {
       code: 'SEPARATION_OF_DUTIES',
       message: "the subject's owner cannot decide under this rule",

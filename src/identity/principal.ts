@@ -19,7 +19,10 @@ export interface FederatedPrincipal {
   /** `<issuerName>:<subject>`; issuer names cannot contain `:`, so this is unambiguous. */
   readonly id: PrincipalId;
   readonly roles: readonly Role[];
+  /** The groups its issuer is trusted to assert: these grant. */
   readonly groups: readonly string[];
+  /** Every group its token names: any of these still excludes it as an owner. */
+  readonly claimedGroups: readonly string[];
   readonly via: 'oidc';
   readonly identity: VerifiedIdentity;
 }

@@ -89,6 +89,15 @@ describe('evaluateDecision', () => {
       });
     });
 
+    it('refuses someone whose credential claims the owning group its issuer is not trusted for', () => {
+      const req = record({ ...prodBody(), subjectOwner: 'team-data' });
+      const claimed = { ...approver('dana', ['sre']), claimedGroups: ['sre', 'team-data'] };
+      expectCode(
+        () => evaluateDecision(req, [], claimed, 'approve', now()),
+        'SEPARATION_OF_DUTIES',
+      );
+    });
+
     it('counts the approval when the pinned rule does not exclude the owner', () => {
       const req = record(prodBody({ environment: 'staging' }));
       expect(req.body.policy.excludeOwner).toBe(false);
@@ -96,6 +105,16 @@ describe('evaluateDecision', () => {
         kind: 'quorum',
         approvals: 1,
       });
+    });
+  });
+
+  describe('when the approver only claims a pinned group its issuer is not trusted for', () => {
+    it('refuses with NOT_IN_APPROVER_GROUP', () => {
+      const claimed = { ...approver('dana', []), claimedGroups: ['sre', 'dba'] };
+      expectCode(
+        () => evaluateDecision(record(), [], claimed, 'approve', now()),
+        'NOT_IN_APPROVER_GROUP',
+      );
     });
   });
 

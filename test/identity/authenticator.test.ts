@@ -80,8 +80,8 @@ describe('FederatedAuthenticator', () => {
     });
   });
 
-  it('produces principals that differ from Principal only in via and identity', () => {
-    type Common<T> = Omit<T, 'via' | 'identity'>;
+  it('produces principals that differ from Principal only in via, identity and claimed groups', () => {
+    type Common<T> = Omit<T, 'via' | 'identity' | 'claimedGroups'>;
     expectTypeOf<Common<FederatedPrincipal>>().toEqualTypeOf<Common<Principal>>();
   });
 });

@@ -118,4 +118,52 @@ describe('parseOidcConfig', () => {
       refused(withIssuer({ roles: { sre: ['superuser'] } }), '/oidc/issuers/0/roles/sre/0');
     });
   });
+
+  describe('when people sign in at more than one issuer', () => {
+    const partner = {
+      name: 'partner-sso',
+      issuer: 'https://sso.partner.example',
+      kind: 'human',
+      audience: 'countersign',
+      algorithms: ['ES256'],
+      roles: { reviewers: ['approver'] },
+    };
+    const twoPeopleIssuers = (corp: object, other: object) => {
+      const doc = base();
+      doc.issuers[0] = { ...doc.issuers[0], ...corp };
+      doc.issuers.push({ ...partner, ...other });
+      return doc;
+    };
+
+    it('refuses an issuer that does not list the groups it may assert', () => {
+      refused(twoPeopleIssuers({}, {}), '/oidc/issuers/0/trustedGroups: with more than one');
+      refused(
+        twoPeopleIssuers({ trustedGroups: ['sre', 'platform', 'auditors', 'admins'] }, {}),
+        '/oidc/issuers/2/trustedGroups',
+      );
+    });
+
+    it('accepts both once each lists its groups, and keeps them per issuer', () => {
+      const cfg = parseOidcConfig(
+        twoPeopleIssuers(
+          { trustedGroups: ['sre', 'platform', 'auditors', 'admins', 'team-payments'] },
+          { trustedGroups: ['reviewers'] },
+        ),
+      );
+      expect([...(cfg.issuers[0]?.trustedGroups ?? [])]).toContain('team-payments');
+      expect([...(cfg.issuers[2]?.trustedGroups ?? [])]).toEqual(['reviewers']);
+    });
+
+    it('leaves the one human issuer trusted for every group it names', () => {
+      expect(parseOidcConfig(base()).issuers[0]?.trustedGroups).toBeNull();
+    });
+
+    it('refuses a role mapped from a group the issuer is not trusted for', () => {
+      refused(withIssuer({ trustedGroups: ['sre'] }), '/oidc/issuers/0/roles/platform');
+    });
+
+    it('refuses trusted groups on a workload issuer', () => {
+      refused(withIssuer({ trustedGroups: ['ci'] }, 1), '/oidc/issuers/1/trustedGroups');
+    });
+  });
 });

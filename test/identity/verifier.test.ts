@@ -37,6 +37,18 @@ describe('TokenVerifier', () => {
       expect(id.roles).toEqual([]);
     });
 
+    it('counts only the groups its issuer is trusted for, but keeps every group it claims', async () => {
+      const v = f.soleVerifier('corp-sso', f.corp, 'human', 'RS256', {
+        roles: { sre: ['approver'] },
+        trustedGroups: ['sre', 'team-payments'],
+      });
+      const claims = humanClaims(f.clock.now(), { groups: ['sre', 'security', 'team-payments'] });
+      const id = await v.verify(await f.corp.sign(claims));
+      expect(id.groups).toEqual(['sre', 'team-payments']);
+      expect(id.claimedGroups).toEqual(['sre', 'security', 'team-payments']);
+      expect(id.roles).toEqual(['approver']);
+    });
+
     it('digests the whole token when it has no jti, and the jti when it has one', async () => {
       const v = f.verifier();
       const a = await v.verify(await f.corp.sign(humanClaims(f.clock.now(), { jti: 'same' })));

@@ -23,6 +23,7 @@ export function federatedPrincipal(identity: VerifiedIdentity): FederatedPrincip
     id: `${identity.issuerName}:${identity.subject}` as PrincipalId,
     roles: identity.roles,
     groups: identity.groups,
+    claimedGroups: identity.claimedGroups,
     via: 'oidc' as const,
     identity,
   });

@@ -66,6 +66,9 @@ export const TrustedIssuerSchema = Type.Object(
     roles: Type.Optional(
       Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Array(RoleSchema)),
     ),
+    trustedGroups: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 1024 }),
+    ),
     workloadRoles: Type.Optional(Type.Array(RoleSchema)),
     maxTokenAge: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
     /**
@@ -105,6 +108,12 @@ export interface TrustedIssuer {
   readonly claims: { readonly subject: string; readonly groups: string };
   /** Group → roles, for human issuers. A map, so a group named `__proto__` is just a name. */
   readonly roles: ReadonlyMap<string, readonly Role[]>;
+  /**
+   * The groups this issuer's tokens may make a person a member of (approver groups, NHI
+   * owners), or null for every group they name: allowed only for the one human issuer,
+   * since a group's name means the same at every issuer (decision 0041).
+   */
+  readonly trustedGroups: ReadonlySet<string> | null;
   /** Roles of every verified token, for workload issuers. */
   readonly workloadRoles: readonly Role[];
   readonly maxTokenAgeSeconds: number | null;
@@ -185,8 +194,15 @@ function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): Truste
   if (!human && i.roles !== undefined) {
     throw invalid(`${at}/roles: group roles apply to human issuers only; use workloadRoles`);
   }
-  if (!human && i.claims?.groups !== undefined) {
-    throw invalid(`${at}/claims/groups: workload identities carry no groups`);
+  if (!human && (i.claims?.groups !== undefined || i.trustedGroups !== undefined)) {
+    const field = i.trustedGroups !== undefined ? 'trustedGroups' : 'claims/groups';
+    throw invalid(`${at}/${field}: workload identities carry no groups`);
+  }
+  const trusted = i.trustedGroups === undefined ? null : new Set(i.trustedGroups);
+  for (const group of Object.keys(i.roles ?? {})) {
+    if (trusted !== null && !trusted.has(group)) {
+      throw invalid(`${at}/roles/${group}: not one of this issuer's trustedGroups`);
+    }
   }
   if (!human && (i.clientSecretFile !== undefined || i.clientSecretEnv !== undefined)) {
     throw invalid(`${at}: only a human issuer signs people in to the console with a client secret`);
@@ -209,6 +225,7 @@ function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): Truste
     typ: i.typ ?? null,
     claims: { subject: i.claims?.subject ?? 'sub', groups: i.claims?.groups ?? 'groups' },
     roles: new Map(Object.entries(i.roles ?? {}).map(([g, r]) => [g, [...new Set(r)]])),
+    trustedGroups: trusted,
     workloadRoles: [...new Set(i.workloadRoles ?? [])],
     maxTokenAgeSeconds:
       i.maxTokenAge === undefined ? null : seconds(i.maxTokenAge, `${at}/maxTokenAge`),
@@ -243,6 +260,15 @@ export function parseOidcConfig(doc: unknown, at = ''): OidcConfig {
     issuers.add(raw.issuer);
     return compileIssuer(raw, path);
   });
+  const people = compiled.filter((i) => i.kind === 'human');
+  const open = people.findIndex((i) => i.trustedGroups === null);
+  if (people.length > 1 && open !== -1) {
+    const n = compiled.indexOf(people[open] as TrustedIssuer);
+    throw invalid(
+      `${at}/issuers/${n}/trustedGroups: with more than one human issuer, each lists the ` +
+        'groups it may assert, else a group named by any of them would count',
+    );
+  }
   return {
     issuers: compiled,
     approvalAuthMaxAgeSeconds: seconds(

@@ -18,8 +18,17 @@ export interface VerifiedIdentity {
   /** The local name of the issuer in configuration. */
   readonly issuerName: string;
   readonly subject: string;
-  /** Groups from the configured groups claim; always empty for workloads. */
+  /**
+   * Groups from the configured groups claim that the issuer is trusted to assert
+   * (`trustedGroups`): what makes the person an approver or an NHI owner. Always empty
+   * for workloads.
+   */
   readonly groups: readonly string[];
+  /**
+   * Every group the claim names, trusted or not: a group the issuer may not grant still
+   * keeps the person from approving for an NHI that group owns (decision 0041).
+   */
+  readonly claimedGroups: readonly string[];
   readonly roles: readonly Role[];
   /** The verified payload, frozen. */
   readonly claims: Readonly<Record<string, unknown>>;
@@ -115,7 +124,9 @@ export function buildIdentity(
   if (exp === null) throw claimInvalid(issuer, 'exp', 'missing');
   const jti = jtiOf(issuer, payload);
   const subject = subjectOf(issuer, payload);
-  const groups = groupsOf(issuer, payload);
+  const claimedGroups = groupsOf(issuer, payload);
+  const trusted = issuer.trustedGroups;
+  const groups = trusted === null ? claimedGroups : claimedGroups.filter((g) => trusted.has(g));
   return Object.freeze({
     kind: issuer.kind === 'human' ? 'human' : 'workload',
     issuerKind: issuer.kind,
@@ -123,6 +134,7 @@ export function buildIdentity(
     issuerName: issuer.name,
     subject,
     groups: Object.freeze(groups),
+    claimedGroups: Object.freeze(claimedGroups),
     roles: Object.freeze(rolesFor(issuer, groups)),
     claims: deepFreeze(structuredClone(payload)),
     authTime: optionalNumericDate(issuer, payload, 'auth_time'),
