@@ -27,8 +27,16 @@ export interface AdmissionOptions {
    * `clientCa`: PEM CAs whose certificates alone may send reviews (the API server's client
    * certificate, set in its AdmissionConfiguration). Without it anyone who reaches the
    * port and can read a warrant from an object could spend it with a made-up review.
+   * `clientNames`: of those certificates, only one whose subject CN or a DNS name is
+   * listed, as kube-apiserver's `--requestheader-allowed-names`: a CA shared with other
+   * clients (or with cert-manager's serving certificates) then admits only the API server.
    */
-  readonly tls: { readonly cert: string; readonly key: string; readonly clientCa?: string };
+  readonly tls: {
+    readonly cert: string;
+    readonly key: string;
+    readonly clientCa?: string;
+    readonly clientNames?: readonly string[];
+  };
   readonly logLevel?: string;
 }
 
@@ -108,6 +116,18 @@ const problem = (
 const unreadable = (reply: FastifyReply, status: number, detail: string) =>
   problem(reply, status, 'REVIEW_MALFORMED', 'Unreadable admission review', detail);
 
+/** The subject CNs and DNS names of the peer's verified certificate. */
+function certificateNames(socket: TLSSocket): string[] {
+  const cert = socket.getPeerCertificate();
+  const cn: unknown = cert.subject?.CN;
+  const cns: unknown[] = Array.isArray(cn) ? (cn as unknown[]) : [cn];
+  const dns = (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4));
+  return [...cns, ...dns].filter((n): n is string => typeof n === 'string');
+}
+
 export function admissionApp(o: AdmissionOptions): FastifyInstance {
   const app = Fastify({
     https: {
@@ -171,13 +191,25 @@ export function admissionApp(o: AdmissionOptions): FastifyInstance {
   // The API server may append `?timeout=10s`; the route matches on the path alone.
   // Before the body is read: a caller without the certificate learns nothing of the route.
   const callerCheck = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (o.tls.clientCa === undefined || (req.raw.socket as TLSSocket).authorized) return;
+    if (o.tls.clientCa === undefined) return;
+    const socket = req.raw.socket as TLSSocket;
+    if (!socket.authorized) {
+      return problem(
+        reply,
+        401,
+        'CLIENT_CERTIFICATE_REQUIRED',
+        'Client certificate required',
+        'reviews are taken only from a caller with a certificate from --client-ca',
+      );
+    }
+    const allowed = o.tls.clientNames;
+    if (allowed === undefined || certificateNames(socket).some((n) => allowed.includes(n))) return;
     return problem(
       reply,
-      401,
-      'CLIENT_CERTIFICATE_REQUIRED',
-      'Client certificate required',
-      'reviews are taken only from a caller with a certificate from --client-ca',
+      403,
+      'CLIENT_CERTIFICATE_NOT_ALLOWED',
+      'Client certificate not allowed',
+      'the client certificate names none of --client-name',
     );
   };
   app.post('/validate', { onRequest: callerCheck }, async (req, reply) => {

@@ -384,6 +384,49 @@ describe('countersign admission', () => {
         await strict.stop();
       }
     });
+
+    it('with --client-name, refuses a certificate of that CA that names someone else', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'countersign-client-name-'));
+      const caFile = join(dir, 'client-ca.crt');
+      writeFileSync(caFile, pki.ca);
+      const named = await startWebhook({
+        pki,
+        addr: s.url,
+        token: s.tokens['k8s-admission'],
+        namespaces: NAMESPACES,
+        extraArgs: ['--client-ca', caFile, '--client-name', 'kube-apiserver,apiserver-proxy'],
+      });
+      try {
+        const w = await secretWarrant('named', 1);
+        const body = review({ name: 'named', warrant: w.token });
+        // Signed by the same CA, as a kubelet's or another client's certificate may be.
+        const kubelet = await clientCertificate(pki, 'system:node:worker-1');
+        const r = await postReview(named.url, pki.ca, body, { client: kubelet });
+        expect([r.status, (r.body as { code: string }).code]).toEqual([
+          403,
+          'CLIENT_CERTIFICATE_NOT_ALLOWED',
+        ]);
+        expect(usesOf(w.warrantId)).toBe(0);
+        const apiServer = await clientCertificate(pki, 'kube-apiserver');
+        const ok = await postReview(named.url, pki.ca, body, { client: apiServer });
+        expect(ok.body).toMatchObject({ response: { allowed: true } });
+        expect(usesOf(w.warrantId)).toBe(1);
+      } finally {
+        await named.stop();
+      }
+    });
+
+    it('refuses --client-name without --client-ca, exit 2', async () => {
+      const r = await runCli(
+        [
+          ...['admission', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile],
+          ...['--cluster', 'c', '--client-name', 'kube-apiserver'],
+        ],
+        {},
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--client-ca');
+    });
   });
 
   describe('when it is started outside a cluster without --namespaces', () => {

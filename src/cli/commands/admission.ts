@@ -21,6 +21,14 @@ function clusterArg(v: string): string {
   return v;
 }
 
+function namesArg(v: string): string[] {
+  const names = v.split(',').map((n) => n.trim());
+  if (names.some((n) => n.length === 0 || n.length > 253)) {
+    throw new InvalidArgumentError('a comma-separated list of names, e.g. kube-apiserver');
+  }
+  return names;
+}
+
 function kindsArg(v: string): string[] {
   const kinds = v.split(',').map((k) => k.trim());
   if (kinds.some((k) => !KIND.test(k))) {
@@ -37,6 +45,7 @@ interface AdmissionFlags {
   tlsCert: string;
   tlsKey: string;
   clientCa?: string;
+  clientName?: string[];
   cluster: string;
   kinds: string[];
   timeoutMs: number;
@@ -54,6 +63,11 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
     .option(
       '--client-ca <file>',
       "PEM CAs of the API server's client certificate: reviews from any other caller are refused",
+    )
+    .option(
+      '--client-name <list>',
+      "names the API server's client certificate may carry (its CN or a DNS name): with --client-ca, any other is refused",
+      namesArg,
     )
     .requiredOption(
       '--cluster <name>',
@@ -82,6 +96,12 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
       'namespace labels from a file (YAML: namespace → labels) instead of the Kubernetes API',
     )
     .action(async (o: AdmissionFlags) => {
+      if (o.clientName !== undefined && o.clientCa === undefined) {
+        throw new CliError(
+          '--client-name names certificates of --client-ca: give both',
+          EXIT.usage,
+        );
+      }
       const { admissionApp } = await import('../../admission/webhook.js');
       const { AdmissionReports } = await import('../../admission/reports.js');
       const ns = await import('../../admission/namespaces.js');
@@ -108,6 +128,7 @@ export function admissionCommand(program: Command, cx: CommandContext): void {
           cert: readFileSync(o.tlsCert, 'utf8'),
           key: readFileSync(o.tlsKey, 'utf8'),
           ...(o.clientCa === undefined ? {} : { clientCa: readFileSync(o.clientCa, 'utf8') }),
+          ...(o.clientName === undefined ? {} : { clientNames: o.clientName }),
         },
       });
       const url = await app.listen({ host: o.listen.host, port: o.listen.port });
