@@ -13,6 +13,8 @@ export interface ConsoleServerOptions {
   /** Whether a (fake) built console is served; default true. */
   readonly built?: boolean;
   readonly env?: Record<string, string>;
+  /** The address it listens on; default 127.0.0.1. */
+  readonly host?: string;
 }
 
 /** The `name=value` of a Set-Cookie answer, or undefined. */
@@ -61,7 +63,7 @@ export class ConsoleServer {
       dataDir: join(dir, 'data'),
       configFile,
       port: 0,
-      host: '127.0.0.1',
+      host: opts.host ?? '127.0.0.1',
       env: { ...opts.env },
     });
     const tokens = JSON.parse(readFileSync(running.devTokens!.file, 'utf8')) as Record<

@@ -133,6 +133,31 @@ describe('the console session', () => {
       expect(read.status).toBe(403);
     });
 
+    it('refuses a rebound page when dev mode listens on every address, as in a container', async () => {
+      const open = await ConsoleServer.start({ host: '0.0.0.0' });
+      try {
+        const port = new URL(open.url).port;
+        const signIn = (host: string) =>
+          hostCall(
+            open.url,
+            host,
+            'POST',
+            '/auth/dev/sign-in',
+            { ...CONSOLE_CALL, origin: `http://${host}` },
+            { principal: 'admin' },
+          );
+        const rebound = await signIn(`rebind.attacker.example:${port}`);
+        expect([rebound.status, JSON.parse(rebound.body).code]).toEqual([403, 'CSRF_REFUSED']);
+        expect(rebound.cookie).toBeUndefined();
+        // A name that no DNS answer can move: the published loopback port, or the host's address.
+        expect((await signIn(`127.0.0.1:${port}`)).status).toBe(204);
+        expect((await signIn(`10.1.2.3:${port}`)).status).toBe(204);
+        expect((await signIn(`[fd00::1]:${port}`)).status).toBe(204);
+      } finally {
+        await open.stop();
+      }
+    });
+
     it('refuses a principal that is not a dev principal', async () => {
       const r = await s.http('POST', '/auth/dev/sign-in', {
         headers: CONSOLE_CALL,

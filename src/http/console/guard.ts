@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../core/errors.js';
 import { isLoopbackHost } from '../../core/loopback.js';
@@ -15,22 +16,25 @@ export function ownOrigin(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publi
 }
 
 /**
- * On a loopback listener without a `publicOrigin`, refuses a request whose `Host` is not a
- * loopback name (see `ConsoleOptions.loopback`). Every route that begins or rides a
+ * Without a `publicOrigin`, refuses a request whose `Host` a page could have rebound to this
+ * server (see `ConsoleOptions.loopback`): on a loopback listener any name but a loopback
+ * one; in dev mode on another listener (a container's `0.0.0.0`) any DNS name but
+ * `localhost`, since there a sign-in needs no credential and a rebound page would be
+ * admin. An address literal cannot be rebound. Every route that begins or rides a
  * session checks it. Behind a `publicOrigin` the proxy decides what `Host` says, and
  * {@link assertConsoleCall} compares the browser's `Origin` with it instead.
  */
 export function assertOwnHost(
   req: FastifyRequest,
-  opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
+  opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback' | 'devPrincipals'>,
 ): void {
-  const own = opts.publicOrigin !== null || opts.loopback !== true || isLoopbackHost(req.hostname);
-  if (!own) {
-    throw new CountersignError<ConsoleErrorCode>(
-      'CSRF_REFUSED',
-      'the Host header names no origin this server is reached at (set console.publicOrigin)',
-    );
-  }
+  if (opts.publicOrigin !== null || isLoopbackHost(req.hostname)) return;
+  const literal = isIP(req.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  if (opts.loopback !== true && (opts.devPrincipals === null || literal)) return;
+  throw new CountersignError<ConsoleErrorCode>(
+    'CSRF_REFUSED',
+    'the Host header names no origin this server is reached at (set console.publicOrigin)',
+  );
 }
 
 /** Over TLS the cookie is `Secure` and `__Host-` prefixed (RFC 6265bis §4.1.3.2). */
@@ -102,7 +106,7 @@ export function clearSessionCookie(
  */
 export function assertConsoleCall(
   req: FastifyRequest,
-  opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback'>,
+  opts: Pick<ConsoleOptions, 'publicOrigin' | 'loopback' | 'devPrincipals'>,
 ): void {
   assertOwnHost(req, opts);
   assertSameOriginCall(req, opts);
