@@ -137,6 +137,7 @@ export async function redeem(
       return { receipt, ...allowed(receiptClaims).result };
     }
   }
+  let staleRing = false;
   // A brokered warrant's redemptions on this node take turns from mint to commit, so that
   // concurrent ones do not each mint a credential only one use can be spent on.
   const { minting, outcome } = await takingTurns(
@@ -157,9 +158,14 @@ export async function redeem(
         // A retry racing its first attempt, or a revocation, then shows here rather than
         // as a refused `consumeUse`, which could only say WARRANT_EXHAUSTED.
         const rec = claims ? await tx.warrants.getLocked(claims.jti) : null;
+        // Another node may have revoked the key since this one read its ring.
+        staleRing =
+          verified !== null &&
+          verified.keyState !== 'revoked' &&
+          (await tx.keys.isRevoked(verified.kid));
         const checked = {
           claims,
-          keyRevoked: verified?.keyState === 'revoked',
+          keyRevoked: verified?.keyState === 'revoked' || staleRing,
           record: rec,
           action,
           executor: executor.id,
@@ -272,6 +278,14 @@ export async function redeem(
       return { minting, outcome };
     },
   );
+  // Then the ring leaves the JWKS and stops signing with it now, not at its next refresh.
+  // A failed read leaves it to that refresh.
+  if (staleRing) {
+    void ctx.store.read.keys.list().then(
+      (keys) => ctx.keyAdmin.reload(keys),
+      () => undefined,
+    );
+  }
   if (outcome.kind === 'deny') {
     throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);
   }

@@ -17,6 +17,7 @@ import {
   type PostgresCluster,
 } from '../helpers/postgres.js';
 import { TestServer } from '../helpers/server.js';
+import { until } from '../helpers/broker.js';
 
 const b64 = (x: string) => Buffer.from(x, 'base64');
 const LOAD_MS = Number(process.env.COUNTERSIGN_MULTINODE_LOAD_MS ?? 30_000);
@@ -258,6 +259,36 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
         expect(out.code, out.stderr).toBe(0);
         expect(out.stdout).toMatch(/log OK/);
       }
+    });
+  });
+
+  describe('when one node revokes the key a warrant was signed with', () => {
+    it('has the other refuse it at once, and drop the key from its key set', async () => {
+      const { token, warrantId } = await issueWarrant(a, { maxUses: 5 });
+      const body = redeemBody(token);
+      // The other node has verified the warrant, and holds the key as trusted.
+      expect((await b.http('POST', '/v1/redemptions', { as: 'deploy-eu', body })).status).toBe(200);
+      const { kid } = JSON.parse(b64(token.split('.')[0]!).toString()) as { kid: string };
+      const revoked = await a.http('POST', `/v1/keys/${kid}/revocation`, {
+        as: 'admin',
+        body: { reason: 'the signing key leaked' },
+      });
+      expect(revoked.status, revoked.text).toBe(200);
+      for (const node of [b, a]) {
+        const r = await node.http('POST', '/v1/redemptions', { as: 'deploy-eu', body });
+        expect([r.status, r.body.code]).toEqual([403, 'KEY_REVOKED']);
+      }
+      const [w] = await pgQuery<{ uses: number }>(url, 'select uses from warrants where id = $1', [
+        warrantId,
+      ]);
+      expect(w?.uses).toBe(1);
+      // Well before its periodic refresh (15 s), the refusal had it read its keys again.
+      const kids = async () =>
+        ((await b.http('GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map(
+          (k) => k.kid,
+        );
+      await until(async () => !(await kids()).includes(kid), 'the revoked key to leave', 5_000);
+      expect(await kids()).not.toContain(kid);
     });
   });
 

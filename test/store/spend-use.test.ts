@@ -71,6 +71,24 @@ for (const dialect of DIALECTS) {
         return store.read.warrants.get(wid as WarrantId);
       };
 
+      it('for a warrant whose signing key another node revoked', async () => {
+        const key = (state: 'active' | 'revoked') => ({
+          kid: 'k1',
+          publicJwk: '{}',
+          sealedPrivate: 'sealed',
+          state,
+          createdAt: AT,
+          revokedAt: state === 'revoked' ? AT : null,
+        });
+        await store.transaction((tx) => tx.keys.insert(key('active')));
+        const row = await refused('wrt_key', spendOf('wrt_key', 3), () =>
+          store.transaction((tx) => tx.keys.setState('k1', 'revoked', AT)),
+        );
+        expect(row?.uses).toBe(0);
+        expect(await store.read.keys.isRevoked('k1')).toBe(true);
+        expect(await store.transaction((tx) => tx.warrants.consumeUse(row!.id, 3))).toBeNull();
+      });
+
       it('for a revoked warrant', async () => {
         const row = await refused('wrt_rev', spendOf('wrt_rev', 3), () =>
           store.transaction((tx) => tx.warrants.revoke('wrt_rev' as WarrantId, 'a', 'r', AT)),

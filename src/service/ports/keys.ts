@@ -2,6 +2,11 @@ import type { KeyState, SigningKeyRecord } from '../../keys/keyring.js';
 
 export interface KeyReader {
   list(): Promise<SigningKeyRecord[]>;
+  /**
+   * Whether the stored key `kid` is revoked: another node may have revoked it since this
+   * one last read its key ring.
+   */
+  isRevoked(kid: string): Promise<boolean>;
 }
 
 export interface KeyWriter extends KeyReader {

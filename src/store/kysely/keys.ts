@@ -27,6 +27,15 @@ export class KyselyKeys implements KeyWriter {
     }));
   }
 
+  async isRevoked(kid: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('signing_keys')
+      .select('state')
+      .where('kid', '=', kid)
+      .executeTakeFirst();
+    return row?.state === 'revoked';
+  }
+
   async insert(k: SigningKeyRecord): Promise<void> {
     await this.db
       .insertInto('signing_keys')

@@ -152,6 +152,17 @@ export class KyselyWarrants implements WarrantWriter {
       .where('state', '=', 'active')
       .whereRef('uses', '<', 'max_uses')
       .where('uses', '<', signedMaxUses)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('signing_keys as k')
+              .select('k.kid')
+              .whereRef('k.kid', '=', 'warrants.kid')
+              .where('k.state', '=', 'revoked'),
+          ),
+        ),
+      )
       .returning('uses')
       .executeTakeFirst();
     return row ? Number(row.uses) : null;

@@ -17,8 +17,8 @@ import type { SpentUse, UseSpend } from '../../service/ports/spend.js';
  * Each warrant of the batch is locked first, in id order (two batches sharing warrants
  * wait for each other instead of deadlocking); `FOR UPDATE` at READ COMMITTED returns the
  * row's latest committed version, which no one else can change until this commits. Each
- * spend is checked against it: the request the signed claims name, `active`, and the
- * exact window at the spend's own instant.
+ * spend is checked against it: the request the signed claims name, `active`, the exact
+ * window at the spend's own instant, and a signing key no node has revoked.
  * The spends of one warrant that pass are numbered in batch order, and the first ones
  * get the uses left under both the row's and the signed `max_uses`: use `uses + r` for
  * the r-th. The rest get none and take the full path, as a lone spend would. The signed
@@ -35,7 +35,7 @@ with input as (
     x_type text, x_at text, x_actor text, x_request text, x_warrant text, x_nhi text,
     x_leaf text, x_hash text)
 ), locked as (
-  select id, request_id, state, uses, max_uses, not_before, not_after from warrants
+  select id, kid, request_id, state, uses, max_uses, not_before, not_after from warrants
   where id in (select warrant_id from input) order by id for update
 ), ranked as (
   select i.*, l.uses as old, l.max_uses as row_max,
@@ -43,6 +43,7 @@ with input as (
     min(i.max_uses) over (partition by i.warrant_id) as cap
   from input i join locked l on l.id = i.warrant_id
   where l.request_id = i.request_id and l.state = 'active'
+    and not exists (select 1 from signing_keys k where k.kid = l.kid and k.state = 'revoked')
     and (l.not_before is null or l.not_before::timestamptz <= i.at::timestamptz)
     and (l.not_after is null or l.not_after::timestamptz > i.at::timestamptz)
 ), filled as (

@@ -21,7 +21,9 @@ const SQL = {
   // The single-use guarantee, as `KyselyWarrants.consumeUse` states it.
   consumeUse:
     'update "warrants" set "uses" = "uses" + 1 where "id" = ? and "state" = \'active\' ' +
-    'and "uses" < "max_uses" and "uses" < ? returning "uses"',
+    'and "uses" < "max_uses" and "uses" < ? and not exists (select "k"."kid" from ' +
+    '"signing_keys" as "k" where "k"."kid" = "warrants"."kid" and "k"."state" = \'revoked\') ' +
+    'returning "uses"',
   insertRedemption:
     'insert into "redemptions" ("id", "warrant_id", "outcome", "code", "use_number", ' +
     '"executor", "action", "at", "event_id", "idempotency_key") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
