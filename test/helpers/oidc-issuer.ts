@@ -68,6 +68,8 @@ export interface LoginTrace {
  * It also signs people in: `/authorize` approves {@link TestIssuer.user} at once
  * (a new `auth_time` when asked for `prompt=login` or `max_age=0`, else the last one)
  * and `/token` redeems each code once, checking its PKCE verifier (RFC 7636 §4.6).
+ * Like a production IdP it can hold the client to its registered redirect URIs
+ * ({@link TestIssuer.redirectUris}) and name itself in its answers (RFC 9207).
  */
 export class TestIssuer {
   readonly #keys = new Map<string, TestKey>();
@@ -86,6 +88,17 @@ export class TestIssuer {
   clientSecret: string | null = null;
   /** A test sets this to make `/token` sign a different nonce than the one asked for. */
   nonceOverride: string | null = null;
+  /**
+   * The client's registered redirect URIs, matched exactly or, ending in `*`, by prefix (as
+   * Keycloak's wildcards). `/authorize` answers 400 to any other and never redirects to it
+   * (RFC 6749 §4.1.2.1). Null accepts any.
+   */
+  redirectUris: readonly string[] | null = null;
+  /**
+   * RFC 9207: put `iss` in every authorization response and advertise
+   * `authorization_response_iss_parameter_supported` in the discovery document.
+   */
+  issInResponse = false;
   readonly trace: LoginTrace = { authorizeParams: [], tokenForms: [], tokenAuthorizations: [] };
   readonly #codes = new Map<string, IssuedCode>();
 
@@ -120,6 +133,7 @@ export class TestIssuer {
           token_endpoint: `${self.issuer}/token`,
           code_challenge_methods_supported: ['S256'],
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+          ...(self.issInResponse ? { authorization_response_iss_parameter_supported: true } : {}),
         });
       } else if (self && req.method === 'GET' && url.pathname === `${path}/authorize`) {
         self.#authorize(url, res);
@@ -149,8 +163,16 @@ export class TestIssuer {
   #authorize(url: URL, res: ServerResponse): void {
     const q = Object.fromEntries(url.searchParams);
     this.trace.authorizeParams.push(q);
-    const back = new URL(q['redirect_uri'] ?? 'http://127.0.0.1/');
+    const redirectUri = q['redirect_uri'] ?? '';
+    const registered = (r: string) =>
+      r.endsWith('*') ? redirectUri.startsWith(r.slice(0, -1)) : r === redirectUri;
+    if (this.redirectUris !== null && !this.redirectUris.some(registered)) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid redirect_uri');
+      return;
+    }
+    const back = new URL(redirectUri || 'http://127.0.0.1/');
     if (q['state'] !== undefined) back.searchParams.set('state', q['state']);
+    if (this.issInResponse) back.searchParams.set('iss', this.issuer);
     const fail = (error: string) => {
       back.searchParams.set('error', error);
       res.writeHead(302, { location: back.href }).end();
@@ -167,7 +189,7 @@ export class TestIssuer {
     const code = randomBytes(16).toString('base64url');
     this.#codes.set(code, {
       clientId: q['client_id'] ?? '',
-      redirectUri: q['redirect_uri'] ?? '',
+      redirectUri,
       challenge: q['code_challenge'] ?? '',
       nonce: q['nonce'] ?? null,
       authTime: this.lastAuthTime,
