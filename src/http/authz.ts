@@ -36,6 +36,7 @@ export const ROUTE_ROLES = {
   'POST /auth/dev/sign-in': 'public',
   'GET /auth/login': 'public',
   'GET /auth/callback': 'public',
+  'GET /auth/callback/:issuer': 'public',
   'POST /auth/sign-out': 'public',
   /** The console's files: its pages hold no data, which comes from the API behind them. */
   'GET /': 'public',

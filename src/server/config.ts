@@ -95,8 +95,9 @@ export const ConfigSchema = Type.Object(
           sessionMax: Type.Optional(Type.String({ pattern: '^(\\d+[smhd])+$' })),
           /**
            * `https://host[:port]` as browsers reach the server (behind a proxy, the
-           * proxy's): the OIDC redirect URI is `<publicOrigin>/auth/callback`, and
-           * over https the cookie is `Secure` and `__Host-`. Default: each request's own.
+           * proxy's): each human issuer's OIDC redirect URI is
+           * `<publicOrigin>/auth/callback/<issuer name>`, and over https the cookie is
+           * `Secure` and `__Host-`. Default: each request's own.
            */
           publicOrigin: Type.Optional(
             Type.String({ pattern: '^https?://[A-Za-z0-9.:\\[\\]-]{1,255}$' }),

@@ -17,6 +17,9 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('signing in to the console at an O
 
   beforeAll(async () => {
     issuers = await startIssuers(['corp']);
+    // As a production IdP: it names itself in its answers (RFC 9207) and, below, sends
+    // codes only to the redirect URI registered for this client.
+    issuers.corp.issInResponse = true;
     const { issuers: all } = federationConfig({
       ...issuers,
       github: issuers.corp,
@@ -26,6 +29,7 @@ describe.skipIf(BROWSER_UNAVAILABLE !== null)('signing in to the console at an O
     s = await TestServer.start({
       config: { oidc: { issuers: all.filter((i) => i.kind === 'human') } },
     });
+    issuers.corp.redirectUris = [`${s.url}/auth/callback/corp-sso`];
     browser = await launchChromium();
   }, 60_000);
 

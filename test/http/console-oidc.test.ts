@@ -10,7 +10,11 @@ let s: ConsoleServer;
 beforeAll(async () => {
   issuers = await startIssuers();
   corp = issuers.corp;
+  // As a production IdP: it names itself in its answers (RFC 9207) and sends codes only to
+  // the redirect URI registered for this client.
+  corp.issInResponse = true;
   s = await ConsoleServer.start({ config: { oidc: federationConfig(issuers) } });
+  corp.redirectUris = [`${s.url}/auth/callback/corp-sso`];
 });
 afterAll(async () => {
   await s?.stop();
@@ -19,14 +23,16 @@ afterAll(async () => {
 
 /**
  * Walks the browser's part of the code flow by hand: our login redirect, the issuer's
- * authorization endpoint, and back to our callback with the login cookie.
+ * authorization endpoint, and back to our callback with the login cookie; `tamper` may
+ * change the issuer's answer on the way back.
  */
-async function signIn(query: string) {
+async function signIn(query: string, tamper: (back: URL) => void = () => {}) {
   const login = await s.http('GET', `/auth/login?issuer=corp-sso&${query}`);
   expect(login.status, login.text).toBe(302);
   const loginCookie = cookieFrom(login, 'cs_login');
   const at = await fetch(login.headers.get('location')!, { redirect: 'manual' });
   const back = new URL(at.headers.get('location')!);
+  tamper(back);
   const callback = await s.http('GET', `${back.pathname}${back.search}`, { cookie: loginCookie });
   return { login, callback, cookie: cookieFrom(callback), back };
 }
@@ -51,7 +57,7 @@ describe('signing in to the console at a human issuer', () => {
       expect(q).toMatchObject({
         response_type: 'code',
         client_id: 'countersign',
-        redirect_uri: `${s.url}/auth/callback`,
+        redirect_uri: `${s.url}/auth/callback/corp-sso`,
         scope: 'openid profile email',
         code_challenge_method: 'S256',
       });
@@ -100,6 +106,35 @@ describe('signing in to the console at a human issuer', () => {
         const replay = await s.http('GET', `${used.pathname}${used.search}`, { cookie });
         expect(replay.headers.get('location')).toBe('/sign-in?error=SIGN_IN_FAILED');
       }
+    });
+
+    it('refuses an answer whose iss names another issuer, before any token request', async () => {
+      const before = corp.trace.tokenForms.length;
+      const { back, callback, cookie } = await signIn('', (b) =>
+        b.searchParams.set('iss', `${corp.issuer}/`),
+      );
+      expect(back.searchParams.get('iss')).toBe(`${corp.issuer}/`);
+      expect(callback.headers.get('location')).toBe('/sign-in?error=SIGN_IN_FAILED');
+      expect(cookie).toBeUndefined();
+      expect(corp.trace.tokenForms.length).toBe(before);
+    });
+
+    it('refuses an answer without the iss its issuer advertises, before any token request', async () => {
+      const before = corp.trace.tokenForms.length;
+      const { callback, cookie } = await signIn('', (b) => b.searchParams.delete('iss'));
+      expect(callback.headers.get('location')).toBe('/sign-in?error=SIGN_IN_FAILED');
+      expect(cookie).toBeUndefined();
+      expect(corp.trace.tokenForms.length).toBe(before);
+    });
+
+    it("refuses a code brought to another issuer's callback or the old shared one, sending it nowhere", async () => {
+      const before = corp.trace.tokenForms.length;
+      for (const path of ['/auth/callback/partner-sso', '/auth/callback']) {
+        const { callback, cookie } = await signIn('', (b) => (b.pathname = path));
+        expect(callback.headers.get('location'), path).toBe('/sign-in?error=SIGN_IN_FAILED');
+        expect(cookie, path).toBeUndefined();
+      }
+      expect(corp.trace.tokenForms.length).toBe(before);
     });
 
     it("refuses an ID token whose nonce is not this login's", async () => {

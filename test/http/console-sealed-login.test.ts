@@ -8,7 +8,7 @@ const login = {
   issuerName: 'corp-sso',
   nonce: 'n'.repeat(43),
   verifier: 'v'.repeat(43),
-  redirectUri: 'http://127.0.0.1:8470/auth/callback',
+  redirectUri: 'http://127.0.0.1:8470/auth/callback/corp-sso',
   returnTo: '/inbox',
   fresh: false,
 };

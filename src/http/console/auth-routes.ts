@@ -6,6 +6,7 @@ import { constantTimeEqual } from '../../core/crypto.js';
 import type { PrincipalId } from '../../core/ids.js';
 import { federatedPrincipal } from '../../identity/oidc/authenticator.js';
 import {
+  assertResponseIssuer,
   authorizationUrl,
   cachedLoginEndpoints,
   exchangeCode,
@@ -36,7 +37,10 @@ const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 4096 })),
   state: Type.Optional(Type.String({ maxLength: 256 })),
   error: Type.Optional(Type.String({ maxLength: 256 })),
+  /** RFC 9207: the issuer that sent this authorization response. */
+  iss: Type.Optional(Type.String({ maxLength: 2048 })),
 });
+const CallbackParams = Type.Object({ issuer: Type.String({ maxLength: 64 }) });
 const DevSignInBody = Type.Object(
   { principal: Type.String({ minLength: 1, maxLength: 128 }) },
   { additionalProperties: false },
@@ -107,7 +111,9 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
       }
       const endpoints = await discoverLoginEndpoints(login.issuer, timeoutMs);
       const secrets = newLoginSecrets();
-      const redirectUri = `${ownOrigin(req, opts)}/auth/callback`;
+      // RFC 9700 §4.4.2: a redirect URI per issuer, so a code an issuer sends back says
+      // which issuer it is for, whatever the issuer the sign-in began at claims.
+      const redirectUri = `${ownOrigin(req, opts)}/auth/callback/${encodeURIComponent(login.issuer.name)}`;
       const fresh = req.query.fresh === '1';
       // Binds the callback to this browser (no login CSRF): Lax, because the issuer's
       // redirect back is a cross-site navigation on which a Strict cookie is not sent.
@@ -138,12 +144,37 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
     },
   );
 
+  /** Where a failed callback sends the browser, which arrived by navigation: the sign-in page. */
+  const signInFailed = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
+    const code = isCountersignError(e) ? e.code : 'INTERNAL';
+    req.log.warn({ code, err: { message: (e as Error).message } }, 'console sign-in failed');
+    return reply
+      .code(302)
+      .header('cache-control', 'no-store')
+      .redirect(`/sign-in?error=${encodeURIComponent(code)}`);
+  };
+
+  // Kept only to say why it fails: no issuer is sent here any more, so whoever arrives is a
+  // sign-in begun before the upgrade (its sealed login died with the old process) or an
+  // issuer replaying the old shared redirect URI. It reads nothing, code and cookie alike;
+  // the person lands on the sign-in page rather than a bare 404, and the log says why.
+  app.get('/auth/callback', { schema: { hide: true } }, (req, reply) =>
+    signInFailed(
+      req,
+      reply,
+      new CountersignError<SignInErrorCode>(
+        'SIGN_IN_FAILED',
+        'the redirect URI is now per issuer: <origin>/auth/callback/<issuer name>',
+      ),
+    ),
+  );
+
   app.get(
-    '/auth/callback',
-    { schema: { hide: true, querystring: CallbackQuery } },
+    '/auth/callback/:issuer',
+    { schema: { hide: true, params: CallbackParams, querystring: CallbackQuery } },
     async (req, reply) => {
       try {
-        const { code, state, error } = req.query;
+        const { code, state, error, iss } = req.query;
         const cookie = loginCookie(req, opts);
         const sealed = req.cookies[cookie.name];
         void reply.clearCookie(cookie.name, { path: cookie.path, secure: cookie.secure });
@@ -151,15 +182,30 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
           state !== undefined && sealed !== undefined
             ? opts.sessions.takeLogin(sealed, state)
             : null;
-        if (!login || error !== undefined || code === undefined) {
+        if (!login) {
           throw new CountersignError<SignInErrorCode>(
             'SIGN_IN_FAILED',
-            login ? 'the issuer refused the sign-in' : 'the sign-in expired or was never started',
+            'the sign-in expired or was never started',
+          );
+        }
+        // A mix-up (RFC 9700 §4.4): another issuer's code, sent to its own callback, must
+        // never reach the token endpoint of the issuer this sign-in began at.
+        if (req.params.issuer !== login.issuerName) {
+          throw new CountersignError<SignInErrorCode>(
+            'SIGN_IN_FAILED',
+            'the callback is for another issuer than the sign-in began at',
           );
         }
         const issuer = opts.issuers.find((i) => i.issuer.name === login.issuerName);
         if (!issuer) throw new Error('a pending login names an issuer no longer configured');
         const endpoints = await discoverLoginEndpoints(issuer.issuer, timeoutMs);
+        assertResponseIssuer(issuer.issuer, endpoints, iss);
+        if (error !== undefined || code === undefined) {
+          throw new CountersignError<SignInErrorCode>(
+            'SIGN_IN_FAILED',
+            'the issuer refused the sign-in',
+          );
+        }
         const idToken = await exchangeCode(
           issuer.issuer,
           endpoints.token,
@@ -199,13 +245,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
         signIn(req, reply, federatedPrincipal(identity), 'oidc', signedInAt);
         return reply.code(302).header('cache-control', 'no-store').redirect(login.returnTo);
       } catch (e) {
-        // A browser arrives here by navigation: send it to the sign-in page with the code.
-        const code = isCountersignError(e) ? e.code : 'INTERNAL';
-        req.log.warn({ code, err: { message: (e as Error).message } }, 'console sign-in failed');
-        return reply
-          .code(302)
-          .header('cache-control', 'no-store')
-          .redirect(`/sign-in?error=${encodeURIComponent(code)}`);
+        return signInFailed(req, reply, e);
       }
     },
   );

@@ -49,7 +49,10 @@ export function cookieName(req: FastifyRequest, opts: Pick<ConsoleOptions, 'publ
 /**
  * The cookie that binds a sign-in's callback to the browser that began it. Over TLS it is
  * `__Host-` too (so on the whole path): a sibling subdomain could otherwise plant one and
- * replay a callback of its own, signing the browser in as someone else.
+ * replay a callback of its own, signing the browser in as someone else. On plain http its
+ * path, `/auth/callback`, also covers every issuer's `/auth/callback/<name>` (RFC 6265
+ * §5.1.4), so a callback at the wrong issuer's path finds the login and is refused as a
+ * mix-up rather than as a sign-in never begun.
  */
 export function loginCookie(
   req: FastifyRequest,

@@ -14,6 +14,8 @@ export type SignInErrorCode = 'SIGN_IN_FAILED';
 export interface LoginEndpoints {
   readonly authorization: URL;
   readonly token: URL;
+  /** `authorization_response_iss_parameter_supported` (RFC 9207 §3): `iss` is then required. */
+  readonly issInResponse: boolean;
 }
 
 /** The secrets of one authorization request, kept on the server until its callback. */
@@ -44,6 +46,7 @@ export async function discoverLoginEndpoints(
   return {
     authorization: endpointOf(issuer, meta, 'authorization_endpoint'),
     token: endpointOf(issuer, meta, 'token_endpoint'),
+    issInResponse: meta['authorization_response_iss_parameter_supported'] === true,
   };
 }
 
@@ -98,6 +101,27 @@ export function authorizationUrl(endpoint: URL, p: AuthorizationParams): URL {
     q.set('max_age', '0');
   }
   return url;
+}
+
+/**
+ * RFC 9207 §2.4: an authorization response's `iss` must equal the issuer the request went
+ * to, by simple string comparison, and an issuer that advertises the parameter must send
+ * it. Checked before the code goes anywhere: a code another issuer minted (a mix-up,
+ * RFC 9700 §4.4) would otherwise be handed, with the PKCE verifier, to this issuer.
+ */
+export function assertResponseIssuer(
+  issuer: TrustedIssuer,
+  endpoints: LoginEndpoints,
+  iss: string | undefined,
+): void {
+  if (iss === undefined ? endpoints.issInResponse : iss !== issuer.issuer) {
+    throw refused(
+      issuer,
+      iss === undefined
+        ? 'the authorization response lacks the iss the issuer advertises'
+        : 'the authorization response names another issuer (iss)',
+    );
+  }
 }
 
 export interface CodeExchange {
