@@ -59,5 +59,10 @@ export const EVIDENCE_CHECK_CODES = [
   'DSSE_SIGNATURE_INVALID',
   /** The attested in-toto statement is not the one the entries imply. */
   'STATEMENT_MISMATCH',
+  /**
+   * The verifier asked for a tree of at least some size and the verified checkpoint is
+   * smaller (or none verified): the bundle may predate a revocation or a finding.
+   */
+  'CHECKPOINT_TOO_OLD',
 ] as const;
 export type EvidenceCheckCode = (typeof EVIDENCE_CHECK_CODES)[number];

@@ -44,4 +44,10 @@ export type {
   StatementSubject,
 } from './statement.js';
 export { verifyBundle } from './verify.js';
-export type { TrustAnchors, TrustMode, VerificationCheck, VerificationReport } from './verify.js';
+export type {
+  TrustAnchors,
+  TrustMode,
+  VerificationCheck,
+  VerificationReport,
+  VerifyOptions,
+} from './verify.js';

@@ -165,9 +165,16 @@ const TRUST_TEXT: Readonly<Record<VerificationReport['trust'], string>> = {
   embedded: 'embedded (anchors taken from the bundle itself: proves consistency, not origin)',
 };
 
+/** A verdict holds only up to its checkpoint: later events cannot be in the bundle. */
+function checkpointText(cp: VerificationReport['checkpoint']): string {
+  return cp === null
+    ? 'Checkpoint: none verified'
+    : `Checkpoint: as of ${p(cp.origin)} tree size ${p(cp.size)}, root ${p(cp.rootHash)}`;
+}
+
 /**
- * Renders a verification report as text: the verdict, the failing checks, then the
- * chain of custody and its gaps.
+ * Renders a verification report as text: the verdict, the checkpoint it is as of, the
+ * failing checks, then the chain of custody and its gaps.
  *
  * @example
  * ```ts
@@ -179,6 +186,7 @@ export function renderCustody(report: VerificationReport): string {
   const head = [
     `Evidence for request ${p(report.requestId)}`,
     `Verification: ${report.ok ? 'PASSED' : 'FAILED'}; trust ${TRUST_TEXT[report.trust]}`,
+    checkpointText(report.checkpoint),
     ...failed.map((c) => {
       const at = c.index === undefined ? '' : ` (entry ${c.index})`;
       return `  FAILED ${c.code}${at}: ${p(c.detail)}`;

@@ -24,10 +24,11 @@ import { custodyOf } from './custody.js';
 import { verifyEnvelope } from './dsse.js';
 import type { EvidenceCheckCode } from './errors.js';
 import { parseEvent } from './read.js';
-import type { TrustMode, VerificationCheck, VerificationReport } from './report.js';
+import type { TrustMode, VerificationCheck, VerificationReport, VerifyOptions } from './report.js';
 import { shapeBundle } from './shape.js';
+import type { CheckpointSummary } from './statement.js';
 
-export type { TrustMode, VerificationCheck, VerificationReport } from './report.js';
+export type { TrustMode, VerificationCheck, VerificationReport, VerifyOptions } from './report.js';
 export type { LogKeyPin, RevokedKeyPin, TrustAnchors } from './anchors.js';
 
 /** The checkpoint body without its signatures, to recompute the statement even when they fail. */
@@ -78,6 +79,31 @@ function readEntries(b: EvidenceBundle, cp: Checkpoint | undefined, add: Add): R
   return out;
 }
 
+/**
+ * Every check passing says only that the bundle is sound as of its checkpoint; a caller
+ * who has seen a later tree asks for at least its size, so an older export cannot pass
+ * for the current state. Always recorded, so a report names every check.
+ */
+function checkFreshness(cp: Checkpoint | undefined, atLeast: unknown, add: Add): void {
+  if (atLeast === undefined) {
+    add('CHECKPOINT_TOO_OLD', true, 'no minimum tree size was asked for');
+  } else if (typeof atLeast !== 'number' || !Number.isSafeInteger(atLeast) || atLeast < 0) {
+    // A minimum that cannot be read cannot be met: fail closed rather than skip it.
+    add('CHECKPOINT_TOO_OLD', false, 'the minimum tree size asked for is not a whole number');
+  } else if (cp === undefined) {
+    add('CHECKPOINT_TOO_OLD', false, `no verified checkpoint to compare with size ${atLeast}`);
+  } else {
+    const ok = cp.size >= atLeast;
+    const cmp = ok ? 'at least' : 'smaller than';
+    add('CHECKPOINT_TOO_OLD', ok, `checkpoint tree size ${cp.size} is ${cmp} ${atLeast}`);
+  }
+}
+
+const summary = (cp: Checkpoint | undefined): CheckpointSummary | null =>
+  cp === undefined
+    ? null
+    : { origin: cp.origin, size: cp.size, rootHash: cp.rootHash.toString('base64') };
+
 /** Runs one check, turning anything it throws into a failure of `code`. */
 async function guarded(add: Add, code: EvidenceCheckCode, run: () => unknown): Promise<void> {
   try {
@@ -87,15 +113,22 @@ async function guarded(add: Add, code: EvidenceCheckCode, run: () => unknown): P
   }
 }
 
+/** The report on a bundle that could not be read at all. */
+function unread(mode: TrustMode, checks: VerificationCheck[]): VerificationReport {
+  const base = { ok: false, requestId: null, trust: mode, checkpoint: null };
+  return { ...base, checks, custody: EMPTY_CUSTODY };
+}
+
 async function verifyShaped(
   input: unknown,
   trust: TrustAnchors,
   mode: TrustMode,
+  atLeast: unknown,
 ): Promise<VerificationReport> {
   const shaped = shapeBundle(input);
   if (!shaped.ok) {
     const checks = [{ code: 'BUNDLE_MALFORMED' as const, ok: false, detail: shaped.reason }];
-    return { ok: false, requestId: null, trust: mode, checks, custody: EMPTY_CUSTODY };
+    return unread(mode, checks);
   }
   const b = shaped.value;
   const checks: VerificationCheck[] = [];
@@ -106,6 +139,7 @@ async function verifyShaped(
   const logKeys = logKeysInForce(b, trust, add);
   const keys = signingKeysInForce(b, trust, add);
   const cp = openCp(b.checkpoint, logKeys, add);
+  checkFreshness(cp, atLeast, add);
   const entries = readEntries(b, cp, add);
   const events = entries.flatMap((e) => (e.event === undefined ? [] : [e.event]));
   // A key revoked later still vouches for what it signed into a tree before its revocation.
@@ -132,6 +166,7 @@ async function verifyShaped(
     ok: checks.every((c) => c.ok),
     requestId: b.requestId,
     trust: mode,
+    checkpoint: summary(cp),
     checks,
     custody: custodyOf(events),
   };
@@ -139,7 +174,8 @@ async function verifyShaped(
 
 /**
  * Verifies an evidence bundle offline. Pin `trust` anchors obtained out of band;
- * without them the embedded ones are used and `report.trust` says so. Never throws.
+ * without them the embedded ones are used and `report.trust` says so. The report is as
+ * of `report.checkpoint`; `options.atLeastSize` refuses an older one. Never throws.
  *
  * @example
  * ```ts
@@ -150,17 +186,20 @@ async function verifyShaped(
 export async function verifyBundle(
   input: string | Uint8Array,
   trust: TrustAnchors = {},
+  options: VerifyOptions = {},
 ): Promise<VerificationReport> {
-  // Untyped callers may pass anything; read the anchors defensively.
+  // Untyped callers may pass anything; read the anchors and options defensively.
   const anchors: TrustAnchors = typeof trust === 'object' && trust !== null ? trust : {};
+  const atLeast: unknown =
+    typeof options === 'object' && options !== null ? options.atLeastSize : undefined;
   const pinned = [pinnedLogKeys(anchors), anchors.jwks ?? null].filter((a) => a !== null).length;
   const mode: TrustMode = pinned === 2 ? 'pinned' : pinned === 1 ? 'partial' : 'embedded';
   try {
-    return await verifyShaped(input, anchors, mode);
+    return await verifyShaped(input, anchors, mode, atLeast);
   } catch (e) {
     const checks = [
       { code: 'BUNDLE_MALFORMED' as const, ok: false, detail: `verification aborted${why(e)}` },
     ];
-    return { ok: false, requestId: null, trust: mode, checks, custody: EMPTY_CUSTODY };
+    return unread(mode, checks);
   }
 }

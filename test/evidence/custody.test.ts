@@ -249,6 +249,7 @@ describe('custodyOf', () => {
         ok: false,
         requestId: null,
         trust: 'embedded',
+        checkpoint: null,
         checks: [],
         custody: chain,
       });

@@ -74,6 +74,35 @@ describe('verifyBundle', () => {
     });
   });
 
+  describe('when the verifier has seen a later checkpoint', () => {
+    /** The tree size the fixture's checkpoint note signs (its second line). */
+    const size = (): number => Number(fx.bundle.checkpoint.split('\n')[1]);
+
+    it('reports and renders the checkpoint its verdict is as of', async () => {
+      const report = await verifyBundle(fx.text, pinned());
+      expect(report.checkpoint).toMatchObject({ origin: ORIGIN, size: size() });
+      expect(renderCustody(report)).toContain(`as of ${ORIGIN} tree size ${size()}`);
+    });
+
+    it('fails CHECKPOINT_TOO_OLD when the checkpoint is smaller than the size asked for', async () => {
+      const report = await verifyBundle(fx.text, pinned(), { atLeastSize: size() + 1 });
+      expect(failed(report)).toEqual(['CHECKPOINT_TOO_OLD']);
+      expect(renderCustody(report)).toContain('FAILED CHECKPOINT_TOO_OLD');
+    });
+
+    it('passes when the checkpoint is exactly the size asked for', async () => {
+      const report = await verifyBundle(fx.text, pinned(), { atLeastSize: size() });
+      expect(failed(report)).toEqual([]);
+    });
+
+    it('fails CHECKPOINT_TOO_OLD, rather than skip the check, for a size that is no whole number', async () => {
+      for (const atLeastSize of [1.5, -1, Number.NaN, '3'] as unknown as number[]) {
+        const report = await verifyBundle(fx.text, pinned(), { atLeastSize });
+        expect(failed(report)).toEqual(['CHECKPOINT_TOO_OLD']);
+      }
+    });
+  });
+
   describe('when the entries are changed', () => {
     it('fails STATEMENT_MISMATCH when an entry is removed', async () => {
       const entries = fx.bundle.entries.filter((_, i) => i !== 5);

@@ -4,6 +4,9 @@ import { CliError, EXIT } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { emit } from '../output.js';
 import { collect, pinnedTrust, readJwksFile, type TrustOptions } from '../trust-options.js';
+import { wholeNumberArg } from '../whole-number.js';
+
+type VerifyCliOptions = TrustOptions & { jwks?: string; trustEmbedded?: boolean; atLeast?: number };
 
 export function evidenceCommands(program: Command, cx: CommandContext): void {
   const evidence = program.command('evidence').description('offline-verifiable evidence bundles');
@@ -33,7 +36,12 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
       '--trust-embedded',
       "accept the bundle's own keys: proves consistency, not origin (exit 0 instead of 5)",
     )
-    .action(async (file: string, o: TrustOptions & { jwks?: string; trustEmbedded?: boolean }) => {
+    .option(
+      '--at-least <size>',
+      'refuse a bundle whose checkpoint is of a smaller tree (exported before events you know of)',
+      wholeNumberArg(0, Number.MAX_SAFE_INTEGER, 'a tree size: a whole number'),
+    )
+    .action(async (file: string, o: VerifyCliOptions) => {
       // Loaded lazily so that other commands do not pay for the verifier.
       const { renderCustody, verifyBundle } = await import('../../evidence/index.js');
       const pinned = await pinnedTrust(o);
@@ -41,11 +49,15 @@ export function evidenceCommands(program: Command, cx: CommandContext): void {
       const bundle = await readFile(file).catch(() => {
         throw new CliError(`cannot read the bundle ${file}`, EXIT.usage, 'USAGE');
       });
-      const report = await verifyBundle(bundle, {
-        ...(pinned.pins.length > 0 ? { logKeys: pinned.pins } : {}),
-        ...(jwks ? { jwks } : {}),
-        revokedKeys: pinned.revokedKeys,
-      });
+      const report = await verifyBundle(
+        bundle,
+        {
+          ...(pinned.pins.length > 0 ? { logKeys: pinned.pins } : {}),
+          ...(jwks ? { jwks } : {}),
+          revokedKeys: pinned.revokedKeys,
+        },
+        o.atLeast === undefined ? {} : { atLeastSize: o.atLeast },
+      );
       emit(cx.json(), report, () => renderCustody(report));
       if (!report.ok)
         throw new CliError('evidence verification failed', EXIT.inconsistent, 'EVIDENCE_INVALID');
