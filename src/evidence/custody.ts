@@ -21,6 +21,7 @@ import type {
 } from './chain.js';
 import { FindingFolder, fulfilmentOf, observationOf } from './custody-after.js';
 import { constraintsText, toolOf } from './custody-tool.js';
+import { approvedTargets } from '../core/vocabulary.js';
 import type { EvidenceEvent } from './read.js';
 import { canonicalOrUndefined, int, isObject, member, str, strings } from './read.js';
 
@@ -253,7 +254,10 @@ function gapsOf(chain: Omit<CustodyChain, 'gaps'>): CustodyGap[] {
   if (required !== null && approvers.size < required) {
     gaps.push({ kind: 'quorum_short', required, approvers: approvers.size });
   }
-  const targets = warrant.targets.length > 0 ? warrant.targets : (request?.targets ?? []);
+  // Decision 0036: a warrant that names no target approves `default`, as redemption and the
+  // reconciler read it, so its missing fulfilment there is a gap like a named target's.
+  const named = warrant.targets.length > 0 ? warrant.targets : (request?.targets ?? []);
+  const targets = approvedTargets(named);
   // One pass over the fulfilments, so a hostile bundle cannot make this quadratic.
   // A revocation report takes a grant away again; it does not fulfil the target.
   const done = new Set(
