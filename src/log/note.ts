@@ -77,6 +77,13 @@ function decodeNote(note: string | Uint8Array): string {
  * from unknown keys are ignored; a failing signature from a known key rejects the
  * note (`NOTE_SIGNATURE_INVALID`), as does the absence of any known signature.
  * Malformed notes raise `NOTE_INVALID`.
+ *
+ * Every line whose key name and id match a known key is verified, repeated ones
+ * included: the spec says verifiers MUST verify such a signature and SHOULD reject the
+ * note if it fails, and makes no exception for a key that signed twice. A valid repeat
+ * is accepted (the spec does not forbid it) and the key is listed once. This is
+ * stricter than golang.org/x/mod/sumdb/note, which drops a key's later lines unchecked;
+ * a note that passes here passes there. `MAX_SIGNATURES` bounds the work.
  */
 export function openNote(
   note: string | Uint8Array,
@@ -108,14 +115,14 @@ export function openNote(
     const keyId = sig.subarray(0, 4);
     const verifier = verifiers.find((v) => v.name === name && v.keyId.equals(keyId));
     if (verifier === undefined) continue; // unknown keys MUST be ignored
-    const id = `${name}+${keyId.toString('hex')}`;
-    if (seen.has(id)) continue; // repeated signatures by one key are dropped
-    seen.add(id);
     if (!verifier.verify(message, sig.subarray(4))) {
       throw new LogError('NOTE_SIGNATURE_INVALID', 'a signature by a known key does not verify', {
         details: { keyName: name },
       });
     }
+    const id = `${name}+${keyId.toString('hex')}`;
+    if (seen.has(id)) continue; // a valid repeat by one key adds nothing
+    seen.add(id);
     if (!verifiedBy.includes(name)) verifiedBy.push(name);
     verifiedKeys.push(verifier);
   }

@@ -158,6 +158,13 @@ describe('openNote', () => {
       }
     });
 
+    it('rejects a genuine signature followed by a corrupted repeat from the same key', () => {
+      const bytes = Buffer.from(raw);
+      bytes[40] = (bytes[40]! + 1) % 256;
+      const corrupted = withSig(bytes).slice(vector.text.length + 1);
+      failure(() => openNote(`${note}${corrupted}`, [verifier]), 'NOTE_SIGNATURE_INVALID');
+    });
+
     it('treats an unknown key name or key id as unsigned (NOTE_SIGNATURE_INVALID)', () => {
       failure(() => openNote(withSig(raw, 'PaulNeumann'), [verifier]), 'NOTE_SIGNATURE_INVALID');
       const wrongId = Buffer.from(raw);
