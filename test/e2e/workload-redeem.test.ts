@@ -151,6 +151,23 @@ describe('redeeming with a GitHub Actions workload token', () => {
     });
   });
 
+  describe('when a job of a repository outside the bound owner presents its token', () => {
+    it('is no workload here: refused before any read, redemption or log entry', async () => {
+      const { token: warrant, requestId } = await boundWarrant();
+      const before = rowCounts(s.dataDir);
+      const stranger = await jobToken({ repository: 'mallory/whatever' });
+      for (const path of ['/v1/requests', `/v1/requests/${requestId}/warrant`]) {
+        const r = await s.http('GET', path, { bearer: stranger });
+        expect([r.status, r.body.code]).toEqual([401, 'TOKEN_CLAIM_INVALID']);
+        expect(r.body.detail).toContain('repository_owner');
+      }
+      const out = await redeem(warrant, await jobToken({ repository: 'mallory/whatever' }));
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain('TOKEN_CLAIM_INVALID');
+      expect(rowCounts(s.dataDir)).toEqual(before);
+    });
+  });
+
   describe("when another job of the same repository and environment holds the first job's receipt", () => {
     // A tag build has the same subject, so the same principal id, as a branch build; only
     // the binding (ref refs/heads/*) tells them apart.

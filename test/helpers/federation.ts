@@ -58,6 +58,7 @@ export function federationConfig(f: Readonly<Record<IssuerName, TestIssuer>>) {
         kind: 'github_actions',
         audience: AUDIENCE,
         algorithms: ['RS256'],
+        boundClaims: { repository_owner: 'acme' },
         workloadRoles: ['executor'],
       },
       {

@@ -20,6 +20,7 @@ issuers:
     audience: countersign
     algorithms: [RS256]
     workloadRoles: [executor]
+    boundClaims: { repository_owner: acme }
 approvalAuthMaxAge: 5m
 `;
 
@@ -116,6 +117,22 @@ describe('parseOidcConfig', () => {
       refused(withIssuer({ workloadRoles: ['approver'] }, 1), '/oidc/issuers/1/workloadRoles/0');
       refused(withIssuer({ workloadRoles: ['admin'] }, 1), 'may not hold the admin role');
       refused(withIssuer({ roles: { sre: ['superuser'] } }), '/oidc/issuers/0/roles/sre/0');
+    });
+  });
+
+  describe('when a shared platform issues workload tokens', () => {
+    it('refuses GitHub Actions without a claim that names its repositories', () => {
+      refused(withIssuer({ boundClaims: undefined }, 1), '/oidc/issuers/1/boundClaims');
+      refused(withIssuer({ boundClaims: { environment: 'prod' } }, 1), 'repository_owner');
+    });
+
+    it('keeps each bound claim as a list of the values it may take', () => {
+      const doc = withIssuer({ boundClaims: { repository: ['acme/a', 'acme/b'] } }, 1);
+      const gha = parseOidcConfig(doc).issuers[1];
+      expect([...(gha?.boundClaims ?? [])]).toEqual([['repository', ['acme/a', 'acme/b']]]);
+      expect([...(parseOidcConfig(base()).issuers[1]?.boundClaims ?? [])]).toEqual([
+        ['repository_owner', ['acme']],
+      ]);
     });
   });
 

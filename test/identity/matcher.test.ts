@@ -144,7 +144,7 @@ describe('presets', () => {
 
     it('refuses a job from another repository, naming the claim', async () => {
       const token = await f.github.mintGithubActions(f.clock.now(), AUDIENCE, {
-        repository: 'evil/deploy',
+        repository: 'acme/other',
       });
       expect(matchClaims(bind(), await f.verifier().verify(token))).toEqual({
         ok: false,

@@ -112,6 +112,14 @@ describe('TokenVerifier', () => {
       expect(id.jti).toEqual(expect.any(String));
     });
 
+    it("refuses a GitHub Actions token of a repository outside the issuer's bound owner", async () => {
+      const token = await f.github.mintGithubActions(f.clock.now(), AUDIENCE, {
+        repository: 'mallory/deploy',
+      });
+      const err = await expectRefused(f.verifier().verify(token), 'TOKEN_CLAIM_INVALID', token);
+      expect(err.details).toMatchObject({ claim: 'repository_owner' });
+    });
+
     it('verifies a Kubernetes service-account token through its pinned jwksUri', async () => {
       const before = f.k8s.discoveryFetches;
       const id = await f.verifier().verify(await f.k8s.mintKubernetes(f.clock.now(), AUDIENCE));

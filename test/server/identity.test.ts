@@ -45,7 +45,10 @@ describe('wireIdentity', () => {
     const oidc = {
       issuers: [
         issuer('corp', 'human', { roles: { sre: ['approver'] } }),
-        issuer('gha', 'github_actions', { workloadRoles: ['executor'] }),
+        issuer('gha', 'github_actions', {
+          workloadRoles: ['executor'],
+          boundClaims: { repository_owner: 'acme' },
+        }),
       ],
       approvalAuthMaxAge: '5m',
     };
@@ -66,7 +69,14 @@ describe('wireIdentity', () => {
     });
 
     it('refuses an invalid section with its JSON path', () => {
-      const bad = { issuers: [issuer('gha', 'github_actions', { workloadRoles: ['admin'] })] };
+      const bad = {
+        issuers: [
+          issuer('gha', 'github_actions', {
+            workloadRoles: ['admin'],
+            boundClaims: { repository_owner: 'acme' },
+          }),
+        ],
+      };
       expect(() => wireIdentity(bad, [], clock)).toThrow(/\/oidc\/issuers\/0\/workloadRoles\/0/);
     });
   });

@@ -44,6 +44,18 @@ export const DEFAULT_APPROVAL_AUTH_MAX_AGE = '10m';
 const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const Url = Type.String({ minLength: 1, maxLength: 2048 });
 const ClaimName = Type.String({ pattern: '^[A-Za-z0-9_:./-]{1,128}$' });
+const BoundValue = Type.String({ minLength: 1, maxLength: 512 });
+
+/**
+ * Claims one of which a GitHub Actions token must be bound by: any repository on GitHub can
+ * mint a token for any audience, so without one every job in the world is a workload here.
+ */
+const GITHUB_OWNER_CLAIMS = [
+  'repository_owner',
+  'repository_owner_id',
+  'repository',
+  'repository_id',
+];
 
 export const TrustedIssuerSchema = Type.Object(
   {
@@ -70,6 +82,12 @@ export const TrustedIssuerSchema = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 1024 }),
     ),
     workloadRoles: Type.Optional(Type.Array(RoleSchema)),
+    boundClaims: Type.Optional(
+      Type.Record(
+        ClaimName,
+        Type.Union([BoundValue, Type.Array(BoundValue, { minItems: 1, maxItems: 64 })]),
+      ),
+    ),
     maxTokenAge: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
     /**
      * For the console's sign-in at a human issuer (authorization code flow, where
@@ -116,6 +134,11 @@ export interface TrustedIssuer {
   readonly trustedGroups: ReadonlySet<string> | null;
   /** Roles of every verified token, for workload issuers. */
   readonly workloadRoles: readonly Role[];
+  /**
+   * Claim → the values a token must carry in it (one of them) to be accepted at all, as
+   * Vault's `bound_claims`: the tenant of a shared platform, such as the repository owner.
+   */
+  readonly boundClaims: ReadonlyMap<string, readonly string[]>;
   readonly maxTokenAgeSeconds: number | null;
   /** Where a human issuer's client secret is read from, or null for a public client. */
   readonly clientSecret: { readonly file: string } | { readonly env: string } | null;
@@ -210,6 +233,15 @@ function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): Truste
   if (i.clientSecretFile !== undefined && i.clientSecretEnv !== undefined) {
     throw invalid(`${at}: name the client secret by clientSecretFile or clientSecretEnv, not both`);
   }
+  const bound = new Map(
+    Object.entries(i.boundClaims ?? {}).map(([c, v]) => [c, typeof v === 'string' ? [v] : v]),
+  );
+  if (i.kind === 'github_actions' && !GITHUB_OWNER_CLAIMS.some((c) => bound.has(c))) {
+    throw invalid(
+      `${at}/boundClaims: any repository on GitHub can mint this token; bind it by one of ` +
+        `${GITHUB_OWNER_CLAIMS.join(', ')} (e.g. boundClaims: {repository_owner: acme})`,
+    );
+  }
   for (const [j, role] of (i.workloadRoles ?? []).entries()) {
     if (!(WORKLOAD_ROLES as readonly string[]).includes(role)) {
       throw invalid(`${at}/workloadRoles/${j}: a workload may not hold the ${role} role`);
@@ -227,6 +259,7 @@ function compileIssuer(i: OidcConfigFile['issuers'][number], at: string): Truste
     roles: new Map(Object.entries(i.roles ?? {}).map(([g, r]) => [g, [...new Set(r)]])),
     trustedGroups: trusted,
     workloadRoles: [...new Set(i.workloadRoles ?? [])],
+    boundClaims: bound,
     maxTokenAgeSeconds:
       i.maxTokenAge === undefined ? null : seconds(i.maxTokenAge, `${at}/maxTokenAge`),
     clientSecret:

@@ -80,6 +80,16 @@ export function rolesFor(issuer: TrustedIssuer, groups: readonly string[]): Role
   return ROLES.filter((r) => granted.has(r));
 }
 
+/** Refuses a token outside the tenants its issuer is bound to (`boundClaims`). */
+function assertBound(issuer: TrustedIssuer, payload: Record<string, unknown>): void {
+  for (const [claim, allowed] of issuer.boundClaims) {
+    const value = readClaim(payload, claim);
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      throw claimInvalid(issuer, claim, 'not one this issuer is bound to');
+    }
+  }
+}
+
 function optionalNumericDate(
   issuer: TrustedIssuer,
   payload: Record<string, unknown>,
@@ -122,6 +132,7 @@ export function buildIdentity(
 ): VerifiedIdentity {
   const exp = optionalNumericDate(issuer, payload, 'exp');
   if (exp === null) throw claimInvalid(issuer, 'exp', 'missing');
+  assertBound(issuer, payload);
   const jti = jtiOf(issuer, payload);
   const subject = subjectOf(issuer, payload);
   const claimedGroups = groupsOf(issuer, payload);
