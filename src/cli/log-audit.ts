@@ -168,7 +168,10 @@ export function renderLogVerify(r: LogVerifyReport): string {
   const s = r.state;
   if (s !== null && s.ok) {
     lines.push(
-      `state OK: ${s.warrants} warrants, ${s.requests} requests, ${s.findings} findings and ${s.nodes} subtree hashes agree with the log` +
+      `state OK: ${s.warrants} warrants, ${s.requests} requests, ${s.findings} findings, ` +
+        `${s.records.decisions} decisions, ${s.records.redemptions} redemptions, ` +
+        `${s.records.fulfilments} fulfilments, ${s.records.observations} observations ` +
+        `and ${s.nodes} subtree hashes agree with the log` +
         (s.queued > 0 ? ` (with ${s.queued} queued events)` : ''),
     );
   } else if (s !== null) {

@@ -21,7 +21,17 @@ export type StateDivergenceKind = (typeof STATE_DIVERGENCE_KINDS)[number];
 
 export interface StateDivergence {
   readonly kind: StateDivergenceKind;
-  readonly record: 'warrant' | 'request' | 'finding' | 'event' | 'key' | 'node';
+  readonly record:
+    | 'warrant'
+    | 'request'
+    | 'finding'
+    | 'decision'
+    | 'redemption'
+    | 'fulfilment'
+    | 'observation'
+    | 'event'
+    | 'key'
+    | 'node';
   readonly id: string;
   /** The leaf index that proves the log's side, or null when the log has none. */
   readonly index: number | null;

@@ -6,6 +6,8 @@
  */
 import type { RequestState } from '../request/request.js';
 import type { FindingState } from '../reconcile/finding.js';
+import type { LoggedRecords } from './compare-records.js';
+import { entryRef, loggedRecord, RECORD_EVENTS } from './records.js';
 
 export interface DerivedWarrant {
   readonly id: string;
@@ -42,6 +44,8 @@ export interface DerivedState {
   readonly findings: ReadonlyMap<string, DerivedRecord<FindingState>>;
   /** Leaf index of each key's `key.revoked` event, by kid. */
   readonly keyRevocations: ReadonlyMap<string, number>;
+  /** The decision, redemption, fulfilment and observation rows the events wrote. */
+  readonly records: LoggedRecords;
   readonly illegal: readonly IllegalEvent[];
 }
 
@@ -71,7 +75,7 @@ const FINDING_MOVES: Readonly<
 const TYPES = new Set([
   'request.created',
   ...Object.keys(REQUEST_MOVES),
-  'redemption.allowed',
+  ...Object.keys(RECORD_EVENTS),
   ...Object.keys(FINDING_MOVES),
   'key.revoked',
 ]);
@@ -91,6 +95,7 @@ export function leafType(leaf: string): string | null {
 
 interface Leaf {
   readonly type: string;
+  readonly at?: unknown;
   readonly actor?: unknown;
   readonly links: { readonly request?: unknown; readonly warrant?: unknown };
   readonly data: Readonly<Record<string, unknown>>;
@@ -113,6 +118,12 @@ export class StateReplay {
   readonly #requests = new Map<string, DerivedRecord<RequestState>>();
   readonly #findings = new Map<string, DerivedRecord<FindingState>>();
   readonly #keyRevocations = new Map<string, number>();
+  readonly #records: LoggedRecords = {
+    decisions: new Map(),
+    redemptions: new Map(),
+    fulfilments: new Map(),
+    observations: new Map(),
+  };
   readonly #illegal: IllegalEvent[] = [];
 
   /** Revocation index of each key revoked so far, by kid: a live view, filled as leaves come. */
@@ -120,8 +131,11 @@ export class StateReplay {
     return this.#keyRevocations;
   }
 
-  /** Applies one leaf; `index` is its leaf index, or -1 for an event still queued. */
-  apply(index: number, leaf: string): void {
+  /**
+   * Applies one leaf; `index` is its leaf index, or -1 for an event still queued, whose
+   * `queuedId` (its events row id) is what a row written with it names.
+   */
+  apply(index: number, leaf: string, queuedId?: number): void {
     const type = leafType(leaf);
     if (type === null || !TYPES.has(type)) return;
     let event: Leaf;
@@ -167,6 +181,14 @@ export class StateReplay {
       const kid = str(event.data.kid);
       if (kid !== null && !this.#keyRevocations.has(kid)) this.#keyRevocations.set(kid, index);
     }
+    const ref = index >= 0 ? entryRef(index) : `queued event ${queuedId ?? 'unknown'}`;
+    const logged = loggedRecord(event, index, ref);
+    if (logged !== null) {
+      const { table, key, record } = logged;
+      const rows = this.#records[table];
+      if (rows.has(key)) this.#bad(index, `${table} row ${key} is logged twice`);
+      else rows.set(key, record);
+    }
   }
 
   result(): DerivedState {
@@ -175,6 +197,7 @@ export class StateReplay {
       requests: this.#requests,
       findings: this.#findings,
       keyRevocations: this.#keyRevocations,
+      records: this.#records,
       illegal: this.#illegal,
     };
   }

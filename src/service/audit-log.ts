@@ -4,7 +4,9 @@ import { auditNodes, type NodeProblem } from '../log/node-audit.js';
 import { type AuditEntry, type AuditReport } from '../log/audit-types.js';
 import type { TrustedLogKey } from '../log/trusted-key.js';
 import { compareState, type StateDivergence } from '../replay/compare.js';
+import { RecordMatcher } from '../replay/compare-records.js';
 import { StateReplay } from '../replay/derive.js';
+import { RECORD_TABLES, type RecordTable } from '../replay/records.js';
 import type { ReadPorts, Store } from './ports/store.js';
 import { trustedLogKey } from '../trust/trust-file.js';
 
@@ -27,6 +29,8 @@ export interface StateAuditReport {
   readonly warrants: number;
   readonly requests: number;
   readonly findings: number;
+  /** Rows of each record table (decisions, redemptions, fulfilments, observations) compared. */
+  readonly records: Readonly<Record<RecordTable, number>>;
   /** Stored subtree hashes checked against the leaves. */
   readonly nodes: number;
   /** Events still queued for integration, folded in after the integrated ones. */
@@ -68,11 +72,47 @@ export async function* replayedPages(
   }
 }
 
+/** Divergences as they come: the first {@link MAX_LISTED} kept, all of them counted. */
+class Divergences {
+  readonly listed: StateDivergence[] = [];
+  total = 0;
+
+  add(found: readonly StateDivergence[]): void {
+    this.total += found.length;
+    for (const d of found) if (this.listed.length < MAX_LISTED) this.listed.push(d);
+  }
+}
+
+/**
+ * The record tables against the rows the log proves, a page at a time: these tables grow
+ * with every redemption, so neither they nor their divergences are held whole.
+ */
+async function compareRecords(
+  repo: ReadPorts,
+  matcher: RecordMatcher,
+  out: Divergences,
+): Promise<Record<RecordTable, number>> {
+  const counts = { decisions: 0, redemptions: 0, fulfilments: 0, observations: 0 };
+  for (const table of RECORD_TABLES) {
+    for (let after: string | null = null; ;) {
+      const page = await repo.audit.recordPage(table, after, PAGE);
+      out.add(matcher.page(page));
+      counts[table] += page.rows.length;
+      const last = page.rows.at(-1);
+      if (page.rows.length < PAGE || last === undefined) break;
+      after = last.id;
+    }
+  }
+  out.add(matcher.rest());
+  return counts;
+}
+
 /**
  * Audits the log held in a store, in one consistent snapshot: every entry and every
  * stored checkpoint (a revoked key's checkpoints count up to its revocation's position
- * in the log), then the state audit: the warrants', requests' and findings' rows against
- * the state the hashed leaves imply.
+ * in the log), then the state audit: the rows of warrants, requests, findings, keys,
+ * decisions, redemptions, fulfilments and observations against what the hashed leaves
+ * imply.
  */
 export async function auditStore(
   store: Store,
@@ -97,21 +137,27 @@ async function auditView(repo: ReadPorts, opts: StoreAuditOptions): Promise<Stor
   });
   const trust = opts.keys ? 'pinned' : 'store';
   if (!report.ok) return { ...report, origin, trust, state: null };
-  const queued = await repo.log.queuedLeaves();
-  for (const leaf of queued) replay.apply(-1, leaf);
+  const queued = await repo.audit.queuedEvents();
+  for (const e of queued) replay.apply(-1, e.leaf, e.id);
   const rows = await repo.audit.stateRows();
-  const divergences = compareState(replay.result(), rows);
+  const derived = replay.result();
+  const divergences = new Divergences();
+  divergences.add(compareState(derived, rows));
+  const records = await compareRecords(repo, new RecordMatcher(derived.records), divergences);
   const nodes = await auditNodes(repo.audit, report.size, { max: MAX_LISTED });
-  const total = divergences.length + nodes.total;
+  divergences.add(nodes.problems.map(nodeDivergence));
+  // auditNodes lists at most MAX_LISTED of its problems, and counts them all.
+  const total = divergences.total - nodes.problems.length + nodes.total;
   const state: StateAuditReport = {
     ok: total === 0,
     warrants: rows.warrants.length,
     requests: rows.requests.length,
     findings: rows.findings.length,
+    records,
     nodes: nodes.checked,
     queued: queued.length,
     total,
-    divergences: [...divergences, ...nodes.problems.map(nodeDivergence)].slice(0, MAX_LISTED),
+    divergences: divergences.listed,
   };
   return { ...report, origin, trust, state };
 }

@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { HashRow } from '../../log/node-audit.js';
 import type { StateRows } from '../../replay/compare.js';
+import type { RecordPage } from '../../replay/compare-records.js';
+import type { RecordTable } from '../../replay/records.js';
 import type { AuditReader } from '../../service/ports/audit.js';
 import type { Database } from '../schema.js';
+import { queuedEvents, recordPage } from './audit-records.js';
 
 /** The rows the state audit compares with the log. */
 export class KyselyAudit implements AuditReader {
@@ -38,6 +41,14 @@ export class KyselyAudit implements AuditReader {
       .groupBy('level')
       .execute();
     return rows.map((r) => ({ level: Number(r.level), count: Number(r.n) }));
+  }
+
+  recordPage(table: RecordTable, after: string | null, limit: number): Promise<RecordPage> {
+    return recordPage(this.db, table, after, limit);
+  }
+
+  queuedEvents(): Promise<{ readonly id: number; readonly leaf: string }[]> {
+    return queuedEvents(this.db);
   }
 
   async stateRows(): Promise<StateRows> {
