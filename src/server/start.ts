@@ -11,7 +11,7 @@ import { parseKek, type KeyErrorCode } from '../keys/seal.js';
 import { parsePolicyText } from '../policy/load.js';
 import type { ServiceContext } from '../service/context.js';
 import { loadOrCreateKeyRing } from '../service/keys.js';
-import { openStore } from '../store/open.js';
+import { databaseKind, openStore } from '../store/open.js';
 import type { Store } from '../service/ports/store.js';
 import {
   assertUniquePrincipals,
@@ -98,6 +98,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const file: ConfigFile = opts.configFile ? loadConfigFile(opts.configFile) : {};
   const port = listenPort(opts.port, env, file);
   const dataDir = resolve(opts.dataDir ?? file.dataDir ?? './data');
+  const databaseUrl =
+    env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`;
+  // Refused before the dev data dir is made: a URL no store serves leaves nothing behind.
+  databaseKind(databaseUrl);
   const dev = opts.dev ? bootstrapDevDataDir(dataDir) : null;
   const principals: ApiTokenPrincipal[] = [...(dev?.principals ?? []), ...(file.principals ?? [])];
   if (dev) assertUniquePrincipals(principals, 'dev principals and config');
@@ -123,8 +127,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const devClock = opts.dev ? new OffsetClock() : undefined;
   const clock: Clock = devClock ?? systemClock;
   const webhooks = webhookTargets(file, env);
-  const databaseUrl =
-    env.COUNTERSIGN_DATABASE_URL ?? file.database ?? `sqlite:${join(dataDir, 'countersign.db')}`;
   const store = await openStore(databaseUrl, { poolMax: databasePool(env, file) });
   // Passes are planned off the serving thread, on a connection of their own.
   const planner = workerPlanner(databaseUrl);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,58 @@ describe('countersign serve --dev', () => {
       expect(out.stderr).not.toContain('kept-token');
     });
   });
+});
+
+/**
+ * Runs `serve` in `cwd` until it exits, or stops it after 20 s (a server that starts when
+ * it should have refused); returns its exit code (null when stopped) and everything printed.
+ */
+function serveUntilExit(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COUNTERSIGN_PORT: '', ...env },
+  });
+  let output = '';
+  const collect = (c: Buffer): void => void (output += c.toString());
+  proc.stdout.on('data', collect);
+  proc.stderr.on('data', collect);
+  const timer = setTimeout(() => proc.kill('SIGTERM'), 20_000);
+  return new Promise((ok) => {
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      ok({ code: proc.signalCode === null ? code : null, output });
+    });
+  });
+}
+
+describe('countersign serve with a database URL no store serves', () => {
+  const PASSWORD = 'S3cret';
+
+  describe.each([`mysql://u:${PASSWORD}@h/db`, `postgress://u:${PASSWORD}@h/db`])(
+    'when COUNTERSIGN_DATABASE_URL is %s',
+    (url) => {
+      it('exits 2 naming the scheme, prints no password, and creates no file', async () => {
+        const cwd = freshDir();
+        const scheme = url.slice(0, url.indexOf('://'));
+        const out = await serveUntilExit(
+          ['--dev', '--data', 'data', '--port', '0'],
+          { COUNTERSIGN_DATABASE_URL: url },
+          cwd,
+        );
+        expect(out.code, out.output).toBe(2);
+        expect(out.output).toContain(
+          `CONFIG_INVALID: database URL: no store serves the scheme "${scheme}://"`,
+        );
+        expect(out.output).not.toContain(PASSWORD);
+        expect(readdirSync(cwd)).toEqual([]);
+      });
+    },
+  );
 });
 
 describe('countersign redeem --warrant @FILE', () => {
