@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SAMPLE_POLICY } from '../../src/server/dev.js';
 import { redeemArgs } from '../helpers/cli-args.js';
 import { CLI, runCli } from '../helpers/server.js';
 
@@ -33,23 +35,44 @@ function freePort(): Promise<number> {
  * Runs `serve --dev` until it says where it listens, then stops it; returns that port
  * and everything it printed (stderr to a pipe is synchronous, so nothing is cut off).
  */
-function serveOnce(
+const serveOnce = (args: string[], env: Record<string, string> = {}) =>
+  serveUntilListening(['--dev', ...args], {
+    env,
+    listening: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
+
+/**
+ * Runs `serve` with `args` until its output matches `listening` (the port in its first
+ * group), calls `whileListening` while the server still runs, then stops it; returns the
+ * port and everything it printed.
+ */
+function serveUntilListening(
   args: string[],
-  env: Record<string, string> = {},
+  opts: {
+    readonly env?: Record<string, string>;
+    readonly listening: RegExp;
+    readonly whileListening?: () => void;
+  },
 ): Promise<{ port: number; output: string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--dev', ...args], {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COUNTERSIGN_PORT: '', ...env },
+    env: { ...process.env, COUNTERSIGN_PORT: '', ...opts.env },
   });
   let output = '';
   let port: number | null = null;
+  let inspected: Error | null = null;
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => proc.kill('SIGTERM'), 20_000);
     const onData = (c: Buffer): void => {
       output += c.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const m = opts.listening.exec(output);
       if (m && port === null) {
         port = Number(m[1]);
+        try {
+          opts.whileListening?.();
+        } catch (e) {
+          inspected = e instanceof Error ? e : new Error(String(e));
+        }
         proc.kill('SIGTERM');
       }
     };
@@ -57,7 +80,8 @@ function serveOnce(
     proc.stderr.on('data', onData);
     proc.once('close', (code) => {
       clearTimeout(timer);
-      if (port === null) fail(new Error(`exited ${code} before listening:\n${output}`));
+      if (inspected !== null) fail(inspected);
+      else if (port === null) fail(new Error(`exited ${code} before listening:\n${output}`));
       else ok({ port, output });
     });
   });
@@ -171,6 +195,36 @@ describe('countersign serve with a database URL no store serves', () => {
       });
     },
   );
+});
+
+describe('countersign serve --config, outside dev mode', () => {
+  describe.skipIf(process.platform === 'win32')('when the data dir does not exist yet', () => {
+    it('creates it, the database and its -wal and -shm for the owner alone', async () => {
+      const dir = freshDir();
+      writeFileSync(join(dir, 'policy.yaml'), SAMPLE_POLICY);
+      writeFileSync(join(dir, 'cs.yaml'), 'dataDir: ./data\npolicyFile: ./policy.yaml\n');
+      const data = join(dir, 'data');
+      const db = join(data, 'countersign.db');
+      const modes: Record<string, string> = {};
+      // The server inherits the usual umask, which left the database world-readable.
+      const umask = process.umask(0o022);
+      try {
+        await serveUntilListening(['--config', join(dir, 'cs.yaml'), '--port', '0'], {
+          env: { COUNTERSIGN_KEK: randomBytes(32).toString('hex'), COUNTERSIGN_LOG_LEVEL: 'info' },
+          // Outside dev mode, Fastify's log line says where it listens.
+          listening: /Server listening at http:\/\/127\.0\.0\.1:(\d+)/,
+          whileListening: () => {
+            for (const path of [data, db, `${db}-wal`, `${db}-shm`]) {
+              modes[path] = (statSync(path).mode & 0o077).toString(8);
+            }
+          },
+        });
+      } finally {
+        process.umask(umask);
+      }
+      expect(modes).toEqual({ [data]: '0', [db]: '0', [`${db}-wal`]: '0', [`${db}-shm`]: '0' });
+    });
+  });
 });
 
 describe('countersign redeem --warrant @FILE', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
@@ -50,6 +50,21 @@ const kyselyOver = (statements: StatementCache): Kysely<Database> =>
   });
 
 /**
+ * Makes the database's folder (0700, where it does not exist yet) and an empty database file
+ * (0600) before SQLite opens it. The database holds every warrant's JWS, and SQLite's unix VFS
+ * gives the -wal and -shm files the database file's permissions, so under a umask of 022 they
+ * would all be world-readable. A folder or file that already exists is left as its owner made it.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
  * The embedded SQLite store in WAL mode: a commit is on disk before it is acknowledged
  * (group commit, then an fdatasync of the WAL). Transactions start with BEGIN IMMEDIATE so that two processes
  * sharing the file serialise their writers instead of failing on lock upgrade.
@@ -59,7 +74,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
     const raw = new SqliteDatabase(opts.file, { readonly: true, fileMustExist: true });
     return new SqliteStore(raw, opts.file, null, null, true);
   }
-  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+  if (opts.file !== ':memory:') createPrivately(opts.file);
   const raw = new SqliteDatabase(opts.file);
   raw.pragma('journal_mode = WAL');
   // On a file, commits are made durable by an fdatasync of the WAL off the event loop
