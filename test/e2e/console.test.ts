@@ -77,6 +77,33 @@ describe('the console against a running server', () => {
     });
   });
 
+  describe('when a sign-in route answers', () => {
+    it('tells no cache to keep the session of a signed-in principal', async () => {
+      const signIn = await s.http('POST', '/auth/dev/sign-in', {
+        headers: CONSOLE_CALL,
+        body: { principal: 'carol' },
+      });
+      expect(signIn.status, signIn.text).toBe(204);
+      const r = await s.http('GET', '/auth/session', {
+        headers: { cookie: sessionCookie(signIn)! },
+      });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.principal).toMatchObject({ id: 'carol', groups: ['sre'] });
+      expect(r.headers.get('cache-control')).toBe('no-store');
+      expect(signIn.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('tells no cache to keep a signed-out answer either', async () => {
+      const session = await s.http('GET', '/auth/session');
+      expect([session.status, session.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+      expect(session.headers.get('cache-control')).toBe('no-store');
+      const options = await s.http('GET', '/auth/options');
+      expect([options.status, options.headers.get('cache-control')]).toEqual([200, 'no-store']);
+      const callback = await fetch(`${s.url}/auth/callback`, { redirect: 'manual' });
+      expect([callback.status, callback.headers.get('cache-control')]).toEqual([302, 'no-store']);
+    });
+  });
+
   describe('when any page or API answer is read', () => {
     it('carries the CSP and the frame headers', async () => {
       for (const path of ['/', '/inbox', '/healthz', '/auth/options']) {

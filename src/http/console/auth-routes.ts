@@ -72,6 +72,14 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
     setSessionCookie(req, reply, opts, opts.sessions.create(...args), maxAgeSeconds());
   };
 
+  // Every answer here speaks of a sign-in (who is signed in, with which roles, until when;
+  // where to go next), so no browser or shared cache may keep one. These routes are public
+  // and read the cookie themselves, so the no-store that `http/auth.ts` gives an
+  // authenticated caller's answers never reaches them; this hook covers them, errors too.
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('cache-control', 'no-store');
+  });
+
   app.get('/auth/options', { schema: { hide: true } }, () => signInOptions(opts));
 
   app.get('/auth/session', { schema: { hide: true } }, (req) => {
@@ -140,7 +148,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
         secrets,
         fresh,
       });
-      return reply.code(302).header('cache-control', 'no-store').redirect(to.href);
+      return reply.code(302).redirect(to.href);
     },
   );
 
@@ -148,10 +156,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
   const signInFailed = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
     const code = isCountersignError(e) ? e.code : 'INTERNAL';
     req.log.warn({ code, err: { message: (e as Error).message } }, 'console sign-in failed');
-    return reply
-      .code(302)
-      .header('cache-control', 'no-store')
-      .redirect(`/sign-in?error=${encodeURIComponent(code)}`);
+    return reply.code(302).redirect(`/sign-in?error=${encodeURIComponent(code)}`);
   };
 
   // Kept only to say why it fails: no issuer is sent here any more, so whoever arrives is a
@@ -243,7 +248,7 @@ export const consoleAuthRoutes: FastifyPluginAsyncTypebox<{ console: ConsoleOpti
         }
         const signedInAt = identity.authTime === null ? null : new Date(identity.authTime * 1000);
         signIn(req, reply, federatedPrincipal(identity), 'oidc', signedInAt);
-        return reply.code(302).header('cache-control', 'no-store').redirect(login.returnTo);
+        return reply.code(302).redirect(login.returnTo);
       } catch (e) {
         return signInFailed(req, reply, e);
       }
