@@ -21,6 +21,13 @@ const SQLITE_PREFIX = /^sqlite:/i;
  * message names the scheme alone: the rest of the URL may hold a password.
  */
 export function databaseKind(url: string): DatabaseKind {
+  // An empty setting (COUNTERSIGN_DATABASE_URL= in a unit file) names no database at all.
+  if (url.trim() === '' || url.trim() === 'sqlite:') {
+    throw new CountersignError<DatabaseUrlErrorCode>(
+      'CONFIG_INVALID',
+      'database URL: empty (unset it to use the data dir, or name a database)',
+    );
+  }
   const scheme = SCHEME.exec(url)?.[1];
   switch (scheme?.toLowerCase()) {
     case 'postgres':

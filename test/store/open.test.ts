@@ -2,7 +2,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPostgresUrl, openReadOnlyStore, openStore, sqliteFile } from '../../src/store/open.js';
+import {
+  databaseKind,
+  isPostgresUrl,
+  openReadOnlyStore,
+  openStore,
+  sqliteFile,
+} from '../../src/store/open.js';
 import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 
 // A relative path is where a URL taken for a SQLite path would land: run in an empty folder.
@@ -49,6 +55,12 @@ describe('sqliteFile', () => {
     expect(sqliteFile('SQLite:data/countersign.db')).toBe('data/countersign.db');
     expect(sqliteFile('data/countersign.db')).toBe('data/countersign.db');
     expect(sqliteFile(':memory:')).toBe(':memory:');
+  });
+});
+
+describe('databaseKind', () => {
+  it.each(['', '  ', 'sqlite:'])('refuses the empty URL %j with CONFIG_INVALID', (url) => {
+    expectCode(() => databaseKind(url), 'CONFIG_INVALID');
   });
 });
 
