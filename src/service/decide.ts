@@ -87,6 +87,10 @@ export async function decide(
       case 'quorum': {
         const approvals = [...prior.filter((d) => d.decision === 'approve'), decision];
         const id = newWarrantId();
+        // A key another node revoked since this one read its ring would sign a warrant
+        // every node then refuses: read the keys again first.
+        if (await tx.keys.isRevoked(ctx.keys().activeKid))
+          ctx.keyAdmin.reload(await tx.keys.list());
         const keys = ctx.keys();
         const window = windowAt(request.body, now);
         const claims = warrantClaims({

@@ -290,6 +290,24 @@ describe.skipIf(POSTGRES_UNAVAILABLE !== null)('several nodes on one PostgreSQL'
       await until(async () => !(await kids()).includes(kid), 'the revoked key to leave', 5_000);
       expect(await kids()).not.toContain(kid);
     });
+
+    it('has the other sign a warrant it issues next with the new key, not the revoked one', async () => {
+      const kidOf = (token: string) =>
+        (JSON.parse(b64(token.split('.')[0]!).toString()) as { kid: string }).kid;
+      const active = kidOf((await issueWarrant(b)).token);
+      const revoked = await a.http('POST', `/v1/keys/${active}/revocation`, {
+        as: 'admin',
+        body: { reason: 'the signing key leaked' },
+      });
+      expect(revoked.status, revoked.text).toBe(200);
+      const next = await issueWarrant(b);
+      expect(kidOf(next.token)).not.toBe(active);
+      const r = await a.http('POST', '/v1/redemptions', {
+        as: 'deploy-eu',
+        body: redeemBody(next.token),
+      });
+      expect(r.status, r.text).toBe(200);
+    });
   });
 
   describe('when one node is killed with SIGKILL mid-load', () => {
