@@ -119,6 +119,18 @@ export function patternWithin(inner: string, outer: string): boolean {
 }
 
 /**
+ * True when some resource is matched by both patterns: as long as each other, and each
+ * segment equal or `*` on either side. A policy rule whose patterns overlap a requested
+ * pattern governs part of what it asks for, even when it does not contain all of it.
+ */
+export function patternsOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  if (x.length !== y.length) return false;
+  return x.every((seg, i) => seg === '*' || y[i] === '*' || seg === y[i]);
+}
+
+/**
  * Validates a scope and returns it with permissions, constraint names and constraint
  * values sorted and de-duplicated. What it returns satisfies `ScopeSchema`, so a
  * warrant signed over it always parses back, and normalising it again changes nothing.

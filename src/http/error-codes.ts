@@ -103,6 +103,8 @@ export const MEANING: Readonly<Record<ErrorCode, string>> = {
   UNSUPPORTED_CONTENT_ENCODING:
     'the body has a content coding (send it without `Content-Encoding`)',
   NO_MATCHING_POLICY: 'no policy rule matches the request',
+  SCOPE_SPANS_RULES:
+    'the scope falls under more than one policy rule: request each part separately',
   ENVIRONMENT_UNKNOWN: 'the environment is not declared by the policy',
   POLICY_LIMIT_EXCEEDED: 'the request asks for more than the matching rule allows (window, uses)',
   SECRET_MATERIAL_REJECTED: 'a field looks like a credential; nothing is stored',

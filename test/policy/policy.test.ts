@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Scope } from '../../src/core/scope.js';
 import { parsePolicyText } from '../../src/policy/load.js';
-import { declaresEnvironment, matchRule, type MatchInput } from '../../src/policy/match.js';
+import { declaresEnvironment } from '../../src/policy/match.js';
 import { SAMPLE_POLICY } from '../../src/server/dev.js';
 import { expectCode } from '../helpers/expect-code.js';
 
@@ -229,104 +228,6 @@ describe('parsePolicyText', () => {
       ];
       const versions = edits.map((t) => parsePolicyText(t, 'yaml').version);
       expect(new Set(versions).size).toBe(edits.length);
-    });
-  });
-});
-
-describe('matchRule', () => {
-  const policy = parsePolicyText(
-    `version: 1
-environments: [prod, staging, dev]
-rules:
-  - name: prod-db-grant
-    match: { environments: [prod], nhiKinds: [service_account], actions: [grant], resources: ['db/*', 'kv/app/*'] }
-    approvals: { required: 2, groups: [dba] }
-    maxDuration: 1h
-    maxUses: 1
-  - name: prod
-    match: { environments: [prod] }
-    approvals: { required: 2, groups: [sre] }
-    maxDuration: 1h
-    maxUses: 1
-  - name: agents
-    match: { nhiKinds: [ai_agent], actions: [retrieve_secret, rotate] }
-    approvals: { required: 1, groups: [sre] }
-    maxDuration: 1h
-    maxUses: 1
-  - name: catch-all
-    approvals: { required: 1, groups: [sre] }
-    maxDuration: 1h
-    maxUses: 1
-`,
-    'yaml',
-  );
-  const dbScope: Scope = [{ resource: 'db/orders', permissions: ['read'] }];
-  const input = (over: Partial<MatchInput> = {}): MatchInput => ({
-    environment: 'prod',
-    nhiKind: 'service_account',
-    action: 'grant',
-    scope: dbScope,
-    ...over,
-  });
-  const pick = (over: Partial<MatchInput>): string | undefined =>
-    matchRule(policy, input(over))?.name;
-
-  describe('when several rules match', () => {
-    it('picks the first in file order', () => {
-      expect(pick({})).toBe('prod-db-grant');
-      const reversed = { ...policy, rules: [...policy.rules].reverse() };
-      expect(matchRule(reversed, input())?.name).toBe('catch-all');
-    });
-  });
-
-  describe('when one criterion of the first rule fails', () => {
-    it.each<[string, Partial<MatchInput>, string]>([
-      ['the environment', { environment: 'staging' }, 'catch-all'],
-      ['the NHI kind', { nhiKind: 'pipeline' }, 'prod'],
-      ['the action', { action: 'rotate' }, 'prod'],
-      [
-        'a resource outside every pattern',
-        { scope: [...dbScope, { resource: 'kv/other/x', permissions: ['read'] }] },
-        'prod',
-      ],
-      [
-        'a wider resource than the pattern',
-        { scope: [{ resource: '*/orders', permissions: ['read'] }] },
-        'prod',
-      ],
-      [
-        'a resource with fewer segments',
-        { scope: [{ resource: 'db', permissions: ['read'] }] },
-        'prod',
-      ],
-    ])('falls through on %s', (_, over, expected) => {
-      expect(pick(over)).toBe(expected);
-    });
-  });
-
-  describe('when every scope entry lies within some pattern', () => {
-    it('matches, including a wildcard entry within a wildcard pattern', () => {
-      const scope: Scope = [
-        { resource: 'db/orders', permissions: ['read'] },
-        { resource: 'kv/app/token', permissions: ['read'] },
-        { resource: 'db/*', permissions: ['read'] },
-      ];
-      expect(pick({ scope })).toBe('prod-db-grant');
-    });
-  });
-
-  describe('when the NHI kind and action lists restrict a later rule', () => {
-    it('respects both lists', () => {
-      expect(pick({ environment: 'dev', nhiKind: 'ai_agent', action: 'rotate' })).toBe('agents');
-      expect(pick({ environment: 'dev', nhiKind: 'ai_agent', action: 'grant' })).toBe('catch-all');
-      expect(pick({ environment: 'dev', nhiKind: 'workload', action: 'rotate' })).toBe('catch-all');
-    });
-  });
-
-  describe('when no rule matches', () => {
-    it('returns null', () => {
-      const strict = { ...policy, rules: policy.rules.slice(0, 3) };
-      expect(matchRule(strict, input({ environment: 'dev' }))).toBeNull();
     });
   });
 });
