@@ -51,6 +51,15 @@ export interface BuildContext {
 export function buildRequestBody(input: RequestInput, ctx: BuildContext): RequestBody {
   screenFreeText({ reason: input.reason, ticket: input.ticket });
   const scope = normaliseScope(input.scope);
+  // Only a tool call presents arguments to check. On any other request a constraint
+  // would be shown to approvers and then bind nothing (a brokered credential would not
+  // carry it), so it is refused rather than dropped.
+  if (input.action !== 'tool_call' && scope.some((e) => e.constraints !== undefined)) {
+    throw new CountersignError<CoreErrorCode>(
+      'INVALID_SCOPE',
+      `constraints bind a tool call's arguments; a ${input.action} request has none to check`,
+    );
+  }
   const tool = toolOf(input);
   const targets = brokered(input, scope) ?? [...new Set(input.targets ?? [])].sort();
   const { rule } = ctx;

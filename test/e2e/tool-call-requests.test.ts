@@ -200,6 +200,32 @@ describe('a warrant that approves no tool call', () => {
   });
 });
 
+describe('a request that is not a tool call', () => {
+  it('is refused argument constraints, which it could never check, and nothing is stored', async () => {
+    const subject = await registerAgent(s);
+    const before = rowCounts(s.dataDir);
+    const r = await file(
+      toolRequest(subject, {
+        action: 'grant',
+        tool: undefined,
+        scope: [
+          {
+            resource: 'db/customers',
+            permissions: ['read'],
+            constraints: { region: { in: ['eu'] } },
+          },
+          { resource: 'db/orders', permissions: ['read'] },
+        ],
+        targets: [],
+        executor: { principal: 'deploy-eu' },
+      }),
+    );
+    expect([r.status, r.body.code]).toEqual([400, 'INVALID_SCOPE']);
+    expect(r.body.detail).toContain('none to check');
+    expect(rowCounts(s.dataDir)).toEqual(before);
+  });
+});
+
 describe('a session warrant whose scope constrains the table', () => {
   it('allows query(orders), and refuses customers and a call that shows no table with SCOPE_EXCEEDED', async () => {
     const agent = await registerAgent(s);

@@ -301,6 +301,14 @@ describe('buildRequestBody', () => {
       const input = prodInput({ scope: [{ resource: 'db/../orders', permissions: ['read'] }] });
       expectCode(() => buildBody(input, context()), 'INVALID_SCOPE');
     });
+
+    it('refuses argument constraints on a request that is not a tool call', () => {
+      const scope = [
+        { resource: 'db/orders', permissions: ['read'], constraints: { region: { in: ['eu'] } } },
+      ];
+      const err = expectCode(() => buildBody(prodInput({ scope }), context()), 'INVALID_SCOPE');
+      expect(err.message).toContain('a grant request has none to check');
+    });
   });
 });
 
