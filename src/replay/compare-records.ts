@@ -133,12 +133,24 @@ function storedRows(page: RecordPage): Stored[] {
 
 const shown = (v: string | null): string => (v === null ? 'none' : JSON.stringify(v));
 
+/**
+ * A redemption row written before migration 008, which added `event_id` and left the
+ * rows before it without one: the server wrote it honestly, with no link to its event.
+ */
+const unlinked = (table: RecordTable, row: Stored): boolean =>
+  table === 'redemptions' && row.fields.event === null;
+
+/** What a denial row and its event share, besides the event: how an unlinked row is matched. */
+const DENIAL_FIELDS = ['warrantId', 'outcome', 'code', 'useNumber', 'executor', 'action', 'at'];
+const denialKey = (fields: RecordFields): string =>
+  JSON.stringify(DENIAL_FIELDS.map((name) => fields[name] ?? null));
+
 /** How a row differs from its logged record, one line per field the event proves. */
 function fieldProblems(table: RecordTable, row: Stored, logged: LoggedRecord): string[] {
   const problems: string[] = [];
   for (const [name, expected] of Object.entries(logged.fields)) {
     const actual = row.fields[name] ?? null;
-    if (actual === expected) continue;
+    if (actual === expected || (name === 'event' && unlinked(table, row))) continue;
     const where = `${NOUN[table]} ${row.id} in the ${table} table`;
     problems.push(
       JSON_FIELDS.has(name)
@@ -152,6 +164,8 @@ function fieldProblems(table: RecordTable, row: Stored, logged: LoggedRecord): s
 /** Matches the record tables' pages against the logged records, which it takes over. */
 export class RecordMatcher {
   readonly #logged: LoggedRecords;
+  /** Denial rows without an event (see {@link unlinked}): matched by content at the end. */
+  readonly #unlinkedDenials: Stored[] = [];
 
   constructor(logged: LoggedRecords) {
     this.#logged = logged;
@@ -165,6 +179,10 @@ export class RecordMatcher {
     const diverges = (id: string, index: number | null, detail: string) =>
       out.push({ kind: 'STATE_DIVERGES', record: NOUN[table], id, index, detail });
     for (const row of storedRows(page)) {
+      if (unlinked(table, row) && row.fields.outcome === 'deny') {
+        this.#unlinkedDenials.push(row);
+        continue;
+      }
       const record = logged.get(row.key);
       if (record === undefined) {
         diverges(
@@ -184,7 +202,7 @@ export class RecordMatcher {
 
   /** The logged records no row was met for: call once every page has been read. */
   rest(): StateDivergence[] {
-    const out: StateDivergence[] = [];
+    const out = this.#matchUnlinkedDenials();
     for (const [table, logged] of Object.entries(this.#logged) as [
       RecordTable,
       Map<string, LoggedRecord>,
@@ -203,6 +221,36 @@ export class RecordMatcher {
         });
       }
       logged.clear();
+    }
+    return out;
+  }
+
+  /**
+   * Each unlinked denial row takes a logged denial no row has claimed whose fields are all
+   * its own; a row that finds none is one the log does not explain.
+   */
+  #matchUnlinkedDenials(): StateDivergence[] {
+    const logged = this.#logged.redemptions;
+    const byContent = new Map<string, string[]>();
+    for (const [key, record] of logged) {
+      if (record.id !== null) continue;
+      const content = denialKey(record.fields);
+      byContent.set(content, [...(byContent.get(content) ?? []), key]);
+    }
+    const out: StateDivergence[] = [];
+    for (const row of this.#unlinkedDenials.splice(0)) {
+      const key = byContent.get(denialKey(row.fields))?.shift();
+      if (key !== undefined) {
+        logged.delete(key);
+        continue;
+      }
+      out.push({
+        kind: 'STATE_DIVERGES',
+        record: 'redemption',
+        id: row.id,
+        index: null,
+        detail: `redemption ${row.id} is in the redemptions table but not in the log`,
+      });
     }
     return out;
   }

@@ -223,6 +223,34 @@ describe('the state audit of the record tables', () => {
     });
   });
 
+  describe('when the redemptions were written before their rows named events (migration 008)', () => {
+    const unlinked = (t: Tables): Tables => ({
+      ...t,
+      redemptions: t.redemptions.map((r) => ({ ...r, event: null })),
+    });
+
+    it('finds nothing: the allowed row by its receipt, the denial by what it records', () => {
+      expect(audit(unlinked(untouched()))).toEqual([]);
+    });
+
+    it('still names an edited denial, and the logged one it no longer matches', () => {
+      const t = unlinked(untouched());
+      t.redemptions = [t.redemptions[0]!, { ...t.redemptions[1]!, code: 'SCOPE_EXCEEDED' }];
+      expect(audit(t)).toEqual([
+        'STATE_DIVERGES redemption rcp_2: redemption rcp_2 is in the redemptions table but not in the log',
+        'STATE_DIVERGES redemption entry 2: the denied redemption logged at entry 2 is in the log but missing from the redemptions table',
+      ]);
+    });
+
+    it('still names an edited allowed row', () => {
+      const t = unlinked(untouched());
+      t.redemptions = [{ ...t.redemptions[0]!, executor: 'mallory' }, t.redemptions[1]!];
+      expect(audit(t)).toEqual([
+        'STATE_DIVERGES redemption rcp_1: redemption rcp_1 in the redemptions table: executor is "mallory", the log says "deploy-eu"',
+      ]);
+    });
+  });
+
   describe('when a decision row is deleted', () => {
     it('names the decision the log holds', () => {
       const t = untouched();
