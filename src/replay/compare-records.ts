@@ -7,6 +7,10 @@
 import type { StateDivergence } from './compare.js';
 import {
   canonicalOrNull,
+  DENIAL_FIELDS,
+  fieldsDigest,
+  provenFromLeaf,
+  refOf,
   type EventRef,
   type LoggedRecord,
   type RecordFields,
@@ -140,17 +144,12 @@ const shown = (v: string | null): string => (v === null ? 'none' : JSON.stringif
 const unlinked = (table: RecordTable, row: Stored): boolean =>
   table === 'redemptions' && row.fields.event === null;
 
-/** What a denial row and its event share, besides the event: how an unlinked row is matched. */
-const DENIAL_FIELDS = ['warrantId', 'outcome', 'code', 'useNumber', 'executor', 'action', 'at'];
-const denialKey = (fields: RecordFields): string =>
-  JSON.stringify(DENIAL_FIELDS.map((name) => fields[name] ?? null));
-
-/** How a row differs from its logged record, one line per field the event proves. */
-function fieldProblems(table: RecordTable, row: Stored, logged: LoggedRecord): string[] {
+/** How a row differs from the row its event proves, one line per field the event proves. */
+function fieldProblems(table: RecordTable, row: Stored, proven: RecordFields): string[] {
   const problems: string[] = [];
-  for (const [name, expected] of Object.entries(logged.fields)) {
+  for (const [name, expected] of Object.entries(proven)) {
     const actual = row.fields[name] ?? null;
-    if (actual === expected || (name === 'event' && unlinked(table, row))) continue;
+    if (actual === expected) continue;
     const where = `${NOUN[table]} ${row.id} in the ${table} table`;
     problems.push(
       JSON_FIELDS.has(name)
@@ -161,41 +160,50 @@ function fieldProblems(table: RecordTable, row: Stored, logged: LoggedRecord): s
   return problems;
 }
 
+/** Reads a logged record's leaf again: from the log by its index, or the queued event by id. */
+export type LeafReader = (record: LoggedRecord) => Promise<string>;
+
 /** Matches the record tables' pages against the logged records, which it takes over. */
 export class RecordMatcher {
   readonly #logged: LoggedRecords;
+  readonly #leafOf: LeafReader;
   /** Denial rows without an event (see {@link unlinked}): matched by content at the end. */
   readonly #unlinkedDenials: Stored[] = [];
 
-  constructor(logged: LoggedRecords) {
+  constructor(logged: LoggedRecords, leafOf: LeafReader) {
     this.#logged = logged;
+    this.#leafOf = leafOf;
   }
 
   /** What is wrong with one page's rows. */
-  page(page: RecordPage): StateDivergence[] {
+  async page(page: RecordPage): Promise<StateDivergence[]> {
     const { table } = page;
     const logged = this.#logged[table];
     const out: StateDivergence[] = [];
     const diverges = (id: string, index: number | null, detail: string) =>
       out.push({ kind: 'STATE_DIVERGES', record: NOUN[table], id, index, detail });
-    for (const row of storedRows(page)) {
-      if (unlinked(table, row) && row.fields.outcome === 'deny') {
-        this.#unlinkedDenials.push(row);
+    for (const stored of storedRows(page)) {
+      if (unlinked(table, stored) && stored.fields.outcome === 'deny') {
+        this.#unlinkedDenials.push(stored);
         continue;
       }
-      const record = logged.get(row.key);
+      const record = logged.get(stored.key);
       if (record === undefined) {
-        diverges(
-          row.id,
-          null,
-          `${NOUN[table]} ${row.id} is in the ${table} table but not in the log`,
-        );
+        const where = `${NOUN[table]} ${stored.id}`;
+        diverges(stored.id, null, `${where} is in the ${table} table but not in the log`);
         continue;
       }
       // Taken out, so that a second row claiming the same event is one the log does not explain.
-      logged.delete(row.key);
-      for (const detail of fieldProblems(table, row, record))
-        diverges(row.id, record.index, detail);
+      logged.delete(stored.key);
+      // An unlinked row is compared on everything but the event it cannot name.
+      const row = unlinked(table, stored)
+        ? { ...stored, fields: { ...stored.fields, event: refOf(record) } }
+        : stored;
+      if (fieldsDigest(record.names, row.fields) === record.digest) continue;
+      const proven = provenFromLeaf(await this.#leafOf(record), record);
+      const problems = proven === null ? [] : fieldProblems(table, row, proven.fields);
+      if (problems.length === 0) problems.push(`${NOUN[table]} ${row.id} differs from its event`);
+      for (const detail of problems) diverges(row.id, record.index, detail);
     }
     return out;
   }
@@ -210,7 +218,7 @@ export class RecordMatcher {
       for (const [key, record] of logged) {
         const named =
           record.id === null
-            ? `the ${record.fields.outcome === 'deny' ? 'denied ' : ''}${NOUN[table]} logged at ${key}`
+            ? `the denied ${NOUN[table]} logged at ${key}`
             : `${NOUN[table]} ${record.id}`;
         out.push({
           kind: 'STATE_DIVERGES',
@@ -233,13 +241,12 @@ export class RecordMatcher {
     const logged = this.#logged.redemptions;
     const byContent = new Map<string, string[]>();
     for (const [key, record] of logged) {
-      if (record.id !== null) continue;
-      const content = denialKey(record.fields);
-      byContent.set(content, [...(byContent.get(content) ?? []), key]);
+      if (record.content === null) continue;
+      byContent.set(record.content, [...(byContent.get(record.content) ?? []), key]);
     }
     const out: StateDivergence[] = [];
     for (const row of this.#unlinkedDenials.splice(0)) {
-      const key = byContent.get(denialKey(row.fields))?.shift();
+      const key = byContent.get(fieldsDigest(DENIAL_FIELDS, row.fields))?.shift();
       if (key !== undefined) {
         logged.delete(key);
         continue;

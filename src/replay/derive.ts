@@ -7,7 +7,7 @@
 import type { RequestState } from '../request/request.js';
 import type { FindingState } from '../reconcile/finding.js';
 import type { LoggedRecords } from './compare-records.js';
-import { entryRef, loggedRecord, RECORD_EVENTS } from './records.js';
+import { compactRecord, loggedRecord, RECORD_EVENTS, refOf } from './records.js';
 
 export interface DerivedWarrant {
   readonly id: string;
@@ -181,13 +181,13 @@ export class StateReplay {
       const kid = str(event.data.kid);
       if (kid !== null && !this.#keyRevocations.has(kid)) this.#keyRevocations.set(kid, index);
     }
-    const ref = index >= 0 ? entryRef(index) : `queued event ${queuedId ?? 'unknown'}`;
-    const logged = loggedRecord(event, index, ref);
+    const queued = index >= 0 ? null : (queuedId ?? null);
+    const logged = loggedRecord(event, index, refOf({ index, queuedId: queued }));
     if (logged !== null) {
       const { table, key, record } = logged;
       const rows = this.#records[table];
       if (rows.has(key)) this.#bad(index, `${table} row ${key} is logged twice`);
-      else rows.set(key, record);
+      else rows.set(key, compactRecord(record, queued));
     }
   }
 

@@ -6,6 +6,7 @@
  * server. Only what an event carries is derived, and so only that is compared.
  */
 import { canonicalJson } from '../core/canonical.js';
+import { sha256 } from '../core/crypto.js';
 
 export const RECORD_TABLES = ['decisions', 'redemptions', 'fulfilments', 'observations'] as const;
 export type RecordTable = (typeof RECORD_TABLES)[number];
@@ -19,7 +20,8 @@ export type EventRef = string;
 /** One row's compared fields as text: JSON in its RFC 8785 form, integers in decimal. */
 export type RecordFields = Readonly<Record<string, string | null>>;
 
-export interface LoggedRecord {
+/** A row as its event proves it: the fields, and where the event stands. */
+export interface ProvenRow {
   /** The row id the event names, or null when it names none (a denied redemption's). */
   readonly id: string | null;
   /** The leaf index of the event (or -1 for a queued event). */
@@ -27,11 +29,74 @@ export interface LoggedRecord {
   readonly fields: RecordFields;
 }
 
+/**
+ * What the replay holds of a proven row until its row is read: a digest of its fields, not
+ * the fields, so a store of millions of redemptions is audited in bounded memory. A row
+ * that does not match has its event read again, for the fields that differ.
+ */
+export interface LoggedRecord {
+  readonly id: string | null;
+  readonly index: number;
+  /** The queued event's id, for an event not yet in the log; else null. */
+  readonly queuedId: number | null;
+  /** The names of the fields the event proves, shared by every record of its shape. */
+  readonly names: readonly string[];
+  readonly digest: string;
+  /** For a denial, which names no row: the digest of what it records but its event. */
+  readonly content: string | null;
+}
+
 /** The key a record is matched on, in its table: its id, or its event's where the event names no id. */
-export interface KeyedRecord {
+export interface KeyedRecord<R = LoggedRecord> {
   readonly table: RecordTable;
   readonly key: string;
-  readonly record: LoggedRecord;
+  readonly record: R;
+}
+
+/** What a denial row and its event share, besides the event: how an unlinked row is matched. */
+export const DENIAL_FIELDS = [
+  'warrantId',
+  'outcome',
+  'code',
+  'useNumber',
+  'executor',
+  'action',
+  'at',
+] as const;
+
+/**
+ * The digest of `fields` under `names`, in that order (a missing field counts as null):
+ * SHA-256 cut to 128 bits, so that a row changed to meet its event's digest is a second
+ * preimage of 2^128 work, and millions of them fit in memory.
+ */
+export function fieldsDigest(names: readonly string[], fields: RecordFields): string {
+  return sha256(JSON.stringify(names.map((n) => fields[n] ?? null)))
+    .subarray(0, 16)
+    .toString('base64');
+}
+
+const shapes = new Map<string, readonly string[]>();
+/** One array per shape of fields, however many records have it. */
+function namesOf(fields: RecordFields): readonly string[] {
+  const names = Object.keys(fields);
+  const key = names.join(',');
+  const known = shapes.get(key);
+  if (known !== undefined) return known;
+  shapes.set(key, names);
+  return names;
+}
+
+/** The compact record of a proven row (see {@link LoggedRecord}). */
+export function compactRecord(row: ProvenRow, queuedId: number | null): LoggedRecord {
+  const names = namesOf(row.fields);
+  return {
+    id: row.id,
+    index: row.index,
+    queuedId,
+    names,
+    digest: fieldsDigest(names, row.fields),
+    content: row.id === null ? fieldsDigest(DENIAL_FIELDS, row.fields) : null,
+  };
 }
 
 export const entryRef = (index: number): EventRef => `entry ${index}`;
@@ -97,7 +162,7 @@ function carried(fields: Readonly<Record<string, unknown>>): RecordFields {
   return out;
 }
 
-function decision(e: Event, index: number): KeyedRecord | null {
+function decision(e: Event, index: number): KeyedRecord<ProvenRow> | null {
   const d = obj(e.data.decision);
   const id = str(d.id);
   if (id === null) return null;
@@ -117,7 +182,7 @@ function decision(e: Event, index: number): KeyedRecord | null {
  * An allowed redemption is its receipt: the row's id is the receipt's. A denial names no
  * row id, so its row is known by the event it names (`event_id`, as evidence names it).
  */
-function redemption(e: Event, index: number, ref: EventRef): KeyedRecord | null {
+function redemption(e: Event, index: number, ref: EventRef): KeyedRecord<ProvenRow> | null {
   if (e.type === 'redemption.denied') {
     const fields = carried({
       warrantId: str(e.links.warrant),
@@ -149,7 +214,7 @@ function redemption(e: Event, index: number, ref: EventRef): KeyedRecord | null 
   return { table: 'redemptions', key: id, record: { id, index, fields } };
 }
 
-function fulfilment(e: Event, index: number, ref: EventRef): KeyedRecord | null {
+function fulfilment(e: Event, index: number, ref: EventRef): KeyedRecord<ProvenRow> | null {
   const id = str(e.data.id);
   if (id === null) return null;
   // The row's `at` is the executor's own report of when, which the event does not carry.
@@ -169,7 +234,7 @@ function fulfilment(e: Event, index: number, ref: EventRef): KeyedRecord | null 
   return { table: 'fulfilments', key: id, record: { id, index, fields } };
 }
 
-function observation(e: Event, index: number, ref: EventRef): KeyedRecord | null {
+function observation(e: Event, index: number, ref: EventRef): KeyedRecord<ProvenRow> | null {
   const id = str(e.data.id);
   if (id === null) return null;
   const fields = carried({
@@ -184,12 +249,25 @@ function observation(e: Event, index: number, ref: EventRef): KeyedRecord | null
   return { table: 'observations', key: id, record: { id, index, fields } };
 }
 
+/** Where a logged record's event stands, as a row's `event_id` reaches it. */
+export const refOf = (record: Pick<LoggedRecord, 'index' | 'queuedId'>): EventRef =>
+  record.index >= 0 ? entryRef(record.index) : `queued event ${record.queuedId ?? 'unknown'}`;
+
+/** The row a logged record's leaf proves, read again to say which fields a row changed. */
+export function provenFromLeaf(leaf: string, record: LoggedRecord): ProvenRow | null {
+  return loggedRecord(JSON.parse(leaf) as Event, record.index, refOf(record))?.record ?? null;
+}
+
 /**
  * The row one event wrote, as the event proves it; null for an event that writes none,
  * or one too malformed to name its row.
  * @param ref where the event stands, as a row's `event_id` would reach it
  */
-export function loggedRecord(e: Event, index: number, ref: EventRef): KeyedRecord | null {
+export function loggedRecord(
+  e: Event,
+  index: number,
+  ref: EventRef,
+): KeyedRecord<ProvenRow> | null {
   const table: RecordTable | undefined = RECORD_EVENTS[e.type];
   if (table === undefined) return null;
   switch (table) {

@@ -6,7 +6,7 @@ import type { TrustedLogKey } from '../log/trusted-key.js';
 import { compareState, type StateDivergence } from '../replay/compare.js';
 import { RecordMatcher } from '../replay/compare-records.js';
 import { StateReplay } from '../replay/derive.js';
-import { RECORD_TABLES, type RecordTable } from '../replay/records.js';
+import { RECORD_TABLES, type LoggedRecord, type RecordTable } from '../replay/records.js';
 import type { ReadPorts, Store } from './ports/store.js';
 import { trustedLogKey } from '../trust/trust-file.js';
 
@@ -96,7 +96,7 @@ async function compareRecords(
   for (const table of RECORD_TABLES) {
     for (let after: string | null = null; ;) {
       const page = await repo.audit.recordPage(table, after, PAGE);
-      out.add(matcher.page(page));
+      out.add(await matcher.page(page));
       counts[table] += page.rows.length;
       const last = page.rows.at(-1);
       if (page.rows.length < PAGE || last === undefined) break;
@@ -143,7 +143,13 @@ async function auditView(repo: ReadPorts, opts: StoreAuditOptions): Promise<Stor
   const derived = replay.result();
   const divergences = new Divergences();
   divergences.add(compareState(derived, rows));
-  const records = await compareRecords(repo, new RecordMatcher(derived.records), divergences);
+  const queuedLeaves = new Map(queued.map((e) => [e.id, e.leaf]));
+  const leafOf = async (r: LoggedRecord): Promise<string> =>
+    r.index >= 0
+      ? ((await repo.log.entryPage(r.index, 1))[0]?.leaf ?? 'null')
+      : (queuedLeaves.get(r.queuedId ?? -1) ?? 'null');
+  const matcher = new RecordMatcher(derived.records, leafOf);
+  const records = await compareRecords(repo, matcher, divergences);
   const nodes = await auditNodes(repo.audit, report.size, { max: MAX_LISTED });
   divergences.add(nodes.problems.map(nodeDivergence));
   // auditNodes lists at most MAX_LISTED of its problems, and counts them all.

@@ -130,33 +130,33 @@ const untouched = (): Tables => ({
 });
 
 /** Every divergence of `tables` from LOG, as `record id: detail`. */
-function audit(tables: Tables, log = LOG): string[] {
+async function audit(tables: Tables, log = LOG): Promise<string[]> {
   const replay = new StateReplay();
   log.forEach((l, i) => replay.apply(i, l));
-  const matcher = new RecordMatcher(replay.result().records);
+  const matcher = new RecordMatcher(replay.result().records, async (r) => log[r.index]!);
   const pages: RecordPage[] = [
     { table: 'decisions', rows: tables.decisions },
     { table: 'redemptions', rows: tables.redemptions },
     { table: 'fulfilments', rows: tables.fulfilments },
     { table: 'observations', rows: tables.observations },
   ];
-  return [...pages.flatMap((p) => matcher.page(p)), ...matcher.rest()].map(
-    (d) => `${d.kind} ${d.record} ${d.id}: ${d.detail}`,
-  );
+  const found = [];
+  for (const p of pages) found.push(...(await matcher.page(p)));
+  return [...found, ...matcher.rest()].map((d) => `${d.kind} ${d.record} ${d.id}: ${d.detail}`);
 }
 
 describe('the state audit of the record tables', () => {
   describe('when every row is as its event wrote it', () => {
-    it('finds nothing', () => {
-      expect(audit(untouched())).toEqual([]);
+    it('finds nothing', async () => {
+      expect(await audit(untouched())).toEqual([]);
     });
   });
 
   describe('when a decision is edited', () => {
-    it('names the decision and each field its event contradicts', () => {
+    it('names the decision and each field its event contradicts', async () => {
       const t = untouched();
       t.decisions = [{ ...decision, approver: 'mallory', reason: 'looks fine' }];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES decision dec_1: decision dec_1 in the decisions table: approver is "mallory", the log says "bob"',
         'STATE_DIVERGES decision dec_1: decision dec_1 in the decisions table: reason is "looks fine", the log says "ok"',
       ]);
@@ -164,60 +164,60 @@ describe('the state audit of the record tables', () => {
   });
 
   describe('when a denied redemption is deleted', () => {
-    it('names the denial by the entry that logged it', () => {
+    it('names the denial by the entry that logged it', async () => {
       const t = untouched();
       t.redemptions = [allowed];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES redemption entry 2: the denied redemption logged at entry 2 is in the log but missing from the redemptions table',
       ]);
     });
   });
 
   describe('when a second row claims the event of a denial', () => {
-    it('names the row the log does not explain', () => {
+    it('names the row the log does not explain', async () => {
       const t = untouched();
       t.redemptions = [allowed, denied, { ...denied, id: 'rcp_3' }];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES redemption rcp_3: redemption rcp_3 is in the redemptions table but not in the log',
       ]);
     });
   });
 
   describe('when an allowed redemption points at another event', () => {
-    it('names the row and its event reference', () => {
+    it('names the row and its event reference', async () => {
       const t = untouched();
       t.redemptions = [{ ...allowed, event: 'entry 3' }, denied];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES redemption rcp_1: redemption rcp_1 in the redemptions table: event is "entry 3", the log says "entry 1"',
       ]);
     });
   });
 
   describe('when a fulfilment is inserted that was never reported', () => {
-    it('names the row the log does not explain', () => {
+    it('names the row the log does not explain', async () => {
       const t = untouched();
       t.fulfilments = [fulfilment, { ...fulfilment, id: 'ful_2', target: 'us' }];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES fulfilment ful_2: fulfilment ful_2 is in the fulfilments table but not in the log',
       ]);
     });
   });
 
   describe('when a fulfilment outcome is changed', () => {
-    it('names the fulfilment and its outcome', () => {
+    it('names the fulfilment and its outcome', async () => {
       const t = untouched();
       t.fulfilments = [{ ...fulfilment, outcome: 'failure' }];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES fulfilment ful_1: fulfilment ful_1 in the fulfilments table: outcome is "failure", the log says "success"',
       ]);
     });
   });
 
   describe('when an observation fact is changed', () => {
-    it('says the fact differs, without quoting it', () => {
+    it('says the fact differs, without quoting it', async () => {
       const t = untouched();
       t.observations = [{ ...observation, fact: '{"kind":"grant","present":false}' }];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         "STATE_DIVERGES observation obs_1: observation obs_1 in the observations table: fact differs from the log's",
       ]);
     });
@@ -229,49 +229,49 @@ describe('the state audit of the record tables', () => {
       redemptions: t.redemptions.map((r) => ({ ...r, event: null })),
     });
 
-    it('finds nothing: the allowed row by its receipt, the denial by what it records', () => {
-      expect(audit(unlinked(untouched()))).toEqual([]);
+    it('finds nothing: the allowed row by its receipt, the denial by what it records', async () => {
+      expect(await audit(unlinked(untouched()))).toEqual([]);
     });
 
-    it('still names an edited denial, and the logged one it no longer matches', () => {
+    it('still names an edited denial, and the logged one it no longer matches', async () => {
       const t = unlinked(untouched());
       t.redemptions = [t.redemptions[0]!, { ...t.redemptions[1]!, code: 'SCOPE_EXCEEDED' }];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES redemption rcp_2: redemption rcp_2 is in the redemptions table but not in the log',
         'STATE_DIVERGES redemption entry 2: the denied redemption logged at entry 2 is in the log but missing from the redemptions table',
       ]);
     });
 
-    it('still names an edited allowed row', () => {
+    it('still names an edited allowed row', async () => {
       const t = unlinked(untouched());
       t.redemptions = [{ ...t.redemptions[0]!, executor: 'mallory' }, t.redemptions[1]!];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES redemption rcp_1: redemption rcp_1 in the redemptions table: executor is "mallory", the log says "deploy-eu"',
       ]);
     });
   });
 
   describe('when a decision row is deleted', () => {
-    it('names the decision the log holds', () => {
+    it('names the decision the log holds', async () => {
       const t = untouched();
       t.decisions = [];
-      expect(audit(t)).toEqual([
+      expect(await audit(t)).toEqual([
         'STATE_DIVERGES decision dec_1: decision dec_1 is in the log but missing from the decisions table',
       ]);
     });
   });
 
   describe('when a denial is still queued', () => {
-    it('matches its row by the queued event it names', () => {
+    it('matches its row by the queued event it names', async () => {
       const replay = new StateReplay();
       LOG.slice(0, 2).forEach((l, i) => replay.apply(i, l));
       replay.apply(-1, LOG[2]!, 42);
-      const matcher = new RecordMatcher(replay.result().records);
+      const matcher = new RecordMatcher(replay.result().records, async () => LOG[2]!);
       const page: RecordPage = {
         table: 'redemptions',
         rows: [allowed, { ...denied, event: 'queued event 42' }],
       };
-      expect([...matcher.page(page), ...matcher.rest()].map((d) => d.detail)).toEqual([
+      expect([...(await matcher.page(page)), ...matcher.rest()].map((d) => d.detail)).toEqual([
         'decision dec_1 is in the log but missing from the decisions table',
       ]);
     });
