@@ -24,6 +24,11 @@ export class KeyRingHolder {
     return generateSigningKey(this.#kek, now);
   }
 
+  /** {@link reload} from the keys a store (or a transaction) holds now. */
+  async refresh(keys: { list(): Promise<readonly SigningKeyRecord[]> }): Promise<void> {
+    this.reload(await keys.list());
+  }
+
   /** Replaces the ring with one loaded from `records` (the store's keys after a commit). */
   reload(records: readonly SigningKeyRecord[]): void {
     // Nodes re-read the key set periodically; an unchanged set keeps the ring, and with

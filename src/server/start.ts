@@ -260,7 +260,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const keyRefresh = every(
     15_000,
     'key ring refresh',
-    async () => keys.reload(await store.read.keys.list()),
+    () => keys.refresh(store.read.keys),
     app.log,
   );
   const spentTokens = every(

@@ -137,7 +137,7 @@ async function auditView(repo: ReadPorts, opts: StoreAuditOptions): Promise<Stor
   });
   const trust = opts.keys ? 'pinned' : 'store';
   if (!report.ok) return { ...report, origin, trust, state: null };
-  const queued = await repo.audit.queuedEvents();
+  const queued = await repo.log.queuedEvents();
   for (const e of queued) replay.apply(-1, e.leaf, e.id);
   const rows = await repo.audit.stateRows();
   const derived = replay.result();

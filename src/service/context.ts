@@ -21,7 +21,7 @@ export interface ServiceContext {
   /** Read through a getter: key rotation swaps the ring without restarting. */
   readonly keys: () => KeyRing;
   /** Mints sealed keys and swaps the ring, for rotation and revocation. */
-  readonly keyAdmin: Pick<KeyRingHolder, 'newKey' | 'reload'>;
+  readonly keyAdmin: Pick<KeyRingHolder, 'newKey' | 'refresh'>;
   readonly policy: Policy;
   /** The `iss` of warrants and receipts. */
   readonly issuer: string;

@@ -89,8 +89,7 @@ export async function decide(
         const id = newWarrantId();
         // A key another node revoked since this one read its ring would sign a warrant
         // every node then refuses: read the keys again first.
-        if (await tx.keys.isRevoked(ctx.keys().activeKid))
-          ctx.keyAdmin.reload(await tx.keys.list());
+        if (await tx.keys.isRevoked(ctx.keys().activeKid)) await ctx.keyAdmin.refresh(tx.keys);
         const keys = ctx.keys();
         const window = windowAt(request.body, now);
         const claims = warrantClaims({

@@ -280,12 +280,7 @@ export async function redeem(
   );
   // Then the ring leaves the JWKS and stops signing with it now, not at its next refresh.
   // A failed read leaves it to that refresh.
-  if (staleRing) {
-    void ctx.store.read.keys.list().then(
-      (keys) => ctx.keyAdmin.reload(keys),
-      () => undefined,
-    );
-  }
+  if (staleRing) ctx.keyAdmin.refresh(ctx.store.read.keys).catch(() => undefined);
   if (outcome.kind === 'deny') {
     throw new CountersignError<RedemptionDenialCode>(outcome.code, outcome.reason);
   }

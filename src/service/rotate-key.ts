@@ -67,11 +67,11 @@ async function changeKeys<T>(ctx: ServiceContext, change: (tx: TxPorts) => Promi
   try {
     return await ctx.store.transaction(async (tx) => {
       const out = await change(tx);
-      ctx.keyAdmin.reload(await tx.keys.list());
+      await ctx.keyAdmin.refresh(tx.keys);
       return out;
     });
   } catch (e) {
-    ctx.keyAdmin.reload(await ctx.store.read.keys.list());
+    await ctx.keyAdmin.refresh(ctx.store.read.keys);
     throw e;
   }
 }

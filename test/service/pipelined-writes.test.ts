@@ -19,9 +19,9 @@ const expired = (n: number): EncodedEvent =>
 
 /** The warrants named by the events still queued, in the order they were appended. */
 const queuedWarrants = async (store: Store): Promise<string[]> =>
-  (await store.read.log.queuedLeaves()).map(
-    (leaf) => (JSON.parse(leaf) as { links: { warrant: string } }).links.warrant,
-  );
+  (await store.read.log.queuedEvents())
+    .map((e) => e.leaf)
+    .map((leaf) => (JSON.parse(leaf) as { links: { warrant: string } }).links.warrant);
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.unavailable !== null)(

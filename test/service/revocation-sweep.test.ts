@@ -60,9 +60,9 @@ for (const dialect of DIALECTS) {
         slow.release();
         const results = [await a, b];
         expect(results.map((r) => r.revoked).sort()).toEqual([0, 1]);
-        const types = (await store.read.log.queuedLeaves()).map(
-          (leaf) => (JSON.parse(leaf) as { type: string }).type,
-        );
+        const types = (await store.read.log.queuedEvents())
+          .map((e) => e.leaf)
+          .map((leaf) => (JSON.parse(leaf) as { type: string }).type);
         expect(types.filter((t) => t === 'grant.revoked')).toHaveLength(1);
       });
     });
@@ -80,9 +80,9 @@ for (const dialect of DIALECTS) {
         } as unknown as Connector;
         expect((await sweepRevocations(ctxOf(store, clock, slow), { node: 'a' })).revoked).toBe(1);
         expect((await store.read.grants.get(due.id))?.revokedAt).toBe('2026-03-01T12:05:45.000Z');
-        const events = (await store.read.log.queuedLeaves()).map(
-          (leaf) => JSON.parse(leaf) as { type: string; at: string },
-        );
+        const events = (await store.read.log.queuedEvents())
+          .map((e) => e.leaf)
+          .map((leaf) => JSON.parse(leaf) as { type: string; at: string });
         expect(events.find((e) => e.type === 'grant.revoked')?.at).toBe('2026-03-01T12:05:45.000Z');
       });
 

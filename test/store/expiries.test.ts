@@ -70,7 +70,8 @@ for (const dialect of DIALECTS) {
             });
           // The six warrants the suite seeds are due too.
           expect((await pass()).expired).toBe(due + IDS.length);
-          const expired = (await store().read.log.queuedLeaves())
+          const expired = (await store().read.log.queuedEvents())
+            .map((e) => e.leaf)
             .map((leaf) => JSON.parse(leaf) as { type: string; links: { warrant: string } })
             .filter((e) => e.type === 'warrant.expired')
             .map((e) => e.links.warrant);
@@ -118,7 +119,8 @@ for (const dialect of DIALECTS) {
             }
           });
         const expiredEvents = async () =>
-          (await store().read.log.queuedLeaves())
+          (await store().read.log.queuedEvents())
+            .map((e) => e.leaf)
             .map((leaf) => JSON.parse(leaf) as { type: string; links: { warrant: string } })
             .filter((e) => e.type === 'warrant.expired')
             .map((e) => e.links.warrant);

@@ -59,7 +59,7 @@ for (const dialect of DIALECTS) {
         const ids = await store.transaction((tx) => tx.log.appendMany(batch));
         expect(ids).toHaveLength(batch.length);
         expect(ids).toEqual([...ids].sort((a, b) => a - b));
-        const queued = await store.read.log.queuedLeaves();
+        const queued = (await store.read.log.queuedEvents()).map((e) => e.leaf);
         expect(queued).toEqual(batch.map((e) => e.leaf));
         for (const k of [0, 499, 500, 1_233]) {
           expect(await store.read.log.eventLeaf(ids[k]!)).toBe(batch[k]!.leaf);

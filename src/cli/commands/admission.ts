@@ -21,21 +21,18 @@ function clusterArg(v: string): string {
   return v;
 }
 
-function namesArg(v: string): string[] {
-  const names = v.split(',').map((n) => n.trim());
-  if (names.some((n) => n.length === 0 || n.length > 253)) {
-    throw new InvalidArgumentError('a comma-separated list of names, e.g. kube-apiserver');
-  }
-  return names;
+/** A comma-separated list whose every item passes `ok`. */
+function listArg(v: string, ok: (item: string) => boolean, example: string): string[] {
+  const items = v.split(',').map((n) => n.trim());
+  if (!items.every(ok)) throw new InvalidArgumentError(`a comma-separated list of ${example}`);
+  return items;
 }
 
-function kindsArg(v: string): string[] {
-  const kinds = v.split(',').map((k) => k.trim());
-  if (kinds.some((k) => !KIND.test(k))) {
-    throw new InvalidArgumentError('a comma-separated list of kinds, e.g. Secret,Deployment');
-  }
-  return kinds;
-}
+const namesArg = (v: string): string[] =>
+  listArg(v, (n) => n.length > 0 && n.length <= 253, 'names, e.g. kube-apiserver');
+
+const kindsArg = (v: string): string[] =>
+  listArg(v, (k) => KIND.test(k), 'kinds, e.g. Secret,Deployment');
 
 // The API server waits at most 30 s; leave room for the namespace read and the answer.
 const timeoutArg = wholeNumberArg(100, 25_000, 'from 100 to 25000 ms');

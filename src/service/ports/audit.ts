@@ -12,6 +12,4 @@ export interface AuditReader extends NodeSource {
    * with where the event it names stands (see `storedEventRef`).
    */
   recordPage(table: RecordTable, after: string | null, limit: number): Promise<RecordPage>;
-  /** The events still queued for integration, in queue order, with their row ids. */
-  queuedEvents(): Promise<{ readonly id: number; readonly leaf: string }[]>;
 }

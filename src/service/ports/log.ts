@@ -1,6 +1,12 @@
 import type { EncodedEvent } from '../../log/event.js';
 import type { NewNode, NodeHashes, NodeId } from '../../log/tree.js';
 
+/** An event not yet in the log: its row id and its leaf. */
+export interface QueuedEvent {
+  readonly id: number;
+  readonly leaf: string;
+}
+
 export interface StoredCheckpoint {
   readonly size: number;
   /** Hex of the root hash. */
@@ -53,8 +59,8 @@ export interface LogReader {
   keyRevocationIndices(revoked?: readonly string[]): Promise<Map<string, number>>;
   /** The leaf of the event with this id, integrated or still queued. */
   eventLeaf(id: number): Promise<string | null>;
-  /** Leaves of the events still queued for integration, in queue order. */
-  queuedLeaves(): Promise<string[]>;
+  /** The events still queued for integration, in queue order, with their row ids. */
+  queuedEvents(): Promise<QueuedEvent[]>;
   queuedCount(): Promise<number>;
   /** The time of the oldest event still queued, or null when none is. */
   oldestQueuedAt(): Promise<string | null>;

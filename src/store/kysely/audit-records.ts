@@ -13,7 +13,7 @@ interface EventColumns {
 // PostgreSQL's driver gives bigints as strings.
 const n = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
-const refOf = (r: EventColumns): EventRef | null =>
+const storedRefOf = (r: EventColumns): EventRef | null =>
   storedEventRef(n(r.event_id), { exists: r.found !== null, leafIndex: n(r.leaf) });
 
 /** See `AuditReader.recordPage`: keyset pages by primary key, each its own short statement. */
@@ -89,7 +89,7 @@ export async function recordPage(
           action: r.action,
           at: r.at,
           idempotencyKey: r.idempotency_key,
-          event: refOf(r),
+          event: storedRefOf(r),
         })),
       };
     }
@@ -131,7 +131,7 @@ export async function recordPage(
           outcome: r.outcome,
           fingerprint: r.fingerprint,
           detail: r.detail,
-          event: refOf(r),
+          event: storedRefOf(r),
         })),
       };
     }
@@ -165,22 +165,9 @@ export async function recordPage(
           fact: r.fact,
           observedAt: r.observed_at,
           receivedAt: r.received_at,
-          event: refOf(r),
+          event: storedRefOf(r),
         })),
       };
     }
   }
-}
-
-/** See `AuditReader.queuedEvents`. */
-export async function queuedEvents(
-  db: Kysely<Database>,
-): Promise<{ readonly id: number; readonly leaf: string }[]> {
-  const rows = await db
-    .selectFrom('events')
-    .select(['id', 'leaf'])
-    .where('leaf_index', 'is', null)
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => ({ id: Number(r.id), leaf: r.leaf }));
 }

@@ -5,7 +5,7 @@ import type { RecordPage } from '../../replay/compare-records.js';
 import type { RecordTable } from '../../replay/records.js';
 import type { AuditReader } from '../../service/ports/audit.js';
 import type { Database } from '../schema.js';
-import { queuedEvents, recordPage } from './audit-records.js';
+import { recordPage } from './audit-records.js';
 
 /** The rows the state audit compares with the log. */
 export class KyselyAudit implements AuditReader {
@@ -45,10 +45,6 @@ export class KyselyAudit implements AuditReader {
 
   recordPage(table: RecordTable, after: string | null, limit: number): Promise<RecordPage> {
     return recordPage(this.db, table, after, limit);
-  }
-
-  queuedEvents(): Promise<{ readonly id: number; readonly leaf: string }[]> {
-    return queuedEvents(this.db);
   }
 
   async stateRows(): Promise<StateRows> {

@@ -7,6 +7,7 @@ import type {
   LogEntry,
   LogWriter,
   PendingEvent,
+  QueuedEvent,
   StoredCheckpoint,
 } from '../../service/ports/log.js';
 import type { Database } from '../schema.js';
@@ -182,14 +183,14 @@ export class KyselyLog implements LogWriter {
     return (await rowWhere(this.db, 'events', 'id', id))?.leaf ?? null;
   }
 
-  async queuedLeaves(): Promise<string[]> {
+  async queuedEvents(): Promise<QueuedEvent[]> {
     const rows = await this.db
       .selectFrom('events')
-      .select('leaf')
+      .select(['id', 'leaf'])
       .where('leaf_index', 'is', null)
       .orderBy('id')
       .execute();
-    return rows.map((r) => r.leaf);
+    return rows.map((r) => ({ id: Number(r.id), leaf: r.leaf }));
   }
 
   async queuedCount(): Promise<number> {
